@@ -1,0 +1,155 @@
+/**
+ * The single route table of the management API (design.md, "One route table").
+ *
+ * Every consumer reads it: the CDK ManagementApi construct (API Gateway resources, one function
+ * per row, least-privilege grants from `needs`), the local gateway (bin/local.ts), the
+ * authorization middleware (`access`), request validation (`requestSchema`) and the OpenAPI
+ * document. It is plain data: no runtime imports, so `lib/` may import it.
+ *
+ * Adding an operation = one row here + one file in lambdas/handlers/ exporting `handler`.
+ */
+import type { JsonSchema } from './json-schema';
+import { schemas } from './schemas';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** ACL action names used by CCKM for AWS (reference/cckm-adjacent-apis.md). */
+export type AclAction =
+  | 'viewkeystore' | 'keystoreadd' | 'keystoreupdate' | 'keystoredelete' | 'keystoreblock' | 'keystoreunblock'
+  | 'keystoreconnect' | 'keystoredisconnect' | 'keystorelink'
+  | 'viewhyokkey' | 'hyokkeycreate' | 'hyokkeyblockunblock' | 'hyokkeydelete' | 'hyokkeylink'
+  | 'keycreate' | 'keyupload' | 'keyupdate' | 'keyrotate' | 'keydelete' | 'keycanceldelete' | 'keysynchronize'
+  | 'keymaterialimport' | 'keymaterialdelete' | 'viewnative' | 'viewbyok'
+  | 'viewcloudhsmkey' | 'cloudhsmkeycreate' | 'cloudhsmkeydelete';
+
+export const ACL_ACTIONS: readonly AclAction[] = [
+  'viewkeystore', 'keystoreadd', 'keystoreupdate', 'keystoredelete', 'keystoreblock', 'keystoreunblock',
+  'keystoreconnect', 'keystoredisconnect', 'keystorelink',
+  'viewhyokkey', 'hyokkeycreate', 'hyokkeyblockunblock', 'hyokkeydelete', 'hyokkeylink',
+  'keycreate', 'keyupload', 'keyupdate', 'keyrotate', 'keydelete', 'keycanceldelete', 'keysynchronize',
+  'keymaterialimport', 'keymaterialdelete', 'viewnative', 'viewbyok',
+  'viewcloudhsmkey', 'cloudhsmkeycreate', 'cloudhsmkeydelete',
+];
+
+/**
+ * Who may call a route.
+ * - `admin`: members of the admins group only.
+ * - `acl`: admins, and users whose AWS account container ACL grants `action` on the container that
+ *   holds the resource (the service resolves the container and checks; lists are filtered).
+ * - `authenticated`: any signed-in user; the service filters what it returns (e.g. the containers
+ *   a user has any ACL on).
+ * - `public`: no token (only the key store health route).
+ */
+export type RouteAccess =
+  | { readonly kind: 'admin' }
+  | { readonly kind: 'acl'; readonly action: AclAction }
+  | { readonly kind: 'authenticated' }
+  | { readonly kind: 'public' };
+
+/** What a route's function needs at run time; the CDK grants exactly this and nothing more. */
+export interface RouteNeeds {
+  /** Access to the state table. */
+  readonly state: 'read' | 'readwrite';
+  /** Secrets by kind: XKS secret access keys, HSM partition PINs. */
+  readonly secrets?: { readonly xks?: 'read' | 'write'; readonly hsmPin?: 'read' | 'write' };
+  /** Invokes the HSM agent (the only way the control plane reaches PKCS#11). */
+  readonly hsmAgent?: boolean;
+  /** Calls STS AssumeRole on registered account roles (and then AWS KMS). */
+  readonly assumeAccountRole?: boolean;
+}
+
+export interface RouteDefinition {
+  /** CCKM-style operation name; also the handler file's name in kebab case. */
+  readonly operation: string;
+  readonly method: HttpMethod;
+  /** Path under the API root, with `{param}` placeholders (API Gateway syntax). */
+  readonly path: string;
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly handler: string;
+  readonly access: RouteAccess;
+  /** JSON schema of the request body (POST/PATCH); validated once, by middleware. */
+  readonly requestSchema?: JsonSchema;
+  /** JSON schema of the query string parameters (all strings, as received). */
+  readonly querySchema?: JsonSchema;
+  /** Success status (default 200). */
+  readonly successStatus?: 200 | 201 | 204;
+  readonly needs: RouteNeeds;
+  readonly summary: string;
+}
+
+const h = (file: string): string => `lambdas/handlers/${file}.ts`;
+const READ: RouteNeeds = { state: 'read' };
+const WRITE: RouteNeeds = { state: 'readwrite' };
+
+const ACCOUNTS = '/v1/cckm/aws/kms';
+const PARTITIONS = '/v1/cckm/hsm/partitions';
+const HSM_KEYS = '/v1/cckm/hsm/keys';
+const KEY_STORES = '/v1/cckm/aws/custom-key-stores';
+const VIRTUAL_KEYS = '/v1/cckm/virtual/keys';
+const AWS_KEYS = '/v1/cckm/aws/keys';
+
+export const routes: readonly RouteDefinition[] = [
+  // AWS account containers
+  { operation: 'CreateAccountContainer', method: 'POST', path: ACCOUNTS, handler: h('create-account-container'), access: { kind: 'admin' }, requestSchema: schemas.createAccountContainer, successStatus: 201, needs: { ...WRITE, assumeAccountRole: true }, summary: 'Add an AWS account container' },
+  { operation: 'ListAccountContainers', method: 'GET', path: ACCOUNTS, handler: h('list-account-containers'), access: { kind: 'authenticated' }, querySchema: schemas.listAccountContainersQuery, needs: READ, summary: 'List AWS account containers' },
+  { operation: 'GetAccountContainer', method: 'GET', path: `${ACCOUNTS}/{id}`, handler: h('get-account-container'), access: { kind: 'authenticated' }, needs: READ, summary: 'Get an AWS account container' },
+  { operation: 'UpdateAccountContainer', method: 'PATCH', path: `${ACCOUNTS}/{id}`, handler: h('update-account-container'), access: { kind: 'admin' }, requestSchema: schemas.updateAccountContainer, needs: { ...WRITE, assumeAccountRole: true }, summary: 'Update an AWS account container' },
+  { operation: 'DeleteAccountContainer', method: 'DELETE', path: `${ACCOUNTS}/{id}`, handler: h('delete-account-container'), access: { kind: 'admin' }, successStatus: 204, needs: WRITE, summary: 'Delete an AWS account container' },
+  { operation: 'UpdateAccountContainerAcls', method: 'POST', path: `${ACCOUNTS}/{id}/update-acls`, handler: h('update-account-container-acls'), access: { kind: 'admin' }, requestSchema: schemas.updateAcls, needs: WRITE, summary: 'Grant or revoke ACL actions on an AWS account container' },
+
+  // HSM partitions (key sources: Luna, CloudHSM, SoftHSM2)
+  { operation: 'CreateHsmPartition', method: 'POST', path: PARTITIONS, handler: h('create-hsm-partition'), access: { kind: 'admin' }, requestSchema: schemas.createHsmPartition, successStatus: 201, needs: { ...WRITE, secrets: { hsmPin: 'write' } }, summary: 'Register an HSM partition' },
+  { operation: 'ListHsmPartitions', method: 'GET', path: PARTITIONS, handler: h('list-hsm-partitions'), access: { kind: 'admin' }, querySchema: schemas.listHsmPartitionsQuery, needs: READ, summary: 'List HSM partitions' },
+  { operation: 'GetHsmPartition', method: 'GET', path: `${PARTITIONS}/{id}`, handler: h('get-hsm-partition'), access: { kind: 'admin' }, needs: READ, summary: 'Get an HSM partition' },
+  { operation: 'UpdateHsmPartition', method: 'PATCH', path: `${PARTITIONS}/{id}`, handler: h('update-hsm-partition'), access: { kind: 'admin' }, requestSchema: schemas.updateHsmPartition, needs: { ...WRITE, secrets: { hsmPin: 'write' } }, summary: 'Update an HSM partition' },
+  { operation: 'DeleteHsmPartition', method: 'DELETE', path: `${PARTITIONS}/{id}`, handler: h('delete-hsm-partition'), access: { kind: 'admin' }, successStatus: 204, needs: { ...WRITE, secrets: { hsmPin: 'write' } }, summary: 'Delete an HSM partition' },
+  { operation: 'TestHsmPartition', method: 'POST', path: `${PARTITIONS}/{id}/test`, handler: h('test-hsm-partition'), access: { kind: 'admin' }, needs: { ...READ, hsmAgent: true }, summary: 'Log in to an HSM partition and report its state' },
+
+  // HSM source keys
+  { operation: 'CreateHsmKey', method: 'POST', path: HSM_KEYS, handler: h('create-hsm-key'), access: { kind: 'admin' }, requestSchema: schemas.createHsmKey, successStatus: 201, needs: { ...WRITE, hsmAgent: true }, summary: 'Generate an AES key inside an HSM partition' },
+  { operation: 'ListHsmKeys', method: 'GET', path: HSM_KEYS, handler: h('list-hsm-keys'), access: { kind: 'admin' }, querySchema: schemas.listHsmKeysQuery, needs: READ, summary: 'List HSM source keys' },
+  { operation: 'GetHsmKey', method: 'GET', path: `${HSM_KEYS}/{id}`, handler: h('get-hsm-key'), access: { kind: 'admin' }, needs: READ, summary: 'Get an HSM source key' },
+  { operation: 'DeleteHsmKey', method: 'DELETE', path: `${HSM_KEYS}/{id}`, handler: h('delete-hsm-key'), access: { kind: 'admin' }, successStatus: 204, needs: { ...WRITE, hsmAgent: true }, summary: 'Destroy an HSM source key' },
+
+  // External custom key stores
+  { operation: 'CreateKeyStore', method: 'POST', path: KEY_STORES, handler: h('create-key-store'), access: { kind: 'acl', action: 'keystoreadd' }, requestSchema: schemas.createKeyStore, successStatus: 201, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Create an external custom key store' },
+  { operation: 'ListKeyStores', method: 'GET', path: KEY_STORES, handler: h('list-key-stores'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listKeyStoresQuery, needs: READ, summary: 'List custom key stores' },
+  { operation: 'GetKeyStore', method: 'GET', path: `${KEY_STORES}/{id}`, handler: h('get-key-store'), access: { kind: 'acl', action: 'viewkeystore' }, needs: READ, summary: 'Get a custom key store' },
+  { operation: 'UpdateKeyStore', method: 'PATCH', path: `${KEY_STORES}/{id}`, handler: h('update-key-store'), access: { kind: 'acl', action: 'keystoreupdate' }, requestSchema: schemas.updateKeyStore, needs: WRITE, summary: 'Update a custom key store' },
+  { operation: 'DeleteKeyStore', method: 'DELETE', path: `${KEY_STORES}/{id}`, handler: h('delete-key-store'), access: { kind: 'acl', action: 'keystoredelete' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Delete a custom key store' },
+  { operation: 'BlockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/block`, handler: h('block-key-store'), access: { kind: 'acl', action: 'keystoreblock' }, needs: WRITE, summary: 'Block AWS KMS requests to a key store' },
+  { operation: 'UnblockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/unblock`, handler: h('unblock-key-store'), access: { kind: 'acl', action: 'keystoreunblock' }, needs: WRITE, summary: 'Unblock AWS KMS requests to a key store' },
+  { operation: 'GetKeyStoreHealth', method: 'POST', path: `${KEY_STORES}/{id}/health`, handler: h('get-key-store-health'), access: { kind: 'public' }, needs: { ...READ, hsmAgent: true }, summary: 'Deep health check of a key store (unauthenticated, rate limited)' },
+
+  // XKS credentials
+  { operation: 'CreateKeyStoreCredential', method: 'POST', path: `${KEY_STORES}/{id}/credentials`, handler: h('create-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, successStatus: 201, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Create an XKS credential' },
+  { operation: 'ListKeyStoreCredentials', method: 'GET', path: `${KEY_STORES}/{id}/credentials`, handler: h('list-key-store-credentials'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listCredentialsQuery, needs: READ, summary: 'List the XKS credentials of a key store' },
+  { operation: 'GetKeyStoreCredential', method: 'GET', path: `${KEY_STORES}/{id}/credentials/{credentialId}`, handler: h('get-key-store-credential'), access: { kind: 'acl', action: 'viewkeystore' }, needs: READ, summary: 'Get an XKS credential (never its secret)' },
+  { operation: 'DeleteKeyStoreCredential', method: 'DELETE', path: `${KEY_STORES}/{id}/credentials/{credentialId}`, handler: h('delete-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Delete an XKS credential' },
+  { operation: 'RotateKeyStoreCredential', method: 'POST', path: `${KEY_STORES}/{id}/rotate-credential`, handler: h('rotate-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Rotate the XKS credential (oldest deleted beyond max_credentials)' },
+
+  // Virtual keys
+  { operation: 'CreateVirtualKey', method: 'POST', path: VIRTUAL_KEYS, handler: h('create-virtual-key'), access: { kind: 'admin' }, requestSchema: schemas.createVirtualKey, successStatus: 201, needs: WRITE, summary: 'Create a virtual key over an HSM source key' },
+  { operation: 'ListVirtualKeys', method: 'GET', path: VIRTUAL_KEYS, handler: h('list-virtual-keys'), access: { kind: 'admin' }, querySchema: schemas.listVirtualKeysQuery, needs: READ, summary: 'List virtual keys' },
+  { operation: 'GetVirtualKey', method: 'GET', path: `${VIRTUAL_KEYS}/{id}`, handler: h('get-virtual-key'), access: { kind: 'admin' }, needs: READ, summary: 'Get a virtual key' },
+  { operation: 'UpdateVirtualKey', method: 'PATCH', path: `${VIRTUAL_KEYS}/{id}`, handler: h('update-virtual-key'), access: { kind: 'admin' }, requestSchema: schemas.updateVirtualKey, needs: WRITE, summary: 'Update a virtual key (deletable)' },
+  { operation: 'DeleteVirtualKey', method: 'DELETE', path: `${VIRTUAL_KEYS}/{id}`, handler: h('delete-virtual-key'), access: { kind: 'admin' }, successStatus: 204, needs: WRITE, summary: 'Delete a virtual key' },
+  { operation: 'ListVirtualKeyVersions', method: 'GET', path: `${VIRTUAL_KEYS}/{id}/versions`, handler: h('list-virtual-key-versions'), access: { kind: 'admin' }, querySchema: schemas.listVersionsQuery, needs: READ, summary: 'List the versions of a virtual key' },
+
+  // HYOK keys (AWS keys in external key stores)
+  { operation: 'CreateHyokKey', method: 'POST', path: '/v1/cckm/aws/create-hyok-key', handler: h('create-hyok-key'), access: { kind: 'acl', action: 'hyokkeycreate' }, requestSchema: schemas.createHyokKey, successStatus: 201, needs: WRITE, summary: 'Create an HYOK key in an external key store' },
+  { operation: 'ListAwsKeys', method: 'GET', path: AWS_KEYS, handler: h('list-aws-keys'), access: { kind: 'acl', action: 'viewhyokkey' }, querySchema: schemas.listAwsKeysQuery, needs: READ, summary: 'List AWS keys (HYOK keys)' },
+  { operation: 'GetAwsKey', method: 'GET', path: `${AWS_KEYS}/{id}`, handler: h('get-aws-key'), access: { kind: 'acl', action: 'viewhyokkey' }, needs: READ, summary: 'Get an AWS key' },
+  { operation: 'DeleteAwsKey', method: 'DELETE', path: `${AWS_KEYS}/{id}`, handler: h('delete-aws-key'), access: { kind: 'acl', action: 'hyokkeydelete' }, successStatus: 204, needs: WRITE, summary: 'Delete an unlinked HYOK key' },
+  { operation: 'ListAwsKeyVersions', method: 'GET', path: `${AWS_KEYS}/{id}/versions`, handler: h('list-aws-key-versions'), access: { kind: 'acl', action: 'viewhyokkey' }, querySchema: schemas.listVersionsQuery, needs: READ, summary: 'List the versions of an HYOK key' },
+  { operation: 'BlockHyokKey', method: 'POST', path: `${AWS_KEYS}/{id}/block`, handler: h('block-hyok-key'), access: { kind: 'acl', action: 'hyokkeyblockunblock' }, needs: WRITE, summary: 'Block AWS KMS use of an HYOK key' },
+  { operation: 'UnblockHyokKey', method: 'POST', path: `${AWS_KEYS}/{id}/unblock`, handler: h('unblock-hyok-key'), access: { kind: 'acl', action: 'hyokkeyblockunblock' }, needs: WRITE, summary: 'Unblock AWS KMS use of an HYOK key' },
+  { operation: 'RotateHyokKey', method: 'POST', path: `${AWS_KEYS}/{id}/rotate`, handler: h('rotate-hyok-key'), access: { kind: 'acl', action: 'keyrotate' }, requestSchema: schemas.rotateHyokKey, needs: WRITE, summary: 'Rotate an HYOK key to a new source key (new version)' },
+];
+
+/** Look a route up by operation name (used by handlers and tests). */
+export function routeFor(operation: string): RouteDefinition {
+  const route = routes.find((r) => r.operation === operation);
+  if (!route) throw new Error(`No route named ${operation} in lambdas/contract/routes.ts`);
+  return route;
+}

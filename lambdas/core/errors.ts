@@ -1,0 +1,74 @@
+/**
+ * The management API's error family (Powertools style: the status belongs to the class).
+ * One middleware (runtime/api-handler.ts) turns these into the CCKM error body
+ * `{code, codeDesc, message}`; anything else becomes a bare 500 and is logged, never sent.
+ * Constructors never log.
+ */
+export abstract class KeyManagerError extends Error {
+  abstract readonly statusCode: number;
+  /** CCKM's `NCERR…` name, used in `codeDesc`. */
+  abstract readonly code: string;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  toJSON(): { code: number; codeDesc: string; message: string } {
+    return { code: this.statusCode, codeDesc: `${this.code}: ${this.message}`, message: this.message };
+  }
+}
+
+/** Bad input: names the offending field when there is one. */
+export class ValidationError extends KeyManagerError {
+  readonly statusCode = 400;
+  readonly code = 'NCERRInvalidParamValue';
+  constructor(
+    message: string,
+    readonly field?: string,
+    options?: ErrorOptions,
+  ) {
+    super(field && !message.includes(field) ? `${field}: ${message}` : message, options);
+  }
+}
+
+export class UnauthorizedError extends KeyManagerError {
+  readonly statusCode = 401;
+  readonly code = 'NCERRUnauthorizedAccess';
+  constructor(message = 'Authentication is required', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class ForbiddenError extends KeyManagerError {
+  readonly statusCode = 403;
+  readonly code = 'NCERRForbidden';
+  constructor(message = 'You are not permitted to perform this operation', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class NotFoundError extends KeyManagerError {
+  readonly statusCode = 404;
+  readonly code = 'NCERRResourceNotFound';
+  constructor(resource: string, id: string, options?: ErrorOptions) {
+    super(`${resource} ${JSON.stringify(id)} not found`, options);
+  }
+}
+
+/** Duplicate name, wrong state, resource still in use, lost race. */
+export class ConflictError extends KeyManagerError {
+  readonly statusCode = 409;
+  readonly code = 'NCERRConflict';
+}
+
+export class TooManyRequestsError extends KeyManagerError {
+  readonly statusCode = 429;
+  readonly code = 'NCERRTooManyRequests';
+}
+
+/** A dependency outside the project (AWS API, HSM) failed or is not available in this mode. */
+export class DependencyError extends KeyManagerError {
+  readonly statusCode = 502;
+  readonly code = 'NCERRDependencyFailure';
+}

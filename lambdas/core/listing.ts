@@ -1,0 +1,63 @@
+/**
+ * CCKM list semantics shared by every list operation: filters, `sort=name,-createdAt`,
+ * `skip`, `limit`, and the `{skip, limit, total, resources}` envelope.
+ */
+import { ValidationError } from './errors';
+
+export interface ListQuery {
+  readonly skip: number;
+  readonly limit: number;
+  /** Field names, each optionally prefixed with `-` for descending. */
+  readonly sort: readonly string[];
+}
+
+export interface ListPage<T> {
+  readonly skip: number;
+  readonly limit: number;
+  readonly total: number;
+  readonly resources: T[];
+}
+
+export const DEFAULT_LIMIT = 10;
+export const MAX_LIMIT = 1000;
+
+/** Parses `skip`, `limit` and `sort` from query parameters; 400 naming the parameter when bad. */
+export function parseListQuery(query: Readonly<Record<string, string | undefined>>, sortable: readonly string[]): ListQuery {
+  const int = (name: 'skip' | 'limit', fallback: number, max: number): number => {
+    const raw = query[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) > max) throw new ValidationError(`must be an integer between 0 and ${max}`, name);
+    return Number(raw);
+  };
+  const sort = (query.sort ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const field of sort) {
+    const name = field.startsWith('-') ? field.slice(1) : field;
+    if (!sortable.includes(name)) throw new ValidationError(`cannot sort by ${JSON.stringify(name)}; sortable fields: ${sortable.join(', ')}`, 'sort');
+  }
+  return { skip: int('skip', 0, Number.MAX_SAFE_INTEGER), limit: int('limit', DEFAULT_LIMIT, MAX_LIMIT), sort };
+}
+
+/** Sorts (stable, multi-column) and pages already-filtered resources. */
+export function page<T extends object>(resources: readonly T[], query: ListQuery): ListPage<T> {
+  const keys = query.sort.map((f) => (f.startsWith('-') ? { field: f.slice(1), dir: -1 } : { field: f, dir: 1 }));
+  const sorted = [...resources].sort((a, b) => {
+    for (const { field, dir } of keys) {
+      const x = (a as Record<string, unknown>)[field];
+      const y = (b as Record<string, unknown>)[field];
+      if (x === y) continue;
+      if (x === undefined || x === null) return 1;
+      if (y === undefined || y === null) return -1;
+      return (x < y ? -1 : 1) * dir;
+    }
+    return 0;
+  });
+  return { skip: query.skip, limit: query.limit, total: sorted.length, resources: sorted.slice(query.skip, query.skip + query.limit) };
+}
+
+/** Parses a boolean filter (`true`/`false`); 400 naming the parameter otherwise. */
+export function parseBooleanFilter(query: Readonly<Record<string, string | undefined>>, name: string): boolean | undefined {
+  const raw = query[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw !== 'true' && raw !== 'false') throw new ValidationError('must be true or false', name);
+  return raw === 'true';
+}

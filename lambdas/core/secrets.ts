@@ -1,0 +1,20 @@
+/**
+ * Where secrets live: XKS secret access keys and HSM partition PINs (Secrets Manager on AWS,
+ * an encrypted file under .local/ locally). DynamoDB only ever holds the secret's *name*.
+ */
+export interface SecretStore {
+  /** Creates or replaces the secret. */
+  put(name: string, value: string): Promise<void>;
+  /** The secret's value, or undefined when it does not exist. */
+  get(name: string): Promise<string | undefined>;
+  /** Deletes the secret; deleting a missing secret is not an error. */
+  delete(name: string): Promise<void>;
+}
+
+/** Secret names, one prefix per kind so that IAM can scope access per kind. */
+export const secretNames = {
+  prefix: 'xks-key-manager',
+  xksCredential: (keyStoreId: string, credentialId: string): string =>
+    `xks-key-manager/xks/${keyStoreId}/${credentialId}`,
+  hsmPin: (partitionId: string): string => `xks-key-manager/hsm-pin/${partitionId}`,
+} as const;

@@ -1,0 +1,59 @@
+/**
+ * The state port: every control-plane object is an entity record in one store (DynamoDB on AWS
+ * and locally, DynamoDB Local in tests). Invariants are kept by conditions inside one
+ * all-or-nothing transaction, never by read-then-write:
+ *  - unique names: a `uniqueName` claims (kind, name) in the same transaction as the entity;
+ *  - lost updates: `update`/`delete` may carry `expectedVersion`; every update bumps `version`;
+ *  - multi-item invariants (credential count ≤ max, no delete while in use): `counters`
+ *    adjusted with bounds, and `delete` guarded by `requireZero` counters.
+ * When a condition fails the store throws `ConflictError` with the failing op's `conflictMessage`.
+ */
+
+export type EntityKind =
+  | 'account' // AWS account container
+  | 'partition' // HSM partition
+  | 'hsmKey' // HSM source key
+  | 'keyStore' // custom key store
+  | 'credential' // XKS credential (parent: key store)
+  | 'virtualKey'
+  | 'virtualKeyVersion' // parent: virtual key
+  | 'awsKey'; // HYOK key (AWS key in an external key store)
+
+export interface EntityRecord<T> {
+  readonly kind: EntityKind;
+  readonly id: string;
+  /** Set for child entities (credentials under a key store, versions under a virtual key). */
+  readonly parentId?: string;
+  readonly data: T;
+  /** Starts at 1, +1 on every `update`. */
+  readonly version: number;
+  /** Reference counts and the like, kept apart from `data` so that `update` never overwrites them. */
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+interface OpBase {
+  readonly kind: EntityKind;
+  readonly id: string;
+  /** Message of the ConflictError thrown when this op's condition fails. */
+  readonly conflictMessage?: string;
+}
+
+export type StateOp =
+  /** Fails if the id exists, or if `uniqueName` is already claimed for the kind. */
+  | (OpBase & { readonly op: 'create'; readonly data: unknown; readonly parentId?: string; readonly uniqueName?: string; readonly counters?: Record<string, number> })
+  /** Replaces `data`. Fails if the entity is missing or its version differs from `expectedVersion`. Moves the name claim when `rename` is given. */
+  | (OpBase & { readonly op: 'update'; readonly data: unknown; readonly expectedVersion?: number; readonly rename?: { readonly from: string; readonly to: string } })
+  /** Fails if missing, on version mismatch, or if any `requireZero` counter is not 0. Releases `uniqueName`. */
+  | (OpBase & { readonly op: 'delete'; readonly expectedVersion?: number; readonly uniqueName?: string; readonly requireZero?: readonly string[] })
+  /** Adds `delta` to a counter (missing = 0). Fails if the entity is missing or the result leaves [min, max]. */
+  | (OpBase & { readonly op: 'count'; readonly counter: string; readonly delta: number; readonly min?: number; readonly max?: number })
+  /** Only a condition: the entity exists (and has `expectedVersion`, when given). */
+  | (OpBase & { readonly op: 'check'; readonly expectedVersion?: number });
+
+export interface StateStore {
+  get<T>(kind: EntityKind, id: string): Promise<EntityRecord<T> | undefined>;
+  /** Every entity of a kind, or every child of `parentId` of that kind. Unordered. */
+  list<T>(kind: EntityKind, parentId?: string): Promise<EntityRecord<T>[]>;
+  /** Applies every op or none. Throws ConflictError (first failed op's message) on a failed condition. */
+  transact(ops: readonly StateOp[]): Promise<void>;
+}
