@@ -1,0 +1,100 @@
+/**
+ * A fresh SoftHSM2 token per suite (or per test), registered as a partition whose PIN lives in an
+ * in-memory SecretStore under `secretNames.hsmPin(partitionId)`, exactly as the control plane
+ * stores it. jest's globalSetup normally exports SOFTHSM2_CONF; when it has not (a single suite
+ * run with `--globalSetup=''`), the helper writes its own config in a temp folder.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HsmType, PartitionConnection } from '../../lambdas/core/hsm';
+import { secretNames, type SecretStore } from '../../lambdas/core/secrets';
+import { createSoftHsmToken, writeSoftHsmConfig } from '../../scripts/lib/softhsm-token';
+
+/** A Map-backed SecretStore for tests. */
+export class MemorySecretStore implements SecretStore {
+  readonly values = new Map<string, string>();
+
+  async put(name: string, value: string): Promise<void> {
+    this.values.set(name, value);
+  }
+
+  async get(name: string): Promise<string | undefined> {
+    return this.values.get(name);
+  }
+
+  async delete(name: string): Promise<void> {
+    this.values.delete(name);
+  }
+}
+
+export interface TestToken {
+  readonly partition: PartitionConnection;
+  readonly pin: string;
+  readonly soPin: string;
+  /** Holds `pin` under `partition.pinSecretName`. */
+  readonly secretStore: MemorySecretStore;
+}
+
+let tokenCounter = 0;
+
+/** Makes sure SOFTHSM2_CONF names a config; returns its path. */
+export function ensureSoftHsmConfig(): string {
+  if (!process.env.SOFTHSM2_CONF) {
+    process.env.SOFTHSM2_CONF = writeSoftHsmConfig(mkdtempSync(join(tmpdir(), 'softhsm-')));
+  }
+  return process.env.SOFTHSM2_CONF;
+}
+
+/** Initialises a token with a unique label (≤ 32 characters, as PKCS#11 allows) and random PINs. */
+export async function createTestToken(options: { prefix?: string; hsmType?: HsmType } = {}): Promise<TestToken> {
+  ensureSoftHsmConfig();
+  tokenCounter += 1;
+  const label = `${options.prefix ?? 't'}-${process.pid}-${tokenCounter}-${randomBytes(3).toString('hex')}`.slice(0, 32);
+  const pin = randomBytes(8).toString('hex');
+  const soPin = randomBytes(8).toString('hex');
+  await createSoftHsmToken({ label, pin, soPin });
+  const partitionId = `partition-${label}`;
+  const partition: PartitionConnection = {
+    partitionId,
+    hsmType: options.hsmType ?? 'softhsm',
+    tokenLabel: label,
+    pinSecretName: secretNames.hsmPin(partitionId),
+  };
+  const secretStore = new MemorySecretStore();
+  await secretStore.put(partition.pinSecretName, pin);
+  return { partition, pin, soPin, secretStore };
+}
+
+function tokenRoot(): string {
+  const conf = readFileSync(ensureSoftHsmConfig(), 'utf8');
+  const match = /^\s*directories\.tokendir\s*=\s*(.+?)\s*$/m.exec(conf);
+  if (!match) throw new Error(`no directories.tokendir in ${process.env.SOFTHSM2_CONF}`);
+  return match[1];
+}
+
+/** The token's folder: SoftHSM2 names it by UUID and stores the 32-byte padded label in token.object. */
+export function tokenDirectory(label: string): string {
+  const root = tokenRoot();
+  const padded = Buffer.from(label.padEnd(32, ' '));
+  for (const entry of readdirSync(root)) {
+    try {
+      if (readFileSync(join(root, entry, 'token.object')).includes(padded)) return join(root, entry);
+    } catch {
+      // not a token folder (or one being written by another suite)
+    }
+  }
+  throw new Error(`no SoftHSM2 token folder with label ${JSON.stringify(label)} under ${root}`);
+}
+
+/**
+ * Takes the token away as an unplugged HSM would be: its folder is moved out of the token
+ * directory. Returns the function that puts it back.
+ */
+export function makeTokenUnavailable(label: string): () => void {
+  const dir = tokenDirectory(label);
+  const away = `${dir}.away`;
+  renameSync(dir, away);
+  return () => renameSync(away, dir);
+}
