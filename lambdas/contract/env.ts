@@ -30,3 +30,42 @@ export const STATE_TABLE = {
   sortKey: 'sk',
   listIndex: { name: 'byList', partitionKey: 'listPk', sortKey: 'listSk' },
 } as const;
+
+/**
+ * Secrets Manager name prefixes, one per kind of secret, so that IAM can scope each function to the
+ * kinds its route needs (lib/ grants `secretsmanager:*Secret*` on `<prefix>*` only). The runtime's
+ * secret names (core/secrets.ts `secretNames`) must start with these prefixes.
+ */
+export const SECRET_PREFIXES = {
+  /** Every secret of the deployment lives under this prefix. */
+  root: 'xks-key-manager/',
+  /** XKS secret access keys: `xks-key-manager/xks/<keyStoreId>/<credentialId>`. */
+  xks: 'xks-key-manager/xks/',
+  /** HSM partition PINs: `xks-key-manager/hsm-pin/<partitionId>`. */
+  hsmPin: 'xks-key-manager/hsm-pin/',
+} as const;
+
+/**
+ * CloudWatch metrics of the XKS proxy, emitted with Powertools Metrics (EMF) and read by the CDK
+ * dashboard and alarms (lib/). Powertools adds the `service` dimension to every metric, so each
+ * metric is published with exactly the dimension set written next to it: `{service, <dimension>}`,
+ * with `service` = `METRICS.service` (the proxy's POWERTOOLS_SERVICE_NAME).
+ */
+export const METRICS = {
+  namespace: 'XksKeyManager',
+  /** POWERTOOLS_SERVICE_NAME of the XKS proxy function (and value of the `service` dimension). */
+  service: 'xks-proxy',
+  /** Milliseconds from request received to response composed; dimensions {service, operation}. */
+  xksLatency: 'XksLatency',
+  /** Count, one per request whose key store is known; dimensions {service, keyStoreId}. */
+  xksRequests: 'XksRequests',
+  /** Count, one per request answered with an error; dimensions {service, errorName}. */
+  xksErrors: 'XksErrors',
+  /** Count, one per deep health check (encrypt+decrypt with the health-check key) that failed; dimensions {service}. */
+  healthCheckFailed: 'HealthCheckFailed',
+  /** Count, one per deep health check that passed; dimensions {service}. */
+  healthCheckPassed: 'HealthCheckPassed',
+  dimensions: { operation: 'operation', errorName: 'errorName', keyStoreId: 'keyStoreId' },
+  /** Values of the `operation` dimension: the spec's operation names. */
+  operations: ['GetHealthStatus', 'GetKeyMetadata', 'Encrypt', 'Decrypt'],
+} as const;
