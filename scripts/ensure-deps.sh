@@ -53,8 +53,19 @@ fi
 # npm writes node_modules/.package-lock.json on every install: older than package-lock.json (or
 # absent) means the tree does not match the lock file.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "installing npm packages (npm ci)"
-  npm ci --no-fund --no-audit --loglevel=error
+  say "installing npm packages"
+  # npm ci insists that the lock file lists every platform's optional binaries (@swc/core-darwin-…);
+  # a registry that serves only some platforms yields a lock without them. npm install --no-save
+  # then installs the same locked versions without rewriting package-lock.json.
+  npm_log="$(mktemp)"
+  if ! npm ci --no-fund --no-audit --loglevel=error >"$npm_log" 2>&1; then
+    if grep -q 'EUSAGE' "$npm_log"; then
+      npm install --no-save --no-fund --no-audit --loglevel=error
+    else
+      cat "$npm_log" >&2; rm -f "$npm_log"; die "npm ci failed (see above)"
+    fi
+  fi
+  rm -f "$npm_log"
 fi
 
 # pkcs11js builds during install only if npm was allowed to run its install script (package.json
