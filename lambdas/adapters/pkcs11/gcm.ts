@@ -1,0 +1,78 @@
+/**
+ * AES-256-GCM with a 128-bit tag inside the HSM. Who makes the 96-bit IV depends on the HSM:
+ * - SoftHSM2 uses the caller's IV: 12 bytes from the HSM's own RNG (C_GenerateRandom);
+ * - CloudHSM generates it and writes it back into the IV buffer passed in (12 zero bytes);
+ * - Luna generates it and appends it after the tag: output = ciphertext ‖ tag ‖ IV.
+ * Decryption is the same everywhere: ciphertext ‖ tag in, the IV passed in.
+ */
+import * as pkcs11js from 'pkcs11js';
+import { HsmError, type GcmCiphertext, type HsmType } from '../../core/hsm';
+import type { SessionLease } from './session-pool';
+
+export const GCM_IV_BYTES = 12;
+export const GCM_TAG_BYTES = 16;
+
+function gcmMechanism(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
+  const parameter: pkcs11js.AesGCM = {
+    // The PKCS#11 2.40 struct (with ulIvBits), which SoftHSM2, Luna and CloudHSM read.
+    type: pkcs11js.CK_PARAMS_AES_GCM_v240,
+    iv,
+    ivBits: iv.length * 8,
+    aad,
+    tagBits: GCM_TAG_BYTES * 8,
+  };
+  return { mechanism: pkcs11js.CKM_AES_GCM, parameter };
+}
+
+export async function gcmEncrypt(
+  lease: SessionLease,
+  hsmType: HsmType,
+  key: pkcs11js.Handle,
+  plaintext: Buffer,
+  aad: Buffer,
+): Promise<GcmCiphertext> {
+  const { pkcs11, session } = lease;
+  const iv =
+    hsmType === 'softhsm'
+      ? lease.call('C_GenerateRandom', () => pkcs11.C_GenerateRandom(session, Buffer.alloc(GCM_IV_BYTES)))
+      : Buffer.alloc(GCM_IV_BYTES);
+  lease.call('C_EncryptInit', () => pkcs11.C_EncryptInit(session, gcmMechanism(iv, aad), key));
+  const ivAppended = hsmType === 'luna';
+  const expectedLength = plaintext.length + GCM_TAG_BYTES + (ivAppended ? GCM_IV_BYTES : 0);
+  const output = await lease.callAsync('C_Encrypt', () =>
+    pkcs11.C_EncryptAsync(session, plaintext, Buffer.alloc(expectedLength)),
+  );
+  if (output.length !== expectedLength) {
+    throw new HsmError(
+      'DEVICE_ERROR',
+      undefined,
+      `C_Encrypt returned ${output.length} bytes where a ${hsmType} HSM returns ${expectedLength}; check the partition's HSM type`,
+    );
+  }
+  const tagEnd = plaintext.length + GCM_TAG_BYTES;
+  const result: GcmCiphertext = {
+    ciphertext: output.subarray(0, plaintext.length),
+    tag: output.subarray(plaintext.length, tagEnd),
+    iv: ivAppended ? output.subarray(tagEnd) : iv,
+  };
+  if (hsmType !== 'softhsm' && result.iv.every((byte) => byte === 0)) {
+    // The HSM used the zero IV we passed as a placeholder: never hand out such a ciphertext.
+    throw new HsmError('DEVICE_ERROR', undefined, `the ${hsmType} HSM did not generate an IV; check the partition's HSM type`);
+  }
+  return result;
+}
+
+export async function gcmDecrypt(
+  lease: SessionLease,
+  key: pkcs11js.Handle,
+  input: GcmCiphertext,
+  aad: Buffer,
+): Promise<Buffer> {
+  if (input.tag.length !== GCM_TAG_BYTES || input.iv.length === 0) {
+    throw new HsmError('DECRYPT_FAILED', undefined, `the tag must be ${GCM_TAG_BYTES} bytes and the IV not empty`);
+  }
+  const { pkcs11, session } = lease;
+  lease.call('C_DecryptInit', () => pkcs11.C_DecryptInit(session, gcmMechanism(input.iv, aad), key));
+  const sealed = Buffer.concat([input.ciphertext, input.tag]);
+  return lease.callAsync('C_Decrypt', () => pkcs11.C_DecryptAsync(session, sealed, Buffer.alloc(sealed.length)));
+}

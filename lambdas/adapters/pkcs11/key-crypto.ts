@@ -1,0 +1,46 @@
+/**
+ * The XKS proxy's KeyCrypto over PKCS#11: AES-256-GCM with the partition's key found by CKA_ID.
+ * Construct once per container: `new Pkcs11KeyCrypto(config, secretStore)`.
+ */
+import type * as pkcs11js from 'pkcs11js';
+import { HsmError, type GcmCiphertext, type HsmKeyInfo, type HsmKeyRef, type KeyCrypto } from '../../core/hsm';
+import type { SecretStore } from '../../core/secrets';
+import type { Pkcs11Config } from './config';
+import { gcmDecrypt, gcmEncrypt } from './gcm';
+import { Pkcs11Partitions } from './partitions';
+import type { SessionLease } from './session-pool';
+
+export class Pkcs11KeyCrypto implements KeyCrypto {
+  constructor(
+    config: Pkcs11Config,
+    secretStore: SecretStore,
+    /** Shared with another adapter of the same process (the HSM agent's deep check) when given. */
+    private readonly partitions = new Pkcs11Partitions(config, secretStore),
+  ) {}
+
+  encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext> {
+    return this.partitions.run(key.partition, (lease) =>
+      gcmEncrypt(lease, key.partition.hsmType, keyHandle(lease, key), plaintext, aad),
+    );
+  }
+
+  decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer): Promise<Buffer> {
+    return this.partitions.run(key.partition, (lease) => gcmDecrypt(lease, keyHandle(lease, key), input, aad));
+  }
+
+  describe(key: HsmKeyRef): Promise<HsmKeyInfo | undefined> {
+    return this.partitions.run(key.partition, async (lease) => lease.key(key.objectId)?.info);
+  }
+}
+
+function keyHandle(lease: SessionLease, key: HsmKeyRef): pkcs11js.Handle {
+  const found = lease.key(key.objectId);
+  if (!found) {
+    throw new HsmError(
+      'KEY_NOT_FOUND',
+      undefined,
+      `no secret key with CKA_ID ${key.objectId} in partition ${JSON.stringify(key.partition.partitionId)}`,
+    );
+  }
+  return found.handle;
+}

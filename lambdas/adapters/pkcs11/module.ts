@@ -1,0 +1,122 @@
+/**
+ * One loaded PKCS#11 library per path, for the whole process. A library is a process-wide
+ * resource: C_Initialize/C_Finalize act on every session any caller opened through it, so the
+ * XKS proxy and the HSM agent, when they share a process (local mode), must share the module.
+ *
+ * Re-initialisation: SoftHSM2 (and some vendor libraries) enumerate tokens only in C_Initialize,
+ * so a token that was unavailable and comes back, or one created after the library was loaded,
+ * is only seen after C_Finalize + C_Initialize. `reinitialize` does that safely: it lets calls in
+ * flight finish (drain), holds new calls, and bumps `generation` so every pool drops the sessions
+ * and handles that C_Finalize invalidated.
+ */
+import * as pkcs11js from 'pkcs11js';
+import type { Deadline } from './deadline';
+import { callPkcs11, toHsmError } from './errors';
+
+export class Pkcs11Module {
+  /** Increases with every C_Initialize; sessions and handles belong to one generation. */
+  generation = 0;
+  private readonly pkcs11 = new pkcs11js.PKCS11();
+  private loaded = false;
+  private active = 0;
+  private drained?: () => void;
+  private reinitializing?: Promise<void>;
+  private lastReinitializedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly libraryPath: string) {}
+
+  /** The library's functions, for calls made while entered (see `enter`). */
+  get functions(): pkcs11js.PKCS11 {
+    return this.pkcs11;
+  }
+
+  /**
+   * Admits one call: waits while a re-initialisation runs, loads the library on first use and
+   * returns its PKCS#11 functions. Every `enter` is paired with one `leave`.
+   */
+  async enter(deadline: Deadline): Promise<pkcs11js.PKCS11> {
+    while (this.reinitializing) await deadline.race(this.reinitializing, 'library re-initialisation');
+    this.ensureInitialized();
+    this.active += 1;
+    return this.pkcs11;
+  }
+
+  leave(): void {
+    this.active -= 1;
+    if (this.active === 0) this.drained?.();
+  }
+
+  /** The slot holding the token with this label, if the library currently sees one. Call while entered. */
+  findSlot(tokenLabel: string): pkcs11js.Handle | undefined {
+    const slots = callPkcs11('C_GetSlotList', () => this.pkcs11.C_GetSlotList(true));
+    for (const slot of slots) {
+      try {
+        if (this.pkcs11.C_GetTokenInfo(slot).label.trimEnd() === tokenLabel) return slot;
+      } catch {
+        // A token going away between C_GetSlotList and C_GetTokenInfo: not the one we look for.
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * C_Finalize + C_Initialize so that the library enumerates its tokens again. Does nothing when
+   * another caller already re-initialised since `seenGeneration`, and at most once per
+   * `minIntervalMs` (it drops the sessions of every partition on this library). Call while NOT
+   * entered: it waits for every entered call to leave.
+   */
+  async reinitialize(seenGeneration: number, minIntervalMs: number): Promise<void> {
+    if (this.reinitializing) return this.reinitializing;
+    if (seenGeneration !== this.generation || Date.now() - this.lastReinitializedAt < minIntervalMs) return;
+    this.reinitializing = this.drainAndReinitialize().finally(() => {
+      this.reinitializing = undefined;
+    });
+    return this.reinitializing;
+  }
+
+  private async drainAndReinitialize(): Promise<void> {
+    if (this.active > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+      });
+      this.drained = undefined;
+    }
+    try {
+      this.pkcs11.C_Finalize();
+    } catch {
+      // Already finalised or never initialised: initialising again is what matters.
+    }
+    this.initialize();
+    this.generation += 1;
+    this.lastReinitializedAt = Date.now();
+  }
+
+  private ensureInitialized(): void {
+    if (this.loaded) return;
+    callPkcs11('load', () => this.pkcs11.load(this.libraryPath));
+    this.loaded = true;
+    this.initialize();
+  }
+
+  private initialize(): void {
+    try {
+      // OS locking: pkcs11js runs the …Async calls on several worker threads at once.
+      this.pkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    } catch (error) {
+      if (!(error instanceof Error && error.message === 'CKR_CRYPTOKI_ALREADY_INITIALIZED')) throw toHsmError(error, 'C_Initialize');
+    }
+  }
+
+}
+
+const modules = new Map<string, Pkcs11Module>();
+
+/** The process's module for this library path (created, not yet loaded, on first request). */
+export function pkcs11ModuleFor(libraryPath: string): Pkcs11Module {
+  let module = modules.get(libraryPath);
+  if (!module) {
+    module = new Pkcs11Module(libraryPath);
+    modules.set(libraryPath, module);
+  }
+  return module;
+}

@@ -1,0 +1,35 @@
+/**
+ * The session pools of one adapter instance, one per partition connection, each on the process's
+ * module for the partition's PKCS#11 library.
+ */
+import type { PartitionConnection } from '../../core/hsm';
+import type { SecretStore } from '../../core/secrets';
+import type { Pkcs11Config } from './config';
+import { pkcs11ModuleFor } from './module';
+import { PartitionSessionPool, type SessionLease } from './session-pool';
+
+export class Pkcs11Partitions {
+  private readonly pools = new Map<string, PartitionSessionPool>();
+
+  constructor(
+    private readonly config: Pkcs11Config,
+    private readonly secretStore: SecretStore,
+  ) {}
+
+  /** Runs `work` with a logged-in session of the partition (see PartitionSessionPool.run). */
+  run<T>(partition: PartitionConnection, work: (lease: SessionLease) => Promise<T>, options?: { retry?: boolean }): Promise<T> {
+    return this.pool(partition).run(work, options);
+  }
+
+  private pool(partition: PartitionConnection): PartitionSessionPool {
+    // A changed label, type or secret name is another connection: it gets its own pool.
+    const key = JSON.stringify([partition.partitionId, partition.hsmType, partition.tokenLabel, partition.pinSecretName]);
+    let pool = this.pools.get(key);
+    if (!pool) {
+      const module = pkcs11ModuleFor(this.config.libraries[partition.hsmType]);
+      pool = new PartitionSessionPool(partition, module, this.config, this.secretStore);
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+}

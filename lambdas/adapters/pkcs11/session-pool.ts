@@ -1,0 +1,350 @@
+/**
+ * Logged-in sessions of one partition, reused across calls, with the key handles found in it.
+ *
+ * Recovery: a failure that makes the connection suspect (see `invalidatesConnection`) drops the
+ * slot, every idle session and every cached key handle; the next call finds the token by label
+ * again (re-initialising the library when the label is not seen, see Pkcs11Module), opens new
+ * sessions and logs in again. The process is never restarted.
+ *
+ * The PIN is read from the SecretStore at the first login and kept in memory only. A PIN the HSM
+ * rejected is never presented again (HSMs lock a partition after a few wrong PINs): the secret is
+ * read again after `pinRetryIntervalMs` and used only if it changed.
+ */
+import * as pkcs11js from 'pkcs11js';
+import { HsmError, type HsmKeyInfo, type PartitionConnection } from '../../core/hsm';
+import type { SecretStore } from '../../core/secrets';
+import type { Pkcs11Config } from './config';
+import { Deadline } from './deadline';
+import { callPkcs11, invalidatesConnection, toHsmError } from './errors';
+import { findSecretKey } from './key-objects';
+import type { Pkcs11Module } from './module';
+
+/** A key object found by CKA_ID, with its attributes as read from the HSM. */
+export interface CachedKey {
+  readonly handle: pkcs11js.Handle;
+  readonly info: HsmKeyInfo;
+}
+
+interface PooledSession {
+  readonly handle: pkcs11js.Handle;
+  /** The pool's epoch and the module's generation when the session was opened. */
+  readonly epoch: number;
+  readonly generation: number;
+}
+
+/** Failures about the request, not the connection: the session stays in the pool. */
+const SESSION_KEEPING_REASONS = new Set(['DECRYPT_FAILED', 'KEY_FUNCTION_NOT_PERMITTED', 'KEY_NOT_FOUND']);
+
+/** CKS_RO_USER_FUNCTIONS and CKS_RW_USER_FUNCTIONS (PKCS#11 2.40 §5.7.1; pkcs11js does not export CKS_*). */
+const LOGGED_IN_STATES = new Set([1, 3]);
+
+/** What a unit of work gets: one logged-in session for its exclusive use, and the call's deadline. */
+export class SessionLease {
+  /** A native call still running after the deadline: the session is closed once it returns. */
+  inFlight?: Promise<void>;
+
+  constructor(
+    readonly pkcs11: pkcs11js.PKCS11,
+    readonly session: pkcs11js.Handle,
+    readonly deadline: Deadline,
+    private readonly pool: PartitionSessionPool,
+  ) {}
+
+  /** A blocking PKCS#11 call: failures mapped to HsmError, then the budget checked. */
+  call<T>(pkcs11Function: string, fn: () => T): T {
+    const result = callPkcs11(pkcs11Function, fn);
+    this.deadline.check(pkcs11Function);
+    return result;
+  }
+
+  /** A PKCS#11 call on a worker thread (pkcs11js `…Async`), raced against the budget. */
+  async callAsync<T>(pkcs11Function: string, fn: () => Promise<T>): Promise<T> {
+    const running = fn();
+    try {
+      return await this.deadline.race(running, pkcs11Function);
+    } catch (error) {
+      const hsmError = toHsmError(error, pkcs11Function);
+      if (hsmError.reason === 'TIMEOUT') {
+        this.inFlight = running.then(
+          () => undefined,
+          () => undefined,
+        );
+      }
+      throw hsmError;
+    }
+  }
+
+  /** The key with this CKA_ID (cached with its attributes), or undefined when the partition has none. */
+  key(objectId: string): CachedKey | undefined {
+    return this.pool.key(this, objectId);
+  }
+
+  forgetKey(objectId: string): void {
+    this.pool.forgetKey(objectId);
+  }
+
+  /** Logs the application out and in again with the PIN now in the SecretStore (partition test). */
+  async relogin(): Promise<void> {
+    await this.pool.relogin(this);
+  }
+}
+
+export class PartitionSessionPool {
+  private slot?: { readonly handle: pkcs11js.Handle; readonly generation: number };
+  /** Bumped by `reset`: sessions of an older epoch are closed instead of reused. */
+  private epoch = 0;
+  private readonly idle: PooledSession[] = [];
+  private open = 0;
+  private readonly waiters = new Set<() => void>();
+  private readonly keys = new Map<string, CachedKey & { readonly foundAt: number; readonly epoch: number }>();
+  private pin?: string;
+  private rejectedPin?: { readonly value: string; at: number; readonly returnCode: string | undefined };
+
+  constructor(
+    readonly partition: PartitionConnection,
+    private readonly module: Pkcs11Module,
+    private readonly config: Pkcs11Config,
+    private readonly secretStore: SecretStore,
+  ) {}
+
+  /**
+   * Runs `work` with a logged-in session within one call budget. After a failure that drops the
+   * connection (a device error, a stale session or handle) the work runs once more on a fresh
+   * connection when `retry` allows and budget remains; work with side effects (key generation)
+   * passes `retry: false`.
+   */
+  async run<T>(work: (lease: SessionLease) => Promise<T>, options: { retry?: boolean } = {}): Promise<T> {
+    const deadline = new Deadline(this.config.callTimeoutMs);
+    try {
+      return await this.runOnce(deadline, work);
+    } catch (error) {
+      const retry = options.retry ?? true;
+      if (retry && error instanceof HsmError && error.reason === 'DEVICE_ERROR' && deadline.remainingMs() > 0) {
+        return this.runOnce(deadline, work);
+      }
+      throw error;
+    }
+  }
+
+  private async runOnce<T>(deadline: Deadline, work: (lease: SessionLease) => Promise<T>): Promise<T> {
+    const pkcs11 = await this.enterWithSlot(deadline);
+    let lease: SessionLease | undefined;
+    let pooled: PooledSession | undefined;
+    let failure: HsmError | undefined;
+    try {
+      pooled = await this.acquire(pkcs11, deadline);
+      lease = new SessionLease(pkcs11, pooled.handle, deadline, this);
+      return await work(lease);
+    } catch (error) {
+      failure = toHsmError(error, 'PKCS#11 call');
+      if (invalidatesConnection(failure)) this.reset();
+      throw failure;
+    } finally {
+      const session = pooled;
+      const keep = !failure || SESSION_KEEPING_REASONS.has(failure.reason);
+      if (lease?.inFlight && session) {
+        // The native call still owns the session (and the library must not be finalised under it).
+        void lease.inFlight.then(() => {
+          this.discard(session);
+          this.module.leave();
+        });
+      } else {
+        if (session) {
+          if (keep) this.release(session);
+          else this.discard(session);
+        }
+        this.module.leave();
+      }
+    }
+  }
+
+  /**
+   * Enters the module with this partition's slot known. A label the library does not see leads
+   * to one re-initialisation of the library (rate-limited), then TOKEN_NOT_FOUND.
+   */
+  private async enterWithSlot(deadline: Deadline): Promise<pkcs11js.PKCS11> {
+    for (let attempt = 0; ; attempt += 1) {
+      const pkcs11 = await this.module.enter(deadline);
+      try {
+        if (this.slot?.generation !== this.module.generation) {
+          const handle = this.module.findSlot(this.partition.tokenLabel);
+          this.slot = handle && { handle, generation: this.module.generation };
+        }
+      } catch (error) {
+        this.module.leave();
+        throw error;
+      }
+      if (this.slot) return pkcs11;
+      const seenGeneration = this.module.generation;
+      this.module.leave();
+      if (attempt > 0) break;
+      await deadline.race(this.module.reinitialize(seenGeneration, this.config.reinitializeIntervalMs), 'C_Initialize');
+    }
+    throw new HsmError('TOKEN_NOT_FOUND', undefined, `token ${JSON.stringify(this.partition.tokenLabel)} not found`);
+  }
+
+  private async acquire(pkcs11: pkcs11js.PKCS11, deadline: Deadline): Promise<PooledSession> {
+    for (;;) {
+      const idle = this.idle.pop();
+      if (idle) {
+        if (this.isCurrent(idle)) return idle;
+        this.discard(idle);
+        continue;
+      }
+      if (this.open < this.config.maxSessionsPerPartition) {
+        this.open += 1;
+        try {
+          return await this.openSession(pkcs11, deadline);
+        } catch (error) {
+          this.open -= 1;
+          this.wakeOne();
+          throw error;
+        }
+      }
+      let wake!: () => void;
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      this.waiters.add(wake);
+      try {
+        await deadline.race(woken, 'a free session');
+      } finally {
+        this.waiters.delete(wake);
+      }
+    }
+  }
+
+  private async openSession(pkcs11: pkcs11js.PKCS11, deadline: Deadline): Promise<PooledSession> {
+    const slot = this.slot;
+    if (!slot) throw new HsmError('TOKEN_NOT_FOUND', undefined, `token ${JSON.stringify(this.partition.tokenLabel)} not found`);
+    const pooled: PooledSession = {
+      handle: callPkcs11('C_OpenSession', () =>
+        pkcs11.C_OpenSession(slot.handle, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION),
+      ),
+      epoch: this.epoch,
+      generation: slot.generation,
+    };
+    try {
+      const { state } = callPkcs11('C_GetSessionInfo', () => pkcs11.C_GetSessionInfo(pooled.handle));
+      // Login is per application and token: a session opened after the first login is already logged in.
+      if (!LOGGED_IN_STATES.has(state)) await this.login(pkcs11, pooled.handle, deadline);
+      deadline.check('C_OpenSession');
+      return pooled;
+    } catch (error) {
+      closeQuietly(pkcs11, pooled.handle);
+      throw error;
+    }
+  }
+
+  private async login(pkcs11: pkcs11js.PKCS11, session: pkcs11js.Handle, deadline: Deadline): Promise<void> {
+    const pin = await deadline.race(this.currentPin(), 'the partition PIN');
+    try {
+      pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
+    } catch (error) {
+      if (error instanceof Error && error.message === 'CKR_USER_ALREADY_LOGGED_IN') return;
+      const hsmError = toHsmError(error, 'C_Login');
+      if (hsmError.reason === 'LOGIN_FAILED') {
+        this.pin = undefined;
+        this.rejectedPin = { value: pin, at: Date.now(), returnCode: hsmError.returnCode };
+      }
+      throw hsmError;
+    }
+  }
+
+  private async currentPin(): Promise<string> {
+    if (this.pin !== undefined) return this.pin;
+    const rejected = this.rejectedPin;
+    if (rejected && Date.now() - rejected.at < this.config.pinRetryIntervalMs) throw this.pinRejected(rejected.returnCode);
+    const value = await this.secretStore.get(this.partition.pinSecretName);
+    if (value === undefined || value === '') {
+      throw new HsmError('LOGIN_FAILED', undefined, `no PIN stored for partition ${JSON.stringify(this.partition.partitionId)}`);
+    }
+    if (rejected && value === rejected.value) {
+      rejected.at = Date.now();
+      throw this.pinRejected(rejected.returnCode);
+    }
+    this.rejectedPin = undefined;
+    this.pin = value;
+    return value;
+  }
+
+  private pinRejected(returnCode: string | undefined): HsmError {
+    return new HsmError(
+      'LOGIN_FAILED',
+      returnCode,
+      `the HSM rejected the stored PIN (${returnCode ?? 'login failed'}); it is not presented again until the secret changes`,
+    );
+  }
+
+  /** Partition test: forget the cached PIN, log out, and log in with the PIN now stored. */
+  async relogin(lease: SessionLease): Promise<void> {
+    this.pin = undefined;
+    this.rejectedPin = undefined;
+    const pin = await lease.deadline.race(this.currentPin(), 'the partition PIN');
+    try {
+      lease.pkcs11.C_Logout(lease.session);
+    } catch (error) {
+      if (!(error instanceof Error && error.message === 'CKR_USER_NOT_LOGGED_IN')) throw toHsmError(error, 'C_Logout');
+    }
+    // Every session of this application is now logged out; fresh sessions are opened from here on.
+    this.epoch += 1;
+    this.pin = pin;
+    await this.login(lease.pkcs11, lease.session, lease.deadline);
+  }
+
+  /** Called by SessionLease.key: the cache first, then C_FindObjects + C_GetAttributeValue. */
+  key(lease: SessionLease, objectId: string): CachedKey | undefined {
+    const cached = this.keys.get(objectId);
+    if (cached && cached.epoch === this.epoch && Date.now() - cached.foundAt < this.config.keyCacheMaxAgeMs) return cached;
+    const found = findSecretKey(lease, objectId);
+    if (found) this.keys.set(objectId, { ...found, foundAt: Date.now(), epoch: this.epoch });
+    else this.keys.delete(objectId);
+    return found;
+  }
+
+  forgetKey(objectId: string): void {
+    this.keys.delete(objectId);
+  }
+
+  /** Drops the slot, the idle sessions and the key handles; sessions in use are closed on release. */
+  reset(): void {
+    this.epoch += 1;
+    this.slot = undefined;
+    this.keys.clear();
+    for (const session of this.idle.splice(0)) this.discard(session);
+  }
+
+  private isCurrent(session: PooledSession): boolean {
+    return session.epoch === this.epoch && session.generation === this.module.generation;
+  }
+
+  private release(session: PooledSession): void {
+    if (this.isCurrent(session)) {
+      this.idle.push(session);
+      this.wakeOne();
+    } else {
+      this.discard(session);
+    }
+  }
+
+  private discard(session: PooledSession): void {
+    // Sessions of an older library generation died with C_Finalize; closing them could hit a
+    // reused handle number.
+    if (session.generation === this.module.generation) closeQuietly(this.module.functions, session.handle);
+    this.open -= 1;
+    this.wakeOne();
+  }
+
+  private wakeOne(): void {
+    const next = this.waiters.values().next();
+    if (!next.done) next.value();
+  }
+}
+
+function closeQuietly(pkcs11: pkcs11js.PKCS11, session: pkcs11js.Handle): void {
+  try {
+    pkcs11.C_CloseSession(session);
+  } catch {
+    // Already invalid (token gone, library re-initialised): nothing left to close.
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The HSM agent service: the control plane's only way to PKCS#11 (design.md). Runs behind the
+ * agent Lambda (handler.ts) on AWS and in-process locally. Construct once per container:
+ * `new Pkcs11HsmAgent(config, secretStore)` with an agent-sized budget (AGENT_CALL_TIMEOUT_MS).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  HsmError,
+  type GenerateKeyRequest,
+  type HsmAgent,
+  type HsmKeyInfo,
+  type HsmKeyRef,
+  type PartitionConnection,
+  type PartitionTestResult,
+} from '../core/hsm';
+import type { SecretStore } from '../core/secrets';
+import type { Pkcs11Config } from '../adapters/pkcs11/config';
+import { Pkcs11KeyCrypto } from '../adapters/pkcs11/key-crypto';
+import { destroySecretKeys, findSecretKey, generateAesKey } from '../adapters/pkcs11/key-objects';
+import { Pkcs11Partitions } from '../adapters/pkcs11/partitions';
+
+const READY: PartitionTestResult = { ready: true, message: 'ready' };
+const CHECK_AAD = Buffer.from('hsm-agent key check');
+
+export class Pkcs11HsmAgent implements HsmAgent {
+  private readonly partitions: Pkcs11Partitions;
+  private readonly crypto: Pkcs11KeyCrypto;
+
+  constructor(config: Pkcs11Config, secretStore: SecretStore) {
+    this.partitions = new Pkcs11Partitions(config, secretStore);
+    this.crypto = new Pkcs11KeyCrypto(config, secretStore, this.partitions);
+  }
+
+  /** Logs in with the PIN stored now (not a cached one): ready, or the PKCS#11 failure name. */
+  async testPartition(partition: PartitionConnection): Promise<PartitionTestResult> {
+    try {
+      await this.partitions.run(partition, (lease) => lease.relogin(), { retry: false });
+      return READY;
+    } catch (error) {
+      if (error instanceof HsmError) return { ready: false, message: error.returnCode ?? error.message };
+      throw error;
+    }
+  }
+
+  generateKey(partition: PartitionConnection, request: GenerateKeyRequest): Promise<HsmKeyInfo> {
+    // No retry: a generation that failed late may still have created the key.
+    return this.partitions.run(partition, (lease) => generateAesKey(lease, request), { retry: false });
+  }
+
+  /** Read from the HSM on every call (the control plane shows what the HSM reports now). */
+  describeKey(key: HsmKeyRef): Promise<HsmKeyInfo | undefined> {
+    return this.partitions.run(key.partition, async (lease) => findSecretKey(lease, key.objectId)?.info);
+  }
+
+  destroyKey(key: HsmKeyRef): Promise<void> {
+    return this.partitions.run(key.partition, async (lease) => destroySecretKeys(lease, key.objectId));
+  }
+
+  /** An AES-GCM encrypt and decrypt of random bytes with the key, inside the HSM. */
+  async checkKey(key: HsmKeyRef): Promise<PartitionTestResult> {
+    const plaintext = randomBytes(32);
+    try {
+      const sealed = await this.crypto.encrypt(key, plaintext, CHECK_AAD);
+      const opened = await this.crypto.decrypt(key, sealed, CHECK_AAD);
+      return opened.equals(plaintext) ? READY : { ready: false, message: 'DECRYPT_FAILED: the round trip returned other bytes' };
+    } catch (error) {
+      if (error instanceof HsmError) return { ready: false, message: `${error.reason}: ${error.message}` };
+      throw error;
+    }
+  }
+}
