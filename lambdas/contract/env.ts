@@ -19,6 +19,8 @@ export const ENV = {
   pkcs11LibraryCloudhsm: 'PKCS11_LIBRARY_CLOUDHSM',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
+  /** Powertools Metrics namespace (`METRICS.namespace`). */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
 /** Cognito groups (and the same claim in local tokens). */
