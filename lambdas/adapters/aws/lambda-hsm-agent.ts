@@ -1,0 +1,85 @@
+/**
+ * The control plane's HsmAgent on AWS: a synchronous invoke of the HSM agent function (the proxy
+ * image's second entry point, in the VPC that reaches the HSM). Agent failures come back as
+ * `{ok:false, reason, …}` and are re-thrown as HsmError with the same reason; a failed invoke or a
+ * function error (crash, Lambda timeout) becomes DEVICE_ERROR or TIMEOUT.
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  HsmError,
+  type GenerateKeyRequest,
+  type HsmAgent,
+  type HsmKeyInfo,
+  type HsmKeyRef,
+  type PartitionConnection,
+  type PartitionTestResult,
+} from '../../core/hsm';
+import { isHsmFailureReason, type HsmAgentRequest } from '../../hsm-agent/protocol';
+
+export interface LambdaHsmAgentConfig {
+  /** Name or ARN of the HSM agent function (ENV.hsmAgentFunctionName, read by the composition root). */
+  readonly functionName: string;
+}
+
+export class LambdaHsmAgent implements HsmAgent {
+  constructor(
+    private readonly config: LambdaHsmAgentConfig,
+    private readonly lambda: LambdaClient = new LambdaClient({}),
+  ) {}
+
+  testPartition(partition: PartitionConnection): Promise<PartitionTestResult> {
+    return this.invoke({ operation: 'testPartition', args: [partition] });
+  }
+
+  generateKey(partition: PartitionConnection, request: GenerateKeyRequest): Promise<HsmKeyInfo> {
+    return this.invoke({ operation: 'generateKey', args: [partition, request] });
+  }
+
+  describeKey(key: HsmKeyRef): Promise<HsmKeyInfo | undefined> {
+    return this.invoke({ operation: 'describeKey', args: [key] });
+  }
+
+  async destroyKey(key: HsmKeyRef): Promise<void> {
+    await this.invoke({ operation: 'destroyKey', args: [key] });
+  }
+
+  checkKey(key: HsmKeyRef): Promise<PartitionTestResult> {
+    return this.invoke({ operation: 'checkKey', args: [key] });
+  }
+
+  private async invoke<T>(request: HsmAgentRequest): Promise<T> {
+    const { functionName } = this.config;
+    let output;
+    try {
+      output = await this.lambda.send(
+        new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: JSON.stringify(request) }),
+      );
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      const reason = name === 'TimeoutError' ? 'TIMEOUT' : 'DEVICE_ERROR';
+      throw new HsmError(reason, undefined, `the HSM agent function ${functionName} could not be invoked (${name})`, { cause: error });
+    }
+    const text = output.Payload ? Buffer.from(output.Payload).toString('utf8') : '';
+    if (output.FunctionError) {
+      const detail = parseJson(text) as { errorType?: unknown; errorMessage?: unknown } | undefined;
+      const message = typeof detail?.errorMessage === 'string' ? detail.errorMessage : output.FunctionError;
+      const reason = /timed out/i.test(message) ? 'TIMEOUT' : 'DEVICE_ERROR';
+      throw new HsmError(reason, undefined, `the HSM agent function ${functionName} failed: ${message}`);
+    }
+    const response = parseJson(text) as Record<string, unknown> | undefined;
+    if (response?.ok === true) return (response.result ?? undefined) as T;
+    if (response?.ok === false && isHsmFailureReason(response.reason) && typeof response.message === 'string') {
+      const returnCode = typeof response.returnCode === 'string' ? response.returnCode : undefined;
+      throw new HsmError(response.reason, returnCode, response.message);
+    }
+    throw new HsmError('DEVICE_ERROR', undefined, `the HSM agent function ${functionName} gave an answer that is not an HSM agent response`);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

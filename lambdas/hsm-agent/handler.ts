@@ -1,0 +1,63 @@
+/**
+ * Lambda entry of the HSM agent (the proxy image's second entry point): validates the
+ * `{operation, args}` payload, runs the agent service and answers `{ok:true, result}` or
+ * `{ok:false, reason, returnCode, message}` (protocol.ts). HsmErrors are answers, not function
+ * errors, so that the client can re-throw them with their reason.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import { SecretsManagerSecretStore } from '../adapters/aws/secrets-manager-secret-store';
+import { AGENT_CALL_TIMEOUT_MS, pkcs11Config, pkcs11LibraryOverrides } from '../adapters/pkcs11/config';
+import { HsmError, type HsmAgent } from '../core/hsm';
+import { Pkcs11HsmAgent } from './pkcs11-hsm-agent';
+import {
+  dispatchHsmAgentRequest,
+  HsmAgentRequestError,
+  parseHsmAgentRequest,
+  type HsmAgentRequest,
+  type HsmAgentResponse,
+} from './protocol';
+
+export type HsmAgentHandler = (payload: unknown, context?: Context) => Promise<HsmAgentResponse>;
+
+/** The entry's logic with its dependencies passed in; `agent` is called once per invocation (lazy composition). */
+export function createHsmAgentHandler(agent: () => HsmAgent, logger: Logger): HsmAgentHandler {
+  return async (payload, context) => {
+    if (context) logger.addContext(context);
+    let request: HsmAgentRequest;
+    try {
+      request = parseHsmAgentRequest(payload);
+    } catch (error) {
+      if (!(error instanceof HsmAgentRequestError)) throw error;
+      logger.warn('invalid HSM agent request', { error: error.message });
+      return { ok: false, reason: 'DEVICE_ERROR', returnCode: null, message: `invalid HSM agent request: ${error.message}` };
+    }
+    const [first] = request.args;
+    const partitionId = 'partitionId' in first ? first.partitionId : first.partition.partitionId;
+    logger.appendKeys({ operation: request.operation, partitionId });
+    try {
+      const result = await dispatchHsmAgentRequest(agent(), request);
+      logger.info('HSM agent request done');
+      return { ok: true, result: result ?? null };
+    } catch (error) {
+      if (!(error instanceof HsmError)) throw error;
+      logger.warn('HSM agent request failed', { reason: error.reason, returnCode: error.returnCode, error: error.message });
+      return { ok: false, reason: error.reason, returnCode: error.returnCode ?? null, message: error.message };
+    } finally {
+      logger.removeKeys(['operation', 'partitionId']);
+    }
+  };
+}
+
+// Composition root of the agent function: built on the first invocation, reused by the container.
+let agent: HsmAgent | undefined;
+
+export const handler = createHsmAgentHandler(
+  () =>
+    (agent ??= new Pkcs11HsmAgent(
+      pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS, libraries: pkcs11LibraryOverrides(process.env) }),
+      new SecretsManagerSecretStore({ client: new SecretsManagerClient({}) }),
+    )),
+  new Logger({ serviceName: 'hsm-agent' }),
+);
