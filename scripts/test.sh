@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `npm test`: every test of the project. Installs what is missing (scripts/ensure-deps.sh), type-checks
+# the whole tree, then runs jest (unit, infra, integration, XKS conformance, end-to-end). jest's
+# globalSetup starts DynamoDB Local and a SoftHSM2 token folder for the run.
+# Arguments go to jest: `npm test -- test/unit`, `npm test -- -t 'rotate'`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-deps.sh
+
+echo "test.sh: type-checking (tsc --noEmit)" >&2
+npx tsc --noEmit
+
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+status=0
+npx jest --json --outputFile="$results" "$@" || status=$?
+
+# One plain closing line with the counts, whatever reporter jest used.
+node -e '
+  const fs = require("fs");
+  try {
+    const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+    console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  } catch { /* jest stopped before writing results; its own output says why */ }
+' "$results"
+exit "$status"
