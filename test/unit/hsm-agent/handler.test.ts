@@ -1,0 +1,92 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { HsmError } from '../../../lambdas/core/hsm';
+import { createHsmAgentHandler } from '../../../lambdas/hsm-agent/handler';
+import { fakeHsmAgent, generateRequest, keyInfo, keyRef, partition } from './fake-hsm-agent';
+
+const silentLogger = (): Logger => new Logger({ serviceName: 'hsm-agent-test', logLevel: 'SILENT' });
+
+describe('HSM agent Lambda entry', () => {
+  it('dispatches each operation to the agent with its arguments and answers ok with the result', async () => {
+    // Arrange
+    const agent = fakeHsmAgent();
+    agent.generateKey.mockResolvedValue(keyInfo);
+    agent.testPartition.mockResolvedValue({ ready: true, message: 'ready' });
+    const handler = createHsmAgentHandler(() => agent, silentLogger());
+
+    // Act
+    const generated = await handler({ operation: 'generateKey', args: [partition, generateRequest] });
+    const tested = await handler({ operation: 'testPartition', args: [partition] });
+
+    // Assert
+    expect(generated).toEqual({ ok: true, result: keyInfo });
+    expect(agent.generateKey).toHaveBeenCalledWith(partition, generateRequest);
+    expect(tested).toEqual({ ok: true, result: { ready: true, message: 'ready' } });
+  });
+
+  it('answers result null when the agent returns nothing (missing key, destroy)', async () => {
+    const agent = fakeHsmAgent();
+    agent.describeKey.mockResolvedValue(undefined);
+    agent.destroyKey.mockResolvedValue(undefined);
+    const handler = createHsmAgentHandler(() => agent, silentLogger());
+
+    await expect(handler({ operation: 'describeKey', args: [keyRef] })).resolves.toEqual({ ok: true, result: null });
+    await expect(handler({ operation: 'destroyKey', args: [keyRef] })).resolves.toEqual({ ok: true, result: null });
+    expect(agent.destroyKey).toHaveBeenCalledWith(keyRef);
+  });
+
+  it('turns an HsmError into ok:false with its reason, return code and message', async () => {
+    const agent = fakeHsmAgent();
+    agent.checkKey.mockRejectedValue(new HsmError('TOKEN_NOT_FOUND', 'CKR_TOKEN_NOT_PRESENT', 'C_OpenSession failed: CKR_TOKEN_NOT_PRESENT'));
+    const handler = createHsmAgentHandler(() => agent, silentLogger());
+
+    await expect(handler({ operation: 'checkKey', args: [keyRef] })).resolves.toEqual({
+      ok: false,
+      reason: 'TOKEN_NOT_FOUND',
+      returnCode: 'CKR_TOKEN_NOT_PRESENT',
+      message: 'C_OpenSession failed: CKR_TOKEN_NOT_PRESENT',
+    });
+  });
+
+  it('lets errors that are not HsmErrors fail the invocation', async () => {
+    const agent = fakeHsmAgent();
+    agent.describeKey.mockRejectedValue(new TypeError('bug'));
+    const handler = createHsmAgentHandler(() => agent, silentLogger());
+
+    await expect(handler({ operation: 'describeKey', args: [keyRef] })).rejects.toThrow('bug');
+  });
+
+  it.each([
+    ['a payload that is not an object', 'hello', 'payload must be an object'],
+    ['an unknown operation', { operation: 'exportKey', args: [keyRef] }, 'payload.operation must be one of'],
+    ['missing args', { operation: 'describeKey' }, 'payload.args must be an array of 1 argument(s)'],
+    ['too many args', { operation: 'describeKey', args: [keyRef, keyRef] }, 'payload.args must be an array of 1'],
+    ['a bad hsm type', { operation: 'testPartition', args: [{ ...partition, hsmType: 'nshield' }] }, 'payload.args[0].hsmType must be one of'],
+    ['an empty token label', { operation: 'testPartition', args: [{ ...partition, tokenLabel: '' }] }, 'payload.args[0].tokenLabel'],
+    ['an object id that is not hex', { operation: 'destroyKey', args: [{ ...keyRef, objectId: 'xyz' }] }, 'payload.args[0].objectId'],
+    ['a key size other than 256', { operation: 'generateKey', args: [partition, { ...generateRequest, sizeBits: 128 }] }, 'payload.args[1].sizeBits must be 256'],
+    [
+      'a missing attribute',
+      { operation: 'generateKey', args: [partition, { ...generateRequest, attributes: { CKA_ENCRYPT: true } }] },
+      'payload.args[1].attributes.CKA_DECRYPT must be a boolean',
+    ],
+  ])('refuses %s without calling the agent, naming the field', async (_case, payload, message) => {
+    const agent = fakeHsmAgent();
+    const handler = createHsmAgentHandler(() => agent, silentLogger());
+
+    const response = await handler(payload);
+
+    expect(response).toMatchObject({ ok: false, reason: 'DEVICE_ERROR', returnCode: null });
+    expect(response.ok === false && response.message).toContain(message);
+    for (const method of Object.values(agent)) expect(method).not.toHaveBeenCalled();
+  });
+
+  it('passes only the known fields of a partition to the agent', async () => {
+    const agent = fakeHsmAgent();
+    agent.testPartition.mockResolvedValue({ ready: true, message: 'ready' });
+    const handler = createHsmAgentHandler(() => agent, silentLogger());
+
+    await handler({ operation: 'testPartition', args: [{ ...partition, pin: 'never-passed' }] });
+
+    expect(agent.testPartition).toHaveBeenCalledWith(partition);
+  });
+});

@@ -1,0 +1,29 @@
+import {
+  DEFAULT_PKCS11_LIBRARIES,
+  PROXY_CALL_TIMEOUT_MS,
+  pkcs11Config,
+  pkcs11LibraryOverrides,
+} from '../../../lambdas/adapters/pkcs11/config';
+import { ENV } from '../../../lambdas/contract/env';
+
+describe('PKCS#11 config', () => {
+  it('uses the vendor library paths and the proxy budget by default', () => {
+    const config = pkcs11Config();
+
+    expect(config.libraries).toEqual(DEFAULT_PKCS11_LIBRARIES);
+    expect(config.libraries.softhsm).toBe('/usr/lib/softhsm/libsofthsm2.so');
+    expect(config.callTimeoutMs).toBe(PROXY_CALL_TIMEOUT_MS);
+  });
+
+  it('takes library paths from the environment names in contract/env, ignoring blank ones', () => {
+    const overrides = pkcs11LibraryOverrides({
+      [ENV.pkcs11LibraryLuna]: '/opt/luna/libCryptoki2.so',
+      [ENV.pkcs11LibraryCloudhsm]: '  ',
+    });
+
+    const config = pkcs11Config({ libraries: overrides, callTimeoutMs: 50 });
+
+    expect(config.libraries).toEqual({ ...DEFAULT_PKCS11_LIBRARIES, luna: '/opt/luna/libCryptoki2.so' });
+    expect(config.callTimeoutMs).toBe(50);
+  });
+});

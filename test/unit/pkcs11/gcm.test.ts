@@ -1,0 +1,136 @@
+/**
+ * How each HSM type's IV reaches the caller. CloudHSM and Luna cannot run here, so a scripted
+ * PKCS#11 stands in for them; SoftHSM2 is covered for real in test/integration/pkcs11.
+ */
+import * as pkcs11js from 'pkcs11js';
+import { Deadline } from '../../../lambdas/adapters/pkcs11/deadline';
+import { gcmDecrypt, gcmEncrypt } from '../../../lambdas/adapters/pkcs11/gcm';
+import type { PartitionSessionPool } from '../../../lambdas/adapters/pkcs11/session-pool';
+import { SessionLease } from '../../../lambdas/adapters/pkcs11/session-pool';
+import type { HsmType } from '../../../lambdas/core/hsm';
+
+const SESSION = Buffer.from([1]);
+const KEY = Buffer.from([2]);
+const HSM_IV = Buffer.from('0102030405060708090a0b0c', 'hex');
+const RNG_IV = Buffer.from('a1a2a3a4a5a6a7a8a9aaabac', 'hex');
+
+interface Script {
+  /** What the fake HSM does with the IV buffer at C_EncryptInit. */
+  writeIvBack?: boolean;
+  /** Extra bytes the fake HSM appends after ciphertext ‖ tag. */
+  appendIv?: boolean;
+}
+
+function fakeHsm(script: Script) {
+  const seen: { mechanism?: pkcs11js.Mechanism } = {};
+  const pkcs11 = {
+    C_GenerateRandom: jest.fn((_session: Buffer, buffer: Buffer) => RNG_IV.copy(buffer) && buffer),
+    C_EncryptInit: jest.fn((_session: Buffer, mechanism: pkcs11js.Mechanism) => {
+      seen.mechanism = mechanism;
+      if (script.writeIvBack) HSM_IV.copy((mechanism.parameter as pkcs11js.AesGCM).iv as Buffer);
+    }),
+    C_EncryptAsync: jest.fn(async (_session: Buffer, data: Buffer, out: Buffer) => {
+      const sealed = Buffer.concat([Buffer.from(data).reverse(), Buffer.alloc(16, 0xee), script.appendIv ? HSM_IV : Buffer.alloc(0)]);
+      sealed.copy(out);
+      return out.subarray(0, sealed.length);
+    }),
+    C_DecryptInit: jest.fn((_session: Buffer, mechanism: pkcs11js.Mechanism) => {
+      seen.mechanism = mechanism;
+    }),
+    C_DecryptAsync: jest.fn(async (_session: Buffer, data: Buffer, out: Buffer) => {
+      const plain = Buffer.from(data.subarray(0, data.length - 16)).reverse();
+      plain.copy(out);
+      return out.subarray(0, plain.length);
+    }),
+  };
+  const lease = new SessionLease(pkcs11 as unknown as pkcs11js.PKCS11, SESSION, new Deadline(1_000), {} as PartitionSessionPool);
+  return { pkcs11, lease, seen };
+}
+
+const encrypt = (lease: SessionLease, hsmType: HsmType) => gcmEncrypt(lease, hsmType, KEY, Buffer.from('plain'), Buffer.from('aad'));
+
+describe('gcmEncrypt', () => {
+  it('SoftHSM2: passes 12 bytes from the HSM RNG as IV and splits ciphertext ‖ tag', async () => {
+    const { lease, pkcs11, seen } = fakeHsm({});
+
+    const result = await encrypt(lease, 'softhsm');
+
+    expect(pkcs11.C_GenerateRandom).toHaveBeenCalledTimes(1);
+    expect(result.iv).toEqual(RNG_IV);
+    expect(result.ciphertext).toEqual(Buffer.from('nialp'));
+    expect(result.tag).toEqual(Buffer.alloc(16, 0xee));
+    expect(seen.mechanism).toEqual({
+      mechanism: pkcs11js.CKM_AES_GCM,
+      parameter: { type: pkcs11js.CK_PARAMS_AES_GCM_v240, iv: RNG_IV, ivBits: 96, aad: Buffer.from('aad'), tagBits: 128 },
+    });
+  });
+
+  it('CloudHSM: reads the IV the HSM wrote back into the buffer passed in', async () => {
+    const { lease, pkcs11 } = fakeHsm({ writeIvBack: true });
+
+    const result = await encrypt(lease, 'cloudhsm');
+
+    expect(pkcs11.C_GenerateRandom).not.toHaveBeenCalled();
+    expect(result.iv).toEqual(HSM_IV);
+    expect(result.ciphertext).toEqual(Buffer.from('nialp'));
+    expect(result.tag).toEqual(Buffer.alloc(16, 0xee));
+  });
+
+  it('Luna: takes the IV the HSM appended after the tag', async () => {
+    const { lease, pkcs11 } = fakeHsm({ appendIv: true });
+
+    const result = await encrypt(lease, 'luna');
+
+    expect(pkcs11.C_GenerateRandom).not.toHaveBeenCalled();
+    expect(result.iv).toEqual(HSM_IV);
+    expect(result.ciphertext).toEqual(Buffer.from('nialp'));
+    expect(result.tag).toEqual(Buffer.alloc(16, 0xee));
+  });
+
+  it('refuses a ciphertext when an HSM that should generate the IV left the zero placeholder', async () => {
+    const { lease } = fakeHsm({});
+
+    await expect(encrypt(lease, 'cloudhsm')).rejects.toMatchObject({ reason: 'DEVICE_ERROR', message: expect.stringContaining('did not generate an IV') });
+  });
+
+  it('refuses an output whose length does not fit the HSM type (Luna without the appended IV)', async () => {
+    const { lease } = fakeHsm({ writeIvBack: true });
+
+    await expect(encrypt(lease, 'luna')).rejects.toMatchObject({ reason: 'DEVICE_ERROR', message: expect.stringContaining('HSM type') });
+  });
+});
+
+describe('gcmDecrypt', () => {
+  it('passes ciphertext ‖ tag with the given IV and AAD', async () => {
+    const { lease, pkcs11, seen } = fakeHsm({});
+
+    const plain = await gcmDecrypt(lease, KEY, { iv: HSM_IV, ciphertext: Buffer.from('nialp'), tag: Buffer.alloc(16, 0xee) }, Buffer.from('aad'));
+
+    expect(plain).toEqual(Buffer.from('plain'));
+    expect(pkcs11.C_DecryptAsync.mock.calls[0][1]).toEqual(Buffer.concat([Buffer.from('nialp'), Buffer.alloc(16, 0xee)]));
+    expect((seen.mechanism?.parameter as pkcs11js.AesGCM).iv).toEqual(HSM_IV);
+  });
+
+  it('refuses a tag that is not 16 bytes as DECRYPT_FAILED without calling the HSM', async () => {
+    const { lease, pkcs11 } = fakeHsm({});
+
+    await expect(gcmDecrypt(lease, KEY, { iv: HSM_IV, ciphertext: Buffer.from('x'), tag: Buffer.alloc(12) }, Buffer.alloc(0))).rejects.toMatchObject({
+      reason: 'DECRYPT_FAILED',
+    });
+    expect(pkcs11.C_DecryptInit).not.toHaveBeenCalled();
+  });
+});
+
+describe('SessionLease.callAsync', () => {
+  it('answers TIMEOUT when the native call outlives the budget, and remembers the call still in flight', async () => {
+    const lease = new SessionLease({} as pkcs11js.PKCS11, SESSION, new Deadline(5), {} as PartitionSessionPool);
+    let finish!: (value: Buffer) => void;
+
+    const outcome = lease.callAsync('C_Encrypt', () => new Promise<Buffer>((resolve) => (finish = resolve)));
+
+    await expect(outcome).rejects.toMatchObject({ reason: 'TIMEOUT' });
+    expect(lease.inFlight).toBeDefined();
+    finish(Buffer.alloc(0));
+    await expect(lease.inFlight).resolves.toBeUndefined();
+  });
+});
