@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { InvokeCommand, LambdaClient, type InvokeCommandInput } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, type InvokeCommandInput, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LambdaHsmAgent } from '../../../lambdas/adapters/aws/lambda-hsm-agent';
 import { HsmError } from '../../../lambdas/core/hsm';
@@ -8,8 +8,12 @@ import { fakeHsmAgent, generateRequest, keyInfo, keyRef, partition } from './fak
 
 const lambda = mockClient(LambdaClient);
 const FUNCTION_NAME = 'xks-key-manager-hsm-agent';
-const payload = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value));
-const sentPayload = (input: InvokeCommandInput): unknown => JSON.parse(Buffer.from(input.Payload ?? '').toString('utf8'));
+type Payload = InvokeCommandOutput['Payload'];
+/** The SDK wraps response bytes in a blob adapter; the client only reads them as bytes. */
+const bytes = (text: string): Payload => Buffer.from(text) as unknown as Payload;
+const payload = (value: unknown): Payload => bytes(JSON.stringify(value));
+const sentPayload = ({ Payload: sent }: InvokeCommandInput): unknown =>
+  JSON.parse(typeof sent === 'string' ? sent : new TextDecoder().decode(sent));
 
 let agent: LambdaHsmAgent;
 
@@ -104,7 +108,7 @@ describe('LambdaHsmAgent', () => {
   });
 
   it.each([
-    ['not JSON', Buffer.from('<html>')],
+    ['not JSON', bytes('<html>')],
     ['an unknown reason', payload({ ok: false, reason: 'SOMETHING', message: 'x' })],
     ['no ok field', payload({ result: keyInfo })],
   ])('refuses an answer that is %s', async (_case, answer) => {
