@@ -13,7 +13,7 @@ type Payload = InvokeCommandOutput['Payload'];
 const bytes = (text: string): Payload => Buffer.from(text) as unknown as Payload;
 const payload = (value: unknown): Payload => bytes(JSON.stringify(value));
 const sentPayload = ({ Payload: sent }: InvokeCommandInput): unknown =>
-  JSON.parse(typeof sent === 'string' ? sent : new TextDecoder().decode(sent));
+  JSON.parse(typeof sent === 'string' ? sent : new TextDecoder().decode(sent as Uint8Array));
 
 let agent: LambdaHsmAgent;
 
