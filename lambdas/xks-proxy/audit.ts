@@ -1,0 +1,58 @@
+/**
+ * One structured line per XKS request (xks_proxy_api_spec.md, "Logging"): the request metadata
+ * KMS sent (kmsRequestId above all, to match CloudTrail), the operation, store and key, the
+ * result's errorName and the processing time. Successes are written only when the store's
+ * `enable_success_audit_event` is on; failures always, with their cause for the operator.
+ *
+ * The line is built from named fields only: plaintext, AAD, ciphertext, key material, secret
+ * access keys and signatures have no field here and so cannot reach the log.
+ */
+import { HsmError } from '../core/hsm';
+import type { XksError, XksErrorName } from './errors';
+import type { RequestMetadata } from './request-body';
+import type { XksOperation } from './router';
+
+/** The subset of Powertools' Logger the proxy uses (tests pass a recorder). */
+export interface XksLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+export const AUDIT_MESSAGE = 'xks-request';
+
+export interface AuditFields extends Partial<RequestMetadata> {
+  operation?: XksOperation;
+  method?: string;
+  keyStoreId?: string;
+  externalKeyId?: string;
+  /** Which credential signed the request (an identifier, never the secret). */
+  accessKeyId?: string;
+}
+
+export type AuditResult = 'Success' | XksErrorName | 'MethodNotAllowed';
+
+function describeCause(cause: unknown): Record<string, unknown> | undefined {
+  if (cause instanceof HsmError) return { name: cause.name, reason: cause.reason, returnCode: cause.returnCode, message: cause.message };
+  if (cause instanceof Error) return { name: cause.name, message: cause.message.slice(0, 512) };
+  return cause === undefined ? undefined : { message: String(cause).slice(0, 512) };
+}
+
+export class AuditLog {
+  constructor(private readonly logger: XksLogger) {}
+
+  success(fields: AuditFields, latencyMs: number): void {
+    this.logger.info(AUDIT_MESSAGE, { ...fields, result: 'Success' satisfies AuditResult, status: 200, latencyMs });
+  }
+
+  failure(fields: AuditFields, status: number, result: AuditResult, latencyMs: number, error?: XksError): void {
+    const attributes = { ...fields, result, status, latencyMs, cause: describeCause(error?.cause) };
+    if (status >= 500) this.logger.error(AUDIT_MESSAGE, attributes);
+    else this.logger.warn(AUDIT_MESSAGE, attributes);
+  }
+}
+
+/** Rounds to 0.01 ms so the log line stays short. */
+export function roundLatency(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

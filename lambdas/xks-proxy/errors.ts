@@ -1,0 +1,91 @@
+/**
+ * The XKS proxy's one error table: every `errorName` of the spec's "Error codes" table and its
+ * HTTP status, nothing more (xks_proxy_api_spec.md, "Error codes"). Operations throw `XksError`;
+ * the core turns it into `{errorName, errorMessage}`. The cause (an HsmError, a state-source
+ * failure) is kept on the error for the log and never sent.
+ */
+import { HsmError, type HsmFailureReason } from '../core/hsm';
+
+export type XksErrorName =
+  | 'ValidationException'
+  | 'InvalidStateException'
+  | 'InvalidCiphertextException'
+  | 'InvalidKeyUsageException'
+  | 'AuthenticationFailedException'
+  | 'AccessDeniedException'
+  | 'KeyNotFoundException'
+  | 'InvalidUriPathException'
+  | 'ThrottlingException'
+  | 'UnsupportedOperationException'
+  | 'DependencyTimeoutException'
+  | 'InternalException';
+
+export const XKS_ERROR_STATUS: Readonly<Record<XksErrorName, number>> = {
+  ValidationException: 400,
+  InvalidStateException: 400,
+  InvalidCiphertextException: 400,
+  InvalidKeyUsageException: 400,
+  AuthenticationFailedException: 401,
+  AccessDeniedException: 403,
+  KeyNotFoundException: 404,
+  InvalidUriPathException: 404,
+  ThrottlingException: 429,
+  UnsupportedOperationException: 501,
+  DependencyTimeoutException: 503,
+  InternalException: 500,
+};
+
+/** The spec caps `errorMessage` below 512 characters of printable ASCII (0x20–0x7e). */
+export const MAX_ERROR_MESSAGE_LENGTH = 511;
+
+export function printableAscii(message: string, maxLength = MAX_ERROR_MESSAGE_LENGTH): string {
+  return message.replace(/[^\x20-\x7e]/g, '?').slice(0, maxLength);
+}
+
+export class XksError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly errorName: XksErrorName,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(printableAscii(message), options);
+    this.name = 'XksError';
+    this.status = XKS_ERROR_STATUS[errorName];
+  }
+
+  toJSON(): { errorName: XksErrorName; errorMessage: string } {
+    return { errorName: this.errorName, errorMessage: this.message };
+  }
+}
+
+/**
+ * HsmError reason → errorName, in one place. Decrypt failures of any kind (tag, AAD, IV,
+ * ciphertext) are InvalidCiphertextException; an HSM that does not answer in time is a
+ * dependency timeout; everything that means the HSM itself is not usable is InternalException.
+ */
+const HSM_REASON_TO_ERROR: Readonly<Record<HsmFailureReason, { name: XksErrorName; message: string }>> = {
+  KEY_NOT_FOUND: { name: 'KeyNotFoundException', message: 'The external key was not found in the external key manager' },
+  KEY_FUNCTION_NOT_PERMITTED: { name: 'InvalidKeyUsageException', message: 'The external key does not support the requested operation' },
+  DECRYPT_FAILED: {
+    name: 'InvalidCiphertextException',
+    message: 'The ciphertext, initialization vector, additional authenticated data or authentication tag is corrupted, missing, or otherwise invalid',
+  },
+  TOKEN_NOT_FOUND: { name: 'InternalException', message: 'The external key manager is not available' },
+  LOGIN_FAILED: { name: 'InternalException', message: 'The proxy cannot log in to the external key manager' },
+  TIMEOUT: { name: 'DependencyTimeoutException', message: 'The external key manager did not answer in time' },
+  DEVICE_ERROR: { name: 'InternalException', message: 'The external key manager failed to perform the operation' },
+};
+
+export function xksErrorFromHsm(error: HsmError): XksError {
+  const mapped = HSM_REASON_TO_ERROR[error.reason];
+  return new XksError(mapped.name, mapped.message, { cause: error });
+}
+
+/** Any failure → an XksError; unknown failures become InternalException (the cause is logged, not sent). */
+export function toXksError(error: unknown): XksError {
+  if (error instanceof XksError) return error;
+  if (error instanceof HsmError) return xksErrorFromHsm(error);
+  return new XksError('InternalException', 'The proxy failed to process the request', { cause: error });
+}

@@ -1,0 +1,47 @@
+/**
+ * The shape every XKS operation module exports: how to read its request body, and `enact`, which
+ * runs after routing, SigV4, the store's block check and (for key operations) key resolution.
+ * Operations throw XksError / HsmError; the core turns them into the spec's error body.
+ */
+import type { KeyCrypto } from '../../core/hsm';
+import type { XksKeyStoreView, XksKeyView } from '../../core/xks-state';
+import type { DeepHealthCheck } from '../health-check';
+import type { RequestMetadata } from '../request-body';
+
+type JsonObject = Readonly<Record<string, unknown>>;
+
+/** What GetHealthStatus reports about the proxy itself. */
+export interface ProxyInfo {
+  /** Instances serving this endpoint (> 0). */
+  readonly fleetSize: number;
+  readonly vendor: string;
+  readonly model: string;
+}
+
+export interface StoreContext {
+  readonly store: XksKeyStoreView;
+  readonly keyCrypto: KeyCrypto;
+  readonly healthCheck: DeepHealthCheck;
+  readonly proxyInfo: ProxyInfo;
+}
+
+export interface KeyContext extends StoreContext {
+  readonly key: XksKeyView;
+}
+
+interface OperationBase<Request extends { readonly requestMetadata: RequestMetadata }> {
+  readonly parse: (body: JsonObject) => Request;
+}
+
+export interface StoreOperation<Request extends { readonly requestMetadata: RequestMetadata }> extends OperationBase<Request> {
+  readonly scope: 'store';
+  readonly enact: (context: StoreContext, request: Request) => Promise<object>;
+}
+
+export interface KeyOperation<Request extends { readonly requestMetadata: RequestMetadata }> extends OperationBase<Request> {
+  readonly scope: 'key';
+  readonly enact: (context: KeyContext, request: Request) => Promise<object>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the table holds operations of different request types
+export type AnyOperation = StoreOperation<any> | KeyOperation<any>;

@@ -1,0 +1,206 @@
+/**
+ * Request bodies of the four XKS operations, defined per the XKS Proxy API spec field for field,
+ * and their validation. Malformed input of any kind is a ValidationException naming the field,
+ * never a 500. Unknown fields are ignored (KMS may add `requestMetadata` fields, Appendix B),
+ * `kmsOperation` values are never rejected and `kmsRequestId` is opaque.
+ */
+import { XksError } from './errors';
+
+/** Whole request body. Large enough for the biggest valid request (Base64 of the limits below). */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Plaintext / ciphertext bytes: the spec requires at least 4,300. */
+export const MAX_DATA_BYTES = 8 * 1024;
+/** AAD bytes: the spec requires at least 8,192; the HSM AAD's 2-byte length caps it at 65,535. */
+export const MAX_AAD_BYTES = 16 * 1024;
+/** The spec requires ARNs of up to 2,048 characters. */
+export const MAX_ARN_LENGTH = 2048;
+export const MAX_CIPHERTEXT_METADATA_BYTES = 20;
+export const IV_LENGTHS: readonly number[] = [12, 16];
+export const TAG_BYTES = 16;
+
+export interface RequestMetadata {
+  readonly awsPrincipalArn?: string;
+  readonly awsSourceVpc?: string;
+  readonly awsSourceVpce?: string;
+  readonly kmsKeyArn?: string;
+  readonly kmsOperation: string;
+  readonly kmsRequestId: string;
+  readonly kmsViaService?: string;
+}
+
+export interface GetHealthStatusRequest {
+  readonly requestMetadata: RequestMetadata;
+}
+
+export interface GetKeyMetadataRequest {
+  readonly requestMetadata: RequestMetadata & { readonly awsPrincipalArn: string };
+}
+
+export interface EncryptRequest {
+  readonly requestMetadata: RequestMetadata & { readonly awsPrincipalArn: string; readonly kmsKeyArn: string };
+  readonly plaintext: Buffer;
+  readonly encryptionAlgorithm: 'AES_GCM';
+  readonly additionalAuthenticatedData?: Buffer;
+  readonly ciphertextDataIntegrityValueAlgorithm?: 'SHA_256';
+}
+
+export interface DecryptRequest {
+  readonly requestMetadata: RequestMetadata & { readonly awsPrincipalArn: string; readonly kmsKeyArn: string };
+  readonly ciphertext: Buffer;
+  readonly ciphertextMetadata?: Buffer;
+  readonly encryptionAlgorithm: 'AES_GCM';
+  readonly additionalAuthenticatedData?: Buffer;
+  readonly initializationVector: Buffer;
+  readonly authenticationTag: Buffer;
+}
+
+type JsonObject = Readonly<Record<string, unknown>>;
+
+function invalid(message: string): XksError {
+  return new XksError('ValidationException', message);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The body as a JSON object (the first step for every operation). */
+export function parseJsonObject(rawBody: Buffer): JsonObject {
+  if (rawBody.length > MAX_BODY_BYTES) throw invalid(`The request body exceeds ${MAX_BODY_BYTES} bytes`);
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw invalid('The request body is not valid JSON');
+  }
+  if (!isObject(body)) throw invalid('The request body must be a JSON object');
+  return body;
+}
+
+/** What the audit line may carry even when validation fails: only strings, never payload fields. */
+export function metadataForAudit(body: JsonObject | undefined): Partial<RequestMetadata> {
+  const metadata = body?.requestMetadata;
+  if (!isObject(metadata)) return {};
+  const result: Record<string, string> = {};
+  for (const field of ['awsPrincipalArn', 'awsSourceVpc', 'awsSourceVpce', 'kmsKeyArn', 'kmsOperation', 'kmsRequestId', 'kmsViaService'] as const) {
+    const value = metadata[field];
+    if (typeof value === 'string') result[field] = value.slice(0, MAX_ARN_LENGTH);
+  }
+  return result;
+}
+
+function optionalString(object: JsonObject, field: string, path: string, maxLength?: number): string | undefined {
+  const value = object[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalid(`${path}${field} must be a string`);
+  if (maxLength !== undefined && value.length > maxLength) throw invalid(`${path}${field} exceeds ${maxLength} characters`);
+  return value;
+}
+
+function requiredString(object: JsonObject, field: string, path: string, maxLength?: number): string {
+  const value = optionalString(object, field, path, maxLength);
+  if (value === undefined) throw invalid(`${path}${field} is required`);
+  return value;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Standard Base64 (RFC 4648 §4) only: padded, no URL-safe alphabet, no whitespace, canonical. */
+export function decodeBase64(value: string, field: string): Buffer {
+  if (!BASE64.test(value)) throw invalid(`${field} must be standard Base64`);
+  const bytes = Buffer.from(value, 'base64');
+  // Non-zero padding bits decode the same as zero ones; only the canonical form is accepted.
+  if (bytes.toString('base64') !== value) throw invalid(`${field} must be canonical standard Base64`);
+  return bytes;
+}
+
+interface BytesRule {
+  readonly min: number;
+  readonly max: number;
+}
+
+function optionalBytes(object: JsonObject, field: string, rule: BytesRule): Buffer | undefined {
+  const encoded = optionalString(object, field, '');
+  if (encoded === undefined) return undefined;
+  // Reject on the encoded length first, so that an oversized value is never decoded.
+  if (encoded.length > Math.ceil(rule.max / 3) * 4) throw invalid(`${field} exceeds ${rule.max} bytes`);
+  const bytes = decodeBase64(encoded, field);
+  if (bytes.length > rule.max) throw invalid(`${field} exceeds ${rule.max} bytes`);
+  if (bytes.length < rule.min) throw invalid(`${field} must hold at least ${rule.min} byte${rule.min === 1 ? '' : 's'}`);
+  return bytes;
+}
+
+function requiredBytes(object: JsonObject, field: string, rule: BytesRule): Buffer {
+  const bytes = optionalBytes(object, field, rule);
+  if (bytes === undefined) throw invalid(`${field} is required`);
+  return bytes;
+}
+
+interface MetadataRules {
+  readonly awsPrincipalArn: boolean;
+  readonly kmsKeyArn: boolean;
+}
+
+function requestMetadata(body: JsonObject, rules: MetadataRules): RequestMetadata {
+  const metadata = body.requestMetadata;
+  if (metadata === undefined || metadata === null) throw invalid('requestMetadata is required');
+  if (!isObject(metadata)) throw invalid('requestMetadata must be an object');
+  const path = 'requestMetadata.';
+  const arn = (field: string, required: boolean): string | undefined =>
+    required ? requiredString(metadata, field, path, MAX_ARN_LENGTH) : optionalString(metadata, field, path, MAX_ARN_LENGTH);
+  return {
+    awsPrincipalArn: arn('awsPrincipalArn', rules.awsPrincipalArn),
+    awsSourceVpc: optionalString(metadata, 'awsSourceVpc', path),
+    awsSourceVpce: optionalString(metadata, 'awsSourceVpce', path),
+    kmsKeyArn: arn('kmsKeyArn', rules.kmsKeyArn),
+    kmsOperation: requiredString(metadata, 'kmsOperation', path),
+    kmsRequestId: requiredString(metadata, 'kmsRequestId', path),
+    kmsViaService: optionalString(metadata, 'kmsViaService', path),
+  };
+}
+
+function encryptionAlgorithm(body: JsonObject): 'AES_GCM' {
+  const value = requiredString(body, 'encryptionAlgorithm', '');
+  if (value !== 'AES_GCM') throw invalid('encryptionAlgorithm must be AES_GCM');
+  return value;
+}
+
+const DATA: BytesRule = { min: 1, max: MAX_DATA_BYTES };
+const AAD: BytesRule = { min: 0, max: MAX_AAD_BYTES };
+
+export function parseGetHealthStatusRequest(body: JsonObject): GetHealthStatusRequest {
+  return { requestMetadata: requestMetadata(body, { awsPrincipalArn: false, kmsKeyArn: false }) };
+}
+
+export function parseGetKeyMetadataRequest(body: JsonObject): GetKeyMetadataRequest {
+  const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: false });
+  return { requestMetadata: metadata as GetKeyMetadataRequest['requestMetadata'] };
+}
+
+export function parseEncryptRequest(body: JsonObject): EncryptRequest {
+  const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: true });
+  const cdivAlgorithm = optionalString(body, 'ciphertextDataIntegrityValueAlgorithm', '');
+  if (cdivAlgorithm !== undefined && cdivAlgorithm !== 'SHA_256') throw invalid('ciphertextDataIntegrityValueAlgorithm must be SHA_256');
+  return {
+    requestMetadata: metadata as EncryptRequest['requestMetadata'],
+    plaintext: requiredBytes(body, 'plaintext', DATA),
+    encryptionAlgorithm: encryptionAlgorithm(body),
+    additionalAuthenticatedData: optionalBytes(body, 'additionalAuthenticatedData', AAD),
+    ciphertextDataIntegrityValueAlgorithm: cdivAlgorithm,
+  };
+}
+
+export function parseDecryptRequest(body: JsonObject): DecryptRequest {
+  const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: true });
+  const initializationVector = requiredBytes(body, 'initializationVector', { min: 12, max: 16 });
+  if (!IV_LENGTHS.includes(initializationVector.length)) throw invalid('initializationVector must be 12 or 16 bytes');
+  return {
+    requestMetadata: metadata as DecryptRequest['requestMetadata'],
+    ciphertext: requiredBytes(body, 'ciphertext', DATA),
+    ciphertextMetadata: optionalBytes(body, 'ciphertextMetadata', { min: 0, max: MAX_CIPHERTEXT_METADATA_BYTES }),
+    encryptionAlgorithm: encryptionAlgorithm(body),
+    additionalAuthenticatedData: optionalBytes(body, 'additionalAuthenticatedData', AAD),
+    initializationVector,
+    authenticationTag: requiredBytes(body, 'authenticationTag', { min: TAG_BYTES, max: TAG_BYTES }),
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The XKS proxy core, independent of any transport: an XksRequest in, an XksResponse out.
+ * Both front doors (alb-handler.ts, https-server.ts) call `handle`.
+ *
+ * Per request (design.md, "The XKS hot path"):
+ *   1. route the URI path (unknown → 404 InvalidUriPathException; not POST → 405);
+ *   2. resolve the key store from the path (cached ≤ 5 s; unknown → InvalidUriPathException);
+ *   3. mTLS for stores that require it, then SigV4 with the store's credentials;
+ *   4. a blocked store answers InvalidStateException, whatever the operation;
+ *   5. validate the body for the operation, resolve the key (key operations);
+ *   6. enact the operation; 7. one audit line.
+ */
+import { performance } from 'node:perf_hooks';
+import type { KeyCrypto } from '../core/hsm';
+import type { SecretStore } from '../core/secrets';
+import type { XksKeyStoreView, XksStateSource } from '../core/xks-state';
+import { AuditLog, roundLatency, type AuditFields, type XksLogger } from './audit';
+import { CredentialSecrets } from './credential-secrets';
+import { toXksError, XksError } from './errors';
+import { DeepHealthCheck, type DeepHealthCheckOptions } from './health-check';
+import { jsonResponse, type XksRequest, type XksResponse } from './http';
+import { decrypt } from './operations/decrypt';
+import { encrypt } from './operations/encrypt';
+import { getHealthStatus } from './operations/get-health-status';
+import { getKeyMetadata } from './operations/get-key-metadata';
+import type { AnyOperation, ProxyInfo, StoreContext } from './operations/operation';
+import { metadataForAudit, parseJsonObject } from './request-body';
+import { isValidExternalKeyId, matchRoute, type XksOperation } from './router';
+import { SigV4Verifier } from './sigv4';
+import { CachedXksStateSource } from './state-cache';
+import { version as packageVersion } from '../../package.json';
+
+const OPERATIONS: Readonly<Record<XksOperation, AnyOperation>> = {
+  GetHealthStatus: getHealthStatus,
+  GetKeyMetadata: getKeyMetadata,
+  Encrypt: encrypt,
+  Decrypt: decrypt,
+};
+
+export interface XksProxyDeps {
+  /** Control-plane state; the proxy wraps it in its ≤ 5 s cache. */
+  readonly state: XksStateSource;
+  /** AES-GCM inside the HSM (Pkcs11KeyCrypto). */
+  readonly keyCrypto: KeyCrypto;
+  /** Holds the XKS credentials' secret access keys. */
+  readonly secrets: SecretStore;
+  /** Powertools Logger (or a recorder in tests). */
+  readonly logger: XksLogger;
+}
+
+export interface XksProxyOptions {
+  /** Staleness of the cached key store / key views. @default 4_000 (at most 5_000) */
+  readonly stateMaxAgeMs?: number;
+  readonly health?: DeepHealthCheckOptions;
+  /** `xksProxyFleetSize` of GetHealthStatus. @default 1 */
+  readonly fleetSize?: number;
+  /** Budget for a state or secret lookup before DependencyTimeoutException. @default 1_000 */
+  readonly dependencyTimeoutMs?: number;
+  /**
+   * The client certificate subject CN a store with mTLS accepts.
+   * @default - `cks.kms.<store region>.amazonaws.com`, the name AWS KMS presents (spec, "Authentication")
+   */
+  readonly mtlsSubjectCn?: (store: XksKeyStoreView) => string;
+  readonly now?: () => number;
+}
+
+export const XKS_PROXY_VENDOR = 'xks-key-manager';
+
+/** 405 is not in the spec's error table: the spec only says "405 Method Not Allowed" (no errorName). */
+class MethodNotAllowed extends Error {}
+
+export class XksProxy {
+  private readonly state: XksStateSource;
+  private readonly keyCrypto: KeyCrypto;
+  private readonly verifier: SigV4Verifier;
+  private readonly healthCheck: DeepHealthCheck;
+  private readonly audit: AuditLog;
+  private readonly proxyInfo: ProxyInfo;
+  private readonly dependencyTimeoutMs: number;
+  private readonly mtlsSubjectCn: (store: XksKeyStoreView) => string;
+
+  constructor(deps: XksProxyDeps, options: XksProxyOptions = {}) {
+    this.state = new CachedXksStateSource(deps.state, { maxAgeMs: options.stateMaxAgeMs, now: options.now });
+    this.keyCrypto = deps.keyCrypto;
+    const secrets = new CredentialSecrets(deps.secrets, { now: options.now });
+    this.verifier = new SigV4Verifier({ resolveSecret: (credential) => this.withinBudget(secrets.resolve(credential), 'secret store'), now: options.now });
+    this.healthCheck = new DeepHealthCheck(deps.keyCrypto, { now: options.now, ...options.health });
+    this.audit = new AuditLog(deps.logger);
+    const fleetSize = options.fleetSize ?? 1;
+    if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error(`fleetSize must be an integer > 0, got ${fleetSize}`);
+    this.proxyInfo = { fleetSize, vendor: XKS_PROXY_VENDOR, model: `${XKS_PROXY_VENDOR} XKS proxy ${packageVersion}` };
+    this.dependencyTimeoutMs = options.dependencyTimeoutMs ?? 1_000;
+    this.mtlsSubjectCn = options.mtlsSubjectCn ?? ((store) => `cks.kms.${store.region}.amazonaws.com`);
+  }
+
+  async handle(request: XksRequest): Promise<XksResponse> {
+    const started = performance.now();
+    const route = matchRoute(request.path);
+    if (route?.kind === 'ping') {
+      return request.method === 'GET' || request.method === 'HEAD' ? { status: 200, headers: { 'content-type': 'text/plain' }, body: 'OK' } : methodNotAllowed('GET');
+    }
+    const fields: AuditFields = { method: request.method, operation: route?.operation, keyStoreId: route?.keyStoreId, externalKeyId: route?.externalKeyId };
+    let store: XksKeyStoreView | undefined;
+    try {
+      if (!route) throw new XksError('InvalidUriPathException', 'The URI path is not a path of this XKS proxy');
+      if (request.method !== 'POST') throw new MethodNotAllowed();
+      store = await this.withinBudget(this.state.getKeyStore(route.keyStoreId), 'state');
+      if (!store) throw new XksError('InvalidUriPathException', 'No key store answers at this URI path');
+      this.checkClientCertificate(request, store);
+      fields.accessKeyId = (await this.verifier.verify(request, store)).accessKeyId;
+      const body = parseJsonObject(request.rawBody);
+      Object.assign(fields, metadataForAudit(body));
+      if (store.blocked) throw new XksError('InvalidStateException', 'The key store is blocked');
+      const operation = OPERATIONS[route.operation];
+      const input = operation.parse(body);
+      const context: StoreContext = { store, keyCrypto: this.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo };
+      let result: object;
+      if (operation.scope === 'store') {
+        result = await operation.enact(context, input);
+      } else {
+        const externalKeyId = route.externalKeyId ?? '';
+        if (!isValidExternalKeyId(externalKeyId)) {
+          throw new XksError('ValidationException', 'externalKeyId must be at most 128 characters of A-Z, a-z, 0-9, hyphen, period and underscore');
+        }
+        const key = await this.withinBudget(this.state.getKey(store.id, externalKeyId), 'state');
+        if (!key) throw new XksError('KeyNotFoundException', 'The external key was not found');
+        result = await operation.enact({ ...context, key }, input);
+      }
+      if (store.enableSuccessAuditEvent) this.audit.success(fields, roundLatency(performance.now() - started));
+      return jsonResponse(200, result);
+    } catch (error) {
+      const latencyMs = roundLatency(performance.now() - started);
+      if (error instanceof MethodNotAllowed) {
+        this.audit.failure(fields, 405, 'MethodNotAllowed', latencyMs);
+        return methodNotAllowed('POST');
+      }
+      const xksError = toXksError(error);
+      this.audit.failure(fields, xksError.status, xksError.errorName, latencyMs, xksError);
+      return jsonResponse(xksError.status, xksError.toJSON());
+    }
+  }
+
+  /**
+   * A store with mTLS accepts only requests whose client certificate the front door verified
+   * against the trusted CA, with the subject name AWS KMS uses for the store's region.
+   */
+  private checkClientCertificate(request: XksRequest, store: XksKeyStoreView): void {
+    if (!store.mtlsEnabled) return;
+    if (request.clientCertificateVerified !== true) {
+      throw new XksError('AuthenticationFailedException', 'This key store requires a verified TLS client certificate', {
+        cause: new Error('no verified client certificate'),
+      });
+    }
+    const expected = this.mtlsSubjectCn(store);
+    if (request.clientCertificateSubjectCn !== expected) {
+      throw new XksError('AuthenticationFailedException', 'The TLS client certificate subject is not accepted by this key store', {
+        cause: new Error(`client certificate CN ${JSON.stringify(request.clientCertificateSubjectCn)} is not ${expected}`),
+      });
+    }
+  }
+
+  private withinBudget<T>(promise: Promise<T>, dependency: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new XksError('DependencyTimeoutException', `The ${dependency} did not answer in time`)), this.dependencyTimeoutMs);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+function methodNotAllowed(allow: string): XksResponse {
+  return { status: 405, headers: { allow }, body: '' };
+}
