@@ -1,0 +1,418 @@
+import { randomBytes, createHash } from 'node:crypto';
+import { HsmError } from '../../../lambdas/core/hsm';
+import { ciphertextDataIntegrityValue } from '../../../lambdas/xks-proxy/ciphertext-format';
+import { AUDIT_MESSAGE } from '../../../lambdas/xks-proxy/audit';
+import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from '../../xks/support/bodies';
+import { AES_KEY_ATTRIBUTES } from '../../xks/support/fakes';
+import { CREDENTIAL, KEY_ID, operationPath, proxyFixture, REGION, SECOND_CREDENTIAL, STORE_ID } from '../../xks/support/proxy-fixture';
+
+type Fixture = ReturnType<typeof proxyFixture>;
+
+async function encryptWith(fixture: Fixture, plaintext: Buffer, options: { aad?: Buffer; cdiv?: boolean; keyId?: string } = {}): Promise<EncryptOutput> {
+  const { status, json } = await fixture.call(operationPath('encrypt', options.keyId), encryptBody(plaintext, options));
+  expect(status).toBe(200);
+  return json as EncryptOutput;
+}
+
+describe('XksProxy routing', () => {
+  it('answers GET /ping with 200 for load balancers, without a signature', async () => {
+    const { proxy } = proxyFixture();
+    const response = await proxy.handle({ method: 'GET', path: '/ping', headers: {}, rawBody: Buffer.alloc(0) });
+    expect(response.status).toBe(200);
+  });
+
+  it.each(['health', 'metadata', 'encrypt', 'decrypt'] as const)('rejects GET on the %s URI with 405 Method Not Allowed', async (operation) => {
+    const fixture = proxyFixture();
+    const { response } = await fixture.call(operationPath(operation), {}, { method: 'GET' });
+    expect(response.status).toBe(405);
+    expect(response.headers.allow).toBe('POST');
+  });
+
+  it('answers an unknown path with 404 InvalidUriPathException, signed or not', async () => {
+    const fixture = proxyFixture();
+    for (const path of ['/kms/xks/v1/health', `${operationPath('health')}/extra`, operationPath('metadata').replace('metadata', 'sign')]) {
+      for (const unsigned of [true, false]) {
+        const { status, json } = await fixture.call(path, healthBody(), { unsigned });
+        expect(status).toBe(404);
+        expect(json).toEqual({ errorName: 'InvalidUriPathException', errorMessage: expect.any(String) });
+      }
+    }
+  });
+
+  it('answers a path prefix that belongs to no key store with InvalidUriPathException', async () => {
+    const fixture = proxyFixture();
+    const { status, json } = await fixture.call(operationPath('health', KEY_ID, 'no-such-store'), healthBody());
+    expect(status).toBe(404);
+    expect(json.errorName).toBe('InvalidUriPathException');
+  });
+
+  it('sends errors as application/json with errorName and a printable errorMessage under 512 characters', async () => {
+    const fixture = proxyFixture();
+    const { response, json } = await fixture.call(operationPath('health'), healthBody(), { unsigned: true });
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(json.errorMessage.length).toBeLessThan(512);
+    expect(json.errorMessage).toMatch(/^[\x20-\x7e]+$/);
+  });
+});
+
+describe('XksProxy authentication', () => {
+  it('rejects an unsigned request with 401 AuthenticationFailedException', async () => {
+    const { status, json } = await proxyFixture().call(operationPath('health'), healthBody(), { unsigned: true });
+    expect(status).toBe(401);
+    expect(json.errorName).toBe('AuthenticationFailedException');
+  });
+
+  it('accepts either of two valid credentials and rejects one deleted from the store', async () => {
+    const fixture = proxyFixture();
+    expect((await fixture.call(operationPath('health'), healthBody(), { credential: SECOND_CREDENTIAL })).status).toBe(200);
+    fixture.state.updateKeyStore(STORE_ID, { credentials: fixture.credentials.slice(0, 1) });
+    expect((await fixture.call(operationPath('health'), healthBody(), { credential: SECOND_CREDENTIAL })).status).toBe(401);
+    expect((await fixture.call(operationPath('health'), healthBody(), { credential: CREDENTIAL })).status).toBe(200);
+  });
+
+  it('rejects a request signed for another region or too long ago', async () => {
+    const fixture = proxyFixture();
+    expect((await fixture.call(operationPath('health'), healthBody(), { region: 'eu-west-1' })).json.errorName).toBe('AuthenticationFailedException');
+    expect((await fixture.call(operationPath('health'), healthBody(), { signingDate: new Date(Date.now() - 6 * 60_000) })).status).toBe(401);
+  });
+
+  it('checks the signature before anything about the store or body', async () => {
+    const fixture = proxyFixture();
+    fixture.state.updateKeyStore(STORE_ID, { blocked: true });
+    const { status } = await fixture.call(operationPath('encrypt'), {}, { unsigned: true });
+    expect(status).toBe(401);
+  });
+
+  describe('mTLS', () => {
+    const kmsCn = `cks.kms.${REGION}.amazonaws.com`;
+
+    it('rejects requests without a verified client certificate when the store enables mTLS', async () => {
+      const fixture = proxyFixture();
+      fixture.state.updateKeyStore(STORE_ID, { mtlsEnabled: true });
+      expect((await fixture.call(operationPath('health'), healthBody())).json.errorName).toBe('AuthenticationFailedException');
+      expect((await fixture.call(operationPath('health'), healthBody(), { clientCertificateVerified: false, clientCertificateSubjectCn: kmsCn })).status).toBe(401);
+      expect((await fixture.call(operationPath('health'), healthBody(), { clientCertificateVerified: true, clientCertificateSubjectCn: 'cks.kms.eu-west-1.amazonaws.com' })).status).toBe(401);
+      expect((await fixture.call(operationPath('health'), healthBody(), { clientCertificateVerified: true, clientCertificateSubjectCn: kmsCn })).status).toBe(200);
+    });
+
+    it('does not ask for a certificate when the store does not enable mTLS', async () => {
+      expect((await proxyFixture().call(operationPath('health'), healthBody())).status).toBe(200);
+    });
+  });
+});
+
+describe('GetHealthStatus', () => {
+  it('answers the spec fields after a deep check with the health-check key', async () => {
+    const fixture = proxyFixture();
+    const { status, json } = await fixture.call(operationPath('health'), healthBody());
+    expect(status).toBe(200);
+    expect(json).toEqual({
+      xksProxyFleetSize: 1,
+      xksProxyVendor: 'xks-key-manager',
+      xksProxyModel: expect.stringMatching(/^xks-key-manager XKS proxy \d+\.\d+\.\d+$/),
+      ekmVendor: 'OpenDNSSEC',
+      ekmFleetDetails: [{ id: 'partition-1', model: expect.any(String), healthStatus: 'ACTIVE' }],
+    });
+    expect(fixture.keyCrypto.calls).toMatchObject({ encrypt: 1, decrypt: 1 });
+  });
+
+  it('reuses a passing check within its age limit', async () => {
+    const fixture = proxyFixture();
+    await fixture.call(operationPath('health'), healthBody());
+    await fixture.call(operationPath('health'), healthBody());
+    expect(fixture.keyCrypto.calls.encrypt).toBe(1);
+  });
+
+  it('answers InternalException or DependencyTimeoutException when the HSM fails, and recovers', async () => {
+    const fixture = proxyFixture({ health: { maxAgeMs: 0 } });
+    fixture.keyCrypto.failure = new HsmError('TOKEN_NOT_FOUND', undefined, 'no token');
+    expect((await fixture.call(operationPath('health'), healthBody())).json.errorName).toBe('InternalException');
+    fixture.keyCrypto.failure = new HsmError('TIMEOUT', undefined, 'slow');
+    expect((await fixture.call(operationPath('health'), healthBody())).json.errorName).toBe('DependencyTimeoutException');
+    fixture.keyCrypto.failure = undefined;
+    expect((await fixture.call(operationPath('health'), healthBody())).status).toBe(200);
+  });
+
+  it('never answers a key error for health: a missing health-check key is InternalException', async () => {
+    const fixture = proxyFixture();
+    fixture.state.updateKeyStore(STORE_ID, { healthCheckKey: { ...fixture.healthCheckKey, objectId: 'gone' } });
+    expect((await fixture.call(operationPath('health'), healthBody())).json.errorName).toBe('InternalException');
+  });
+
+  it('accepts any kmsOperation and requires kmsRequestId', async () => {
+    const fixture = proxyFixture();
+    expect((await fixture.call(operationPath('health'), { requestMetadata: { kmsOperation: 'NewKmsThing', kmsRequestId: 'x' } })).status).toBe(200);
+    expect((await fixture.call(operationPath('health'), { requestMetadata: { kmsOperation: 'KmsHealthCheck' } })).json.errorName).toBe('ValidationException');
+  });
+
+  it('reports the configured fleet size', async () => {
+    const fixture = proxyFixture({ fleetSize: 3 });
+    expect((await fixture.call(operationPath('health'), healthBody())).json.xksProxyFleetSize).toBe(3);
+  });
+});
+
+describe('GetKeyMetadata', () => {
+  it('reports AES_256, the HSM key usage, and ENABLED', async () => {
+    const { status, json } = await proxyFixture().call(operationPath('metadata'), metadataBody());
+    expect(status).toBe(200);
+    expect(json).toEqual({ keySpec: 'AES_256', keyUsage: ['ENCRYPT', 'DECRYPT', 'WRAP', 'UNWRAP'], keyStatus: 'ENABLED' });
+  });
+
+  it('reports DISABLED for a blocked HYOK key', async () => {
+    const fixture = proxyFixture();
+    fixture.state.updateKey(STORE_ID, KEY_ID, { blocked: true });
+    expect((await fixture.call(operationPath('metadata'), metadataBody())).json.keyStatus).toBe('DISABLED');
+  });
+
+  it('reports exactly the usage of a decrypt-only key', async () => {
+    const fixture = proxyFixture();
+    const decryptOnly = fixture.keyCrypto.addKey('decrypt-only', ['CKA_DECRYPT', 'CKA_SENSITIVE']);
+    fixture.state.putKey({ ...fixture.key, externalKeyId: 'retired', versions: [{ version: 0, key: decryptOnly }] });
+    expect((await fixture.call(operationPath('metadata', 'retired'), metadataBody())).json.keyUsage).toEqual(['DECRYPT']);
+  });
+
+  it('answers KeyNotFoundException for an unknown key or a key missing from the HSM', async () => {
+    const fixture = proxyFixture();
+    expect((await fixture.call(operationPath('metadata', 'unknown'), metadataBody())).status).toBe(404);
+    fixture.state.putKey({ ...fixture.key, externalKeyId: 'lost', versions: [{ version: 0, key: { ...fixture.sourceKey, objectId: 'gone' } }] });
+    expect((await fixture.call(operationPath('metadata', 'lost'), metadataBody())).json.errorName).toBe('KeyNotFoundException');
+  });
+
+  it('answers ValidationException for an external key id outside the spec rules', async () => {
+    const fixture = proxyFixture();
+    for (const id of ['a'.repeat(129), 'bad%20id', 'a+b']) {
+      const { status, json } = await fixture.call(operationPath('metadata', id), metadataBody());
+      expect([status, json.errorName]).toEqual([400, 'ValidationException']);
+    }
+    expect((await fixture.call(operationPath('metadata', 'a'.repeat(128)), metadataBody())).json.errorName).toBe('KeyNotFoundException');
+  });
+});
+
+describe('Encrypt and Decrypt', () => {
+  it('round-trips with AAD; ciphertext length equals plaintext length; metadata ≤ 20 bytes', async () => {
+    const fixture = proxyFixture();
+    const plaintext = randomBytes(32);
+    const aad = Buffer.from('project=nile,department=marketing');
+    const sealed = await encryptWith(fixture, plaintext, { aad });
+    expect(Buffer.from(sealed.ciphertext, 'base64')).toHaveLength(32);
+    expect(Buffer.from(sealed.initializationVector, 'base64')).toHaveLength(12);
+    expect(Buffer.from(sealed.authenticationTag, 'base64')).toHaveLength(16);
+    expect(Buffer.from(sealed.ciphertextMetadata as string, 'base64').length).toBeLessThanOrEqual(20);
+    expect(sealed.ciphertextDataIntegrityValue).toBeUndefined();
+    const { status, json } = await fixture.call(operationPath('decrypt'), decryptBody(sealed, { aad }));
+    expect(status).toBe(200);
+    expect(json).toEqual({ plaintext: plaintext.toString('base64') });
+  });
+
+  it('handles 4,300 bytes of plaintext with 8,192 bytes of AAD', async () => {
+    const fixture = proxyFixture();
+    const plaintext = randomBytes(4300);
+    const aad = randomBytes(8192);
+    const sealed = await encryptWith(fixture, plaintext, { aad, cdiv: true });
+    expect((await fixture.call(operationPath('decrypt'), decryptBody(sealed, { aad }))).json.plaintext).toBe(plaintext.toString('base64'));
+  });
+
+  it('returns the CDIV of Appendix C, computed over the response fields and the request AAD', async () => {
+    const fixture = proxyFixture();
+    const aad = randomBytes(40);
+    const sealed = await encryptWith(fixture, randomBytes(16), { aad, cdiv: true });
+    const expected = createHash('sha256')
+      .update(Buffer.concat([aad, ...[sealed.ciphertextMetadata as string, sealed.initializationVector, sealed.ciphertext, sealed.authenticationTag].map((f) => Buffer.from(f, 'base64'))]))
+      .digest('base64');
+    expect(sealed.ciphertextDataIntegrityValue).toBe(expected);
+    expect(fixture.keyCrypto.calls).toMatchObject({ encrypt: 1, decrypt: 1 });
+  });
+
+  it('returns the CDIV when there is no AAD', async () => {
+    const fixture = proxyFixture();
+    const sealed = await encryptWith(fixture, randomBytes(16), { cdiv: true });
+    const fields = { ciphertextMetadata: sealed.ciphertextMetadata as string, initializationVector: sealed.initializationVector, ciphertext: sealed.ciphertext, authenticationTag: sealed.authenticationTag };
+    expect(sealed.ciphertextDataIntegrityValue).toBe(
+      ciphertextDataIntegrityValue(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Buffer.from(v, 'base64')])) as never),
+    );
+  });
+
+  it('encrypts again when the check decrypt fails once, and gives up after two failures', async () => {
+    const fixture = proxyFixture();
+    fixture.keyCrypto.corruptNextTags = 1;
+    const sealed = await encryptWith(fixture, randomBytes(16), { cdiv: true });
+    expect(fixture.keyCrypto.calls.encrypt).toBe(2);
+    expect((await fixture.call(operationPath('decrypt'), decryptBody(sealed))).status).toBe(200);
+    fixture.keyCrypto.corruptNextTags = 2;
+    expect((await fixture.call(operationPath('encrypt'), encryptBody(randomBytes(16), { cdiv: true }))).json.errorName).toBe('InternalException');
+  });
+
+  it.each<[string, (sealed: EncryptOutput) => { sealed: EncryptOutput; aad?: Buffer }]>([
+    ['a different AAD', (s) => ({ sealed: s, aad: Buffer.from('other') })],
+    ['a missing AAD', (s) => ({ sealed: s })],
+    ['a flipped tag bit', (s) => ({ sealed: { ...s, authenticationTag: flip(s.authenticationTag) }, aad: Buffer.from('aad') })],
+    ['a flipped ciphertext bit', (s) => ({ sealed: { ...s, ciphertext: flip(s.ciphertext) }, aad: Buffer.from('aad') })],
+    ['a flipped IV bit', (s) => ({ sealed: { ...s, initializationVector: flip(s.initializationVector) }, aad: Buffer.from('aad') })],
+    ['a 16-byte IV', (s) => ({ sealed: { ...s, initializationVector: Buffer.alloc(16).toString('base64') }, aad: Buffer.from('aad') })],
+    ['missing ciphertextMetadata', (s) => ({ sealed: { ...s, ciphertextMetadata: undefined }, aad: Buffer.from('aad') })],
+    ['ciphertextMetadata of an unknown format', (s) => ({ sealed: { ...s, ciphertextMetadata: Buffer.from('key_version=1').toString('base64') }, aad: Buffer.from('aad') })],
+    ['ciphertextMetadata naming a version the key does not have', (s) => ({ sealed: { ...s, ciphertextMetadata: Buffer.from([1, 0, 0, 0, 9]).toString('base64') }, aad: Buffer.from('aad') })],
+  ])('answers InvalidCiphertextException for %s', async (_label, change) => {
+    const fixture = proxyFixture();
+    const sealed = await encryptWith(fixture, randomBytes(24), { aad: Buffer.from('aad') });
+    const { sealed: altered, aad } = change(sealed);
+    const { status, json } = await fixture.call(operationPath('decrypt'), decryptBody(altered, { aad }));
+    expect([status, json.errorName]).toEqual([400, 'InvalidCiphertextException']);
+  });
+
+  it('detects ciphertextMetadata moved into the AAD (the spec example)', async () => {
+    const fixture = proxyFixture();
+    const sealed = await encryptWith(fixture, randomBytes(24));
+    const metadata = Buffer.from(sealed.ciphertextMetadata as string, 'base64');
+    const { json } = await fixture.call(operationPath('decrypt'), decryptBody({ ...sealed, ciphertextMetadata: undefined }, { aad: metadata }));
+    expect(json.errorName).toBe('InvalidCiphertextException');
+  });
+
+  it('keeps old ciphertexts decryptable after a rotation (v0 → v1)', async () => {
+    const fixture = proxyFixture();
+    const first = randomBytes(32);
+    const sealedV0 = await encryptWith(fixture, first);
+    const sourceV1 = fixture.keyCrypto.addKey('source-v1');
+    fixture.state.updateKey(STORE_ID, KEY_ID, { currentVersion: 1, versions: [...fixture.key.versions, { version: 1, key: sourceV1 }] });
+    const second = randomBytes(32);
+    const sealedV1 = await encryptWith(fixture, second);
+    expect(sealedV1.ciphertextMetadata).not.toBe(sealedV0.ciphertextMetadata);
+    expect((await fixture.call(operationPath('decrypt'), decryptBody(sealedV0))).json.plaintext).toBe(first.toString('base64'));
+    expect((await fixture.call(operationPath('decrypt'), decryptBody(sealedV1))).json.plaintext).toBe(second.toString('base64'));
+  });
+
+  it('answers InvalidKeyUsageException for encrypt with a key lacking CKA_ENCRYPT and decrypt lacking CKA_DECRYPT', async () => {
+    const fixture = proxyFixture();
+    const decryptOnly = fixture.keyCrypto.addKey('decrypt-only', ['CKA_DECRYPT']);
+    const encryptOnly = fixture.keyCrypto.addKey('encrypt-only', ['CKA_ENCRYPT']);
+    fixture.state.putKey({ ...fixture.key, externalKeyId: 'decrypt-only', versions: [{ version: 0, key: decryptOnly }] });
+    fixture.state.putKey({ ...fixture.key, externalKeyId: 'encrypt-only', versions: [{ version: 0, key: encryptOnly }] });
+    expect((await fixture.call(operationPath('encrypt', 'decrypt-only'), encryptBody(randomBytes(8)))).json.errorName).toBe('InvalidKeyUsageException');
+    const sealed = await encryptWith(fixture, randomBytes(8), { keyId: 'encrypt-only' });
+    expect((await fixture.call(operationPath('decrypt', 'encrypt-only'), decryptBody(sealed))).json.errorName).toBe('InvalidKeyUsageException');
+    // With a CDIV the proxy must prove the ciphertext decrypts, which an encrypt-only key cannot.
+    expect((await fixture.call(operationPath('encrypt', 'encrypt-only'), encryptBody(randomBytes(8), { cdiv: true }))).json.errorName).toBe('InvalidKeyUsageException');
+  });
+
+  it('answers InvalidStateException for a blocked HYOK key, and works again once unblocked', async () => {
+    const fixture = proxyFixture();
+    const sealed = await encryptWith(fixture, randomBytes(8));
+    fixture.state.updateKey(STORE_ID, KEY_ID, { blocked: true });
+    expect((await fixture.call(operationPath('encrypt'), encryptBody(randomBytes(8)))).json.errorName).toBe('InvalidStateException');
+    expect((await fixture.call(operationPath('decrypt'), decryptBody(sealed))).json.errorName).toBe('InvalidStateException');
+    fixture.state.updateKey(STORE_ID, KEY_ID, { blocked: false });
+    expect((await fixture.call(operationPath('decrypt'), decryptBody(sealed))).status).toBe(200);
+  });
+
+  it('answers InvalidStateException on every operation of a blocked store', async () => {
+    const fixture = proxyFixture();
+    const sealed = await encryptWith(fixture, randomBytes(8));
+    fixture.state.updateKeyStore(STORE_ID, { blocked: true });
+    for (const [operation, body] of [['health', healthBody()], ['metadata', metadataBody()], ['encrypt', encryptBody(randomBytes(8))], ['decrypt', decryptBody(sealed)]] as const) {
+      const { status, json } = await fixture.call(operationPath(operation), body);
+      expect([operation, status, json.errorName]).toEqual([operation, 400, 'InvalidStateException']);
+    }
+  });
+
+  it('maps HSM failures: timeout → 503, device error → 500, unknown key object → 404', async () => {
+    const fixture = proxyFixture();
+    fixture.keyCrypto.failure = new HsmError('TIMEOUT', undefined, 'slow');
+    expect((await fixture.call(operationPath('encrypt'), encryptBody(randomBytes(8)))).status).toBe(503);
+    fixture.keyCrypto.failure = new HsmError('DEVICE_ERROR', 'CKR_DEVICE_ERROR', 'C_Encrypt failed: CKR_DEVICE_ERROR');
+    const { status, json } = await fixture.call(operationPath('encrypt'), encryptBody(randomBytes(8)));
+    expect([status, json.errorName]).toEqual([500, 'InternalException']);
+    expect(json.errorMessage).not.toContain('CKR_');
+    fixture.keyCrypto.failure = undefined;
+    fixture.state.putKey({ ...fixture.key, externalKeyId: 'lost', versions: [{ version: 0, key: { ...fixture.sourceKey, objectId: 'gone' } }] });
+    expect((await fixture.call(operationPath('encrypt', 'lost'), encryptBody(randomBytes(8)))).json.errorName).toBe('KeyNotFoundException');
+  });
+
+  it('answers ValidationException (never 500) for malformed bodies', async () => {
+    const fixture = proxyFixture();
+    for (const rawBody of ['', '{', '[]', 'null', '{"requestMetadata":{}}', '{"plaintext":"@@"}'].map((s) => Buffer.from(s))) {
+      const { status, json } = await fixture.call(operationPath('encrypt'), undefined, { rawBody });
+      expect([status, json.errorName]).toEqual([400, 'ValidationException']);
+    }
+  });
+
+  it('answers DependencyTimeoutException when the state source does not answer in time', async () => {
+    const fixture = proxyFixture({ dependencyTimeoutMs: 20 });
+    fixture.state.getKeyStore = () => new Promise(() => undefined);
+    expect((await fixture.call(operationPath('health'), healthBody())).json.errorName).toBe('DependencyTimeoutException');
+  });
+});
+
+describe('audit log', () => {
+  it('writes one line per request with kmsRequestId, operation, store, key, result and latency', async () => {
+    const fixture = proxyFixture();
+    const body = encryptBody(randomBytes(8));
+    await fixture.call(operationPath('encrypt'), body);
+    expect(fixture.logger.lines).toHaveLength(1);
+    expect(fixture.logger.lines[0]).toEqual({
+      level: 'info',
+      message: AUDIT_MESSAGE,
+      attributes: expect.objectContaining({
+        kmsRequestId: (body.requestMetadata as Record<string, string>).kmsRequestId,
+        kmsOperation: 'Encrypt',
+        operation: 'Encrypt',
+        keyStoreId: STORE_ID,
+        externalKeyId: KEY_ID,
+        accessKeyId: CREDENTIAL.accessKeyId,
+        result: 'Success',
+        status: 200,
+        latencyMs: expect.any(Number),
+      }),
+    });
+  });
+
+  it('writes successes only when the store enables success audit events, failures always', async () => {
+    const fixture = proxyFixture();
+    fixture.state.updateKeyStore(STORE_ID, { enableSuccessAuditEvent: false });
+    await fixture.call(operationPath('health'), healthBody());
+    expect(fixture.logger.lines).toHaveLength(0);
+    await fixture.call(operationPath('encrypt'), encryptBody(Buffer.from('x'), { extra: { encryptionAlgorithm: 'NOPE' } }));
+    expect(fixture.logger.lines).toHaveLength(1);
+    expect(fixture.logger.lines[0]).toMatchObject({ level: 'warn', attributes: { result: 'ValidationException', status: 400 } });
+  });
+
+  it('logs the cause of internal failures for the operator, without plaintext, AAD or secrets', async () => {
+    const fixture = proxyFixture();
+    const plaintext = Buffer.from('very secret plaintext value');
+    const aad = Buffer.from('confidential aad value');
+    await fixture.call(operationPath('encrypt'), encryptBody(plaintext, { aad }));
+    fixture.keyCrypto.failure = new HsmError('DEVICE_ERROR', 'CKR_DEVICE_ERROR', 'C_Encrypt failed: CKR_DEVICE_ERROR');
+    await fixture.call(operationPath('encrypt'), encryptBody(plaintext, { aad }));
+    const logged = JSON.stringify(fixture.logger.lines);
+    expect(fixture.logger.lines[1]).toMatchObject({ level: 'error', attributes: { result: 'InternalException', cause: { reason: 'DEVICE_ERROR', returnCode: 'CKR_DEVICE_ERROR' } } });
+    for (const forbidden of [plaintext.toString('base64'), plaintext.toString(), aad.toString('base64'), aad.toString(), CREDENTIAL.secretAccessKey, 'Signature=']) {
+      expect(logged).not.toContain(forbidden);
+    }
+  });
+});
+
+describe('state cache', () => {
+  it('reads the store at most once per maxAge and sees a block within it', async () => {
+    let now = 1_000_000;
+    const fixture = proxyFixture({ stateMaxAgeMs: 4_000, now: () => now });
+    // SigV4 checks the clock too: sign at the fake time.
+    const signingDate = new Date(now);
+    await fixture.call(operationPath('health'), healthBody(), { signingDate });
+    await fixture.call(operationPath('health'), healthBody(), { signingDate });
+    expect(fixture.state.reads.keyStore).toBe(1);
+    fixture.state.updateKeyStore(STORE_ID, { blocked: true });
+    expect((await fixture.call(operationPath('health'), healthBody(), { signingDate })).status).toBe(200);
+    now += 4_001;
+    expect((await fixture.call(operationPath('health'), healthBody(), { signingDate })).json.errorName).toBe('InvalidStateException');
+    expect(fixture.state.reads.keyStore).toBe(2);
+  });
+
+  it('refuses a staleness above 5 seconds', () => {
+    expect(() => proxyFixture({ stateMaxAgeMs: 5_001 })).toThrow(/exceeds/);
+  });
+});
+
+function flip(base64: string): string {
+  const bytes = Buffer.from(base64, 'base64');
+  bytes[0] ^= 1;
+  return bytes.toString('base64');
+}
