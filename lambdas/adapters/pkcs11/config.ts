@@ -33,7 +33,8 @@ export interface Pkcs11Config {
   /**
    * Shortest interval between two re-initialisations (C_Finalize + C_Initialize) of one library
    * while a token cannot be found: re-initialising drops every session of every partition on it.
-   * @default 1000
+   * A call whose budget reaches the next window waits for it (the agent's does, the proxy's
+   * rarely). @default 500
    */
   readonly reinitializeIntervalMs: number;
   /**
@@ -56,7 +57,7 @@ export function pkcs11Config(settings: Pkcs11Settings = {}): Pkcs11Config {
     callTimeoutMs: settings.callTimeoutMs ?? PROXY_CALL_TIMEOUT_MS,
     maxSessionsPerPartition: settings.maxSessionsPerPartition ?? 16,
     keyCacheMaxAgeMs: settings.keyCacheMaxAgeMs ?? 300_000,
-    reinitializeIntervalMs: settings.reinitializeIntervalMs ?? 1_000,
+    reinitializeIntervalMs: settings.reinitializeIntervalMs ?? 500,
     pinRetryIntervalMs: settings.pinRetryIntervalMs ?? 5_000,
   };
 }

@@ -39,9 +39,10 @@ export async function gcmEncrypt(
   lease.call('C_EncryptInit', () => pkcs11.C_EncryptInit(session, gcmMechanism(iv, aad), key));
   const ivAppended = hsmType === 'luna';
   const expectedLength = plaintext.length + GCM_TAG_BYTES + (ivAppended ? GCM_IV_BYTES : 0);
-  const output = await lease.callAsync('C_Encrypt', () =>
-    pkcs11.C_EncryptAsync(session, plaintext, Buffer.alloc(expectedLength)),
-  );
+  // An empty Buffer may have no memory behind it, which pkcs11js passes on as a NULL pointer
+  // (CKR_ARGUMENTS_BAD); a zero-length view of real memory is a valid empty input.
+  const input = plaintext.length > 0 ? plaintext : Buffer.alloc(1).subarray(0, 0);
+  const output = await lease.callAsync('C_Encrypt', () => pkcs11.C_EncryptAsync(session, input, Buffer.alloc(expectedLength)));
   if (output.length !== expectedLength) {
     throw new HsmError(
       'DEVICE_ERROR',

@@ -61,17 +61,24 @@ export class Pkcs11Module {
 
   /**
    * C_Finalize + C_Initialize so that the library enumerates its tokens again. Does nothing when
-   * another caller already re-initialised since `seenGeneration`, and at most once per
-   * `minIntervalMs` (it drops the sessions of every partition on this library). Call while NOT
-   * entered: it waits for every entered call to leave.
+   * another caller already re-initialised since `seenGeneration` (concurrent callers share one
+   * run). Runs at most once per `minIntervalMs`, since it drops the sessions of every partition on
+   * this library: a caller arriving sooner waits for the next window if its budget reaches it, or
+   * returns at once. Call while NOT entered: it waits for every entered call to leave.
    */
-  async reinitialize(seenGeneration: number, minIntervalMs: number): Promise<void> {
-    if (this.reinitializing) return this.reinitializing;
-    if (seenGeneration !== this.generation || Date.now() - this.lastReinitializedAt < minIntervalMs) return;
+  async reinitialize(seenGeneration: number, minIntervalMs: number, deadline: Deadline): Promise<void> {
+    for (;;) {
+      if (this.reinitializing) return deadline.race(this.reinitializing, 'C_Initialize');
+      if (seenGeneration !== this.generation) return;
+      const wait = this.lastReinitializedAt + minIntervalMs - Date.now();
+      if (wait <= 0) break;
+      if (wait >= deadline.remainingMs()) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
     this.reinitializing = this.drainAndReinitialize().finally(() => {
       this.reinitializing = undefined;
     });
-    return this.reinitializing;
+    return deadline.race(this.reinitializing, 'C_Initialize');
   }
 
   private async drainAndReinitialize(): Promise<void> {

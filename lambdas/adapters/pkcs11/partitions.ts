@@ -6,7 +6,7 @@ import type { PartitionConnection } from '../../core/hsm';
 import type { SecretStore } from '../../core/secrets';
 import type { Pkcs11Config } from './config';
 import { pkcs11ModuleFor } from './module';
-import { PartitionSessionPool, type SessionLease } from './session-pool';
+import { PartitionSessionPool, type RunOptions, type SessionLease } from './session-pool';
 
 export class Pkcs11Partitions {
   private readonly pools = new Map<string, PartitionSessionPool>();
@@ -17,7 +17,7 @@ export class Pkcs11Partitions {
   ) {}
 
   /** Runs `work` with a logged-in session of the partition (see PartitionSessionPool.run). */
-  run<T>(partition: PartitionConnection, work: (lease: SessionLease) => Promise<T>, options?: { retry?: boolean }): Promise<T> {
+  run<T>(partition: PartitionConnection, work: (lease: SessionLease) => Promise<T>, options?: RunOptions): Promise<T> {
     return this.pool(partition).run(work, options);
   }
 

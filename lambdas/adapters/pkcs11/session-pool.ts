@@ -89,6 +89,13 @@ export class SessionLease {
   }
 }
 
+export interface RunOptions {
+  /** Run again once after a DEVICE_ERROR. @default true; false for work with side effects (key generation). */
+  readonly retry?: boolean;
+  /** Read the PIN from the SecretStore again, even one the HSM rejected before (partition test). */
+  readonly freshPin?: boolean;
+}
+
 export class PartitionSessionPool {
   private slot?: { readonly handle: pkcs11js.Handle; readonly generation: number };
   /** Bumped by `reset`: sessions of an older epoch are closed instead of reused. */
@@ -110,11 +117,14 @@ export class PartitionSessionPool {
   /**
    * Runs `work` with a logged-in session within one call budget. After a failure that drops the
    * connection (a device error, a stale session or handle) the work runs once more on a fresh
-   * connection when `retry` allows and budget remains; work with side effects (key generation)
-   * passes `retry: false`.
+   * connection when `retry` allows and budget remains.
    */
-  async run<T>(work: (lease: SessionLease) => Promise<T>, options: { retry?: boolean } = {}): Promise<T> {
+  async run<T>(work: (lease: SessionLease) => Promise<T>, options: RunOptions = {}): Promise<T> {
     const deadline = new Deadline(this.config.callTimeoutMs);
+    if (options.freshPin) {
+      this.pin = undefined;
+      this.rejectedPin = undefined;
+    }
     try {
       return await this.runOnce(deadline, work);
     } catch (error) {
@@ -178,7 +188,7 @@ export class PartitionSessionPool {
       const seenGeneration = this.module.generation;
       this.module.leave();
       if (attempt > 0) break;
-      await deadline.race(this.module.reinitialize(seenGeneration, this.config.reinitializeIntervalMs), 'C_Initialize');
+      await this.module.reinitialize(seenGeneration, this.config.reinitializeIntervalMs, deadline);
     }
     throw new HsmError('TOKEN_NOT_FOUND', undefined, `token ${JSON.stringify(this.partition.tokenLabel)} not found`);
   }
@@ -276,10 +286,8 @@ export class PartitionSessionPool {
     );
   }
 
-  /** Partition test: forget the cached PIN, log out, and log in with the PIN now stored. */
+  /** Partition test (run with `freshPin`): log out, and log in with the PIN now stored. */
   async relogin(lease: SessionLease): Promise<void> {
-    this.pin = undefined;
-    this.rejectedPin = undefined;
     const pin = await lease.deadline.race(this.currentPin(), 'the partition PIN');
     try {
       lease.pkcs11.C_Logout(lease.session);
