@@ -4,6 +4,7 @@
  * TODO(control-plane): complete every schema with the seeds' fields and bounds.
  */
 import type { JsonSchema } from './json-schema';
+import { hyokKeySchemas, keyStoreSchemas, virtualKeySchemas } from './key-schemas';
 
 const object = (properties: Record<string, JsonSchema> = {}, required: string[] = []): JsonSchema => ({
   type: 'object',
@@ -22,15 +23,15 @@ export const schemas = {
   listHsmPartitionsQuery: object(),
   createHsmKey: object(),
   listHsmKeysQuery: object(),
-  createKeyStore: object(),
-  updateKeyStore: object(),
-  listKeyStoresQuery: object(),
-  listCredentialsQuery: object(),
-  createVirtualKey: object(),
-  updateVirtualKey: object(),
-  listVirtualKeysQuery: object(),
-  listVersionsQuery: object(),
-  createHyokKey: object(),
-  listAwsKeysQuery: object(),
-  rotateHyokKey: object(),
+  createKeyStore: keyStoreSchemas.create,
+  updateKeyStore: keyStoreSchemas.update,
+  listKeyStoresQuery: keyStoreSchemas.listQuery,
+  listCredentialsQuery: keyStoreSchemas.listCredentialsQuery,
+  createVirtualKey: virtualKeySchemas.create,
+  updateVirtualKey: virtualKeySchemas.update,
+  listVirtualKeysQuery: virtualKeySchemas.listQuery,
+  listVersionsQuery: virtualKeySchemas.listVersionsQuery,
+  createHyokKey: hyokKeySchemas.create,
+  listAwsKeysQuery: hyokKeySchemas.listQuery,
+  rotateHyokKey: hyokKeySchemas.rotate,
 } satisfies Record<string, JsonSchema>;

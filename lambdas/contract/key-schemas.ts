@@ -1,0 +1,122 @@
+/**
+ * Request and query schemas of the key store, credential, virtual key and HYOK key routes
+ * (seeds 001; referenced from ./schemas.ts). Plain data.
+ *
+ * The schemas check shapes: types, enums, lengths and numeric bounds. Rules that span fields or need
+ * state (VPC connectivity needs a service name, the endpoint is `https://<fqdn>`, the health-check
+ * key's attributes, CloudHSM stores "not available yet") live in the services, which answer with a
+ * 400 that says what to do. Fields the services refuse with such a message are listed here so that
+ * the caller gets that message rather than "unknown property".
+ */
+import type { JsonSchema } from './json-schema';
+
+const strict = (properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
+const text = (maxLength = 256): JsonSchema => ({ type: 'string', minLength: 1, maxLength });
+/** A resource id (our ids are UUIDs; names are accepted where the seeds say "name or id"). */
+const id: JsonSchema = text(256);
+const bool: JsonSchema = { type: 'boolean' };
+const anyObject: JsonSchema = { type: 'object' };
+const stringList: JsonSchema = { type: 'array', items: text(2048) };
+/** Query parameters arrive as strings; skip/limit/sort are parsed by core/listing.ts. */
+const queryString: JsonSchema = { type: 'string', maxLength: 1024 };
+const query = (filters: string[]): JsonSchema =>
+  strict(Object.fromEntries(['skip', 'limit', 'sort', ...filters].map((name) => [name, queryString])));
+
+const policy = strict({ reserved: bool });
+
+export const keyStoreSchemas = {
+  create: strict(
+    {
+      name: text(256),
+      kms: id,
+      region: text(64),
+      linked_state: bool,
+      enable_success_audit_event: bool,
+      local_hosted_params: strict({
+        blocked: bool,
+        mtls_enabled: bool,
+        partition_id: id,
+        health_check_key_id: id,
+        max_credentials: { type: 'integer', minimum: 2, maximum: 20 },
+        source_key_tier: text(32),
+        policy,
+      }),
+      aws_param: strict({
+        custom_key_store_type: text(32),
+        xks_proxy_connectivity: { enum: ['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE'] },
+        xks_proxy_uri_endpoint: text(256),
+        xks_proxy_uri_path: text(256),
+        xks_proxy_vpc_endpoint_service_name: text(256),
+        // AWS_CLOUDHSM fields: refused by the service ("not available yet").
+        cloud_hsm_cluster_id: text(64),
+        key_store_password: text(128),
+        trust_anchor_certificate: text(16384),
+      }),
+    },
+    ['name', 'kms', 'region', 'aws_param'],
+  ),
+  update: strict({
+    name: text(256),
+    enable_success_audit_event: bool,
+    local_hosted_params: strict({
+      health_check_key_id: id,
+      mtls_enabled: bool,
+      max_credentials: { type: 'integer', minimum: 2, maximum: 20 },
+    }),
+    aws_param: strict({
+      xks_proxy_connectivity: { enum: ['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE'] },
+      xks_proxy_uri_endpoint: text(256),
+      xks_proxy_uri_path: text(256),
+      xks_proxy_vpc_endpoint_service_name: text(256),
+      // Refused by the service with a message saying where these are managed.
+      access_key_id: text(64),
+      secret_access_key: text(128),
+      cloud_hsm_cluster_id: text(64),
+      key_store_password: text(128),
+    }),
+  }),
+  listQuery: query([
+    'id', 'name', 'kms', 'kms_id', 'region', 'cloud_name', 'type', 'blocked', 'linked_state',
+    'xks_proxy_connectivity', 'connection_state', 'source_key_tier', 'custom_key_store_type',
+  ]),
+  listCredentialsQuery: query(['access_key_id']),
+} satisfies Record<string, JsonSchema>;
+
+export const virtualKeySchemas = {
+  create: strict({ source_key_id: id, deletable: bool }, ['source_key_id']),
+  update: strict({ deletable: bool }, ['deletable']),
+  listQuery: query(['id', 'partition_id', 'source_key_id', 'partition_label', 'deletable']),
+  /** Versions of a virtual key, and of an HYOK key (its virtual key's versions). */
+  listVersionsQuery: query(['partition_id', 'source_key_id', 'partition_label']),
+} satisfies Record<string, JsonSchema>;
+
+export const hyokKeySchemas = {
+  create: strict(
+    {
+      local_hosted_params: strict(
+        { source_key_id: id, custom_key_store_id: id, blocked: bool, source_key_tier: text(32), policy },
+        ['source_key_id', 'custom_key_store_id'],
+      ),
+      // Key policy and AWS parameters take effect when a key is linked to AWS KMS, which is not
+      // available yet: the service refuses them with that message.
+      aws_param: anyObject,
+      external_accounts: stringList,
+      key_admins: stringList,
+      key_admins_roles: stringList,
+      key_users: stringList,
+      key_users_roles: stringList,
+      policytemplate: text(256),
+    },
+    ['local_hosted_params'],
+  ),
+  listQuery: query([
+    'id', 'keyid', 'arn', 'alias', 'kms', 'kms_id', 'region', 'origin', 'job_config_id', 'enabled', 'gone',
+    'keystate', 'keyusage', 'key_material_origin', 'key_source', 'custom_key_store_id', 'blocked', 'linked_state',
+  ]),
+  rotate: strict({ source_key_id: id, source_key_tier: text(32) }, ['source_key_id']),
+} satisfies Record<string, JsonSchema>;
