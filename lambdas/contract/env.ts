@@ -21,6 +21,13 @@ export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** Powertools Metrics namespace (`METRICS.namespace`). */
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** XKS proxy: `xksProxyFleetSize` its GetHealthStatus reports (e.g. the provisioned concurrency). @default 1 */
+  xksProxyFleetSize: 'XKS_PROXY_FLEET_SIZE',
+  /**
+   * XKS proxy behind an ALB: `true` when the listener's mutual authentication runs in `verify` mode,
+   * so the proxy may trust the ALB's `x-amzn-mtls-clientcert-*` headers. @default false
+   */
+  xksAlbMtlsVerify: 'XKS_ALB_MTLS_VERIFY',
 } as const;
 
 /** Cognito groups (and the same claim in local tokens). */
