@@ -34,7 +34,7 @@ export class Pkcs11HsmAgent implements HsmAgent {
   /** Logs in with the PIN stored now (not a cached one): ready, or the PKCS#11 failure name. */
   async testPartition(partition: PartitionConnection): Promise<PartitionTestResult> {
     try {
-      await this.partitions.run(partition, (lease) => lease.relogin(), { retry: false, freshPin: true });
+      await this.partitions.run(partition, (lease) => lease.relogin(), { freshPin: true });
       return READY;
     } catch (error) {
       if (error instanceof HsmError) return { ready: false, message: error.returnCode ?? error.message };

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { HsmType, PartitionConnection } from '../../lambdas/core/hsm';
 import { secretNames, type SecretStore } from '../../lambdas/core/secrets';
 import { createSoftHsmToken, writeSoftHsmConfig } from '../../scripts/lib/softhsm-token';
@@ -94,7 +94,8 @@ export function tokenDirectory(label: string): string {
  */
 export function makeTokenUnavailable(label: string): () => void {
   const dir = tokenDirectory(label);
-  const away = `${dir}.away`;
+  // Out of the token directory (SoftHSM2 would find the folder under any name inside it), on the same file system.
+  const away = join(dirname(tokenRoot()), `${basename(dir)}.away`);
   renameSync(dir, away);
   return () => renameSync(away, dir);
 }

@@ -177,6 +177,8 @@ export class PartitionSessionPool {
       const pkcs11 = await this.module.enter(deadline);
       try {
         if (this.slot?.generation !== this.module.generation) {
+          // After a re-initialisation every handle number is void and may name another object.
+          if (this.slot) this.reset();
           const handle = this.module.findSlot(this.partition.tokenLabel);
           this.slot = handle && { handle, generation: this.module.generation };
         }

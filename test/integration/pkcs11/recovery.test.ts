@@ -1,0 +1,107 @@
+/**
+ * Recovery without a restart: a SoftHSM2 token taken away (its folder moved out of the token
+ * directory, as an unplugged HSM) and put back; a call that outlives its budget.
+ *
+ * SoftHSM2 notices a vanished token only partly (object handles fail, C_GetTokenInfo fails) and
+ * never notices a token that comes back: it enumerates tokens in C_Initialize. So the adapter
+ * re-initialises the library (C_Finalize + C_Initialize, after draining calls in flight) when a
+ * label is not found; these tests exercise exactly that path.
+ */
+import { pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
+import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
+import type { HsmKeyRef } from '../../../lambdas/core/hsm';
+import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
+import { createTestToken, makeTokenUnavailable, type TestToken } from '../../helpers/softhsm';
+import { hsmErrorOf, keyRequest } from './fixtures';
+
+const AAD = Buffer.from('aad');
+
+async function tokenWithKey(prefix: string): Promise<{ token: TestToken; key: HsmKeyRef }> {
+  const token = await createTestToken({ prefix });
+  const request = keyRequest();
+  await new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: 10_000 }), token.secretStore).generateKey(token.partition, request);
+  return { token, key: { partition: token.partition, objectId: request.objectId } };
+}
+
+/** Calls `attempt` until it succeeds (at most `limit` times, 100 ms apart); returns the result and the failures seen. */
+async function untilItSucceeds<T>(attempt: () => Promise<T>, limit = 100): Promise<{ result: T; failures: unknown[] }> {
+  const failures: unknown[] = [];
+  for (;;) {
+    try {
+      return { result: await attempt(), failures };
+    } catch (error) {
+      failures.push(error);
+      if (failures.length >= limit) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+describe('a token that goes away and comes back', () => {
+  it('fails with TOKEN_NOT_FOUND while away, serves other tokens meanwhile, and works again once back', async () => {
+    // Arrange: two partitions on the same library, both warmed up (sessions, logins, cached handles),
+    // used with the proxy's own budget.
+    const a = await tokenWithKey('away');
+    const b = await tokenWithKey('stays');
+    const cryptoA = new Pkcs11KeyCrypto(pkcs11Config(), a.token.secretStore);
+    const cryptoB = new Pkcs11KeyCrypto(pkcs11Config(), b.token.secretStore);
+    const sealedBefore = await untilItSucceeds(() => cryptoA.encrypt(a.key, Buffer.from('before'), AAD));
+    await untilItSucceeds(() => cryptoB.encrypt(b.key, Buffer.from('b'), AAD));
+
+    // Act 1: the token goes away.
+    const restore = makeTokenUnavailable(a.token.partition.tokenLabel);
+    let whileAway;
+    try {
+      whileAway = [await hsmErrorOf(cryptoA.encrypt(a.key, Buffer.from('x'), AAD)), await hsmErrorOf(cryptoA.decrypt(a.key, sealedBefore.result, AAD))];
+      // The other partition on the same library keeps working (its sessions are rebuilt after the re-initialisation).
+      await expect(untilItSucceeds(() => cryptoB.encrypt(b.key, Buffer.from('b'), AAD), 3)).resolves.toBeDefined();
+    } finally {
+      restore();
+    }
+
+    // Assert 1
+    expect(whileAway.map((error) => error.reason)).toEqual(['TOKEN_NOT_FOUND', 'TOKEN_NOT_FOUND']);
+
+    // Act 2 + Assert 2: back, in the same process, same adapter instance.
+    const { result: opened, failures } = await untilItSucceeds(() => cryptoA.decrypt(a.key, sealedBefore.result, AAD));
+    expect(opened).toEqual(Buffer.from('before'));
+    for (const failure of failures) expect(failure).toMatchObject({ reason: expect.stringMatching(/^(TOKEN_NOT_FOUND|TIMEOUT)$/) });
+    await expect(cryptoA.encrypt(a.key, Buffer.from('after'), AAD)).resolves.toMatchObject({ iv: expect.any(Buffer) });
+  });
+
+  it('the HSM agent reports the missing token and finds it again', async () => {
+    const { token, key } = await tokenWithKey('agent-away');
+    const agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: 10_000 }), token.secretStore);
+    await expect(agent.checkKey(key)).resolves.toEqual({ ready: true, message: 'ready' });
+
+    const restore = makeTokenUnavailable(token.partition.tokenLabel);
+    try {
+      await expect(agent.testPartition(token.partition)).resolves.toEqual({ ready: false, message: `token "${token.partition.tokenLabel}" not found` });
+    } finally {
+      restore();
+    }
+
+    // The agent's budget reaches the next re-initialisation window: no polling needed.
+    await expect(agent.testPartition(token.partition)).resolves.toEqual({ ready: true, message: 'ready' });
+    await expect(agent.checkKey(key)).resolves.toEqual({ ready: true, message: 'ready' });
+  });
+});
+
+describe('a call that outlives its budget', () => {
+  it('fails with TIMEOUT, and the partition keeps serving calls while the late one finishes', async () => {
+    // Arrange: ~64 MB takes SoftHSM2 hundreds of milliseconds; the budget is 50 ms.
+    const { token, key } = await tokenWithKey('slow');
+    const crypto = new Pkcs11KeyCrypto(pkcs11Config({ callTimeoutMs: 50 }), token.secretStore);
+    await untilItSucceeds(() => crypto.encrypt(key, Buffer.from('warm'), AAD));
+
+    // Act
+    const error = await hsmErrorOf(crypto.encrypt(key, Buffer.alloc(64 << 20), AAD));
+
+    // Assert
+    expect(error.reason).toBe('TIMEOUT');
+    for (let index = 0; index < 20; index += 1) {
+      const { result } = await untilItSucceeds(() => crypto.encrypt(key, Buffer.from(`p${index}`), AAD), 5);
+      await expect(crypto.decrypt(key, result, AAD)).resolves.toEqual(Buffer.from(`p${index}`));
+    }
+  });
+});
