@@ -1,0 +1,123 @@
+/**
+ * The local runner (bin/local.ts, what `npm start` runs) as a user meets it: endpoints.json,
+ * authentication at the door, one runner per state folder, state that survives a restart.
+ */
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GROUPS } from '../../lambdas/contract/env';
+import { routeFor } from '../../lambdas/contract/routes';
+import { type LocalSystem, spawnRunner, startLocalSystem } from '../helpers/local-system';
+
+const STATE_TABLE = 'key-manager-state';
+const handlerExists = (operation: string): boolean => existsSync(resolve(__dirname, '../..', routeFor(operation).handler));
+const partitionsApiExists = handlerExists('ListHsmPartitions') && handlerExists('CreateHsmPartition');
+const xksServerExists = existsSync(resolve(__dirname, '../../lambdas/xks-proxy/https-server.ts'));
+
+describe('local runner', () => {
+  let stateDir: string;
+  let system: LocalSystem;
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'runner-e2e-'));
+    system = await startLocalSystem({ stateDir });
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  const get = (path: string, token?: string): Promise<Response> =>
+    fetch(`${system.apiUrl}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+
+  it('writes endpoints.json (owner-only) with the API URL and an admin token', () => {
+    // Assert
+    expect(system.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/);
+    expect(system.adminToken.split('.')).toHaveLength(3);
+    expect(statSync(join(stateDir, 'endpoints.json')).mode & 0o077).toBe(0);
+    if (xksServerExists) {
+      expect(system.xksUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(existsSync(system.xksCaCert ?? '')).toBe(true);
+    } else {
+      expect(system.xksUrl).toBeUndefined();
+    }
+  });
+
+  it('answers 401 in the CCKM error shape without a token and with a forged one', async () => {
+    // Act
+    const missing = await get('/v1/cckm/aws/kms');
+    const forged = await get('/v1/cckm/aws/kms', `${system.adminToken.slice(0, -4)}AAAA`);
+
+    // Assert
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toMatchObject({ code: 401, codeDesc: expect.stringMatching(/^NCERRUnauthorizedAccess/) });
+    expect(forged.status).toBe(401);
+  });
+
+  it('lets the admin token through the door', async () => {
+    const response = await get('/v1/cckm/aws/kms', system.adminToken);
+    expect(response.status).not.toBe(401);
+    expect(response.status).toBe(handlerExists('ListAccountContainers') ? 200 : 501);
+  });
+
+  it('answers 404 for an unknown path', async () => {
+    const response = await get('/v1/cckm/nothing-here', system.adminToken);
+    expect(response.status).toBe(404);
+  });
+
+  it('refuses a second runner on the same state folder, naming the running one', async () => {
+    // Act
+    const second = spawnRunner(['--port', '0', '--xks-port', '0', '--state-dir', stateDir]);
+    const code = await second.exited;
+
+    // Assert
+    expect(code).toBe(1);
+    expect(second.output()).toContain(`already running (pid ${system.pid})`);
+    expect((await get('/v1/cckm/aws/kms')).status).toBe(401); // the first one still serves
+  });
+
+  (partitionsApiExists ? it : it.skip)('registers the SoftHSM2 token as partition local-softhsm', async () => {
+    const response = await get('/v1/cckm/hsm/partitions', system.adminToken);
+    expect(response.status).toBe(200);
+    const { resources } = (await response.json()) as { resources: Array<{ name: string; hsm_type: string }> };
+    expect(resources).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'local-softhsm', hsm_type: 'softhsm' })]));
+  });
+
+  it('keeps state, signing key and partition across a restart, and removes lock and endpoints on stop', async () => {
+    // Arrange: state written before the restart
+    const marker = `restart-marker-${Date.now()}`;
+    const before = new DynamoDBClient({ endpoint: system.dynamoDbEndpoint });
+    await before.send(new PutItemCommand({ TableName: STATE_TABLE, Item: { pk: { S: marker }, sk: { S: 'entity' } } }));
+    before.destroy();
+    const oldToken = system.adminToken;
+    const oldDynamoDb = system.dynamoDbEndpoint;
+
+    // Act: stop, leave a stale lock behind as a crashed runner would, start again
+    await system.stop();
+    const cleanedUp = !existsSync(join(stateDir, 'runner.lock')) && !existsSync(join(stateDir, 'endpoints.json'));
+    const dynamoDbGone = await fetch(oldDynamoDb, { method: 'POST' }).then(() => false, () => true);
+    writeFileSync(join(stateDir, 'runner.lock'), '999999999\n');
+    system = await startLocalSystem({ stateDir });
+
+    // Assert
+    expect(cleanedUp).toBe(true);
+    expect(dynamoDbGone).toBe(true);
+    const after = new DynamoDBClient({ endpoint: system.dynamoDbEndpoint });
+    const item = await after.send(new GetItemCommand({ TableName: STATE_TABLE, Key: { pk: { S: marker }, sk: { S: 'entity' } } }));
+    after.destroy();
+    expect(item.Item).toBeDefined();
+    expect((await get('/v1/cckm/aws/kms', oldToken)).status).not.toBe(401);
+    if (partitionsApiExists) {
+      expect(system.output()).toMatch(/HSM partition local-softhsm found/);
+      const { resources } = (await (await get('/v1/cckm/hsm/partitions', system.adminToken)).json()) as { resources: Array<{ name: string }> };
+      expect(resources.filter((p) => p.name === 'local-softhsm')).toHaveLength(1);
+    }
+  });
+
+  it('accepts tokens it issues for other users, with their groups', async () => {
+    const userToken = await system.issueToken('carol', [GROUPS.users]);
+    expect((await get('/v1/cckm/aws/kms', userToken)).status).not.toBe(401);
+  });
+});

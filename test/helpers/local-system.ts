@@ -1,0 +1,116 @@
+/**
+ * The whole local system for end-to-end tests: bin/local.ts in a child process with its own state
+ * folder and free ports, exactly as `npm start` runs it. Resolves once `<state>/endpoints.json`
+ * is written.
+ *
+ *   const system = await startLocalSystem();
+ *   await fetch(`${system.apiUrl}/v1/cckm/aws/kms`, { headers: { Authorization: `Bearer ${system.adminToken}` } });
+ *   await system.stop();
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { issueLocalToken, loadOrCreateSigningKey } from '../../lambdas/adapters/local/local-tokens';
+import type { LocalEndpoints } from '../../bin/local';
+import { freePort } from '../../scripts/lib/free-port';
+
+const REPOSITORY_ROOT = resolve(__dirname, '..', '..');
+const OUTPUT_TAIL_CHARS = 20_000;
+
+export interface LocalSystemOptions {
+  /**
+   * State folder to use (kept after stop, so that a second start finds the same state).
+   * @default - a fresh temp folder, removed by stop()
+   */
+  readonly stateDir?: string;
+  /** How long to wait for endpoints.json. @default 90_000 ms */
+  readonly startTimeoutMs?: number;
+}
+
+export interface LocalSystem extends LocalEndpoints {
+  readonly stateDir: string;
+  readonly pid: number;
+  /** What the runner printed so far (stdout and stderr, last 20,000 characters). */
+  output(): string;
+  /** A token for any user, signed by this system's key (e.g. a non-admin for 403 tests). */
+  issueToken(username: string, groups: readonly string[]): Promise<string>;
+  /** SIGTERM (as Ctrl-C would), waits for the runner to exit; removes a temp state folder. */
+  stop(): Promise<void>;
+}
+
+export interface RunnerProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts bin/local.ts with `args` (a low-level handle; most tests want startLocalSystem). */
+export function spawnRunner(args: readonly string[]): RunnerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPOSITORY_ROOT, 'bin', 'local.ts'), ...args], {
+    cwd: REPOSITORY_ROOT,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  return { child, output: () => output, exited };
+}
+
+export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
+  const ownsStateDir = options.stateDir === undefined;
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'local-system-'));
+  const endpointsFile = join(stateDir, 'endpoints.json');
+  rmSync(endpointsFile, { force: true }); // left by a runner that was killed: not this run's
+  const [port, xksPort] = [await freePort(), await freePort()];
+  const runner = spawnRunner(['--port', String(port), '--xks-port', String(xksPort), '--state-dir', stateDir]);
+  const stop = async (): Promise<void> => {
+    if (runner.child.exitCode === null && runner.child.signalCode === null) {
+      const force = setTimeout(() => runner.child.kill('SIGKILL'), 15_000);
+      runner.child.kill('SIGTERM');
+      await runner.exited;
+      clearTimeout(force);
+    }
+    if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
+  };
+
+  try {
+    const endpoints = await waitForEndpoints(endpointsFile, runner, options.startTimeoutMs ?? 90_000);
+    if (runner.child.pid === undefined) throw new Error('runner started without a pid');
+    return {
+      ...endpoints,
+      stateDir,
+      pid: runner.child.pid,
+      output: runner.output,
+      issueToken: (username, groups) => issueLocalToken(loadOrCreateSigningKey(stateDir), { username, groups, expiresIn: '1h' }),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function waitForEndpoints(file: string, runner: RunnerProcess, timeoutMs: number): Promise<LocalEndpoints> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void runner.exited.then((code) => {
+    exitCode = code;
+  });
+  for (;;) {
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints;
+    if (exitCode !== undefined) {
+      throw new Error(`the local runner exited (code ${exitCode}) before writing ${file}:\n${runner.output()}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the local runner did not write ${file} within ${timeoutMs} ms:\n${runner.output()}`);
+    }
+    await new Promise((resolveLater) => setTimeout(resolveLater, 100));
+  }
+}
