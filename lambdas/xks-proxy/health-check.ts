@@ -27,12 +27,15 @@ export interface DeepHealthCheckOptions {
    */
   readonly degradedAfterMs?: number;
   readonly now?: () => number;
+  /** Told the outcome of every check actually run (not of cached answers): metrics. */
+  readonly onResult?: (passed: boolean) => void;
 }
 
 export class DeepHealthCheck {
   private readonly cache: ExpiringCache<HealthResult>;
   private readonly degradedAfterMs: number;
   private readonly now: () => number;
+  private readonly onResult?: (passed: boolean) => void;
 
   constructor(
     private readonly keyCrypto: KeyCrypto,
@@ -43,11 +46,16 @@ export class DeepHealthCheck {
     this.now = options.now ?? Date.now;
     this.cache = new ExpiringCache({ maxAgeMs, now: this.now });
     this.degradedAfterMs = options.degradedAfterMs ?? 100;
+    this.onResult = options.onResult;
   }
 
   async check(key: HsmKeyRef): Promise<HealthResult> {
     const cacheKey = `${key.partition.partitionId}\n${key.partition.tokenLabel}\n${key.objectId}`;
-    const result = await this.cache.get(cacheKey, () => this.run(key));
+    const result = await this.cache.get(cacheKey, async () => {
+      const outcome = await this.run(key);
+      this.onResult?.(outcome.ok);
+      return outcome;
+    });
     if (!result.ok) this.cache.invalidate(cacheKey);
     return result;
   }

@@ -18,6 +18,7 @@ import { AuditLog, roundLatency, type AuditFields, type XksLogger } from './audi
 import { CredentialSecrets } from './credential-secrets';
 import { toXksError, XksError } from './errors';
 import { DeepHealthCheck, type DeepHealthCheckOptions } from './health-check';
+import type { XksMetrics } from './metrics';
 import { jsonResponse, type XksRequest, type XksResponse } from './http';
 import { decrypt } from './operations/decrypt';
 import { encrypt } from './operations/encrypt';
@@ -46,6 +47,8 @@ export interface XksProxyDeps {
   readonly secrets: SecretStore;
   /** Powertools Logger (or a recorder in tests). */
   readonly logger: XksLogger;
+  /** CloudWatch metrics (Powertools Metrics on Lambda); none when absent. */
+  readonly metrics?: XksMetrics;
 }
 
 export interface XksProxyOptions {
@@ -75,6 +78,7 @@ export class XksProxy {
   private readonly verifier: SigV4Verifier;
   private readonly healthCheck: DeepHealthCheck;
   private readonly audit: AuditLog;
+  private readonly metrics?: XksMetrics;
   private readonly proxyInfo: ProxyInfo;
   private readonly dependencyTimeoutMs: number;
   private readonly mtlsSubjectCn: (store: XksKeyStoreView) => string;
@@ -84,7 +88,8 @@ export class XksProxy {
     this.keyCrypto = deps.keyCrypto;
     const secrets = new CredentialSecrets(deps.secrets, { now: options.now });
     this.verifier = new SigV4Verifier({ resolveSecret: (credential) => this.withinBudget(secrets.resolve(credential), 'secret store'), now: options.now });
-    this.healthCheck = new DeepHealthCheck(deps.keyCrypto, { now: options.now, ...options.health });
+    this.metrics = deps.metrics;
+    this.healthCheck = new DeepHealthCheck(deps.keyCrypto, { now: options.now, onResult: (passed) => this.metrics?.healthCheck(passed), ...options.health });
     this.audit = new AuditLog(deps.logger);
     const fleetSize = options.fleetSize ?? 1;
     if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error(`fleetSize must be an integer > 0, got ${fleetSize}`);
@@ -126,16 +131,20 @@ export class XksProxy {
         if (!key) throw new XksError('KeyNotFoundException', 'The external key was not found');
         result = await operation.enact({ ...context, key }, input);
       }
-      if (store.enableSuccessAuditEvent) this.audit.success(fields, roundLatency(performance.now() - started));
+      const latencyMs = roundLatency(performance.now() - started);
+      if (store.enableSuccessAuditEvent) this.audit.success(fields, latencyMs);
+      this.metrics?.request({ operation: route.operation, keyStoreId: store.id, latencyMs });
       return jsonResponse(200, result);
     } catch (error) {
       const latencyMs = roundLatency(performance.now() - started);
       if (error instanceof MethodNotAllowed) {
         this.audit.failure(fields, 405, 'MethodNotAllowed', latencyMs);
+        this.metrics?.request({ operation: route?.operation, keyStoreId: store?.id, errorName: 'MethodNotAllowed', latencyMs });
         return methodNotAllowed('POST');
       }
       const xksError = toXksError(error);
       this.audit.failure(fields, xksError.status, xksError.errorName, latencyMs, xksError);
+      this.metrics?.request({ operation: route?.operation, keyStoreId: store?.id, errorName: xksError.errorName, latencyMs });
       return jsonResponse(xksError.status, xksError.toJSON());
     }
   }

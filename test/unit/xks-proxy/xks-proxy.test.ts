@@ -3,7 +3,6 @@ import { HsmError } from '../../../lambdas/core/hsm';
 import { ciphertextDataIntegrityValue } from '../../../lambdas/xks-proxy/ciphertext-format';
 import { AUDIT_MESSAGE } from '../../../lambdas/xks-proxy/audit';
 import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from '../../xks/support/bodies';
-import { AES_KEY_ATTRIBUTES } from '../../xks/support/fakes';
 import { CREDENTIAL, KEY_ID, operationPath, proxyFixture, REGION, SECOND_CREDENTIAL, STORE_ID } from '../../xks/support/proxy-fixture';
 
 type Fixture = ReturnType<typeof proxyFixture>;

@@ -5,6 +5,7 @@
  */
 import type { XksKeyStoreView, XksKeyView } from '../../../lambdas/core/xks-state';
 import type { XksRequest, XksResponse } from '../../../lambdas/xks-proxy/http';
+import type { XksMetrics } from '../../../lambdas/xks-proxy/metrics';
 import { xksProxyUriPath } from '../../../lambdas/xks-proxy/router';
 import { XksProxy, type XksProxyOptions } from '../../../lambdas/xks-proxy/xks-proxy';
 import { MemorySecretStore } from '../../helpers/softhsm';
@@ -43,7 +44,7 @@ export function operationPath(operation: 'health' | 'metadata' | 'encrypt' | 'de
   return operation === 'health' ? `${base}/health` : `${base}/keys/${keyId}/${operation}`;
 }
 
-export function proxyFixture(options: XksProxyOptions = {}) {
+export function proxyFixture(options: XksProxyOptions = {}, extraDeps: { readonly metrics?: XksMetrics } = {}) {
   const keyCrypto = new MemoryKeyCrypto();
   const state = new MemoryXksState();
   const secrets = new MemorySecretStore();
@@ -70,7 +71,7 @@ export function proxyFixture(options: XksProxyOptions = {}) {
   state.putKeyStore(store);
   const key: XksKeyView = { externalKeyId: KEY_ID, awsKeyId: 'aws-key-1', keyStoreId: STORE_ID, blocked: false, currentVersion: 0, versions: [{ version: 0, key: sourceKey }] };
   state.putKey(key);
-  const proxy = new XksProxy({ state, keyCrypto, secrets, logger }, { stateMaxAgeMs: 0, ...options });
+  const proxy = new XksProxy({ state, keyCrypto, secrets, logger, ...extraDeps }, { stateMaxAgeMs: 0, ...options });
 
   async function call(path: string, body: unknown, callOptions: CallOptions = {}): Promise<CallResult> {
     const rawBody = callOptions.rawBody ?? Buffer.from(JSON.stringify(body));

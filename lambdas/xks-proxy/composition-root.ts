@@ -1,0 +1,70 @@
+/**
+ * The XKS proxy's composition root: builds the proxy once per container from the runtime
+ * configuration (runtime/config.ts, names in contract/env.ts) and the management API's adapters
+ * (runtime/dependencies.ts: DynamoDB state, Secrets Manager or local secrets), plus the PKCS#11
+ * KeyCrypto, which only the proxy container loads.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ENV, METRICS } from '../contract/env';
+import { pkcs11Config } from '../adapters/pkcs11/config';
+import { Pkcs11KeyCrypto } from '../adapters/pkcs11/key-crypto';
+import { StateStoreXksStateSource } from '../adapters/state/xks-state-source';
+import { loadConfig, readChoice, readOptionalString } from '../runtime/config';
+import { createDependencies, type Dependencies } from '../runtime/dependencies';
+import { PowertoolsXksMetrics } from './metrics';
+import { XksProxy, type XksProxyDeps } from './xks-proxy';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The proxy's own settings (the shared ones are in RuntimeConfig). */
+export interface XksProxySettings {
+  /** `xksProxyFleetSize` of GetHealthStatus. */
+  readonly fleetSize: number;
+  /** Whether the ALB verified client certificates (mutual authentication in verify mode). */
+  readonly albMtlsVerify: boolean;
+}
+
+export function loadXksProxySettings(env: Env = process.env): XksProxySettings {
+  const fleetSizeText = readOptionalString(env, ENV.xksProxyFleetSize) ?? '1';
+  const fleetSize = Number(fleetSizeText);
+  if (!Number.isInteger(fleetSize) || fleetSize < 1) {
+    throw new Error(`The environment variable ${ENV.xksProxyFleetSize} must be an integer greater than zero, not ${JSON.stringify(fleetSizeText)}`);
+  }
+  return { fleetSize, albMtlsVerify: readChoice(env, ENV.xksAlbMtlsVerify, ['true', 'false'], 'false') === 'true' };
+}
+
+/** The Powertools logger of the proxy (service name shared with its metrics). */
+export function createXksLogger(): Logger {
+  return new Logger({ serviceName: METRICS.service });
+}
+
+/**
+ * The proxy's ports over the management API's adapters: state read through the control plane's
+ * StateStore, secrets from its SecretStore, AES-GCM in the HSM through PKCS#11 (with the
+ * proxy's share of the 250 ms KMS budget).
+ */
+export function xksProxyDeps(runtime: Dependencies, logger: Logger, options: { readonly metrics: boolean }): XksProxyDeps {
+  return {
+    state: new StateStoreXksStateSource(runtime.state),
+    keyCrypto: new Pkcs11KeyCrypto(pkcs11Config({ libraries: runtime.config.pkcs11Libraries }), runtime.secrets),
+    secrets: runtime.secrets,
+    logger,
+    metrics: options.metrics ? new PowertoolsXksMetrics(new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service })) : undefined,
+  };
+}
+
+export interface XksProxyRuntime {
+  readonly proxy: XksProxy;
+  readonly logger: Logger;
+  readonly settings: XksProxySettings;
+}
+
+/** Everything the Lambda entry needs, from the environment. */
+export function createXksProxyRuntime(env: Env = process.env): XksProxyRuntime {
+  const settings = loadXksProxySettings(env);
+  const logger = createXksLogger();
+  const runtime = createDependencies(loadConfig(env));
+  const proxy = new XksProxy(xksProxyDeps(runtime, logger, { metrics: true }), { fleetSize: settings.fleetSize });
+  return { proxy, logger, settings };
+}
