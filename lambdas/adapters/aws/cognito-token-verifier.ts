@@ -1,0 +1,50 @@
+/**
+ * `TokenVerifier` for Cognito access tokens (aws-jwt-verify: signature against the user pool's
+ * JWKS, issuer, expiry, `token_use: access`, the app client). Groups come from `cognito:groups`;
+ * membership of the admins group makes an admin.
+ */
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { FetchError, JwksNotAvailableInCacheError, JwtBaseError } from 'aws-jwt-verify/error';
+import { GROUPS } from '../../contract/env';
+import { DependencyError, UnauthorizedError } from '../../core/errors';
+import type { Principal, TokenVerifier } from '../../core/principal';
+
+/** The part of aws-jwt-verify's verifier used here (a prepared one in tests, with cached JWKS). */
+export interface CognitoAccessTokenVerifier {
+  verify(token: string): Promise<Record<string, unknown>>;
+}
+
+export interface CognitoTokenVerifierProps {
+  readonly userPoolId: string;
+  /** The app client whose tokens are accepted. */
+  readonly clientId: string;
+}
+
+export class CognitoTokenVerifier implements TokenVerifier {
+  constructor(private readonly verifier: CognitoAccessTokenVerifier) {}
+
+  static create(props: CognitoTokenVerifierProps): CognitoTokenVerifier {
+    const verifier = CognitoJwtVerifier.create({ userPoolId: props.userPoolId, tokenUse: 'access', clientId: props.clientId });
+    return new CognitoTokenVerifier({ verify: (token) => verifier.verify(token) as Promise<Record<string, unknown>> });
+  }
+
+  async verify(token: string): Promise<Principal> {
+    let payload: Record<string, unknown>;
+    try {
+      payload = await this.verifier.verify(token);
+    } catch (error) {
+      // The JWKS could not be fetched: not the caller's fault, and not something to answer 401 to.
+      if (error instanceof FetchError || error instanceof JwksNotAvailableInCacheError) {
+        throw new DependencyError('The user pool signing keys could not be fetched', { cause: error });
+      }
+      if (error instanceof JwtBaseError) throw new UnauthorizedError('The bearer token is invalid or has expired', { cause: error });
+      throw error;
+    }
+    const { sub, username } = payload;
+    const groups = payload['cognito:groups'] ?? [];
+    if (typeof sub !== 'string' || typeof username !== 'string' || !Array.isArray(groups) || !groups.every((g): g is string => typeof g === 'string')) {
+      throw new UnauthorizedError('The bearer token is not an access token with the expected claims');
+    }
+    return { subject: sub, username, groups, isAdmin: groups.includes(GROUPS.admins) };
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Request and query schemas of the HSM partition and HSM source key routes (referenced from
+ * ./schemas.ts). Plain data.
+ */
+import { HSM_TYPES, KEY_ATTRIBUTE_NAMES } from '../core/hsm';
+import type { JsonSchema } from './json-schema';
+import { displayName as name, listQuery as query, strictObject as strict } from './schema-parts';
+
+/** CK_TOKEN_INFO.label is 32 bytes, blank-padded. */
+const tokenLabel: JsonSchema = { type: 'string', minLength: 1, maxLength: 32, pattern: '^[\\x20-\\x7e]*[\\x21-\\x7e]$' };
+/** A partition PIN or password; never echoed in any response or message. */
+const pin: JsonSchema = { type: 'string', minLength: 1, maxLength: 255 };
+const description: JsonSchema = { type: 'string', maxLength: 1024 };
+
+export const hsmSchemas = {
+  createPartition: strict({ name, hsm_type: { enum: [...HSM_TYPES] }, token_label: tokenLabel, pin, description }, ['name', 'hsm_type', 'token_label', 'pin']),
+  updatePartition: strict({ token_label: tokenLabel, pin, description }, [], { minProperties: 1 }),
+  listPartitionsQuery: query(['id', 'name', 'hsm_type', 'token_label']),
+  createKey: strict(
+    {
+      partition_id: { type: 'string', minLength: 1, maxLength: 256 },
+      /** CKA_LABEL. */
+      label: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x20-\\x7e]+$' },
+      mechanism: { enum: ['CKM_AES_KEY_GEN'] },
+      size: { enum: [256] },
+      attributes: { type: 'array', uniqueItems: true, maxItems: KEY_ATTRIBUTE_NAMES.length, items: { enum: [...KEY_ATTRIBUTE_NAMES] } },
+    },
+    ['partition_id', 'label', 'attributes'],
+  ),
+  listKeysQuery: query(['id', 'partition_id', 'label', 'object_id', 'status']),
+} satisfies Record<string, JsonSchema>;

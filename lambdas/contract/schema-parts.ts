@@ -1,0 +1,18 @@
+/** Building blocks of the request schemas (plain data), shared by the per-area schema files. */
+import type { JsonSchema } from './json-schema';
+
+/** An object with exactly these properties (unknown ones are a 400 naming them). */
+export const strictObject = (properties: Record<string, JsonSchema>, required: string[] = [], extra: Record<string, unknown> = {}): JsonSchema => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+  ...extra,
+});
+
+/** A display name: 1–256 characters, no control characters. */
+export const displayName: JsonSchema = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' };
+
+/** A list route's query: the filters plus skip/limit/sort (parsed by core/listing.ts). Values arrive as strings. */
+export const listQuery = (filters: string[]): JsonSchema =>
+  strictObject(Object.fromEntries(['skip', 'limit', 'sort', ...filters].map((f) => [f, { type: 'string', maxLength: 1024 }])));

@@ -1,0 +1,79 @@
+/**
+ * `apiHandler(operation, fn)`: the management API's Lambda handler for one route of the route
+ * table. The route's row decides everything around `fn`:
+ *  1. Powertools logger with the Lambda context and `operation` (events and bodies are never
+ *     logged: they can carry PINs and secrets);
+ *  2. authentication (401) and admin-only routes (403);
+ *  3. validation of the body and query against the row's schemas (400 naming the field);
+ *  4. `fn(request, dependencies)`: one service call;
+ *  5. a JSON response with the row's success status (204: empty body);
+ *  6. errors → CCKM error body (error-response.ts).
+ *
+ *    export const handler = apiHandler('CreateAccountContainer', (req, deps) =>
+ *      deps.accountContainers.create(req.principal, req.body));
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { routeFor } from '../contract/routes';
+import type { Access } from '../core/access';
+import type { Principal } from '../core/principal';
+import { dependencies, type Dependencies } from './dependencies';
+import { ANONYMOUS, JSON_HEADERS, type ApiEvent, type ApiResult } from './middleware/api-event';
+import { authenticate } from './middleware/authenticate';
+import { errorResponse } from './middleware/error-response';
+import { validateRequest } from './middleware/validate-request';
+
+/** What a handler's `fn` receives. */
+export interface ApiRequest<TBody = any> {
+  readonly operation: string;
+  readonly principal: Principal;
+  /** The principal and, on `acl` routes, the route's ACL action: what services check (core/access.ts). */
+  readonly access: Access;
+  /** The JSON body, already checked against the route's `requestSchema` (undefined when it has none). */
+  readonly body: TBody;
+  /** Path parameters (`{id}`, `{credentialId}`). */
+  readonly params: Readonly<Record<string, string>>;
+  /** Query string parameters, checked against the route's `querySchema`. */
+  readonly query: Readonly<Record<string, string | undefined>>;
+}
+
+export type ApiOperation = (request: ApiRequest, deps: Dependencies) => unknown;
+
+export type ApiHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+
+/** The one logger of the API entry points. */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'xks-key-manager-api' });
+
+export function apiHandler(operation: string, fn: ApiOperation): ApiHandler {
+  const route = routeFor(operation);
+  const successStatus = route.successStatus ?? 200;
+  const handler = middy<ApiEvent, ApiResult>()
+    // logEvent false even if POWERTOOLS_LOGGER_LOG_EVENT is set: events carry PINs and secrets.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    .before(() => logger.appendKeys({ operation }))
+    .use(errorResponse(logger))
+    .use(authenticate(route, () => dependencies().tokens))
+    .use(validateRequest(route))
+    .handler(async (event: ApiEvent): Promise<ApiResult> => {
+      const principal = event.principal ?? ANONYMOUS;
+      if (principal.username) logger.appendKeys({ user: principal.username });
+      const result = await fn(
+        {
+          operation,
+          principal,
+          access: { principal, ...(route.access.kind === 'acl' ? { action: route.access.action } : {}) },
+          body: event.input?.body,
+          params: Object.fromEntries(Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
+          query: event.input?.query ?? {},
+        },
+        dependencies(),
+      );
+      logger.info('request done', { statusCode: successStatus });
+      return successStatus === 204
+        ? { statusCode: 204, headers: {}, body: '' }
+        : { statusCode: successStatus, headers: { ...JSON_HEADERS }, body: JSON.stringify(result ?? null) };
+    });
+  return (event, context) => handler(event, context);
+}

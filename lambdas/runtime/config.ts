@@ -1,0 +1,76 @@
+/**
+ * The runtime configuration of the management API functions, read once per container from the
+ * environment (names in contract/env.ts) by typed readers that fail fast and name the variable
+ * (Powertools envUtils style). Services never read `process.env`; they get values from here.
+ *
+ * Settings only some functions need (the user pool for authenticated routes, the HSM agent
+ * function for HSM routes) are optional here and required, by name, where they are used
+ * (`requireSetting`), so that a function that does not need one does not need it set.
+ */
+import { resolve } from 'node:path';
+import { ENV } from '../contract/env';
+import type { HsmType } from '../core/hsm';
+import { pkcs11LibraryOverrides } from '../adapters/pkcs11/config';
+
+export type RuntimeMode = 'aws' | 'local';
+export const RUNTIME_MODES: readonly RuntimeMode[] = ['aws', 'local'];
+
+export interface RuntimeConfig {
+  /** `aws` (the default): Cognito, Secrets Manager, the HSM agent Lambda. `local`: bin/local.ts's stand-ins. */
+  readonly mode: RuntimeMode;
+  readonly stateTableName: string;
+  /** DynamoDB Local's endpoint; unset on AWS. */
+  readonly dynamoDbEndpoint?: string;
+  /** aws mode: the Cognito user pool and app client whose access tokens the API accepts. */
+  readonly userPoolId?: string;
+  readonly userPoolClientId?: string;
+  /** aws mode: the HSM agent function (routes with `needs.hsmAgent`). */
+  readonly hsmAgentFunctionName?: string;
+  /** local mode: the folder of local state (secrets, token keys). @default `.local` under the working directory */
+  readonly localStateDir: string;
+  /** local mode: PKCS#11 library overrides per HSM type (the in-process HSM agent). */
+  readonly pkcs11Libraries: Partial<Record<HsmType, string>>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A set, non-blank variable; throws naming it otherwise. */
+export function readString(env: Env, name: string): string {
+  const value = readOptionalString(env, name);
+  if (value === undefined) throw new Error(`The environment variable ${name} is not set`);
+  return value;
+}
+
+/** The trimmed value, or undefined when unset or blank. */
+export function readOptionalString(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** One of `allowed`, or `fallback` when unset; throws naming the variable and the allowed values otherwise. */
+export function readChoice<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = readOptionalString(env, name) ?? fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`The environment variable ${name} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+/** A setting the caller needs now; throws naming its variable when it was not set. */
+export function requireSetting(value: string | undefined, name: string): string {
+  if (value === undefined) throw new Error(`The environment variable ${name} is not set (needed by this function)`);
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): RuntimeConfig {
+  return {
+    mode: readChoice(env, ENV.mode, RUNTIME_MODES, 'aws'),
+    stateTableName: readString(env, ENV.stateTableName),
+    dynamoDbEndpoint: readOptionalString(env, ENV.dynamoDbEndpoint),
+    userPoolId: readOptionalString(env, ENV.userPoolId),
+    userPoolClientId: readOptionalString(env, ENV.userPoolClientId),
+    hsmAgentFunctionName: readOptionalString(env, ENV.hsmAgentFunctionName),
+    localStateDir: resolve(readOptionalString(env, ENV.localStateDir) ?? '.local'),
+    pkcs11Libraries: pkcs11LibraryOverrides(env),
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The composition root of the management API: builds the adapters and services once per container
+ * (get-a-room's setupDependencies), choosing AWS or local adapters by `config.mode`. Each member is
+ * built on first use, so a function only constructs (and only needs the settings of) what its
+ * operation touches, and in aws mode nothing loads the PKCS#11 adapter (pkcs11js): the HSM agent
+ * there is a Lambda invoke.
+ *
+ * Tests and the local runner may pass ready-made ports (`overrides`) and install the result with
+ * `setDependencies`; handlers get it through `dependencies()`.
+ *
+ * Adding a service: one getter below, `this.once('name', () => new XService(this))`, and one line
+ * in the `Dependencies` interface.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ENV } from '../contract/env';
+import { AccessControl } from '../core/access';
+import type { HsmAgent } from '../core/hsm';
+import type { Clock, IdGenerator } from '../core/model/common';
+import type { TokenVerifier } from '../core/principal';
+import type { SecretStore } from '../core/secrets';
+import type { StateStore } from '../core/state/state-store';
+import { DynamoDbStateStore } from '../adapters/dynamodb/dynamodb-state-store';
+import { loadConfig, requireSetting, type RuntimeConfig } from './config';
+
+export interface Dependencies {
+  readonly config: RuntimeConfig;
+  readonly state: StateStore;
+  readonly secrets: SecretStore;
+  readonly hsmAgent: HsmAgent;
+  readonly tokens: TokenVerifier;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly access: AccessControl;
+}
+
+/** The adapters a test or the local runner may supply instead of the ones `config` selects. */
+export type Ports = Pick<Dependencies, 'state' | 'secrets' | 'hsmAgent' | 'tokens' | 'clock' | 'ids'>;
+
+export const systemClock: Clock = { now: () => new Date() };
+export const uuidGenerator: IdGenerator = { newId: () => randomUUID() };
+
+class RuntimeDependencies implements Dependencies {
+  private readonly built = new Map<string, unknown>();
+
+  constructor(
+    readonly config: RuntimeConfig,
+    private readonly overrides: Partial<Ports>,
+  ) {}
+
+  get state(): StateStore {
+    return this.once('state', () => {
+      const client = new DynamoDBClient(this.config.dynamoDbEndpoint ? { endpoint: this.config.dynamoDbEndpoint } : {});
+      return new DynamoDbStateStore({ client, tableName: this.config.stateTableName });
+    });
+  }
+
+  get secrets(): SecretStore {
+    return this.once('secrets', () => {
+      if (this.config.mode === 'local') {
+        const { LocalSecretStore } = require('../adapters/local/local-secret-store') as typeof import('../adapters/local/local-secret-store');
+        return new LocalSecretStore({ stateDir: this.config.localStateDir });
+      }
+      const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+      const { SecretsManagerSecretStore } = require('../adapters/aws/secrets-manager-secret-store') as typeof import('../adapters/aws/secrets-manager-secret-store');
+      return new SecretsManagerSecretStore({ client: new SecretsManagerClient({}) });
+    });
+  }
+
+  get hsmAgent(): HsmAgent {
+    return this.once('hsmAgent', () => {
+      if (this.config.mode === 'local') {
+        // In-process agent over PKCS#11 (the same service the agent Lambda runs), with the agent's time budget.
+        const { Pkcs11HsmAgent } = require('../hsm-agent/pkcs11-hsm-agent') as typeof import('../hsm-agent/pkcs11-hsm-agent');
+        const { AGENT_CALL_TIMEOUT_MS, pkcs11Config } = require('../adapters/pkcs11/config') as typeof import('../adapters/pkcs11/config');
+        return new Pkcs11HsmAgent(pkcs11Config({ libraries: this.config.pkcs11Libraries, callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), this.secrets);
+      }
+      const { LambdaHsmAgent } = require('../adapters/aws/lambda-hsm-agent') as typeof import('../adapters/aws/lambda-hsm-agent');
+      return new LambdaHsmAgent({ functionName: requireSetting(this.config.hsmAgentFunctionName, ENV.hsmAgentFunctionName) });
+    });
+  }
+
+  get tokens(): TokenVerifier {
+    return this.once('tokens', () => {
+      if (this.config.mode === 'local') {
+        const { LocalTokenVerifier } = require('../adapters/local/local-tokens') as typeof import('../adapters/local/local-tokens');
+        return LocalTokenVerifier.fromStateDir(this.config.localStateDir);
+      }
+      const { CognitoTokenVerifier } = require('../adapters/aws/cognito-token-verifier') as typeof import('../adapters/aws/cognito-token-verifier');
+      return CognitoTokenVerifier.create({
+        userPoolId: requireSetting(this.config.userPoolId, ENV.userPoolId),
+        clientId: requireSetting(this.config.userPoolClientId, ENV.userPoolClientId),
+      });
+    });
+  }
+
+  get clock(): Clock {
+    return this.overrides.clock ?? systemClock;
+  }
+
+  get ids(): IdGenerator {
+    return this.overrides.ids ?? uuidGenerator;
+  }
+
+  get access(): AccessControl {
+    return this.once('access', () => new AccessControl(this.state));
+  }
+
+  /** The override for `name` if one was given, else the member built by `make` on first use. */
+  private once<T>(name: string, make: () => T): T {
+    if (!this.built.has(name)) this.built.set(name, (this.overrides as Record<string, unknown>)[name] ?? make());
+    return this.built.get(name) as T;
+  }
+}
+
+export function createDependencies(config: RuntimeConfig, overrides: Partial<Ports> = {}): Dependencies {
+  return new RuntimeDependencies(config, overrides);
+}
+
+let current: Dependencies | undefined;
+
+/** This container's dependencies, built from the environment on first use. */
+export function dependencies(): Dependencies {
+  current ??= createDependencies(loadConfig());
+  return current;
+}
+
+/** Installs the dependencies every handler in this process uses (tests, the local runner); undefined resets. */
+export function setDependencies(deps: Dependencies | undefined): void {
+  current = deps;
+}

@@ -1,0 +1,83 @@
+/**
+ * Request validation, done once, from the route table: the JSON body against `requestSchema` and
+ * the query string against `querySchema` (Ajv). A malformed body or a schema violation is a 400
+ * that names the field; nothing reaches a service unchecked.
+ */
+import type { MiddlewareObj } from '@middy/core';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { RouteDefinition } from '../../contract/routes';
+import { ValidationError } from '../../core/errors';
+import type { ApiEvent, ApiResult } from './api-event';
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+addFormats(ajv);
+
+/** Compiled once per schema object (several routes share one). */
+const compiled = new WeakMap<object, ValidateFunction>();
+function validatorFor(schema: object): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+export function validateRequest(route: RouteDefinition): MiddlewareObj<ApiEvent, ApiResult> {
+  // Compiled when the handler module loads: a broken schema fails the deployment's first call loudly.
+  const validateBody = route.requestSchema ? validatorFor(route.requestSchema) : undefined;
+  const validateQuery = route.querySchema ? validatorFor(route.querySchema) : undefined;
+  return {
+    name: 'validateRequest',
+    before: ({ event }) => {
+      const query = { ...(event.queryStringParameters ?? {}) };
+      if (validateQuery) check(validateQuery, query, 'query parameter');
+      let body: unknown;
+      if (validateBody) {
+        body = parseJsonBody(event);
+        check(validateBody, body, 'field');
+      }
+      event.input = { body, query };
+    },
+  };
+}
+
+/** The body as JSON; an absent body is `{}` (a POST without a body), malformed JSON a 400. */
+function parseJsonBody(event: ApiEvent): unknown {
+  if (event.body === null || event.body === undefined || event.body.trim() === '') return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('The request body is not valid JSON');
+  }
+}
+
+function check(validate: ValidateFunction, value: unknown, what: string): void {
+  if (validate(value)) return;
+  const [error] = validate.errors ?? [];
+  const { field, message } = describe(error, what);
+  throw new ValidationError(message, field);
+}
+
+/** `local_hosted_params.max_credentials` from `/local_hosted_params/max_credentials`, with Ajv's message made plain. */
+function describe(error: ErrorObject | undefined, what: string): { field?: string; message: string } {
+  if (!error) return { message: 'The request is not valid' };
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, segment) => (/^\d+$/.test(segment) ? `${acc}[${segment}]` : acc ? `${acc}.${segment}` : segment), '');
+  const join = (name: string): string => (path ? `${path}.${name}` : name);
+  switch (error.keyword) {
+    case 'required':
+      return { field: join(error.params.missingProperty as string), message: `is required` };
+    case 'additionalProperties':
+      return { field: join(error.params.additionalProperty as string), message: `is not a known ${what}` };
+    case 'enum':
+      return { field: path || undefined, message: `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    default:
+      return path ? { field: path, message: error.message ?? 'is not valid' } : { message: `The request ${what === 'field' ? 'body' : 'query'} ${error.message ?? 'is not valid'}` };
+  }
+}
