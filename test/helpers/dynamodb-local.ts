@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
+import { collectOutput, stopChild } from '../../scripts/lib/child-process';
 import { freePort } from '../../scripts/lib/free-port';
 
 export interface DynamoDbLocalOptions {
@@ -39,7 +40,7 @@ export function dynamoDbLocalDir(): string {
   return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
 }
 
-const OUTPUT_TAIL_BYTES = 4096;
+const OUTPUT_TAIL_CHARS = 4096;
 const PORT_ATTEMPTS = 3;
 
 /** Starts DynamoDB Local and resolves once it answers HTTP requests. */
@@ -78,13 +79,7 @@ async function startOnPort(port: number, options: DynamoDbLocalOptions): Promise
     ],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  // Keep draining the pipes (a full pipe would block the JVM) and keep the tail for error messages.
-  let output = '';
-  const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const output = collectOutput(child, OUTPUT_TAIL_CHARS);
 
   // If the parent dies without calling stop(), do not leave a JVM behind.
   const killOnExit = (): void => {
@@ -94,7 +89,7 @@ async function startOnPort(port: number, options: DynamoDbLocalOptions): Promise
 
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilAnswering(child, port, options.startTimeoutMs ?? 60_000, () => output);
+    await waitUntilAnswering(child, port, options.startTimeoutMs ?? 60_000, output);
   } catch (error) {
     process.removeListener('exit', killOnExit);
     await stopChild(child);
@@ -141,17 +136,5 @@ function waitUntilAnswering(child: ChildProcess, port: number, timeoutMs: number
       req.end();
     };
     probe();
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStopped) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolveStopped();
-    });
-    child.kill('SIGTERM');
   });
 }

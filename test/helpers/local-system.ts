@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { issueLocalToken, loadOrCreateSigningKey } from '../../lambdas/adapters/local/local-tokens';
 import type { LocalEndpoints } from '../../bin/local';
+import { collectOutput, stopChild } from '../../scripts/lib/child-process';
 import { freePort } from '../../scripts/lib/free-port';
 
 const REPOSITORY_ROOT = resolve(__dirname, '..', '..');
@@ -53,14 +54,9 @@ export function spawnRunner(args: readonly string[]): RunnerProcess {
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  const output = collectOutput(child, OUTPUT_TAIL_CHARS);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-  return { child, output: () => output, exited };
+  return { child, output, exited };
 }
 
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
@@ -71,12 +67,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const [port, xksPort] = [await freePort(), await freePort()];
   const runner = spawnRunner(['--port', String(port), '--xks-port', String(xksPort), '--state-dir', stateDir]);
   const stop = async (): Promise<void> => {
-    if (runner.child.exitCode === null && runner.child.signalCode === null) {
-      const force = setTimeout(() => runner.child.kill('SIGKILL'), 15_000);
-      runner.child.kill('SIGTERM');
-      await runner.exited;
-      clearTimeout(force);
-    }
+    await stopChild(runner.child, 15_000);
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
   };
 

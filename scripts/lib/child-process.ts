@@ -1,0 +1,29 @@
+/** Small helpers for the long-running children the runner and the tests start (DynamoDB Local, the runner). */
+import type { ChildProcess } from 'node:child_process';
+
+/**
+ * Keeps draining the child's stdout and stderr (a full pipe would block it) and returns a reader of
+ * the last `maxChars` characters, for error messages.
+ */
+export function collectOutput(child: ChildProcess, maxChars: number): () => string {
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-maxChars);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return () => output;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the child has exited. */
+export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStopped) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolveStopped();
+    });
+    child.kill('SIGTERM');
+  });
+}
