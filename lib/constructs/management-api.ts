@@ -1,0 +1,201 @@
+/**
+ * The management API (the CCKM-shaped control plane), built from the route table: one API Gateway
+ * resource tree, one OperationFunction per route with exactly the grants its `needs` declare, the
+ * Cognito authorizer on every route but the public ones, request validation from each route's
+ * request schema, and a stage with access logs and throttling.
+ */
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/contract/env';
+import { routes as allRoutes, type RouteDefinition } from '../../lambdas/contract/routes';
+import { toApiGatewaySchema } from '../private/api-gateway-schema';
+import { acknowledge, acknowledgeFinding, acknowledgeWildcardGrant } from '../private/nag';
+import type { HsmAgent } from './hsm-agent';
+import { OperationFunction } from './operation-function';
+import type { SecretPrefixes } from './secret-prefixes';
+import type { StateTable } from './state-table';
+
+/** Default name prefix of the IAM roles the control plane may assume in registered accounts. */
+export const ACCOUNT_ROLE_NAME_PREFIX = 'xks-key-manager-';
+
+export interface ManagementApiProps {
+  readonly stateTable: StateTable;
+  readonly secrets: SecretPrefixes;
+  /** The pool whose ID tokens the Cognito authorizer accepts (and the runtime verifies again). */
+  readonly userPool: cognito.IUserPool;
+  readonly userPoolClient: cognito.IUserPoolClient;
+  /** The HSM agent; required when a route `needs.hsmAgent`. @default - none */
+  readonly hsmAgent?: HsmAgent;
+  /** @default - every route of lambdas/contract/routes.ts */
+  readonly routes?: readonly RouteDefinition[];
+  /**
+   * IAM role ARN pattern that functions with `needs.assumeAccountRole` may assume: the roles the
+   * customer creates in each registered account for the key manager.
+   * @default `arn:<partition>:iam::*:role/xks-key-manager-*`
+   */
+  readonly accountRoleArnPattern?: string;
+  /** @default lambda.Architecture.ARM_64 (set by OperationFunction) */
+  readonly architecture?: lambda.Architecture;
+  /** Stage name; `api` makes URLs read like CCKM's `/api/v1/cckm/...`. @default 'api' */
+  readonly stageName?: string;
+  /** Steady-state requests per second of the whole stage. @default 50 */
+  readonly throttlingRateLimit?: number;
+  /** Burst of the whole stage. @default 100 */
+  readonly throttlingBurstLimit?: number;
+  /** Requests per second of each unauthenticated route (the store health check), stage-wide. @default 10 */
+  readonly publicRouteRateLimit?: number;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class ManagementApi extends Construct {
+  public readonly api: apigateway.RestApi;
+  /** One function per route, by operation name. */
+  public readonly functions: ReadonlyMap<string, OperationFunction>;
+  public readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ManagementApiProps) {
+    super(scope, id);
+    const routes = props.routes ?? allRoutes;
+    const stageName = props.stageName ?? 'api';
+    const rateLimit = props.throttlingRateLimit ?? 50;
+    const burstLimit = props.throttlingBurstLimit ?? 100;
+    const publicRateLimit = props.publicRouteRateLimit ?? 10;
+    const accountRoleArnPattern = props.accountRoleArnPattern ?? `arn:${Aws.PARTITION}:iam::*:role/${ACCOUNT_ROLE_NAME_PREFIX}*`;
+    validateRoutes(routes, props);
+    if (publicRateLimit > rateLimit) throw new Error(`ManagementApi: publicRouteRateLimit (${publicRateLimit}) must not exceed throttlingRateLimit (${rateLimit}).`);
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const publicMethodOptions = Object.fromEntries(
+      routes.filter((r) => r.access.kind === 'public').map((r) => [`${r.path}/${r.method}`, { throttlingRateLimit: publicRateLimit, throttlingBurstLimit: publicRateLimit * 2 }]),
+    );
+    this.api = new apigateway.RestApi(this, 'Api', {
+      description: 'XKS key manager: CCKM-shaped management API',
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false, // request bodies carry PINs: never log them
+        metricsEnabled: true,
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+        methodOptions: publicMethodOptions,
+      },
+    });
+    acknowledgeFinding(this.api, 'AwsSolutions-IAM4', 'Policy', iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs').managedPolicyArn, 'API Gateway\'s account-level CloudWatch role uses the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logs.');
+    acknowledge(this.api, 'AwsSolutions-APIG3', 'Every route but the rate-limited store health check requires a Cognito token; stage and per-route throttling cap load. Associate an AWS WAF web ACL with the stage if your policy requires one (it is billed per ACL and rule).');
+    this.addErrorResponses();
+
+    const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [props.userPool],
+      resultsCacheTtl: Duration.minutes(5),
+    });
+    const bodyValidator = new apigateway.RequestValidator(this, 'BodyValidator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    const functions = new Map<string, OperationFunction>();
+    for (const route of routes) {
+      const operation = new OperationFunction(this, route.operation, {
+        route,
+        architecture: props.architecture,
+        logRetention: props.logRetention,
+        environment: {
+          [ENV.stateTableName]: props.stateTable.table.tableName,
+          [ENV.userPoolId]: props.userPool.userPoolId,
+          [ENV.userPoolClientId]: props.userPoolClient.userPoolClientId,
+          ...(route.needs.hsmAgent && props.hsmAgent ? { [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName } : {}),
+        },
+      });
+      this.grantNeeds(route, operation.role, props, accountRoleArnPattern);
+      functions.set(route.operation, operation);
+
+      const isPublic = route.access.kind === 'public';
+      const method = this.api.root.resourceForPath(route.path).addMethod(
+        route.method,
+        new apigateway.LambdaIntegration(operation.function, { allowTestInvoke: false }),
+        {
+          operationName: route.operation,
+          ...(isPublic ? { authorizationType: apigateway.AuthorizationType.NONE } : { authorizer, authorizationType: apigateway.AuthorizationType.COGNITO }),
+          requestValidator: bodyValidator,
+          ...(route.requestSchema
+            ? { requestModels: { 'application/json': this.api.addModel(`${route.operation}Request`, { contentType: 'application/json', modelName: `${route.operation}Request`, schema: toApiGatewaySchema(route.requestSchema) }) } }
+            : {}),
+        },
+      );
+      if (isPublic) {
+        const reason = `${route.operation} is the key store deep health check, unauthenticated by design (issue 3: "unauthenticated, rate limited"); it reveals only healthy or not and is throttled per route at the stage and per store in the function.`;
+        acknowledge(method, 'AwsSolutions-APIG4', reason);
+        acknowledge(method, 'AwsSolutions-COG4', reason);
+      }
+    }
+    this.functions = functions;
+  }
+
+  /** The stage's invoke URL (ends with `/<stageName>/`). */
+  public get url(): string {
+    return this.api.url;
+  }
+
+  /** Grants a route's function exactly what `route.needs` declares. */
+  private grantNeeds(route: RouteDefinition, role: iam.IRole, props: ManagementApiProps, accountRoleArnPattern: string): void {
+    const { needs } = route;
+    if (needs.state === 'readwrite') props.stateTable.grantReadWrite(role);
+    else props.stateTable.grantRead(role);
+    for (const kind of ['xks', 'hsmPin'] as const) {
+      const access = needs.secrets?.[kind];
+      if (access === 'write') props.secrets.grantReadWrite(role, kind);
+      else if (access === 'read') props.secrets.grantRead(role, kind);
+    }
+    if (needs.hsmAgent && props.hsmAgent) props.hsmAgent.grantInvoke(role);
+    if (needs.assumeAccountRole) {
+      iam.Grant.addToPrincipal({ grantee: role, actions: ['sts:AssumeRole'], resourceArns: [accountRoleArnPattern] });
+      acknowledgeWildcardGrant(role, accountRoleArnPattern, `Registered AWS accounts are run-time data; the function may assume only roles named ${ACCOUNT_ROLE_NAME_PREFIX}* (the name the README tells customers to give the role in each account), whose trust policy names this deployment.`);
+    }
+  }
+
+  /** CCKM-shaped JSON errors (`{code, codeDesc, message}`) for what API Gateway answers itself. */
+  private addErrorResponses(): void {
+    const responses: ReadonlyArray<[string, apigateway.ResponseType, number, string, string]> = [
+      ['BadRequestBody', apigateway.ResponseType.BAD_REQUEST_BODY, 400, 'NCERRInvalidParamValue', '$context.error.validationErrorString'],
+      ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, 401, 'NCERRUnauthorizedAccess', 'missing or invalid bearer token'],
+      ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, 403, 'NCERRForbidden', 'not permitted'],
+      ['Throttled', apigateway.ResponseType.THROTTLED, 429, 'NCERRTooManyRequests', 'too many requests'],
+    ];
+    for (const [id, type, status, code, message] of responses) {
+      this.api.addGatewayResponse(id, {
+        type,
+        statusCode: String(status),
+        templates: { 'application/json': `{"code":${status},"codeDesc":"${code}: ${message}","message":"${message}"}` },
+      });
+    }
+  }
+}
+
+function validateRoutes(routes: readonly RouteDefinition[], props: ManagementApiProps): void {
+  if (routes.length === 0) throw new Error('ManagementApi: the route table is empty; pass `routes` with at least one route.');
+  const seen = new Set<string>();
+  for (const route of routes) {
+    const key = `${route.method} ${route.path}`;
+    if (seen.has(key)) throw new Error(`ManagementApi: two routes for ${key}; each method and path appears once in lambdas/contract/routes.ts.`);
+    seen.add(key);
+    if (!/^[A-Za-z0-9]+$/.test(route.operation)) throw new Error(`ManagementApi: operation name "${route.operation}" must be alphanumeric (it names the function and the request model).`);
+    if (route.needs.hsmAgent && !props.hsmAgent) {
+      throw new Error(`ManagementApi: route ${route.operation} needs the HSM agent; pass \`hsmAgent\` (an HsmAgent construct).`);
+    }
+  }
+}
