@@ -20,6 +20,10 @@ import type { Clock, IdGenerator } from '../core/model/common';
 import type { TokenVerifier } from '../core/principal';
 import type { SecretStore } from '../core/secrets';
 import type { StateStore } from '../core/state/state-store';
+import { HyokKeyService } from '../core/services/hyok-keys';
+import { KeyStoreCredentialService } from '../core/services/key-store-credentials';
+import { KeyStoreService } from '../core/services/key-stores';
+import { VirtualKeyService } from '../core/services/virtual-keys';
 import { DynamoDbStateStore } from '../adapters/dynamodb/dynamodb-state-store';
 import { loadConfig, requireSetting, type RuntimeConfig } from './config';
 
@@ -32,6 +36,10 @@ export interface Dependencies {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly access: AccessControl;
+  readonly keyStores: KeyStoreService;
+  readonly keyStoreCredentials: KeyStoreCredentialService;
+  readonly virtualKeys: VirtualKeyService;
+  readonly hyokKeys: HyokKeyService;
 }
 
 /** The adapters a test or the local runner may supply instead of the ones `config` selects. */
@@ -104,6 +112,22 @@ class RuntimeDependencies implements Dependencies {
 
   get access(): AccessControl {
     return this.once('access', () => new AccessControl(this.state));
+  }
+
+  get keyStores(): KeyStoreService {
+    return this.once('keyStores', () => new KeyStoreService(this));
+  }
+
+  get keyStoreCredentials(): KeyStoreCredentialService {
+    return this.once('keyStoreCredentials', () => new KeyStoreCredentialService(this));
+  }
+
+  get virtualKeys(): VirtualKeyService {
+    return this.once('virtualKeys', () => new VirtualKeyService(this));
+  }
+
+  get hyokKeys(): HyokKeyService {
+    return this.once('hyokKeys', () => new HyokKeyService(this));
   }
 
   /** The override for `name` if one was given, else the member built by `make` on first use. */
