@@ -1,0 +1,3 @@
+import { apiHandler } from '../runtime/api-handler';
+
+export const handler = apiHandler('CreateKeyStore', (req, deps) => deps.keyStores.create(req.access, req.body));

@@ -1,0 +1,3 @@
+import { apiHandler } from '../runtime/api-handler';
+
+export const handler = apiHandler('DeleteKeyStore', (req, deps) => deps.keyStores.delete(req.access, req.params.id));

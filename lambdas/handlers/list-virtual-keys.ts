@@ -1,0 +1,3 @@
+import { apiHandler } from '../runtime/api-handler';
+
+export const handler = apiHandler('ListVirtualKeys', (req, deps) => deps.virtualKeys.list(req.access, req.query));
