@@ -10,18 +10,21 @@
  * 4. serves the management API (every handler in-process) on http://127.0.0.1:<port>/api, with
  *    tokens signed by a key kept under `<state>/jwt`, and issues an admin token;
  * 5. registers the SoftHSM2 token as the HSM partition `local-softhsm` through the API itself;
- * 6. serves the XKS proxy over HTTPS on 127.0.0.1:<xks-port> (certificate under `<state>/tls`);
+ * 6. serves the XKS proxy over HTTPS on 127.0.0.1:<xks-port> (self-signed certificate under `<state>/tls`);
  * 7. writes `<state>/endpoints.json` and prints it.
  * Ctrl-C (or SIGTERM) stops everything it started. Reset: stop it and `rm -rf .local`.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createStateTableIfMissing } from '../lambdas/adapters/dynamodb/state-table';
 import { issueLocalToken, loadOrCreateSigningKey, LocalTokenVerifier } from '../lambdas/adapters/local/local-tokens';
 import { ENV, GROUPS } from '../lambdas/contract/env';
+import { dependencies } from '../lambdas/runtime/dependencies';
 import { type RunningGateway, startLocalGateway } from '../lambdas/runtime/local-gateway';
+import { createXksLogger, xksProxyDeps } from '../lambdas/xks-proxy/composition-root';
+import { startXksHttpsServer, type XksHttpsServer } from '../lambdas/xks-proxy/https-server';
 import { applyLocalAwsEnv } from '../scripts/lib/local-aws-env';
 import { ensureLocalPartition } from '../scripts/lib/local-partition';
 import { acquireRunnerLock, RunnerAlreadyRunningError, type RunnerLock } from '../scripts/lib/runner-lock';
@@ -32,27 +35,16 @@ import { type DynamoDbLocal, startDynamoDbLocal } from '../test/helpers/dynamodb
 const STATE_TABLE_NAME = 'key-manager-state';
 /** Like the deployed API's stage: URLs read `/api/v1/cckm/...`, as in CCKM. */
 const API_BASE_PATH = '/api';
-const XKS_SERVER_MODULE = resolve(__dirname, '../lambdas/xks-proxy/https-server.ts');
 
 /** What `<state>/endpoints.json` holds (and the runner prints). */
 export interface LocalEndpoints {
   readonly apiUrl: string;
   readonly adminToken: string;
-  /** Only while the XKS HTTPS server runs. */
-  readonly xksUrl?: string;
-  /** PEM certificate to trust for `xksUrl` (self-signed). */
-  readonly xksCaCert?: string;
+  /** The XKS proxy over HTTPS: key stores' URI paths go under it. */
+  readonly xksUrl: string;
+  /** PEM certificate to trust for `xksUrl` (self-signed for localhost and 127.0.0.1). */
+  readonly xksCaCert: string;
   readonly dynamoDbEndpoint: string;
-}
-
-/** The XKS helper's HTTPS front door (lambdas/xks-proxy/https-server.ts), loaded when it exists. */
-interface XksHttpsServerModule {
-  startXksHttpsServer?: (options: {
-    readonly port: number;
-    readonly host: string;
-    readonly keyPath: string;
-    readonly certPath: string;
-  }) => Promise<{ close(): Promise<void> }>;
 }
 
 interface Running {
@@ -61,7 +53,7 @@ interface Running {
   endpointsFile?: string;
   dynamoDb?: DynamoDbLocal;
   gateway?: RunningGateway;
-  xks?: { close(): Promise<void> };
+  xks?: XksHttpsServer;
 }
 
 const log = (message: string): void => console.log(`[local] ${message}`);
@@ -121,22 +113,17 @@ async function start(running: Running): Promise<void> {
   if (partition.kind === 'skipped') warn(`HSM partition local-softhsm is not registered: ${partition.reason}`);
   else log(`HSM partition local-softhsm ${partition.kind === 'registered' ? 'registered' : 'found'} (id ${partition.partitionId})`);
 
-  let xks: Pick<LocalEndpoints, 'xksUrl' | 'xksCaCert'> = {};
-  if (existsSync(XKS_SERVER_MODULE)) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional part, loaded only when present
-    const { startXksHttpsServer } = require(XKS_SERVER_MODULE) as XksHttpsServerModule;
-    if (typeof startXksHttpsServer !== 'function') {
-      warn(`${relative(process.cwd(), XKS_SERVER_MODULE)} does not export startXksHttpsServer({port, host, keyPath, certPath}); XKS proxy not started`);
-    } else {
-      const tls = ensureSelfSignedCert(join(stateDir, 'tls'));
-      running.xks = await listenOrExplain('--xks-port', options.xksPort, () =>
-        startXksHttpsServer({ port: options.xksPort, host: '127.0.0.1', ...tls }),
-      );
-      xks = { xksUrl: `https://127.0.0.1:${options.xksPort}`, xksCaCert: tls.certPath };
-    }
-  } else {
-    warn('XKS proxy not started: lambdas/xks-proxy/https-server.ts does not exist yet');
-  }
+  // The XKS proxy shares the handlers' adapters (state store, local secret store) in this process.
+  const tls = ensureSelfSignedCert(join(stateDir, 'tls'));
+  running.xks = await listenOrExplain('--xks-port', options.xksPort, () =>
+    startXksHttpsServer({
+      port: options.xksPort,
+      host: '127.0.0.1',
+      ...tls,
+      deps: xksProxyDeps(dependencies(), createXksLogger(), { metrics: false }),
+    }),
+  );
+  const xks = { xksUrl: running.xks.url, xksCaCert: tls.certPath };
 
   const endpoints: LocalEndpoints = { apiUrl, adminToken, ...xks, dynamoDbEndpoint: running.dynamoDb.endpoint };
   // Written whole and renamed, so a reader polling for it never sees half a file; 0600: it holds the admin token.
@@ -146,7 +133,7 @@ async function start(running: Running): Promise<void> {
   const shownStateDir = relative(process.cwd(), stateDir).startsWith('..') ? stateDir : relative(process.cwd(), stateDir);
   log(`state in ${stateDir} (reset: stop the runner, then rm -rf ${shownStateDir})`);
   log(`management API: ${apiUrl}   e.g. curl -H "Authorization: Bearer $TOKEN" ${apiUrl}/v1/cckm/aws/kms`);
-  if (xks.xksUrl) log(`XKS proxy:      ${xks.xksUrl}   (trust ${xks.xksCaCert})`);
+  log(`XKS proxy:      ${xks.xksUrl}   (trust ${xks.xksCaCert})`);
   log(`endpoints written to ${endpointsFile}:`);
   console.log(JSON.stringify(endpoints, null, 2));
   log('running; press Ctrl-C to stop');

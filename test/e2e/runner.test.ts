@@ -2,7 +2,8 @@
  * The local runner (bin/local.ts, what `npm start` runs) as a user meets it: endpoints.json,
  * authentication at the door, one runner per state folder, state that survives a restart.
  */
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -13,7 +14,6 @@ import { type LocalSystem, spawnRunner, startLocalSystem } from '../helpers/loca
 const STATE_TABLE = 'key-manager-state';
 const handlerExists = (operation: string): boolean => existsSync(resolve(__dirname, '../..', routeFor(operation).handler));
 const partitionsApiExists = handlerExists('ListHsmPartitions') && handlerExists('CreateHsmPartition');
-const xksServerExists = existsSync(resolve(__dirname, '../../lambdas/xks-proxy/https-server.ts'));
 
 describe('local runner', () => {
   let stateDir: string;
@@ -37,12 +37,8 @@ describe('local runner', () => {
     expect(system.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/);
     expect(system.adminToken.split('.')).toHaveLength(3);
     expect(statSync(join(stateDir, 'endpoints.json')).mode & 0o077).toBe(0);
-    if (xksServerExists) {
-      expect(system.xksUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      expect(existsSync(system.xksCaCert ?? '')).toBe(true);
-    } else {
-      expect(system.xksUrl).toBeUndefined();
-    }
+    expect(system.xksUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(readFileSync(system.xksCaCert, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
   });
 
   it('answers 401 in the CCKM error shape without a token and with a forged one', async () => {
@@ -76,6 +72,21 @@ describe('local runner', () => {
     expect(code).toBe(1);
     expect(second.output()).toContain(`already running (pid ${system.pid})`);
     expect((await get('/v1/cckm/aws/kms')).status).toBe(401); // the first one still serves
+  });
+
+  it('serves the XKS proxy over HTTPS with a certificate the CA file verifies', async () => {
+    // Act: /ping is the load balancers' health check (no signature needed)
+    const status = await new Promise<number | undefined>((resolveStatus, reject) => {
+      const req = request(`${system.xksUrl}/ping`, { ca: readFileSync(system.xksCaCert) }, (res) => {
+        res.resume();
+        resolveStatus(res.statusCode);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+    // Assert
+    expect(status).toBe(200);
   });
 
   (partitionsApiExists ? it : it.skip)('registers the SoftHSM2 token as partition local-softhsm', async () => {
