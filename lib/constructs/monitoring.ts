@@ -65,8 +65,9 @@ export class Monitoring extends Construct {
       const query = `SEARCH('{${METRICS.namespace},${dimension},service} MetricName="${metricName}" service="${METRICS.service}"', '${statistic}', 60)`;
       return new cloudwatch.MathExpression({ expression: perSecond ? `${query} / 60` : query, label, period: Duration.minutes(1), usingMetrics: {} });
     };
-    const latency = (operation: string, statistic: 'p50' | 'p99'): cloudwatch.Metric =>
-      xks(METRICS.xksLatency, { [METRICS.dimensions.operation]: operation }, statistic, `${operation} ${statistic}`);
+    // Labels only on graphs: an alarm on a labelled metric renders as metric math.
+    const latency = (operation: string, statistic: 'p50' | 'p99', labelled = true): cloudwatch.Metric =>
+      xks(METRICS.xksLatency, { [METRICS.dimensions.operation]: operation }, statistic, labelled ? `${operation} ${statistic}` : undefined);
 
     // Alarms
     const alarm = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 5, datapointsToAlarm = 3): cloudwatch.Alarm => {
@@ -84,14 +85,14 @@ export class Monitoring extends Construct {
       return created;
     };
     for (const operation of METRICS.operations) {
-      alarm(`P99-${operation}`, latency(operation, 'p99'), p99Threshold, `XKS ${operation} p99 latency above ${p99Threshold} ms (AWS KMS gives up at ${KMS_LATENCY_BUDGET_MS} ms).`);
+      alarm(`P99-${operation}`, latency(operation, 'p99', false), p99Threshold, `XKS ${operation} p99 latency above ${p99Threshold} ms (AWS KMS gives up at ${KMS_LATENCY_BUDGET_MS} ms).`);
     }
     for (const errorName of ALARMED_ERROR_NAMES) {
       alarm(`Errors-${errorName}`, xks(METRICS.xksErrors, { [METRICS.dimensions.errorName]: errorName }, 'Sum'), 0, `The XKS proxy answered ${errorName}: the proxy or the HSM is failing AWS KMS calls.`, 3, 2);
     }
     alarm('HealthCheckFailed', xks(METRICS.healthCheckFailed, {}, 'Sum'), 0, 'A deep health check (encrypt + decrypt with a key store\'s health-check key in the HSM) failed.', 3, 2);
     alarm('PingUnhealthy', props.proxyTargetGroup.metrics.unhealthyHostCount({ period: Duration.minutes(1), statistic: 'Maximum' }), 0, 'The ALB\'s GET /ping health check of the proxy function fails.', 3, 2);
-    const pcUtilization = props.proxyAlias.metric('ProvisionedConcurrencyUtilization', { statistic: 'Maximum', period: Duration.minutes(1), label: 'PC utilization (max)' });
+    const pcUtilization = props.proxyAlias.metric('ProvisionedConcurrencyUtilization', { statistic: 'Maximum', period: Duration.minutes(1) });
     alarm('ProvisionedConcurrencyUtilization', pcUtilization, pcThreshold, `Provisioned concurrency of the proxy above ${pcThreshold * 100}% utilization: requests are about to hit cold starts. Raise provisionedConcurrencyMax.`);
 
     // Dashboard

@@ -1,0 +1,321 @@
+/**
+ * The whole app as `cdk synth` builds it from cdk.json (VPC_ENDPOINT_SERVICE, the default) and
+ * with `-c xksConnectivity=PUBLIC_ENDPOINT`: each element issue 4 asks for, and cdk-nag.
+ */
+import { readFileSync } from 'node:fs';
+import type { App } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { ENV, GROUPS, METRICS, SECRET_PREFIXES, STATE_TABLE } from '../../lambdas/contract/env';
+import { routes } from '../../lambdas/contract/routes';
+import { statementsOf, synthesizeApp, unsuppressedNagFindings, policyStatements } from './fixtures';
+
+const vpcEndpoint = () => synthesizeApp();
+const publicEndpoint = () => synthesizeApp({ xksConnectivity: 'PUBLIC_ENDPOINT' });
+/** Every optional parameter at once (one synthesis keeps the suite fast). */
+const allOptions = () =>
+  synthesizeApp({
+    mtlsTrustStoreBucket: 'my-ca-bucket',
+    mtlsTrustStoreKey: 'kms/ca.pem',
+    adminEmail: 'admin@example.org',
+    hsmType: 'luna',
+    hsmCidrs: '192.0.2.0/24',
+    hsmClientBuildArgs: '{"LUNA_CLIENT_DIR":"vendor/luna"}',
+  });
+
+describe('cdk-nag AwsSolutions', () => {
+  it.each([
+    ['VPC_ENDPOINT_SERVICE', vpcEndpoint],
+    ['PUBLIC_ENDPOINT', publicEndpoint],
+  ])('reports no unsuppressed finding for %s', (_name, synth) => {
+    // Act
+    const findings = unsuppressedNagFindings(synth().stack);
+    // Assert
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('state table', () => {
+  it('has the contract key schema and list index, on demand, with PITR, deletion protection and RETAIN', () => {
+    const { template } = vpcEndpoint();
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: STATE_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: STATE_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true },
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: STATE_TABLE.listIndex.name,
+            KeySchema: [
+              { AttributeName: STATE_TABLE.listIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: STATE_TABLE.listIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('management API', () => {
+  it('has one Node.js 22 function per route', () => {
+    const { stack, template } = vpcEndpoint();
+    expect(stack.managementApi.functions.size).toBe(routes.length);
+    const zipFunctions = template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x', Description: Match.anyValue() } });
+    const described = Object.values(zipFunctions).map((f) => (f as { Properties: { Description: string } }).Properties.Description);
+    expect(described.sort()).toEqual(routes.map((r) => r.summary).sort());
+  });
+
+  it('has one method per route, and the Cognito authorizer on every route but the health check', () => {
+    const { template } = vpcEndpoint();
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => (m as { Properties: Record<string, unknown> }).Properties);
+    expect(methods).toHaveLength(routes.length);
+    const open = methods.filter((m) => m.AuthorizationType !== 'COGNITO_USER_POOLS');
+    expect(open).toEqual([expect.objectContaining({ AuthorizationType: 'NONE', HttpMethod: 'POST', OperationName: 'GetKeyStoreHealth' })]);
+    expect(routes.filter((r) => r.access.kind === 'public').map((r) => r.operation)).toEqual(['GetKeyStoreHealth']);
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS' });
+  });
+
+  it('validates request bodies against a draft-04 model for every route with a request schema', () => {
+    const { template } = vpcEndpoint();
+    const withSchema = routes.filter((r) => r.requestSchema);
+    template.resourceCountIs('AWS::ApiGateway::Model', withSchema.length);
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
+    for (const route of withSchema) {
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        OperationName: route.operation,
+        RequestValidatorId: Match.anyValue(),
+        RequestModels: { 'application/json': Match.anyValue() },
+      });
+      template.hasResourceProperties('AWS::ApiGateway::Model', {
+        Name: `${route.operation}Request`,
+        Schema: Match.objectLike({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'object' }),
+      });
+    }
+  });
+
+  it('has a stage with JSON access logs, throttling, and a tighter limit on the unauthenticated route', () => {
+    const { template } = vpcEndpoint();
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'api',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+        Match.objectLike({ HttpMethod: 'POST', ResourcePath: '/~1v1~1cckm~1aws~1custom-key-stores~1{id}~1health', ThrottlingRateLimit: 10 }),
+      ]),
+    });
+  });
+
+  it('creates the Cognito pool with both groups, MFA and no self sign-up', () => {
+    const { template } = vpcEndpoint();
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      MfaConfiguration: 'ON',
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+    });
+    for (const group of Object.values(GROUPS)) template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: group });
+  });
+
+  it('creates the initial admin in the admins group when adminEmail is given', () => {
+    const { template } = allOptions();
+    template.hasResourceProperties('AWS::Cognito::UserPoolUser', { Username: 'admin@example.org', DesiredDeliveryMediums: ['EMAIL'] });
+    template.hasResourceProperties('AWS::Cognito::UserPoolUserToGroupAttachment', { GroupName: GROUPS.admins, Username: 'admin@example.org' });
+  });
+
+  it('uses an existing user pool without creating one', () => {
+    const { template } = synthesizeApp({ userPoolId: 'us-east-1_AbCdEf123', userPoolClientId: 'client123' });
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [ENV.userPoolId]: 'us-east-1_AbCdEf123', [ENV.userPoolClientId]: 'client123' }) } });
+  });
+});
+
+describe('least privilege', () => {
+  const isData = (action: string) => action.startsWith('dynamodb:') || action.startsWith('secretsmanager:');
+
+  it('gives no role a "*" resource on DynamoDB or Secrets Manager', () => {
+    for (const synth of [vpcEndpoint, publicEndpoint]) {
+      const offending = policyStatements(synth().template).filter((s) => s.actions.some((a) => isData(a) || a === '*') && s.resources.includes('*'));
+      expect(offending).toEqual([]);
+    }
+  });
+
+  it('grants each route exactly what its `needs` declare', () => {
+    const { stack, template } = vpcEndpoint();
+    const agentArn = stack.resolve(stack.hsmAgent.function.functionArn);
+    for (const route of routes) {
+      const statements = statementsOf(stack, template, stack.managementApi.functions.get(route.operation)!.role);
+      const actions = statements.flatMap((s) => s.actions);
+      const secretResources = JSON.stringify(statements.filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:'))).map((s) => s.resources));
+
+      expect([route.operation, actions.includes('dynamodb:PutItem')]).toEqual([route.operation, route.needs.state === 'readwrite']);
+      expect(actions).toContain('dynamodb:Query');
+      expect([route.operation, actions.includes('secretsmanager:CreateSecret')]).toEqual([route.operation, Object.values(route.needs.secrets ?? {}).includes('write')]);
+      expect([route.operation, secretResources.includes(SECRET_PREFIXES.xks)]).toEqual([route.operation, Boolean(route.needs.secrets?.xks)]);
+      expect([route.operation, secretResources.includes(SECRET_PREFIXES.hsmPin)]).toEqual([route.operation, Boolean(route.needs.secrets?.hsmPin)]);
+      const invoke = statements.filter((s) => s.actions.includes('lambda:InvokeFunction'));
+      expect([route.operation, invoke.length]).toEqual([route.operation, route.needs.hsmAgent ? 1 : 0]);
+      for (const s of invoke) expect(s.resources).toEqual([agentArn]);
+      const assume = statements.filter((s) => s.actions.includes('sts:AssumeRole'));
+      expect([route.operation, assume.length]).toEqual([route.operation, route.needs.assumeAccountRole ? 1 : 0]);
+      for (const s of assume) expect(JSON.stringify(s.resources)).toContain(':role/xks-key-manager-*');
+    }
+  });
+
+  it('lets the XKS proxy read state and secrets only, and the HSM agent read HSM PINs only', () => {
+    const { stack, template } = vpcEndpoint();
+    const proxy = statementsOf(stack, template, stack.xksProxy.function.role as import('aws-cdk-lib/aws-iam').Role).flatMap((s) => s.actions);
+    expect(proxy).not.toContain('dynamodb:PutItem');
+    expect(proxy).not.toContain('secretsmanager:PutSecretValue');
+    expect(proxy).toContain('secretsmanager:GetSecretValue');
+    const agent = statementsOf(stack, template, stack.hsmAgent.function.role as import('aws-cdk-lib/aws-iam').Role);
+    expect(agent.flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+    expect(JSON.stringify(agent.filter((s) => s.actions.includes('secretsmanager:GetSecretValue')).map((s) => s.resources))).toContain(SECRET_PREFIXES.hsmPin);
+    expect(JSON.stringify(agent.map((s) => s.resources))).not.toContain(SECRET_PREFIXES.xks);
+  });
+});
+
+describe('XKS proxy', () => {
+  it('runs the image\'s two entry points, in the VPC, with Powertools settings', () => {
+    const { template } = vpcEndpoint();
+    for (const cmd of ['xks-proxy.handler', 'hsm-agent.handler']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        PackageType: 'Image',
+        ImageConfig: { Command: [cmd] },
+        VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+      });
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ImageConfig: { Command: ['xks-proxy.handler'] },
+      Environment: { Variables: Match.objectLike({ [ENV.serviceName]: METRICS.service, [ENV.metricsNamespace]: METRICS.namespace }) },
+    });
+  });
+
+  it('sets Powertools service, log level and metrics namespace in every function', () => {
+    const { template } = vpcEndpoint();
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    for (const f of functions) {
+      const variables = (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables ?? {};
+      expect(Object.keys(variables)).toEqual(expect.arrayContaining([ENV.serviceName, ENV.logLevel, ENV.metricsNamespace]));
+    }
+  });
+
+  it('keeps provisioned concurrency on an alias and scales it on utilization', () => {
+    const { template } = vpcEndpoint();
+    template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 } });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 20,
+      ScalableDimension: 'lambda:function:ProvisionedConcurrency',
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: { TargetValue: 0.7, PredefinedMetricSpecification: { PredefinedMetricType: 'LambdaProvisionedConcurrencyUtilization' } },
+    });
+  });
+
+  it('serves HTTPS 443 with a TLS 1.2+/1.3 AEAD-only policy and a Lambda target checked on GET /ping', () => {
+    const { template } = vpcEndpoint();
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06',
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'lambda',
+      HealthCheckEnabled: true,
+      HealthCheckPath: '/ping',
+    });
+  });
+
+  it('verifies client certificates against the trust store when one is configured, and not otherwise', () => {
+    allOptions().template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TrustStore', { CaCertificatesBundleS3Bucket: 'my-ca-bucket', CaCertificatesBundleS3Key: 'kms/ca.pem' });
+    allOptions().template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS',
+      MutualAuthentication: { Mode: 'verify', TrustStoreArn: Match.anyValue(), IgnoreClientCertificateExpiry: false },
+    });
+    vpcEndpoint().template.resourceCountIs('AWS::ElasticLoadBalancingV2::TrustStore', 0);
+  });
+
+  it('VPC_ENDPOINT_SERVICE: internal ALB behind an NLB on TCP 443, an endpoint service for AWS KMS', () => {
+    const { template } = vpcEndpoint();
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Type: 'application', Scheme: 'internal' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Type: 'network', Scheme: 'internal' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'TCP' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { TargetType: 'alb', Port: 443, Protocol: 'TCP' });
+    template.hasResourceProperties('AWS::EC2::VPCEndpointService', { AcceptanceRequired: false, PrivateDnsName: 'xks.example.com' });
+    template.hasResourceProperties('AWS::EC2::VPCEndpointServicePermissions', { AllowedPrincipals: ['cks.kms.us-east-1.amazonaws.com'] });
+    template.hasOutput('XksVpcEndpointServiceName', {});
+    template.hasOutput('PrivateDnsVerificationRecordName', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'PrivateDnsNameConfiguration.Name'] } });
+    template.hasOutput('PrivateDnsVerificationRecordValue', { Value: { 'Fn::GetAtt': [Match.anyValue(), 'PrivateDnsNameConfiguration.Value'] } });
+  });
+
+  it('PUBLIC_ENDPOINT: an internet-facing ALB and no NLB or endpoint service', () => {
+    const { template } = publicEndpoint();
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Type: 'application', Scheme: 'internet-facing' });
+    template.resourcePropertiesCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', { Type: 'network' }, 0);
+    template.resourceCountIs('AWS::EC2::VPCEndpointService', 0);
+    expect(Object.keys(template.findOutputs('XksVpcEndpointServiceName'))).toEqual([]);
+  });
+
+  it('opens the HSM client port of the chosen HSM type to the HSM CIDRs', () => {
+    allOptions().template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ FromPort: 1792, ToPort: 1792, CidrIp: '192.0.2.0/24' })]),
+    });
+  });
+
+  it('builds one image for both entry points, with the HSM client passed as build args', () => {
+    // Arrange
+    const { stack } = allOptions();
+    // Act
+    const assembly = (stack.node.root as App).synth();
+    const manifests = assembly.artifacts.filter((a): a is cxapi.AssetManifestArtifact => a instanceof cxapi.AssetManifestArtifact);
+    const images = manifests.flatMap((m) => Object.values((JSON.parse(readFileSync(m.file, 'utf8')) as { dockerImages: Record<string, { source: Record<string, unknown> }> }).dockerImages));
+    // Assert
+    expect(images).toHaveLength(1);
+    expect(images[0]!.source).toMatchObject({
+      dockerFile: 'lambdas/xks-proxy/Dockerfile',
+      dockerBuildArgs: { HSM_CLIENT: 'luna', LUNA_CLIENT_DIR: 'vendor/luna' },
+      platform: 'linux/amd64',
+    });
+  });
+});
+
+describe('monitoring', () => {
+  it('alarms on p99 per operation above 150 ms, proxy failures, failed health checks and provisioned concurrency above 80 %', () => {
+    const { template } = vpcEndpoint();
+    for (const operation of METRICS.operations) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: METRICS.xksLatency,
+        Namespace: METRICS.namespace,
+        ExtendedStatistic: 'p99',
+        Threshold: 150,
+        Dimensions: Match.arrayWith([{ Name: 'operation', Value: operation }]),
+      });
+    }
+    for (const errorName of ['InternalException', 'DependencyTimeoutException']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: METRICS.xksErrors, Threshold: 0, Dimensions: Match.arrayWith([{ Name: 'errorName', Value: errorName }]) });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: METRICS.healthCheckFailed, Threshold: 0 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ProvisionedConcurrencyUtilization', Namespace: 'AWS/Lambda', Threshold: 0.8 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UnHealthyHostCount', Namespace: 'AWS/ApplicationELB' });
+  });
+
+  it('draws the dashboard against KMS\'s budgets', () => {
+    const { stack, template } = vpcEndpoint();
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(stack.resolve((dashboards[0] as { Properties: { DashboardBody: unknown } }).Properties.DashboardBody));
+    for (const text of ['KMS budget 250 ms', '1800/s per store', METRICS.xksErrors, METRICS.xksRequests, 'ProvisionedConcurrencyUtilization', METRICS.healthCheckFailed, '4XXError', '5XXError']) {
+      expect(body).toContain(text);
+    }
+  });
+});
