@@ -98,3 +98,14 @@ export async function issueXksCredential(
     },
   };
 }
+
+/**
+ * Removes the secrets of credentials that no key store lists any more (deleted, rotated out, or
+ * never committed). Best effort, by design: the XKS proxy only tries the credentials its store
+ * lists, so a secret left behind by a failed delete authenticates nothing; and a request whose
+ * state change is committed must still answer with its result (a rotation's new secret is shown
+ * only once).
+ */
+export async function discardXksSecrets(secrets: SecretStore, keyStoreId: string, credentialIds: readonly string[]): Promise<void> {
+  await Promise.allSettled(credentialIds.map((id) => secrets.delete(secretNames.xksCredential(keyStoreId, id))));
+}

@@ -14,9 +14,9 @@ import { type ListPage, page, parseListQuery } from '../listing';
 import type { Clock, IdGenerator } from '../model/common';
 import { credentialResource, type XksCredentialData, type XksCredentialResource } from '../model/credential';
 import { type KeyStoreData, type KeyStoreResource, xksProxyUriPath } from '../model/key-store';
-import { type SecretStore, secretNames } from '../secrets';
+import type { SecretStore } from '../secrets';
 import type { StateStore } from '../state/state-store';
-import { issueXksCredential, type IssuedXksCredential } from '../xks-credentials';
+import { discardXksSecrets, issueXksCredential, type IssuedXksCredential } from '../xks-credentials';
 import { type KeyStoreRecord, loadKeyStore } from './key-references';
 import type { KeyStoreService } from './key-stores';
 import { CHANGED_CONCURRENTLY, retryOnChange } from './retry-on-change';
@@ -98,7 +98,7 @@ export class KeyStoreCredentialService {
       const data: KeyStoreData = { ...store.data, credentials, updatedAt: clock.now().toISOString() };
       await state.transact([{ op: 'update', kind: 'keyStore', id: store.id, data, expectedVersion: store.version, conflictMessage: CHANGED_CONCURRENTLY }]);
     });
-    await secrets.delete(secretNames.xksCredential(keyStoreId, credentialId));
+    await discardXksSecrets(secrets, keyStoreId, [credentialId]);
   }
 
   /**
@@ -113,8 +113,9 @@ export class KeyStoreCredentialService {
     whenFull: 'refuse-when-full' | 'drop-oldest',
   ): Promise<{ store: KeyStoreRecord; issued: IssuedXksCredential; kept: readonly XksCredentialData[]; dropped: readonly XksCredentialData[] }> {
     const { state, secrets, clock, ids } = this.deps;
-    // Check access (and existence) before generating anything.
-    await loadKeyStore(state, access, keyStoreId);
+    // Check access, existence and (for create) room before generating anything.
+    const { store: current } = await loadKeyStore(state, access, keyStoreId);
+    if (whenFull === 'refuse-when-full') refuseWhenFull(current);
     const credentialId = ids.newId();
     const issued = await issueXksCredential(secrets, {
       keyStoreId,
@@ -123,30 +124,34 @@ export class KeyStoreCredentialService {
       now: clock.now().toISOString(),
       uriPath: xksProxyUriPath(keyStoreId),
     });
+    let result;
     try {
-      const result = await retryOnChange(async () => {
+      result = await retryOnChange(async () => {
         const { store } = await loadKeyStore(state, access, keyStoreId);
         const version = store.data.credentialVersion + 1;
         const now = clock.now().toISOString();
         const credential: XksCredentialData = { ...issued.credential, version, createdAt: now, updatedAt: now };
+        if (whenFull === 'refuse-when-full') refuseWhenFull(store);
         const all = [...store.data.credentials, credential];
         const excess = Math.max(0, all.length - store.data.maxCredentials);
-        if (excess > 0 && whenFull === 'refuse-when-full') {
-          throw new ConflictError(
-            `Key store ${keyStoreId} already has max_credentials (${store.data.maxCredentials}) credentials; delete one, or use rotate-credential, which drops the oldest`,
-          );
-        }
         const kept = all.slice(excess);
         const data: KeyStoreData = { ...store.data, credentials: kept, credentialVersion: version, updatedAt: now };
         await state.transact([{ op: 'update', kind: 'keyStore', id: store.id, data, expectedVersion: store.version, conflictMessage: CHANGED_CONCURRENTLY }]);
         return { store: { ...store, data, version: store.version + 1 }, kept, dropped: all.slice(0, excess), credential };
       });
-      await Promise.all(result.dropped.map((c) => secrets.delete(secretNames.xksCredential(keyStoreId, c.id))));
-      return { ...result, issued: { ...issued, credential: result.credential } };
     } catch (error) {
-      await secrets.delete(secretNames.xksCredential(keyStoreId, credentialId));
+      await discardXksSecrets(secrets, keyStoreId, [credentialId]);
       throw error;
     }
+    await discardXksSecrets(secrets, keyStoreId, result.dropped.map((c) => c.id));
+    return { ...result, issued: { ...issued, credential: result.credential } };
+  }
+}
+
+function refuseWhenFull(store: KeyStoreRecord): void {
+  const { credentials, maxCredentials } = store.data;
+  if (credentials.length >= maxCredentials) {
+    throw new ConflictError(`Key store ${store.id} already has max_credentials (${maxCredentials}) credentials; delete one, or use rotate-credential, which drops the oldest`);
   }
 }
 

@@ -33,9 +33,9 @@ import {
   type XksProxyConnectivity,
   xksProxyUriPath,
 } from '../model/key-store';
-import { type SecretStore, secretNames } from '../secrets';
+import type { SecretStore } from '../secrets';
 import type { StateOp, StateStore } from '../state/state-store';
-import { issueXksCredential, type IssuedXksCredential } from '../xks-credentials';
+import { discardXksSecrets, issueXksCredential, type IssuedXksCredential } from '../xks-credentials';
 import {
   type AccountRecord,
   getAccount,
@@ -187,7 +187,7 @@ export class KeyStoreService {
         { op: 'count', kind: 'hsmKey', id: healthCheckKey.id, counter: HSM_KEY_COUNTERS.references, delta: 1, conflictMessage: `HSM key ${healthCheckKey.id} was deleted meanwhile` },
       ]);
     } catch (error) {
-      await secrets.delete(secretNames.xksCredential(id, issued.credential.id));
+      await discardXksSecrets(secrets, id, [issued.credential.id]);
       throw error;
     }
     return { ...keyStoreResource(id, data, { accountName: account.data.name, partitionLabel: partition.data.tokenLabel }), ...issued.response };
@@ -324,7 +324,7 @@ export class KeyStoreService {
       ]);
       return store.data.credentials;
     });
-    await Promise.all(removed.map((c) => secrets.delete(secretNames.xksCredential(id, c.id))));
+    await discardXksSecrets(secrets, id, removed.map((c) => c.id));
   }
 
   block(access: Access, id: string): Promise<KeyStoreResource> {

@@ -120,6 +120,29 @@ describe('races', () => {
   });
 });
 
+describe('renames', () => {
+  it('refuses a taken name with 409; of two concurrent renames to one free name exactly one wins', async () => {
+    // Arrange
+    const setup = await keyStoreSetup(table.store);
+    const tag = Date.now();
+    const [one, two, three] = await Promise.all(['one', 'two', 'three'].map((n) => services.keyStores.create(admin(), setup.request({ name: `${n}-${tag}` }))));
+
+    // Act
+    const taken = await rejectionOf(services.keyStores.update(admin(), one.id, { name: two.name }));
+    const race = await Promise.allSettled([one, three].map((s) => services.keyStores.update(admin(), s.id, { name: `free-${tag}` })));
+
+    // Assert
+    expect(taken).toBeInstanceOf(ConflictError);
+    expect(taken.message).toContain(`"${two.name}" already exists`);
+    expect(race.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const loser = race.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(loser?.reason).toBeInstanceOf(ConflictError);
+    expect((loser?.reason as Error).message).toContain(`"free-${tag}" already exists`);
+    const names = (await services.keyStores.list(admin(), {})).resources.map((r) => r.name);
+    expect(names.filter((n) => n === `free-${tag}`)).toHaveLength(1);
+  });
+});
+
 describe('secrets', () => {
   it('are never in DynamoDB items nor in list or get responses', async () => {
     // Arrange: a store, a second credential, a rotation.
