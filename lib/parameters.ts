@@ -7,6 +7,7 @@
  * (`-c privateSubnetIds=subnet-a,subnet-b`); numbers and booleans as their text.
  */
 import type { Node } from 'constructs';
+import { GROUPS } from '../lambdas/contract/env';
 
 export type HsmType = 'luna' | 'cloudhsm' | 'softhsm';
 export const HSM_TYPES: readonly HsmType[] = ['luna', 'cloudhsm', 'softhsm'];
@@ -290,7 +291,7 @@ export function validateParameters(p: KeyManagerParameters): void {
   if (p.userPoolId !== undefined) {
     if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(p.userPoolId)) fail(`Parameter userPoolId "${p.userPoolId}" is not a Cognito user pool id (<region>_<id>).`);
     if (!p.userPoolClientId) fail(`Parameter userPoolId needs userPoolClientId: the app client whose tokens the API accepts.`);
-    if (p.adminEmail) fail(`Parameter adminEmail only applies to a user pool this stack creates; add the admin to the "cckm-admins" group of ${p.userPoolId} yourself, or remove userPoolId.`);
+    if (p.adminEmail) fail(`Parameter adminEmail only applies to a user pool this stack creates; add the admin to the "${GROUPS.admins}" group of ${p.userPoolId} yourself, or remove userPoolId.`);
   } else if (p.userPoolClientId) {
     fail(`Parameter userPoolClientId is only used with userPoolId (an existing user pool).`);
   }
