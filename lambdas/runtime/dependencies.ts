@@ -20,6 +20,9 @@ import type { Clock, IdGenerator } from '../core/model/common';
 import type { TokenVerifier } from '../core/principal';
 import type { SecretStore } from '../core/secrets';
 import type { StateStore } from '../core/state/state-store';
+import { AccountContainerService } from '../core/services/account-containers';
+import { HsmKeyService } from '../core/services/hsm-keys';
+import { HsmPartitionService } from '../core/services/hsm-partitions';
 import { HyokKeyService } from '../core/services/hyok-keys';
 import { KeyStoreCredentialService } from '../core/services/key-store-credentials';
 import { KeyStoreService } from '../core/services/key-stores';
@@ -36,6 +39,9 @@ export interface Dependencies {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly access: AccessControl;
+  readonly accountContainers: AccountContainerService;
+  readonly hsmPartitions: HsmPartitionService;
+  readonly hsmKeys: HsmKeyService;
   readonly keyStores: KeyStoreService;
   readonly keyStoreCredentials: KeyStoreCredentialService;
   readonly virtualKeys: VirtualKeyService;
@@ -128,6 +134,18 @@ class RuntimeDependencies implements Dependencies {
 
   get hyokKeys(): HyokKeyService {
     return this.once('hyokKeys', () => new HyokKeyService(this));
+  }
+
+  get accountContainers(): AccountContainerService {
+    return this.once('accountContainers', () => new AccountContainerService(this));
+  }
+
+  get hsmPartitions(): HsmPartitionService {
+    return this.once('hsmPartitions', () => new HsmPartitionService(this));
+  }
+
+  get hsmKeys(): HsmKeyService {
+    return this.once('hsmKeys', () => new HsmKeyService(this));
   }
 
   /** The override for `name` if one was given, else the member built by `make` on first use. */

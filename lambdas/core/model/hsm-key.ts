@@ -17,8 +17,12 @@ export const HSM_KEY_COUNTERS = { references: 'references' } as const;
 export const AES_KEY_GEN = 'CKM_AES_KEY_GEN';
 export const AES_KEY_SIZE = 256;
 
-/** `AVAILABLE` once generated (generation is synchronous here; CCKM's `in_progress` never shows). */
-export type HsmKeyStatus = 'AVAILABLE';
+/**
+ * `in_progress` from the moment the record claims its label until the HSM has generated the key and
+ * its attributes are read back; then `AVAILABLE`. A record left `in_progress` (a crash mid-way)
+ * reports no attributes (all false, type OTHER) and can be deleted.
+ */
+export type HsmKeyStatus = 'in_progress' | 'AVAILABLE';
 
 export interface HsmKeyData extends Timestamps, HsmKeyInfo {
   readonly partitionId: string;
@@ -55,6 +59,11 @@ export function hsmKeyResource(id: string, key: HsmKeyData, partitionLabel: stri
     attributes: key.attributes,
     status: key.status,
   };
+}
+
+/** The name claim of a key: labels are unique within a partition. */
+export function hsmKeyUniqueName(partitionId: string, label: string): string {
+  return `${partitionId}/${label}`;
 }
 
 /** Where the key lives, for the HSM agent and the XKS proxy. */

@@ -1,0 +1,3 @@
+import { apiHandler } from '../runtime/api-handler';
+
+export const handler = apiHandler('DeleteAccountContainer', (req, deps) => deps.accountContainers.delete(req.principal, req.params.id));

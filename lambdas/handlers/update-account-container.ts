@@ -1,0 +1,3 @@
+import { apiHandler } from '../runtime/api-handler';
+
+export const handler = apiHandler('UpdateAccountContainer', (req, deps) => deps.accountContainers.update(req.principal, req.params.id, req.body));
