@@ -98,13 +98,16 @@ export async function startConformanceEnv(createBackend: BackendFactory, proxyOp
   const tls = ensureSelfSignedCert(join(workDir, 'tls'));
   const pki = createClientPki(workDir, REGION);
 
-  // Powertools writes info to stdout and warn/error to stderr: both are captured.
+  // Powertools writes info to stdout and warn/error to stderr: both are captured (and kept out of
+  // the test report; a failing test can print `output`).
   const output: string[] = [];
   const restoreStreams = [process.stdout, process.stderr].map((stream) => {
     const originalWrite = stream.write.bind(stream);
     stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return (originalWrite as (...args: unknown[]) => boolean)(chunk, ...rest);
+      const callback = rest.find((arg): arg is () => void => typeof arg === 'function');
+      callback?.();
+      return true;
     }) as typeof stream.write;
     return () => {
       stream.write = originalWrite;

@@ -1,0 +1,61 @@
+/**
+ * The HSM goes away and comes back: with the SoftHSM2 token made unavailable the proxy answers
+ * spec errors (never hangs, never a non-JSON answer), and once the token is back it serves again
+ * without a restart.
+ */
+import { decryptBody, encryptBody, healthBody, type EncryptOutput } from './support/bodies';
+import { conformanceBackend } from './support/backends';
+import { SensitiveValues, startConformanceEnv, type ConformanceEnv, type ProvisionedStore } from './support/conformance-env';
+import { makeTokenUnavailable } from '../helpers/softhsm';
+
+let env: ConformanceEnv;
+let store: ProvisionedStore;
+let keyId: string;
+const sensitive = new SensitiveValues();
+
+beforeAll(async () => {
+  // Health results are not reused, so health reflects the token at once.
+  env = await startConformanceEnv(conformanceBackend(), { health: { maxAgeMs: 0 } });
+  store = await env.backend.createStore({});
+  env.defaultCredential = store.credentials[0];
+  keyId = await env.backend.createKey(store.storeId);
+});
+
+afterAll(async () => {
+  await env.close();
+});
+
+const path = (operation: 'health' | 'encrypt' | 'decrypt') => env.path(store.storeId, operation, keyId);
+
+async function until(check: () => Promise<boolean>, limitMs = 15_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > limitMs) throw new Error(`not within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+it('answers InternalException or DependencyTimeoutException while the token is away, then recovers', async () => {
+  // Arrange: a working proxy with open sessions and cached key handles.
+  const plaintext = sensitive.random(24);
+  const sealed = (await env.call(path('encrypt'), encryptBody(plaintext))).json as EncryptOutput;
+  expect((await env.call(path('health'), healthBody())).status).toBe(200);
+
+  // Act: the token disappears.
+  const restore = makeTokenUnavailable(env.token.partition.tokenLabel);
+  try {
+    await until(async () => (await env.call(path('health'), healthBody())).status >= 500);
+    for (const [operation, body] of [['health', healthBody()], ['encrypt', encryptBody(sensitive.random(8))], ['decrypt', decryptBody(sealed)]] as const) {
+      const { status, json } = await env.call(path(operation), body);
+      expect([500, 503]).toContain(status);
+      expect(['InternalException', 'DependencyTimeoutException']).toContain(json.errorName);
+    }
+  } finally {
+    restore();
+  }
+
+  // Assert: back without restarting anything.
+  await until(async () => (await env.call(path('health'), healthBody())).status === 200);
+  expect((await env.call(path('decrypt'), decryptBody(sealed))).json).toEqual({ plaintext: plaintext.toString('base64') });
+  expect((await env.call(path('encrypt'), encryptBody(sensitive.random(8)))).status).toBe(200);
+});

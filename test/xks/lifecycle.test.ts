@@ -1,0 +1,93 @@
+/**
+ * Key and key store life cycle as the proxy sees it, with the proxy's default state cache
+ * (staleness ≤ 5 s): HYOK rotation keeps old ciphertexts decryptable, and block / unblock of a key
+ * or a store take effect within 5 seconds.
+ */
+import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from './support/bodies';
+import { conformanceBackend } from './support/backends';
+import { SensitiveValues, startConformanceEnv, type ConformanceEnv, type ProvisionedStore } from './support/conformance-env';
+
+let env: ConformanceEnv;
+let store: ProvisionedStore;
+const sensitive = new SensitiveValues();
+const STALENESS_LIMIT_MS = 5_000;
+
+beforeAll(async () => {
+  env = await startConformanceEnv(conformanceBackend());
+  store = await env.backend.createStore({});
+  env.defaultCredential = store.credentials[0];
+});
+
+afterAll(async () => {
+  const logged = env.output.join('');
+  for (const form of sensitive.forms()) expect(logged).not.toContain(form);
+  await env.close();
+});
+
+const path = (operation: 'health' | 'metadata' | 'encrypt' | 'decrypt', keyId?: string) => env.path(store.storeId, operation, keyId);
+
+/** Polls every 50 ms until `check` holds; the time it took (fails after 10 s). */
+async function timeUntil(check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > 10_000) throw new Error('not within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return Date.now() - started;
+}
+
+describe('HYOK key rotation', () => {
+  it('encrypts under v0, rotates, encrypts under v1, and both ciphertexts decrypt', async () => {
+    const keyId = await env.backend.createKey(store.storeId);
+    const first = sensitive.random(32);
+    const sealedV0 = (await env.call(path('encrypt', keyId), encryptBody(first))).json as EncryptOutput;
+
+    await env.backend.rotateKey(store.storeId, keyId);
+    const second = sensitive.random(32);
+    let sealedV1: EncryptOutput | undefined;
+    await timeUntil(async () => {
+      sealedV1 = (await env.call(path('encrypt', keyId), encryptBody(second))).json as EncryptOutput;
+      return sealedV1.ciphertextMetadata !== sealedV0.ciphertextMetadata;
+    });
+
+    const openedV0 = await env.call(path('decrypt', keyId), decryptBody(sealedV0));
+    const openedV1 = await env.call(path('decrypt', keyId), decryptBody(sealedV1 as EncryptOutput));
+    expect(openedV0.json).toEqual({ plaintext: first.toString('base64') });
+    expect(openedV1.json).toEqual({ plaintext: second.toString('base64') });
+  });
+});
+
+describe('blocking', () => {
+  it('a blocked HYOK key answers InvalidStateException within 5 s, reports DISABLED, and serves again within 5 s of unblocking', async () => {
+    const keyId = await env.backend.createKey(store.storeId);
+    const plaintext = sensitive.random(16);
+    const sealed = (await env.call(path('encrypt', keyId), encryptBody(plaintext))).json as EncryptOutput;
+
+    await env.backend.setKeyBlocked(store.storeId, keyId, true);
+    const blockedAfter = await timeUntil(async () => (await env.call(path('encrypt', keyId), encryptBody(sensitive.random(8)))).json.errorName === 'InvalidStateException');
+    expect(blockedAfter).toBeLessThanOrEqual(STALENESS_LIMIT_MS);
+    expect((await env.call(path('decrypt', keyId), decryptBody(sealed))).json.errorName).toBe('InvalidStateException');
+    expect((await env.call(path('metadata', keyId), metadataBody())).json.keyStatus).toBe('DISABLED');
+
+    await env.backend.setKeyBlocked(store.storeId, keyId, false);
+    const unblockedAfter = await timeUntil(async () => (await env.call(path('decrypt', keyId), decryptBody(sealed))).status === 200);
+    expect(unblockedAfter).toBeLessThanOrEqual(STALENESS_LIMIT_MS);
+  });
+
+  it('a blocked key store answers InvalidStateException on every operation within 5 s, and serves again after unblocking', async () => {
+    const keyId = await env.backend.createKey(store.storeId);
+    const sealed = (await env.call(path('encrypt', keyId), encryptBody(sensitive.random(16)))).json as EncryptOutput;
+
+    await env.backend.setStoreBlocked(store.storeId, true);
+    const blockedAfter = await timeUntil(async () => (await env.call(path('health'), healthBody())).json?.errorName === 'InvalidStateException');
+    expect(blockedAfter).toBeLessThanOrEqual(STALENESS_LIMIT_MS);
+    for (const [operation, body] of [['metadata', metadataBody()], ['encrypt', encryptBody(sensitive.random(8))], ['decrypt', decryptBody(sealed)]] as const) {
+      const { status, json } = await env.call(path(operation, keyId), body);
+      expect([operation, status, json.errorName]).toEqual([operation, 400, 'InvalidStateException']);
+    }
+
+    await env.backend.setStoreBlocked(store.storeId, false);
+    const unblockedAfter = await timeUntil(async () => (await env.call(path('decrypt', keyId), decryptBody(sealed))).status === 200);
+    expect(unblockedAfter).toBeLessThanOrEqual(STALENESS_LIMIT_MS);
+  });
+});
