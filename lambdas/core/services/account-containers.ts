@@ -110,7 +110,7 @@ export class AccountContainerService {
   }
 
   /** Regions (never one a key store is in) and the role; not the name or the account id. */
-  update(_principal: Principal, id: string, request: UpdateAccountContainerRequest): Promise<AccountResource> {
+  async update(_principal: Principal, id: string, request: UpdateAccountContainerRequest): Promise<AccountResource> {
     return this.change(id, (account) => {
       const regions = request.regions === undefined ? account.data.regions : checkRegions(request.regions);
       const assumeRoleArn = request.assume_role_arn === undefined ? account.data.assumeRoleArn : (request.assume_role_arn ?? undefined);
@@ -159,7 +159,7 @@ export class AccountContainerService {
   }
 
   /** Incremental grants (`permit: true`) and revocations (`permit: false`), applied in order. */
-  updateAcls(_principal: Principal, id: string, request: UpdateAclsRequest): Promise<AccountResource> {
+  async updateAcls(_principal: Principal, id: string, request: UpdateAclsRequest): Promise<AccountResource> {
     const changes: AclChange[] = request.acls.map((change, i) => ({ ...change, actions: checkAclActions(change.actions, `acls[${i}].actions`) }));
     return this.change(id, (account) => ({ data: { ...account.data, acls: applyAclChanges(account.data.acls, changes) } }));
   }

@@ -101,7 +101,7 @@ export class HsmKeyService {
       info = await hsmAgent.generateKey(connection, { objectId: pending.objectId, label: request.label, sizeBits: AES_KEY_SIZE, attributes });
       if (info.keyType !== 'AES' || info.sizeBits !== AES_KEY_SIZE) {
         await hsmAgent.destroyKey(key);
-        throw new DependencyError(`The HSM generated a ${info.keyType} key of ${info.sizeBits} bits instead of AES-256`);
+        throw new DependencyError(`The HSM generated a key of type ${info.keyType} with ${info.sizeBits} bits instead of AES-256`);
       }
     } catch (error) {
       await state.transact(this.removalOps(id, pending));
