@@ -165,14 +165,13 @@ function main(): void {
   const shutdown = (code: number): void => {
     if (stopping) return;
     stopping = true;
+    if (code === 0) log('stopping');
     stop(running)
       .catch((error: unknown) => console.error('[local] error while stopping:', error))
       .finally(() => process.exit(code));
   };
-  process.on('SIGINT', () => {
-    log('stopping');
-    shutdown(0);
-  });
+  // Ctrl-C may arrive twice (run through the tsx CLI, which relays it): shutdown runs once.
+  process.on('SIGINT', () => shutdown(0));
   process.on('SIGTERM', () => shutdown(0));
   start(running).catch((error: unknown) => {
     console.error(

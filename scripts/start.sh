@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-deps.sh
-exec npx tsx bin/local.ts "$@"
+exec node --import tsx bin/local.ts "$@"
