@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from './support/bodies';
 import { SensitiveValues, startConformanceEnv, type ConformanceEnv, type ProvisionedStore } from './support/conformance-env';
 import { conformanceBackend } from './support/backends';
+import { timeUntil } from './support/poll';
 
 let env: ConformanceEnv;
 let store: ProvisionedStore;
@@ -317,10 +318,10 @@ describe('Authentication (SigV4)', () => {
 
   it('supports two credentials at once and stops accepting one that is deleted (rotation)', async () => {
     const second = await env.backend.addCredential(store.storeId);
-    await eventually(async () => (await env.call(path('health'), healthBody(), { credential: second })).status === 200);
+    await timeUntil(async () => (await env.call(path('health'), healthBody(), { credential: second })).status === 200);
     expect((await env.call(path('health'), healthBody(), { credential: store.credentials[0] })).status).toBe(200);
     await env.backend.deleteCredential(store.storeId, second.accessKeyId);
-    const revokedWithin = await eventually(async () => (await env.call(path('health'), healthBody(), { credential: second })).status === 401);
+    const revokedWithin = await timeUntil(async () => (await env.call(path('health'), healthBody(), { credential: second })).status === 401);
     expect(revokedWithin).toBeLessThanOrEqual(5_000);
   });
 });
@@ -377,13 +378,3 @@ describe('Logging', () => {
     expect(logged).toContain((bad.requestMetadata as Record<string, string>).kmsRequestId);
   });
 });
-
-/** Polls until `check` holds (at most 10 s); returns how long it took in ms. */
-async function eventually(check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > 10_000) throw new Error('condition not met within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return Date.now() - started;
-}

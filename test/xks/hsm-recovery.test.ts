@@ -5,6 +5,7 @@
  */
 import { decryptBody, encryptBody, healthBody, type EncryptOutput } from './support/bodies';
 import { conformanceBackend } from './support/backends';
+import { timeUntil } from './support/poll';
 import { SensitiveValues, startConformanceEnv, type ConformanceEnv, type ProvisionedStore } from './support/conformance-env';
 import { makeTokenUnavailable } from '../helpers/softhsm';
 
@@ -27,14 +28,6 @@ afterAll(async () => {
 
 const path = (operation: 'health' | 'encrypt' | 'decrypt') => env.path(store.storeId, operation, keyId);
 
-async function until(check: () => Promise<boolean>, limitMs = 15_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > limitMs) throw new Error(`not within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 it('answers InternalException or DependencyTimeoutException while the token is away, then recovers', async () => {
   // Arrange: a working proxy with open sessions and cached key handles.
   const plaintext = sensitive.random(24);
@@ -44,7 +37,7 @@ it('answers InternalException or DependencyTimeoutException while the token is a
   // Act: the token disappears.
   const restore = makeTokenUnavailable(env.token.partition.tokenLabel);
   try {
-    await until(async () => (await env.call(path('health'), healthBody())).status >= 500);
+    await timeUntil(async () => (await env.call(path('health'), healthBody())).status >= 500, 15_000, 100);
     for (const [operation, body] of [['health', healthBody()], ['encrypt', encryptBody(sensitive.random(8))], ['decrypt', decryptBody(sealed)]] as const) {
       const { status, json } = await env.call(path(operation), body);
       expect([500, 503]).toContain(status);
@@ -55,7 +48,7 @@ it('answers InternalException or DependencyTimeoutException while the token is a
   }
 
   // Assert: back without restarting anything.
-  await until(async () => (await env.call(path('health'), healthBody())).status === 200);
+  await timeUntil(async () => (await env.call(path('health'), healthBody())).status === 200, 15_000, 100);
   expect((await env.call(path('decrypt'), decryptBody(sealed))).json).toEqual({ plaintext: plaintext.toString('base64') });
   expect((await env.call(path('encrypt'), encryptBody(sensitive.random(8)))).status).toBe(200);
 });

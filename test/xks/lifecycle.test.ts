@@ -5,6 +5,7 @@
  */
 import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from './support/bodies';
 import { conformanceBackend } from './support/backends';
+import { timeUntil } from './support/poll';
 import { SensitiveValues, startConformanceEnv, type ConformanceEnv, type ProvisionedStore } from './support/conformance-env';
 
 let env: ConformanceEnv;
@@ -25,16 +26,6 @@ afterAll(async () => {
 });
 
 const path = (operation: 'health' | 'metadata' | 'encrypt' | 'decrypt', keyId?: string) => env.path(store.storeId, operation, keyId);
-
-/** Polls every 50 ms until `check` holds; the time it took (fails after 10 s). */
-async function timeUntil(check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > 10_000) throw new Error('not within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return Date.now() - started;
-}
 
 describe('HYOK key rotation', () => {
   it('encrypts under v0, rotates, encrypts under v1, and both ciphertexts decrypt', async () => {

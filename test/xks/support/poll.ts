@@ -1,0 +1,9 @@
+/** Polls `check` until it holds; resolves to the time it took in ms (fails after `limitMs`). */
+export async function timeUntil(check: () => Promise<boolean>, limitMs = 10_000, intervalMs = 50): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > limitMs) throw new Error(`condition not met within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return Date.now() - started;
+}
