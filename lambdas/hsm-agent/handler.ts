@@ -38,7 +38,8 @@ export function createHsmAgentHandler(agent: () => HsmAgent, logger: Logger): Hs
     logger.appendKeys({ operation: request.operation, partitionId });
     try {
       const result = await dispatchHsmAgentRequest(agent(), request);
-      logger.info('HSM agent request done');
+      // Results are key attributes and ready/not-ready messages: nothing secret.
+      logger.info('HSM agent request done', { result });
       return { ok: true, result: result ?? null };
     } catch (error) {
       if (!(error instanceof HsmError)) throw error;

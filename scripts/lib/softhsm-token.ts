@@ -54,16 +54,24 @@ export async function createSoftHsmToken({ label, pin, soPin }: SoftHsmTokenOpti
   if (!process.env.SOFTHSM2_CONF) {
     throw new Error('SOFTHSM2_CONF is not set: call writeSoftHsmConfig(dir) and export its path first');
   }
-  try {
-    // execFile, not a shell: the PINs are arguments, never interpreted or echoed.
-    await execFileAsync(SOFTHSM2_UTIL, ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', pin], {
-      env: process.env,
-    });
-  } catch (error) {
-    // Only the tool's stderr and exit code: the error's own message repeats the command line, PINs included.
-    const { stderr, code } = error as { stderr?: string; code?: number | string };
-    throw new Error(
-      `${SOFTHSM2_UTIL} could not initialise token ${JSON.stringify(label)}: ${stderr?.trim() || `exit code ${String(code)}`}`,
-    );
+  // softhsm2-util reads every token folder before picking the free slot; a folder that another
+  // process is creating or moving at that moment makes it fail ("… token in slot N"): try again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      // execFile, not a shell: the PINs are arguments, never interpreted or echoed.
+      await execFileAsync(SOFTHSM2_UTIL, ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', pin], {
+        env: process.env,
+      });
+      return;
+    } catch (error) {
+      // Only the tool's stderr and exit code: the error's own message repeats the command line, PINs included.
+      const { stderr, code } = error as { stderr?: string; code?: number | string };
+      const detail = stderr?.trim() || `exit code ${String(code)}`;
+      if (attempt < 5 && /\bslot\b/i.test(detail)) {
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        continue;
+      }
+      throw new Error(`${SOFTHSM2_UTIL} could not initialise token ${JSON.stringify(label)}: ${detail}`);
+    }
   }
 }

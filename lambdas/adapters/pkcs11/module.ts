@@ -19,7 +19,7 @@ export class Pkcs11Module {
   private readonly pkcs11 = new pkcs11js.PKCS11();
   private loaded = false;
   private active = 0;
-  private drained?: () => void;
+  private readonly idleWaiters: (() => void)[] = [];
   private reinitializing?: Promise<void>;
   private lastReinitializedAt = Number.NEGATIVE_INFINITY;
 
@@ -43,7 +43,17 @@ export class Pkcs11Module {
 
   leave(): void {
     this.active -= 1;
-    if (this.active === 0) this.drained?.();
+    if (this.active === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Resolves when no call is in flight, including native calls that outlived their budget and
+   * still run on a worker thread. Before unloading or finalising anything (process shutdown,
+   * re-initialisation), wait for this: finalising under a running call crashes the process.
+   */
+  whenIdle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** The slot holding the token with this label, if the library currently sees one. Call while entered. */
@@ -82,12 +92,7 @@ export class Pkcs11Module {
   }
 
   private async drainAndReinitialize(): Promise<void> {
-    if (this.active > 0) {
-      await new Promise<void>((resolve) => {
-        this.drained = resolve;
-      });
-      this.drained = undefined;
-    }
+    await this.whenIdle();
     try {
       this.pkcs11.C_Finalize();
     } catch {
@@ -117,6 +122,11 @@ export class Pkcs11Module {
 }
 
 const modules = new Map<string, Pkcs11Module>();
+
+/** Resolves when no PKCS#11 call of this process is in flight (graceful shutdown). */
+export async function whenPkcs11Idle(): Promise<void> {
+  await Promise.all([...modules.values()].map((module) => module.whenIdle()));
+}
 
 /** The process's module for this library path (created, not yet loaded, on first request). */
 export function pkcs11ModuleFor(libraryPath: string): Pkcs11Module {

@@ -25,6 +25,12 @@ export interface CachedKey {
   readonly info: HsmKeyInfo;
 }
 
+/** A slot as found in one generation of the library. */
+interface Slot {
+  readonly handle: pkcs11js.Handle;
+  readonly generation: number;
+}
+
 interface PooledSession {
   readonly handle: pkcs11js.Handle;
   /** The pool's epoch and the module's generation when the session was opened. */
@@ -97,7 +103,7 @@ export interface RunOptions {
 }
 
 export class PartitionSessionPool {
-  private slot?: { readonly handle: pkcs11js.Handle; readonly generation: number };
+  private slot?: Slot;
   /** Bumped by `reset`: sessions of an older epoch are closed instead of reused. */
   private epoch = 0;
   private readonly idle: PooledSession[] = [];
@@ -137,12 +143,12 @@ export class PartitionSessionPool {
   }
 
   private async runOnce<T>(deadline: Deadline, work: (lease: SessionLease) => Promise<T>): Promise<T> {
-    const pkcs11 = await this.enterWithSlot(deadline);
+    const { pkcs11, slot } = await this.enterWithSlot(deadline);
     let lease: SessionLease | undefined;
     let pooled: PooledSession | undefined;
     let failure: HsmError | undefined;
     try {
-      pooled = await this.acquire(pkcs11, deadline);
+      pooled = await this.acquire(pkcs11, slot, deadline);
       lease = new SessionLease(pkcs11, pooled.handle, deadline, this);
       return await work(lease);
     } catch (error) {
@@ -172,7 +178,7 @@ export class PartitionSessionPool {
    * Enters the module with this partition's slot known. A label the library does not see leads
    * to one re-initialisation of the library (rate-limited), then TOKEN_NOT_FOUND.
    */
-  private async enterWithSlot(deadline: Deadline): Promise<pkcs11js.PKCS11> {
+  private async enterWithSlot(deadline: Deadline): Promise<{ pkcs11: pkcs11js.PKCS11; slot: Slot }> {
     for (let attempt = 0; ; attempt += 1) {
       const pkcs11 = await this.module.enter(deadline);
       try {
@@ -186,7 +192,7 @@ export class PartitionSessionPool {
         this.module.leave();
         throw error;
       }
-      if (this.slot) return pkcs11;
+      if (this.slot) return { pkcs11, slot: this.slot };
       const seenGeneration = this.module.generation;
       this.module.leave();
       if (attempt > 0) break;
@@ -195,7 +201,7 @@ export class PartitionSessionPool {
     throw new HsmError('TOKEN_NOT_FOUND', undefined, `token ${JSON.stringify(this.partition.tokenLabel)} not found`);
   }
 
-  private async acquire(pkcs11: pkcs11js.PKCS11, deadline: Deadline): Promise<PooledSession> {
+  private async acquire(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline): Promise<PooledSession> {
     for (;;) {
       const idle = this.idle.pop();
       if (idle) {
@@ -206,7 +212,7 @@ export class PartitionSessionPool {
       if (this.open < this.config.maxSessionsPerPartition) {
         this.open += 1;
         try {
-          return await this.openSession(pkcs11, deadline);
+          return await this.openSession(pkcs11, slot, deadline);
         } catch (error) {
           this.open -= 1;
           this.wakeOne();
@@ -226,9 +232,11 @@ export class PartitionSessionPool {
     }
   }
 
-  private async openSession(pkcs11: pkcs11js.PKCS11, deadline: Deadline): Promise<PooledSession> {
-    const slot = this.slot;
-    if (!slot) throw new HsmError('TOKEN_NOT_FOUND', undefined, `token ${JSON.stringify(this.partition.tokenLabel)} not found`);
+  /**
+   * Opens a session on the slot this call found (a concurrent failure may have reset the pool
+   * meanwhile: a session on a slot that is gone fails on its own and is mapped).
+   */
+  private async openSession(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline): Promise<PooledSession> {
     const pooled: PooledSession = {
       handle: callPkcs11('C_OpenSession', () =>
         pkcs11.C_OpenSession(slot.handle, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION),

@@ -9,6 +9,7 @@
  */
 import { pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
+import { whenPkcs11Idle } from '../../../lambdas/adapters/pkcs11/module';
 import type { HsmKeyRef } from '../../../lambdas/core/hsm';
 import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
 import { createTestToken, makeTokenUnavailable, type TestToken } from '../../helpers/softhsm';
@@ -103,5 +104,8 @@ describe('a call that outlives its budget', () => {
       const { result } = await untilItSucceeds(() => crypto.encrypt(key, Buffer.from(`p${index}`), AAD), 5);
       await expect(crypto.decrypt(key, result, AAD)).resolves.toEqual(Buffer.from(`p${index}`));
     }
+    // The late call still runs on a worker thread: let it end before jest tears this file down
+    // (a native callback into a torn-down context, or C_Finalize under it, crashes the worker).
+    await whenPkcs11Idle();
   });
 });
