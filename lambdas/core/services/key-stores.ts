@@ -212,7 +212,7 @@ export class KeyStoreService {
     const matches = (r: KeyStoreResource): boolean =>
       matchesFilter(query.id, r.id) &&
       matchesFilter(query.name, r.name) &&
-      (query.kms === undefined || query.kms === r.kms || query.kms === r.kms_id) &&
+      (matchesFilter(query.kms, r.kms) || matchesFilter(query.kms, r.kms_id)) &&
       matchesFilter(query.kms_id, r.kms_id) &&
       matchesFilter(query.region, r.region) &&
       matchesFilter(query.cloud_name, r.cloud_name) &&
