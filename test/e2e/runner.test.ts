@@ -2,18 +2,28 @@
  * The local runner (bin/local.ts, what `npm start` runs) as a user meets it: endpoints.json,
  * authentication at the door, one runner per state folder, state that survives a restart.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { LocalSecretStore } from '../../lambdas/adapters/local/local-secret-store';
 import { GROUPS } from '../../lambdas/contract/env';
 import { routeFor } from '../../lambdas/contract/routes';
+import { secretNames } from '../../lambdas/core/secrets';
 import { type LocalSystem, spawnRunner, startLocalSystem } from '../helpers/local-system';
 
 const STATE_TABLE = 'key-manager-state';
 const handlerExists = (operation: string): boolean => existsSync(resolve(__dirname, '../..', routeFor(operation).handler));
 const partitionsApiExists = handlerExists('ListHsmPartitions') && handlerExists('CreateHsmPartition');
+const accountsApiExists = handlerExists('CreateAccountContainer') && handlerExists('ListAccountContainers');
+
+/** Every file under `dir` (recursively) whose bytes contain `needle`. */
+function filesContaining(dir: string, needle: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((entry) => join(dir, entry))
+    .filter((path) => statSync(path).isFile() && readFileSync(path).includes(needle));
+}
 
 describe('local runner', () => {
   let stateDir: string;
@@ -89,14 +99,38 @@ describe('local runner', () => {
     expect(status).toBe(200);
   });
 
-  (partitionsApiExists ? it : it.skip)('registers the SoftHSM2 token as partition local-softhsm', async () => {
+  (partitionsApiExists ? it : it.skip)('registers the SoftHSM2 token as partition local-softhsm, its PIN only in the secret store', async () => {
+    // Act
     const response = await get('/v1/cckm/hsm/partitions', system.adminToken);
+
+    // Assert: registered through the API
     expect(response.status).toBe(200);
-    const { resources } = (await response.json()) as { resources: Array<{ name: string; hsm_type: string }> };
-    expect(resources).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'local-softhsm', hsm_type: 'softhsm' })]));
+    const { resources } = (await response.json()) as { resources: Array<{ id: string; name: string; hsm_type: string }> };
+    const partition = resources.find((p) => p.name === 'local-softhsm');
+    expect(partition).toMatchObject({ hsm_type: 'softhsm' });
+
+    // Assert: the PIN in the secret store opens the token
+    const pin = await new LocalSecretStore({ stateDir }).get(secretNames.hsmPin(partition?.id ?? ''));
+    expect(pin).toMatch(/^[0-9a-f]{32}$/);
+    if (handlerExists('TestHsmPartition')) {
+      const test = await fetch(`${system.apiUrl}/v1/cckm/hsm/partitions/${partition?.id}/test`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${system.adminToken}` },
+      });
+      expect(test.status).toBe(200);
+      expect(JSON.stringify(await test.json())).not.toMatch(/CKR_PIN_INCORRECT/);
+    }
+
+    // Assert: nowhere else in plaintext: not in a state file, not in DynamoDB, not in the output
+    expect(filesContaining(stateDir, pin ?? '')).toEqual([]);
+    const client = new DynamoDBClient({ endpoint: system.dynamoDbEndpoint });
+    const items = await client.send(new ScanCommand({ TableName: STATE_TABLE }));
+    client.destroy();
+    expect(JSON.stringify(items.Items)).not.toContain(pin);
+    expect(system.output()).not.toContain(pin);
   });
 
-  it('keeps state, signing key and partition across a restart, and removes lock and endpoints on stop', async () => {
+  it('keeps state (items, account containers), signing key and partition across a restart; removes lock and endpoints on stop', async () => {
     // Arrange: state written before the restart
     const marker = `restart-marker-${Date.now()}`;
     const before = new DynamoDBClient({ endpoint: system.dynamoDbEndpoint });
@@ -104,6 +138,15 @@ describe('local runner', () => {
     before.destroy();
     const oldToken = system.adminToken;
     const oldDynamoDb = system.dynamoDbEndpoint;
+    const accountName = `restart-account-${Date.now()}`;
+    if (accountsApiExists) {
+      const created = await fetch(`${system.apiUrl}/v1/cckm/aws/kms`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${system.adminToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: accountName, account_id: '123456789012', regions: ['us-east-1'] }),
+      });
+      expect(created.status).toBe(201);
+    }
 
     // Act: stop, leave a stale lock behind as a crashed runner would, start again
     await system.stop();
@@ -120,6 +163,10 @@ describe('local runner', () => {
     after.destroy();
     expect(item.Item).toBeDefined();
     expect((await get('/v1/cckm/aws/kms', oldToken)).status).not.toBe(401);
+    if (accountsApiExists) {
+      const listed = (await (await get('/v1/cckm/aws/kms', system.adminToken)).json()) as { resources: Array<{ name: string }> };
+      expect(listed.resources.map((a) => a.name)).toContain(accountName);
+    }
     if (partitionsApiExists) {
       expect(system.output()).toMatch(/HSM partition local-softhsm found/);
       const { resources } = (await (await get('/v1/cckm/hsm/partitions', system.adminToken)).json()) as { resources: Array<{ name: string }> };
