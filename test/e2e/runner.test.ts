@@ -32,7 +32,7 @@ describe('local runner', () => {
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'runner-e2e-'));
     system = await startLocalSystem({ stateDir });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await system?.stop();
@@ -172,7 +172,7 @@ describe('local runner', () => {
       const { resources } = (await (await get('/v1/cckm/hsm/partitions', system.adminToken)).json()) as { resources: Array<{ name: string }> };
       expect(resources.filter((p) => p.name === 'local-softhsm')).toHaveLength(1);
     }
-  });
+  }, 120_000);
 
   it('accepts tokens it issues for other users, with their groups', async () => {
     const userToken = await system.issueToken('carol', [GROUPS.users]);
