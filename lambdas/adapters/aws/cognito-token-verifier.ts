@@ -5,6 +5,7 @@
  */
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwksNotAvailableInCacheError, JwtBaseError } from 'aws-jwt-verify/error';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import { GROUPS } from '../../contract/env';
 import { DependencyError, UnauthorizedError } from '../../core/errors';
 import type { Principal, TokenVerifier } from '../../core/principal';
@@ -18,6 +19,11 @@ export interface CognitoTokenVerifierProps {
   readonly userPoolId: string;
   /** The app client whose tokens are accepted. */
   readonly clientId: string;
+  /**
+   * The user pool's JWKS, when known in advance (tests); otherwise fetched on first use and cached.
+   * @default - fetched from the user pool's well-known URL
+   */
+  readonly jwks?: Jwks;
 }
 
 export class CognitoTokenVerifier implements TokenVerifier {
@@ -25,6 +31,7 @@ export class CognitoTokenVerifier implements TokenVerifier {
 
   static create(props: CognitoTokenVerifierProps): CognitoTokenVerifier {
     const verifier = CognitoJwtVerifier.create({ userPoolId: props.userPoolId, tokenUse: 'access', clientId: props.clientId });
+    if (props.jwks) verifier.cacheJwks(props.jwks);
     return new CognitoTokenVerifier({ verify: (token) => verifier.verify(token) as Promise<Record<string, unknown>> });
   }
 
