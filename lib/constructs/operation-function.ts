@@ -20,11 +20,26 @@ import { PROJECT_ROOT } from '../private/project';
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
 /**
- * The output is ESM because middy is ESM-only. esbuild's ESM output has no `require`, which
- * bundled CommonJS dependencies (the AWS SDK's) still call for Node built-ins: the banner gives
- * them one.
+ * Bundling: CommonJS output, like the project's own modules (tsconfig `module: commonjs`).
+ * esbuild converts the ESM-only dependencies (middy) while bundling, and a module the runtime
+ * `require()`s lazily stays lazy; in ESM output an external package imported anywhere in the
+ * bundle would be imported eagerly at cold start. (Had we chosen ESM output, it would need the
+ * banner `import { createRequire } from 'module'; const require = createRequire(import.meta.url);`
+ * for the CommonJS dependencies that require Node built-ins.)
+ *
+ * pkcs11js stays external: it is a native addon that only local mode's composition reaches (the
+ * management functions reach PKCS#11 through the HSM agent, never directly), so it is not shipped.
  */
-export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+const BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.CJS,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  // The SDK is bundled at the versions package-lock.json pins, not the runtime's.
+  externalModules: ['pkcs11js'],
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+};
 
 export interface OperationFunctionProps {
   /** The route table row this function serves. */
@@ -106,17 +121,7 @@ export class OperationFunction extends Construct {
         handler: 'handler',
         projectRoot,
         depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
-        bundling: {
-          format: nodejs.OutputFormat.ESM,
-          target: 'node22',
-          mainFields: ['module', 'main'],
-          banner: ESM_REQUIRE_BANNER,
-          // The SDK is bundled at the versions package-lock.json pins, not the runtime's.
-          externalModules: [],
-          minify: true,
-          sourceMap: true,
-          sourcesContent: false,
-        },
+        bundling: BUNDLING,
       });
     } else {
       // Only reached when bundling is skipped (tests): the template is complete, the code a placeholder.

@@ -19,10 +19,11 @@ export const IMAGE_ENTRIES = {
 } as const;
 
 /**
- * What is never part of the build context: dependencies are installed inside the image from
- * package-lock.json, and local state, tests and synth output have no place in it. Mirrors .dockerignore.
+ * The build context holds only what the Dockerfile reads (an allow-list, as in .dockerignore):
+ * the lock file it installs from and the runtime code. CDK code, tests and local state stay out,
+ * so that changing them does not change the image.
  */
-const CONTEXT_EXCLUDES = ['node_modules', 'cdk.out', '.local', '.git', 'coverage', 'test', '*.log'];
+const CONTEXT_EXCLUDES = ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!lambdas', 'lambdas/**/*.test.ts'];
 
 export interface ProxyImageProps {
   /** Selects the vendor PKCS#11 client installed in the image (build arg HSM_CLIENT). */
