@@ -58,7 +58,14 @@ export class Pkcs11Module {
 
   /** The slot holding the token with this label, if the library currently sees one. Call while entered. */
   findSlot(tokenLabel: string): pkcs11js.Handle | undefined {
-    const slots = callPkcs11('C_GetSlotList', () => this.pkcs11.C_GetSlotList(true));
+    let slots: pkcs11js.Handle[];
+    try {
+      slots = this.pkcs11.C_GetSlotList(true);
+    } catch (error) {
+      // Finalised behind our back (another loader of the library in this process): the caller re-initialises.
+      if (error instanceof Error && error.message === 'CKR_CRYPTOKI_NOT_INITIALIZED') return undefined;
+      throw toHsmError(error, 'C_GetSlotList');
+    }
     for (const slot of slots) {
       try {
         if (this.pkcs11.C_GetTokenInfo(slot).label.trimEnd() === tokenLabel) return slot;

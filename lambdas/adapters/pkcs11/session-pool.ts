@@ -122,8 +122,8 @@ export class PartitionSessionPool {
 
   /**
    * Runs `work` with a logged-in session within one call budget. After a failure that drops the
-   * connection (a device error, a stale session or handle) the work runs once more on a fresh
-   * connection when `retry` allows and budget remains.
+   * connection (a device error, a stale session or handle, a token reported missing) the work
+   * runs once more on a fresh connection when `retry` allows and budget remains.
    */
   async run<T>(work: (lease: SessionLease) => Promise<T>, options: RunOptions = {}): Promise<T> {
     const deadline = new Deadline(this.config.callTimeoutMs);
@@ -135,7 +135,7 @@ export class PartitionSessionPool {
       return await this.runOnce(deadline, work);
     } catch (error) {
       const retry = options.retry ?? true;
-      if (retry && error instanceof HsmError && error.reason === 'DEVICE_ERROR' && deadline.remainingMs() > 0) {
+      if (retry && error instanceof HsmError && isWorthRetrying(error) && deadline.remainingMs() > 0) {
         return this.runOnce(deadline, work);
       }
       throw error;
@@ -357,6 +357,15 @@ export class PartitionSessionPool {
     const next = this.waiters.values().next();
     if (!next.done) next.value();
   }
+}
+
+/**
+ * A device error, or a token the library reported missing during the work (a fail-over, a restart):
+ * the connection was dropped, so a second attempt finds the token afresh. Not our own "label not
+ * found", which already re-initialised the library once.
+ */
+function isWorthRetrying(error: HsmError): boolean {
+  return error.reason === 'DEVICE_ERROR' || (error.reason === 'TOKEN_NOT_FOUND' && error.returnCode !== undefined);
 }
 
 function closeQuietly(pkcs11: pkcs11js.PKCS11, session: pkcs11js.Handle): void {
