@@ -14,8 +14,7 @@ import type { Deadline } from './deadline';
 import { callPkcs11, toHsmError } from './errors';
 
 export class Pkcs11Module {
-  /** Increases with every C_Initialize; sessions and handles belong to one generation. */
-  generation = 0;
+  private initializations = 0;
   private readonly pkcs11 = new pkcs11js.PKCS11();
   private loaded = false;
   private active = 0;
@@ -24,6 +23,11 @@ export class Pkcs11Module {
   private lastReinitializedAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly libraryPath: string) {}
+
+  /** Increases with every re-initialisation; sessions, slots and handles belong to one generation. */
+  get generation(): number {
+    return this.initializations;
+  }
 
   /** The library's functions, for calls made while entered (see `enter`). */
   get functions(): pkcs11js.PKCS11 {
@@ -106,7 +110,7 @@ export class Pkcs11Module {
       // Already finalised or never initialised: initialising again is what matters.
     }
     this.initialize();
-    this.generation += 1;
+    this.initializations += 1;
     this.lastReinitializedAt = Date.now();
   }
 
