@@ -28,7 +28,7 @@ export class ValidationError extends KeyManagerError {
     readonly field?: string,
     options?: ErrorOptions,
   ) {
-    super(field && !message.includes(field) ? `${field}: ${message}` : message, options);
+    super(field && !message.startsWith(field) ? `${field}: ${message}` : message, options);
   }
 }
 

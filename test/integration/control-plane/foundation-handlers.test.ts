@@ -179,7 +179,7 @@ describe('bad input', () => {
     ['a missing PIN', createPartition, 'CreateHsmPartition', { body: { name: 'p', hsm_type: 'softhsm', token_label: 't' } }, 'pin: is required'],
     ['an unknown attribute', createHsmKey, 'CreateHsmKey', { body: { partition_id: 'x', label: 'l', attributes: ['CKA_MAGIC'] } }, 'attributes[0]: must be one of "CKA_ENCRYPT", "CKA_DECRYPT", "CKA_WRAP", "CKA_UNWRAP", "CKA_SIGN", "CKA_VERIFY", "CKA_DERIVE", "CKA_SENSITIVE", "CKA_EXTRACTABLE", "CKA_MODIFIABLE", "CKA_TOKEN", "CKA_PRIVATE"'],
     ['an unknown partition', createHsmKey, 'CreateHsmKey', { body: { partition_id: 'nope', label: 'l', attributes: [] } }, 'partition_id: no HSM partition has the id "nope"'],
-    ['a bad sort field', listAccounts, 'ListAccountContainers', { query: { sort: 'colour' } }, 'cannot sort by "colour"; sortable fields: id, name, account_id, createdAt, updatedAt'],
+    ['a bad sort field', listAccounts, 'ListAccountContainers', { query: { sort: 'colour' } }, 'sort: cannot sort by "colour"; sortable fields: id, name, account_id, createdAt, updatedAt'],
   ])('answers %s with a 400 naming the field and changes nothing', async (_, handler, operation, options, message) => {
     const before = await snapshot();
     const response = await call(handler, operation, options);
