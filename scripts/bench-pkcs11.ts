@@ -15,30 +15,16 @@ import { parseArgs } from 'node:util';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../lambdas/adapters/pkcs11/key-crypto';
 import { whenPkcs11Idle } from '../lambdas/adapters/pkcs11/module';
-import { KEY_ATTRIBUTE_NAMES, type GcmCiphertext, type HsmKeyRef, type KeyAttributes, type PartitionConnection } from '../lambdas/core/hsm';
-import { secretNames, type SecretStore } from '../lambdas/core/secrets';
+import { KEY_ATTRIBUTE_NAMES, type GcmCiphertext, type HsmKeyRef, type KeyAttributes } from '../lambdas/core/hsm';
 import { Pkcs11HsmAgent } from '../lambdas/hsm-agent/pkcs11-hsm-agent';
-import { createSoftHsmToken, writeSoftHsmConfig } from './lib/softhsm-token';
+import { createTestToken } from '../test/helpers/softhsm';
+import { writeSoftHsmConfig } from './lib/softhsm-token';
 
 const { values: options } = parseArgs({
   options: { seconds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '1,16,64' } },
 });
 const seconds = Number(options.seconds);
 const concurrencies = options.concurrency.split(',').map(Number);
-
-/** The PIN is only ever in this process's memory. */
-class MemorySecrets implements SecretStore {
-  private readonly values = new Map<string, string>();
-  async put(name: string, value: string): Promise<void> {
-    this.values.set(name, value);
-  }
-  async get(name: string): Promise<string | undefined> {
-    return this.values.get(name);
-  }
-  async delete(name: string): Promise<void> {
-    this.values.delete(name);
-  }
-}
 
 interface Result {
   readonly ops: number;
@@ -81,15 +67,11 @@ async function measure(concurrency: number, operation: () => Promise<unknown>): 
 }
 
 async function main(): Promise<void> {
+  // A throw-away token folder unless SOFTHSM2_CONF names one (the test helper's own fallback would leave it behind).
   const ownDir = process.env.SOFTHSM2_CONF ? undefined : mkdtempSync(join(tmpdir(), 'bench-pkcs11-'));
   if (ownDir) process.env.SOFTHSM2_CONF = writeSoftHsmConfig(ownDir);
   try {
-    const label = `bench-${process.pid}`;
-    const pin = randomBytes(8).toString('hex');
-    await createSoftHsmToken({ label, pin, soPin: randomBytes(8).toString('hex') });
-    const partition: PartitionConnection = { partitionId: label, hsmType: 'softhsm', tokenLabel: label, pinSecretName: secretNames.hsmPin(label) };
-    const secrets = new MemorySecrets();
-    await secrets.put(partition.pinSecretName, pin);
+    const { partition, secretStore: secrets } = await createTestToken({ prefix: 'bench' });
 
     const listed = ['CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_SENSITIVE', 'CKA_TOKEN', 'CKA_PRIVATE'];
     const attributes = Object.fromEntries(KEY_ATTRIBUTE_NAMES.map((name) => [name, listed.includes(name)])) as unknown as KeyAttributes;
