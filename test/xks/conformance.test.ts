@@ -5,6 +5,8 @@
  * curl --aws-sigv4 requests are in curl.test.ts.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect as connectTls } from 'node:tls';
 import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from './support/bodies';
 import { SensitiveValues, startConformanceEnv, type ConformanceEnv, type ProvisionedStore } from './support/conformance-env';
 import { conformanceBackend } from './support/backends';
@@ -51,6 +53,37 @@ describe('API content type and transport', () => {
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('application/json');
     expect(env.url).toMatch(/^https:\/\//);
+  });
+
+  it('keeps connections alive between requests', async () => {
+    await env.call(path('health'), healthBody());
+    expect((await env.call(path('health'), healthBody())).reusedSocket).toBe(true);
+  });
+
+  it.each([
+    ['TLS 1.3 TLS_AES_256_GCM_SHA384', { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384' }, 'TLS_AES_256_GCM_SHA384'],
+    ['TLS 1.2 ECDHE AES-256-GCM SHA-384', { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384' }, /^TLS_ECDHE_(ECDSA|RSA)_WITH_AES_256_GCM_SHA384$/],
+  ] as const)('negotiates %s with HTTP/1.1', async (_label, options, expected) => {
+    const url = new URL(env.url);
+    const { cipher, protocol } = await new Promise<{ cipher: string; protocol: string | false | null }>((resolve, reject) => {
+      const socket = connectTls({ host: url.hostname, port: Number(url.port), servername: 'localhost', ca: readFileSync(env.caCertPath), ALPNProtocols: ['http/1.1'], ...options }, () => {
+        resolve({ cipher: socket.getCipher().standardName, protocol: socket.alpnProtocol });
+        socket.end();
+      });
+      socket.on('error', reject);
+    });
+    expect(cipher).toMatch(expected);
+    expect([false, 'http/1.1']).toContain(protocol);
+  });
+
+  it('refuses TLS 1.1', async () => {
+    const url = new URL(env.url);
+    await expect(
+      new Promise((resolve, reject) => {
+        const socket = connectTls({ host: url.hostname, port: Number(url.port), servername: 'localhost', ca: readFileSync(env.caCertPath), minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, () => resolve(socket.getProtocol()));
+        socket.on('error', reject);
+      }),
+    ).rejects.toThrow();
   });
 
   it('answers a GET on each operation URI with 405 Method Not Allowed', async () => {

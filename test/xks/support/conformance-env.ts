@@ -65,6 +65,8 @@ export interface XksCallOptions {
 
 export interface XksCallResult {
   readonly status: number;
+  /** The request went over a connection kept alive from an earlier one. */
+  readonly reusedSocket: boolean;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly text: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary response fields
@@ -175,7 +177,7 @@ export async function startConformanceEnv(createBackend: BackendFactory, proxyOp
             } catch {
               json = undefined;
             }
-            resolve({ status: response.statusCode ?? 0, headers: response.headers, text, json });
+            resolve({ status: response.statusCode ?? 0, reusedSocket: request.reusedSocket, headers: response.headers, text, json });
           });
           response.on('error', reject);
         },

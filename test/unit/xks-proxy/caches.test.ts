@@ -1,0 +1,93 @@
+import { HsmError, type GcmCiphertext, type HsmKeyRef, type KeyCrypto } from '../../../lambdas/core/hsm';
+import { ExpiringCache } from '../../../lambdas/xks-proxy/expiring-cache';
+import { DeepHealthCheck } from '../../../lambdas/xks-proxy/health-check';
+import { CredentialSecrets } from '../../../lambdas/xks-proxy/credential-secrets';
+import { MemorySecretStore } from '../../helpers/softhsm';
+import { MemoryKeyCrypto, TEST_PARTITION } from '../../xks/support/fakes';
+
+describe('ExpiringCache', () => {
+  it('loads once per key while fresh, and again after maxAge', async () => {
+    let now = 0;
+    let loads = 0;
+    const cache = new ExpiringCache<number>({ maxAgeMs: 100, now: () => now });
+    const load = async () => ++loads;
+    expect(await Promise.all([cache.get('a', load), cache.get('a', load)])).toEqual([1, 1]);
+    now = 99;
+    expect(await cache.get('a', load)).toBe(1);
+    now = 100;
+    expect(await cache.get('a', load)).toBe(2);
+  });
+
+  it('does not keep failed loads', async () => {
+    const cache = new ExpiringCache<string>({ maxAgeMs: 10_000 });
+    await expect(cache.get('a', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    await expect(cache.get('a', async () => 'up')).resolves.toBe('up');
+  });
+
+  it('evicts the oldest entry beyond maxEntries', async () => {
+    let loads = 0;
+    const cache = new ExpiringCache<number>({ maxAgeMs: 10_000, maxEntries: 2 });
+    const load = async () => ++loads;
+    await cache.get('a', load);
+    await cache.get('b', load);
+    await cache.get('c', load);
+    expect(await cache.get('a', load)).toBe(4);
+  });
+});
+
+describe('CredentialSecrets', () => {
+  it('fetches a secret once, but does not remember that one was missing', async () => {
+    const secrets = new MemorySecretStore();
+    const get = jest.spyOn(secrets, 'get');
+    const credentials = new CredentialSecrets(secrets);
+    const credential = { id: 'c1', accessKeyId: 'AK', secretName: 'name' };
+    expect(await credentials.resolve(credential)).toBeUndefined();
+    await secrets.put('name', 'value');
+    expect(await credentials.resolve(credential)).toBe('value');
+    expect(await credentials.resolve(credential)).toBe('value');
+    expect(get).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('DeepHealthCheck', () => {
+  const key: HsmKeyRef = { partition: TEST_PARTITION, objectId: 'hc' };
+
+  function slowCrypto(delayMs: number, clock: { now: number }): KeyCrypto {
+    const inner = new MemoryKeyCrypto();
+    inner.addKey('hc');
+    return {
+      encrypt: async (k, p, a) => {
+        clock.now += delayMs;
+        return inner.encrypt(k, p, a);
+      },
+      decrypt: (k, input: GcmCiphertext, a) => inner.decrypt(k, input, a),
+      describe: (k) => inner.describe(k),
+    };
+  }
+
+  it('reports ACTIVE, and DEGRADED when the check is slower than degradedAfterMs', async () => {
+    const clock = { now: 0 };
+    expect(await new DeepHealthCheck(slowCrypto(5, clock), { now: () => clock.now }).check(key)).toMatchObject({ ok: true, status: 'ACTIVE' });
+    expect(await new DeepHealthCheck(slowCrypto(150, clock), { now: () => clock.now }).check(key)).toMatchObject({ ok: true, status: 'DEGRADED', latencyMs: 150 });
+  });
+
+  it('reuses a passing result for maxAgeMs and never a failing one', async () => {
+    const clock = { now: 0 };
+    const crypto = new MemoryKeyCrypto();
+    crypto.addKey('hc');
+    const results: boolean[] = [];
+    const check = new DeepHealthCheck(crypto, { maxAgeMs: 1_000, now: () => clock.now, onResult: (passed) => results.push(passed) });
+    await check.check(key);
+    await check.check(key);
+    clock.now = 1_000;
+    crypto.failure = new HsmError('DEVICE_ERROR', 'CKR_DEVICE_ERROR', 'down');
+    expect(await check.check(key)).toMatchObject({ ok: false, error: { errorName: 'InternalException' } });
+    crypto.failure = undefined;
+    expect(await check.check(key)).toMatchObject({ ok: true });
+    expect(results).toEqual([true, false, true]);
+  });
+
+  it('refuses a cache age over one minute (the spec limit)', () => {
+    expect(() => new DeepHealthCheck(new MemoryKeyCrypto(), { maxAgeMs: 60_001 })).toThrow(/exceeds/);
+  });
+});
