@@ -86,9 +86,9 @@ export class UserDirectory extends Construct {
         groupName: GROUPS.admins,
         username: props.adminEmail,
       });
-      membership.addDependency(admin);
+      membership.addResourceDependency(admin);
       for (const child of this.node.children) {
-        if (child instanceof cognito.CfnUserPoolGroup) membership.addDependency(child);
+        if (child instanceof cognito.CfnUserPoolGroup) membership.addResourceDependency(child);
       }
     }
   }

@@ -29,7 +29,8 @@ export function synthesizeApp(overrides: Record<string, unknown> = {}): Synthesi
   const key = JSON.stringify(overrides);
   const cached = cache.get(key);
   if (cached) return cached;
-  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...SKIP_BUNDLING, ...overrides } });
+  // CDK's built-in CloudFormation validation (WASM, seconds per synth) runs in `npx cdk synth`, not here.
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...SKIP_BUNDLING, ...overrides }, builtinCloudFormationValidation: false });
   // No CDK_DEFAULT_* here: the region comes from cdk.json, the account stays unresolved, as offline.
   const stack = new KeyManagerStack(app, 'XksKeyManager', { parameters: parametersFromContext(app.node, {}) });
   const synthesized = { stack, template: Template.fromStack(stack) };
@@ -45,7 +46,7 @@ export function unsuppressedNagFindings(stack: Stack): string[] {
 
 /** A bare stack with a fixed environment and bundling skipped, for construct tests. */
 export function testStack(context: Record<string, unknown> = SKIP_BUNDLING): Stack {
-  const app = new App({ context });
+  const app = new App({ context, builtinCloudFormationValidation: false });
   return new Stack(app, 'Test', { env: { account: '111111111111', region: 'us-east-1' } });
 }
 
