@@ -122,6 +122,10 @@ export class XksProxy extends Construct {
         [ENV.serviceName]: METRICS.service,
         [ENV.logLevel]: 'INFO',
         [ENV.metricsNamespace]: METRICS.namespace,
+        // GetHealthStatus reports the warm fleet: the provisioned instances.
+        [ENV.xksProxyFleetSize]: String(pc.min),
+        // Only then may the proxy trust the ALB's x-amzn-mtls-clientcert-* headers.
+        [ENV.xksAlbMtlsVerify]: props.mtlsTrustStore ? 'true' : 'false',
       },
     });
     props.stateTable.grantRead(role);

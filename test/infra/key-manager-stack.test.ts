@@ -242,7 +242,9 @@ describe('XKS proxy', () => {
       Protocol: 'HTTPS',
       MutualAuthentication: { Mode: 'verify', TrustStoreArn: Match.anyValue(), IgnoreClientCertificateExpiry: false },
     });
+    allOptions().template.hasResourceProperties('AWS::Lambda::Function', { ImageConfig: { Command: ['xks-proxy.handler'] }, Environment: { Variables: Match.objectLike({ [ENV.xksAlbMtlsVerify]: 'true' }) } });
     vpcEndpoint().template.resourceCountIs('AWS::ElasticLoadBalancingV2::TrustStore', 0);
+    vpcEndpoint().template.hasResourceProperties('AWS::Lambda::Function', { ImageConfig: { Command: ['xks-proxy.handler'] }, Environment: { Variables: Match.objectLike({ [ENV.xksAlbMtlsVerify]: 'false', [ENV.xksProxyFleetSize]: '2' }) } });
   });
 
   it('VPC_ENDPOINT_SERVICE: internal ALB behind an NLB on TCP 443, an endpoint service for AWS KMS', () => {
