@@ -1,5 +1,6 @@
 import type { ALBEvent } from 'aws-lambda';
 import { albEventToXksRequest, commonNameOf, createAlbHandler, xksResponseToAlbResult } from '../../../lambdas/xks-proxy/alb-handler';
+import { loadXksProxySettings } from '../../../lambdas/xks-proxy/composition-root';
 import { encryptBody, healthBody } from '../../xks/support/bodies';
 import { signWithSmithy } from '../../xks/support/signing';
 import { CREDENTIAL, HOST, operationPath, proxyFixture, REGION, STORE_ID } from '../../xks/support/proxy-fixture';
@@ -94,5 +95,18 @@ describe('ALB front door', () => {
 
   it('maps responses without a body', () => {
     expect(xksResponseToAlbResult({ status: 405, headers: { allow: 'POST' }, body: '' }, false)).toEqual({ statusCode: 405, statusDescription: '405 Method Not Allowed', headers: { allow: 'POST' }, body: '', isBase64Encoded: false });
+  });
+});
+
+describe('loadXksProxySettings', () => {
+  it('reads the fleet size and the ALB verify-mode flag, with their defaults', () => {
+    expect(loadXksProxySettings({})).toEqual({ fleetSize: 1, albMtlsVerify: false });
+    expect(loadXksProxySettings({ XKS_PROXY_FLEET_SIZE: '4', XKS_ALB_MTLS_VERIFY: 'true' })).toEqual({ fleetSize: 4, albMtlsVerify: true });
+  });
+
+  it('names the variable when a value is wrong', () => {
+    expect(() => loadXksProxySettings({ XKS_PROXY_FLEET_SIZE: '0' })).toThrow(/XKS_PROXY_FLEET_SIZE/);
+    expect(() => loadXksProxySettings({ XKS_PROXY_FLEET_SIZE: '1.5' })).toThrow(/XKS_PROXY_FLEET_SIZE/);
+    expect(() => loadXksProxySettings({ XKS_ALB_MTLS_VERIFY: 'yes' })).toThrow(/XKS_ALB_MTLS_VERIFY/);
   });
 });
