@@ -28,10 +28,10 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambdas/contract/env';
-import { xksProxyUriPath } from '../lambdas/xks-proxy/router';
 import { LOCAL_AWS_ENV } from './lib/local-aws-env';
 import { startLocalSystem, type LocalSystem } from '../test/helpers/local-system';
 import type { LocalEndpoints } from '../bin/local';
+import { callApi, provisionThroughApi, type ApiProvisionedStore } from '../test/xks/support/api-provisioning';
 
 const REPOSITORY_ROOT = resolve(__dirname, '..');
 const REGION = 'us-east-1';
@@ -81,8 +81,8 @@ interface System extends LocalEndpoints {
 
 async function apiAnswers(endpoints: LocalEndpoints): Promise<boolean> {
   try {
-    const response = await fetch(`${endpoints.apiUrl}/v1/cckm/aws/kms`, { headers: { Authorization: `Bearer ${endpoints.adminToken}` } });
-    return response.status === 200;
+    await callApi(endpoints, 'GET', '/v1/cckm/aws/kms');
+    return true;
   } catch {
     return false;
   }
@@ -100,54 +100,6 @@ async function connectOrStart(stateDir: string): Promise<System> {
   console.log('starting the local system (bin/local.ts) in a temporary folder ...');
   const system: LocalSystem = await startLocalSystem();
   return { ...system, stop: () => system.stop() };
-}
-
-async function api<T>(system: System, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${system.apiUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${system.adminToken}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-interface Provisioned {
-  readonly storeId: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly externalKeyId: string;
-}
-
-async function provision(system: System): Promise<Provisioned> {
-  const suffix = randomBytes(3).toString('hex');
-  const account = await api<{ id: string; name: string }>(system, 'POST', '/v1/cckm/aws/kms', { name: `bench-${suffix}`, account_id: '111122223333', regions: [REGION] });
-  const partitions = await api<{ resources: { id: string; name: string }[] }>(system, 'GET', '/v1/cckm/hsm/partitions?limit=100');
-  const partition = partitions.resources.find((p) => p.name === 'local-softhsm');
-  if (!partition) throw new Error('the local system has no local-softhsm partition');
-  const key = (label: string) =>
-    api<{ id: string }>(system, 'POST', '/v1/cckm/hsm/keys', {
-      partition_id: partition.id,
-      label,
-      mechanism: 'CKM_AES_KEY_GEN',
-      size: 256,
-      attributes: ['CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_WRAP', 'CKA_UNWRAP', 'CKA_SENSITIVE'],
-    });
-  const healthCheckKey = await key(`bench-health-${suffix}`);
-  const sourceKey = await key(`bench-source-${suffix}`);
-  const store = await api<{ id: string; access_key_id: string; secret_access_key: string }>(system, 'POST', '/v1/cckm/aws/custom-key-stores', {
-    name: `bench-store-${suffix}`,
-    kms: account.name,
-    region: REGION,
-    enable_success_audit_event: false,
-    local_hosted_params: { partition_id: partition.id, health_check_key_id: healthCheckKey.id, max_credentials: 2 },
-    aws_param: { xks_proxy_uri_endpoint: 'https://xks.example.com', xks_proxy_connectivity: 'PUBLIC_ENDPOINT' },
-  });
-  const hyok = await api<{ aws_param: { XksKeyConfiguration: { Id: string } } }>(system, 'POST', '/v1/cckm/aws/create-hyok-key', {
-    local_hosted_params: { source_key_id: sourceKey.id, custom_key_store_id: store.id },
-  });
-  return { storeId: store.id, accessKeyId: store.access_key_id, secretAccessKey: store.secret_access_key, externalKeyId: hyok.aws_param.XksKeyConfiguration.Id };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,8 +297,8 @@ async function signedPool(make: (i: number) => Promise<SignedRequest>): Promise<
   return Promise.all(Array.from({ length: SIGNED_POOL_SIZE }, (_, i) => make(i)));
 }
 
-async function scenarios(client: XksClient, provisioned: Provisioned): Promise<Record<string, () => Promise<SignedRequest[]>>> {
-  const base = xksProxyUriPath(provisioned.storeId);
+async function scenarios(client: XksClient, provisioned: ApiProvisionedStore): Promise<Record<string, () => Promise<SignedRequest[]>>> {
+  const base = provisioned.uriPath;
   const keyPath = (operation: string) => `${base}/keys/${provisioned.externalKeyId}/${operation}`;
   const encryptBody = (size: number) => ({ requestMetadata: metadata('Encrypt'), plaintext: randomBytes(size).toString('base64'), encryptionAlgorithm: 'AES_GCM', additionalAuthenticatedData: randomBytes(32).toString('base64') });
   // Decrypt needs ciphertexts: made once, through the proxy itself.
@@ -399,7 +351,7 @@ async function bundleColdStartEntry(dir: string): Promise<string> {
   return outfile;
 }
 
-async function coldStart(system: System, provisioned: Provisioned, bundle: string, dir: string): Promise<{ readyMs: number; firstEncryptMs: number }> {
+async function coldStart(system: System, provisioned: ApiProvisionedStore, bundle: string, dir: string): Promise<{ readyMs: number; firstEncryptMs: number }> {
   const tls = { keyPath: join(system.stateDir, 'tls', 'localhost-key.pem'), certPath: join(system.stateDir, 'tls', 'localhost-cert.pem') };
   const env = {
     ...process.env,
@@ -431,7 +383,7 @@ async function coldStart(system: System, provisioned: Provisioned, bundle: strin
     const agent = new Agent({ keepAlive: true, ca: readFileSync(tls.certPath) });
     const client = new XksClient(url, agent, provisioned);
     const response = await client.send(
-      await client.sign(`${xksProxyUriPath(provisioned.storeId)}/keys/${provisioned.externalKeyId}/encrypt`, { requestMetadata: metadata('Encrypt'), plaintext: randomBytes(32).toString('base64'), encryptionAlgorithm: 'AES_GCM' }),
+      await client.sign(`${provisioned.uriPath}/keys/${provisioned.externalKeyId}/encrypt`, { requestMetadata: metadata('Encrypt'), plaintext: randomBytes(32).toString('base64'), encryptionAlgorithm: 'AES_GCM' }),
     );
     const firstEncryptMs = performance.now() - started;
     agent.destroy();
@@ -449,7 +401,7 @@ async function main(): Promise<void> {
   const system = await connectOrStart(opts.stateDir);
   const workDir = mkdtempSync(join(tmpdir(), 'bench-xks-'));
   try {
-    const provisioned = await provision(system);
+    const provisioned = await provisionThroughApi(system);
     console.log(`provisioned key store ${provisioned.storeId} and HYOK key ${provisioned.externalKeyId} through ${system.apiUrl}`);
     const agent = new Agent({ keepAlive: true, maxSockets: Math.max(opts.concurrency, 256), ca: readFileSync(system.xksCaCert) });
     const client = new XksClient(system.xksUrl, agent, provisioned);
