@@ -234,6 +234,11 @@ export function validateParameters(p: KeyManagerParameters): void {
   const foreignZone = p.availabilityZones.find((az) => !/^\$\{Token/.test(p.region) && !az.startsWith(p.region));
   if (foreignZone) fail(`Availability zone ${foreignZone} is not in region ${p.region}. Set availabilityZones to zones of ${p.region}.`);
 
+  if (p.hsmType === 'cloudhsm' && !p.hsmClientBuildArgs.CLOUDHSM_HSM_IPS) {
+    fail(`hsmType cloudhsm needs the HSMs' IP addresses for the image's CloudHSM client: ${how('hsmClientBuildArgs', '\'{"CLOUDHSM_HSM_IPS":"10.40.8.10"}\'')} (see lambdas/xks-proxy/Dockerfile).`);
+  }
+  if ('HSM_CLIENT' in p.hsmClientBuildArgs) fail(`hsmClientBuildArgs must not set HSM_CLIENT; set the hsmType parameter instead.`);
+
   if (p.vpcId) {
     if (!/^vpc-[0-9a-f]{8,17}$/.test(p.vpcId)) fail(`Parameter vpcId "${p.vpcId}" is not a VPC id (vpc-0123456789abcdef0).`);
     if (!p.privateSubnetIds?.length) fail(`Parameter vpcId needs privateSubnetIds: the private subnets (one per availability zone) the proxy runs in. ${how('privateSubnetIds', 'subnet-aaa,subnet-bbb')}`);

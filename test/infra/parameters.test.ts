@@ -55,6 +55,8 @@ describe('parametersFromContext', () => {
     ['a list of non-strings', { availabilityZones: [1, 2] }, /availabilityZones must be a list of strings/],
     ['invalid JSON build args', { hsmClientBuildArgs: '{nope' }, /hsmClientBuildArgs is not valid JSON/],
     ['build args that are not strings', { hsmClientBuildArgs: { A: 1 } }, /hsmClientBuildArgs must be an object of strings/],
+    ['cloudhsm without the HSM addresses', { hsmType: 'cloudhsm' }, /hsmType cloudhsm needs the HSMs' IP addresses .*CLOUDHSM_HSM_IPS/],
+    ['HSM_CLIENT in the build args', { hsmClientBuildArgs: { HSM_CLIENT: 'luna' } }, /hsmClientBuildArgs must not set HSM_CLIENT; set the hsmType parameter/],
     ['a missing region', { region: undefined }, /No region: set CDK_DEFAULT_REGION/],
     ['one availability zone', { availabilityZones: 'us-east-1a' }, /availabilityZones needs at least two zones of us-east-1/],
     ['a zone of another region', { availabilityZones: 'us-east-1a,eu-west-1b' }, /eu-west-1b is not in region us-east-1/],
