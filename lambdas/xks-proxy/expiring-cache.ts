@@ -1,29 +1,44 @@
 /**
  * A small async cache with an explicit age limit (Powertools Parameters' `maxAge` idea) and one
- * load in flight per key, so that a burst of requests for a cold key costs one lookup. Failed
- * loads are not cached. `undefined` results are cached like any other value (a missing key store
- * stays missing for at most `maxAgeMs`).
+ * load in flight per key, so that a burst of requests for a cold key costs one lookup.
+ *
+ * - A value is never served once `maxAgeMs` have passed since its load started.
+ * - With `refreshAfterMs`, a value older than that is still served while a fresh load runs in the
+ *   background, so that a busy key never makes requests wait on the source (no latency spike at
+ *   each expiry); only a key idle for `maxAgeMs` is loaded while the caller waits.
+ * - Failed loads are not cached; after a failed background refresh the current value is served
+ *   until its age limit, without further refreshes. `undefined` results are cached like any other value.
  */
 export interface ExpiringCacheOptions {
   readonly maxAgeMs: number;
+  /** Age from which a value is refreshed in the background; must be below maxAgeMs. @default - no refresh ahead */
+  readonly refreshAfterMs?: number;
   /** Entries beyond this count evict the oldest; default 10,000. */
   readonly maxEntries?: number;
   readonly now?: () => number;
 }
 
 interface Entry<V> {
-  readonly expiresAt: number;
+  /** When the load of this value started. */
+  readonly loadedAt: number;
   readonly value: Promise<V>;
+  settled: boolean;
+  refreshing: boolean;
 }
 
 export class ExpiringCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly maxAgeMs: number;
+  private readonly refreshAfterMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
 
   constructor(options: ExpiringCacheOptions) {
     this.maxAgeMs = options.maxAgeMs;
+    this.refreshAfterMs = options.refreshAfterMs ?? Number.POSITIVE_INFINITY;
+    if (this.refreshAfterMs >= this.maxAgeMs && options.refreshAfterMs !== undefined) {
+      throw new Error(`refreshAfterMs ${this.refreshAfterMs} must be below maxAgeMs ${this.maxAgeMs}`);
+    }
     this.maxEntries = options.maxEntries ?? 10_000;
     this.now = options.now ?? Date.now;
   }
@@ -31,22 +46,48 @@ export class ExpiringCache<V> {
   get(key: string, load: () => Promise<V>): Promise<V> {
     const now = this.now();
     const entry = this.entries.get(key);
-    if (entry && entry.expiresAt > now) return entry.value;
-    const value = load();
+    if (entry && now - entry.loadedAt < this.maxAgeMs) {
+      if (entry.settled && !entry.refreshing && now - entry.loadedAt >= this.refreshAfterMs) this.refresh(key, entry, load, now);
+      return entry.value;
+    }
+    return this.store(key, load, now).value;
+  }
+
+  invalidate(key: string): void {
+    this.entries.delete(key);
+  }
+
+  private store(key: string, load: () => Promise<V>, now: number): Entry<V> {
+    const fresh: Entry<V> = { loadedAt: now, value: load(), settled: false, refreshing: false };
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    const fresh: Entry<V> = { expiresAt: now + this.maxAgeMs, value };
     this.entries.set(key, fresh);
-    value.catch(() => {
-      if (this.entries.get(key) === fresh) this.entries.delete(key);
-    });
-    return value;
+    fresh.value.then(
+      () => {
+        fresh.settled = true;
+      },
+      () => {
+        if (this.entries.get(key) === fresh) this.entries.delete(key);
+      },
+    );
+    return fresh;
   }
 
-  invalidate(key: string): void {
-    this.entries.delete(key);
+  /** Loads in the background; the new value replaces the current one only once it has arrived. */
+  private refresh(key: string, current: Entry<V>, load: () => Promise<V>, now: number): void {
+    current.refreshing = true;
+    load().then(
+      (value) => {
+        if (this.entries.get(key) !== current) return;
+        this.entries.set(key, { loadedAt: now, value: Promise.resolve(value), settled: true, refreshing: false });
+      },
+      () => {
+        // Left marked as refreshing: no retry at request rate against a failing source; the
+        // value expires at its age limit and the next caller then loads (and sees the failure).
+      },
+    );
   }
 }

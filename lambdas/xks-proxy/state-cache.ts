@@ -1,7 +1,8 @@
 /**
  * The proxy's view of control-plane state, cached in the container. Block, unblock and
- * credential deletion take effect within `maxAgeMs` (≤ 5 s, design.md "The XKS hot path"), and a
- * warm container reads DynamoDB at most once per key store / key per `maxAgeMs`.
+ * credential deletion take effect within `maxAgeMs` (≤ 5 s, design.md "The XKS hot path"). A busy
+ * container re-reads a key store / key in the background every `maxAgeMs / 2`, so requests do
+ * not wait on DynamoDB; an idle one reads it when the next request comes.
  */
 import type { XksKeyStoreView, XksKeyView, XksStateSource } from '../core/xks-state';
 import { ExpiringCache } from './expiring-cache';
@@ -25,8 +26,10 @@ export class CachedXksStateSource implements XksStateSource {
   ) {
     const maxAgeMs = options.maxAgeMs ?? 4_000;
     if (maxAgeMs > MAX_STATE_AGE_MS) throw new Error(`state cache maxAgeMs ${maxAgeMs} exceeds ${MAX_STATE_AGE_MS} ms`);
-    this.keyStores = new ExpiringCache({ maxAgeMs, now: options.now });
-    this.keys = new ExpiringCache({ maxAgeMs, now: options.now });
+    // Refreshed in the background from half the age limit on, so a busy store never waits on DynamoDB.
+    const refreshAfterMs = maxAgeMs > 0 ? maxAgeMs / 2 : undefined;
+    this.keyStores = new ExpiringCache({ maxAgeMs, refreshAfterMs, now: options.now });
+    this.keys = new ExpiringCache({ maxAgeMs, refreshAfterMs, now: options.now });
   }
 
   getKeyStore(keyStoreId: string): Promise<XksKeyStoreView | undefined> {

@@ -91,3 +91,42 @@ describe('DeepHealthCheck', () => {
     expect(() => new DeepHealthCheck(new MemoryKeyCrypto(), { maxAgeMs: 60_001 })).toThrow(/exceeds/);
   });
 });
+
+describe('ExpiringCache refresh ahead', () => {
+  it('serves the current value while refreshing in the background, and never past maxAge', async () => {
+    let now = 0;
+    let loads = 0;
+    let release: (() => void) | undefined;
+    const cache = new ExpiringCache<number>({ maxAgeMs: 100, refreshAfterMs: 50, now: () => now });
+    const load = () => {
+      loads += 1;
+      const value = loads;
+      return loads === 1 ? Promise.resolve(value) : new Promise<number>((resolve) => (release = () => resolve(value)));
+    };
+    expect(await cache.get('a', load)).toBe(1);
+    now = 60;
+    expect(await cache.get('a', load)).toBe(1); // refresh started, old value served at once
+    expect(await cache.get('a', load)).toBe(1); // one refresh at a time
+    expect(loads).toBe(2);
+    release?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await cache.get('a', load)).toBe(2); // loaded at 60: fresh until 160
+    now = 159;
+    expect(await cache.get('a', load)).toBe(2);
+  });
+
+  it('keeps the value after a failed refresh until maxAge, without retrying at request rate', async () => {
+    let now = 0;
+    let loads = 0;
+    const cache = new ExpiringCache<string>({ maxAgeMs: 100, refreshAfterMs: 50, now: () => now });
+    const load = () => (++loads === 1 ? Promise.resolve('v1') : Promise.reject(new Error('down')));
+    await cache.get('a', load);
+    now = 60;
+    expect(await cache.get('a', load)).toBe('v1');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await cache.get('a', load)).toBe('v1');
+    expect(loads).toBe(2);
+    now = 100;
+    await expect(cache.get('a', load)).rejects.toThrow('down');
+  });
+});
