@@ -16,3 +16,14 @@ export const displayName: JsonSchema = { type: 'string', minLength: 1, maxLength
 /** A list route's query: the filters plus skip/limit/sort (parsed by core/listing.ts). Values arrive as strings. */
 export const listQuery = (filters: string[]): JsonSchema =>
   strictObject(Object.fromEntries(['skip', 'limit', 'sort', ...filters].map((f) => [f, { type: 'string', maxLength: 1024 }])));
+
+/**
+ * The path parameters of a route (`{id}`, `{credentialId}`): each 1–256 characters without control
+ * characters. Our ids are UUIDs; the bound keeps any id well inside DynamoDB's 2,048-byte key limit,
+ * so a malformed id is a 400 here rather than a failed read further in.
+ */
+export const pathParameters = (names: readonly string[]): JsonSchema => ({
+  type: 'object',
+  properties: Object.fromEntries(names.map((name) => [name, displayName])),
+  required: [...names],
+});

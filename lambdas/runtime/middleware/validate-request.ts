@@ -1,12 +1,14 @@
 /**
- * Request validation, done once, from the route table: the JSON body against `requestSchema` and
- * the query string against `querySchema` (Ajv). A malformed body or a schema violation is a 400
- * that names the field; nothing reaches a service unchecked.
+ * Request validation, done once, from the route table: the path parameters the route's path
+ * declares, the JSON body against `requestSchema` and the query string against `querySchema` (Ajv).
+ * A malformed body, a repeated query parameter or a schema violation is a 400 that names the field;
+ * nothing reaches a service unchecked.
  */
 import type { MiddlewareObj } from '@middy/core';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { RouteDefinition } from '../../contract/routes';
+import { pathParameters } from '../../contract/schema-parts';
 import { ValidationError } from '../../core/errors';
 import type { ApiEvent, ApiResult } from './api-event';
 
@@ -28,11 +30,17 @@ export function validateRequest(route: RouteDefinition): MiddlewareObj<ApiEvent,
   // Compiled when the handler module loads: a broken schema fails the deployment's first call loudly.
   const validateBody = route.requestSchema ? validatorFor(route.requestSchema) : undefined;
   const validateQuery = route.querySchema ? validatorFor(route.querySchema) : undefined;
+  const paramNames = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+  const validateParams = paramNames.length > 0 ? ajv.compile(pathParameters(paramNames)) : undefined;
   return {
     name: 'validateRequest',
     before: ({ event }) => {
+      if (validateParams) check(validateParams, { ...(event.pathParameters ?? {}) }, 'path parameter');
       const query = { ...(event.queryStringParameters ?? {}) };
-      if (validateQuery) check(validateQuery, query, 'query parameter');
+      if (validateQuery) {
+        refuseRepeated(event.multiValueQueryStringParameters);
+        check(validateQuery, query, 'query parameter');
+      }
       let body: unknown;
       if (validateBody) {
         body = parseJsonBody(event);
@@ -41,6 +49,12 @@ export function validateRequest(route: RouteDefinition): MiddlewareObj<ApiEvent,
       event.input = { body, query };
     },
   };
+}
+
+/** `?limit=5&limit=7`: API Gateway keeps only the last value, so which one was meant is ambiguous. */
+function refuseRepeated(multiValue: Readonly<Record<string, readonly string[] | undefined>> | null): void {
+  const repeated = Object.entries(multiValue ?? {}).find(([, values]) => (values?.length ?? 0) > 1);
+  if (repeated) throw new ValidationError('is given more than once; give each query parameter once', repeated[0]);
 }
 
 /** The body as JSON; an absent body is `{}` (a POST without a body), malformed JSON a 400. */

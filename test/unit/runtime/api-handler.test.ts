@@ -100,6 +100,25 @@ describe('validation', () => {
     const response = await call('ListKeyStores', { token: await tokens.admin(), query: { colour: 'red' } });
     expect(response.body.message).toBe('colour: is not a known query parameter');
   });
+
+  it('answers 400 to a repeated query parameter (API Gateway would keep only the last value)', async () => {
+    const event = { ...apiEvent('ListKeyStores', { token: await tokens.admin(), query: { limit: '7' } }), multiValueQueryStringParameters: { limit: ['5', '7'] } };
+    const response = parseResponse(await handlers.ListKeyStores(event, lambdaContext()));
+    expect(response).toEqual({ statusCode: 400, body: expect.objectContaining({ message: 'limit: is given more than once; give each query parameter once' }) });
+    expect(seen).toEqual([]);
+  });
+
+  it.each([
+    ['a 100 KB id', { id: 'x'.repeat(100_000) }, 'id: must NOT have more than 256 characters'],
+    ['an empty id', { id: '' }, 'id: must NOT have fewer than 1 characters'],
+    ['a NUL in the id', { id: 'p\u00001' }, expect.stringMatching(/^id: must match pattern/)],
+    ['no id at all', undefined, 'id: is required'],
+  ])('answers 400 to %s in the path, before the operation', async (_, params, message) => {
+    const response = await call('DeleteHsmPartition', { token: await tokens.admin(), params });
+    expect(response).toEqual({ statusCode: 400, body: expect.objectContaining({ code: 400, message }) });
+    expect(seen).toEqual([]);
+  });
+
 });
 
 describe('responses', () => {
