@@ -60,26 +60,30 @@ export const keyStoreSchemas = {
     },
     ['name', 'kms', 'region', 'aws_param'],
   ),
-  update: strict({
-    name: text(256),
-    enable_success_audit_event: bool,
-    local_hosted_params: strict({
-      health_check_key_id: id,
-      mtls_enabled: bool,
-      max_credentials: { type: 'integer', minimum: 2, maximum: 20 },
+  /** At least one field: an empty PATCH is a mistake, not a request to touch `updatedAt`. */
+  update: {
+    ...strict({
+      name: text(256),
+      enable_success_audit_event: bool,
+      local_hosted_params: strict({
+        health_check_key_id: id,
+        mtls_enabled: bool,
+        max_credentials: { type: 'integer', minimum: 2, maximum: 20 },
+      }),
+      aws_param: strict({
+        xks_proxy_connectivity: { enum: ['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE'] },
+        xks_proxy_uri_endpoint: text(256),
+        xks_proxy_uri_path: text(256),
+        xks_proxy_vpc_endpoint_service_name: text(256),
+        // Refused by the service with a message saying where these are managed.
+        access_key_id: text(64),
+        secret_access_key: text(128),
+        cloud_hsm_cluster_id: text(64),
+        key_store_password: text(128),
+      }),
     }),
-    aws_param: strict({
-      xks_proxy_connectivity: { enum: ['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE'] },
-      xks_proxy_uri_endpoint: text(256),
-      xks_proxy_uri_path: text(256),
-      xks_proxy_vpc_endpoint_service_name: text(256),
-      // Refused by the service with a message saying where these are managed.
-      access_key_id: text(64),
-      secret_access_key: text(128),
-      cloud_hsm_cluster_id: text(64),
-      key_store_password: text(128),
-    }),
-  }),
+    minProperties: 1,
+  },
   listQuery: query([
     'id', 'name', 'kms', 'kms_id', 'region', 'cloud_name', 'type', 'blocked', 'linked_state',
     'xks_proxy_connectivity', 'connection_state', 'source_key_tier', 'custom_key_store_type',

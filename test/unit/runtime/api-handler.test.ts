@@ -20,6 +20,7 @@ const handlers = {
   DeleteHsmPartition: apiHandler('DeleteHsmPartition', (req) => (seen.push(req), outcome())),
   ListKeyStores: apiHandler('ListKeyStores', (req) => (seen.push(req), outcome())),
   GetKeyStoreHealth: apiHandler('GetKeyStoreHealth', (req) => (seen.push(req), outcome())),
+  UpdateKeyStore: apiHandler('UpdateKeyStore', (req) => (seen.push(req), outcome())),
 };
 
 async function call(operation: keyof typeof handlers, options: EventOptions) {
@@ -119,6 +120,11 @@ describe('validation', () => {
     expect(seen).toEqual([]);
   });
 
+  it('answers 400 to an empty PATCH of a key store (nothing to change is not a change)', async () => {
+    const response = await call('UpdateKeyStore', { token: await tokens.admin(), params: { id: 'ks-1' }, body: {} });
+    expect(response).toEqual({ statusCode: 400, body: expect.objectContaining({ message: 'The request body must NOT have fewer than 1 properties' }) });
+    expect(seen).toEqual([]);
+  });
 });
 
 describe('responses', () => {
