@@ -6,5 +6,5 @@ import type { BackendFactory } from './conformance-env';
 import { servicesBackend } from './services-backend';
 
 export function conformanceBackend(): BackendFactory {
-  return servicesBackend;
+  return servicesBackend();
 }

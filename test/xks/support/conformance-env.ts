@@ -37,6 +37,8 @@ export interface ProvisionedStore {
 /** How the suite changes control-plane state (the same operations an operator uses). */
 export interface StateBackend {
   readonly source: XksStateSource;
+  /** The DynamoDB Local table holding the state, when there is one. */
+  readonly stateTableName?: string;
   createStore(options: { readonly mtlsEnabled?: boolean; readonly enableSuccessAuditEvent?: boolean }): Promise<ProvisionedStore>;
   /** A HYOK key in the store over a new HSM key with these attributes; returns its external key id. */
   createKey(storeId: string, attributes?: readonly KeyAttributeName[]): Promise<string>;

@@ -9,15 +9,26 @@
 import { randomBytes } from 'node:crypto';
 import { StateStoreXksStateSource } from '../../../lambdas/adapters/state/xks-state-source';
 import type { KeyAttributeName } from '../../../lambdas/core/hsm';
+import type { SecretStore } from '../../../lambdas/core/secrets';
 import { admin, keyServices, seedAccount, seedHsmKey, seedPartition } from '../../helpers/key-fixtures';
 import { createTestStateTable } from '../../helpers/state-table';
 import { AES_ATTRIBUTES, REGION, type BackendFactory, type StateBackend } from './conformance-env';
 import { attributesWith } from './fakes';
 
-export const servicesBackend: BackendFactory = async ({ token, agent }) => {
+export interface ServicesBackendOptions {
+  /**
+   * Where the services keep secrets (XKS secret access keys; the token's PIN is copied in).
+   * @default - the test token's in-memory SecretStore
+   */
+  readonly secrets?: SecretStore;
+}
+
+export const servicesBackend = (options: ServicesBackendOptions = {}): BackendFactory => async ({ token, agent }) => {
   const table = await createTestStateTable('xks');
   const state = table.store;
-  const services = keyServices(state, token.secretStore);
+  const secrets = options.secrets ?? token.secretStore;
+  if (options.secrets) await options.secrets.put(token.partition.pinSecretName, token.pin);
+  const services = keyServices(state, secrets);
   const account = await seedAccount(state, { regions: [REGION] });
   // The partition record names the test token; its PIN is already in the token's SecretStore.
   const partition = await seedPartition(state, { id: token.partition.partitionId, tokenLabel: token.partition.tokenLabel });
@@ -31,6 +42,7 @@ export const servicesBackend: BackendFactory = async ({ token, agent }) => {
 
   const backend: StateBackend = {
     source: new StateStoreXksStateSource(state),
+    stateTableName: table.tableName,
     async createStore(options) {
       const created = await services.keyStores.create(admin('keystoreadd'), {
         name: `store-${randomBytes(4).toString('hex')}`,
