@@ -2,6 +2,7 @@
  * API Gateway (REST proxy) events for calling handlers directly, as API Gateway and the local
  * gateway do, and bearer tokens from the local token issuer (lambdas/adapters/local/local-tokens.ts).
  */
+import type { KeyObject } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +92,12 @@ export class TestTokens {
     return this.issue(username, [GROUPS.users, ...groups]);
   }
 
-  issue(username: string, groups: string[]): Promise<string> {
-    return issueLocalToken(loadOrCreateSigningKey(this.stateDir), { username, groups, expiresIn: '1h' });
+  issue(username: string, groups: string[], expiresIn: string | number = '1h'): Promise<string> {
+    return issueLocalToken(this.signingKey(), { username, groups, expiresIn });
+  }
+
+  /** The issuer's private key, for tokens with claims `issue` does not make (wrong issuer, odd claims). */
+  signingKey(): KeyObject {
+    return loadOrCreateSigningKey(this.stateDir);
   }
 }
