@@ -76,6 +76,8 @@ function options(): Options {
 
 interface System extends LocalEndpoints {
   readonly stateDir: string;
+  /** The runner's process id when this script started it (its CPU time is then measured). */
+  readonly runnerPid?: number;
   stop(): Promise<void>;
 }
 
@@ -99,7 +101,7 @@ async function connectOrStart(stateDir: string): Promise<System> {
   }
   console.log('starting the local system (bin/local.ts) in a temporary folder ...');
   const system: LocalSystem = await startLocalSystem();
-  return { ...system, stop: () => system.stop() };
+  return { ...system, runnerPid: system.pid, stop: () => system.stop() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,10 +255,32 @@ interface Row {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  readonly proxyCpuMsPerRequest?: number;
   readonly firstError?: string;
 }
 
-function row(scenario: string, load: string, result: RunResult): Row {
+/** CPU time (user + system, all threads) a process has used so far, in ms (Linux /proc). */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks (100/s).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `run` and reports the proxy process's CPU milliseconds per request, when it can be read. */
+async function withProxyCpu(pid: number | undefined, run: () => Promise<RunResult>): Promise<RunResult & { proxyCpuMsPerRequest?: number }> {
+  const before = processCpuMs(pid);
+  const result = await run();
+  const after = processCpuMs(pid);
+  return { ...result, proxyCpuMsPerRequest: before !== undefined && after !== undefined && result.requests > 0 ? (after - before) / result.requests : undefined };
+}
+
+function row(scenario: string, load: string, result: RunResult & { proxyCpuMsPerRequest?: number }): Row {
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
   return {
     scenario,
@@ -267,13 +291,14 @@ function row(scenario: string, load: string, result: RunResult): Row {
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
+    proxyCpuMsPerRequest: result.proxyCpuMsPerRequest,
     firstError: result.firstError,
   };
 }
 
 function printTable(rows: readonly Row[]): void {
-  const header = ['scenario', 'load', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'max ms'];
-  const lines = rows.map((r) => [r.scenario, r.load, String(r.requests), String(r.errors), r.throughput.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), r.max.toFixed(1)]);
+  const header = ['scenario', 'load', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'proxy CPU ms/req'];
+  const lines = rows.map((r) => [r.scenario, r.load, String(r.requests), String(r.errors), r.throughput.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), r.max.toFixed(1), r.proxyCpuMsPerRequest?.toFixed(3) ?? 'n/a']);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const format = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(format(header));
@@ -408,8 +433,10 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const [name, makePool] of Object.entries(await scenarios(client, provisioned))) {
       await closedLoop(client, await makePool(), Math.min(opts.concurrency, 8), 1); // warm-up
-      rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await closedLoop(client, await makePool(), opts.concurrency, Math.min(opts.seconds, 5))));
-      rows.push(row(name, `open loop, ${opts.rate} req/s`, await openLoop(client, await makePool(), opts.rate, opts.seconds)));
+      const closedPool = await makePool();
+      rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await withProxyCpu(system.runnerPid, () => closedLoop(client, closedPool, opts.concurrency, Math.min(opts.seconds, 5)))));
+      const openPool = await makePool();
+      rows.push(row(name, `open loop, ${opts.rate} req/s`, await withProxyCpu(system.runnerPid, () => openLoop(client, openPool, opts.rate, opts.seconds))));
       const last = rows[rows.length - 1];
       console.log(`  ${name}: ${last.throughput.toFixed(0)} req/s at ${opts.rate} req/s offered, p50 ${last.p50.toFixed(2)} ms, p99 ${last.p99.toFixed(2)} ms, errors ${last.errors}`);
     }
@@ -423,6 +450,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free), Node.js ${process.version}, ${process.platform}`);
     console.log(`proxy: the local runner's HTTPS server (one Node.js process, SoftHSM2 via pkcs11js), client in this process, same machine`);
+    console.log(`proxy CPU ms/req: the runner process's CPU time (all threads, incl. SoftHSM2) per request; 2 cores ÷ it = the proxy's own ceiling`);
     console.log('');
     printTable(rows);
     console.log('');
