@@ -152,15 +152,20 @@ function expectWellFormed(result: XksCallResult, label: string): void {
   }
 }
 
-/** Runs the cases with a small concurrency; returns the status counts. */
+/**
+ * Makes every case first (in order, so a seed always gives the same cases), then sends them with a
+ * small concurrency; returns the status counts.
+ */
 async function run(count: number, makeCase: (i: number) => Promise<[string, unknown, XksCallOptions]>): Promise<Map<number, number>> {
+  const cases: [string, unknown, XksCallOptions][] = [];
+  for (let i = 0; i < count; i += 1) cases.push(await makeCase(i));
   const statuses = new Map<number, number>();
   let next = 0;
   const worker = async () => {
-    while (next < count) {
+    while (next < cases.length) {
       const i = next;
       next += 1;
-      const [path, body, options] = await makeCase(i);
+      const [path, body, options] = cases[i];
       const result = await env.call(path, body, options);
       expectWellFormed(result, `case ${i} ${path}`);
       statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
