@@ -53,4 +53,6 @@ export const accountSchemas = {
     ['acls'],
   ),
   listQuery: query(['id', 'name', 'account_id']),
+  /** POST /v1/cckm/aws/accounts: neither field = the deployment's own account. */
+  describe: strict({ assume_role_arn: roleArn, assume_role_external_id: externalId }, []),
 } satisfies Record<string, JsonSchema>;

@@ -48,8 +48,8 @@ export type RouteAccess =
 
 /** What a route's function needs at run time; the CDK grants exactly this and nothing more. */
 export interface RouteNeeds {
-  /** Access to the state table. */
-  readonly state: 'read' | 'readwrite';
+  /** Access to the state table; absent when the operation never touches it. */
+  readonly state?: 'read' | 'readwrite';
   /** Secrets by kind: XKS secret access keys, HSM partition PINs. */
   readonly secrets?: { readonly xks?: 'read' | 'write'; readonly hsmPin?: 'read' | 'write' };
   /** Invokes the HSM agent (the only way the control plane reaches PKCS#11). */
@@ -95,6 +95,7 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'GetAccountContainer', method: 'GET', path: `${ACCOUNTS}/{id}`, handler: h('get-account-container'), access: { kind: 'authenticated' }, needs: READ, summary: 'Get an AWS account container' },
   { operation: 'UpdateAccountContainer', method: 'PATCH', path: `${ACCOUNTS}/{id}`, handler: h('update-account-container'), access: { kind: 'admin' }, requestSchema: schemas.updateAccountContainer, needs: { ...WRITE, assumeAccountRole: true }, summary: 'Update an AWS account container' },
   { operation: 'DeleteAccountContainer', method: 'DELETE', path: `${ACCOUNTS}/{id}`, handler: h('delete-account-container'), access: { kind: 'admin' }, successStatus: 204, needs: WRITE, summary: 'Delete an AWS account container' },
+  { operation: 'DescribeAwsAccount', method: 'POST', path: '/v1/cckm/aws/accounts', handler: h('describe-aws-account'), access: { kind: 'admin' }, requestSchema: schemas.describeAwsAccount, needs: { assumeAccountRole: true }, summary: 'Account id and regions of an AWS account reached through a role (or the deployment\'s own account)' },
   { operation: 'UpdateAccountContainerAcls', method: 'POST', path: `${ACCOUNTS}/{id}/update-acls`, handler: h('update-account-container-acls'), access: { kind: 'admin' }, requestSchema: schemas.updateAcls, needs: WRITE, summary: 'Grant or revoke ACL actions on an AWS account container' },
 
   // HSM partitions (key sources: Luna, CloudHSM, SoftHSM2)

@@ -13,6 +13,7 @@ export const schemas = {
   updateAccountContainer: accountSchemas.update,
   updateAcls: accountSchemas.updateAcls,
   listAccountContainersQuery: accountSchemas.listQuery,
+  describeAwsAccount: accountSchemas.describe,
   createHsmPartition: hsmSchemas.createPartition,
   updateHsmPartition: hsmSchemas.updatePartition,
   listHsmPartitionsQuery: hsmSchemas.listPartitionsQuery,

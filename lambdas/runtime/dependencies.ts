@@ -15,12 +15,14 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../contract/env';
 import { AccessControl } from '../core/access';
+import type { AwsAccountAccess } from '../core/aws-accounts';
 import type { HsmAgent } from '../core/hsm';
 import type { Clock, IdGenerator } from '../core/model/common';
 import type { TokenVerifier } from '../core/principal';
 import type { SecretStore } from '../core/secrets';
 import type { StateStore } from '../core/state/state-store';
 import { AccountContainerService } from '../core/services/account-containers';
+import { AwsAccountService } from '../core/services/aws-accounts';
 import { HsmKeyService } from '../core/services/hsm-keys';
 import { HsmPartitionService } from '../core/services/hsm-partitions';
 import { HyokKeyService } from '../core/services/hyok-keys';
@@ -36,10 +38,15 @@ export interface Dependencies {
   readonly secrets: SecretStore;
   readonly hsmAgent: HsmAgent;
   readonly tokens: TokenVerifier;
+  /** STS on AWS; locally a stand-in that answers that there is no AWS account. */
+  readonly awsAccountAccess: AwsAccountAccess;
+  /** What verifies account container roles: `awsAccountAccess` in aws mode, none in local mode. */
+  readonly accountRoleVerifier?: AwsAccountAccess;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly access: AccessControl;
   readonly accountContainers: AccountContainerService;
+  readonly awsAccounts: AwsAccountService;
   readonly hsmPartitions: HsmPartitionService;
   readonly hsmKeys: HsmKeyService;
   readonly keyStores: KeyStoreService;
@@ -49,7 +56,7 @@ export interface Dependencies {
 }
 
 /** The adapters a test or the local runner may supply instead of the ones `config` selects. */
-export type Ports = Pick<Dependencies, 'state' | 'secrets' | 'hsmAgent' | 'tokens' | 'clock' | 'ids'>;
+export type Ports = Pick<Dependencies, 'state' | 'secrets' | 'hsmAgent' | 'tokens' | 'awsAccountAccess' | 'accountRoleVerifier' | 'clock' | 'ids'>;
 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidGenerator: IdGenerator = { newId: () => randomUUID() };
@@ -108,6 +115,23 @@ class RuntimeDependencies implements Dependencies {
     });
   }
 
+  get awsAccountAccess(): AwsAccountAccess {
+    return this.once('awsAccountAccess', () => {
+      if (this.config.mode === 'local') {
+        const { LocalAwsAccountAccess } = require('../adapters/local/local-aws-account-access') as typeof import('../adapters/local/local-aws-account-access');
+        return new LocalAwsAccountAccess();
+      }
+      const { STSClient } = require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
+      const { StsAccountAccess } = require('../adapters/aws/sts-account-access') as typeof import('../adapters/aws/sts-account-access');
+      return new StsAccountAccess({ client: new STSClient({}) });
+    });
+  }
+
+  get accountRoleVerifier(): AwsAccountAccess | undefined {
+    // Local mode registers containers without assuming their roles: it has no AWS account to reach.
+    return this.once('accountRoleVerifier', () => (this.config.mode === 'aws' ? this.awsAccountAccess : undefined));
+  }
+
   get clock(): Clock {
     return this.overrides.clock ?? systemClock;
   }
@@ -138,6 +162,10 @@ class RuntimeDependencies implements Dependencies {
 
   get accountContainers(): AccountContainerService {
     return this.once('accountContainers', () => new AccountContainerService(this));
+  }
+
+  get awsAccounts(): AwsAccountService {
+    return this.once('awsAccounts', () => new AwsAccountService(this));
   }
 
   get hsmPartitions(): HsmPartitionService {

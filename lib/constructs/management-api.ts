@@ -155,7 +155,7 @@ export class ManagementApi extends Construct {
   private grantNeeds(route: RouteDefinition, role: iam.IRole, props: ManagementApiProps, accountRoleArnPattern: string): void {
     const { needs } = route;
     if (needs.state === 'readwrite') props.stateTable.grantReadWrite(role);
-    else props.stateTable.grantRead(role);
+    else if (needs.state === 'read') props.stateTable.grantRead(role);
     for (const kind of ['xks', 'hsmPin'] as const) {
       const access = needs.secrets?.[kind];
       if (access === 'write') props.secrets.grantReadWrite(role, kind);

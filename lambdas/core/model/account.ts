@@ -5,6 +5,7 @@
  * it and on everything inside it.
  */
 import type { AclAction } from '../../contract/routes';
+import type { AccountRoleRef } from '../aws-accounts';
 import { ValidationError } from '../errors';
 import { envelope, type ResourceEnvelope, type Timestamps } from './common';
 
@@ -86,12 +87,29 @@ export function accountResource(id: string, account: AccountData): AccountResour
 /** `arn:<partition>:iam::<12 digits>:role/<optional path/>name`, IAM's own character set and lengths. */
 const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:[\x21-\x7e]{0,510}\/)?[\w+=,.@-]{1,64}$/;
 
-/** `assume_role_arn`: an IAM role ARN in the container's own account (KMS acts in the caller's account). */
-export function checkAssumeRoleArn(value: string, accountId: string, field = 'assume_role_arn'): string {
+/**
+ * `assume_role_arn`: an IAM role ARN; in the container's own account when `accountId` is given
+ * (KMS acts in the caller's account).
+ */
+export function checkAssumeRoleArn(value: string, accountId?: string, field = 'assume_role_arn'): string {
   const match = ROLE_ARN.exec(value);
   if (!match) throw new ValidationError('must be an IAM role ARN like arn:aws:iam::111122223333:role/KeyManagerAccess', field);
-  if (match[2] !== accountId) throw new ValidationError(`must be a role in account ${accountId} (the container's account_id), not in ${match[2]}`, field);
+  if (accountId !== undefined && match[2] !== accountId) throw new ValidationError(`must be a role in account ${accountId} (the container's account_id), not in ${match[2]}`, field);
   return value;
+}
+
+/**
+ * How an account is reached: `assume_role_arn` (checked as above) with an optional
+ * `assume_role_external_id`, or neither (the deployment's own account). An external id without a
+ * role is refused.
+ */
+export function checkAccountRole(assumeRoleArn: string | undefined, externalId: string | undefined, accountId?: string): AccountRoleRef {
+  if (assumeRoleArn === undefined) {
+    if (externalId !== undefined) throw new ValidationError('can only be given together with assume_role_arn', 'assume_role_external_id');
+    return {};
+  }
+  checkAssumeRoleArn(assumeRoleArn, accountId);
+  return { assumeRoleArn, ...(externalId === undefined ? {} : { externalId }) };
 }
 
 /**

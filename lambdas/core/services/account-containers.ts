@@ -7,12 +7,16 @@
  *    counter, which the key store service adjusts in its own transactions), and a region is removed
  *    only while no key store is in it (a zero-range `count` on `keyStores@<region>`);
  *  - update and update-acls are read-modify-write with the record's version, recomputed when another
- *    request changed it in between, so concurrent ACL grants never lose one another.
+ *    request changed it in between, so concurrent ACL grants never lose one another;
+ *  - a role given on create or update can be assumed and leads into the container's `account_id`
+ *    (checked through `accountRoleVerifier`, which only aws mode wires: local mode has no AWS
+ *    account to reach, so it registers roles unverified).
  * Users (non-admins) see only the containers whose ACLs name them; a missing container looks to
  * them exactly like one they may not see (403).
  */
 import { ACL_ACTIONS, type AclAction } from '../../contract/routes';
 import { ACCOUNT_RESOURCE, isVisible, notFoundFor } from '../access';
+import type { AccountRoleRef, AwsAccountAccess } from '../aws-accounts';
 import { NotFoundError, ValidationError } from '../errors';
 import { type ListPage, page, parseListQuery } from '../listing';
 import {
@@ -22,7 +26,7 @@ import {
   type AccountResource,
   type AclChange,
   applyAclChanges,
-  checkAssumeRoleArn,
+  checkAccountRole,
   checkRegions,
 } from '../model/account';
 import type { Clock, IdGenerator } from '../model/common';
@@ -56,6 +60,12 @@ export interface AccountContainerServiceDeps {
   readonly state: StateStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /**
+   * Assumes a container's role on create and update to check that it works and leads into the
+   * container's account.
+   * @default - none: roles are stored unverified (local mode, which has no AWS account)
+   */
+  readonly accountRoleVerifier?: AwsAccountAccess;
 }
 
 const SORTABLE = ['id', 'name', 'account_id', 'createdAt', 'updatedAt'];
@@ -65,14 +75,13 @@ export class AccountContainerService {
 
   /**
    * 1. Check the regions and the role (a role ARN in this account; an external id only with a role).
-   * 2. Write the container and its name claim in one transaction (a taken name is a 409).
+   * 2. Verify the role: it can be assumed and leads into `account_id` (aws mode).
+   * 3. Write the container and its name claim in one transaction (a taken name is a 409).
    */
   async create(_principal: Principal, request: CreateAccountContainerRequest): Promise<AccountResource> {
     const regions = checkRegions(request.regions);
-    if (request.assume_role_arn !== undefined) checkAssumeRoleArn(request.assume_role_arn, request.account_id);
-    else if (request.assume_role_external_id !== undefined) {
-      throw new ValidationError('can only be given together with assume_role_arn', 'assume_role_external_id');
-    }
+    const role = checkAccountRole(request.assume_role_arn, request.assume_role_external_id, request.account_id);
+    await this.verifyRole(role, request.account_id);
     const now = this.deps.clock.now().toISOString();
     const id = this.deps.ids.newId();
     const data: AccountData = {
@@ -109,16 +118,25 @@ export class AccountContainerService {
     return accountResource(account.id, account.data);
   }
 
-  /** Regions (never one a key store is in) and the role; not the name or the account id. */
+  /**
+   * Regions (never one a key store is in) and the role; not the name or the account id. A role or
+   * external id the request sets is verified like on create, against the record being replaced.
+   */
   async update(_principal: Principal, id: string, request: UpdateAccountContainerRequest): Promise<AccountResource> {
-    return this.change(id, (account) => {
+    const touchesRole = request.assume_role_arn !== undefined || request.assume_role_external_id !== undefined;
+    const verified = new Set<string>(); // role refs already verified by an earlier attempt of this update
+    return this.change(id, async (account) => {
       const regions = request.regions === undefined ? account.data.regions : checkRegions(request.regions);
       const assumeRoleArn = request.assume_role_arn === undefined ? account.data.assumeRoleArn : (request.assume_role_arn ?? undefined);
       // Removing the role removes its external id too.
       const assumeRoleExternalId =
         request.assume_role_external_id !== undefined ? (request.assume_role_external_id ?? undefined) : assumeRoleArn === undefined ? undefined : account.data.assumeRoleExternalId;
-      if (assumeRoleArn !== undefined) checkAssumeRoleArn(assumeRoleArn, account.data.accountId);
-      else if (assumeRoleExternalId !== undefined) throw new ValidationError('can only be set on a container with an assume_role_arn', 'assume_role_external_id');
+      const role = checkAccountRole(assumeRoleArn, assumeRoleExternalId, account.data.accountId);
+      const roleKey = JSON.stringify(role);
+      if (touchesRole && !verified.has(roleKey)) {
+        await this.verifyRole(role, account.data.accountId);
+        verified.add(roleKey);
+      }
       const { assumeRoleArn: _arn, assumeRoleExternalId: _externalId, ...rest } = account.data;
       const data: AccountData = {
         ...rest,
@@ -164,15 +182,29 @@ export class AccountContainerService {
     return this.change(id, (account) => ({ data: { ...account.data, acls: applyAclChanges(account.data.acls, changes) } }));
   }
 
+  /**
+   * With a verifier, and a role: assumes it (a 400 naming the field when that fails) and checks that
+   * it leads into `accountId`. Without a role the container is the deployment's own account, which
+   * needs no assuming.
+   */
+  private async verifyRole(role: AccountRoleRef, accountId: string): Promise<void> {
+    const verifier = this.deps.accountRoleVerifier;
+    if (!verifier || role.assumeRoleArn === undefined) return;
+    const reached = await verifier.describeAccount(role);
+    if (reached.accountId !== accountId) {
+      throw new ValidationError(`leads into AWS account ${reached.accountId}, not into the container's account_id ${accountId}`, 'assume_role_arn');
+    }
+  }
+
   /** Read, compute, write with the version read; again when another request changed the record meanwhile. */
   private change(
     id: string,
-    compute: (account: EntityRecord<AccountData>) => { data: AccountData; extraOps?: StateOp[] },
+    compute: (account: EntityRecord<AccountData>) => AccountChange | Promise<AccountChange>,
   ): Promise<AccountResource> {
     return retryOnChange(async () => {
       const account = await this.deps.state.get<AccountData>('account', id);
       if (!account) throw new NotFoundError(ACCOUNT_RESOURCE, id);
-      const { data, extraOps = [] } = compute(account);
+      const { data, extraOps = [] } = await compute(account);
       const updated: AccountData = { ...data, updatedAt: this.deps.clock.now().toISOString() };
       await this.deps.state.transact([
         { op: 'update', kind: 'account', id, data: updated, expectedVersion: account.version, conflictMessage: CHANGED_CONCURRENTLY },
@@ -181,6 +213,11 @@ export class AccountContainerService {
       return accountResource(id, updated);
     });
   }
+}
+
+interface AccountChange {
+  readonly data: AccountData;
+  readonly extraOps?: StateOp[];
 }
 
 function checkAclActions(actions: readonly string[], field: string): AclAction[] {

@@ -6,7 +6,9 @@ jest.mock('pkcs11js', () => {
 import { LambdaHsmAgent } from '../../../lambdas/adapters/aws/lambda-hsm-agent';
 import { CognitoTokenVerifier } from '../../../lambdas/adapters/aws/cognito-token-verifier';
 import { SecretsManagerSecretStore } from '../../../lambdas/adapters/aws/secrets-manager-secret-store';
+import { StsAccountAccess } from '../../../lambdas/adapters/aws/sts-account-access';
 import { DynamoDbStateStore } from '../../../lambdas/adapters/dynamodb/dynamodb-state-store';
+import { LocalAwsAccountAccess } from '../../../lambdas/adapters/local/local-aws-account-access';
 import { LocalSecretStore } from '../../../lambdas/adapters/local/local-secret-store';
 import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies } from '../../../lambdas/runtime/dependencies';
@@ -60,5 +62,15 @@ describe('createDependencies', () => {
     expect(deps.state).toBe(state);
     expect(deps.secrets).toBeInstanceOf(LocalSecretStore);
     expect(deps.hsmPartitions).toBe(deps.hsmPartitions);
+  });
+
+  it('verifies account container roles through STS in aws mode only', () => {
+    const aws = createDependencies(loadConfig({ STATE_TABLE_NAME: 't' }));
+    expect(aws.awsAccountAccess).toBeInstanceOf(StsAccountAccess);
+    expect(aws.accountRoleVerifier).toBe(aws.awsAccountAccess);
+
+    const local = createDependencies(loadConfig({ STATE_TABLE_NAME: 't', KEY_MANAGER_MODE: 'local', LOCAL_STATE_DIR: '/tmp/never-written' }));
+    expect(local.awsAccountAccess).toBeInstanceOf(LocalAwsAccountAccess);
+    expect(local.accountRoleVerifier).toBeUndefined();
   });
 });

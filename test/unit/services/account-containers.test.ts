@@ -3,6 +3,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { ACCOUNT_COUNTERS } from '../../../lambdas/core/model/account';
 import type { Principal } from '../../../lambdas/core/principal';
 import { AccountContainerService, type CreateAccountContainerRequest } from '../../../lambdas/core/services/account-containers';
+import { FakeAwsAccountAccess } from '../../helpers/fake-aws-account-access';
 import { MemoryStateStore } from '../../helpers/memory-state-store';
 import { admin, clock, ids, rejectionOf, user } from '../../helpers/key-fixtures';
 
@@ -170,5 +171,83 @@ describe('delete', () => {
     await service.delete(root, id);
     await expect(service.get(root, id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(service.create(root, request())).resolves.toMatchObject({ name: 'prod' });
+  });
+});
+
+describe('role verification (aws mode: an accountRoleVerifier is wired)', () => {
+  const ROLE = 'arn:aws:iam::111122223333:role/xks-key-manager-prod';
+  let verifier: FakeAwsAccountAccess;
+  let verified: AccountContainerService;
+
+  beforeEach(() => {
+    verifier = new FakeAwsAccountAccess();
+    verified = new AccountContainerService({ state, clock, ids, accountRoleVerifier: verifier });
+  });
+
+  it('assumes the role (with its external id) before creating the container', async () => {
+    // Arrange
+    verifier.withRole(ROLE, '111122223333');
+    // Act
+    const created = await verified.create(root, request({ assume_role_arn: ROLE, assume_role_external_id: 'ext-1' }));
+    // Assert
+    expect(created.assume_role_arn).toBe(ROLE);
+    expect(verifier.calls).toEqual([{ assumeRoleArn: ROLE, externalId: 'ext-1' }]);
+  });
+
+  it('refuses a role that cannot be assumed, with the verifier\'s 400, and writes nothing', async () => {
+    const denied = new ValidationError('this deployment cannot assume it', 'assume_role_arn');
+    verifier.withRole(ROLE, denied);
+
+    await expect(verified.create(root, request({ assume_role_arn: ROLE }))).rejects.toBe(denied);
+    expect(state.transactions).toEqual([]);
+  });
+
+  it('refuses a role that leads into another account than account_id, naming assume_role_arn', async () => {
+    verifier.withRole(ROLE, '999988887777');
+
+    const error = await rejectionOf(verified.create(root, request({ assume_role_arn: ROLE })));
+
+    expect(error).toEqual(new ValidationError("leads into AWS account 999988887777, not into the container's account_id 111122223333", 'assume_role_arn'));
+    expect((error as ValidationError).field).toBe('assume_role_arn');
+    expect(state.transactions).toEqual([]);
+  });
+
+  it('checks the ARN\'s form and account before assuming anything, and needs no assuming without a role', async () => {
+    await expect(verified.create(root, request({ assume_role_arn: 'arn:aws:iam::999988887777:role/xks-key-manager-x' }))).rejects.toMatchObject({ field: 'assume_role_arn' });
+    await verified.create(root, request());
+    expect(verifier.calls).toEqual([]);
+  });
+
+  it('verifies on update whenever the request sets the role or the external id, against the stored role', async () => {
+    verifier.withRole(ROLE, '111122223333');
+    const created = await verified.create(root, request({ assume_role_arn: ROLE }));
+    verifier.calls.length = 0;
+
+    await verified.update(root, created.id, { regions: ['us-east-1'] });
+    expect(verifier.calls).toEqual([]);
+
+    await verified.update(root, created.id, { assume_role_external_id: 'ext-2' });
+    expect(verifier.calls).toEqual([{ assumeRoleArn: ROLE, externalId: 'ext-2' }]);
+
+    await verified.update(root, created.id, { assume_role_arn: null });
+    expect(verifier.calls).toHaveLength(1);
+  });
+
+  it('refuses an update to a role that fails verification and keeps the record as it was', async () => {
+    const other = 'arn:aws:iam::111122223333:role/xks-key-manager-other';
+    verifier.withRole(ROLE, '111122223333').withRole(other, new ValidationError('this deployment cannot assume it', 'assume_role_arn'));
+    const created = await verified.create(root, request({ assume_role_arn: ROLE }));
+
+    await expect(verified.update(root, created.id, { assume_role_arn: other, regions: ['us-east-1'] })).rejects.toMatchObject({ field: 'assume_role_arn' });
+
+    await expect(verified.get(root, created.id)).resolves.toEqual(created);
+  });
+});
+
+describe('without a verifier (local mode)', () => {
+  it('stores a role unverified', async () => {
+    await expect(service.create(root, request({ assume_role_arn: 'arn:aws:iam::111122223333:role/xks-key-manager-never-assumed' }))).resolves.toMatchObject({
+      assume_role_arn: 'arn:aws:iam::111122223333:role/xks-key-manager-never-assumed',
+    });
   });
 });
