@@ -419,10 +419,24 @@ async function coldStart(system: System, provisioned: ApiProvisionedStore, bundl
   }
 }
 
+/**
+ * The kernel's CPU pressure (PSI `some avg60`, %): how much of the last minute runnable tasks
+ * waited for a CPU. Other work on the machine shows here, and in the latency tails.
+ */
+function cpuPressure(): string {
+  try {
+    const match = /^some avg10=([\d.]+) avg60=([\d.]+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return match ? `${match[2]}% (avg60), ${match[1]}% (avg10)` : 'n/a';
+  } catch {
+    return 'n/a';
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const opts = options();
+  const pressureBefore = cpuPressure();
   const system = await connectOrStart(opts.stateDir);
   const workDir = mkdtempSync(join(tmpdir(), 'bench-xks-'));
   try {
@@ -450,6 +464,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free), Node.js ${process.version}, ${process.platform}`);
     console.log(`proxy: the local runner's HTTPS server (one Node.js process, SoftHSM2 via pkcs11js), client in this process, same machine`);
+    console.log(`CPU pressure (PSI: share of time runnable tasks waited for a CPU): before the run ${pressureBefore}; at its end ${cpuPressure()}`);
     console.log(`proxy CPU ms/req: the runner process's CPU time (all threads, incl. SoftHSM2) per request; 2 cores ÷ it = the proxy's own ceiling`);
     console.log('');
     printTable(rows);
