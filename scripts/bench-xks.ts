@@ -442,7 +442,8 @@ async function main(): Promise<void> {
   try {
     const provisioned = await provisionThroughApi(system);
     console.log(`provisioned key store ${provisioned.storeId} and HYOK key ${provisioned.externalKeyId} through ${system.apiUrl}`);
-    const agent = new Agent({ keepAlive: true, maxSockets: Math.max(opts.concurrency, 256), ca: readFileSync(system.xksCaCert) });
+    // A bounded pool, as a KMS host keeps: a hiccup queues requests instead of opening (and TLS-handshaking) new connections.
+    const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency, ca: readFileSync(system.xksCaCert) });
     const client = new XksClient(system.xksUrl, agent, provisioned);
     const rows: Row[] = [];
     for (const [name, makePool] of Object.entries(await scenarios(client, provisioned))) {
