@@ -286,6 +286,7 @@ function validRequest(route: RouteDefinition, s: Seeded, tokens: Tokens): Reques
     CreateAccountContainer: () => ({ name: fresh('fuzz-account'), account_id: '111122223333', regions: ['us-east-1'] }),
     UpdateAccountContainer: () => ({ regions: ['us-east-1', 'eu-west-1', 'ap-south-1'] }),
     UpdateAccountContainerAcls: () => ({ acls: [{ user_id: 'someone', permit: true, actions: ['viewkeystore'] }] }),
+    DescribeAwsAccount: () => ({ assume_role_arn: 'arn:aws:iam::111122223333:role/KeyManagerAccess', assume_role_external_id: 'external-1' }),
     CreateHsmPartition: () => ({ name: fresh('fuzz-partition'), hsm_type: 'softhsm', token_label: 'fuzz-label', pin: PIN_MARKER, description: 'fuzz' }),
     UpdateHsmPartition: () => ({ pin: PIN_MARKER, description: 'changed' }),
     CreateHsmKey: () => ({ partition_id: s.partition.id, label: fresh('fuzz-key'), mechanism: 'CKM_AES_KEY_GEN', size: 256, attributes: ['CKA_ENCRYPT', 'CKA_DECRYPT'] }),
@@ -484,6 +485,16 @@ function makeCase(route: RouteDefinition, category: string, s: Seeded, tokens: T
       const expect: Expectation = isList(route) && route.access.kind !== 'admin' ? 'empty-page' : [403];
       return make(who, expect);
     }
+    case 'hidden': {
+      // A user asking for something that does not exist learns no more than about something they may not see.
+      const name = rng.pick(Object.keys(parts.params ?? {}));
+      parts.params = { ...parts.params, [name]: rng.pick([...idsOfOtherKinds(route, name, s), randomUUID()]) };
+      const token = rng.pick([tokens.nobody, tokens.viewer]);
+      parts.authorization = `Bearer ${token}`;
+      // The viewer may see the (existing) key store: a credential missing from it is plainly a 404.
+      const viewerSeesStore = token === tokens.viewer && name === 'credentialId' && route.access.kind === 'acl' && route.access.action === 'viewkeystore';
+      return make(`${token === tokens.viewer ? 'the viewer' : 'a user without ACL'} asking for ${show(parts.params)}`, viewerSeesStore ? [404] : [403]);
+    }
     case 'path': {
       const names = Object.keys(parts.params ?? {});
       const missing = rng.chance(0.05);
@@ -555,7 +566,9 @@ function makeCase(route: RouteDefinition, category: string, s: Seeded, tokens: T
         return make(`${kind} ${show(parts.body)}`, [400]);
       }
       if (kind === 'non-object') {
-        const text = rng.pick([...NON_OBJECT_JSON, ...(parts.known ? ['', '   ', JSON.stringify([valid])] : [])]);
+        // No body at all counts as `{}`: a defect only where `{}` is not a valid request.
+      const empty = parts.known && !accepts(schema, {}) ? ['', '   '] : [];
+      const text = rng.pick([...NON_OBJECT_JSON, ...empty, ...(parts.known ? [JSON.stringify([valid])] : [])]);
         parts.body = new Raw(text);
         return make(`body ${show(text)}`, [400]);
       }
@@ -612,6 +625,7 @@ function generateCases(s: Seeded, tokens: Tokens, rng: Random): FuzzCase[] {
     const categories = [
       ...(route.access.kind === 'public' ? [] : ['auth', 'auth', ...unprivileged]),
       ...(route.path.includes('{') ? ['path', 'path'] : []),
+      ...(route.path.includes('{') && route.access.kind !== 'public' && !generic.has(route.operation) ? ['hidden'] : []),
       ...(route.requestSchema ? ['body', 'body', 'body', 'body'] : []),
       ...(route.querySchema ? ['query', 'query'] : []),
       ...(semantic[route.operation] ? ['semantic', 'semantic'] : []),
