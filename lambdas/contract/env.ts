@@ -9,6 +9,11 @@ export const ENV = {
   /** DynamoDB endpoint override (DynamoDB Local). */
   dynamoDbEndpoint: 'DYNAMODB_ENDPOINT',
   hsmAgentFunctionName: 'HSM_AGENT_FUNCTION_NAME',
+  /**
+   * Functions that create secrets: the ARN pattern (`arn:<partition>:iam::<account>:role/<path>/*`)
+   * of the deployment's roles; each new secret's resource policy denies every other principal.
+   */
+  secretsAllowedPrincipalArnPattern: 'SECRETS_ALLOWED_PRINCIPAL_ARN_PATTERN',
   userPoolId: 'USER_POOL_ID',
   userPoolClientId: 'USER_POOL_CLIENT_ID',
   /** Local mode: the folder holding local state (.local/ by default). */

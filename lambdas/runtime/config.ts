@@ -26,6 +26,8 @@ export interface RuntimeConfig {
   readonly userPoolClientId?: string;
   /** aws mode: the HSM agent function (routes with `needs.hsmAgent`). */
   readonly hsmAgentFunctionName?: string;
+  /** aws mode, functions that create secrets: the deployment's role ARN pattern for each secret's resource policy. */
+  readonly secretsAllowedPrincipalArnPattern?: string;
   /** local mode: the folder of local state (secrets, token keys). @default `.local` under the working directory */
   readonly localStateDir: string;
   /** local mode: PKCS#11 library overrides per HSM type (the in-process HSM agent). */
@@ -70,6 +72,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     userPoolId: readOptionalString(env, ENV.userPoolId),
     userPoolClientId: readOptionalString(env, ENV.userPoolClientId),
     hsmAgentFunctionName: readOptionalString(env, ENV.hsmAgentFunctionName),
+    secretsAllowedPrincipalArnPattern: readOptionalString(env, ENV.secretsAllowedPrincipalArnPattern),
     localStateDir: resolve(readOptionalString(env, ENV.localStateDir) ?? '.local'),
     pkcs11Libraries: pkcs11LibraryOverrides(env),
   };

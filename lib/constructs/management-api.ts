@@ -110,8 +110,10 @@ export class ManagementApi extends Construct {
 
     const functions = new Map<string, OperationFunction>();
     for (const route of routes) {
+      const writesSecrets = Object.values(route.needs.secrets ?? {}).includes('write');
       const operation = new OperationFunction(this, route.operation, {
         route,
+        rolePath: props.secrets.rolePath,
         architecture: props.architecture,
         logRetention: props.logRetention,
         environment: {
@@ -119,6 +121,8 @@ export class ManagementApi extends Construct {
           [ENV.userPoolId]: props.userPool.userPoolId,
           [ENV.userPoolClientId]: props.userPoolClient.userPoolClientId,
           ...(route.needs.hsmAgent && props.hsmAgent ? { [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName } : {}),
+          // The resource policy the function attaches to each secret it creates.
+          ...(writesSecrets ? { [ENV.secretsAllowedPrincipalArnPattern]: props.secrets.allowedPrincipalArnPattern } : {}),
         },
       });
       this.grantNeeds(route, operation.role, props, accountRoleArnPattern);

@@ -51,6 +51,11 @@ export interface OperationFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** @default lambda.Architecture.ARM_64 */
   readonly architecture?: lambda.Architecture;
+  /**
+   * IAM path of the function's role (SecretPrefixes.rolePath, so that it may use the deployment's secrets).
+   * @default '/'
+   */
+  readonly rolePath?: string;
   /** @default 512 */
   readonly memorySize?: number;
   /**
@@ -94,6 +99,7 @@ export class OperationFunction extends Construct {
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${route.operation}: ${route.method} ${route.path}`,
+      path: props.rolePath,
     });
     this.logGroup.grantWrite(this.role);
 

@@ -104,7 +104,7 @@ export class XksProxy extends Construct {
 
     // The function, its alias with provisioned concurrency, and auto scaling on utilization.
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    const role = vpcFunctionRole(this, 'Role', this.logGroup, 'XKS proxy: reads key store state and XKS secrets, talks PKCS#11 to the HSM');
+    const role = vpcFunctionRole(this, 'Role', this.logGroup, 'XKS proxy: reads key store state and XKS secrets, talks PKCS#11 to the HSM', props.secrets.rolePath);
     this.function = new lambda.DockerImageFunction(this, 'Function', {
       description: 'XKS proxy (AWS KMS external key store data plane)',
       code: props.image.code('xksProxy'),

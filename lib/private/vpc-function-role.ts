@@ -17,8 +17,9 @@ const ENI_ACTIONS = [
   'ec2:UnassignPrivateIpAddresses',
 ];
 
-export function vpcFunctionRole(scope: Construct, id: string, logGroup: logs.ILogGroup, description: string): iam.Role {
-  const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+/** `path`: the IAM path that lets the role use the deployment's secrets (SecretPrefixes.rolePath). */
+export function vpcFunctionRole(scope: Construct, id: string, logGroup: logs.ILogGroup, description: string, path: string): iam.Role {
+  const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description, path });
   logGroup.grantWrite(role);
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ENI_ACTIONS, resources: ['*'] }));
   acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'The EC2 network-interface actions Lambda needs to place a function in a VPC do not support resource-level permissions (they are the actions of AWSLambdaVPCAccessExecutionRole).');

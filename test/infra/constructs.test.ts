@@ -9,6 +9,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -64,6 +65,30 @@ describe('OperationFunction', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Handler: 'index.handler', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON', LogGroup: Match.anyValue() } });
     template.resourceCountIs('AWS::Logs::LogGroup', 1);
+  });
+});
+
+describe('SecretPrefixes', () => {
+  it("puts the deployment's roles under /xks-key-manager/<stack name>/ and lets that path in", () => {
+    const stack = testStack();
+    const secrets = new SecretPrefixes(stack, 'Secrets');
+    expect(secrets.rolePath).toBe('/xks-key-manager/Test/');
+    expect(stack.resolve(secrets.allowedPrincipalArnPattern)).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:role/xks-key-manager/Test/*']] });
+  });
+
+  it.each(['/', 'xks/', '/xks', '/xks//a/', '/with space/'])('refuses the role path %j', (rolePath) => {
+    expect(() => new SecretPrefixes(testStack(), 'Secrets', { rolePath })).toThrow(/rolePath must be an IAM path like \/xks-key-manager\/prod\//);
+  });
+
+  it('refuses to grant secrets to a role outside its path (the resource policy would deny it)', () => {
+    const stack = testStack();
+    const secrets = new SecretPrefixes(stack, 'Secrets');
+    const outside = new iam.Role(stack, 'Outside', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const elsewhere = new iam.Role(stack, 'Elsewhere', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), path: '/other/' });
+    expect(() => secrets.grantRead(outside, 'xks')).toThrow('SecretPrefixes Test/Secrets: Test/Outside must be an iam.Role with path /xks-key-manager/Test/ (rolePath)');
+    expect(() => secrets.grantReadWrite(elsewhere, 'hsmPin')).toThrow(/Test\/Elsewhere must be an iam.Role with path/);
+    const inside = new iam.Role(stack, 'Inside', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), path: secrets.rolePath });
+    expect(() => secrets.grantReadWrite(inside, 'hsmPin')).not.toThrow();
   });
 });
 

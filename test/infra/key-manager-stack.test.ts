@@ -158,7 +158,9 @@ describe('least privilege', () => {
 
       expect([route.operation, actions.includes('dynamodb:PutItem')]).toEqual([route.operation, route.needs.state === 'readwrite']);
       expect([route.operation, actions.includes('dynamodb:Query')]).toEqual([route.operation, route.needs.state !== undefined]);
-      expect([route.operation, actions.includes('secretsmanager:CreateSecret')]).toEqual([route.operation, Object.values(route.needs.secrets ?? {}).includes('write')]);
+      const writesSecrets = Object.values(route.needs.secrets ?? {}).includes('write');
+      expect([route.operation, actions.includes('secretsmanager:CreateSecret')]).toEqual([route.operation, writesSecrets]);
+      expect([route.operation, actions.includes('secretsmanager:PutResourcePolicy')]).toEqual([route.operation, writesSecrets]);
       expect([route.operation, secretResources.includes(SECRET_PREFIXES.xks)]).toEqual([route.operation, Boolean(route.needs.secrets?.xks)]);
       expect([route.operation, secretResources.includes(SECRET_PREFIXES.hsmPin)]).toEqual([route.operation, Boolean(route.needs.secrets?.hsmPin)]);
       const invoke = statements.filter((s) => s.actions.includes('lambda:InvokeFunction'));
@@ -175,11 +177,43 @@ describe('least privilege', () => {
     const proxy = statementsOf(stack, template, stack.xksProxy.function.role as import('aws-cdk-lib/aws-iam').Role).flatMap((s) => s.actions);
     expect(proxy).not.toContain('dynamodb:PutItem');
     expect(proxy).not.toContain('secretsmanager:PutSecretValue');
+    expect(proxy).not.toContain('secretsmanager:PutResourcePolicy');
     expect(proxy).toContain('secretsmanager:GetSecretValue');
     const agent = statementsOf(stack, template, stack.hsmAgent.function.role as import('aws-cdk-lib/aws-iam').Role);
     expect(agent.flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
     expect(JSON.stringify(agent.filter((s) => s.actions.includes('secretsmanager:GetSecretValue')).map((s) => s.resources))).toContain(SECRET_PREFIXES.hsmPin);
     expect(JSON.stringify(agent.map((s) => s.resources))).not.toContain(SECRET_PREFIXES.xks);
+    expect(agent.flatMap((s) => s.actions)).not.toContain('secretsmanager:PutResourcePolicy');
+  });
+
+  it("puts every role that may touch a secret under the path the secrets' resource policy lets in", () => {
+    const { stack, template } = vpcEndpoint();
+    const rolePath = '/xks-key-manager/XksKeyManager/';
+    const roles = template.findResources('AWS::IAM::Role');
+    const secretRoleIds = new Set(
+      policyStatements(template)
+        .filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')))
+        .flatMap((s) => (s.roles as Array<{ Ref: string }>).map((r) => r.Ref)),
+    );
+    expect(secretRoleIds.size).toBeGreaterThan(routes.filter((r) => r.needs.secrets).length); // the routes' roles, the proxy's and the agent's
+    for (const id of secretRoleIds) expect({ id, path: roles[id].Properties.Path }).toEqual({ id, path: rolePath });
+    for (const role of [stack.xksProxy.function.role, stack.hsmAgent.function.role]) {
+      expect(roles[stack.getLogicalId((role as import('aws-cdk-lib/aws-iam').Role).node.defaultChild as import('aws-cdk-lib').CfnElement)].Properties.Path).toBe(rolePath);
+    }
+  });
+
+  it("tells exactly the functions that create secrets the deployment's role ARN pattern for the secrets' resource policy", () => {
+    const { stack, template } = vpcEndpoint();
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const route of routes) {
+      const fn = stack.managementApi.functions.get(route.operation)!.function;
+      const variables = functions[stack.getLogicalId(fn.node.defaultChild as import('aws-cdk-lib').CfnElement)].Properties.Environment.Variables as Record<string, unknown>;
+      const writesSecrets = Object.values(route.needs.secrets ?? {}).includes('write');
+      expect([route.operation, variables[ENV.secretsAllowedPrincipalArnPattern]]).toEqual([
+        route.operation,
+        writesSecrets ? { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':role/xks-key-manager/XksKeyManager/*']] } : undefined,
+      ]);
+    }
   });
 });
 

@@ -7,22 +7,58 @@
  * deleted an HSM PIN or a credential by mistake can still restore it with RestoreSecret. Revocation
  * does not wait for the window: the proxy stops accepting a credential as soon as its record is
  * gone from the state table.
+ *
+ * Every secret carries a resource policy (issue 4 §3) that denies every principal outside the
+ * deployment's roles (`allowedPrincipalArnPattern`, a role path the CDK gives exactly those roles)
+ * everything but reading the secret's metadata and policy: an account administrator's console or
+ * AWS Config still sees that the secret exists, but nobody outside the deployment reads, changes,
+ * deletes or re-polices it. (An operator who must, e.g. to restore a secret deleted by mistake or
+ * to remove secrets after deleting the stack, uses a role under the same path.) The policy is
+ * attached before the secret holds a value, so a value is never stored unprotected.
  */
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
   GetSecretValueCommand,
   InvalidRequestException,
+  PutResourcePolicyCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
   RestoreSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { ENV } from '../../contract/env';
 import type { SecretStore } from '../../core/secrets';
+
+/** What principals outside the deployment may still do with a secret: see that it exists and how it is protected. */
+export const OUTSIDER_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy', 'secretsmanager:ListSecretVersionIds'] as const;
+
+/** The resource policy of every secret: deny everything but `OUTSIDER_ACTIONS` to principals not matching the pattern. */
+export function secretResourcePolicy(allowedPrincipalArnPattern: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'OnlyTheKeyManagerRolesUseThisSecret',
+        Effect: 'Deny',
+        Principal: '*',
+        NotAction: [...OUTSIDER_ACTIONS],
+        Resource: '*',
+        Condition: { ArnNotLike: { 'aws:PrincipalArn': allowedPrincipalArnPattern } },
+      },
+    ],
+  };
+}
 
 export interface SecretsManagerSecretStoreProps {
   readonly client: SecretsManagerClient;
+  /**
+   * ARN pattern of the deployment's roles (`arn:aws:iam::<account>:role/<path>/*`) for each new
+   * secret's resource policy; read by the composition root from ENV.secretsAllowedPrincipalArnPattern.
+   * @default - none: `put` refuses to write (functions that only read secrets need none)
+   */
+  readonly allowedPrincipalArnPattern?: string;
   /**
    * KMS key that encrypts new secrets.
    * @default - the account's `aws/secretsmanager` key
@@ -37,6 +73,7 @@ export interface SecretsManagerSecretStoreProps {
 
 export class SecretsManagerSecretStore implements SecretStore {
   private readonly client: SecretsManagerClient;
+  private readonly allowedPrincipalArnPattern?: string;
   private readonly kmsKeyId?: string;
   private readonly recoveryWindowInDays: number;
 
@@ -46,23 +83,34 @@ export class SecretsManagerSecretStore implements SecretStore {
       throw new Error(`recoveryWindowInDays must be an integer from 7 to 30, got ${recoveryWindowInDays}`);
     }
     this.client = props.client;
+    this.allowedPrincipalArnPattern = props.allowedPrincipalArnPattern;
     this.kmsKeyId = props.kmsKeyId;
     this.recoveryWindowInDays = recoveryWindowInDays;
   }
 
-  /** CreateSecret, or PutSecretValue when it exists; a secret pending deletion is restored first. */
+  /**
+   * 1. CreateSecret without a value (an existing secret is kept; one pending deletion is restored).
+   * 2. PutResourcePolicy, with BlockPublicPolicy, on new and existing secrets alike (idempotent).
+   * 3. PutSecretValue.
+   * A failure at any step leaves at most a protected secret without the new value; `put` again repairs it.
+   */
   async put(name: string, value: string): Promise<void> {
-    try {
-      await this.client.send(new CreateSecretCommand({ Name: name, SecretString: value, KmsKeyId: this.kmsKeyId, Description: 'Managed by xks-key-manager' }));
-      return;
-    } catch (error) {
-      if (isPendingDeletion(error)) {
-        await this.client.send(new RestoreSecretCommand({ SecretId: name }));
-      } else if (!(error instanceof ResourceExistsException)) {
-        throw error;
-      }
+    const pattern = this.allowedPrincipalArnPattern;
+    if (pattern === undefined) {
+      throw new Error(`Refusing to write the secret ${name} without its resource policy: ${ENV.secretsAllowedPrincipalArnPattern} is not set for this function`);
     }
+    await this.ensureExists(name);
+    await this.client.send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: JSON.stringify(secretResourcePolicy(pattern)), BlockPublicPolicy: true }));
     await this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+  }
+
+  private async ensureExists(name: string): Promise<void> {
+    try {
+      await this.client.send(new CreateSecretCommand({ Name: name, KmsKeyId: this.kmsKeyId, Description: 'Managed by xks-key-manager' }));
+    } catch (error) {
+      if (isPendingDeletion(error)) await this.client.send(new RestoreSecretCommand({ SecretId: name }));
+      else if (!(error instanceof ResourceExistsException)) throw error;
+    }
   }
 
   async get(name: string): Promise<string | undefined> {

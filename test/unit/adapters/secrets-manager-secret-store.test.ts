@@ -3,6 +3,8 @@ import {
   DeleteSecretCommand,
   GetSecretValueCommand,
   InvalidRequestException,
+  MalformedPolicyDocumentException,
+  PutResourcePolicyCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -10,7 +12,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SecretsManagerSecretStore } from '../../../lambdas/adapters/aws/secrets-manager-secret-store';
+import { SecretsManagerSecretStore, secretResourcePolicy } from '../../../lambdas/adapters/aws/secrets-manager-secret-store';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const meta = { $metadata: {} };
@@ -19,52 +21,108 @@ const notFound = (): ResourceNotFoundException => new ResourceNotFoundException(
 const pendingDeletion = (): InvalidRequestException =>
   new InvalidRequestException({ message: "You can't perform this operation on the secret because it was marked for deletion.", ...meta });
 
+const ROLES = 'arn:aws:iam::111122223333:role/xks-key-manager/XksKeyManager/*';
 let store: SecretsManagerSecretStore;
 
 beforeEach(() => {
   secretsManager.reset();
-  store = new SecretsManagerSecretStore({ client: new SecretsManagerClient({ region: 'us-east-1' }), kmsKeyId: 'alias/secrets' });
+  store = new SecretsManagerSecretStore({ client: new SecretsManagerClient({ region: 'us-east-1' }), kmsKeyId: 'alias/secrets', allowedPrincipalArnPattern: ROLES });
+});
+
+/** The commands sent, in order, by name. */
+const sequence = (): string[] => secretsManager.calls().map((call) => (call.args[0] as object).constructor.name);
+
+describe('the resource policy', () => {
+  it("denies every principal outside the deployment's roles everything but reading the secret's metadata", () => {
+    expect(secretResourcePolicy(ROLES)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'OnlyTheKeyManagerRolesUseThisSecret',
+          Effect: 'Deny',
+          Principal: '*',
+          NotAction: ['secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy', 'secretsmanager:ListSecretVersionIds'],
+          Resource: '*',
+          Condition: { ArnNotLike: { 'aws:PrincipalArn': ROLES } },
+        },
+      ],
+    });
+  });
+
+  it('allows nothing to anyone (only Deny statements, so BlockPublicPolicy accepts it)', () => {
+    const { Statement } = secretResourcePolicy(ROLES) as { Statement: Array<{ Effect: string; NotAction: string[] }> };
+    expect(Statement.map((s) => s.Effect)).toEqual(['Deny']);
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy', 'secretsmanager:DeleteSecret', 'secretsmanager:RestoreSecret', 'secretsmanager:UpdateSecret']) {
+      expect(Statement[0].NotAction).not.toContain(action);
+    }
+  });
 });
 
 describe('put', () => {
-  it('creates a new secret with the configured KMS key', async () => {
+  it('creates a new secret without its value, attaches the policy, then puts the value', async () => {
+    // Arrange
     secretsManager.on(CreateSecretCommand).resolves({});
+    secretsManager.on(PutResourcePolicyCommand).resolves({});
+    secretsManager.on(PutSecretValueCommand).resolves({});
 
+    // Act
     await store.put('xks-key-manager/hsm-pin/p1', '1234');
 
+    // Assert
+    expect(sequence()).toEqual(['CreateSecretCommand', 'PutResourcePolicyCommand', 'PutSecretValueCommand']);
     expect(secretsManager.commandCalls(CreateSecretCommand)[0].args[0].input).toEqual({
       Name: 'xks-key-manager/hsm-pin/p1',
-      SecretString: '1234',
       KmsKeyId: 'alias/secrets',
       Description: 'Managed by xks-key-manager',
     });
-    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    const policyInput = secretsManager.commandCalls(PutResourcePolicyCommand)[0].args[0].input;
+    expect(policyInput).toEqual({ SecretId: 'xks-key-manager/hsm-pin/p1', ResourcePolicy: expect.any(String), BlockPublicPolicy: true });
+    expect(JSON.parse(policyInput.ResourcePolicy as string)).toEqual(secretResourcePolicy(ROLES));
+    expect(secretsManager.commandCalls(PutSecretValueCommand)[0].args[0].input).toEqual({ SecretId: 'xks-key-manager/hsm-pin/p1', SecretString: '1234' });
   });
 
-  it('puts a new value when the secret exists', async () => {
+  it('re-attaches the policy and puts a new value when the secret exists', async () => {
     secretsManager.on(CreateSecretCommand).rejects(exists());
+    secretsManager.on(PutResourcePolicyCommand).resolves({});
     secretsManager.on(PutSecretValueCommand).resolves({});
 
     await store.put('name', 'new');
 
+    expect(sequence()).toEqual(['CreateSecretCommand', 'PutResourcePolicyCommand', 'PutSecretValueCommand']);
     expect(secretsManager.commandCalls(PutSecretValueCommand)[0].args[0].input).toEqual({ SecretId: 'name', SecretString: 'new' });
   });
 
-  it('restores a secret pending deletion before putting the value', async () => {
+  it('restores a secret pending deletion before the policy and the value', async () => {
     secretsManager.on(CreateSecretCommand).rejects(pendingDeletion());
     secretsManager.on(RestoreSecretCommand).resolves({});
+    secretsManager.on(PutResourcePolicyCommand).resolves({});
     secretsManager.on(PutSecretValueCommand).resolves({});
 
     await store.put('name', 'again');
 
+    expect(sequence()).toEqual(['CreateSecretCommand', 'RestoreSecretCommand', 'PutResourcePolicyCommand', 'PutSecretValueCommand']);
     expect(secretsManager.commandCalls(RestoreSecretCommand)[0].args[0].input).toEqual({ SecretId: 'name' });
-    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('never puts the value when the policy cannot be attached', async () => {
+    secretsManager.on(CreateSecretCommand).resolves({});
+    secretsManager.on(PutResourcePolicyCommand).rejects(new MalformedPolicyDocumentException({ message: 'bad policy', ...meta }));
+
+    await expect(store.put('name', 'v')).rejects.toThrow('bad policy');
+
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
   it('passes other failures on', async () => {
     secretsManager.on(CreateSecretCommand).rejects(new Error('AccessDenied'));
     await expect(store.put('name', 'v')).rejects.toThrow('AccessDenied');
-    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(sequence()).toEqual(['CreateSecretCommand']);
+  });
+
+  it('refuses to write anything without the role pattern, naming the variable', async () => {
+    const unprotected = new SecretsManagerSecretStore({ client: new SecretsManagerClient({ region: 'us-east-1' }) });
+    await expect(unprotected.put('name', 'v')).rejects.toThrow('Refusing to write the secret name without its resource policy: SECRETS_ALLOWED_PRINCIPAL_ARN_PATTERN is not set for this function');
+    expect(secretsManager.calls()).toHaveLength(0);
   });
 });
 

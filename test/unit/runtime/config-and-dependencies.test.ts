@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       userPoolId: 'pool',
       userPoolClientId: undefined,
       hsmAgentFunctionName: undefined,
+      secretsAllowedPrincipalArnPattern: undefined,
       localStateDir: expect.stringMatching(/\/\.local$/),
       pkcs11Libraries: { luna: '/opt/luna.so' },
     });
