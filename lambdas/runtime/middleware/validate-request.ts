@@ -81,17 +81,22 @@ function describe(error: ErrorObject | undefined, what: string): { field?: strin
   const path = error.instancePath
     .split('/')
     .slice(1)
-    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => echoed(segment.replace(/~1/g, '/').replace(/~0/g, '~')))
     .reduce((acc, segment) => (/^\d+$/.test(segment) ? `${acc}[${segment}]` : acc ? `${acc}.${segment}` : segment), '');
   const join = (name: string): string => (path ? `${path}.${name}` : name);
   switch (error.keyword) {
     case 'required':
       return { field: join(error.params.missingProperty as string), message: `is required` };
     case 'additionalProperties':
-      return { field: join(error.params.additionalProperty as string), message: `is not a known ${what}` };
+      return { field: join(echoed(error.params.additionalProperty as string)), message: `is not a known ${what}` };
     case 'enum':
       return { field: path || undefined, message: `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     default:
       return path ? { field: path, message: error.message ?? 'is not valid' } : { message: `The request ${what === 'field' ? 'body' : 'query'} ${error.message ?? 'is not valid'}` };
   }
+}
+
+/** A name from the request, as a message repeats it: cut short, so that a 100 KB key is not a 100 KB message and log line. */
+function echoed(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
 }

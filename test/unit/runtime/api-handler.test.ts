@@ -102,6 +102,11 @@ describe('validation', () => {
     expect(response.body.message).toBe('colour: is not a known query parameter');
   });
 
+  it('names an unknown field in at most 64 characters, however long the name sent', async () => {
+    const response = await call('CreateHsmPartition', { token: await tokens.admin(), body: { ...partition, ['k'.repeat(100_000)]: 1 } });
+    expect(response).toEqual({ statusCode: 400, body: expect.objectContaining({ message: `${'k'.repeat(64)}…: is not a known field` }) });
+  });
+
   it('answers 400 to a repeated query parameter (API Gateway would keep only the last value)', async () => {
     const event = { ...apiEvent('ListKeyStores', { token: await tokens.admin(), query: { limit: '7' } }), multiValueQueryStringParameters: { limit: ['5', '7'] } };
     const response = parseResponse(await handlers.ListKeyStores(event, lambdaContext()));
