@@ -6,10 +6,14 @@
  * HSM keys, key stores with credentials, virtual keys, an HYOK key).
  *
  * Every request carries exactly one defect that makes it invalid (plus noise that does not make it
- * valid), so every answer must be a 4xx with the CCKM error body `{code, codeDesc, message}` — or,
- * for a list asked for by a caller without rights, an empty page — and afterwards the table scan,
- * the secret files and the token's objects must be byte-identical. No PIN, XKS secret, bearer token
- * or marker value sent in a secret field may reach the log or a response.
+ * valid): bad JSON, wrong types, missing or extra fields (`__proto__` too), 100 KB strings, control
+ * characters, bad path ids and query values, missing/expired/forged tokens, users without rights,
+ * and shape-valid requests the services must refuse (taken names, references that do not fit, state
+ * in use). Every answer must be the expected 4xx with the CCKM error body `{code, codeDesc, message}`
+ * (a list asked for by a caller without rights: an empty page; an id a user asks for that does not
+ * exist: the same 403 as one they may not see), and afterwards the table scan, the secret files and
+ * the token's objects must be byte-identical. No PIN, XKS secret, bearer token or marker value sent
+ * in a secret field may reach the log (captured from seeding on) or a response.
  *
  * A failure prints its seed: FUZZ_SEED=<seed> npx jest test/integration/control-plane/fuzz.test.ts
  */
@@ -37,7 +41,7 @@ import { createTestStateTable, type TestStateTable } from '../../helpers/state-t
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed2026);
-/** 43 routes × 70 ≈ 3,000 requests (a longer hunt: FUZZ_REQUESTS_PER_ROUTE=1000). */
+/** 70 per route ≈ 3,000 requests (a longer hunt: FUZZ_REQUESTS_PER_ROUTE=1000). */
 const REQUESTS_PER_ROUTE = Number(process.env.FUZZ_REQUESTS_PER_ROUTE ?? 70);
 const PARALLEL = 8;
 const ROOT = join(__dirname, '..', '..', '..');
