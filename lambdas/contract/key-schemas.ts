@@ -9,23 +9,14 @@
  * the caller gets that message rather than "unknown property".
  */
 import type { JsonSchema } from './json-schema';
+import { listQuery as query, strictObject as strict } from './schema-parts';
 
-const strict = (properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema => ({
-  type: 'object',
-  properties,
-  required,
-  additionalProperties: false,
-});
 const text = (maxLength = 256): JsonSchema => ({ type: 'string', minLength: 1, maxLength });
 /** A resource id (our ids are UUIDs; names are accepted where the seeds say "name or id"). */
 const id: JsonSchema = text(256);
 const bool: JsonSchema = { type: 'boolean' };
 const anyObject: JsonSchema = { type: 'object' };
 const stringList: JsonSchema = { type: 'array', items: text(2048) };
-/** Query parameters arrive as strings; skip/limit/sort are parsed by core/listing.ts. */
-const queryString: JsonSchema = { type: 'string', maxLength: 1024 };
-const query = (filters: string[]): JsonSchema =>
-  strict(Object.fromEntries(['skip', 'limit', 'sort', ...filters].map((name) => [name, queryString])));
 
 const policy = strict({ reserved: bool });
 
@@ -61,8 +52,8 @@ export const keyStoreSchemas = {
     ['name', 'kms', 'region', 'aws_param'],
   ),
   /** At least one field: an empty PATCH is a mistake, not a request to touch `updatedAt`. */
-  update: {
-    ...strict({
+  update: strict(
+    {
       name: text(256),
       enable_success_audit_event: bool,
       local_hosted_params: strict({
@@ -81,9 +72,10 @@ export const keyStoreSchemas = {
         cloud_hsm_cluster_id: text(64),
         key_store_password: text(128),
       }),
-    }),
-    minProperties: 1,
-  },
+    },
+    [],
+    { minProperties: 1 },
+  ),
   listQuery: query([
     'id', 'name', 'kms', 'kms_id', 'region', 'cloud_name', 'type', 'blocked', 'linked_state',
     'xks_proxy_connectivity', 'connection_state', 'source_key_tier', 'custom_key_store_type',
