@@ -47,12 +47,10 @@ export const STATE_TABLE = {
 
 /**
  * Secrets Manager name prefixes, one per kind of secret, so that IAM can scope each function to the
- * kinds its route needs (lib/ grants `secretsmanager:*Secret*` on `<prefix>*` only). The runtime's
- * secret names (core/secrets.ts `secretNames`) must start with these prefixes.
+ * kinds its route needs (lib/ grants `secretsmanager:*Secret*` on `<prefix>*` only). The runtime
+ * builds its secret names from them (core/secrets.ts `secretNames`).
  */
 export const SECRET_PREFIXES = {
-  /** Every secret of the deployment lives under this prefix. */
-  root: 'xks-key-manager/',
   /** XKS secret access keys: `xks-key-manager/xks/<keyStoreId>/<credentialId>`. */
   xks: 'xks-key-manager/xks/',
   /** HSM partition PINs: `xks-key-manager/hsm-pin/<partitionId>`. */

@@ -1,3 +1,5 @@
+import { SECRET_PREFIXES } from '../contract/env';
+
 /**
  * Where secrets live: XKS secret access keys and HSM partition PINs (Secrets Manager on AWS,
  * an encrypted file under .local/ locally). DynamoDB only ever holds the secret's *name*.
@@ -11,10 +13,8 @@ export interface SecretStore {
   delete(name: string): Promise<void>;
 }
 
-/** Secret names, one prefix per kind so that IAM can scope access per kind. */
+/** Secret names, under the kind's prefix (`SECRET_PREFIXES`, which the CDK scopes IAM grants to). */
 export const secretNames = {
-  prefix: 'xks-key-manager',
-  xksCredential: (keyStoreId: string, credentialId: string): string =>
-    `xks-key-manager/xks/${keyStoreId}/${credentialId}`,
-  hsmPin: (partitionId: string): string => `xks-key-manager/hsm-pin/${partitionId}`,
+  xksCredential: (keyStoreId: string, credentialId: string): string => `${SECRET_PREFIXES.xks}${keyStoreId}/${credentialId}`,
+  hsmPin: (partitionId: string): string => `${SECRET_PREFIXES.hsmPin}${partitionId}`,
 } as const;
