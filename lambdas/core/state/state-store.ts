@@ -13,16 +13,14 @@ export type EntityKind =
   | 'account' // AWS account container
   | 'partition' // HSM partition
   | 'hsmKey' // HSM source key
-  | 'keyStore' // custom key store
-  | 'credential' // XKS credential (parent: key store)
-  | 'virtualKey'
-  | 'virtualKeyVersion' // parent: virtual key
+  | 'keyStore' // custom key store, with its XKS credentials inside
+  | 'virtualKey' // with its versions inside
   | 'awsKey'; // HYOK key (AWS key in an external key store)
 
 export interface EntityRecord<T> {
   readonly kind: EntityKind;
   readonly id: string;
-  /** Set for child entities (credentials under a key store, versions under a virtual key). */
+  /** Set for an entity created as a child of another (`list(kind, parentId)` lists one parent's children). */
   readonly parentId?: string;
   readonly data: T;
   /** Starts at 1, +1 on every `update`. */

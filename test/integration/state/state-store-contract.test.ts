@@ -63,23 +63,23 @@ describe.each(implementations)('%s', (_, setUp) => {
     });
 
     it('lists a kind, or only the children of one parent, and never name claims', async () => {
-      const storeA = newId('ks');
-      const storeB = newId('ks');
+      const partitionA = newId('p');
+      const partitionB = newId('p');
       await table.store.transact([
-        { op: 'create', kind: 'keyStore', id: storeA, data: {}, uniqueName: storeA },
-        { op: 'create', kind: 'keyStore', id: storeB, data: {}, uniqueName: storeB },
-        { op: 'create', kind: 'credential', id: 'c1', parentId: storeA, data: { n: 1 } },
-        { op: 'create', kind: 'credential', id: 'c2', parentId: storeA, data: { n: 2 } },
-        { op: 'create', kind: 'credential', id: 'c3', parentId: storeB, data: { n: 3 } },
+        { op: 'create', kind: 'partition', id: partitionA, data: {}, uniqueName: partitionA },
+        { op: 'create', kind: 'partition', id: partitionB, data: {}, uniqueName: partitionB },
+        { op: 'create', kind: 'hsmKey', id: 'k1', parentId: partitionA, data: { n: 1 } },
+        { op: 'create', kind: 'hsmKey', id: 'k2', parentId: partitionA, data: { n: 2 } },
+        { op: 'create', kind: 'hsmKey', id: 'k3', parentId: partitionB, data: { n: 3 } },
       ]);
 
-      const ofA = await table.store.list('credential', storeA);
-      expect(ofA.map((r) => r.id).sort()).toEqual(['c1', 'c2']);
-      expect(ofA.every((r) => r.parentId === storeA)).toBe(true);
-      expect((await table.store.list('credential')).map((r) => r.id).sort()).toEqual(['c1', 'c2', 'c3']);
-      const stores = await table.store.list('keyStore');
-      expect(stores.map((r) => r.id)).toEqual(expect.arrayContaining([storeA, storeB]));
-      expect(stores.every((r) => r.kind === 'keyStore')).toBe(true);
+      const ofA = await table.store.list('hsmKey', partitionA);
+      expect(ofA.map((r) => r.id).sort()).toEqual(['k1', 'k2']);
+      expect(ofA.every((r) => r.parentId === partitionA)).toBe(true);
+      expect((await table.store.list('hsmKey')).map((r) => r.id).sort()).toEqual(['k1', 'k2', 'k3']);
+      const partitions = await table.store.list('partition');
+      expect(partitions.map((r) => r.id)).toEqual(expect.arrayContaining([partitionA, partitionB]));
+      expect(partitions.every((r) => r.kind === 'partition')).toBe(true);
     });
 
     it('follows every page of the list index (more than 1 MB of items)', async () => {
