@@ -54,6 +54,11 @@ export function page<T extends object>(resources: readonly T[], query: ListQuery
   return { skip: query.skip, limit: query.limit, total: sorted.length, resources: sorted.slice(query.skip, query.skip + query.limit) };
 }
 
+/** A list filter on one field: absent (or an empty query parameter) matches everything, otherwise equality. */
+export function matchesFilter<T extends string | boolean>(filter: T | undefined, value: T | undefined): boolean {
+  return filter === undefined || filter === '' || filter === value;
+}
+
 /** Parses a boolean filter (`true`/`false`); 400 naming the parameter otherwise. */
 export function parseBooleanFilter(query: Readonly<Record<string, string | undefined>>, name: string): boolean | undefined {
   const raw = query[name];

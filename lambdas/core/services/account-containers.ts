@@ -18,7 +18,7 @@ import { ACL_ACTIONS, type AclAction } from '../../contract/routes';
 import { ACCOUNT_RESOURCE, isVisible, notFoundFor } from '../access';
 import type { AccountRoleRef, AwsAccountAccess } from '../aws-accounts';
 import { NotFoundError, ValidationError } from '../errors';
-import { type ListPage, page, parseListQuery } from '../listing';
+import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
 import {
   ACCOUNT_COUNTERS,
   type AccountData,
@@ -32,7 +32,6 @@ import {
 import type { Clock, IdGenerator } from '../model/common';
 import type { Principal } from '../principal';
 import type { EntityRecord, StateOp, StateStore } from '../state/state-store';
-import { matchesFilter } from './key-references';
 import { CHANGED_CONCURRENTLY, retryOnChange } from './retry-on-change';
 
 /** POST /v1/cckm/aws/kms (shape checked by `accountSchemas.create`). */

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, DependencyError, NotFoundError, ValidationError } from '../errors';
 import { type HsmAgent, type HsmKeyInfo, KEY_ATTRIBUTE_NAMES, type KeyAttributeName, type KeyAttributes } from '../hsm';
-import { type ListPage, page, parseListQuery } from '../listing';
+import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
 import type { Clock, IdGenerator } from '../model/common';
 import {
   AES_KEY_GEN,
@@ -28,7 +28,7 @@ import {
 } from '../model/hsm-key';
 import { PARTITION_COUNTERS, partitionConnection, type PartitionData } from '../model/partition';
 import type { StateOp, StateStore } from '../state/state-store';
-import { matchesFilter, partitionLabels } from './key-references';
+import { partitionLabels } from './key-references';
 
 export const HSM_KEY_RESOURCE = 'HSM source key';
 

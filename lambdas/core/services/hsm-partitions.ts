@@ -8,7 +8,7 @@
  */
 import { NotFoundError } from '../errors';
 import type { HsmAgent } from '../hsm';
-import { type ListPage, page, parseListQuery } from '../listing';
+import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
 import type { Clock, IdGenerator } from '../model/common';
 import {
   PARTITION_COUNTERS,
@@ -21,7 +21,6 @@ import {
 import type { HsmType } from '../hsm';
 import { type SecretStore, secretNames } from '../secrets';
 import type { StateStore } from '../state/state-store';
-import { matchesFilter } from './key-references';
 import { CHANGED_CONCURRENTLY, retryOnChange } from './retry-on-change';
 
 export const PARTITION_RESOURCE = 'HSM partition';

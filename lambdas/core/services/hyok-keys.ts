@@ -14,7 +14,7 @@
  */
 import { type Access, notFoundFor } from '../access';
 import { ConflictError, ForbiddenError, ValidationError } from '../errors';
-import { type ListPage, page, parseBooleanFilter, parseListQuery } from '../listing';
+import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
 import { type HyokKeyData, hyokKeyResource, type HyokKeyResource } from '../model/aws-key';
 import type { Clock, IdGenerator } from '../model/common';
 import type { HsmKeyData } from '../model/hsm-key';
@@ -33,7 +33,6 @@ import {
   getAccount,
   KEY_STORE_RESOURCE,
   type KeyStoreRecord,
-  matchesFilter,
   mayDo,
   partitionLabel,
   requireHsmKey,
@@ -187,9 +186,9 @@ export class HyokKeyService {
           matchesFilter(query.key_material_origin, r.key_material_origin) &&
           matchesFilter(query.key_source, r.key_source) &&
           matchesFilter(query.custom_key_store_id, r.custom_key_store_id) &&
-          (filters.blocked === undefined || filters.blocked === r.blocked) &&
-          (filters.linked === undefined || filters.linked === r.linked_state) &&
-          (filters.gone === undefined || filters.gone === r.gone),
+          matchesFilter(filters.blocked, r.blocked) &&
+          matchesFilter(filters.linked, r.linked_state) &&
+          matchesFilter(filters.gone, r.gone),
       );
     return page(resources, listQuery);
   }

@@ -85,8 +85,3 @@ export async function partitionLabels(state: StateStore): Promise<ReadonlyMap<st
 export async function partitionLabel(state: StateStore, partitionId: string): Promise<string> {
   return (await state.get<PartitionData>('partition', partitionId))?.data.tokenLabel ?? '';
 }
-
-/** A list filter on one field: absent or empty matches everything, otherwise equality. */
-export function matchesFilter(filter: string | undefined, value: string | undefined): boolean {
-  return filter === undefined || filter === '' || filter === value;
-}

@@ -10,7 +10,7 @@
  */
 import type { Access } from '../access';
 import { ConflictError, NotFoundError } from '../errors';
-import { type ListPage, page, parseListQuery } from '../listing';
+import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
 import type { Clock, IdGenerator } from '../model/common';
 import { credentialResource, type XksCredentialData, type XksCredentialResource } from '../model/credential';
 import { type KeyStoreData, type KeyStoreResource, xksProxyUriPath } from '../model/key-store';
@@ -76,7 +76,7 @@ export class KeyStoreCredentialService {
     const { store } = await loadKeyStore(this.deps.state, access, keyStoreId);
     const resources = store.data.credentials
       .map((c) => credentialResource(store.id, c))
-      .filter((c) => query.access_key_id === undefined || query.access_key_id === '' || c.access_key_id === query.access_key_id);
+      .filter((c) => matchesFilter(query.access_key_id, c.access_key_id));
     return page(resources, listQuery);
   }
 

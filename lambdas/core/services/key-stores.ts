@@ -12,7 +12,7 @@
  */
 import type { Access } from '../access';
 import { ConflictError, ValidationError } from '../errors';
-import { type ListPage, page, parseBooleanFilter, parseListQuery } from '../listing';
+import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
 import { ACCOUNT_COUNTERS } from '../model/account';
 import type { Clock, IdGenerator } from '../model/common';
 import { HSM_KEY_COUNTERS } from '../model/hsm-key';
@@ -43,7 +43,6 @@ import {
   loadKeyStore,
   mayDo,
   partitionLabel,
-  matchesFilter,
   partitionLabels,
   type PartitionRecord,
   requireHsmKey,
@@ -217,8 +216,8 @@ export class KeyStoreService {
       matchesFilter(query.region, r.region) &&
       matchesFilter(query.cloud_name, r.cloud_name) &&
       matchesFilter(query.type, r.type) &&
-      (blocked === undefined || blocked === r.local_hosted_params.blocked) &&
-      (linked === undefined || linked === r.local_hosted_params.linked_state) &&
+      matchesFilter(blocked, r.local_hosted_params.blocked) &&
+      matchesFilter(linked, r.local_hosted_params.linked_state) &&
       matchesFilter(query.xks_proxy_connectivity, r.aws_param.xks_proxy_connectivity) &&
       matchesFilter(query.connection_state, r.aws_param.connection_state) &&
       matchesFilter(query.source_key_tier, r.local_hosted_params.source_key_tier) &&

@@ -10,7 +10,7 @@
  */
 import type { Access } from '../access';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import { type ListPage, page, parseBooleanFilter, parseListQuery } from '../listing';
+import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
 import type { Clock, IdGenerator } from '../model/common';
 import { HSM_KEY_COUNTERS } from '../model/hsm-key';
 import { checkAes256 } from '../model/key-store';
@@ -25,7 +25,7 @@ import {
   type VirtualKeyVersionResource,
 } from '../model/virtual-key';
 import type { EntityRecord, StateOp, StateStore } from '../state/state-store';
-import { type HsmKeyRecord, matchesFilter, partitionLabel, partitionLabels, requireHsmKey } from './key-references';
+import { type HsmKeyRecord, partitionLabel, partitionLabels, requireHsmKey } from './key-references';
 import { CHANGED_CONCURRENTLY, retryOnChange } from './retry-on-change';
 
 export type VirtualKeyRecord = EntityRecord<VirtualKeyData>;
@@ -73,7 +73,7 @@ export class VirtualKeyService {
           matchesFilter(query.partition_id, r.partition_id) &&
           matchesFilter(query.source_key_id, r.source_key_id) &&
           matchesFilter(query.partition_label, r.partition_label) &&
-          (deletable === undefined || deletable === r.deletable),
+          matchesFilter(deletable, r.deletable),
       );
     return page(resources, listQuery);
   }
