@@ -12,7 +12,7 @@
  *    key in the HSM that no record names.
  */
 import { randomBytes } from 'node:crypto';
-import { ConflictError, DependencyError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, DependencyError, NotFoundError } from '../errors';
 import { type HsmAgent, type HsmKeyInfo, KEY_ATTRIBUTE_NAMES, type KeyAttributeName, type KeyAttributes } from '../hsm';
 import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
 import type { Clock, IdGenerator } from '../model/common';
@@ -28,7 +28,7 @@ import {
 } from '../model/hsm-key';
 import { PARTITION_COUNTERS, partitionConnection, type PartitionData } from '../model/partition';
 import type { StateOp, StateStore } from '../state/state-store';
-import { partitionLabels } from './key-references';
+import { partitionLabel, partitionLabels, requirePartition } from './key-references';
 
 export const HSM_KEY_RESOURCE = 'HSM source key';
 
@@ -63,8 +63,7 @@ export class HsmKeyService {
    */
   async create(request: CreateHsmKeyRequest): Promise<HsmKeyResource> {
     const { state, hsmAgent, clock, ids } = this.deps;
-    const partition = await state.get<PartitionData>('partition', request.partition_id);
-    if (!partition) throw new ValidationError(`no HSM partition has the id ${JSON.stringify(request.partition_id)}`, 'partition_id');
+    const partition = await requirePartition(state, request.partition_id, 'partition_id');
     const id = ids.newId();
     const now = clock.now().toISOString();
     const pending: HsmKeyData = {
@@ -140,8 +139,7 @@ export class HsmKeyService {
   async get(id: string): Promise<HsmKeyResource> {
     const key = await this.deps.state.get<HsmKeyData>('hsmKey', id);
     if (!key) throw new NotFoundError(HSM_KEY_RESOURCE, id);
-    const partition = await this.deps.state.get<PartitionData>('partition', key.data.partitionId);
-    return hsmKeyResource(id, key.data, partition?.data.tokenLabel ?? '');
+    return hsmKeyResource(id, key.data, await partitionLabel(this.deps.state, key.data.partitionId));
   }
 
   /**
