@@ -10,7 +10,6 @@ import type { AclAction } from '../contract/routes';
 import { ForbiddenError, NotFoundError, type KeyManagerError } from './errors';
 import type { AccountData, AclEntry } from './model/account';
 import type { Principal } from './principal';
-import type { EntityRecord, StateStore } from './state/state-store';
 
 /** The caller and, on `acl` routes, the action the route needs (from the route table). */
 export interface Access {
@@ -42,37 +41,3 @@ export function notFoundFor(principal: Principal, resource: string, id: string):
 }
 
 export const ACCOUNT_RESOURCE = 'AWS account container';
-
-/** Access decisions that need the account containers from the state store. */
-export class AccessControl {
-  constructor(private readonly state: StateStore) {}
-
-  /**
-   * The account container (by id, or by name as the seeds' `kms` allows) if the caller may do the
-   * access's action on it. Missing: 404 for admins, 403 for users; not permitted: 403.
-   */
-  async requireAccount(access: Access, idOrName: string): Promise<EntityRecord<AccountData>> {
-    const account = await this.findAccount(idOrName);
-    if (!account) throw notFoundFor(access.principal, ACCOUNT_RESOURCE, idOrName);
-    if (!isPermitted(access, account.data)) throw new ForbiddenError();
-    return account;
-  }
-
-  /** The account container with this id, or else with this name. */
-  async findAccount(idOrName: string): Promise<EntityRecord<AccountData> | undefined> {
-    return (
-      (await this.state.get<AccountData>('account', idOrName)) ??
-      (await this.state.list<AccountData>('account')).find((account) => account.data.name === idOrName)
-    );
-  }
-
-  /**
-   * For lists of things inside accounts: the ids of the accounts where the caller may do the
-   * access's action, or `'all'` for admins (no filter).
-   */
-  async permittedAccountIds(access: Access): Promise<ReadonlySet<string> | 'all'> {
-    if (access.principal.isAdmin) return 'all';
-    const accounts = await this.state.list<AccountData>('account');
-    return new Set(accounts.filter((account) => isPermitted(access, account.data)).map((account) => account.id));
-  }
-}

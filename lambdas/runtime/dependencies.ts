@@ -14,7 +14,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../contract/env';
-import { AccessControl } from '../core/access';
 import type { AwsAccountAccess } from '../core/aws-accounts';
 import type { HsmAgent } from '../core/hsm';
 import type { Clock, IdGenerator } from '../core/model/common';
@@ -44,7 +43,6 @@ export interface Dependencies {
   readonly accountRoleVerifier?: AwsAccountAccess;
   readonly clock: Clock;
   readonly ids: IdGenerator;
-  readonly access: AccessControl;
   readonly accountContainers: AccountContainerService;
   readonly awsAccounts: AwsAccountService;
   readonly hsmPartitions: HsmPartitionService;
@@ -138,10 +136,6 @@ class RuntimeDependencies implements Dependencies {
 
   get ids(): IdGenerator {
     return this.overrides.ids ?? uuidGenerator;
-  }
-
-  get access(): AccessControl {
-    return this.once('access', () => new AccessControl(this.state));
   }
 
   get keyStores(): KeyStoreService {

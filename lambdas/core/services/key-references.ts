@@ -3,7 +3,7 @@
  * partitions, HSM source keys), with the 400/403/404 answers those lookups mean for a request.
  * Shared by the key store, credential, virtual key and HYOK key services.
  */
-import { type Access, AccessControl, isPermitted, notFoundFor } from '../access';
+import { type Access, isPermitted, notFoundFor } from '../access';
 import { ForbiddenError, ValidationError } from '../errors';
 import type { AccountData } from '../model/account';
 import type { HsmKeyData } from '../model/hsm-key';
@@ -24,13 +24,18 @@ export const KEY_STORE_RESOURCE = 'Key store';
  * the same 403 as "not permitted", so that neither reveals whether it exists.
  */
 export async function resolveAccount(state: StateStore, access: Access, nameOrId: string, field: string): Promise<AccountRecord> {
-  const account = await new AccessControl(state).findAccount(nameOrId);
+  const account = await findAccount(state, nameOrId);
   if (account === undefined) {
     if (access.principal.isAdmin) throw new ValidationError(`no AWS account container has the name or id ${JSON.stringify(nameOrId)}`, field);
     throw new ForbiddenError();
   }
   authorize(access, account);
   return account;
+}
+
+/** The account container with this id, or else with this name. */
+async function findAccount(state: StateStore, idOrName: string): Promise<AccountRecord | undefined> {
+  return (await state.get<AccountData>('account', idOrName)) ?? (await state.list<AccountData>('account')).find((account) => account.data.name === idOrName);
 }
 
 /** 403 unless the caller may do the route's action on the container (a vanished container: admins only). */

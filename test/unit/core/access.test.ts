@@ -1,7 +1,8 @@
-import { AccessControl, isPermitted, isVisible, notFoundFor, type Access } from '../../../lambdas/core/access';
-import { ForbiddenError, NotFoundError } from '../../../lambdas/core/errors';
+import { isPermitted, isVisible, notFoundFor, type Access } from '../../../lambdas/core/access';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../../lambdas/core/errors';
 import type { AccountData, AclEntry } from '../../../lambdas/core/model/account';
 import type { Principal } from '../../../lambdas/core/principal';
+import { resolveAccount } from '../../../lambdas/core/services/key-references';
 import { MemoryStateStore } from '../../helpers/memory-state-store';
 
 const admin: Principal = { subject: 'sub-admin', username: 'root', groups: ['cckm-admins'], isAdmin: true };
@@ -53,9 +54,8 @@ describe('isVisible and notFoundFor', () => {
   });
 });
 
-describe('AccessControl', () => {
+describe('resolveAccount (an account container a request names)', () => {
   const state = new MemoryStateStore();
-  const control = new AccessControl(state);
 
   beforeAll(async () => {
     await state.transact([
@@ -67,19 +67,13 @@ describe('AccessControl', () => {
   const as = (principal: Principal): Access => ({ principal, action: 'viewkeystore' });
 
   it('finds an account by id or by name', async () => {
-    await expect(control.requireAccount(as(alice), 'acc-1')).resolves.toMatchObject({ id: 'acc-1' });
-    await expect(control.requireAccount(as(alice), 'prod')).resolves.toMatchObject({ id: 'acc-1' });
+    await expect(resolveAccount(state, as(alice), 'acc-1', 'kms')).resolves.toMatchObject({ id: 'acc-1' });
+    await expect(resolveAccount(state, as(alice), 'prod', 'kms')).resolves.toMatchObject({ id: 'acc-1' });
   });
 
-  it('refuses a user the same way whether the account is missing or not theirs', async () => {
-    await expect(control.requireAccount(as(alice), 'acc-2')).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(control.requireAccount(as(alice), 'nope')).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(control.requireAccount(as(admin), 'nope')).rejects.toBeInstanceOf(NotFoundError);
-  });
-
-  it('lists the accounts a user may act on; all for admins', async () => {
-    await expect(control.permittedAccountIds(as(alice))).resolves.toEqual(new Set(['acc-1']));
-    await expect(control.permittedAccountIds({ principal: alice, action: 'keystoreadd' })).resolves.toEqual(new Set());
-    await expect(control.permittedAccountIds(as(admin))).resolves.toBe('all');
+  it('refuses a user the same way whether the account is missing or not theirs; tells an admin which field names nothing', async () => {
+    await expect(resolveAccount(state, as(alice), 'acc-2', 'kms')).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(resolveAccount(state, as(alice), 'nope', 'kms')).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(resolveAccount(state, as(admin), 'nope', 'kms')).rejects.toThrow(ValidationError);
   });
 });
