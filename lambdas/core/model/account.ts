@@ -91,7 +91,8 @@ const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(?:[\x21-\x7e
  * `assume_role_arn`: an IAM role ARN; in the container's own account when `accountId` is given
  * (KMS acts in the caller's account).
  */
-export function checkAssumeRoleArn(value: string, accountId?: string, field = 'assume_role_arn'): string {
+function checkAssumeRoleArn(value: string, accountId?: string): string {
+  const field = 'assume_role_arn';
   const match = ROLE_ARN.exec(value);
   if (!match) throw new ValidationError('must be an IAM role ARN like arn:aws:iam::111122223333:role/KeyManagerAccess', field);
   if (accountId !== undefined && match[2] !== accountId) throw new ValidationError(`must be a role in account ${accountId} (the container's account_id), not in ${match[2]}`, field);
@@ -119,7 +120,8 @@ export function checkAccountRole(assumeRoleArn: string | undefined, externalId: 
  */
 const REGION = /^(af|ap|ca|cn|eu|eusc|il|me|mx|sa|us|us-gov|us-iso|us-isob)-(central|north|northeast|northwest|south|southeast|southwest|east|west)-\d{1,2}$/;
 
-export function checkRegions(regions: readonly string[], field = 'regions'): string[] {
+export function checkRegions(regions: readonly string[]): string[] {
+  const field = 'regions';
   if (regions.length === 0) throw new ValidationError('must name at least one AWS region', field);
   regions.forEach((region, i) => {
     if (!REGION.test(region)) throw new ValidationError(`${JSON.stringify(region)} is not an AWS region name (e.g. us-east-1)`, `${field}[${i}]`);

@@ -13,7 +13,6 @@ export const EXTERNAL_KEY_STORE = 'EXTERNAL_KEY_STORE';
 export const CLOUDHSM_KEY_STORE = 'AWS_CLOUDHSM';
 
 export type XksProxyConnectivity = 'PUBLIC_ENDPOINT' | 'VPC_ENDPOINT_SERVICE';
-export const XKS_PROXY_CONNECTIVITIES: readonly XksProxyConnectivity[] = ['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE'];
 
 /**
  * Where a store's source keys live. `hsm-luna` is CCKM's name for Luna partitions; we name the
@@ -28,9 +27,7 @@ export const SOURCE_KEY_TIER_BY_HSM_TYPE: Readonly<Record<HsmType, SourceKeyTier
 };
 export const SOURCE_KEY_TIERS: readonly SourceKeyTier[] = Object.values(SOURCE_KEY_TIER_BY_HSM_TYPE);
 
-export const MIN_CREDENTIALS = 2;
-export const MAX_CREDENTIALS = 20;
-/** Operator guide: "between 2 and 20 credentials (default 20 credentials)". */
+/** Operator guide: "between 2 and 20 credentials (default 20 credentials)" (the bounds: keyStoreSchemas). */
 export const DEFAULT_MAX_CREDENTIALS = 20;
 
 /** Counters kept on the key store record (StateStore `counters`). */

@@ -2,17 +2,19 @@
  * GetKeyStoreHealth (seed 001, "Check Health Status of External Custom Key Store"): an
  * unauthenticated deep check of a key store — an AES-GCM encrypt and decrypt with its health-check
  * key inside the HSM, through the HSM agent (management functions never load PKCS#11). At most
- * `ratePerSecond` checks per key store per instance; beyond that TooManyRequestsError (429).
+ * `RATE_PER_SECOND` checks per key store per instance; beyond that TooManyRequestsError (429).
  */
 import { ConflictError, DependencyError, NotFoundError, TooManyRequestsError } from '../errors';
 import type { HsmAgent, PartitionTestResult } from '../hsm';
 import type { XksStateSource } from '../xks-state';
 
 export interface KeyStoreHealthOptions {
-  /** The seeds' limit: two requests per second per key store (per node). @default 2 */
-  readonly ratePerSecond?: number;
+  /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
 }
+
+/** The seeds' limit: two requests per second per key store (per node). */
+const RATE_PER_SECOND = 2;
 
 /** The deep check's outcome for the log (never sent: it names HSM failures). */
 export interface KeyStoreHealthFailure {
@@ -23,7 +25,6 @@ export interface KeyStoreHealthFailure {
 const MAX_TRACKED_STORES = 10_000;
 
 export class KeyStoreHealthService {
-  private readonly ratePerSecond: number;
   private readonly now: () => number;
   /** Token bucket per key store id: tokens left and when they were counted. */
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -33,7 +34,6 @@ export class KeyStoreHealthService {
     private readonly hsmAgent: HsmAgent,
     options: KeyStoreHealthOptions = {},
   ) {
-    this.ratePerSecond = options.ratePerSecond ?? 2;
     this.now = options.now ?? Date.now;
   }
 
@@ -56,11 +56,11 @@ export class KeyStoreHealthService {
 
   private take(keyStoreId: string): void {
     const now = this.now();
-    const bucket = this.buckets.get(keyStoreId) ?? { tokens: this.ratePerSecond, at: now };
-    bucket.tokens = Math.min(this.ratePerSecond, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
+    const bucket = this.buckets.get(keyStoreId) ?? { tokens: RATE_PER_SECOND, at: now };
+    bucket.tokens = Math.min(RATE_PER_SECOND, bucket.tokens + ((now - bucket.at) / 1000) * RATE_PER_SECOND);
     bucket.at = now;
     if (bucket.tokens < 1) {
-      throw new TooManyRequestsError(`At most ${this.ratePerSecond} health checks per second per key store`);
+      throw new TooManyRequestsError(`At most ${RATE_PER_SECOND} health checks per second per key store`);
     }
     bucket.tokens -= 1;
     if (!this.buckets.has(keyStoreId) && this.buckets.size >= MAX_TRACKED_STORES) {

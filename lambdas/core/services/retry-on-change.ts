@@ -9,26 +9,22 @@ import { ConflictError } from '../errors';
 /** `conflictMessage` of version-guarded ops; a ConflictError with it means "re-read and retry". */
 export const CHANGED_CONCURRENTLY = 'The resource was changed by another request while this one was applied';
 
-export interface RetryOptions {
-  /** @default 25 (enough for a few dozen concurrent writers of one record) */
-  readonly attempts?: number;
-  /** Upper bound of the random pause before attempt n is `n * maxPauseMs`. @default 15 */
-  readonly maxPauseMs?: number;
-}
+/** Enough for a few dozen concurrent writers of one record. */
+const ATTEMPTS = 25;
+/** Upper bound of the random pause before attempt n is `n * MAX_PAUSE_MS`. */
+const MAX_PAUSE_MS = 15;
 
-export async function retryOnChange<T>(attempt: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const attempts = options.attempts ?? 25;
-  const maxPauseMs = options.maxPauseMs ?? 15;
+export async function retryOnChange<T>(attempt: () => Promise<T>): Promise<T> {
   for (let n = 1; ; n += 1) {
     try {
       return await attempt();
     } catch (error) {
       if (!(error instanceof ConflictError) || error.message !== CHANGED_CONCURRENTLY) throw error;
-      if (n >= attempts) {
+      if (n >= ATTEMPTS) {
         throw new ConflictError('Too many concurrent changes to this resource; please retry', { cause: error });
       }
       // Random pause so that writers that collided do not collide again in lockstep.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * maxPauseMs * n));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * MAX_PAUSE_MS * n));
     }
   }
 }
