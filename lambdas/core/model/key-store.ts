@@ -27,6 +27,11 @@ export const SOURCE_KEY_TIER_BY_HSM_TYPE: Readonly<Record<HsmType, SourceKeyTier
 };
 export const SOURCE_KEY_TIERS: readonly SourceKeyTier[] = Object.values(SOURCE_KEY_TIER_BY_HSM_TYPE);
 
+/** A `source_key_tier` as requested: the seeds spell Luna's tier both `hsm-luna` (responses) and `luna-hsm` (request docs). */
+export function normalizeSourceKeyTier(requested: string | undefined): string | undefined {
+  return requested === 'luna-hsm' ? 'hsm-luna' : requested;
+}
+
 /** Operator guide: "between 2 and 20 credentials (default 20 credentials)" (the bounds: keyStoreSchemas). */
 export const DEFAULT_MAX_CREDENTIALS = 20;
 

@@ -18,7 +18,7 @@ import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery 
 import { type HyokKeyData, hyokKeyResource, type HyokKeyResource } from '../model/aws-key';
 import type { Clock, IdGenerator } from '../model/common';
 import type { HsmKeyData } from '../model/hsm-key';
-import { KEY_STORE_COUNTERS, type KeyStoreData } from '../model/key-store';
+import { KEY_STORE_COUNTERS, type KeyStoreData, normalizeSourceKeyTier } from '../model/key-store';
 import {
   currentVersion,
   MAX_HYOK_KEYS_PER_VIRTUAL_KEY,
@@ -308,6 +308,6 @@ function resourceOf(
 
 /** An optional `source_key_tier` must be the key store's (its partition's) tier. */
 function checkTier(requested: string | undefined, tier: string, field: string): void {
-  const normalized = requested === 'luna-hsm' ? 'hsm-luna' : requested;
+  const normalized = normalizeSourceKeyTier(requested);
   if (normalized !== undefined && normalized !== tier) throw new ValidationError(`must be the key store's source key tier, ${tier}`, field);
 }

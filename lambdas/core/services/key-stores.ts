@@ -26,6 +26,7 @@ import {
   type KeyStoreData,
   keyStoreResource,
   type KeyStoreResource,
+  normalizeSourceKeyTier,
   resolveConnectivity,
   SOURCE_KEY_TIER_BY_HSM_TYPE,
   SOURCE_KEY_TIERS,
@@ -383,8 +384,7 @@ function refuseUnavailable(request: CreateKeyStoreRequest): void {
 function resolveSourceKeyTier(partition: PartitionRecord, requested: string | undefined): SourceKeyTier {
   const tier = SOURCE_KEY_TIER_BY_HSM_TYPE[partition.data.hsmType];
   if (requested === undefined) return tier;
-  // The seeds spell Luna's tier both `hsm-luna` (responses) and `luna-hsm` (request docs).
-  const normalized = requested === 'luna-hsm' ? 'hsm-luna' : requested;
+  const normalized = normalizeSourceKeyTier(requested);
   if (!SOURCE_KEY_TIERS.includes(normalized as SourceKeyTier)) {
     throw new ValidationError(`must be one of ${SOURCE_KEY_TIERS.join(', ')} (CipherTrust Manager "local" keys are not a key source here)`, 'local_hosted_params.source_key_tier');
   }
