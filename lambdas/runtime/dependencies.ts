@@ -26,9 +26,11 @@ import { HsmKeyService } from '../core/services/hsm-keys';
 import { HsmPartitionService } from '../core/services/hsm-partitions';
 import { HyokKeyService } from '../core/services/hyok-keys';
 import { KeyStoreCredentialService } from '../core/services/key-store-credentials';
+import { KeyStoreHealthService } from '../core/services/key-store-health';
 import { KeyStoreService } from '../core/services/key-stores';
 import { VirtualKeyService } from '../core/services/virtual-keys';
 import { DynamoDbStateStore } from '../adapters/dynamodb/dynamodb-state-store';
+import { StateStoreXksStateSource } from '../adapters/state/xks-state-source';
 import { loadConfig, requireSetting, type RuntimeConfig } from './config';
 
 export interface Dependencies {
@@ -49,6 +51,8 @@ export interface Dependencies {
   readonly hsmKeys: HsmKeyService;
   readonly keyStores: KeyStoreService;
   readonly keyStoreCredentials: KeyStoreCredentialService;
+  /** One per container: its rate limit counts per instance. */
+  readonly keyStoreHealth: KeyStoreHealthService;
   readonly virtualKeys: VirtualKeyService;
   readonly hyokKeys: HyokKeyService;
 }
@@ -144,6 +148,13 @@ class RuntimeDependencies implements Dependencies {
 
   get keyStoreCredentials(): KeyStoreCredentialService {
     return this.once('keyStoreCredentials', () => new KeyStoreCredentialService(this));
+  }
+
+  get keyStoreHealth(): KeyStoreHealthService {
+    return this.once(
+      'keyStoreHealth',
+      () => new KeyStoreHealthService(new StateStoreXksStateSource(this.state), this.hsmAgent, { now: () => this.clock.now().getTime() }),
+    );
   }
 
   get virtualKeys(): VirtualKeyService {
