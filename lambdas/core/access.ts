@@ -7,7 +7,7 @@
  * is a 404 for admins and the same 403 as "not permitted" for everyone else.
  */
 import type { AclAction } from '../contract/routes';
-import { ForbiddenError, NotFoundError, type KeyManagerError } from './errors';
+import { ForbiddenError, NotFoundError, type KeyManagerError, ValidationError } from './errors';
 import type { AccountData, AclEntry } from './model/account';
 import type { Principal } from './principal';
 
@@ -38,6 +38,14 @@ export function isVisible(principal: Principal, account: Pick<AccountData, 'acls
 /** The error for a resource the caller asked for that does not exist: 404 for admins, 403 for users. */
 export function notFoundFor(principal: Principal, resource: string, id: string): KeyManagerError {
   return principal.isAdmin ? new NotFoundError(resource, id) : new ForbiddenError();
+}
+
+/**
+ * The error for a request field that names a resource which does not exist: a 400 naming the field
+ * for admins, for users the same 403 as "not permitted".
+ */
+export function missingReferenceFor(principal: Principal, message: string, field: string): KeyManagerError {
+  return principal.isAdmin ? new ValidationError(message, field) : new ForbiddenError();
 }
 
 export const ACCOUNT_RESOURCE = 'AWS account container';

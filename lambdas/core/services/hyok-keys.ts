@@ -12,8 +12,8 @@
  * `local_hosted_params.source_key_id` may name a virtual key, or an HSM source key: then a virtual
  * key over it (not deletable, as the seeds' default) is created in the same transaction.
  */
-import { type Access, notFoundFor } from '../access';
-import { ConflictError, ForbiddenError, ValidationError } from '../errors';
+import { type Access, missingReferenceFor, notFoundFor } from '../access';
+import { ConflictError, ValidationError } from '../errors';
 import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
 import { type HyokKeyData, hyokKeyResource, type HyokKeyResource } from '../model/aws-key';
 import type { Clock, IdGenerator } from '../model/common';
@@ -270,8 +270,7 @@ export class HyokKeyService {
   private async resolveStore(access: Access, id: string): Promise<KeyStoreRecord> {
     const store = await this.deps.state.get<KeyStoreData>('keyStore', id);
     if (store === undefined) {
-      if (access.principal.isAdmin) throw new ValidationError(`no ${KEY_STORE_RESOURCE.toLowerCase()} has the id ${JSON.stringify(id)}`, 'local_hosted_params.custom_key_store_id');
-      throw new ForbiddenError();
+      throw missingReferenceFor(access.principal, `no ${KEY_STORE_RESOURCE.toLowerCase()} has the id ${JSON.stringify(id)}`, 'local_hosted_params.custom_key_store_id');
     }
     authorize(access, await getAccount(this.deps.state, store.data.accountId));
     return store;

@@ -3,7 +3,7 @@
  * partitions, HSM source keys), with the 400/403/404 answers those lookups mean for a request.
  * Shared by the key store, credential, virtual key and HYOK key services.
  */
-import { type Access, isPermitted, notFoundFor } from '../access';
+import { type Access, isPermitted, missingReferenceFor, notFoundFor } from '../access';
 import { ForbiddenError, ValidationError } from '../errors';
 import type { AccountData } from '../model/account';
 import type { HsmKeyData } from '../model/hsm-key';
@@ -25,10 +25,7 @@ export const KEY_STORE_RESOURCE = 'Key store';
  */
 export async function resolveAccount(state: StateStore, access: Access, nameOrId: string, field: string): Promise<AccountRecord> {
   const account = await findAccount(state, nameOrId);
-  if (account === undefined) {
-    if (access.principal.isAdmin) throw new ValidationError(`no AWS account container has the name or id ${JSON.stringify(nameOrId)}`, field);
-    throw new ForbiddenError();
-  }
+  if (account === undefined) throw missingReferenceFor(access.principal, `no AWS account container has the name or id ${JSON.stringify(nameOrId)}`, field);
   authorize(access, account);
   return account;
 }
