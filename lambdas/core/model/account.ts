@@ -31,12 +31,9 @@ export interface AclEntry {
   readonly actions: readonly AclAction[];
 }
 
-/** One change of `update-acls`: grant (`permit: true`) or revoke (`permit: false`) actions. */
-export interface AclChange {
-  readonly user_id?: string;
-  readonly group?: string;
+/** One change of `update-acls`: grant (`permit: true`) or revoke (`permit: false`) the entry's actions. */
+export interface AclChange extends AclEntry {
   readonly permit: boolean;
-  readonly actions: readonly AclAction[];
 }
 
 export interface AccountData extends Timestamps {
