@@ -58,6 +58,13 @@ export const SECRET_PREFIXES = {
 } as const;
 
 /**
+ * Name prefix of the IAM roles the control plane may assume in registered AWS accounts: the CDK
+ * grants `sts:AssumeRole` on `role/<prefix>*` only, and the STS adapter names it when a role cannot
+ * be assumed.
+ */
+export const ACCOUNT_ROLE_NAME_PREFIX = 'xks-key-manager-';
+
+/**
  * CloudWatch metrics of the XKS proxy, emitted with Powertools Metrics (EMF) and read by the CDK
  * dashboard and alarms (lib/). Powertools adds the `service` dimension to every metric, so each
  * metric is published with exactly the dimension set written next to it: `{service, <dimension>}`,

@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/contract/env';
+import { ACCOUNT_ROLE_NAME_PREFIX, ENV } from '../../lambdas/contract/env';
 import { routes as allRoutes, type RouteDefinition } from '../../lambdas/contract/routes';
 import { toApiGatewaySchema } from '../private/api-gateway-schema';
 import { acknowledge, acknowledgeFinding, acknowledgeWildcardGrant } from '../private/nag';
@@ -19,9 +19,6 @@ import type { HsmAgent } from './hsm-agent';
 import { OperationFunction } from './operation-function';
 import type { SecretPrefixes } from './secret-prefixes';
 import type { StateTable } from './state-table';
-
-/** Default name prefix of the IAM roles the control plane may assume in registered accounts. */
-export const ACCOUNT_ROLE_NAME_PREFIX = 'xks-key-manager-';
 
 export interface ManagementApiProps {
   readonly stateTable: StateTable;

@@ -13,6 +13,7 @@
  * STS being unreachable or refusing the deployment's own credentials is a DependencyError.
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ACCOUNT_ROLE_NAME_PREFIX } from '../../contract/env';
 import type { AccountRoleRef, AwsAccountAccess, AwsAccountDescription } from '../../core/aws-accounts';
 import { DependencyError, ValidationError } from '../../core/errors';
 import { PARTITION_REGIONS, partitionOfArn } from '../../core/model/aws-regions';
@@ -21,8 +22,6 @@ import { PARTITION_REGIONS, partitionOfArn } from '../../core/model/aws-regions'
 export const ROLE_SESSION_NAME = 'xks-key-manager';
 /** The shortest session STS grants: the credentials serve one request. */
 export const ROLE_SESSION_SECONDS = 900;
-/** The role name prefix the deployment's functions may assume (lib/constructs/management-api.ts ACCOUNT_ROLE_NAME_PREFIX). */
-const ROLE_NAME_PREFIX = 'xks-key-manager-';
 
 export interface StsAccountAccessProps {
   /** STS client with the deployment's own credentials and region. */
@@ -85,7 +84,7 @@ function assumeRoleError(error: unknown, roleArn: string, externalId: string | u
       ? ' (and, if its trust policy requires an sts:ExternalId, set assume_role_external_id)'
       : ', with an sts:ExternalId condition equal to assume_role_external_id';
     return new ValidationError(
-      `this deployment cannot assume ${roleArn}: the role must exist, be named ${ROLE_NAME_PREFIX}* (the only roles the key manager's functions may assume) and trust this deployment${externalIdHint}`,
+      `this deployment cannot assume ${roleArn}: the role must exist, be named ${ACCOUNT_ROLE_NAME_PREFIX}* (the only roles the key manager's functions may assume) and trust this deployment${externalIdHint}`,
       'assume_role_arn',
       { cause: error },
     );
