@@ -25,12 +25,12 @@ import { dependencies } from '../lambdas/runtime/dependencies';
 import { type RunningGateway, startLocalGateway } from '../lambdas/runtime/local-gateway';
 import { createXksLogger, xksProxyDeps } from '../lambdas/xks-proxy/composition-root';
 import { startXksHttpsServer, type XksHttpsServer } from '../lambdas/xks-proxy/https-server';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../scripts/lib/dynamodb-local';
 import { applyLocalAwsEnv } from '../scripts/lib/local-aws-env';
 import { ensureLocalPartition } from '../scripts/lib/local-partition';
 import { acquireRunnerLock, RunnerAlreadyRunningError, type RunnerLock } from '../scripts/lib/runner-lock';
 import { ensureSelfSignedCert } from '../scripts/lib/self-signed-cert';
 import { writeSoftHsmConfig } from '../scripts/lib/softhsm-token';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../test/helpers/dynamodb-local';
 
 const STATE_TABLE_NAME = 'key-manager-state';
 /** Like the deployed API's stage: URLs read `/api/v1/cckm/...`, as in CCKM. */

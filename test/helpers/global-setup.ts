@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { ENV } from '../../lambdas/contract/env';
 import { applyLocalAwsEnv } from '../../scripts/lib/local-aws-env';
 import { writeSoftHsmConfig } from '../../scripts/lib/softhsm-token';
-import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../scripts/lib/dynamodb-local';
 
 /** The part of jest's GlobalConfig read here. */
 interface JestGlobalConfig {

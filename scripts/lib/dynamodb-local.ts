@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
-import { collectOutput, stopChild } from '../../scripts/lib/child-process';
-import { freePort } from '../../scripts/lib/free-port';
+import { collectOutput, stopChild } from './child-process';
+import { freePort } from './free-port';
 
 export interface DynamoDbLocalOptions {
   /**
