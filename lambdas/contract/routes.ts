@@ -1,10 +1,10 @@
 /**
  * The single route table of the management API (design.md, "One route table").
  *
- * Every consumer reads it: the CDK ManagementApi construct (API Gateway resources, one function
- * per row, least-privilege grants from `needs`), the local gateway (bin/local.ts), the
- * authorization middleware (`access`), request validation (`requestSchema`) and the OpenAPI
- * document. It is plain data: no runtime imports, so `lib/` may import it.
+ * Every consumer reads it: the CDK ManagementApi construct (API Gateway resources and request
+ * models, one function per row, least-privilege grants from `needs`), the local gateway
+ * (bin/local.ts), the authorization middleware (`access`) and request validation (`requestSchema`,
+ * `querySchema`). It is plain data: no runtime imports, so `lib/` may import it.
  *
  * Adding an operation = one row here + one file in lambdas/handlers/ exporting `handler`.
  */
@@ -54,7 +54,7 @@ export interface RouteNeeds {
   readonly secrets?: { readonly xks?: 'read' | 'write'; readonly hsmPin?: 'read' | 'write' };
   /** Invokes the HSM agent (the only way the control plane reaches PKCS#11). */
   readonly hsmAgent?: boolean;
-  /** Calls STS AssumeRole on registered account roles (and then AWS KMS). */
+  /** Calls STS AssumeRole on registered account roles (sts:AssumeRole on `role/<ACCOUNT_ROLE_NAME_PREFIX>*`). */
   readonly assumeAccountRole?: boolean;
 }
 

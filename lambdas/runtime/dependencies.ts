@@ -3,10 +3,12 @@
  * (get-a-room's setupDependencies), choosing AWS or local adapters by `config.mode`. Each member is
  * built on first use, so a function only constructs (and only needs the settings of) what its
  * operation touches, and in aws mode nothing loads the PKCS#11 adapter (pkcs11js): the HSM agent
- * there is a Lambda invoke.
+ * there is a Lambda invoke. (esbuild still bundles every adapter required below into each function,
+ * the local ones included; pkcs11js itself stays external.)
  *
- * Tests and the local runner may pass ready-made ports (`overrides`) and install the result with
- * `setDependencies`; handlers get it through `dependencies()`.
+ * Handlers get the container's dependencies through `dependencies()`, built from the environment:
+ * the local runner (bin/local.ts) sets it to local mode. Tests may pass ready-made ports
+ * (`overrides`) and install the result with `setDependencies`.
  *
  * Adding a service: one getter below, `this.once('name', () => new XService(this))`, and one line
  * in the `Dependencies` interface.
