@@ -6,9 +6,8 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwksNotAvailableInCacheError, JwtBaseError } from 'aws-jwt-verify/error';
 import type { Jwks } from 'aws-jwt-verify/jwk';
-import { GROUPS } from '../../contract/env';
 import { DependencyError, UnauthorizedError } from '../../core/errors';
-import type { Principal, TokenVerifier } from '../../core/principal';
+import { type Principal, principalFromClaims, type TokenVerifier } from '../../core/principal';
 
 /** The part of aws-jwt-verify's verifier used here (a prepared one in tests, with cached JWKS). */
 export interface CognitoAccessTokenVerifier {
@@ -47,11 +46,6 @@ export class CognitoTokenVerifier implements TokenVerifier {
       if (error instanceof JwtBaseError) throw new UnauthorizedError('The bearer token is invalid or has expired', { cause: error });
       throw error;
     }
-    const { sub, username } = payload;
-    const groups = payload['cognito:groups'] ?? [];
-    if (typeof sub !== 'string' || typeof username !== 'string' || !Array.isArray(groups) || !groups.every((g): g is string => typeof g === 'string')) {
-      throw new UnauthorizedError('The bearer token is not an access token with the expected claims');
-    }
-    return { subject: sub, username, groups, isAdmin: groups.includes(GROUPS.admins) };
+    return principalFromClaims(payload);
   }
 }

@@ -8,9 +8,8 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
-import { GROUPS } from '../../contract/env';
 import { UnauthorizedError } from '../../core/errors';
-import type { Principal, TokenVerifier } from '../../core/principal';
+import { NOT_AN_ACCESS_TOKEN, type Principal, principalFromClaims, type TokenVerifier } from '../../core/principal';
 
 /** `iss` of local tokens (and the only issuer LocalTokenVerifier accepts). */
 export const LOCAL_TOKEN_ISSUER = 'local';
@@ -101,17 +100,8 @@ export class LocalTokenVerifier implements TokenVerifier {
     } catch (error) {
       throw new UnauthorizedError('The bearer token is invalid or has expired', { cause: error });
     }
-    const groups = payload['cognito:groups'] ?? [];
-    const { sub, username, token_use: tokenUse } = payload;
-    if (
-      tokenUse !== 'access' ||
-      typeof sub !== 'string' ||
-      typeof username !== 'string' ||
-      !Array.isArray(groups) ||
-      !groups.every((group): group is string => typeof group === 'string')
-    ) {
-      throw new UnauthorizedError('The bearer token is not an access token with the expected claims');
-    }
-    return { subject: sub, username, groups, isAdmin: groups.includes(GROUPS.admins) };
+    // aws-jwt-verify checks `token_use` for Cognito tokens; jose knows nothing of it.
+    if (payload.token_use !== 'access') throw new UnauthorizedError(NOT_AN_ACCESS_TOKEN);
+    return principalFromClaims(payload);
   }
 }
