@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('CreateAccountContainer', (req, deps) => deps.accountContainers.create(req.principal, req.body));
+export const handler = apiHandler('CreateAccountContainer', (req, deps) => deps.accountContainers.create(req.body));

@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('CreateVirtualKey', (req, deps) => deps.virtualKeys.create(req.access, req.body));
+export const handler = apiHandler('CreateVirtualKey', (req, deps) => deps.virtualKeys.create(req.body));

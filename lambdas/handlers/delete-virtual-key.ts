@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('DeleteVirtualKey', (req, deps) => deps.virtualKeys.delete(req.access, req.params.id));
+export const handler = apiHandler('DeleteVirtualKey', (req, deps) => deps.virtualKeys.delete(req.params.id));

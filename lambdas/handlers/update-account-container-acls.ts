@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('UpdateAccountContainerAcls', (req, deps) => deps.accountContainers.updateAcls(req.principal, req.params.id, req.body));
+export const handler = apiHandler('UpdateAccountContainerAcls', (req, deps) => deps.accountContainers.updateAcls(req.params.id, req.body));

@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('UpdateAccountContainer', (req, deps) => deps.accountContainers.update(req.principal, req.params.id, req.body));
+export const handler = apiHandler('UpdateAccountContainer', (req, deps) => deps.accountContainers.update(req.params.id, req.body));

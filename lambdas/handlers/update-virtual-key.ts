@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('UpdateVirtualKey', (req, deps) => deps.virtualKeys.update(req.access, req.params.id, req.body));
+export const handler = apiHandler('UpdateVirtualKey', (req, deps) => deps.virtualKeys.update(req.params.id, req.body));

@@ -10,7 +10,7 @@
  *  6. errors → CCKM error body (error-response.ts).
  *
  *    export const handler = apiHandler('CreateAccountContainer', (req, deps) =>
- *      deps.accountContainers.create(req.principal, req.body));
+ *      deps.accountContainers.create(req.body));
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';

@@ -77,7 +77,7 @@ export class AccountContainerService {
    * 2. Verify the role: it can be assumed and leads into `account_id` (aws mode).
    * 3. Write the container and its name claim in one transaction (a taken name is a 409).
    */
-  async create(_principal: Principal, request: CreateAccountContainerRequest): Promise<AccountResource> {
+  async create(request: CreateAccountContainerRequest): Promise<AccountResource> {
     const regions = checkRegions(request.regions);
     const role = checkAccountRole(request.assume_role_arn, request.assume_role_external_id, request.account_id);
     await this.verifyRole(role, request.account_id);
@@ -121,7 +121,7 @@ export class AccountContainerService {
    * Regions (never one a key store is in) and the role; not the name or the account id. A role or
    * external id the request sets is verified like on create, against the record being replaced.
    */
-  async update(_principal: Principal, id: string, request: UpdateAccountContainerRequest): Promise<AccountResource> {
+  async update(id: string, request: UpdateAccountContainerRequest): Promise<AccountResource> {
     const touchesRole = request.assume_role_arn !== undefined || request.assume_role_external_id !== undefined;
     const verified = new Set<string>(); // role refs already verified by an earlier attempt of this update
     return this.change(id, async (account) => {
@@ -176,7 +176,7 @@ export class AccountContainerService {
   }
 
   /** Incremental grants (`permit: true`) and revocations (`permit: false`), applied in order. */
-  async updateAcls(_principal: Principal, id: string, request: UpdateAclsRequest): Promise<AccountResource> {
+  async updateAcls(id: string, request: UpdateAclsRequest): Promise<AccountResource> {
     const changes: AclChange[] = request.acls.map((change, i) => ({ ...change, actions: checkAclActions(change.actions, `acls[${i}].actions`) }));
     return this.change(id, (account) => ({ data: { ...account.data, acls: applyAclChanges(account.data.acls, changes) } }));
   }

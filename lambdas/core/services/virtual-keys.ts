@@ -8,7 +8,6 @@
  * the transaction that adds the version and released when the virtual key is deleted, so a source
  * key cannot be destroyed while any version still points at it.
  */
-import type { Access } from '../access';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
 import type { Clock, IdGenerator } from '../model/common';
@@ -53,7 +52,7 @@ const VERSION_SORTABLE = ['createdAt', 'updatedAt', 'version', 'source_key_id', 
 export class VirtualKeyService {
   constructor(private readonly deps: VirtualKeyServiceDeps) {}
 
-  async create(_access: Access, request: CreateVirtualKeyRequest): Promise<VirtualKeyResource> {
+  async create(request: CreateVirtualKeyRequest): Promise<VirtualKeyResource> {
     const { state, clock, ids } = this.deps;
     const sourceKey = await requireHsmKey(state, request.source_key_id, 'source_key_id');
     const planned = newVirtualKey(sourceKey, 'source_key_id', { now: clock.now().toISOString(), ids, deletable: request.deletable ?? false });
@@ -61,7 +60,7 @@ export class VirtualKeyService {
     return virtualKeyResource(planned.id, planned.data, await partitionLabel(state, planned.data.partitionId));
   }
 
-  async list(_access: Access, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyResource>> {
+  async list(query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyResource>> {
     const listQuery = parseListQuery(query, SORTABLE);
     const deletable = parseBooleanFilter(query, 'deletable');
     const [keys, labels] = await Promise.all([this.deps.state.list<VirtualKeyData>('virtualKey'), partitionLabels(this.deps.state)]);
@@ -78,12 +77,12 @@ export class VirtualKeyService {
     return page(resources, listQuery);
   }
 
-  async get(_access: Access, id: string): Promise<VirtualKeyResource> {
+  async get(id: string): Promise<VirtualKeyResource> {
     const key = await loadVirtualKey(this.deps.state, id);
     return virtualKeyResource(key.id, key.data, await partitionLabel(this.deps.state, key.data.partitionId));
   }
 
-  async update(_access: Access, id: string, request: UpdateVirtualKeyRequest): Promise<VirtualKeyResource> {
+  async update(id: string, request: UpdateVirtualKeyRequest): Promise<VirtualKeyResource> {
     const { state, clock } = this.deps;
     return retryOnChange(async () => {
       const key = await loadVirtualKey(state, id);
@@ -94,7 +93,7 @@ export class VirtualKeyService {
   }
 
   /** Refused (409) unless `deletable` is set and no HYOK key uses it; releases every version's source key. */
-  async delete(_access: Access, id: string): Promise<void> {
+  async delete(id: string): Promise<void> {
     const { state } = this.deps;
     await retryOnChange(async () => {
       const key = await loadVirtualKey(state, id);
@@ -111,7 +110,7 @@ export class VirtualKeyService {
     });
   }
 
-  async listVersions(_access: Access, id: string, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyVersionResource>> {
+  async listVersions(id: string, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyVersionResource>> {
     const key = await loadVirtualKey(this.deps.state, id);
     return listVersions(key, await partitionLabel(this.deps.state, key.data.partitionId), query);
   }

@@ -40,7 +40,7 @@ describe('virtual keys', () => {
     const sourceKey = await seedHsmKey(table.store, partition.id);
 
     // Act
-    const created = await services.virtualKeys.create(admin(), { source_key_id: sourceKey.id });
+    const created = await services.virtualKeys.create({ source_key_id: sourceKey.id });
 
     // Assert
     expect(created).toMatchObject({
@@ -51,10 +51,10 @@ describe('virtual keys', () => {
       version: 0,
       deletable: false,
     });
-    expect(await services.virtualKeys.get(admin(), created.id)).toEqual(created);
-    expect((await services.virtualKeys.list(admin(), { source_key_id: sourceKey.id })).resources.map((k) => k.id)).toEqual([created.id]);
-    expect((await services.virtualKeys.list(admin(), { partition_label: partition.tokenLabel, deletable: 'true' })).total).toBe(0);
-    const versions = await services.virtualKeys.listVersions(admin(), created.id, {});
+    expect(await services.virtualKeys.get(created.id)).toEqual(created);
+    expect((await services.virtualKeys.list({ source_key_id: sourceKey.id })).resources.map((k) => k.id)).toEqual([created.id]);
+    expect((await services.virtualKeys.list({ partition_label: partition.tokenLabel, deletable: 'true' })).total).toBe(0);
+    const versions = await services.virtualKeys.listVersions(created.id, {});
     expect(versions).toMatchObject({ skip: 0, total: 1, resources: [{ version: 0, source_key_id: sourceKey.id, partition_id: partition.id }] });
     expect(await references(sourceKey.id)).toBe(1);
   });
@@ -64,9 +64,9 @@ describe('virtual keys', () => {
     const decryptOnly = await seedHsmKey(table.store, partition.id, { attributes: attributes('CKA_DECRYPT') });
     const aes128 = await seedHsmKey(table.store, partition.id, { sizeBits: 128 });
 
-    await expect(services.virtualKeys.create(admin(), { source_key_id: decryptOnly.id })).resolves.toHaveProperty('version', 0);
+    await expect(services.virtualKeys.create({ source_key_id: decryptOnly.id })).resolves.toHaveProperty('version', 0);
     for (const id of [aes128.id, 'no-such-key']) {
-      const error = await rejectionOf(services.virtualKeys.create(admin(), { source_key_id: id }));
+      const error = await rejectionOf(services.virtualKeys.create({ source_key_id: id }));
       expect(error).toBeInstanceOf(ValidationError);
       expect(error.message).toContain('source_key_id');
     }
@@ -76,15 +76,15 @@ describe('virtual keys', () => {
   it('is deleted only once deletable, which releases its source keys', async () => {
     const partition = await seedPartition(table.store);
     const sourceKey = await seedHsmKey(table.store, partition.id);
-    const created = await services.virtualKeys.create(admin(), { source_key_id: sourceKey.id });
+    const created = await services.virtualKeys.create({ source_key_id: sourceKey.id });
 
-    const refused = await rejectionOf(services.virtualKeys.delete(admin(), created.id));
+    const refused = await rejectionOf(services.virtualKeys.delete(created.id));
     expect(refused).toBeInstanceOf(ConflictError);
     expect(refused.message).toContain('deletable');
 
-    expect((await services.virtualKeys.update(admin(), created.id, { deletable: true })).deletable).toBe(true);
-    await services.virtualKeys.delete(admin(), created.id);
-    expect(await rejectionOf(services.virtualKeys.get(admin(), created.id))).toBeInstanceOf(NotFoundError);
+    expect((await services.virtualKeys.update(created.id, { deletable: true })).deletable).toBe(true);
+    await services.virtualKeys.delete(created.id);
+    expect(await rejectionOf(services.virtualKeys.get(created.id))).toBeInstanceOf(NotFoundError);
     expect(await references(sourceKey.id)).toBe(0);
   });
 });
@@ -116,7 +116,7 @@ describe('HYOK keys', () => {
       aws_param: { XksKeyConfiguration: { Id: key.id } },
     });
     expect(key.aws_param.XksKeyConfiguration.Id).toMatch(EXTERNAL_KEY_ID_PATTERN);
-    const virtualKey = await services.virtualKeys.get(admin(), key.local_hosted_params.source_key_id);
+    const virtualKey = await services.virtualKeys.get(key.local_hosted_params.source_key_id);
     expect(virtualKey).toMatchObject({ source_key_id: sourceKey.id, deletable: false });
     expect(await references(sourceKey.id)).toBe(1);
     expect((await table.store.get('keyStore', store.id))!.counters.hyokKeys).toBe(1);
@@ -124,14 +124,14 @@ describe('HYOK keys', () => {
 
   it('from a virtual key: uses it, once (a virtual key backs at most one HYOK key)', async () => {
     const { store, sourceKey } = await storeWithSourceKey();
-    const virtualKey = await services.virtualKeys.create(admin(), { source_key_id: sourceKey.id });
+    const virtualKey = await services.virtualKeys.create({ source_key_id: sourceKey.id });
 
     const key = await services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: virtualKey.id, custom_key_store_id: store.id } });
     const again = await rejectionOf(services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: virtualKey.id, custom_key_store_id: store.id } }));
 
     expect(key.local_hosted_params.source_key_id).toBe(virtualKey.id);
     expect(again).toBeInstanceOf(ConflictError);
-    const deleteVirtual = await services.virtualKeys.update(admin(), virtualKey.id, { deletable: true }).then(() => rejectionOf(services.virtualKeys.delete(admin(), virtualKey.id)));
+    const deleteVirtual = await services.virtualKeys.update(virtualKey.id, { deletable: true }).then(() => rejectionOf(services.virtualKeys.delete(virtualKey.id)));
     expect(deleteVirtual.message).toContain('backs an HYOK key');
   });
 
