@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('DeleteAccountContainer', (req, deps) => deps.accountContainers.delete(req.principal, req.params.id));
+export const handler = apiHandler('DeleteAccountContainer', (req, deps) => deps.accountContainers.delete(req.params.id));

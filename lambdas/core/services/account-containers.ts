@@ -160,9 +160,9 @@ export class AccountContainerService {
   }
 
   /** Refused (409) while a key store uses the container. */
-  async delete(principal: Principal, id: string): Promise<void> {
+  async delete(id: string): Promise<void> {
     const account = await this.deps.state.get<AccountData>('account', id);
-    if (!account) throw notFoundFor(principal, ACCOUNT_RESOURCE, id);
+    if (!account) throw new NotFoundError(ACCOUNT_RESOURCE, id);
     await this.deps.state.transact([
       {
         op: 'delete',

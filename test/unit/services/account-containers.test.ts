@@ -165,10 +165,10 @@ describe('delete', () => {
     const { id } = await service.create(request());
     await state.transact([{ op: 'count', kind: 'account', id, counter: ACCOUNT_COUNTERS.keyStores, delta: 1 }]);
 
-    await expect(service.delete(root, id)).rejects.toThrow(new ConflictError('The AWS account container "prod" cannot be deleted while key stores use it'));
+    await expect(service.delete(id)).rejects.toThrow(new ConflictError('The AWS account container "prod" cannot be deleted while key stores use it'));
 
     await state.transact([{ op: 'count', kind: 'account', id, counter: ACCOUNT_COUNTERS.keyStores, delta: -1 }]);
-    await service.delete(root, id);
+    await service.delete(id);
     await expect(service.get(root, id)).rejects.toBeInstanceOf(NotFoundError);
     await expect(service.create(request())).resolves.toMatchObject({ name: 'prod' });
   });
