@@ -17,6 +17,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { type RouteDefinition, routes as allRoutes } from '../contract/routes';
 import { KeyManagerError, NotFoundError, UnauthorizedError } from '../core/errors';
 import type { Principal, TokenVerifier } from '../core/principal';
+import { bearerToken } from './middleware/authenticate';
 
 /** A handler module's export: the Lambda entry point of one operation. */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -243,7 +244,7 @@ export async function startLocalGateway(
 }
 
 async function authorize(verifier: TokenVerifier, header: string | undefined): Promise<Principal> {
-  const token = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+  const token = bearerToken(header);
   if (!token) throw new UnauthorizedError('Missing bearer token: send Authorization: Bearer <token>');
   return verifier.verify(token);
 }

@@ -12,6 +12,11 @@ import { ANONYMOUS, type ApiEvent, type ApiResult } from './api-event';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** The token of an `Authorization: Bearer <token>` header value; undefined when absent or of another form. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
 export function authenticate(route: RouteDefinition, tokens: () => TokenVerifier): MiddlewareObj<ApiEvent, ApiResult> {
   return {
     name: 'authenticate',
@@ -21,7 +26,7 @@ export function authenticate(route: RouteDefinition, tokens: () => TokenVerifier
         return;
       }
       const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
-      const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+      const token = bearerToken(header);
       if (token === undefined) throw new UnauthorizedError('An Authorization: Bearer <token> header is required');
       const principal = await tokens().verify(token);
       if (route.access.kind === 'admin' && !principal.isAdmin) throw new ForbiddenError();
