@@ -53,9 +53,7 @@ export async function ensureLocalPartition(api: Api): Promise<PartitionOutcome> 
 }
 
 async function findPartition(api: Api): Promise<PartitionOutcome | { readonly kind: 'missing' }> {
-  let response = await call(api, 'GET', `${PARTITIONS_PATH}?name=${LOCAL_PARTITION_NAME}&limit=100`);
-  // A list that does not take the name filter: look through the plain list instead.
-  if (response.status === 400) response = await call(api, 'GET', PARTITIONS_PATH);
+  const response = await call(api, 'GET', `${PARTITIONS_PATH}?name=${LOCAL_PARTITION_NAME}`);
   if (response.status !== 200) {
     return { kind: 'skipped', reason: `ListHsmPartitions answered ${response.status}: ${messageOf(response.body)}` };
   }
