@@ -1,7 +1,8 @@
 /**
- * Resolving what key stores, virtual keys and HYOK keys refer to (AWS account containers, HSM
- * partitions, HSM source keys), with the 400/403/404 answers those lookups mean for a request.
- * Shared by the key store, credential, virtual key and HYOK key services.
+ * Resolving what HSM keys, key stores, virtual keys and HYOK keys refer to (AWS account
+ * containers, HSM partitions, HSM source keys, key stores), with the 400/403/404 answers those
+ * lookups mean for a request. Shared by the HSM key, key store, credential, virtual key and HYOK
+ * key services.
  */
 import { type Access, isPermitted, missingReferenceFor, notFoundFor } from '../access';
 import { ForbiddenError, ValidationError } from '../errors';
