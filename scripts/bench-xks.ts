@@ -1,7 +1,7 @@
 /**
  * XKS proxy benchmark (`npm run bench:xks`): a benchmark, not a test — it prints numbers.
  *
- *   npm run bench:xks [-- --state-dir .local] [--seconds 10] [--rate 1800] [--concurrency 32] [--cold-starts 3]
+ *   npm run bench:xks [-- --state-dir .local] [--seconds 10] [--rate 1800] [--concurrency 32] [--cold-starts 3] [--only REGEX]
  *
  * 1. Uses the running local system of `--state-dir` (its endpoints.json), or starts one in a
  *    temporary folder (test/helpers/local-system.ts, i.e. bin/local.ts as `npm start` runs it).
@@ -25,7 +25,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { Agent, request as httpsRequest } from 'node:https';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambdas/contract/env';
 import { LOCAL_AWS_ENV } from './lib/local-aws-env';
@@ -45,6 +45,8 @@ interface Options {
   readonly rate: number;
   readonly concurrency: number;
   readonly coldStarts: number;
+  /** Only the scenarios whose name matches (e.g. `4300`); all when absent. */
+  readonly only?: RegExp;
 }
 
 function options(): Options {
@@ -55,6 +57,7 @@ function options(): Options {
       rate: { type: 'string', default: '1800' },
       concurrency: { type: 'string', default: '32' },
       'cold-starts': { type: 'string', default: '3' },
+      only: { type: 'string' },
     },
   });
   const positive = (name: string, value: string): number => {
@@ -67,7 +70,8 @@ function options(): Options {
     seconds: positive('seconds', values.seconds),
     rate: positive('rate', values.rate),
     concurrency: positive('concurrency', values.concurrency),
-    coldStarts: Math.floor(positive('cold-starts', values['cold-starts'])),
+    coldStarts: values['cold-starts'] === '0' ? 0 : Math.floor(positive('cold-starts', values['cold-starts'])),
+    only: values.only === undefined ? undefined : new RegExp(values.only),
   };
 }
 
@@ -256,6 +260,8 @@ interface Row {
   readonly p99: number;
   readonly max: number;
   readonly proxyCpuMsPerRequest?: number;
+  readonly clientCpuMsPerRequest: number;
+  readonly clientLoopDelayP99Ms: number;
   readonly firstError?: string;
 }
 
@@ -272,15 +278,37 @@ function processCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-/** Runs `run` and reports the proxy process's CPU milliseconds per request, when it can be read. */
-async function withProxyCpu(pid: number | undefined, run: () => Promise<RunResult>): Promise<RunResult & { proxyCpuMsPerRequest?: number }> {
-  const before = processCpuMs(pid);
-  const result = await run();
-  const after = processCpuMs(pid);
-  return { ...result, proxyCpuMsPerRequest: before !== undefined && after !== undefined && result.requests > 0 ? (after - before) / result.requests : undefined };
+interface Measured extends RunResult {
+  readonly proxyCpuMsPerRequest?: number;
+  /** This process's CPU time (the load generator: TLS, HTTP, timers) per request. */
+  readonly clientCpuMsPerRequest: number;
+  /** The 99th percentile of this process's event-loop delay: a late client inflates every latency. */
+  readonly clientLoopDelayP99Ms: number;
 }
 
-function row(scenario: string, load: string, result: RunResult & { proxyCpuMsPerRequest?: number }): Row {
+/**
+ * Runs `run` and reports the proxy process's CPU milliseconds per request (when it can be read),
+ * and the load generator's own CPU and event-loop delay, so that a client-side bottleneck shows.
+ */
+async function measured(pid: number | undefined, run: () => Promise<RunResult>): Promise<Measured> {
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const before = processCpuMs(pid);
+  const clientBefore = process.cpuUsage();
+  loopDelay.enable();
+  const result = await run();
+  loopDelay.disable();
+  const clientCpu = process.cpuUsage(clientBefore);
+  const after = processCpuMs(pid);
+  const perRequest = (ms: number) => (result.requests > 0 ? ms / result.requests : Number.NaN);
+  return {
+    ...result,
+    proxyCpuMsPerRequest: before !== undefined && after !== undefined ? perRequest(after - before) : undefined,
+    clientCpuMsPerRequest: perRequest((clientCpu.user + clientCpu.system) / 1000),
+    clientLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+  };
+}
+
+function row(scenario: string, load: string, result: Measured): Row {
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
   return {
     scenario,
@@ -292,13 +320,18 @@ function row(scenario: string, load: string, result: RunResult & { proxyCpuMsPer
     p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
     proxyCpuMsPerRequest: result.proxyCpuMsPerRequest,
+    clientCpuMsPerRequest: result.clientCpuMsPerRequest,
+    clientLoopDelayP99Ms: result.clientLoopDelayP99Ms,
     firstError: result.firstError,
   };
 }
 
 function printTable(rows: readonly Row[]): void {
-  const header = ['scenario', 'load', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'proxy CPU ms/req'];
-  const lines = rows.map((r) => [r.scenario, r.load, String(r.requests), String(r.errors), r.throughput.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), r.max.toFixed(1), r.proxyCpuMsPerRequest?.toFixed(3) ?? 'n/a']);
+  const header = ['scenario', 'load', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'proxy CPU ms/req', 'client CPU ms/req', 'client loop delay p99 ms'];
+  const lines = rows.map((r) => [
+    r.scenario, r.load, String(r.requests), String(r.errors), r.throughput.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), r.max.toFixed(1),
+    r.proxyCpuMsPerRequest?.toFixed(3) ?? 'n/a', r.clientCpuMsPerRequest.toFixed(3), r.clientLoopDelayP99Ms.toFixed(2),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const format = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(format(header));
@@ -447,18 +480,19 @@ async function main(): Promise<void> {
     const client = new XksClient(system.xksUrl, agent, provisioned);
     const rows: Row[] = [];
     for (const [name, makePool] of Object.entries(await scenarios(client, provisioned))) {
+      if (opts.only && !opts.only.test(name)) continue;
       await closedLoop(client, await makePool(), Math.min(opts.concurrency, 8), 1); // warm-up
       const closedPool = await makePool();
-      rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await withProxyCpu(system.runnerPid, () => closedLoop(client, closedPool, opts.concurrency, Math.min(opts.seconds, 5)))));
+      rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await measured(system.runnerPid, () => closedLoop(client, closedPool, opts.concurrency, Math.min(opts.seconds, 5)))));
       const openPool = await makePool();
-      rows.push(row(name, `open loop, ${opts.rate} req/s`, await withProxyCpu(system.runnerPid, () => openLoop(client, openPool, opts.rate, opts.seconds))));
+      rows.push(row(name, `open loop, ${opts.rate} req/s`, await measured(system.runnerPid, () => openLoop(client, openPool, opts.rate, opts.seconds))));
       const last = rows[rows.length - 1];
       console.log(`  ${name}: ${last.throughput.toFixed(0)} req/s at ${opts.rate} req/s offered, p50 ${last.p50.toFixed(2)} ms, p99 ${last.p99.toFixed(2)} ms, errors ${last.errors}`);
     }
     agent.destroy();
 
-    const bundle = await bundleColdStartEntry(workDir);
     const starts: { readyMs: number; firstEncryptMs: number }[] = [];
+    const bundle = opts.coldStarts > 0 ? await bundleColdStartEntry(workDir) : '';
     for (let i = 0; i < opts.coldStarts; i += 1) starts.push(await coldStart(system, provisioned, bundle, workDir));
 
     const cpu = cpus();
@@ -467,11 +501,12 @@ async function main(): Promise<void> {
     console.log(`proxy: the local runner's HTTPS server (one Node.js process, SoftHSM2 via pkcs11js), client in this process, same machine`);
     console.log(`CPU pressure (PSI: share of time runnable tasks waited for a CPU): before the run ${pressureBefore}; at its end ${cpuPressure()}`);
     console.log(`proxy CPU ms/req: the runner process's CPU time (all threads, incl. SoftHSM2) per request; 2 cores ÷ it = the proxy's own ceiling`);
+    console.log(`client CPU ms/req, client loop delay p99: the load generator (this process) shares the cores; its lateness counts in the latencies`);
     console.log('');
     printTable(rows);
     console.log('');
-    console.log(`cold start (fresh process → first successful Encrypt), ${starts.length} runs: ${starts.map((s) => `${s.firstEncryptMs.toFixed(0)} ms`).join(', ')}`);
-    console.log(`  of which process start → listening: ${starts.map((s) => `${s.readyMs.toFixed(0)} ms`).join(', ')}`);
+    if (starts.length > 0) console.log(`cold start (fresh process → first successful Encrypt), ${starts.length} runs: ${starts.map((s) => `${s.firstEncryptMs.toFixed(0)} ms`).join(', ')}`);
+    if (starts.length > 0) console.log(`  of which process start → listening: ${starts.map((s) => `${s.readyMs.toFixed(0)} ms`).join(', ')}`);
     const failed = rows.filter((r) => r.errors > 0);
     if (failed.length > 0) {
       for (const r of failed) console.log(`errors in ${r.scenario} (${r.load}), first: ${r.firstError}`);
