@@ -3,8 +3,8 @@
  *
  * Every consumer reads it: the CDK ManagementApi construct (API Gateway resources and request
  * models, one function per row, least-privilege grants from `needs`), the local gateway
- * (bin/local.ts), the authorization middleware (`access`) and request validation (`requestSchema`,
- * `querySchema`). It is plain data: no runtime imports, so `lib/` may import it.
+ * (bin/local.ts), the authorization middleware (`access`), request validation (`requestSchema`,
+ * `querySchema`) and the OpenAPI document (openapi.ts, `npm run openapi`). It is plain data: no runtime imports, so `lib/` may import it.
  *
  * Adding an operation = one row here + one file in lambdas/handlers/ exporting `handler`.
  */
