@@ -1,7 +1,8 @@
 /**
- * The time budget of one call. pkcs11js runs C_Encrypt/C_Decrypt/C_GenerateKey on libuv worker
- * threads (`…Async`), so those can be raced against a timer; the other PKCS#11 functions have no
- * async variant and block the event loop, so the budget is checked after each of them instead.
+ * The time budget of one call. pkcs11js can run C_Encrypt/C_Decrypt/C_GenerateKey on libuv
+ * worker threads (`…Async`), so those can be raced against a timer (network HSMs always do, see
+ * CipherCallMode); the other PKCS#11 functions have no async variant and block the event loop, so
+ * the budget is checked after each of them instead, as after an in-line C_Encrypt/C_Decrypt.
  * A native call that loses the race keeps running on its thread; its session is closed when it
  * returns (see SessionLease.abandon), never reused.
  */

@@ -4,10 +4,18 @@
  * - CloudHSM generates it and writes it back into the IV buffer passed in (12 zero bytes);
  * - Luna generates it and appends it after the tag: output = ciphertext ‖ tag ‖ IV.
  * Decryption is the same everywhere: ciphertext ‖ tag in, the IV passed in.
+ * C_Encrypt and C_Decrypt run where the HSM type's CipherCallMode says (config.ts).
  */
 import * as pkcs11js from 'pkcs11js';
 import { HsmError, type GcmCiphertext, type HsmType } from '../../core/hsm';
+import type { CipherCallMode } from './config';
 import type { SessionLease } from './session-pool';
+
+/** What the GCM calls need to know about the partition's HSM. */
+export interface GcmDevice {
+  readonly hsmType: HsmType;
+  readonly cipherCallMode: CipherCallMode;
+}
 
 export const GCM_IV_BYTES = 12;
 export const GCM_TAG_BYTES = 16;
@@ -24,9 +32,23 @@ function gcmMechanism(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
   return { mechanism: pkcs11js.CKM_AES_GCM, parameter };
 }
 
+/** C_Encrypt or C_Decrypt of `input` into `output`, in line or on a worker thread. */
+async function cipherCall(
+  lease: SessionLease,
+  mode: CipherCallMode,
+  pkcs11Function: 'C_Encrypt' | 'C_Decrypt',
+  input: Buffer,
+  output: Buffer,
+): Promise<Buffer> {
+  const { pkcs11, session } = lease;
+  if (mode === 'inline') return lease.call(pkcs11Function, () => pkcs11[pkcs11Function](session, input, output));
+  const onWorkerThread = pkcs11Function === 'C_Encrypt' ? pkcs11.C_EncryptAsync : pkcs11.C_DecryptAsync;
+  return lease.callAsync(pkcs11Function, () => onWorkerThread.call(pkcs11, session, input, output));
+}
+
 export async function gcmEncrypt(
   lease: SessionLease,
-  hsmType: HsmType,
+  { hsmType, cipherCallMode }: GcmDevice,
   key: pkcs11js.Handle,
   plaintext: Buffer,
   aad: Buffer,
@@ -42,7 +64,7 @@ export async function gcmEncrypt(
   // An empty Buffer may have no memory behind it, which pkcs11js passes on as a NULL pointer
   // (CKR_ARGUMENTS_BAD); a zero-length view of real memory is a valid empty input.
   const input = plaintext.length > 0 ? plaintext : Buffer.alloc(1).subarray(0, 0);
-  const output = await lease.callAsync('C_Encrypt', () => pkcs11.C_EncryptAsync(session, input, Buffer.alloc(expectedLength)));
+  const output = await cipherCall(lease, cipherCallMode, 'C_Encrypt', input, Buffer.alloc(expectedLength));
   if (output.length !== expectedLength) {
     throw new HsmError(
       'DEVICE_ERROR',
@@ -65,6 +87,7 @@ export async function gcmEncrypt(
 
 export async function gcmDecrypt(
   lease: SessionLease,
+  { cipherCallMode }: GcmDevice,
   key: pkcs11js.Handle,
   input: GcmCiphertext,
   aad: Buffer,
@@ -75,5 +98,5 @@ export async function gcmDecrypt(
   const { pkcs11, session } = lease;
   lease.call('C_DecryptInit', () => pkcs11.C_DecryptInit(session, gcmMechanism(input.iv, aad), key));
   const sealed = Buffer.concat([input.ciphertext, input.tag]);
-  return lease.callAsync('C_Decrypt', () => pkcs11.C_DecryptAsync(session, sealed, Buffer.alloc(sealed.length)));
+  return cipherCall(lease, cipherCallMode, 'C_Decrypt', sealed, Buffer.alloc(sealed.length));
 }

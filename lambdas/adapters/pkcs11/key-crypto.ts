@@ -3,33 +3,37 @@
  * Construct once per container: `new Pkcs11KeyCrypto(config, secretStore)`.
  */
 import type * as pkcs11js from 'pkcs11js';
-import { HsmError, type GcmCiphertext, type HsmKeyInfo, type HsmKeyRef, type KeyCrypto } from '../../core/hsm';
+import { HsmError, type GcmCiphertext, type HsmKeyInfo, type HsmKeyRef, type KeyCrypto, type PartitionConnection } from '../../core/hsm';
 import type { SecretStore } from '../../core/secrets';
 import type { Pkcs11Config } from './config';
-import { gcmDecrypt, gcmEncrypt } from './gcm';
+import { gcmDecrypt, gcmEncrypt, type GcmDevice } from './gcm';
 import { Pkcs11Partitions } from './partitions';
 import type { SessionLease } from './session-pool';
 
 export class Pkcs11KeyCrypto implements KeyCrypto {
   constructor(
-    config: Pkcs11Config,
+    private readonly config: Pkcs11Config,
     secretStore: SecretStore,
     /** Shared with another adapter of the same process (the HSM agent's deep check) when given. */
     private readonly partitions = new Pkcs11Partitions(config, secretStore),
   ) {}
 
   encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext> {
-    return this.partitions.run(key.partition, (lease) =>
-      gcmEncrypt(lease, key.partition.hsmType, keyHandle(lease, key), plaintext, aad),
-    );
+    const device = this.device(key.partition);
+    return this.partitions.run(key.partition, (lease) => gcmEncrypt(lease, device, keyHandle(lease, key), plaintext, aad));
   }
 
   decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer): Promise<Buffer> {
-    return this.partitions.run(key.partition, (lease) => gcmDecrypt(lease, keyHandle(lease, key), input, aad));
+    const device = this.device(key.partition);
+    return this.partitions.run(key.partition, (lease) => gcmDecrypt(lease, device, keyHandle(lease, key), input, aad));
   }
 
   describe(key: HsmKeyRef): Promise<HsmKeyInfo | undefined> {
     return this.partitions.run(key.partition, async (lease) => lease.key(key.objectId)?.info);
+  }
+
+  private device({ hsmType }: PartitionConnection): GcmDevice {
+    return { hsmType, cipherCallMode: this.config.cipherCallModes[hsmType] };
   }
 }
 

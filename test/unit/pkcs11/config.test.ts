@@ -1,4 +1,5 @@
 import {
+  DEFAULT_CIPHER_CALL_MODES,
   DEFAULT_PKCS11_LIBRARIES,
   PROXY_CALL_TIMEOUT_MS,
   pkcs11Config,
@@ -13,6 +14,13 @@ describe('PKCS#11 config', () => {
     expect(config.libraries).toEqual(DEFAULT_PKCS11_LIBRARIES);
     expect(config.libraries.softhsm).toBe('/usr/lib/softhsm/libsofthsm2.so');
     expect(config.callTimeoutMs).toBe(PROXY_CALL_TIMEOUT_MS);
+    expect(config.cipherCallModes).toEqual({ softhsm: 'inline', luna: 'worker-thread', cloudhsm: 'worker-thread' });
+  });
+
+  it('lets a test drive one HSM type on another thread, keeping the others', () => {
+    const config = pkcs11Config({ cipherCallModes: { softhsm: 'worker-thread' } });
+
+    expect(config.cipherCallModes).toEqual({ ...DEFAULT_CIPHER_CALL_MODES, softhsm: 'worker-thread' });
   });
 
   it('takes library paths from the environment names in contract/env, ignoring blank ones', () => {

@@ -1,10 +1,12 @@
 /**
- * How each HSM type's IV reaches the caller. CloudHSM and Luna cannot run here, so a scripted
- * PKCS#11 stands in for them; SoftHSM2 is covered for real in test/integration/pkcs11.
+ * How each HSM type's IV reaches the caller, and where its C_Encrypt / C_Decrypt run. CloudHSM
+ * and Luna cannot run here, so a scripted PKCS#11 stands in for them; SoftHSM2 is covered for real
+ * in test/integration/pkcs11.
  */
 import * as pkcs11js from 'pkcs11js';
+import { DEFAULT_CIPHER_CALL_MODES } from '../../../lambdas/adapters/pkcs11/config';
 import { Deadline } from '../../../lambdas/adapters/pkcs11/deadline';
-import { gcmDecrypt, gcmEncrypt } from '../../../lambdas/adapters/pkcs11/gcm';
+import { gcmDecrypt, gcmEncrypt, type GcmDevice } from '../../../lambdas/adapters/pkcs11/gcm';
 import type { PartitionSessionPool } from '../../../lambdas/adapters/pkcs11/session-pool';
 import { SessionLease } from '../../../lambdas/adapters/pkcs11/session-pool';
 import type { HsmType } from '../../../lambdas/core/hsm';
@@ -23,31 +25,38 @@ interface Script {
 
 function fakeHsm(script: Script) {
   const seen: { mechanism?: pkcs11js.Mechanism } = {};
+  const encrypt = (data: Buffer, out: Buffer): Buffer => {
+    const sealed = Buffer.concat([Buffer.from(data).reverse(), Buffer.alloc(16, 0xee), script.appendIv ? HSM_IV : Buffer.alloc(0)]);
+    sealed.copy(out);
+    return out.subarray(0, sealed.length);
+  };
+  const decrypt = (data: Buffer, out: Buffer): Buffer => {
+    const plain = Buffer.from(data.subarray(0, data.length - 16)).reverse();
+    plain.copy(out);
+    return out.subarray(0, plain.length);
+  };
   const pkcs11 = {
     C_GenerateRandom: jest.fn((_session: Buffer, buffer: Buffer) => RNG_IV.copy(buffer) && buffer),
     C_EncryptInit: jest.fn((_session: Buffer, mechanism: pkcs11js.Mechanism) => {
       seen.mechanism = mechanism;
       if (script.writeIvBack) HSM_IV.copy((mechanism.parameter as pkcs11js.AesGCM).iv as Buffer);
     }),
-    C_EncryptAsync: jest.fn(async (_session: Buffer, data: Buffer, out: Buffer) => {
-      const sealed = Buffer.concat([Buffer.from(data).reverse(), Buffer.alloc(16, 0xee), script.appendIv ? HSM_IV : Buffer.alloc(0)]);
-      sealed.copy(out);
-      return out.subarray(0, sealed.length);
-    }),
+    C_Encrypt: jest.fn((_session: Buffer, data: Buffer, out: Buffer) => encrypt(data, out)),
+    C_EncryptAsync: jest.fn(async (_session: Buffer, data: Buffer, out: Buffer) => encrypt(data, out)),
     C_DecryptInit: jest.fn((_session: Buffer, mechanism: pkcs11js.Mechanism) => {
       seen.mechanism = mechanism;
     }),
-    C_DecryptAsync: jest.fn(async (_session: Buffer, data: Buffer, out: Buffer) => {
-      const plain = Buffer.from(data.subarray(0, data.length - 16)).reverse();
-      plain.copy(out);
-      return out.subarray(0, plain.length);
-    }),
+    C_Decrypt: jest.fn((_session: Buffer, data: Buffer, out: Buffer) => decrypt(data, out)),
+    C_DecryptAsync: jest.fn(async (_session: Buffer, data: Buffer, out: Buffer) => decrypt(data, out)),
   };
   const lease = new SessionLease(pkcs11 as unknown as pkcs11js.PKCS11, SESSION, new Deadline(1_000), {} as PartitionSessionPool);
   return { pkcs11, lease, seen };
 }
 
-const encrypt = (lease: SessionLease, hsmType: HsmType) => gcmEncrypt(lease, hsmType, KEY, Buffer.from('plain'), Buffer.from('aad'));
+/** The device as Pkcs11KeyCrypto builds it from the default config. */
+const deviceOf = (hsmType: HsmType): GcmDevice => ({ hsmType, cipherCallMode: DEFAULT_CIPHER_CALL_MODES[hsmType] });
+const encrypt = (lease: SessionLease, hsmType: HsmType) => gcmEncrypt(lease, deviceOf(hsmType), KEY, Buffer.from('plain'), Buffer.from('aad'));
+const SEALED = { iv: HSM_IV, ciphertext: Buffer.from('nialp'), tag: Buffer.alloc(16, 0xee) };
 
 describe('gcmEncrypt', () => {
   it('SoftHSM2: passes 12 bytes from the HSM RNG as IV and splits ciphertext ‖ tag', async () => {
@@ -100,11 +109,60 @@ describe('gcmEncrypt', () => {
   });
 });
 
+describe('where C_Encrypt and C_Decrypt run', () => {
+  it('Luna and CloudHSM: on a worker thread, raced against the budget (a network HSM may stall)', async () => {
+    for (const hsmType of ['luna', 'cloudhsm'] as const) {
+      const { lease, pkcs11 } = fakeHsm({ appendIv: hsmType === 'luna', writeIvBack: hsmType === 'cloudhsm' });
+
+      await encrypt(lease, hsmType);
+      await gcmDecrypt(lease, deviceOf(hsmType), KEY, SEALED, Buffer.from('aad'));
+
+      expect(pkcs11.C_EncryptAsync).toHaveBeenCalledTimes(1);
+      expect(pkcs11.C_DecryptAsync).toHaveBeenCalledTimes(1);
+      expect(pkcs11.C_Encrypt).not.toHaveBeenCalled();
+      expect(pkcs11.C_Decrypt).not.toHaveBeenCalled();
+    }
+  });
+
+  it('SoftHSM2: in line on the event loop (an in-process library with nothing to wait for)', async () => {
+    const { lease, pkcs11 } = fakeHsm({});
+
+    await encrypt(lease, 'softhsm');
+    const plain = await gcmDecrypt(lease, deviceOf('softhsm'), KEY, SEALED, Buffer.from('aad'));
+
+    expect(plain).toEqual(Buffer.from('plain'));
+    expect(pkcs11.C_Encrypt).toHaveBeenCalledTimes(1);
+    expect(pkcs11.C_Decrypt).toHaveBeenCalledTimes(1);
+    expect(pkcs11.C_EncryptAsync).not.toHaveBeenCalled();
+    expect(pkcs11.C_DecryptAsync).not.toHaveBeenCalled();
+  });
+
+  it('an in-line call that outlives the budget answers TIMEOUT after it returns', async () => {
+    let clock = 0;
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    try {
+      const { lease, pkcs11 } = fakeHsm({});
+      pkcs11.C_Decrypt.mockImplementationOnce((_session: Buffer, data: Buffer, out: Buffer) => {
+        clock += 2_000; // the budget is 1,000 ms
+        return out.subarray(0, data.length - 16);
+      });
+
+      await expect(gcmDecrypt(lease, deviceOf('softhsm'), KEY, SEALED, Buffer.from('aad'))).rejects.toMatchObject({
+        reason: 'TIMEOUT',
+        message: expect.stringContaining('C_Decrypt'),
+      });
+      expect(pkcs11.C_Decrypt).toHaveBeenCalledTimes(1);
+    } finally {
+      now.mockRestore();
+    }
+  });
+});
+
 describe('gcmDecrypt', () => {
   it('passes ciphertext ‖ tag with the given IV and AAD', async () => {
     const { lease, pkcs11, seen } = fakeHsm({});
 
-    const plain = await gcmDecrypt(lease, KEY, { iv: HSM_IV, ciphertext: Buffer.from('nialp'), tag: Buffer.alloc(16, 0xee) }, Buffer.from('aad'));
+    const plain = await gcmDecrypt(lease, deviceOf('luna'), KEY, SEALED, Buffer.from('aad'));
 
     expect(plain).toEqual(Buffer.from('plain'));
     expect(pkcs11.C_DecryptAsync.mock.calls[0][1]).toEqual(Buffer.concat([Buffer.from('nialp'), Buffer.alloc(16, 0xee)]));
@@ -114,7 +172,7 @@ describe('gcmDecrypt', () => {
   it('refuses a tag that is not 16 bytes as DECRYPT_FAILED without calling the HSM', async () => {
     const { lease, pkcs11 } = fakeHsm({});
 
-    await expect(gcmDecrypt(lease, KEY, { iv: HSM_IV, ciphertext: Buffer.from('x'), tag: Buffer.alloc(12) }, Buffer.alloc(0))).rejects.toMatchObject({
+    await expect(gcmDecrypt(lease, deviceOf('softhsm'), KEY, { iv: HSM_IV, ciphertext: Buffer.from('x'), tag: Buffer.alloc(12) }, Buffer.alloc(0))).rejects.toMatchObject({
       reason: 'DECRYPT_FAILED',
     });
     expect(pkcs11.C_DecryptInit).not.toHaveBeenCalled();
