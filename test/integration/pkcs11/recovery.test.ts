@@ -101,9 +101,13 @@ describe('a call that outlives its budget', () => {
 
     // Assert
     expect(error.reason).toBe('TIMEOUT');
+    // Small calls keep being served. On a loaded machine one of them may itself miss the 50 ms
+    // budget, so each is retried; the only failure allowed along the way is that same TIMEOUT.
     for (let index = 0; index < 20; index += 1) {
-      const { result } = await untilItSucceeds(() => crypto.encrypt(key, Buffer.from(`p${index}`), AAD), 5);
-      await expect(crypto.decrypt(key, result, AAD)).resolves.toEqual(Buffer.from(`p${index}`));
+      const sealed = await untilItSucceeds(() => crypto.encrypt(key, Buffer.from(`p${index}`), AAD));
+      const opened = await untilItSucceeds(() => crypto.decrypt(key, sealed.result, AAD));
+      expect(opened.result).toEqual(Buffer.from(`p${index}`));
+      for (const failure of [...sealed.failures, ...opened.failures]) expect(failure).toMatchObject({ reason: 'TIMEOUT' });
     }
     // The late call still runs on a worker thread: let it end before jest tears this file down
     // (a native callback into a torn-down context, or C_Finalize under it, crashes the worker).
