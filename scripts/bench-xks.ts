@@ -20,7 +20,7 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
@@ -32,6 +32,7 @@ import { LOCAL_AWS_ENV } from './lib/local-aws-env';
 import { startLocalSystem, type LocalSystem } from '../test/helpers/local-system';
 import type { LocalEndpoints } from '../bin/local';
 import { callApi, provisionThroughApi, type ApiProvisionedStore } from '../test/xks/support/api-provisioning';
+import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from '../test/xks/support/bodies';
 
 const REPOSITORY_ROOT = resolve(__dirname, '..');
 const REGION = 'us-east-1';
@@ -342,15 +343,6 @@ function printTable(rows: readonly Row[]): void {
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-function metadata(kmsOperation: string): Record<string, string> {
-  return {
-    awsPrincipalArn: 'arn:aws:iam::111122223333:role/bench',
-    kmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/bench',
-    kmsOperation,
-    kmsRequestId: randomUUID(),
-  };
-}
-
 async function signedPool(make: (i: number) => Promise<SignedRequest>): Promise<SignedRequest[]> {
   return Promise.all(Array.from({ length: SIGNED_POOL_SIZE }, (_, i) => make(i)));
 }
@@ -358,26 +350,21 @@ async function signedPool(make: (i: number) => Promise<SignedRequest>): Promise<
 async function scenarios(client: XksClient, provisioned: ApiProvisionedStore): Promise<Record<string, () => Promise<SignedRequest[]>>> {
   const base = provisioned.uriPath;
   const keyPath = (operation: string) => `${base}/keys/${provisioned.externalKeyId}/${operation}`;
-  const encryptBody = (size: number) => ({ requestMetadata: metadata('Encrypt'), plaintext: randomBytes(size).toString('base64'), encryptionAlgorithm: 'AES_GCM', additionalAuthenticatedData: randomBytes(32).toString('base64') });
   // Decrypt needs ciphertexts: made once, through the proxy itself.
-  const aad = randomBytes(32).toString('base64');
+  const aad = randomBytes(32);
   const sealed = await Promise.all(
     Array.from({ length: 32 }, async () => {
-      const response = await client.send(await client.sign(keyPath('encrypt'), { requestMetadata: metadata('Encrypt'), plaintext: randomBytes(32).toString('base64'), encryptionAlgorithm: 'AES_GCM', additionalAuthenticatedData: aad }));
+      const response = await client.send(await client.sign(keyPath('encrypt'), encryptBody(randomBytes(32), { aad })));
       if (response.status !== 200) throw new Error(`could not prepare ciphertexts: ${response.status} ${response.body}`);
-      return JSON.parse(response.body) as Record<string, string>;
+      return JSON.parse(response.body) as EncryptOutput;
     }),
   );
   return {
-    GetHealthStatus: () => signedPool(() => client.sign(`${base}/health`, { requestMetadata: { kmsOperation: 'KmsHealthCheck', kmsRequestId: randomUUID() } })),
-    GetKeyMetadata: () => signedPool(() => client.sign(keyPath('metadata'), { requestMetadata: { ...metadata('DescribeKey'), kmsKeyArn: undefined } })),
-    'Encrypt 32 B': () => signedPool(() => client.sign(keyPath('encrypt'), encryptBody(32))),
-    'Encrypt 4300 B': () => signedPool(() => client.sign(keyPath('encrypt'), encryptBody(4300))),
-    Decrypt: () =>
-      signedPool((i) => {
-        const s = sealed[i % sealed.length];
-        return client.sign(keyPath('decrypt'), { requestMetadata: metadata('Decrypt'), ciphertext: s.ciphertext, ciphertextMetadata: s.ciphertextMetadata, encryptionAlgorithm: 'AES_GCM', additionalAuthenticatedData: aad, initializationVector: s.initializationVector, authenticationTag: s.authenticationTag });
-      }),
+    GetHealthStatus: () => signedPool(() => client.sign(`${base}/health`, healthBody())),
+    GetKeyMetadata: () => signedPool(() => client.sign(keyPath('metadata'), metadataBody())),
+    'Encrypt 32 B': () => signedPool(() => client.sign(keyPath('encrypt'), encryptBody(randomBytes(32), { aad: randomBytes(32) }))),
+    'Encrypt 4300 B': () => signedPool(() => client.sign(keyPath('encrypt'), encryptBody(randomBytes(4300), { aad: randomBytes(32) }))),
+    Decrypt: () => signedPool((i) => client.sign(keyPath('decrypt'), decryptBody(sealed[i % sealed.length], { aad }))),
   };
 }
 
@@ -441,7 +428,7 @@ async function coldStart(system: System, provisioned: ApiProvisionedStore, bundl
     const agent = new Agent({ keepAlive: true, ca: readFileSync(tls.certPath) });
     const client = new XksClient(url, agent, provisioned);
     const response = await client.send(
-      await client.sign(`${provisioned.uriPath}/keys/${provisioned.externalKeyId}/encrypt`, { requestMetadata: metadata('Encrypt'), plaintext: randomBytes(32).toString('base64'), encryptionAlgorithm: 'AES_GCM' }),
+      await client.sign(`${provisioned.uriPath}/keys/${provisioned.externalKeyId}/encrypt`, encryptBody(randomBytes(32))),
     );
     const firstEncryptMs = performance.now() - started;
     agent.destroy();
