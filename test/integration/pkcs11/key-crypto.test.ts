@@ -4,13 +4,13 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
-import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
+import { pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import { Pkcs11Partitions } from '../../../lambdas/adapters/pkcs11/partitions';
 import type { GcmCiphertext, HsmKeyRef } from '../../../lambdas/core/hsm';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
+import type { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
 import { createTestToken, type TestToken } from '../../helpers/softhsm';
-import { attributes, hsmErrorOf, keyRequest, SOURCE_KEY_ATTRIBUTES } from './fixtures';
+import { agentFor, attributes, generatedKey, hsmErrorOf, keyRequest, SOURCE_KEY_ATTRIBUTES } from './fixtures';
 
 // A generous budget: these tests are about results, not speed (the benchmark measures speed).
 const config = pkcs11Config({ callTimeoutMs: 5_000 });
@@ -20,15 +20,13 @@ let token: TestToken;
 let crypto: Pkcs11KeyCrypto;
 let agent: Pkcs11HsmAgent;
 
-async function newKey(keyAttributes = SOURCE_KEY_ATTRIBUTES): Promise<HsmKeyRef> {
-  const request = keyRequest(keyAttributes);
-  await agent.generateKey(token.partition, request);
-  return { partition: token.partition, objectId: request.objectId };
+function newKey(keyAttributes = SOURCE_KEY_ATTRIBUTES): Promise<HsmKeyRef> {
+  return generatedKey(token, agent, keyRequest(keyAttributes));
 }
 
 beforeAll(async () => {
   token = await createTestToken({ prefix: 'crypto' });
-  agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), token.secretStore);
+  agent = agentFor(token);
   crypto = new Pkcs11KeyCrypto(config, token.secretStore);
 });
 
@@ -175,12 +173,9 @@ describe('concurrency', () => {
 
   it('serves parallel calls on two partitions of the same library', async () => {
     const other = await createTestToken({ prefix: 'crypto-b' });
-    const otherAgent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), other.secretStore);
-    const otherRequest = keyRequest();
-    await otherAgent.generateKey(other.partition, otherRequest);
+    const keyB = await generatedKey(other);
     const otherCrypto = new Pkcs11KeyCrypto(config, other.secretStore);
     const keyA = await newKey();
-    const keyB: HsmKeyRef = { partition: other.partition, objectId: otherRequest.objectId };
 
     const results = await Promise.all(
       Array.from({ length: 100 }, async (_, index) => {

@@ -7,9 +7,8 @@ import { pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import { pkcs11ModuleFor } from '../../../lambdas/adapters/pkcs11/module';
 import type { HsmKeyRef } from '../../../lambdas/core/hsm';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
 import { createTestToken, type TestToken } from '../../helpers/softhsm';
-import { hsmErrorOf, keyRequest } from './fixtures';
+import { agentFor, generatedKey, hsmErrorOf } from './fixtures';
 
 const AAD = Buffer.from('aad');
 const library = pkcs11Config().libraries.softhsm;
@@ -19,9 +18,7 @@ let key: HsmKeyRef;
 
 beforeAll(async () => {
   token = await createTestToken({ prefix: 'login' });
-  const request = keyRequest();
-  await new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: 10_000 }), token.secretStore).generateKey(token.partition, request);
-  key = { partition: token.partition, objectId: request.objectId };
+  key = await generatedKey(token);
 });
 
 afterEach(async () => {
@@ -43,7 +40,7 @@ async function partitionWithPin(
 
 /** Logs the whole application out of the token, as a fresh process would be. */
 async function logOutOfToken(): Promise<void> {
-  const agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: 10_000 }), token.secretStore);
+  const agent = agentFor(token);
   await token.secretStore.put(token.partition.pinSecretName, 'not-the-pin');
   await agent.testPartition(token.partition); // C_Logout, then a failing C_Login
   await token.secretStore.put(token.partition.pinSecretName, token.pin);

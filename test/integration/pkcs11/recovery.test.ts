@@ -11,17 +11,14 @@ import { pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import { whenPkcs11Idle } from '../../../lambdas/adapters/pkcs11/module';
 import type { HsmKeyRef } from '../../../lambdas/core/hsm';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
 import { createTestToken, makeTokenUnavailable, type TestToken } from '../../helpers/softhsm';
-import { hsmErrorOf, keyRequest } from './fixtures';
+import { agentFor, generatedKey, hsmErrorOf } from './fixtures';
 
 const AAD = Buffer.from('aad');
 
 async function tokenWithKey(prefix: string): Promise<{ token: TestToken; key: HsmKeyRef }> {
   const token = await createTestToken({ prefix });
-  const request = keyRequest();
-  await new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: 10_000 }), token.secretStore).generateKey(token.partition, request);
-  return { token, key: { partition: token.partition, objectId: request.objectId } };
+  return { token, key: await generatedKey(token) };
 }
 
 /** Calls `attempt` until it succeeds (at most `limit` times, 100 ms apart); returns the result and the failures seen. */
@@ -72,7 +69,7 @@ describe('a token that goes away and comes back', () => {
 
   it('the HSM agent reports the missing token and finds it again', async () => {
     const { token, key } = await tokenWithKey('agent-away');
-    const agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: 10_000 }), token.secretStore);
+    const agent = agentFor(token);
     await expect(agent.checkKey(key)).resolves.toEqual({ ready: true, message: 'ready' });
 
     const restore = makeTokenUnavailable(token.partition.tokenLabel);
