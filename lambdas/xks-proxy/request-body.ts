@@ -54,7 +54,8 @@ export interface DecryptRequest {
   readonly authenticationTag: Buffer;
 }
 
-type JsonObject = Readonly<Record<string, unknown>>;
+/** A request body after JSON parsing, before the operation's validation. */
+export type JsonObject = Readonly<Record<string, unknown>>;
 
 function invalid(message: string): XksError {
   return new XksError('ValidationException', message);

@@ -25,7 +25,7 @@ import { encrypt } from './operations/encrypt';
 import { getHealthStatus } from './operations/get-health-status';
 import { getKeyMetadata } from './operations/get-key-metadata';
 import type { AnyOperation, ProxyInfo, StoreContext } from './operations/operation';
-import { metadataForAudit, parseJsonObject } from './request-body';
+import { metadataForAudit, parseJsonObject, type JsonObject } from './request-body';
 import { isValidExternalKeyId, matchRoute, type XksOperation } from './router';
 import { SigV4Verifier } from './sigv4';
 import { CachedXksStateSource } from './state-cache';
@@ -106,6 +106,7 @@ export class XksProxy {
     }
     const fields: AuditFields = { method: request.method, operation: route?.operation, keyStoreId: route?.keyStoreId, externalKeyId: route?.externalKeyId };
     let store: XksKeyStoreView | undefined;
+    let body: JsonObject | undefined;
     try {
       if (!route) throw new XksError('InvalidUriPathException', 'The URI path is not a path of this XKS proxy');
       if (request.method !== 'POST') throw new MethodNotAllowed();
@@ -113,8 +114,7 @@ export class XksProxy {
       if (!store) throw new XksError('InvalidUriPathException', 'No key store answers at this URI path');
       this.checkClientCertificate(request, store);
       fields.accessKeyId = (await this.verifier.verify(request, store)).accessKeyId;
-      const body = parseJsonObject(request.rawBody);
-      Object.assign(fields, metadataForAudit(body));
+      body = parseJsonObject(request.rawBody);
       if (store.blocked) throw new XksError('InvalidStateException', 'The key store is blocked');
       const operation = OPERATIONS[route.operation];
       const input = operation.parse(body);
@@ -132,18 +132,18 @@ export class XksProxy {
         result = await operation.enact({ ...context, key }, input);
       }
       const latencyMs = roundLatency(performance.now() - started);
-      if (store.enableSuccessAuditEvent) this.audit.success(fields, latencyMs);
+      if (store.enableSuccessAuditEvent) this.audit.success(withRequestMetadata(fields, body), latencyMs);
       this.metrics?.request({ operation: route.operation, keyStoreId: store.id, latencyMs });
       return jsonResponse(200, result);
     } catch (error) {
       const latencyMs = roundLatency(performance.now() - started);
       if (error instanceof MethodNotAllowed) {
-        this.audit.failure(fields, 405, 'MethodNotAllowed', latencyMs);
+        this.audit.failure(withRequestMetadata(fields, body), 405, 'MethodNotAllowed', latencyMs);
         this.metrics?.request({ operation: route?.operation, keyStoreId: store?.id, errorName: 'MethodNotAllowed', latencyMs });
         return methodNotAllowed('POST');
       }
       const xksError = toXksError(error);
-      this.audit.failure(fields, xksError.status, xksError.errorName, latencyMs, xksError);
+      this.audit.failure(withRequestMetadata(fields, body), xksError.status, xksError.errorName, latencyMs, xksError);
       this.metrics?.request({ operation: route?.operation, keyStoreId: store?.id, errorName: xksError.errorName, latencyMs });
       return jsonResponse(xksError.status, xksError.toJSON());
     }
@@ -175,6 +175,14 @@ export class XksProxy {
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
+}
+
+/**
+ * The audit line's fields plus the request metadata KMS sent, read from the body only when a line
+ * is written (most successes write none); a body that did not parse adds nothing.
+ */
+function withRequestMetadata(fields: AuditFields, body: JsonObject | undefined): AuditFields {
+  return body === undefined ? fields : { ...fields, ...metadataForAudit(body) };
 }
 
 function methodNotAllowed(allow: string): XksResponse {

@@ -6,9 +6,7 @@
 import type { KeyCrypto } from '../../core/hsm';
 import type { XksKeyStoreView, XksKeyView } from '../../core/xks-state';
 import type { DeepHealthCheck } from '../health-check';
-import type { RequestMetadata } from '../request-body';
-
-type JsonObject = Readonly<Record<string, unknown>>;
+import type { JsonObject, RequestMetadata } from '../request-body';
 
 /** What GetHealthStatus reports about the proxy itself. */
 export interface ProxyInfo {
