@@ -10,7 +10,6 @@ import type { EntityKind, EntityRecord, StateOp, StateStore } from '../../lambda
 interface Stored {
   kind: EntityKind;
   id: string;
-  parentId?: string;
   data: unknown;
   version: number;
   counters: Record<string, number>;
@@ -29,9 +28,9 @@ export class MemoryStateStore implements StateStore {
     return stored ? (toRecord(stored) as EntityRecord<T>) : undefined;
   }
 
-  async list<T>(kind: EntityKind, parentId?: string): Promise<EntityRecord<T>[]> {
+  async list<T>(kind: EntityKind): Promise<EntityRecord<T>[]> {
     return [...this.entities.values()]
-      .filter((e) => e.kind === kind && (parentId === undefined || e.parentId === parentId))
+      .filter((e) => e.kind === kind)
       .map((e) => toRecord(e) as EntityRecord<T>);
   }
 
@@ -69,7 +68,7 @@ function apply(op: StateOp, entities: Map<string, Stored>, names: Map<string, st
         if (names.has(nameKey(op.uniqueName))) fail(`A ${op.kind} named ${JSON.stringify(op.uniqueName)} already exists`);
         names.set(nameKey(op.uniqueName), op.id);
       }
-      entities.set(key, { kind: op.kind, id: op.id, parentId: op.parentId, data: clone(op.data), version: 1, counters: { ...op.counters } });
+      entities.set(key, { kind: op.kind, id: op.id, data: clone(op.data), version: 1, counters: { ...op.counters } });
       return;
     }
     case 'update': {
@@ -116,7 +115,6 @@ function toRecord(stored: Stored): EntityRecord<unknown> {
   return {
     kind: stored.kind,
     id: stored.id,
-    ...(stored.parentId === undefined ? {} : { parentId: stored.parentId }),
     data: clone(stored.data),
     version: stored.version,
     counters: { ...stored.counters },

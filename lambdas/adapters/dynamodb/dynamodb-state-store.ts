@@ -22,7 +22,7 @@ import {
 import { STATE_TABLE } from '../../contract/env';
 import { ConflictError } from '../../core/errors';
 import type { EntityKind, EntityRecord, StateOp, StateStore } from '../../core/state/state-store';
-import { ENTITY_SK, entityPk, listSk, NAME_SK, namePk } from './state-table';
+import { ENTITY_SK, entityPk, NAME_SK, namePk } from './state-table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type CountOp = Extract<StateOp, { op: 'count' }>;
@@ -39,7 +39,6 @@ interface PlannedItem {
 interface StoredEntity {
   kind: EntityKind;
   id: string;
-  parentId?: string;
   data: unknown;
   version: number;
   counters?: Record<string, number>;
@@ -78,17 +77,16 @@ export class DynamoDbStateStore implements StateStore {
     return Item ? toRecord<T>(Item as StoredEntity) : undefined;
   }
 
-  async list<T>(kind: EntityKind, parentId?: string): Promise<EntityRecord<T>[]> {
+  async list<T>(kind: EntityKind): Promise<EntityRecord<T>[]> {
     const records: EntityRecord<T>[] = [];
     const pages = paginateQuery(
       { client: this.documents },
       {
         TableName: this.tableName,
         IndexName: listIndex.name,
-        KeyConditionExpression:
-          parentId === undefined ? '#listPk = :kind' : '#listPk = :kind AND begins_with(#listSk, :prefix)',
-        ExpressionAttributeNames: { '#listPk': listIndex.partitionKey, ...(parentId === undefined ? {} : { '#listSk': listIndex.sortKey }) },
-        ExpressionAttributeValues: { ':kind': kind, ...(parentId === undefined ? {} : { ':prefix': `${parentId}#` }) },
+        KeyConditionExpression: '#listPk = :kind',
+        ExpressionAttributeNames: { '#listPk': listIndex.partitionKey },
+        ExpressionAttributeValues: { ':kind': kind },
       },
     );
     for await (const page of pages) {
@@ -146,10 +144,9 @@ export class DynamoDbStateStore implements StateStore {
       [PK]: entityPk(op.kind, op.id),
       [SK]: ENTITY_SK,
       [listIndex.partitionKey]: op.kind,
-      [listIndex.sortKey]: listSk(op.id, op.parentId),
+      [listIndex.sortKey]: op.id,
       kind: op.kind,
       id: op.id,
-      parentId: op.parentId,
       data: op.data,
       version: 1,
       counters: op.counters ?? {},
@@ -322,7 +319,6 @@ function toRecord<T>(item: StoredEntity): EntityRecord<T> {
   return {
     kind: item.kind,
     id: item.id,
-    ...(item.parentId === undefined ? {} : { parentId: item.parentId }),
     data: item.data as T,
     version: item.version,
     counters: item.counters ?? {},

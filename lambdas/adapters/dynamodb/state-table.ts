@@ -3,7 +3,7 @@
  * creates it where CDK does not: DynamoDB Local for `npm start` and the integration tests.
  *
  * Items:
- *  - entity      pk=`<kind>#<id>`            sk=`entity`  listPk=`<kind>`  listSk=`<parentId>#<id>` | `#<id>`
+ *  - entity      pk=`<kind>#<id>`            sk=`entity`  listPk=`<kind>`  listSk=`<id>`
  *  - name claim  pk=`name#<kind>#<name>`     sk=`name`    owner=<id>      (not in the list index)
  * The list index is sparse: only entities carry `listPk`, so name claims never show up in lists.
  */
@@ -23,8 +23,6 @@ export const NAME_SK = 'name';
 
 export const entityPk = (kind: EntityKind, id: string): string => `${kind}#${id}`;
 export const namePk = (kind: EntityKind, name: string): string => `name#${kind}#${name}`;
-/** Children sort under their parent so that `begins_with(listSk, '<parentId>#')` lists one parent's children. */
-export const listSk = (id: string, parentId?: string): string => `${parentId ?? ''}#${id}`;
 
 /** Creates the state table (on-demand, with the list index) unless it exists; waits until it is active. */
 export async function createStateTableIfMissing(client: DynamoDBClient, tableName: string): Promise<void> {

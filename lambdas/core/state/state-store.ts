@@ -20,8 +20,6 @@ export type EntityKind =
 export interface EntityRecord<T> {
   readonly kind: EntityKind;
   readonly id: string;
-  /** Set for an entity created as a child of another (`list(kind, parentId)` lists one parent's children). */
-  readonly parentId?: string;
   readonly data: T;
   /** Starts at 1, +1 on every `update`. */
   readonly version: number;
@@ -38,7 +36,7 @@ interface OpBase {
 
 export type StateOp =
   /** Fails if the id exists, or if `uniqueName` is already claimed for the kind. */
-  | (OpBase & { readonly op: 'create'; readonly data: unknown; readonly parentId?: string; readonly uniqueName?: string; readonly counters?: Record<string, number> })
+  | (OpBase & { readonly op: 'create'; readonly data: unknown; readonly uniqueName?: string; readonly counters?: Record<string, number> })
   /** Replaces `data`. Fails if the entity is missing or its version differs from `expectedVersion`. Moves the name claim when `rename` is given. */
   | (OpBase & { readonly op: 'update'; readonly data: unknown; readonly expectedVersion?: number; readonly rename?: { readonly from: string; readonly to: string } })
   /** Fails if missing, on version mismatch, or if any `requireZero` counter is not 0. Releases `uniqueName`. */
@@ -50,8 +48,8 @@ export type StateOp =
 
 export interface StateStore {
   get<T>(kind: EntityKind, id: string): Promise<EntityRecord<T> | undefined>;
-  /** Every entity of a kind, or every child of `parentId` of that kind. Unordered. */
-  list<T>(kind: EntityKind, parentId?: string): Promise<EntityRecord<T>[]>;
+  /** Every entity of a kind. Unordered. */
+  list<T>(kind: EntityKind): Promise<EntityRecord<T>[]>;
   /** Applies every op or none. Throws ConflictError (first failed op's message) on a failed condition. */
   transact(ops: readonly StateOp[]): Promise<void>;
 }
