@@ -1,0 +1,7 @@
+/**
+ * Every module the stand-in loads, in order. Add a module here to add its operations (see
+ * README.md in this folder, "Adding an operation").
+ */
+import type { StandInModule } from './operation-registry';
+
+export const STAND_IN_MODULES: readonly StandInModule[] = [];
