@@ -23,8 +23,8 @@ import { issueLocalToken, loadOrCreateSigningKey, LocalTokenVerifier } from '../
 import { ENV, GROUPS } from '../lambdas/contract/env';
 import { dependencies } from '../lambdas/runtime/dependencies';
 import { type RunningGateway, startLocalGateway } from '../lambdas/runtime/local-gateway';
-import { createXksLogger, xksProxyDeps } from '../lambdas/xks-proxy/composition-root';
-import { startXksHttpsServer, type XksHttpsServer } from '../lambdas/xks-proxy/https-server';
+import { createXksLogger, xksProxyDeps } from '../lambdas/xks-proxy/entry/composition-root';
+import { startXksHttpsServer, type XksHttpsServer } from '../lambdas/xks-proxy/entry/https-server';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../scripts/lib/dynamodb-local';
 import { applyLocalAwsEnv } from '../scripts/lib/local-aws-env';
 import { ensureLocalPartition } from '../scripts/lib/local-partition';

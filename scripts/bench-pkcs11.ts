@@ -16,7 +16,7 @@ import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../lambdas/adapters/pkcs11/
 import { Pkcs11KeyCrypto } from '../lambdas/adapters/pkcs11/key-crypto';
 import { whenPkcs11Idle } from '../lambdas/adapters/pkcs11/module';
 import { KEY_ATTRIBUTE_NAMES, type GcmCiphertext, type HsmKeyRef, type KeyAttributes } from '../lambdas/core/hsm';
-import { Pkcs11HsmAgent } from '../lambdas/hsm-agent/pkcs11-hsm-agent';
+import { Pkcs11HsmAgent } from '../lambdas/adapters/pkcs11/hsm-agent';
 import { createTestToken } from '../test/helpers/softhsm';
 import { writeSoftHsmConfig } from './lib/softhsm-token';
 

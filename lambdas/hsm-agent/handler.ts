@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 import { SecretsManagerSecretStore } from '../adapters/aws/secrets-manager-secret-store';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config, pkcs11LibraryOverrides } from '../adapters/pkcs11/config';
 import { HsmError, type HsmAgent } from '../core/hsm';
-import { Pkcs11HsmAgent } from './pkcs11-hsm-agent';
+import { Pkcs11HsmAgent } from '../adapters/pkcs11/hsm-agent';
 import {
   dispatchHsmAgentRequest,
   HsmAgentRequestError,

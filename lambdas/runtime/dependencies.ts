@@ -96,7 +96,7 @@ class RuntimeDependencies implements Dependencies {
     return this.once('hsmAgent', () => {
       if (this.config.mode === 'local') {
         // In-process agent over PKCS#11 (the same service the agent Lambda runs), with the agent's time budget.
-        const { Pkcs11HsmAgent } = require('../hsm-agent/pkcs11-hsm-agent') as typeof import('../hsm-agent/pkcs11-hsm-agent');
+        const { Pkcs11HsmAgent } = require('../adapters/pkcs11/hsm-agent') as typeof import('../adapters/pkcs11/hsm-agent');
         const { AGENT_CALL_TIMEOUT_MS, pkcs11Config } = require('../adapters/pkcs11/config') as typeof import('../adapters/pkcs11/config');
         return new Pkcs11HsmAgent(pkcs11Config({ libraries: this.config.pkcs11Libraries, callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), this.secrets);
       }

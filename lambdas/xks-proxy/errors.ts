@@ -5,6 +5,7 @@
  * failure) is kept on the error for the log and never sent.
  */
 import { HsmError, type HsmFailureReason } from '../core/hsm';
+import { jsonResponse, type XksResponse } from './http';
 
 export type XksErrorName =
   | 'ValidationException'
@@ -35,6 +36,14 @@ export const XKS_ERROR_STATUS: Readonly<Record<XksErrorName, number>> = {
   InternalException: 500,
 };
 
+/**
+ * Every failure the proxy answers, by name: the spec's errorNames, plus the one HTTP-level answer
+ * the spec gives without an errorName ("405 Method Not Allowed", an empty body with `Allow`).
+ */
+export type XksFailureName = XksErrorName | 'MethodNotAllowed';
+
+export const XKS_FAILURE_STATUS: Readonly<Record<XksFailureName, number>> = { ...XKS_ERROR_STATUS, MethodNotAllowed: 405 };
+
 /** The spec caps `errorMessage` below 512 characters of printable ASCII (0x20–0x7e). */
 export const MAX_ERROR_MESSAGE_LENGTH = 511;
 
@@ -42,21 +51,34 @@ export function printableAscii(message: string, maxLength = MAX_ERROR_MESSAGE_LE
   return message.replace(/[^\x20-\x7e]/g, '?').slice(0, maxLength);
 }
 
+export interface XksErrorOptions extends ErrorOptions {
+  /** MethodNotAllowed: the methods the URI takes (the `Allow` header). */
+  readonly allow?: string;
+}
+
 export class XksError extends Error {
   readonly status: number;
+  private readonly allow?: string;
 
   constructor(
-    readonly errorName: XksErrorName,
+    readonly errorName: XksFailureName,
     message: string,
-    options?: ErrorOptions,
+    options?: XksErrorOptions,
   ) {
     super(printableAscii(message), options);
     this.name = 'XksError';
-    this.status = XKS_ERROR_STATUS[errorName];
+    this.status = XKS_FAILURE_STATUS[errorName];
+    this.allow = options?.allow;
   }
 
-  toJSON(): { errorName: XksErrorName; errorMessage: string } {
+  toJSON(): { errorName: XksFailureName; errorMessage: string } {
     return { errorName: this.errorName, errorMessage: this.message };
+  }
+
+  /** The answer to the caller: the spec's error body, or 405 with `Allow` and no body. */
+  toResponse(): XksResponse {
+    if (this.errorName === 'MethodNotAllowed') return { status: 405, headers: { allow: this.allow ?? 'POST' }, body: '' };
+    return jsonResponse(this.status, this.toJSON());
   }
 }
 

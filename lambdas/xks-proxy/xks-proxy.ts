@@ -14,21 +14,21 @@ import { performance } from 'node:perf_hooks';
 import type { KeyCrypto } from '../core/hsm';
 import type { SecretStore } from '../core/secrets';
 import type { XksKeyStoreView, XksStateSource } from '../core/xks-state';
-import { AuditLog, roundLatency, type AuditFields, type XksLogger } from './audit';
-import { CredentialSecrets } from './credential-secrets';
+import { AuditLog, roundLatency, type AuditFields, type XksLogger } from './observability/audit';
+import { CredentialSecrets } from './state/credential-secrets';
 import { toXksError, XksError } from './errors';
-import { DeepHealthCheck, type DeepHealthCheckOptions } from './health-check';
-import type { XksMetrics } from './metrics';
+import { DeepHealthCheck, type DeepHealthCheckOptions } from './health/deep-health-check';
+import type { XksMetrics } from './observability/metrics';
 import { jsonResponse, type XksRequest, type XksResponse } from './http';
 import { decrypt } from './operations/decrypt';
 import { encrypt } from './operations/encrypt';
 import { getHealthStatus } from './operations/get-health-status';
 import { getKeyMetadata } from './operations/get-key-metadata';
 import type { AnyOperation, ProxyInfo, StoreContext } from './operations/operation';
-import { metadataForAudit, parseJsonObject, type JsonObject } from './request-body';
+import { metadataForAudit, parseJsonObject, type JsonObject } from './operations/request-fields';
 import { isValidExternalKeyId, matchRoute, type XksOperation } from './router';
-import { SigV4Verifier } from './sigv4';
-import { CachedXksStateSource } from './state-cache';
+import { SigV4Verifier } from './auth/sigv4';
+import { CachedXksStateSource } from './state/state-cache';
 import { version as packageVersion } from '../../package.json';
 
 const OPERATIONS: Readonly<Record<XksOperation, AnyOperation>> = {
@@ -69,9 +69,6 @@ export interface XksProxyOptions {
 
 export const XKS_PROXY_VENDOR = 'xks-key-manager';
 
-/** 405 is not in the spec's error table: the spec only says "405 Method Not Allowed" (no errorName). */
-class MethodNotAllowed extends Error {}
-
 export class XksProxy {
   private readonly state: XksStateSource;
   private readonly keyCrypto: KeyCrypto;
@@ -102,14 +99,15 @@ export class XksProxy {
     const started = performance.now();
     const route = matchRoute(request.path);
     if (route?.kind === 'ping') {
-      return request.method === 'GET' || request.method === 'HEAD' ? { status: 200, headers: { 'content-type': 'text/plain' }, body: 'OK' } : methodNotAllowed('GET');
+      if (request.method === 'GET' || request.method === 'HEAD') return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'OK' };
+      return new XksError('MethodNotAllowed', 'GET /ping only', { allow: 'GET' }).toResponse();
     }
     const fields: AuditFields = { method: request.method, operation: route?.operation, keyStoreId: route?.keyStoreId, externalKeyId: route?.externalKeyId };
     let store: XksKeyStoreView | undefined;
     let body: JsonObject | undefined;
     try {
       if (!route) throw new XksError('InvalidUriPathException', 'The URI path is not a path of this XKS proxy');
-      if (request.method !== 'POST') throw new MethodNotAllowed();
+      if (request.method !== 'POST') throw new XksError('MethodNotAllowed', 'XKS operations take POST only', { allow: 'POST' });
       store = await this.withinBudget(this.state.getKeyStore(route.keyStoreId), 'state');
       if (!store) throw new XksError('InvalidUriPathException', 'No key store answers at this URI path');
       this.checkClientCertificate(request, store);
@@ -137,15 +135,10 @@ export class XksProxy {
       return jsonResponse(200, result);
     } catch (error) {
       const latencyMs = roundLatency(performance.now() - started);
-      if (error instanceof MethodNotAllowed) {
-        this.audit.failure(withRequestMetadata(fields, body), 405, 'MethodNotAllowed', latencyMs);
-        this.metrics?.request({ operation: route?.operation, keyStoreId: store?.id, errorName: 'MethodNotAllowed', latencyMs });
-        return methodNotAllowed('POST');
-      }
       const xksError = toXksError(error);
       this.audit.failure(withRequestMetadata(fields, body), xksError.status, xksError.errorName, latencyMs, xksError);
       this.metrics?.request({ operation: route?.operation, keyStoreId: store?.id, errorName: xksError.errorName, latencyMs });
-      return jsonResponse(xksError.status, xksError.toJSON());
+      return xksError.toResponse();
     }
   }
 
@@ -183,8 +176,4 @@ export class XksProxy {
  */
 function withRequestMetadata(fields: AuditFields, body: JsonObject | undefined): AuditFields {
   return body === undefined ? fields : { ...fields, ...metadataForAudit(body) };
-}
-
-function methodNotAllowed(allow: string): XksResponse {
-  return { status: 405, headers: { allow }, body: '' };
 }

@@ -9,7 +9,7 @@
 import * as pkcs11js from 'pkcs11js';
 import { HsmError, type GcmCiphertext, type HsmType } from '../../core/hsm';
 import type { CipherCallMode } from './config';
-import type { SessionLease } from './session-pool';
+import type { SessionLease } from './session-lease';
 
 /** What the GCM calls need to know about the partition's HSM. */
 export interface GcmDevice {

@@ -8,7 +8,7 @@ import type { SecretStore } from '../../core/secrets';
 import type { Pkcs11Config } from './config';
 import { gcmDecrypt, gcmEncrypt, type GcmDevice } from './gcm';
 import { Pkcs11Partitions } from './partitions';
-import type { SessionLease } from './session-pool';
+import type { SessionLease } from './session-lease';
 
 export class Pkcs11KeyCrypto implements KeyCrypto {
   constructor(

@@ -11,7 +11,7 @@ import {
   type KeyAttributeName,
   type KeyAttributes,
 } from '../../core/hsm';
-import type { CachedKey, SessionLease } from './session-pool';
+import type { CachedKey, SessionLease } from './session-lease';
 
 const ATTRIBUTE_TYPES: Readonly<Record<KeyAttributeName, number>> = {
   CKA_ENCRYPT: pkcs11js.CKA_ENCRYPT,

@@ -6,7 +6,8 @@ import type { PartitionConnection } from '../../core/hsm';
 import type { SecretStore } from '../../core/secrets';
 import type { Pkcs11Config } from './config';
 import { pkcs11ModuleFor } from './module';
-import { PartitionSessionPool, type RunOptions, type SessionLease } from './session-pool';
+import { PartitionSessionPool, type RunOptions } from './session-pool';
+import type { SessionLease } from './session-lease';
 
 export class Pkcs11Partitions {
   private readonly pools = new Map<string, PartitionSessionPool>();

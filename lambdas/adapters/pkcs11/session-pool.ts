@@ -11,19 +11,14 @@
  * read again after `pinRetryIntervalMs` and used only if it changed.
  */
 import * as pkcs11js from 'pkcs11js';
-import { HsmError, type HsmKeyInfo, type PartitionConnection } from '../../core/hsm';
+import { HsmError, type PartitionConnection } from '../../core/hsm';
 import type { SecretStore } from '../../core/secrets';
 import type { Pkcs11Config } from './config';
 import { Deadline } from './deadline';
 import { callPkcs11, invalidatesConnection, toHsmError } from './errors';
 import { findSecretKey } from './key-objects';
+import { SessionLease, type CachedKey, type LeaseOwner } from './session-lease';
 import type { Pkcs11Module } from './module';
-
-/** A key object found by CKA_ID, with its attributes as read from the HSM. */
-export interface CachedKey {
-  readonly handle: pkcs11js.Handle;
-  readonly info: HsmKeyInfo;
-}
 
 /** A slot as found in one generation of the library. */
 interface Slot {
@@ -44,57 +39,6 @@ const SESSION_KEEPING_REASONS = new Set(['DECRYPT_FAILED', 'KEY_FUNCTION_NOT_PER
 /** CKS_RO_USER_FUNCTIONS and CKS_RW_USER_FUNCTIONS (PKCS#11 2.40 §5.7.1; pkcs11js does not export CKS_*). */
 const LOGGED_IN_STATES = new Set([1, 3]);
 
-/** What a unit of work gets: one logged-in session for its exclusive use, and the call's deadline. */
-export class SessionLease {
-  /** A native call still running after the deadline: the session is closed once it returns. */
-  inFlight?: Promise<void>;
-
-  constructor(
-    readonly pkcs11: pkcs11js.PKCS11,
-    readonly session: pkcs11js.Handle,
-    readonly deadline: Deadline,
-    private readonly pool: PartitionSessionPool,
-  ) {}
-
-  /** A blocking PKCS#11 call: failures mapped to HsmError, then the budget checked. */
-  call<T>(pkcs11Function: string, fn: () => T): T {
-    const result = callPkcs11(pkcs11Function, fn);
-    this.deadline.check(pkcs11Function);
-    return result;
-  }
-
-  /** A PKCS#11 call on a worker thread (pkcs11js `…Async`), raced against the budget. */
-  async callAsync<T>(pkcs11Function: string, fn: () => Promise<T>): Promise<T> {
-    const running = fn();
-    try {
-      return await this.deadline.race(running, pkcs11Function);
-    } catch (error) {
-      const hsmError = toHsmError(error, pkcs11Function);
-      if (hsmError.reason === 'TIMEOUT') {
-        this.inFlight = running.then(
-          () => undefined,
-          () => undefined,
-        );
-      }
-      throw hsmError;
-    }
-  }
-
-  /** The key with this CKA_ID (cached with its attributes), or undefined when the partition has none. */
-  key(objectId: string): CachedKey | undefined {
-    return this.pool.key(this, objectId);
-  }
-
-  forgetKey(objectId: string): void {
-    this.pool.forgetKey(objectId);
-  }
-
-  /** Logs the application out and in again with the PIN now in the SecretStore (partition test). */
-  async relogin(): Promise<void> {
-    await this.pool.relogin(this);
-  }
-}
-
 export interface RunOptions {
   /** Run again once after a DEVICE_ERROR. @default true; false for work with side effects (key generation). */
   readonly retry?: boolean;
@@ -102,7 +46,7 @@ export interface RunOptions {
   readonly freshPin?: boolean;
 }
 
-export class PartitionSessionPool {
+export class PartitionSessionPool implements LeaseOwner {
   private slot?: Slot;
   /** Bumped by `reset`: sessions of an older epoch are closed instead of reused. */
   private epoch = 0;

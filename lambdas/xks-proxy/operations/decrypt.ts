@@ -4,11 +4,22 @@
  * have, an IV of a length format 1 never uses, and any tag/AAD/IV/ciphertext mismatch reported by
  * the HSM are all InvalidCiphertextException.
  */
-import { decodeCiphertextMetadata, FORMAT_V1_IV_BYTES, hsmAad } from '../ciphertext-format';
+import { decodeCiphertextMetadata, FORMAT_V1_IV_BYTES, hsmAad } from './ciphertext-format';
 import { XksError } from '../errors';
-import { parseDecryptRequest, type DecryptRequest } from '../request-body';
+import { AAD, DATA, encryptionAlgorithm, invalid, IV_LENGTHS, MAX_CIPHERTEXT_METADATA_BYTES, optionalBytes, requestMetadata, requiredBytes, TAG_BYTES, type JsonObject, type RequestMetadata } from './request-fields';
 import { rejectIfBlocked, versionForDecrypt } from './key-versions';
 import type { KeyContext, KeyOperation } from './operation';
+
+/** Request payload, per the XKS Proxy API spec. */
+export interface DecryptRequest {
+  readonly requestMetadata: RequestMetadata & { readonly awsPrincipalArn: string; readonly kmsKeyArn: string };
+  readonly ciphertext: Buffer;
+  readonly ciphertextMetadata?: Buffer;
+  readonly encryptionAlgorithm: 'AES_GCM';
+  readonly additionalAuthenticatedData?: Buffer;
+  readonly initializationVector: Buffer;
+  readonly authenticationTag: Buffer;
+}
 
 /** Response payload, per the XKS Proxy API spec. */
 export interface DecryptResponse {
@@ -29,6 +40,21 @@ async function enact({ key, keyCrypto }: KeyContext, request: DecryptRequest): P
     hsmAad(request.additionalAuthenticatedData, request.ciphertextMetadata as Buffer),
   );
   return { plaintext: plaintext.toString('base64') };
+}
+
+export function parseDecryptRequest(body: JsonObject): DecryptRequest {
+  const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: true });
+  const initializationVector = requiredBytes(body, 'initializationVector', { min: 12, max: 16 });
+  if (!IV_LENGTHS.includes(initializationVector.length)) throw invalid('initializationVector must be 12 or 16 bytes');
+  return {
+    requestMetadata: metadata as DecryptRequest['requestMetadata'],
+    ciphertext: requiredBytes(body, 'ciphertext', DATA),
+    ciphertextMetadata: optionalBytes(body, 'ciphertextMetadata', { min: 0, max: MAX_CIPHERTEXT_METADATA_BYTES }),
+    encryptionAlgorithm: encryptionAlgorithm(body),
+    additionalAuthenticatedData: optionalBytes(body, 'additionalAuthenticatedData', AAD),
+    initializationVector,
+    authenticationTag: requiredBytes(body, 'authenticationTag', { min: TAG_BYTES, max: TAG_BYTES }),
+  };
 }
 
 export const decrypt: KeyOperation<DecryptRequest> = {

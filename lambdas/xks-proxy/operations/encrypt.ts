@@ -8,11 +8,20 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { HsmError, type GcmCiphertext, type HsmKeyRef, type KeyCrypto } from '../../core/hsm';
-import { ciphertextDataIntegrityValue, encodeCiphertextMetadata, FORMAT_V1_IV_BYTES, hsmAad } from '../ciphertext-format';
+import { ciphertextDataIntegrityValue, encodeCiphertextMetadata, FORMAT_V1_IV_BYTES, hsmAad } from './ciphertext-format';
 import { XksError } from '../errors';
-import { parseEncryptRequest, TAG_BYTES, type EncryptRequest } from '../request-body';
+import { AAD, DATA, encryptionAlgorithm, invalid, optionalBytes, optionalString, requestMetadata, requiredBytes, TAG_BYTES, type JsonObject, type RequestMetadata } from './request-fields';
 import { currentVersion, rejectIfBlocked } from './key-versions';
 import type { KeyContext, KeyOperation } from './operation';
+
+/** Request payload, per the XKS Proxy API spec. */
+export interface EncryptRequest {
+  readonly requestMetadata: RequestMetadata & { readonly awsPrincipalArn: string; readonly kmsKeyArn: string };
+  readonly plaintext: Buffer;
+  readonly encryptionAlgorithm: 'AES_GCM';
+  readonly additionalAuthenticatedData?: Buffer;
+  readonly ciphertextDataIntegrityValueAlgorithm?: 'SHA_256';
+}
 
 /** Response payload, per the XKS Proxy API spec. */
 export interface EncryptResponse {
@@ -81,6 +90,19 @@ async function enact({ key, keyCrypto }: KeyContext, request: EncryptRequest): P
   throw new XksError('InternalException', 'The ciphertext produced by the external key manager did not decrypt', {
     cause: new Error(`CDIV check failed ${CDIV_ATTEMPTS} times`),
   });
+}
+
+export function parseEncryptRequest(body: JsonObject): EncryptRequest {
+  const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: true });
+  const cdivAlgorithm = optionalString(body, 'ciphertextDataIntegrityValueAlgorithm', '');
+  if (cdivAlgorithm !== undefined && cdivAlgorithm !== 'SHA_256') throw invalid('ciphertextDataIntegrityValueAlgorithm must be SHA_256');
+  return {
+    requestMetadata: metadata as EncryptRequest['requestMetadata'],
+    plaintext: requiredBytes(body, 'plaintext', DATA),
+    encryptionAlgorithm: encryptionAlgorithm(body),
+    additionalAuthenticatedData: optionalBytes(body, 'additionalAuthenticatedData', AAD),
+    ciphertextDataIntegrityValueAlgorithm: cdivAlgorithm,
+  };
 }
 
 export const encrypt: KeyOperation<EncryptRequest> = {

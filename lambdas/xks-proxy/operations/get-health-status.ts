@@ -3,9 +3,14 @@
  * and what the spec asks the proxy to say about itself and the key manager behind it.
  */
 import type { HsmType } from '../../core/hsm';
-import type { EkmHealthStatus } from '../health-check';
-import { parseGetHealthStatusRequest, type GetHealthStatusRequest } from '../request-body';
+import type { EkmHealthStatus } from '../health/deep-health-check';
+import { requestMetadata, type JsonObject, type RequestMetadata } from './request-fields';
 import type { StoreContext, StoreOperation } from './operation';
+
+/** Request payload, per the XKS Proxy API spec. */
+export interface GetHealthStatusRequest {
+  readonly requestMetadata: RequestMetadata;
+}
 
 /** Response payload, per the XKS Proxy API spec. */
 export interface GetHealthStatusResponse {
@@ -33,6 +38,10 @@ async function enact({ store, healthCheck, proxyInfo }: StoreContext): Promise<G
     ekmVendor: ekm.vendor,
     ekmFleetDetails: [{ id: store.partition.partitionId, model: ekm.model, healthStatus: result.status }],
   };
+}
+
+export function parseGetHealthStatusRequest(body: JsonObject): GetHealthStatusRequest {
+  return { requestMetadata: requestMetadata(body, { awsPrincipalArn: false, kmsKeyArn: false }) };
 }
 
 export const getHealthStatus: StoreOperation<GetHealthStatusRequest> = {

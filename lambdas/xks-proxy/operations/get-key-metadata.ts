@@ -5,9 +5,14 @@
  */
 import type { KeyAttributeName } from '../../core/hsm';
 import { XksError } from '../errors';
-import { parseGetKeyMetadataRequest, type GetKeyMetadataRequest } from '../request-body';
+import { requestMetadata, type JsonObject, type RequestMetadata } from './request-fields';
 import { currentVersion } from './key-versions';
 import type { KeyContext, KeyOperation } from './operation';
+
+/** Request payload, per the XKS Proxy API spec. */
+export interface GetKeyMetadataRequest {
+  readonly requestMetadata: RequestMetadata & { readonly awsPrincipalArn: string };
+}
 
 /** Response payload, per the XKS Proxy API spec. */
 export interface GetKeyMetadataResponse {
@@ -36,6 +41,11 @@ async function enact({ key, keyCrypto }: KeyContext): Promise<GetKeyMetadataResp
     keyUsage: USAGES.filter(([attribute]) => info.attributes[attribute]).map(([, usage]) => usage),
     keyStatus: key.blocked ? 'DISABLED' : 'ENABLED',
   };
+}
+
+export function parseGetKeyMetadataRequest(body: JsonObject): GetKeyMetadataRequest {
+  const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: false });
+  return { requestMetadata: metadata as GetKeyMetadataRequest['requestMetadata'] };
 }
 
 export const getKeyMetadata: KeyOperation<GetKeyMetadataRequest> = {

@@ -5,8 +5,8 @@
  */
 import type { KeyCrypto } from '../../core/hsm';
 import type { XksKeyStoreView, XksKeyView } from '../../core/xks-state';
-import type { DeepHealthCheck } from '../health-check';
-import type { JsonObject, RequestMetadata } from '../request-body';
+import type { DeepHealthCheck } from '../health/deep-health-check';
+import type { JsonObject, RequestMetadata } from './request-fields';
 
 /** What GetHealthStatus reports about the proxy itself. */
 export interface ProxyInfo {

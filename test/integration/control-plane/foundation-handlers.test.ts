@@ -10,7 +10,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { LocalSecretStore } from '../../../lambdas/adapters/local/local-secret-store';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
+import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies, setDependencies } from '../../../lambdas/runtime/dependencies';
 import { handler as createAccount } from '../../../lambdas/handlers/create-account-container';

@@ -31,7 +31,7 @@ import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../lambdas/adapters/p
 import { GROUPS } from '../../../lambdas/contract/env';
 import type { JsonSchema } from '../../../lambdas/contract/json-schema';
 import { routes, type RouteDefinition } from '../../../lambdas/contract/routes';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
+import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies, setDependencies } from '../../../lambdas/runtime/dependencies';
 import { apiEvent, lambdaContext, parseResponse, TestTokens, type JsonResponse } from '../../helpers/api-events';

@@ -10,7 +10,7 @@ import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import { StateStoreXksStateSource } from '../../../lambdas/adapters/state/xks-state-source';
 import type { HsmKeyRef } from '../../../lambdas/core/hsm';
 import type { XksKeyView } from '../../../lambdas/core/xks-state';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
+import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import { admin, keyServices, type KeyServices, seedAccount, seedHsmKey, seedPartition } from '../../helpers/key-fixtures';
 import { createTestToken, type TestToken } from '../../helpers/softhsm';
 import { createTestStateTable, type TestStateTable } from '../../helpers/state-table';

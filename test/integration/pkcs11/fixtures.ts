@@ -9,7 +9,7 @@ import {
   type KeyAttributeName,
   type KeyAttributes,
 } from '../../../lambdas/core/hsm';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
+import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import type { TestToken } from '../../helpers/softhsm';
 
 /** The listed attributes true, every other one false (as the control plane sends them). */

@@ -3,7 +3,7 @@
  * attributes read back from the HSM, describe, destroy and the deep key check.
  */
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
+import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import { createTestToken, type TestToken } from '../../helpers/softhsm';
 import { attributes, hsmErrorOf, keyRequest, SOURCE_KEY_ATTRIBUTES } from './fixtures';
 

@@ -8,7 +8,7 @@ import { pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import { Pkcs11Partitions } from '../../../lambdas/adapters/pkcs11/partitions';
 import type { GcmCiphertext, HsmKeyRef } from '../../../lambdas/core/hsm';
-import type { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
+import type { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import { createTestToken, type TestToken } from '../../helpers/softhsm';
 import { agentFor, attributes, generatedKey, hsmErrorOf, keyRequest, SOURCE_KEY_ATTRIBUTES } from './fixtures';
 

@@ -11,7 +11,7 @@ import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import { Pkcs11Partitions } from '../../../lambdas/adapters/pkcs11/partitions';
 import type { HsmKeyRef } from '../../../lambdas/core/hsm';
 import { createHsmAgentHandler } from '../../../lambdas/hsm-agent/handler';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
+import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import { createTestToken, makeTokenUnavailable } from '../../helpers/softhsm';
 import { attributes, keyRequest } from './fixtures';
 

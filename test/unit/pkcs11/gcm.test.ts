@@ -7,8 +7,7 @@ import * as pkcs11js from 'pkcs11js';
 import { DEFAULT_CIPHER_CALL_MODES } from '../../../lambdas/adapters/pkcs11/config';
 import { Deadline } from '../../../lambdas/adapters/pkcs11/deadline';
 import { gcmDecrypt, gcmEncrypt, type GcmDevice } from '../../../lambdas/adapters/pkcs11/gcm';
-import type { PartitionSessionPool } from '../../../lambdas/adapters/pkcs11/session-pool';
-import { SessionLease } from '../../../lambdas/adapters/pkcs11/session-pool';
+import { SessionLease, type LeaseOwner } from '../../../lambdas/adapters/pkcs11/session-lease';
 import type { HsmType } from '../../../lambdas/core/hsm';
 
 const SESSION = Buffer.from([1]);
@@ -49,7 +48,7 @@ function fakeHsm(script: Script) {
     C_Decrypt: jest.fn((_session: Buffer, data: Buffer, out: Buffer) => decrypt(data, out)),
     C_DecryptAsync: jest.fn(async (_session: Buffer, data: Buffer, out: Buffer) => decrypt(data, out)),
   };
-  const lease = new SessionLease(pkcs11 as unknown as pkcs11js.PKCS11, SESSION, new Deadline(1_000), {} as PartitionSessionPool);
+  const lease = new SessionLease(pkcs11 as unknown as pkcs11js.PKCS11, SESSION, new Deadline(1_000), {} as LeaseOwner);
   return { pkcs11, lease, seen };
 }
 
@@ -181,7 +180,7 @@ describe('gcmDecrypt', () => {
 
 describe('SessionLease.callAsync', () => {
   it('answers TIMEOUT when the native call outlives the budget, and remembers the call still in flight', async () => {
-    const lease = new SessionLease({} as pkcs11js.PKCS11, SESSION, new Deadline(5), {} as PartitionSessionPool);
+    const lease = new SessionLease({} as pkcs11js.PKCS11, SESSION, new Deadline(5), {} as LeaseOwner);
     let finish!: (value: Buffer) => void;
 
     const outcome = lease.callAsync('C_Encrypt', () => new Promise<Buffer>((resolve) => (finish = resolve)));

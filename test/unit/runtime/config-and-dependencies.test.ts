@@ -47,7 +47,7 @@ describe('createDependencies', () => {
   });
 
   it('would notice PKCS#11 being loaded (the guard above works)', () => {
-    expect(() => require('../../../lambdas/hsm-agent/pkcs11-hsm-agent')).toThrow('pkcs11js was loaded');
+    expect(() => require('../../../lambdas/adapters/pkcs11/hsm-agent')).toThrow('pkcs11js was loaded');
   });
 
   it('names the missing setting only when a member that needs it is used', () => {

@@ -1,6 +1,6 @@
 import type { ALBEvent } from 'aws-lambda';
-import { albEventToXksRequest, commonNameOf, createAlbHandler, xksResponseToAlbResult } from '../../../lambdas/xks-proxy/alb-handler';
-import { loadXksProxySettings } from '../../../lambdas/xks-proxy/composition-root';
+import { albEventToXksRequest, commonNameOf, createAlbHandler, xksResponseToAlbResult } from '../../../lambdas/xks-proxy/entry/alb-handler';
+import { loadXksProxySettings } from '../../../lambdas/xks-proxy/entry/composition-root';
 import { encryptBody, healthBody } from '../../xks/support/bodies';
 import { signWithSmithy } from '../../xks/support/signing';
 import { CREDENTIAL, HOST, operationPath, proxyFixture, REGION, STORE_ID } from '../../xks/support/proxy-fixture';

@@ -1,7 +1,7 @@
 import { HsmError, type GcmCiphertext, type HsmKeyRef, type KeyCrypto } from '../../../lambdas/core/hsm';
-import { ExpiringCache } from '../../../lambdas/xks-proxy/expiring-cache';
-import { DeepHealthCheck } from '../../../lambdas/xks-proxy/health-check';
-import { CredentialSecrets } from '../../../lambdas/xks-proxy/credential-secrets';
+import { ExpiringCache } from '../../../lambdas/xks-proxy/state/expiring-cache';
+import { DeepHealthCheck } from '../../../lambdas/xks-proxy/health/deep-health-check';
+import { CredentialSecrets } from '../../../lambdas/xks-proxy/state/credential-secrets';
 import { MemorySecretStore } from '../../helpers/softhsm';
 import { MemoryKeyCrypto, TEST_PARTITION } from '../../xks/support/fakes';
 

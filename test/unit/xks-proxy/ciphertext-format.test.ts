@@ -3,7 +3,7 @@ import {
   decodeCiphertextMetadata,
   encodeCiphertextMetadata,
   hsmAad,
-} from '../../../lambdas/xks-proxy/ciphertext-format';
+} from '../../../lambdas/xks-proxy/operations/ciphertext-format';
 import { XksError } from '../../../lambdas/xks-proxy/errors';
 
 describe('ciphertextDataIntegrityValue', () => {

@@ -1,7 +1,7 @@
 import type { XksCredentialView, XksKeyStoreView } from '../../../lambdas/core/xks-state';
 import { XksError } from '../../../lambdas/xks-proxy/errors';
 import type { XksRequest } from '../../../lambdas/xks-proxy/http';
-import { SigV4Verifier } from '../../../lambdas/xks-proxy/sigv4';
+import { SigV4Verifier } from '../../../lambdas/xks-proxy/auth/sigv4';
 import { TEST_PARTITION } from '../../xks/support/fakes';
 import { captureCurlRequest, signWithSmithy } from '../../xks/support/signing';
 

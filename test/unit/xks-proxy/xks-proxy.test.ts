@@ -1,7 +1,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { HsmError } from '../../../lambdas/core/hsm';
-import { ciphertextDataIntegrityValue } from '../../../lambdas/xks-proxy/ciphertext-format';
-import { AUDIT_MESSAGE } from '../../../lambdas/xks-proxy/audit';
+import { ciphertextDataIntegrityValue } from '../../../lambdas/xks-proxy/operations/ciphertext-format';
+import { AUDIT_MESSAGE } from '../../../lambdas/xks-proxy/observability/audit';
 import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from '../../xks/support/bodies';
 import { CREDENTIAL, KEY_ID, operationPath, proxyFixture, REGION, SECOND_CREDENTIAL, STORE_ID } from '../../xks/support/proxy-fixture';
 

@@ -14,8 +14,8 @@ import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../lambdas/adapters/p
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import type { KeyAttributeName } from '../../../lambdas/core/hsm';
 import type { XksStateSource } from '../../../lambdas/core/xks-state';
-import { Pkcs11HsmAgent } from '../../../lambdas/hsm-agent/pkcs11-hsm-agent';
-import { startXksHttpsServer, type XksHttpsServer } from '../../../lambdas/xks-proxy/https-server';
+import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
+import { startXksHttpsServer, type XksHttpsServer } from '../../../lambdas/xks-proxy/entry/https-server';
 import { xksProxyUriPath } from '../../../lambdas/xks-proxy/router';
 import type { XksProxyOptions } from '../../../lambdas/xks-proxy/xks-proxy';
 import { ensureSelfSignedCert } from '../../../scripts/lib/self-signed-cert';

@@ -6,7 +6,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { KEY_ATTRIBUTE_NAMES, HsmError, type GcmCiphertext, type HsmKeyInfo, type HsmKeyRef, type KeyAttributeName, type KeyCrypto, type PartitionConnection } from '../../../lambdas/core/hsm';
 import type { XksKeyStoreView, XksKeyView, XksStateSource } from '../../../lambdas/core/xks-state';
-import type { XksLogger } from '../../../lambdas/xks-proxy/audit';
+import type { XksLogger } from '../../../lambdas/xks-proxy/observability/audit';
 
 export const TEST_PARTITION: PartitionConnection = {
   partitionId: 'partition-1',

@@ -5,7 +5,7 @@
  */
 import type { XksKeyStoreView, XksKeyView } from '../../../lambdas/core/xks-state';
 import type { XksRequest, XksResponse } from '../../../lambdas/xks-proxy/http';
-import type { XksMetrics } from '../../../lambdas/xks-proxy/metrics';
+import type { XksMetrics } from '../../../lambdas/xks-proxy/observability/metrics';
 import { xksProxyUriPath } from '../../../lambdas/xks-proxy/router';
 import { XksProxy, type XksProxyOptions } from '../../../lambdas/xks-proxy/xks-proxy';
 import { MemorySecretStore } from '../../helpers/softhsm';

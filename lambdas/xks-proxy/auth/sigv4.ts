@@ -7,9 +7,9 @@
  * the log through the error's cause, so that a caller cannot probe which part was wrong.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { XksCredentialView, XksKeyStoreView } from '../core/xks-state';
-import { XksError } from './errors';
-import { headerValues, singleHeader, type XksRequest } from './http';
+import type { XksCredentialView, XksKeyStoreView } from '../../core/xks-state';
+import { XksError } from '../errors';
+import { headerValues, singleHeader, type XksRequest } from '../http';
 
 export const XKS_SIGV4_SERVICE = 'kms-xks-proxy';
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';

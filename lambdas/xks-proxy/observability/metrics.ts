@@ -4,16 +4,16 @@
  * single EMF metric (Powertools `singleMetric`), immediately, with no flush to forget.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { METRICS } from '../contract/env';
-import type { XksErrorName } from './errors';
-import type { XksOperation } from './router';
+import { METRICS } from '../../contract/env';
+import type { XksFailureName } from '../errors';
+import type { XksOperation } from '../router';
 
 export interface XksRequestOutcome {
   readonly operation?: XksOperation;
   /** Only when the request named a key store that exists. */
   readonly keyStoreId?: string;
   /** Undefined on success. */
-  readonly errorName?: XksErrorName | 'MethodNotAllowed';
+  readonly errorName?: XksFailureName;
   readonly latencyMs: number;
 }
 

@@ -5,9 +5,9 @@
  * `maxAgeMs` (the spec allows one minute); a failing one is not cached, so recovery shows at once.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { HsmError, type HsmKeyRef, type KeyCrypto } from '../core/hsm';
-import { toXksError, XksError } from './errors';
-import { ExpiringCache } from './expiring-cache';
+import { HsmError, type HsmKeyRef, type KeyCrypto } from '../../core/hsm';
+import { toXksError, XksError } from '../errors';
+import { ExpiringCache } from '../state/expiring-cache';
 
 /** The spec: a cached result MUST NOT be older than one minute. */
 export const MAX_HEALTH_AGE_MS = 60_000;

@@ -1,13 +1,9 @@
 import { XksError } from '../../../lambdas/xks-proxy/errors';
-import {
-  decodeBase64,
-  MAX_BODY_BYTES,
-  parseDecryptRequest,
-  parseEncryptRequest,
-  parseGetHealthStatusRequest,
-  parseGetKeyMetadataRequest,
-  parseJsonObject,
-} from '../../../lambdas/xks-proxy/request-body';
+import { parseDecryptRequest } from '../../../lambdas/xks-proxy/operations/decrypt';
+import { parseEncryptRequest } from '../../../lambdas/xks-proxy/operations/encrypt';
+import { parseGetHealthStatusRequest } from '../../../lambdas/xks-proxy/operations/get-health-status';
+import { parseGetKeyMetadataRequest } from '../../../lambdas/xks-proxy/operations/get-key-metadata';
+import { decodeBase64, MAX_BODY_BYTES, parseJsonObject } from '../../../lambdas/xks-proxy/operations/request-fields';
 import { decryptBody, encryptBody, healthBody, metadataBody } from '../../xks/support/bodies';
 
 function validationMessage(fn: () => unknown): string {

@@ -13,9 +13,9 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { XksRequest } from './http';
-import { MAX_BODY_BYTES } from './request-body';
-import { XksProxy, type XksProxyDeps, type XksProxyOptions } from './xks-proxy';
+import type { XksRequest } from '../http';
+import { MAX_BODY_BYTES } from '../operations/request-fields';
+import { XksProxy, type XksProxyDeps, type XksProxyOptions } from '../xks-proxy';
 
 /**
  * The ports the proxy runs on (as for the Lambda: an XksStateSource over the control plane's

@@ -7,10 +7,10 @@
  * The line is built from named fields only: plaintext, AAD, ciphertext, key material, secret
  * access keys and signatures have no field here and so cannot reach the log.
  */
-import { HsmError } from '../core/hsm';
-import type { XksError, XksErrorName } from './errors';
-import type { RequestMetadata } from './request-body';
-import type { XksOperation } from './router';
+import { HsmError } from '../../core/hsm';
+import type { XksError, XksFailureName } from '../errors';
+import type { RequestMetadata } from '../operations/request-fields';
+import type { XksOperation } from '../router';
 
 /** The subset of Powertools' Logger the proxy uses (tests pass a recorder). */
 export interface XksLogger {
@@ -30,7 +30,7 @@ export interface AuditFields extends Partial<RequestMetadata> {
   accessKeyId?: string;
 }
 
-export type AuditResult = 'Success' | XksErrorName | 'MethodNotAllowed';
+export type AuditResult = 'Success' | XksFailureName;
 
 function describeCause(cause: unknown): Record<string, unknown> | undefined {
   if (cause instanceof HsmError) return { name: cause.name, reason: cause.reason, returnCode: cause.returnCode, message: cause.message };

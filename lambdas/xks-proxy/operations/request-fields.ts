@@ -1,10 +1,12 @@
 /**
- * Request bodies of the four XKS operations, defined per the XKS Proxy API spec field for field,
- * and their validation. Malformed input of any kind is a ValidationException naming the field,
- * never a 500. Unknown fields are ignored (KMS may add `requestMetadata` fields, Appendix B),
- * `kmsOperation` values are never rejected and `kmsRequestId` is opaque.
+ * The parts every XKS request body shares, defined per the XKS Proxy API spec field for field:
+ * the JSON object itself, `requestMetadata`, Base64 byte fields and their limits. Each operation
+ * module reads its own body with these (operations/encrypt.ts `parseEncryptRequest`, …).
+ * Malformed input of any kind is a ValidationException naming the field, never a 500. Unknown
+ * fields are ignored (KMS may add `requestMetadata` fields, Appendix B), `kmsOperation` values
+ * are never rejected and `kmsRequestId` is opaque.
  */
-import { XksError } from './errors';
+import { XksError } from '../errors';
 
 /** Whole request body. Large enough for the biggest valid request (Base64 of the limits below). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -28,36 +30,10 @@ export interface RequestMetadata {
   readonly kmsViaService?: string;
 }
 
-export interface GetHealthStatusRequest {
-  readonly requestMetadata: RequestMetadata;
-}
-
-export interface GetKeyMetadataRequest {
-  readonly requestMetadata: RequestMetadata & { readonly awsPrincipalArn: string };
-}
-
-export interface EncryptRequest {
-  readonly requestMetadata: RequestMetadata & { readonly awsPrincipalArn: string; readonly kmsKeyArn: string };
-  readonly plaintext: Buffer;
-  readonly encryptionAlgorithm: 'AES_GCM';
-  readonly additionalAuthenticatedData?: Buffer;
-  readonly ciphertextDataIntegrityValueAlgorithm?: 'SHA_256';
-}
-
-export interface DecryptRequest {
-  readonly requestMetadata: RequestMetadata & { readonly awsPrincipalArn: string; readonly kmsKeyArn: string };
-  readonly ciphertext: Buffer;
-  readonly ciphertextMetadata?: Buffer;
-  readonly encryptionAlgorithm: 'AES_GCM';
-  readonly additionalAuthenticatedData?: Buffer;
-  readonly initializationVector: Buffer;
-  readonly authenticationTag: Buffer;
-}
-
 /** A request body after JSON parsing, before the operation's validation. */
 export type JsonObject = Readonly<Record<string, unknown>>;
 
-function invalid(message: string): XksError {
+export function invalid(message: string): XksError {
   return new XksError('ValidationException', message);
 }
 
@@ -90,7 +66,7 @@ export function metadataForAudit(body: JsonObject | undefined): Partial<RequestM
   return result;
 }
 
-function optionalString(object: JsonObject, field: string, path: string, maxLength?: number): string | undefined {
+export function optionalString(object: JsonObject, field: string, path: string, maxLength?: number): string | undefined {
   const value = object[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw invalid(`${path}${field} must be a string`);
@@ -98,7 +74,7 @@ function optionalString(object: JsonObject, field: string, path: string, maxLeng
   return value;
 }
 
-function requiredString(object: JsonObject, field: string, path: string, maxLength?: number): string {
+export function requiredString(object: JsonObject, field: string, path: string, maxLength?: number): string {
   const value = optionalString(object, field, path, maxLength);
   if (value === undefined) throw invalid(`${path}${field} is required`);
   return value;
@@ -116,12 +92,12 @@ export function decodeBase64(value: string, field: string): Buffer {
   return bytes;
 }
 
-interface BytesRule {
+export interface BytesRule {
   readonly min: number;
   readonly max: number;
 }
 
-function optionalBytes(object: JsonObject, field: string, rule: BytesRule): Buffer | undefined {
+export function optionalBytes(object: JsonObject, field: string, rule: BytesRule): Buffer | undefined {
   const encoded = optionalString(object, field, '');
   if (encoded === undefined) return undefined;
   // Reject on the encoded length first, so that an oversized value is never decoded.
@@ -132,18 +108,18 @@ function optionalBytes(object: JsonObject, field: string, rule: BytesRule): Buff
   return bytes;
 }
 
-function requiredBytes(object: JsonObject, field: string, rule: BytesRule): Buffer {
+export function requiredBytes(object: JsonObject, field: string, rule: BytesRule): Buffer {
   const bytes = optionalBytes(object, field, rule);
   if (bytes === undefined) throw invalid(`${field} is required`);
   return bytes;
 }
 
-interface MetadataRules {
+export interface MetadataRules {
   readonly awsPrincipalArn: boolean;
   readonly kmsKeyArn: boolean;
 }
 
-function requestMetadata(body: JsonObject, rules: MetadataRules): RequestMetadata {
+export function requestMetadata(body: JsonObject, rules: MetadataRules): RequestMetadata {
   const metadata = body.requestMetadata;
   if (metadata === undefined || metadata === null) throw invalid('requestMetadata is required');
   if (!isObject(metadata)) throw invalid('requestMetadata must be an object');
@@ -161,48 +137,12 @@ function requestMetadata(body: JsonObject, rules: MetadataRules): RequestMetadat
   };
 }
 
-function encryptionAlgorithm(body: JsonObject): 'AES_GCM' {
+export function encryptionAlgorithm(body: JsonObject): 'AES_GCM' {
   const value = requiredString(body, 'encryptionAlgorithm', '');
   if (value !== 'AES_GCM') throw invalid('encryptionAlgorithm must be AES_GCM');
   return value;
 }
 
-const DATA: BytesRule = { min: 1, max: MAX_DATA_BYTES };
-const AAD: BytesRule = { min: 0, max: MAX_AAD_BYTES };
-
-export function parseGetHealthStatusRequest(body: JsonObject): GetHealthStatusRequest {
-  return { requestMetadata: requestMetadata(body, { awsPrincipalArn: false, kmsKeyArn: false }) };
-}
-
-export function parseGetKeyMetadataRequest(body: JsonObject): GetKeyMetadataRequest {
-  const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: false });
-  return { requestMetadata: metadata as GetKeyMetadataRequest['requestMetadata'] };
-}
-
-export function parseEncryptRequest(body: JsonObject): EncryptRequest {
-  const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: true });
-  const cdivAlgorithm = optionalString(body, 'ciphertextDataIntegrityValueAlgorithm', '');
-  if (cdivAlgorithm !== undefined && cdivAlgorithm !== 'SHA_256') throw invalid('ciphertextDataIntegrityValueAlgorithm must be SHA_256');
-  return {
-    requestMetadata: metadata as EncryptRequest['requestMetadata'],
-    plaintext: requiredBytes(body, 'plaintext', DATA),
-    encryptionAlgorithm: encryptionAlgorithm(body),
-    additionalAuthenticatedData: optionalBytes(body, 'additionalAuthenticatedData', AAD),
-    ciphertextDataIntegrityValueAlgorithm: cdivAlgorithm,
-  };
-}
-
-export function parseDecryptRequest(body: JsonObject): DecryptRequest {
-  const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: true });
-  const initializationVector = requiredBytes(body, 'initializationVector', { min: 12, max: 16 });
-  if (!IV_LENGTHS.includes(initializationVector.length)) throw invalid('initializationVector must be 12 or 16 bytes');
-  return {
-    requestMetadata: metadata as DecryptRequest['requestMetadata'],
-    ciphertext: requiredBytes(body, 'ciphertext', DATA),
-    ciphertextMetadata: optionalBytes(body, 'ciphertextMetadata', { min: 0, max: MAX_CIPHERTEXT_METADATA_BYTES }),
-    encryptionAlgorithm: encryptionAlgorithm(body),
-    additionalAuthenticatedData: optionalBytes(body, 'additionalAuthenticatedData', AAD),
-    initializationVector,
-    authenticationTag: requiredBytes(body, 'authenticationTag', { min: TAG_BYTES, max: TAG_BYTES }),
-  };
-}
+/** Plaintext and ciphertext. */
+export const DATA: BytesRule = { min: 1, max: MAX_DATA_BYTES };
+export const AAD: BytesRule = { min: 0, max: MAX_AAD_BYTES };

@@ -8,9 +8,9 @@
  * (ENV.xksAlbMtlsVerify), since otherwise a client could send them itself.
  */
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
-import type { XksHeaders, XksRequest, XksResponse } from './http';
+import type { XksHeaders, XksRequest, XksResponse } from '../http';
 import { createXksProxyRuntime, type XksProxyRuntime } from './composition-root';
-import type { XksProxy } from './xks-proxy';
+import type { XksProxy } from '../xks-proxy';
 
 export const ALB_MTLS_SUBJECT_HEADER = 'x-amzn-mtls-clientcert-subject';
 export const ALB_MTLS_LEAF_HEADER = 'x-amzn-mtls-clientcert-leaf';

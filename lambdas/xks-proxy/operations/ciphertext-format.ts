@@ -12,7 +12,7 @@
  * exactly as the spec says (not a hash of the AAD, as AWS's reference proxy does).
  */
 import { createHash } from 'node:crypto';
-import { XksError } from './errors';
+import { XksError } from '../errors';
 
 export const CIPHERTEXT_FORMAT_V1 = 1;
 const METADATA_V1_LENGTH = 5;

@@ -12,12 +12,12 @@ import {
   type HsmKeyRef,
   type PartitionConnection,
   type PartitionTestResult,
-} from '../core/hsm';
-import type { SecretStore } from '../core/secrets';
-import type { Pkcs11Config } from '../adapters/pkcs11/config';
-import { Pkcs11KeyCrypto } from '../adapters/pkcs11/key-crypto';
-import { destroySecretKeys, findSecretKey, generateAesKey } from '../adapters/pkcs11/key-objects';
-import { Pkcs11Partitions } from '../adapters/pkcs11/partitions';
+} from '../../core/hsm';
+import type { SecretStore } from '../../core/secrets';
+import type { Pkcs11Config } from './config';
+import { Pkcs11KeyCrypto } from './key-crypto';
+import { destroySecretKeys, findSecretKey, generateAesKey } from './key-objects';
+import { Pkcs11Partitions } from './partitions';
 
 const READY: PartitionTestResult = { ready: true, message: 'ready' };
 const CHECK_AAD = Buffer.from('hsm-agent key check');

@@ -6,14 +6,14 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ENV, METRICS } from '../contract/env';
-import { pkcs11Config } from '../adapters/pkcs11/config';
-import { Pkcs11KeyCrypto } from '../adapters/pkcs11/key-crypto';
-import { StateStoreXksStateSource } from '../adapters/state/xks-state-source';
-import { loadConfig, readChoice, readOptionalString } from '../runtime/config';
-import { createDependencies, type Dependencies } from '../runtime/dependencies';
-import { PowertoolsXksMetrics } from './metrics';
-import { XksProxy, type XksProxyDeps } from './xks-proxy';
+import { ENV, METRICS } from '../../contract/env';
+import { pkcs11Config } from '../../adapters/pkcs11/config';
+import { Pkcs11KeyCrypto } from '../../adapters/pkcs11/key-crypto';
+import { StateStoreXksStateSource } from '../../adapters/state/xks-state-source';
+import { loadConfig, readChoice, readOptionalString } from '../../runtime/config';
+import { createDependencies, type Dependencies } from '../../runtime/dependencies';
+import { PowertoolsXksMetrics } from '../observability/metrics';
+import { XksProxy, type XksProxyDeps } from '../xks-proxy';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
