@@ -50,6 +50,7 @@ export class KeyManagerStack extends Stack {
       existingUserPoolId: p.userPoolId,
       existingUserPoolClientId: p.userPoolClientId,
       adminEmail: p.adminEmail,
+      accessTokenValidity: Duration.minutes(p.accessTokenValidityMinutes),
     });
     const network = new DataPlaneNetwork(this, 'Network', {
       availabilityZones: p.availabilityZones,
@@ -75,6 +76,7 @@ export class KeyManagerStack extends Stack {
       userPoolClient: users.userPoolClient,
       hsmAgent: this.hsmAgent,
       architecture: p.managementArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      webAclRateLimit: p.waf ? p.wafApiRateLimit : undefined,
     });
 
     const accessLogBucket = new s3.Bucket(this, 'LoadBalancerLogs', {
@@ -113,6 +115,7 @@ export class KeyManagerStack extends Stack {
       mtlsTrustStore: trustStoreBucket && p.mtlsTrustStoreKey ? { bucket: trustStoreBucket, key: p.mtlsTrustStoreKey } : undefined,
       provisionedConcurrency: p.provisionedConcurrency,
       accessLogBucket,
+      webAclRateLimit: p.waf && p.xksConnectivity === 'PUBLIC_ENDPOINT' ? p.wafXksRateLimit : undefined,
     });
     if (p.xksConnectivity === 'PUBLIC_ENDPOINT' && zone) {
       new route53.ARecord(this, 'ProxyAlias', {

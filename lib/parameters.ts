@@ -117,6 +117,29 @@ export interface KeyManagerParameters {
   readonly userPoolClientId?: string;
   /** E-mail of the first administrator, created in the new pool's `cckm-admins` group (Cognito mails a temporary password). @default - none */
   readonly adminEmail?: string;
+  /**
+   * Minutes a new user pool's access (and ID) tokens last, 5 to 1440. Removing someone from
+   * `cckm-admins` takes effect within this. Not applied to an existing pool (`userPoolId`).
+   * @default 15
+   */
+  readonly accessTokenValidityMinutes: number;
+
+  /**
+   * An AWS WAF web ACL with a rate-based rule on the management API's stage and, for
+   * `PUBLIC_ENDPOINT`, on the XKS proxy's internet-facing ALB (billed per ACL, rule and request;
+   * see the README's cost table). `-c waf=false` leaves both without one.
+   * @default true
+   */
+  readonly waf: boolean;
+  /** Requests per source IP address in any 5-minute window before the API's web ACL blocks it (10 to 2e9). @default 3000 */
+  readonly wafApiRateLimit: number;
+  /**
+   * Requests per source IP address in any 5-minute window before the XKS ALB's web ACL blocks it.
+   * AWS KMS calls from few addresses at up to 1,800 requests/s per key store, so the default sits
+   * above that (540,000 per 5 minutes) and only stops floods from elsewhere.
+   * @default 1000000
+   */
+  readonly wafXksRateLimit: number;
 }
 
 /** Defaults, applied under whatever cdk.json and `-c` give. */
@@ -129,6 +152,10 @@ export const PARAMETER_DEFAULTS = {
   natGateways: 0,
   xksConnectivity: 'VPC_ENDPOINT_SERVICE',
   provisionedConcurrency: { min: 2, max: 20, targetUtilization: 0.7 },
+  accessTokenValidityMinutes: 15,
+  waf: true,
+  wafApiRateLimit: 3000,
+  wafXksRateLimit: 1_000_000,
 } as const satisfies Partial<KeyManagerParameters>;
 
 /** Thrown for an invalid parameter; the message names the parameter and how to fix it. */
@@ -173,6 +200,13 @@ export function parametersFromContext(node: Node, env: NodeJS.ProcessEnv = proce
     }
     return parsed as Record<string, string>;
   };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const value: unknown = node.tryGetContext(name);
+    if (value === undefined || value === null || value === '') return fallback;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    throw new ParameterError(`Parameter ${name} must be true or false, got ${JSON.stringify(value)}. ${how(name, String(!fallback))}`);
+  };
   const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
     const value = text(name) ?? fallback;
     if (!(allowed as readonly string[]).includes(value)) {
@@ -215,6 +249,10 @@ export function parametersFromContext(node: Node, env: NodeJS.ProcessEnv = proce
     userPoolId: text('userPoolId'),
     userPoolClientId: text('userPoolClientId'),
     adminEmail: text('adminEmail'),
+    accessTokenValidityMinutes: num('accessTokenValidityMinutes', d.accessTokenValidityMinutes),
+    waf: flag('waf', d.waf),
+    wafApiRateLimit: num('wafApiRateLimit', d.wafApiRateLimit),
+    wafXksRateLimit: num('wafXksRateLimit', d.wafXksRateLimit),
   };
   validateParameters(parameters);
   return parameters;
@@ -299,6 +337,14 @@ export function validateParameters(p: KeyManagerParameters): void {
     if (p.adminEmail) fail(`Parameter adminEmail only applies to a user pool this stack creates; add the admin to the "${GROUPS.admins}" group of ${p.userPoolId} yourself, or remove userPoolId.`);
   } else if (p.userPoolClientId) {
     fail(`Parameter userPoolClientId is only used with userPoolId (an existing user pool).`);
+  }
+  if (!Number.isInteger(p.accessTokenValidityMinutes) || p.accessTokenValidityMinutes < 5 || p.accessTokenValidityMinutes > 1440) {
+    fail(`Parameter accessTokenValidityMinutes must be an integer from 5 to 1440 (Cognito's range); got ${p.accessTokenValidityMinutes}.`);
+  }
+  for (const name of ['wafApiRateLimit', 'wafXksRateLimit'] as const) {
+    if (!Number.isInteger(p[name]) || p[name] < 10 || p[name] > 2_000_000_000) {
+      fail(`Parameter ${name} must be an integer from 10 to 2000000000 (requests per IP address in 5 minutes, AWS WAF's range); got ${p[name]}.`);
+    }
   }
   if (p.adminEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(p.adminEmail)) fail(`Parameter adminEmail "${p.adminEmail}" is not an e-mail address.`);
 }

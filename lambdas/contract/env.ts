@@ -38,6 +38,14 @@ export const ENV = {
 /** Cognito groups (and the same claim in local tokens). */
 export const GROUPS = { admins: 'cckm-admins', users: 'cckm-users' } as const;
 
+/**
+ * The OAuth scope every authenticated route requires, in API Gateway's Cognito authorizer and in
+ * the functions' token verifier alike: the one Cognito puts in every access token that a user pool
+ * sign-in (InitiateAuth, SRP or USER_PASSWORD_AUTH) issues. With a scope on a method API Gateway
+ * accepts access tokens only, which is what the functions verify (README: "Getting a token").
+ */
+export const API_SCOPE = 'aws.cognito.signin.user.admin';
+
 /** The one state table's key schema; the CDK StateTable construct and the DynamoDB adapter agree on it. */
 export const STATE_TABLE = {
   partitionKey: 'pk',

@@ -11,19 +11,23 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ACCOUNT_ROLE_NAME_PREFIX, ENV } from '../../lambdas/contract/env';
+import { ACCOUNT_ROLE_NAME_PREFIX, API_SCOPE, ENV } from '../../lambdas/contract/env';
 import { routes as allRoutes, type RouteDefinition } from '../../lambdas/contract/routes';
 import { toApiGatewaySchema } from '../private/api-gateway-schema';
 import { acknowledge, acknowledgeFinding, acknowledgeWildcardGrant } from '../private/nag';
 import type { HsmAgent } from './hsm-agent';
 import { OperationFunction } from './operation-function';
+import { RateLimitWebAcl } from './rate-limit-web-acl';
 import type { SecretPrefixes } from './secret-prefixes';
 import type { StateTable } from './state-table';
 
 export interface ManagementApiProps {
   readonly stateTable: StateTable;
   readonly secrets: SecretPrefixes;
-  /** The pool whose ID tokens the Cognito authorizer accepts (and the runtime verifies again). */
+  /**
+   * The pool whose access tokens (with `API_SCOPE`) the Cognito authorizer accepts, and the
+   * functions verify again.
+   */
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   /** The HSM agent; required when a route `needs.hsmAgent`. @default - none */
@@ -48,6 +52,12 @@ export interface ManagementApiProps {
   readonly publicRouteRateLimit?: number;
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Requests per source IP address in any 5-minute window that an AWS WAF web ACL on the stage
+   * lets through before blocking the address with a 429.
+   * @default - no web ACL
+   */
+  readonly webAclRateLimit?: number;
 }
 
 export class ManagementApi extends Construct {
@@ -92,7 +102,16 @@ export class ManagementApi extends Construct {
       },
     });
     acknowledgeFinding(this.api, 'AwsSolutions-IAM4', 'Policy', iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs').managedPolicyArn, 'API Gateway\'s account-level CloudWatch role uses the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logs.');
-    acknowledge(this.api, 'AwsSolutions-APIG3', 'Every route but the rate-limited store health check requires a Cognito token; stage and per-route throttling cap load. Associate an AWS WAF web ACL with the stage if your policy requires one (it is billed per ACL and rule).');
+    if (props.webAclRateLimit === undefined) {
+      acknowledge(this.api, 'AwsSolutions-APIG3', 'The deployment was configured without AWS WAF (-c waf=false): every route but the rate-limited store health check requires a Cognito token, and stage and per-route throttling cap load.');
+    } else {
+      new RateLimitWebAcl(this, 'WebAcl', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        limit: props.webAclRateLimit,
+        metricName: 'ManagementApi',
+        blockedBody: '{"code":429,"codeDesc":"NCERRTooManyRequests: too many requests from this address","message":"too many requests from this address"}',
+      });
+    }
     this.addErrorResponses();
 
     const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
@@ -131,7 +150,7 @@ export class ManagementApi extends Construct {
         new apigateway.LambdaIntegration(operation.function, { allowTestInvoke: false }),
         {
           operationName: route.operation,
-          ...(isPublic ? { authorizationType: apigateway.AuthorizationType.NONE } : { authorizer, authorizationType: apigateway.AuthorizationType.COGNITO }),
+          ...(isPublic ? { authorizationType: apigateway.AuthorizationType.NONE } : { authorizer, authorizationType: apigateway.AuthorizationType.COGNITO, authorizationScopes: [API_SCOPE] }),
           requestValidator: bodyValidator,
           ...(route.requestSchema
             ? { requestModels: { 'application/json': this.api.addModel(`${route.operation}Request`, { contentType: 'application/json', modelName: `${route.operation}Request`, schema: toApiGatewaySchema(route.requestSchema) }) } }

@@ -22,6 +22,12 @@ export interface UserDirectoryProps {
    * @default - no user is created
    */
   readonly adminEmail?: string;
+  /**
+   * How long a new pool's access and ID tokens last (5 minutes to 1 day). Removing someone from
+   * a group takes effect when their current token expires, so keep it short.
+   * @default Duration.minutes(15)
+   */
+  readonly accessTokenValidity?: Duration;
 }
 
 export class UserDirectory extends Construct {
@@ -30,6 +36,10 @@ export class UserDirectory extends Construct {
 
   constructor(scope: Construct, id: string, props: UserDirectoryProps = {}) {
     super(scope, id);
+    const tokenValidity = props.accessTokenValidity ?? Duration.minutes(15);
+    if (tokenValidity.toMinutes() < 5 || tokenValidity.toMinutes() > 1440) {
+      throw new Error(`UserDirectory ${this.node.path}: accessTokenValidity must be from 5 minutes to 1 day (Cognito's range); got ${tokenValidity.toMinutes()} minutes.`);
+    }
     if (props.existingUserPoolId) {
       if (!props.existingUserPoolClientId) {
         throw new Error(`UserDirectory ${this.node.path}: existingUserPoolId needs existingUserPoolClientId (the app client whose tokens the API accepts).`);
@@ -66,11 +76,14 @@ export class UserDirectory extends Construct {
     this.userPool = pool;
     this.userPoolClient = pool.addClient('OperatorClient', {
       // SRP for SDK/UI sign-in; USER_PASSWORD_AUTH for `aws cognito-idp initiate-auth` from the README.
+      // Both issue an access token carrying API_SCOPE, the scope every authenticated method requires.
       authFlows: { userSrp: true, userPassword: true },
+      // No hosted UI or OAuth redirect: without this CDK would allow the implicit grant to https://example.com.
+      disableOAuth: true,
       generateSecret: false,
       preventUserExistenceErrors: true,
-      accessTokenValidity: Duration.hours(1),
-      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: tokenValidity,
+      idTokenValidity: tokenValidity,
       refreshTokenValidity: Duration.hours(12),
     });
 

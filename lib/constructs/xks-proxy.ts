@@ -21,6 +21,7 @@ import type { ProvisionedConcurrencyParameters, XksConnectivity } from '../param
 import { acknowledge } from '../private/nag';
 import { vpcFunctionRole } from '../private/vpc-function-role';
 import type { ProxyImage } from './proxy-image';
+import { RateLimitWebAcl } from './rate-limit-web-acl';
 import type { SecretPrefixes } from './secret-prefixes';
 import type { StateTable } from './state-table';
 
@@ -68,6 +69,14 @@ export interface XksProxyProps {
   readonly timeout?: Duration;
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * PUBLIC_ENDPOINT only: requests per source IP address in any 5-minute window that an AWS WAF
+   * web ACL on the internet-facing ALB lets through before blocking the address (the spec's
+   * ThrottlingException, 429). AWS KMS sends up to 1,800 requests/s per key store from few
+   * addresses: keep it well above 540,000.
+   * @default - no web ACL
+   */
+  readonly webAclRateLimit?: number;
 }
 
 export class XksProxy extends Construct {
@@ -153,6 +162,16 @@ export class XksProxy extends Construct {
     if (internetFacing) {
       albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS KMS over the internet (PUBLIC_ENDPOINT)');
       acknowledge(albSecurityGroup, 'AwsSolutions-EC23', 'PUBLIC_ENDPOINT: AWS KMS calls the proxy from addresses AWS does not publish per service; every request is authenticated by SigV4 with the key store\'s XKS credential (and by mTLS when a trust store is set).');
+    }
+
+    if (props.webAclRateLimit !== undefined) {
+      if (!internetFacing) throw new Error(`XksProxy ${this.node.path}: webAclRateLimit applies to the internet-facing ALB of PUBLIC_ENDPOINT only (AWS KMS reaches VPC_ENDPOINT_SERVICE through PrivateLink).`);
+      new RateLimitWebAcl(this, 'WebAcl', {
+        resourceArn: this.loadBalancer.loadBalancerArn,
+        limit: props.webAclRateLimit,
+        metricName: 'XksProxy',
+        blockedBody: '{"errorName":"ThrottlingException","errorMessage":"Too many requests from this address"}',
+      });
     }
 
     this.trustStore = props.mtlsTrustStore

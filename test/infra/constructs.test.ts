@@ -21,6 +21,7 @@ import { Monitoring } from '../../lib/constructs/monitoring';
 import { OperationFunction } from '../../lib/constructs/operation-function';
 import { ProxyImage } from '../../lib/constructs/proxy-image';
 import { SecretPrefixes } from '../../lib/constructs/secret-prefixes';
+import { RateLimitWebAcl } from '../../lib/constructs/rate-limit-web-acl';
 import { StateTable } from '../../lib/constructs/state-table';
 import { UserDirectory } from '../../lib/constructs/user-directory';
 import { XksProxy, type XksProxyProps } from '../../lib/constructs/xks-proxy';
@@ -174,6 +175,19 @@ describe('UserDirectory', () => {
   it('refuses a client id without a pool id', () => {
     expect(() => new UserDirectory(testStack(), 'Users', { existingUserPoolClientId: 'c' })).toThrow(/existingUserPoolClientId is only used with existingUserPoolId/);
   });
+
+  it("refuses a token validity outside Cognito's 5 minutes to 1 day", () => {
+    expect(() => new UserDirectory(testStack(), 'Users', { accessTokenValidity: Duration.minutes(2) })).toThrow(/accessTokenValidity must be from 5 minutes to 1 day/);
+  });
+
+  it('issues 15-minute access tokens by default, and what accessTokenValidity says otherwise', () => {
+    const stack = testStack();
+    new UserDirectory(stack, 'Default');
+    new UserDirectory(stack, 'Longer', { accessTokenValidity: Duration.hours(1) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { AccessTokenValidity: 15, TokenValidityUnits: Match.objectLike({ AccessToken: 'minutes' }) });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { AccessTokenValidity: 60 });
+  });
 });
 
 describe('DataPlaneNetwork', () => {
@@ -259,6 +273,10 @@ describe('XksProxy', () => {
     expect(() => proxy({ connectivity: 'PUBLIC_ENDPOINT', endpointServicePrivateDnsName: 'xks.example.org' }, true)).toThrow(/endpointServicePrivateDnsName only applies to VPC_ENDPOINT_SERVICE/);
   });
 
+  it('refuses a web ACL on the internal ALB of VPC_ENDPOINT_SERVICE', () => {
+    expect(() => proxy({ webAclRateLimit: 1000 })).toThrow(/webAclRateLimit applies to the internet-facing ALB of PUBLIC_ENDPOINT only/);
+  });
+
   it('refuses provisioned concurrency with max below min', () => {
     expect(() => proxy({ provisionedConcurrency: { min: 3, max: 2, targetUtilization: 0.7 } })).toThrow(/needs integers 1 ≤ min ≤ max; got min 3, max 2/);
   });
@@ -333,5 +351,15 @@ describe('ProxyImage', () => {
 describe('suppressions', () => {
   it('refuse a suppression without a real reason', () => {
     expect(() => acknowledge(new App(), 'AwsSolutions-S1', 'because')).toThrow(/needs a real reason/);
+  });
+});
+
+describe('RateLimitWebAcl', () => {
+  it.each([5, 2.5, 3_000_000_000])('refuses the limit %p', (limit) => {
+    expect(() => new RateLimitWebAcl(testStack(), 'Acl', { resourceArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/x/1', limit, metricName: 'X', blockedBody: '{}' })).toThrow(/limit must be an integer from 10 to 2000000000/);
+  });
+
+  it('refuses a metric name with other characters', () => {
+    expect(() => new RateLimitWebAcl(testStack(), 'Acl', { resourceArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/x/1', limit: 100, metricName: 'a b', blockedBody: '{}' })).toThrow(/metricName must be 1-128 letters/);
   });
 });

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, NestedStack, Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { KeyManagerStack } from '../../lib/key-manager-stack';
@@ -19,7 +20,10 @@ export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
 
 export interface SynthesizedApp {
   readonly stack: KeyManagerStack;
+  /** The top-level stack's template. */
   readonly template: Template;
+  /** The template of every stack, the top-level one and each nested stack, by stack path. */
+  readonly templates: ReadonlyMap<string, Template>;
 }
 
 const cache = new Map<string, SynthesizedApp>();
@@ -33,9 +37,28 @@ export function synthesizeApp(overrides: Record<string, unknown> = {}): Synthesi
   const app = new App({ context: { ...CDK_JSON_CONTEXT, ...SKIP_BUNDLING, ...overrides }, builtinCloudFormationValidation: false });
   // No CDK_DEFAULT_* here: the region comes from cdk.json, the account stays unresolved, as offline.
   const stack = new KeyManagerStack(app, 'XksKeyManager', { parameters: parametersFromContext(app.node, {}) });
-  const synthesized = { stack, template: Template.fromStack(stack) };
+  const synthesized = { stack, template: Template.fromStack(stack), templates: templatesOf(stack) };
   cache.set(key, synthesized);
   return synthesized;
+}
+
+/** The templates of `stack` and of every stack nested in it, by construct path. */
+export function templatesOf(stack: Stack): Map<string, Template> {
+  const stacks = [stack, ...stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack)];
+  return new Map(stacks.map((s) => [s.node.path, Template.fromStack(s)]));
+}
+
+/** The resources of `type` in every template of the app, by logical id (prefixed with the stack path when nested). */
+export function resourcesOfType(app: SynthesizedApp, type: string): Array<{ readonly stack: string; readonly id: string; readonly Properties: Record<string, any> }> {
+  return [...app.templates].flatMap(([stack, template]) =>
+    Object.entries(template.findResources(type)).map(([id, r]) => ({ stack, id, Properties: (r as { Properties?: Record<string, any> }).Properties ?? {} })));
+}
+
+/** The template of the stack `construct` is in. */
+export function templateOf(app: SynthesizedApp, construct: IConstruct): Template {
+  const template = app.templates.get(Stack.of(construct).node.path);
+  if (!template) throw new Error(`No template for ${construct.node.path}`);
+  return template;
 }
 
 /** cdk-nag AwsSolutions findings that no suppression covers, as `rule at path` lines. */

@@ -355,3 +355,36 @@ describe('monitoring', () => {
     }
   });
 });
+
+describe('AWS WAF', () => {
+  const rateRule = (limit: number) => Match.objectLike({
+    Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: limit, EvaluationWindowSec: 300 } },
+    Action: { Block: { CustomResponse: { ResponseCode: 429, CustomResponseBodyKey: 'Throttled' } } },
+  });
+
+  it('puts a rate-based web ACL on the API stage by default, and none on the internal XKS ALB', () => {
+    const { template } = vpcEndpoint();
+    template.resourceCountIs('AWS::WAFv2::WebACL', 1);
+    template.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'REGIONAL', DefaultAction: { Allow: {} }, Rules: [rateRule(3000)] });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      ResourceArn: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':apigateway:'), Match.objectLike({ Ref: Match.stringLikeRegexp('^ManagementApi') }), '/stages/', Match.objectLike({ Ref: Match.stringLikeRegexp('DeploymentStage') })])] },
+    });
+  });
+
+  it('PUBLIC_ENDPOINT: a second web ACL on the internet-facing ALB answering the spec\'s ThrottlingException', () => {
+    const { template } = publicEndpoint();
+    template.resourceCountIs('AWS::WAFv2::WebACL', 2);
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Rules: [rateRule(1_000_000)],
+      CustomResponseBodies: { Throttled: { ContentType: 'APPLICATION_JSON', Content: Match.stringLikeRegexp('"errorName":"ThrottlingException"') } },
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: Match.stringLikeRegexp('XksProxyAlb') } });
+  });
+
+  it('-c waf=false: no web ACL, and cdk-nag still has no unsuppressed finding', () => {
+    const app = synthesizeApp({ waf: 'false', xksConnectivity: 'PUBLIC_ENDPOINT' });
+    app.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    app.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+    expect(unsuppressedNagFindings(app.stack)).toEqual([]);
+  });
+});

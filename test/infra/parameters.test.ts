@@ -26,7 +26,13 @@ describe('parametersFromContext', () => {
       provisionedConcurrency: PARAMETER_DEFAULTS.provisionedConcurrency,
       proxyArchitecture: 'x86_64',
       managementArchitecture: 'arm64',
+      accessTokenValidityMinutes: 15,
+      waf: true,
     });
+  });
+
+  it('reads -c waf=false and the token validity as -c gives them (strings)', () => {
+    expect(read({ waf: 'false', accessTokenValidityMinutes: '30' })).toMatchObject({ waf: false, accessTokenValidityMinutes: 30 });
   });
 
   it('reads -c strings as lists, numbers and JSON objects', () => {
@@ -85,6 +91,9 @@ describe('parametersFromContext', () => {
     ['adminEmail with an existing pool', { userPoolId: 'us-east-1_abc', userPoolClientId: 'c', adminEmail: 'a@b.org' }, /adminEmail only applies to a user pool this stack creates/],
     ['a client without pool', { userPoolClientId: 'c' }, /userPoolClientId is only used with userPoolId/],
     ['a malformed adminEmail', { adminEmail: 'admin' }, /adminEmail "admin" is not an e-mail address/],
+    ['a token validity below Cognito\'s 5 minutes', { accessTokenValidityMinutes: 4 }, /accessTokenValidityMinutes must be an integer from 5 to 1440/],
+    ['waf that is not a boolean', { waf: 'yes' }, /waf must be true or false, got "yes"/],
+    ['a WAF rate limit below 10', { wafApiRateLimit: 5 }, /wafApiRateLimit must be an integer from 10 to 2000000000/],
   ])('refuses %s', (_case, overrides, message) => {
     expect(() => read(overrides)).toThrow(message);
   });

@@ -1,11 +1,13 @@
 /**
  * `TokenVerifier` for Cognito access tokens (aws-jwt-verify: signature against the user pool's
- * JWKS, issuer, expiry, `token_use: access`, the app client). Groups come from `cognito:groups`;
+ * JWKS, issuer, expiry, `token_use: access`, the app client, the `API_SCOPE` that API Gateway's
+ * authorizer requires too, so both accept the same token). Groups come from `cognito:groups`;
  * membership of the admins group makes an admin.
  */
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwksNotAvailableInCacheError, JwtBaseError } from 'aws-jwt-verify/error';
 import type { Jwks } from 'aws-jwt-verify/jwk';
+import { API_SCOPE } from '../../contract/env';
 import { DependencyError, UnauthorizedError } from '../../core/errors';
 import { type Principal, principalFromClaims, type TokenVerifier } from '../../core/principal';
 
@@ -29,7 +31,7 @@ export class CognitoTokenVerifier implements TokenVerifier {
   constructor(private readonly verifier: CognitoAccessTokenVerifier) {}
 
   static create(props: CognitoTokenVerifierProps): CognitoTokenVerifier {
-    const verifier = CognitoJwtVerifier.create({ userPoolId: props.userPoolId, tokenUse: 'access', clientId: props.clientId });
+    const verifier = CognitoJwtVerifier.create({ userPoolId: props.userPoolId, tokenUse: 'access', clientId: props.clientId, scope: API_SCOPE });
     if (props.jwks) verifier.cacheJwks(props.jwks);
     return new CognitoTokenVerifier({ verify: (token) => verifier.verify(token) as Promise<Record<string, unknown>> });
   }

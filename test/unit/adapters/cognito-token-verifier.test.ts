@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { FetchError } from 'aws-jwt-verify/error';
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { CognitoTokenVerifier } from '../../../lambdas/adapters/aws/cognito-token-verifier';
+import { API_SCOPE } from '../../../lambdas/contract/env';
 import { DependencyError, UnauthorizedError } from '../../../lambdas/core/errors';
 
 const USER_POOL_ID = 'us-east-1_TestPool1';
@@ -19,7 +20,7 @@ beforeAll(async () => {
 });
 
 function token(claims: Record<string, unknown> = {}, options: { expiresIn?: string; key?: CryptoKey } = {}): Promise<string> {
-  return new SignJWT({ token_use: 'access', client_id: CLIENT_ID, username: 'alice', 'cognito:groups': ['cckm-users'], ...claims })
+  return new SignJWT({ token_use: 'access', client_id: CLIENT_ID, scope: API_SCOPE, username: 'alice', 'cognito:groups': ['cckm-users'], ...claims })
     .setProtectedHeader({ alg: 'RS256', kid: 'key-1' })
     .setIssuer(ISSUER)
     .setSubject('sub-alice')
@@ -42,6 +43,7 @@ describe('CognitoTokenVerifier', () => {
     ['from another issuer', () => new SignJWT({ token_use: 'access', client_id: CLIENT_ID, username: 'a' }).setProtectedHeader({ alg: 'RS256', kid: 'key-1' }).setIssuer('https://evil.example.com').setSubject('s').setExpirationTime('1h').sign(privateKey)],
     ['signed by another key', async () => token({}, { key: (await generateKeyPair('RS256')).privateKey })],
     ['without a username', () => token({ username: undefined })],
+    ['without the API scope', () => token({ scope: 'openid email' })],
     ['not a JWT', async () => 'not-a-jwt'],
   ])('answers 401 to a token that is %s', async (_, make) => {
     await expect(verifier.verify(await make())).rejects.toBeInstanceOf(UnauthorizedError);
