@@ -8,9 +8,7 @@
  */
 import type { Node } from 'constructs';
 import { GROUPS } from '../lambdas/contract/env';
-
-export type HsmType = 'luna' | 'cloudhsm' | 'softhsm';
-export const HSM_TYPES: readonly HsmType[] = ['luna', 'cloudhsm', 'softhsm'];
+import { HSM_TYPES, type HsmType } from '../lambdas/contract/hsm';
 
 /** How AWS KMS reaches the XKS proxy (the `XksProxyConnectivity` of the external key store). */
 export type XksConnectivity = 'VPC_ENDPOINT_SERVICE' | 'PUBLIC_ENDPOINT';

@@ -15,10 +15,11 @@ import { parseArgs } from 'node:util';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../lambdas/adapters/pkcs11/key-crypto';
 import { whenPkcs11Idle } from '../lambdas/adapters/pkcs11/module';
-import { KEY_ATTRIBUTE_NAMES, type GcmCiphertext, type HsmKeyRef, type KeyAttributes } from '../lambdas/core/hsm';
+import type { GcmCiphertext } from '../lambdas/core/ports/hsm';
+import { KEY_ATTRIBUTE_NAMES, type HsmKeyRef, type KeyAttributes } from '../lambdas/contract/hsm';
 import { Pkcs11HsmAgent } from '../lambdas/adapters/pkcs11/hsm-agent';
 import { createTestToken } from '../test/helpers/softhsm';
-import { writeSoftHsmConfig } from './lib/softhsm-token';
+import { writeSoftHsmConfig } from '../lambdas/local/softhsm-token';
 
 const { values: options } = parseArgs({
   options: { seconds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '1,16,64' } },

@@ -28,9 +28,9 @@ import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambdas/contract/env';
-import { LOCAL_AWS_ENV } from './lib/local-aws-env';
+import { LOCAL_AWS_ENV } from '../lambdas/local/local-aws-env';
 import { startLocalSystem, type LocalSystem } from '../test/helpers/local-system';
-import type { LocalEndpoints } from '../bin/local';
+import type { LocalEndpoints } from '../lambdas/local/runner';
 import { callApi, provisionThroughApi, type ApiProvisionedStore } from '../test/xks/support/api-provisioning';
 import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from '../test/xks/support/bodies';
 

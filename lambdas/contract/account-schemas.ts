@@ -2,7 +2,7 @@
  * Request and query schemas of the AWS account container routes (reference/cckm-adjacent-apis.md;
  * referenced from ./schemas.ts). Plain data. They check shapes; the rules that need more (a role
  * ARN in the container's own account, region names, ACL action names, exactly one of user_id and
- * group) live in core/model/account.ts and answer with a 400 naming the field.
+ * group) live in core/accounts/account.ts and answer with a 400 naming the field.
  */
 import type { JsonSchema } from './json-schema';
 import { displayName as name, listQuery as query, strictObject as strict } from './schema-parts';

@@ -56,7 +56,7 @@ export const STATE_TABLE = {
 /**
  * Secrets Manager name prefixes, one per kind of secret, so that IAM can scope each function to the
  * kinds its route needs (lib/ grants `secretsmanager:*Secret*` on `<prefix>*` only). The runtime
- * builds its secret names from them (core/secrets.ts `secretNames`).
+ * builds its secret names from them (core/secret-names.ts `secretNames`).
  */
 export const SECRET_PREFIXES = {
   /** XKS secret access keys: `xks-key-manager/xks/<keyStoreId>/<credentialId>`. */

@@ -2,7 +2,7 @@
  * Request and query schemas of the HSM partition and HSM source key routes (referenced from
  * ./schemas.ts). Plain data.
  */
-import { HSM_TYPES, KEY_ATTRIBUTE_NAMES } from '../core/hsm';
+import { HSM_TYPES, KEY_ATTRIBUTE_NAMES } from './hsm';
 import type { JsonSchema } from './json-schema';
 import { displayName as name, listQuery as query, strictObject as strict } from './schema-parts';
 

@@ -8,28 +8,11 @@
  *
  * Adding an operation = one row here + one file in lambdas/handlers/ exporting `handler`.
  */
+import type { AclAction } from './acl';
 import type { JsonSchema } from './json-schema';
 import { schemas } from './schemas';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-/** ACL action names used by CCKM for AWS (reference/cckm-adjacent-apis.md). */
-export type AclAction =
-  | 'viewkeystore' | 'keystoreadd' | 'keystoreupdate' | 'keystoredelete' | 'keystoreblock' | 'keystoreunblock'
-  | 'keystoreconnect' | 'keystoredisconnect' | 'keystorelink'
-  | 'viewhyokkey' | 'hyokkeycreate' | 'hyokkeyblockunblock' | 'hyokkeydelete' | 'hyokkeylink'
-  | 'keycreate' | 'keyupload' | 'keyupdate' | 'keyrotate' | 'keydelete' | 'keycanceldelete' | 'keysynchronize'
-  | 'keymaterialimport' | 'keymaterialdelete' | 'viewnative' | 'viewbyok'
-  | 'viewcloudhsmkey' | 'cloudhsmkeycreate' | 'cloudhsmkeydelete';
-
-export const ACL_ACTIONS: readonly AclAction[] = [
-  'viewkeystore', 'keystoreadd', 'keystoreupdate', 'keystoredelete', 'keystoreblock', 'keystoreunblock',
-  'keystoreconnect', 'keystoredisconnect', 'keystorelink',
-  'viewhyokkey', 'hyokkeycreate', 'hyokkeyblockunblock', 'hyokkeydelete', 'hyokkeylink',
-  'keycreate', 'keyupload', 'keyupdate', 'keyrotate', 'keydelete', 'keycanceldelete', 'keysynchronize',
-  'keymaterialimport', 'keymaterialdelete', 'viewnative', 'viewbyok',
-  'viewcloudhsmkey', 'cloudhsmkeycreate', 'cloudhsmkeydelete',
-];
 
 /**
  * Who may call a route.

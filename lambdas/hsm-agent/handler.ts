@@ -1,23 +1,22 @@
 /**
  * Lambda entry of the HSM agent (the proxy image's second entry point): validates the
  * `{operation, args}` payload, runs the agent service and answers `{ok:true, result}` or
- * `{ok:false, reason, returnCode, message}` (protocol.ts). HsmErrors are answers, not function
- * errors, so that the client can re-throw them with their reason.
+ * `{ok:false, reason, returnCode, message}` (contract/hsm-agent-protocol.ts). HsmErrors are
+ * answers, not function errors, so that the client can re-throw them with their reason.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { SecretsManagerSecretStore } from '../adapters/aws/secrets-manager-secret-store';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config, pkcs11LibraryOverrides } from '../adapters/pkcs11/config';
-import { HsmError, type HsmAgent } from '../core/hsm';
+import { HsmError, type HsmAgent } from '../core/ports/hsm';
 import { Pkcs11HsmAgent } from '../adapters/pkcs11/hsm-agent';
 import {
-  dispatchHsmAgentRequest,
   HsmAgentRequestError,
   parseHsmAgentRequest,
   type HsmAgentRequest,
   type HsmAgentResponse,
-} from './protocol';
+} from '../contract/hsm-agent-protocol';
 
 export type HsmAgentHandler = (payload: unknown, context?: Context) => Promise<HsmAgentResponse>;
 
@@ -49,6 +48,22 @@ export function createHsmAgentHandler(agent: () => HsmAgent, logger: Logger): Hs
       logger.removeKeys(['operation', 'partitionId']);
     }
   };
+}
+
+/** Calls the agent method the request names. */
+function dispatchHsmAgentRequest(agent: HsmAgent, request: HsmAgentRequest): Promise<unknown> {
+  switch (request.operation) {
+    case 'testPartition':
+      return agent.testPartition(...request.args);
+    case 'generateKey':
+      return agent.generateKey(...request.args);
+    case 'describeKey':
+      return agent.describeKey(...request.args);
+    case 'destroyKey':
+      return agent.destroyKey(...request.args);
+    case 'checkKey':
+      return agent.checkKey(...request.args);
+  }
 }
 
 // Composition root of the agent function: built on the first invocation, reused by the container.

@@ -17,8 +17,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { routeFor } from '../contract/routes';
-import type { Access } from '../core/access';
-import type { Principal } from '../core/principal';
+import type { Access } from '../core/accounts/access';
+import type { Principal } from '../core/accounts/principal';
 import { dependencies, type Dependencies } from './dependencies';
 import { ANONYMOUS, JSON_HEADERS, type ApiEvent, type ApiResult } from './middleware/api-event';
 import { authenticate } from './middleware/authenticate';
@@ -29,7 +29,7 @@ import { validateRequest } from './middleware/validate-request';
 export interface ApiRequest<TBody = any> {
   readonly operation: string;
   readonly principal: Principal;
-  /** The principal and, on `acl` routes, the route's ACL action: what services check (core/access.ts). */
+  /** The principal and, on `acl` routes, the route's ACL action: what services check (core/accounts/access.ts). */
   readonly access: Access;
   /** The JSON body, already checked against the route's `requestSchema` (undefined when it has none). */
   readonly body: TBody;

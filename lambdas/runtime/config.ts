@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { ENV } from '../contract/env';
-import type { HsmType } from '../core/hsm';
+import type { HsmType } from '../contract/hsm';
 import { pkcs11LibraryOverrides } from '../adapters/pkcs11/config';
 
 export type RuntimeMode = 'aws' | 'local';

@@ -16,23 +16,24 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../contract/env';
-import type { AwsAccountAccess } from '../core/aws-accounts';
-import type { HsmAgent } from '../core/hsm';
-import type { Clock, IdGenerator } from '../core/model/common';
-import type { TokenVerifier } from '../core/principal';
-import type { SecretStore } from '../core/secrets';
-import type { StateStore } from '../core/state/state-store';
-import { AccountContainerService } from '../core/services/account-containers';
-import { AwsAccountService } from '../core/services/aws-accounts';
-import { HsmKeyService } from '../core/services/hsm-keys';
-import { HsmPartitionService } from '../core/services/hsm-partitions';
-import { HyokKeyService } from '../core/services/hyok-keys';
-import { KeyStoreCredentialService } from '../core/services/key-store-credentials';
-import { KeyStoreHealthService } from '../core/services/key-store-health';
-import { KeyStoreService } from '../core/services/key-stores';
-import { VirtualKeyService } from '../core/services/virtual-keys';
+import type { AwsAccountAccess } from '../core/ports/aws-account-access';
+import type { HsmAgent } from '../core/ports/hsm';
+import type { IdGenerator } from '../core/ports/id-generator';
+import type { Clock } from '../core/ports/clock';
+import type { TokenVerifier } from '../core/ports/token-verifier';
+import type { SecretStore } from '../core/ports/secret-store';
+import type { StateStore } from '../core/ports/state-store';
+import { AccountContainerService } from '../core/accounts/account-container-service';
+import { AwsAccountService } from '../core/accounts/aws-account-service';
+import { HsmKeyService } from '../core/hsm/hsm-key-service';
+import { HsmPartitionService } from '../core/hsm/hsm-partition-service';
+import { HyokKeyService } from '../core/keys/hyok-key-service';
+import { KeyStoreCredentialService } from '../core/key-stores/key-store-credential-service';
+import { KeyStoreHealthService } from '../core/key-stores/key-store-health-service';
+import { KeyStoreService } from '../core/key-stores/key-store-service';
+import { VirtualKeyService } from '../core/keys/virtual-key-service';
 import { DynamoDbStateStore } from '../adapters/dynamodb/dynamodb-state-store';
-import { StateStoreXksStateSource } from '../adapters/state/xks-state-source';
+import { StateStoreXksStateSource } from '../core/state-store-xks-state-source';
 import { loadConfig, requireSetting, type RuntimeConfig } from './config';
 
 export interface Dependencies {
@@ -83,7 +84,7 @@ class RuntimeDependencies implements Dependencies {
   get secrets(): SecretStore {
     return this.once('secrets', () => {
       if (this.config.mode === 'local') {
-        const { LocalSecretStore } = require('../adapters/local/local-secret-store') as typeof import('../adapters/local/local-secret-store');
+        const { LocalSecretStore } = require('../local/adapters/local-secret-store') as typeof import('../local/adapters/local-secret-store');
         return new LocalSecretStore({ stateDir: this.config.localStateDir });
       }
       const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
@@ -108,7 +109,7 @@ class RuntimeDependencies implements Dependencies {
   get tokens(): TokenVerifier {
     return this.once('tokens', () => {
       if (this.config.mode === 'local') {
-        const { LocalTokenVerifier } = require('../adapters/local/local-tokens') as typeof import('../adapters/local/local-tokens');
+        const { LocalTokenVerifier } = require('../local/adapters/local-tokens') as typeof import('../local/adapters/local-tokens');
         return LocalTokenVerifier.fromStateDir(this.config.localStateDir);
       }
       const { CognitoTokenVerifier } = require('../adapters/aws/cognito-token-verifier') as typeof import('../adapters/aws/cognito-token-verifier');
@@ -122,7 +123,7 @@ class RuntimeDependencies implements Dependencies {
   get awsAccountAccess(): AwsAccountAccess {
     return this.once('awsAccountAccess', () => {
       if (this.config.mode === 'local') {
-        const { LocalAwsAccountAccess } = require('../adapters/local/local-aws-account-access') as typeof import('../adapters/local/local-aws-account-access');
+        const { LocalAwsAccountAccess } = require('../local/adapters/local-aws-account-access') as typeof import('../local/adapters/local-aws-account-access');
         return new LocalAwsAccountAccess();
       }
       const { STSClient } = require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');

@@ -4,7 +4,8 @@
  * the core turns it into `{errorName, errorMessage}`. The cause (an HsmError, a state-source
  * failure) is kept on the error for the log and never sent.
  */
-import { HsmError, type HsmFailureReason } from '../core/hsm';
+import { HsmError } from '../core/ports/hsm';
+import type { HsmFailureReason } from '../contract/hsm';
 import { jsonResponse, type XksResponse } from './http';
 
 export type XksErrorName =

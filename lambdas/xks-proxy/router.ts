@@ -17,14 +17,6 @@ export type XksRoute =
       readonly externalKeyId?: string;
     };
 
-export const XKS_PROXY_PATH_PREFIX = '/api/v1/cckm/aws/xks-proxy-endpoints/';
-export const XKS_API_SUFFIX = '/kms/xks/v1';
-
-/** The store's `xks_proxy_uri_path` (what AWS KMS is configured with). */
-export function xksProxyUriPath(keyStoreId: string): string {
-  return `${XKS_PROXY_PATH_PREFIX}${keyStoreId}${XKS_API_SUFFIX}`;
-}
-
 const KEY_OPERATIONS: ReadonlyMap<string, XksOperation> = new Map([
   ['metadata', 'GetKeyMetadata'],
   ['encrypt', 'Encrypt'],

@@ -11,9 +11,9 @@
  *   6. enact the operation; 7. one audit line.
  */
 import { performance } from 'node:perf_hooks';
-import type { KeyCrypto } from '../core/hsm';
-import type { SecretStore } from '../core/secrets';
-import type { XksKeyStoreView, XksStateSource } from '../core/xks-state';
+import type { KeyCrypto } from '../core/ports/hsm';
+import type { SecretStore } from '../core/ports/secret-store';
+import type { XksKeyStoreView, XksStateSource } from '../core/ports/xks-state-source';
 import { AuditLog, roundLatency, type AuditFields, type XksLogger } from './observability/audit';
 import { CredentialSecrets } from './state/credential-secrets';
 import { toXksError, XksError } from './errors';

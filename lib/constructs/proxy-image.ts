@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { HsmType, LambdaArchitecture } from '../parameters';
+import type { HsmType } from '../../lambdas/contract/hsm';
+import type { LambdaArchitecture } from '../parameters';
 import { PROJECT_ROOT } from '../private/project';
 
 /** The Dockerfile, relative to the build context (the repository root). */

@@ -7,10 +7,10 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { LocalSecretStore } from '../../lambdas/adapters/local/local-secret-store';
+import { LocalSecretStore } from '../../lambdas/local/adapters/local-secret-store';
 import { GROUPS } from '../../lambdas/contract/env';
 import { routeFor } from '../../lambdas/contract/routes';
-import { secretNames } from '../../lambdas/core/secrets';
+import { secretNames } from '../../lambdas/core/secret-names';
 import { type LocalSystem, spawnRunner, startLocalSystem } from '../helpers/local-system';
 
 const STATE_TABLE = 'key-manager-state';

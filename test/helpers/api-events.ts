@@ -1,6 +1,6 @@
 /**
  * API Gateway (REST proxy) events for calling handlers directly, as API Gateway and the local
- * gateway do, and bearer tokens from the local token issuer (lambdas/adapters/local/local-tokens.ts).
+ * gateway do, and bearer tokens from the local token issuer (lambdas/local/adapters/local-tokens.ts).
  */
 import type { KeyObject } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { GROUPS } from '../../lambdas/contract/env';
 import { routeFor } from '../../lambdas/contract/routes';
-import { issueLocalToken, loadOrCreateSigningKey, LocalTokenVerifier } from '../../lambdas/adapters/local/local-tokens';
+import { issueLocalToken, loadOrCreateSigningKey, LocalTokenVerifier } from '../../lambdas/local/adapters/local-tokens';
 
 export interface EventOptions {
   /** Path parameters, e.g. `{ id }`. */

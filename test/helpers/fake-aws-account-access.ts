@@ -2,7 +2,7 @@
  * An in-memory AwsAccountAccess: each role ARN leads into the account given for it (or fails with
  * the error given for it); no role = the deployment's own account. Records every call.
  */
-import type { AccountRoleRef, AwsAccountAccess, AwsAccountDescription } from '../../lambdas/core/aws-accounts';
+import type { AccountRoleRef, AwsAccountAccess, AwsAccountDescription } from '../../lambdas/core/ports/aws-account-access';
 
 export class FakeAwsAccountAccess implements AwsAccountAccess {
   readonly calls: AccountRoleRef[] = [];

@@ -4,7 +4,7 @@
  * - DYNAMODB_ENDPOINT: the DynamoDB Local endpoint (suites create their own tables);
  * - SOFTHSM2_CONF: a config whose tokendir is a fresh temp folder (suites create their own
  *   tokens with unique labels, see test/helpers/softhsm.ts);
- * - dummy AWS credentials and region (scripts/lib/local-aws-env.ts).
+ * - dummy AWS credentials and region (lambdas/local/local-aws-env.ts).
  * global-teardown.ts stops and removes all of it.
  *
  * A run restricted to test/unit or test/infra (e.g. `npx jest test/unit`) needs no external
@@ -14,9 +14,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV } from '../../lambdas/contract/env';
-import { applyLocalAwsEnv } from '../../scripts/lib/local-aws-env';
-import { writeSoftHsmConfig } from '../../scripts/lib/softhsm-token';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../scripts/lib/dynamodb-local';
+import { applyLocalAwsEnv } from '../../lambdas/local/local-aws-env';
+import { writeSoftHsmConfig } from '../../lambdas/local/softhsm-token';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../lambdas/local/dynamodb-local';
 
 /** The part of jest's GlobalConfig read here. */
 interface JestGlobalConfig {

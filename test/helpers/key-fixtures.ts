@@ -4,20 +4,21 @@
  * them), callers with and without ACL actions, and the services wired to a state and secret store.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AclAction } from '../../lambdas/contract/routes';
-import type { Access } from '../../lambdas/core/access';
-import { type HsmKeyInfo, type HsmType, KEY_ATTRIBUTE_NAMES } from '../../lambdas/core/hsm';
-import type { AccountData } from '../../lambdas/core/model/account';
-import type { Clock, IdGenerator } from '../../lambdas/core/model/common';
-import type { HsmKeyData } from '../../lambdas/core/model/hsm-key';
-import type { PartitionData } from '../../lambdas/core/model/partition';
-import type { Principal } from '../../lambdas/core/principal';
-import type { SecretStore } from '../../lambdas/core/secrets';
-import { HyokKeyService } from '../../lambdas/core/services/hyok-keys';
-import { KeyStoreCredentialService } from '../../lambdas/core/services/key-store-credentials';
-import { type CreateKeyStoreRequest, KeyStoreService } from '../../lambdas/core/services/key-stores';
-import { VirtualKeyService } from '../../lambdas/core/services/virtual-keys';
-import type { StateStore } from '../../lambdas/core/state/state-store';
+import type { AclAction } from '../../lambdas/contract/acl';
+import type { Access } from '../../lambdas/core/accounts/access';
+import { type HsmKeyInfo, type HsmType, KEY_ATTRIBUTE_NAMES } from '../../lambdas/contract/hsm';
+import type { AccountData } from '../../lambdas/core/accounts/account';
+import type { IdGenerator } from '../../lambdas/core/ports/id-generator';
+import type { Clock } from '../../lambdas/core/ports/clock';
+import type { HsmKeyData } from '../../lambdas/core/hsm/hsm-key';
+import type { PartitionData } from '../../lambdas/core/hsm/partition';
+import type { Principal } from '../../lambdas/core/accounts/principal';
+import type { SecretStore } from '../../lambdas/core/ports/secret-store';
+import { HyokKeyService } from '../../lambdas/core/keys/hyok-key-service';
+import { KeyStoreCredentialService } from '../../lambdas/core/key-stores/key-store-credential-service';
+import { type CreateKeyStoreRequest, KeyStoreService } from '../../lambdas/core/key-stores/key-store-service';
+import { VirtualKeyService } from '../../lambdas/core/keys/virtual-key-service';
+import type { StateStore } from '../../lambdas/core/ports/state-store';
 import { attributes, SOURCE_KEY_ATTRIBUTES } from '../integration/pkcs11/fixtures';
 
 export const clock: Clock = { now: () => new Date() };

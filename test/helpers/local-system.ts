@@ -11,10 +11,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { issueLocalToken, loadOrCreateSigningKey } from '../../lambdas/adapters/local/local-tokens';
-import type { LocalEndpoints } from '../../bin/local';
-import { collectOutput, stopChild } from '../../scripts/lib/child-process';
-import { freePort } from '../../scripts/lib/free-port';
+import { issueLocalToken, loadOrCreateSigningKey } from '../../lambdas/local/adapters/local-tokens';
+import type { LocalEndpoints } from '../../lambdas/local/runner';
+import { collectOutput, stopChild } from '../../lambdas/local/child-process';
+import { freePort } from '../../lambdas/local/free-port';
 
 const REPOSITORY_ROOT = resolve(__dirname, '..', '..');
 const OUTPUT_TAIL_CHARS = 20_000;

@@ -5,7 +5,7 @@
  * and against DynamoDbStateStore, so that a service tested on it behaves the same on DynamoDB.
  */
 import { ConflictError } from '../../lambdas/core/errors';
-import type { EntityKind, EntityRecord, StateOp, StateStore } from '../../lambdas/core/state/state-store';
+import type { EntityKind, EntityRecord, StateOp, StateStore } from '../../lambdas/core/ports/state-store';
 
 interface Stored {
   kind: EntityKind;

@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { HsmType, PartitionConnection } from '../../lambdas/core/hsm';
-import { secretNames, type SecretStore } from '../../lambdas/core/secrets';
-import { createSoftHsmToken, writeSoftHsmConfig } from '../../scripts/lib/softhsm-token';
+import type { HsmType, PartitionConnection } from '../../lambdas/contract/hsm';
+import { secretNames } from '../../lambdas/core/secret-names';
+import type { SecretStore } from '../../lambdas/core/ports/secret-store';
+import { createSoftHsmToken, writeSoftHsmConfig } from '../../lambdas/local/softhsm-token';
 
 /** A Map-backed SecretStore for tests. */
 export class MemorySecretStore implements SecretStore {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../lambdas/adapters/pkcs11/config';
-import { LocalSecretStore } from '../../lambdas/adapters/local/local-secret-store';
+import { LocalSecretStore } from '../../lambdas/local/adapters/local-secret-store';
 import { ENV } from '../../lambdas/contract/env';
 import { Pkcs11HsmAgent } from '../../lambdas/adapters/pkcs11/hsm-agent';
 import { handler } from '../../lambdas/xks-proxy/entry/alb-handler';

@@ -5,16 +5,9 @@
  * function error (crash, Lambda timeout) becomes DEVICE_ERROR or TIMEOUT.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  HsmError,
-  type GenerateKeyRequest,
-  type HsmAgent,
-  type HsmKeyInfo,
-  type HsmKeyRef,
-  type PartitionConnection,
-  type PartitionTestResult,
-} from '../../core/hsm';
-import { isHsmFailureReason, type HsmAgentRequest } from '../../hsm-agent/protocol';
+import { HsmError, type HsmAgent } from '../../core/ports/hsm';
+import type { GenerateKeyRequest, HsmKeyInfo, HsmKeyRef, PartitionConnection, PartitionTestResult } from '../../contract/hsm';
+import { isHsmFailureReason, type HsmAgentRequest } from '../../contract/hsm-agent-protocol';
 
 export interface LambdaHsmAgentConfig {
   /** Name or ARN of the HSM agent function (ENV.hsmAgentFunctionName, read by the composition root). */

@@ -29,7 +29,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { ENV } from '../../contract/env';
-import type { SecretStore } from '../../core/secrets';
+import type { SecretStore } from '../../core/ports/secret-store';
 
 /** What principals outside the deployment may still do with a secret: see that it exists and how it is protected. */
 export const OUTSIDER_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy', 'secretsmanager:ListSecretVersionIds'] as const;

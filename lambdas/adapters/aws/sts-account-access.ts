@@ -4,7 +4,7 @@
  * credentials, so the answer comes from inside the account. Without a role: GetCallerIdentity of
  * the deployment itself.
  *
- * Regions: the regions of the account's partition (core/model/aws-regions.ts). The regions an
+ * Regions: the regions of the account's partition (core/accounts/aws-regions.ts). The regions an
  * account has *enabled* come only from EC2 DescribeRegions or account:ListRegions, whose SDK
  * clients this project does not ship; STS cannot tell them.
  *
@@ -14,9 +14,9 @@
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ACCOUNT_ROLE_NAME_PREFIX } from '../../contract/env';
-import type { AccountRoleRef, AwsAccountAccess, AwsAccountDescription } from '../../core/aws-accounts';
+import type { AccountRoleRef, AwsAccountAccess, AwsAccountDescription } from '../../core/ports/aws-account-access';
 import { DependencyError, ValidationError } from '../../core/errors';
-import { PARTITION_REGIONS, partitionOfArn } from '../../core/model/aws-regions';
+import { PARTITION_REGIONS, partitionOfArn } from '../../core/accounts/aws-regions';
 
 /** The session name CloudTrail shows in the account for everything the key manager does there. */
 export const ROLE_SESSION_NAME = 'xks-key-manager';

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../contract/env';
 import { ConflictError } from '../../core/errors';
-import type { EntityKind, EntityRecord, StateOp, StateStore } from '../../core/state/state-store';
+import type { EntityKind, EntityRecord, StateOp, StateStore } from '../../core/ports/state-store';
 import { ENTITY_SK, entityPk, NAME_SK, namePk } from './state-table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

@@ -16,7 +16,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { STATE_TABLE } from '../../contract/env';
-import type { EntityKind } from '../../core/state/state-store';
+import type { EntityKind } from '../../core/ports/state-store';
 
 export const ENTITY_SK = 'entity';
 export const NAME_SK = 'name';

@@ -4,7 +4,7 @@
  * adapter itself never reads `process.env`.
  */
 import { ENV } from '../../contract/env';
-import type { HsmType } from '../../core/hsm';
+import type { HsmType } from '../../contract/hsm';
 
 /** Where each vendor installs its PKCS#11 library (Debian `softhsm2`, Luna client, CloudHSM client SDK 5). */
 export const DEFAULT_PKCS11_LIBRARIES: Readonly<Record<HsmType, string>> = {

@@ -6,7 +6,7 @@
  * A native call that loses the race keeps running on its thread; its session is closed when it
  * returns (see SessionLease.abandon), never reused.
  */
-import { HsmError } from '../../core/hsm';
+import { HsmError } from '../../core/ports/hsm';
 
 export class Deadline {
   private readonly expiresAt: number;

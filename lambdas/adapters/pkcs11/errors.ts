@@ -3,7 +3,8 @@
  * errorNames in its own table). Messages carry the PKCS#11 function and return code names only:
  * pkcs11js never puts arguments (PINs, key bytes) into its errors, and neither do we.
  */
-import { HsmError, type HsmFailureReason } from '../../core/hsm';
+import { HsmError } from '../../core/ports/hsm';
+import type { HsmFailureReason } from '../../contract/hsm';
 
 /** A PKCS#11 failure as pkcs11js reports it: `Pkcs11Error` has the CKR_ name as message and a numeric code. */
 function returnCodeOf(error: unknown): string | undefined {

@@ -7,7 +7,8 @@
  * C_Encrypt and C_Decrypt run where the HSM type's CipherCallMode says (config.ts).
  */
 import * as pkcs11js from 'pkcs11js';
-import { HsmError, type GcmCiphertext, type HsmType } from '../../core/hsm';
+import { HsmError, type GcmCiphertext } from '../../core/ports/hsm';
+import type { HsmType } from '../../contract/hsm';
 import type { CipherCallMode } from './config';
 import type { SessionLease } from './session-lease';
 

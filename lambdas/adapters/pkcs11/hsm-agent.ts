@@ -4,16 +4,9 @@
  * `new Pkcs11HsmAgent(config, secretStore)` with an agent-sized budget (AGENT_CALL_TIMEOUT_MS).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  HsmError,
-  type GenerateKeyRequest,
-  type HsmAgent,
-  type HsmKeyInfo,
-  type HsmKeyRef,
-  type PartitionConnection,
-  type PartitionTestResult,
-} from '../../core/hsm';
-import type { SecretStore } from '../../core/secrets';
+import { HsmError, type HsmAgent } from '../../core/ports/hsm';
+import type { GenerateKeyRequest, HsmKeyInfo, HsmKeyRef, PartitionConnection, PartitionTestResult } from '../../contract/hsm';
+import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
 import { Pkcs11KeyCrypto } from './key-crypto';
 import { destroySecretKeys, findSecretKey, generateAesKey } from './key-objects';

@@ -3,8 +3,9 @@
  * Construct once per container: `new Pkcs11KeyCrypto(config, secretStore)`.
  */
 import type * as pkcs11js from 'pkcs11js';
-import { HsmError, type GcmCiphertext, type HsmKeyInfo, type HsmKeyRef, type KeyCrypto, type PartitionConnection } from '../../core/hsm';
-import type { SecretStore } from '../../core/secrets';
+import { HsmError, type GcmCiphertext, type KeyCrypto } from '../../core/ports/hsm';
+import type { HsmKeyInfo, HsmKeyRef, PartitionConnection } from '../../contract/hsm';
+import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
 import { gcmDecrypt, gcmEncrypt, type GcmDevice } from './gcm';
 import { Pkcs11Partitions } from './partitions';

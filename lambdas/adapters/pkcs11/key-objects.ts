@@ -3,14 +3,14 @@
  * the attributes the HSM reports, generated inside the HSM.
  */
 import * as pkcs11js from 'pkcs11js';
+import { HsmError } from '../../core/ports/hsm';
 import {
-  HsmError,
   KEY_ATTRIBUTE_NAMES,
   type GenerateKeyRequest,
   type HsmKeyInfo,
   type KeyAttributeName,
   type KeyAttributes,
-} from '../../core/hsm';
+} from '../../contract/hsm';
 import type { CachedKey, SessionLease } from './session-lease';
 
 const ATTRIBUTE_TYPES: Readonly<Record<KeyAttributeName, number>> = {

@@ -2,8 +2,8 @@
  * The session pools of one adapter instance, one per partition connection, each on the process's
  * module for the partition's PKCS#11 library.
  */
-import type { PartitionConnection } from '../../core/hsm';
-import type { SecretStore } from '../../core/secrets';
+import type { PartitionConnection } from '../../contract/hsm';
+import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
 import { pkcs11ModuleFor } from './module';
 import { PartitionSessionPool, type RunOptions } from './session-pool';

@@ -5,7 +5,7 @@
  * find keys, depend on the lease and not on the pool.
  */
 import type * as pkcs11js from 'pkcs11js';
-import type { HsmKeyInfo } from '../../core/hsm';
+import type { HsmKeyInfo } from '../../contract/hsm';
 import type { Deadline } from './deadline';
 import { callPkcs11, toHsmError } from './errors';
 

@@ -11,8 +11,9 @@
  * read again after `pinRetryIntervalMs` and used only if it changed.
  */
 import * as pkcs11js from 'pkcs11js';
-import { HsmError, type PartitionConnection } from '../../core/hsm';
-import type { SecretStore } from '../../core/secrets';
+import { HsmError } from '../../core/ports/hsm';
+import type { PartitionConnection } from '../../contract/hsm';
+import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
 import { Deadline } from './deadline';
 import { callPkcs11, invalidatesConnection, toHsmError } from './errors';

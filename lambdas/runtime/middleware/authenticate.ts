@@ -2,12 +2,12 @@
  * Authentication and the route-level half of authorization: `Authorization: Bearer <JWT>` →
  * Principal (401 when missing or bad); admin-only routes refuse everyone else with 403 before any
  * input is read. ACL routes are decided by the services, which know which account container a
- * resource lives in (core/access.ts).
+ * resource lives in (core/accounts/access.ts).
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { RouteDefinition } from '../../contract/routes';
 import { ForbiddenError, UnauthorizedError } from '../../core/errors';
-import type { TokenVerifier } from '../../core/principal';
+import type { TokenVerifier } from '../../core/ports/token-verifier';
 import { ANONYMOUS, type ApiEvent, type ApiResult } from './api-event';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;

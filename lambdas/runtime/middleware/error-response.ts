@@ -7,7 +7,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import { DependencyError, KeyManagerError } from '../../core/errors';
-import { HsmError } from '../../core/hsm';
+import { HsmError } from '../../core/ports/hsm';
 import { JSON_HEADERS, type ApiEvent, type ApiResult } from './api-event';
 
 export const INTERNAL_ERROR_BODY = { code: 500, codeDesc: 'NCERRInternalServerError: Internal error', message: 'Internal error' } as const;

@@ -7,7 +7,7 @@
  * the log through the error's cause, so that a caller cannot probe which part was wrong.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { XksCredentialView, XksKeyStoreView } from '../../core/xks-state';
+import type { XksCredentialView, XksKeyStoreView } from '../../core/ports/xks-state-source';
 import { XksError } from '../errors';
 import { headerValues, singleHeader, type XksRequest } from '../http';
 

@@ -9,7 +9,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ENV, METRICS } from '../../contract/env';
 import { pkcs11Config } from '../../adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../adapters/pkcs11/key-crypto';
-import { StateStoreXksStateSource } from '../../adapters/state/xks-state-source';
+import { StateStoreXksStateSource } from '../../core/state-store-xks-state-source';
 import { loadConfig, readChoice, readOptionalString } from '../../runtime/config';
 import { createDependencies, type Dependencies } from '../../runtime/dependencies';
 import { PowertoolsXksMetrics } from '../observability/metrics';

@@ -5,7 +5,8 @@
  * `maxAgeMs` (the spec allows one minute); a failing one is not cached, so recovery shows at once.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { HsmError, type HsmKeyRef, type KeyCrypto } from '../../core/hsm';
+import { HsmError, type KeyCrypto } from '../../core/ports/hsm';
+import type { HsmKeyRef } from '../../contract/hsm';
 import { toXksError, XksError } from '../errors';
 import { ExpiringCache } from '../state/expiring-cache';
 

@@ -7,7 +7,7 @@
  * The line is built from named fields only: plaintext, AAD, ciphertext, key material, secret
  * access keys and signatures have no field here and so cannot reach the log.
  */
-import { HsmError } from '../../core/hsm';
+import { HsmError } from '../../core/ports/hsm';
 import type { XksError, XksFailureName } from '../errors';
 import type { RequestMetadata } from '../operations/request-fields';
 import type { XksOperation } from '../router';

@@ -7,10 +7,23 @@
  * nobody could decrypt.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { HsmError, type GcmCiphertext, type HsmKeyRef, type KeyCrypto } from '../../core/hsm';
+import { HsmError, type GcmCiphertext, type KeyCrypto } from '../../core/ports/hsm';
+import type { HsmKeyRef } from '../../contract/hsm';
 import { ciphertextDataIntegrityValue, encodeCiphertextMetadata, FORMAT_V1_IV_BYTES, hsmAad } from './ciphertext-format';
 import { XksError } from '../errors';
-import { AAD, DATA, encryptionAlgorithm, invalid, optionalBytes, optionalString, requestMetadata, requiredBytes, TAG_BYTES, type JsonObject, type RequestMetadata } from './request-fields';
+import {
+  AAD,
+  DATA,
+  encryptionAlgorithm,
+  invalid,
+  optionalBytes,
+  optionalString,
+  requestMetadata,
+  requiredBytes,
+  TAG_BYTES,
+  type JsonObject,
+  type RequestMetadata,
+} from './request-fields';
 import { currentVersion, rejectIfBlocked } from './key-versions';
 import type { KeyContext, KeyOperation } from './operation';
 

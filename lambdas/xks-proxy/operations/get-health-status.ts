@@ -2,7 +2,7 @@
  * GetHealthStatus (xks_proxy_api_spec.md): the deep health check of the store's HSM partition,
  * and what the spec asks the proxy to say about itself and the key manager behind it.
  */
-import type { HsmType } from '../../core/hsm';
+import type { HsmType } from '../../contract/hsm';
 import type { EkmHealthStatus } from '../health/deep-health-check';
 import { requestMetadata, type JsonObject, type RequestMetadata } from './request-fields';
 import type { StoreContext, StoreOperation } from './operation';

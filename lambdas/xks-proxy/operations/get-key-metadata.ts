@@ -3,7 +3,7 @@
  * that the HYOK key's current version points at. `keyUsage` is exactly what the HSM key allows,
  * so a decrypt-only (retired) key says so; a blocked HYOK key is DISABLED.
  */
-import type { KeyAttributeName } from '../../core/hsm';
+import type { KeyAttributeName } from '../../contract/hsm';
 import { XksError } from '../errors';
 import { requestMetadata, type JsonObject, type RequestMetadata } from './request-fields';
 import { currentVersion } from './key-versions';

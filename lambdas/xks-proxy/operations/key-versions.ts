@@ -1,5 +1,5 @@
 /** Choosing the HYOK key version an operation runs with. */
-import type { XksKeyVersionView, XksKeyView } from '../../core/xks-state';
+import type { XksKeyVersionView, XksKeyView } from '../../core/ports/xks-state-source';
 import { XksError } from '../errors';
 
 /** The version new encryptions use. A key whose current version is missing is broken state, not bad input. */

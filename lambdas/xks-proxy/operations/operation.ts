@@ -3,8 +3,8 @@
  * runs after routing, SigV4, the store's block check and (for key operations) key resolution.
  * Operations throw XksError / HsmError; the core turns them into the spec's error body.
  */
-import type { KeyCrypto } from '../../core/hsm';
-import type { XksKeyStoreView, XksKeyView } from '../../core/xks-state';
+import type { KeyCrypto } from '../../core/ports/hsm';
+import type { XksKeyStoreView, XksKeyView } from '../../core/ports/xks-state-source';
 import type { DeepHealthCheck } from '../health/deep-health-check';
 import type { JsonObject, RequestMetadata } from './request-fields';
 

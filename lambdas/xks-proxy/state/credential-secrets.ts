@@ -4,8 +4,8 @@
  * deleted credential disappears from the cached key store view within 5 s, so a long age here
  * does not delay revocation. Values are never logged.
  */
-import type { SecretStore } from '../../core/secrets';
-import type { XksCredentialView } from '../../core/xks-state';
+import type { SecretStore } from '../../core/ports/secret-store';
+import type { XksCredentialView } from '../../core/ports/xks-state-source';
 import { ExpiringCache } from './expiring-cache';
 
 export class CredentialSecrets {

@@ -4,7 +4,7 @@
  * container re-reads a key store / key in the background every `maxAgeMs / 2`, so requests do
  * not wait on DynamoDB; an idle one reads it when the next request comes.
  */
-import type { XksKeyStoreView, XksKeyView, XksStateSource } from '../../core/xks-state';
+import type { XksKeyStoreView, XksKeyView, XksStateSource } from '../../core/ports/xks-state-source';
 import { ExpiringCache } from './expiring-cache';
 
 /** The longest staleness the design allows. */

@@ -9,7 +9,7 @@
  */
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { StateStore } from '../../../lambdas/core/state/state-store';
+import type { StateStore } from '../../../lambdas/core/ports/state-store';
 import { handler as getAccount } from '../../../lambdas/handlers/get-account-container';
 import { handler as getKeyStore } from '../../../lambdas/handlers/get-key-store';
 import { handler as updateAccount } from '../../../lambdas/handlers/update-account-container';

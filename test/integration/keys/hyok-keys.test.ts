@@ -4,8 +4,18 @@
  * guards, the reference counters on HSM keys, and the ACL of the store's account.
  */
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../lambdas/core/errors';
-import { EXTERNAL_KEY_ID_PATTERN } from '../../../lambdas/core/model/aws-key';
-import { admin, attributes, keyServices, type KeyServices, keyStoreSetup, rejectionOf, seedHsmKey, seedPartition, user } from '../../helpers/key-fixtures';
+import { EXTERNAL_KEY_ID_PATTERN } from '../../../lambdas/core/keys/aws-key';
+import {
+  admin,
+  attributes,
+  keyServices,
+  type KeyServices,
+  keyStoreSetup,
+  rejectionOf,
+  seedHsmKey,
+  seedPartition,
+  user,
+} from '../../helpers/key-fixtures';
 import { MemorySecretStore } from '../../helpers/softhsm';
 import { createTestStateTable, type TestStateTable } from '../../helpers/state-table';
 

@@ -5,8 +5,8 @@
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ConflictError } from '../../../lambdas/core/errors';
-import type { KeyStoreData } from '../../../lambdas/core/model/key-store';
-import { secretNames } from '../../../lambdas/core/secrets';
+import type { KeyStoreData } from '../../../lambdas/core/key-stores/key-store';
+import { secretNames } from '../../../lambdas/core/secret-names';
 import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies, setDependencies } from '../../../lambdas/runtime/dependencies';
 import { apiEvent, lambdaContext, parseResponse, TestTokens } from '../../helpers/api-events';

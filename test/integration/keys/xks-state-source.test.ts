@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
-import { StateStoreXksStateSource } from '../../../lambdas/adapters/state/xks-state-source';
-import type { HsmKeyRef } from '../../../lambdas/core/hsm';
-import type { XksKeyView } from '../../../lambdas/core/xks-state';
+import { StateStoreXksStateSource } from '../../../lambdas/core/state-store-xks-state-source';
+import type { HsmKeyRef } from '../../../lambdas/contract/hsm';
+import type { XksKeyView } from '../../../lambdas/core/ports/xks-state-source';
 import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import { admin, keyServices, type KeyServices, seedAccount, seedHsmKey, seedPartition } from '../../helpers/key-fixtures';
 import { createTestToken, type TestToken } from '../../helpers/softhsm';

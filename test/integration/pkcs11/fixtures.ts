@@ -1,14 +1,14 @@
 /** Shared by the PKCS#11 integration suites: attribute sets, keys generated in a test token, an HsmError catcher. */
 import { randomBytes } from 'node:crypto';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
+import { HsmError } from '../../../lambdas/core/ports/hsm';
 import {
-  HsmError,
   KEY_ATTRIBUTE_NAMES,
   type GenerateKeyRequest,
   type HsmKeyRef,
   type KeyAttributeName,
   type KeyAttributes,
-} from '../../../lambdas/core/hsm';
+} from '../../../lambdas/contract/hsm';
 import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import type { TestToken } from '../../helpers/softhsm';
 

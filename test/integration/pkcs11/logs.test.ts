@@ -9,7 +9,7 @@ import * as pkcs11js from 'pkcs11js';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import { Pkcs11Partitions } from '../../../lambdas/adapters/pkcs11/partitions';
-import type { HsmKeyRef } from '../../../lambdas/core/hsm';
+import type { HsmKeyRef } from '../../../lambdas/contract/hsm';
 import { createHsmAgentHandler } from '../../../lambdas/hsm-agent/handler';
 import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import { createTestToken, makeTokenUnavailable } from '../../helpers/softhsm';

@@ -10,7 +10,7 @@
 import { pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import { whenPkcs11Idle } from '../../../lambdas/adapters/pkcs11/module';
-import type { HsmKeyRef } from '../../../lambdas/core/hsm';
+import type { HsmKeyRef } from '../../../lambdas/contract/hsm';
 import { createTestToken, makeTokenUnavailable, type TestToken } from '../../helpers/softhsm';
 import { agentFor, generatedKey, hsmErrorOf } from './fixtures';
 

@@ -4,7 +4,7 @@
  * against the MemoryStateStore that unit tests use, so that the fake cannot drift from the real one.
  */
 import { ConflictError } from '../../../lambdas/core/errors';
-import type { StateOp, StateStore } from '../../../lambdas/core/state/state-store';
+import type { StateOp, StateStore } from '../../../lambdas/core/ports/state-store';
 import { MemoryStateStore } from '../../helpers/memory-state-store';
 import { createTestStateTable } from '../../helpers/state-table';
 

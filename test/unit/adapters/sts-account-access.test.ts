@@ -1,10 +1,10 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, RegionDisabledException, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { StsAccountAccess } from '../../../lambdas/adapters/aws/sts-account-access';
-import { LocalAwsAccountAccess } from '../../../lambdas/adapters/local/local-aws-account-access';
+import { LocalAwsAccountAccess } from '../../../lambdas/local/adapters/local-aws-account-access';
 import { DependencyError, ValidationError } from '../../../lambdas/core/errors';
-import { PARTITION_REGIONS } from '../../../lambdas/core/model/aws-regions';
-import { checkRegions } from '../../../lambdas/core/model/account';
+import { PARTITION_REGIONS } from '../../../lambdas/core/accounts/aws-regions';
+import { checkRegions } from '../../../lambdas/core/accounts/account';
 
 const sts = mockClient(STSClient);
 const meta = { $metadata: {} };

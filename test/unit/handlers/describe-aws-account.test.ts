@@ -5,7 +5,7 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../lambdas/handlers/describe-aws-account';
-import { PARTITION_REGIONS } from '../../../lambdas/core/model/aws-regions';
+import { PARTITION_REGIONS } from '../../../lambdas/core/accounts/aws-regions';
 import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies, setDependencies } from '../../../lambdas/runtime/dependencies';
 import { apiEvent, lambdaContext, parseResponse, TestTokens, type EventOptions } from '../../helpers/api-events';

@@ -1,13 +1,13 @@
 /** Test fixtures shared by the HSM agent unit tests: a scripted HsmAgent and sample arguments. */
+import type { HsmAgent } from '../../../lambdas/core/ports/hsm';
 import {
   KEY_ATTRIBUTE_NAMES,
   type GenerateKeyRequest,
-  type HsmAgent,
   type HsmKeyInfo,
   type HsmKeyRef,
   type KeyAttributes,
   type PartitionConnection,
-} from '../../../lambdas/core/hsm';
+} from '../../../lambdas/contract/hsm';
 
 export const partition: PartitionConnection = {
   partitionId: 'p-1',

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { HsmError } from '../../../lambdas/core/hsm';
+import { HsmError } from '../../../lambdas/core/ports/hsm';
 import { createHsmAgentHandler } from '../../../lambdas/hsm-agent/handler';
 import { fakeHsmAgent, generateRequest, keyInfo, keyRef, partition } from './fake-hsm-agent';
 

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { InvokeCommand, LambdaClient, type InvokeCommandInput, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LambdaHsmAgent } from '../../../lambdas/adapters/aws/lambda-hsm-agent';
-import { HsmError } from '../../../lambdas/core/hsm';
+import { HsmError } from '../../../lambdas/core/ports/hsm';
 import { createHsmAgentHandler } from '../../../lambdas/hsm-agent/handler';
 import { fakeHsmAgent, generateRequest, keyInfo, keyRef, partition } from './fake-hsm-agent';
 

@@ -1,5 +1,5 @@
 import { Deadline } from '../../../lambdas/adapters/pkcs11/deadline';
-import { HsmError } from '../../../lambdas/core/hsm';
+import { HsmError } from '../../../lambdas/core/ports/hsm';
 
 describe('Deadline', () => {
   it('passes the outcome of a promise that settles within the budget', async () => {

@@ -1,6 +1,6 @@
 import * as pkcs11js from 'pkcs11js';
 import { invalidatesConnection, toHsmError } from '../../../lambdas/adapters/pkcs11/errors';
-import { HsmError } from '../../../lambdas/core/hsm';
+import { HsmError } from '../../../lambdas/core/ports/hsm';
 
 /** A failure exactly as pkcs11js raises it. */
 const pkcs11Failure = (name: string): Error => new pkcs11js.Pkcs11Error(`${name}:0`);

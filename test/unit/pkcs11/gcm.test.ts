@@ -8,7 +8,7 @@ import { DEFAULT_CIPHER_CALL_MODES } from '../../../lambdas/adapters/pkcs11/conf
 import { Deadline } from '../../../lambdas/adapters/pkcs11/deadline';
 import { gcmDecrypt, gcmEncrypt, type GcmDevice } from '../../../lambdas/adapters/pkcs11/gcm';
 import { SessionLease, type LeaseOwner } from '../../../lambdas/adapters/pkcs11/session-lease';
-import type { HsmType } from '../../../lambdas/core/hsm';
+import type { HsmType } from '../../../lambdas/contract/hsm';
 
 const SESSION = Buffer.from([1]);
 const KEY = Buffer.from([2]);

@@ -6,7 +6,7 @@ import { apiHandler, type ApiRequest } from '../../../lambdas/runtime/api-handle
 import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies, setDependencies } from '../../../lambdas/runtime/dependencies';
 import { ConflictError } from '../../../lambdas/core/errors';
-import { HsmError } from '../../../lambdas/core/hsm';
+import { HsmError } from '../../../lambdas/core/ports/hsm';
 import { MemoryStateStore } from '../../helpers/memory-state-store';
 import { apiEvent, lambdaContext, parseResponse, TestTokens, type EventOptions } from '../../helpers/api-events';
 

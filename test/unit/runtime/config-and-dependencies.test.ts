@@ -8,8 +8,8 @@ import { CognitoTokenVerifier } from '../../../lambdas/adapters/aws/cognito-toke
 import { SecretsManagerSecretStore } from '../../../lambdas/adapters/aws/secrets-manager-secret-store';
 import { StsAccountAccess } from '../../../lambdas/adapters/aws/sts-account-access';
 import { DynamoDbStateStore } from '../../../lambdas/adapters/dynamodb/dynamodb-state-store';
-import { LocalAwsAccountAccess } from '../../../lambdas/adapters/local/local-aws-account-access';
-import { LocalSecretStore } from '../../../lambdas/adapters/local/local-secret-store';
+import { LocalAwsAccountAccess } from '../../../lambdas/local/adapters/local-aws-account-access';
+import { LocalSecretStore } from '../../../lambdas/local/adapters/local-secret-store';
 import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies } from '../../../lambdas/runtime/dependencies';
 import { MemoryStateStore } from '../../helpers/memory-state-store';

@@ -1,4 +1,5 @@
-import { HsmError, type GcmCiphertext, type HsmKeyRef, type KeyCrypto } from '../../../lambdas/core/hsm';
+import { HsmError, type GcmCiphertext, type KeyCrypto } from '../../../lambdas/core/ports/hsm';
+import type { HsmKeyRef } from '../../../lambdas/contract/hsm';
 import { ExpiringCache } from '../../../lambdas/xks-proxy/state/expiring-cache';
 import { DeepHealthCheck } from '../../../lambdas/xks-proxy/health/deep-health-check';
 import { CredentialSecrets } from '../../../lambdas/xks-proxy/state/credential-secrets';

@@ -1,4 +1,5 @@
-import { HsmError, type HsmFailureReason } from '../../../lambdas/core/hsm';
+import { HsmError } from '../../../lambdas/core/ports/hsm';
+import type { HsmFailureReason } from '../../../lambdas/contract/hsm';
 import { printableAscii, toXksError, XKS_ERROR_STATUS, XksError } from '../../../lambdas/xks-proxy/errors';
 
 describe('XKS error table', () => {

@@ -1,6 +1,7 @@
-import type { HsmAgent, HsmKeyRef, PartitionTestResult } from '../../../lambdas/core/hsm';
+import type { HsmAgent } from '../../../lambdas/core/ports/hsm';
+import type { HsmKeyRef, PartitionTestResult } from '../../../lambdas/contract/hsm';
 import { handler } from '../../../lambdas/handlers/get-key-store-health';
-import { KeyStoreHealthService } from '../../../lambdas/core/services/key-store-health';
+import { KeyStoreHealthService } from '../../../lambdas/core/key-stores/key-store-health-service';
 import { createDependencies, setDependencies } from '../../../lambdas/runtime/dependencies';
 import { MemorySecretStore } from '../../helpers/softhsm';
 import { MemoryStateStore } from '../../helpers/memory-state-store';

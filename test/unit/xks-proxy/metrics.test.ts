@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { randomBytes } from 'node:crypto';
 import { METRICS } from '../../../lambdas/contract/env';
-import { HsmError } from '../../../lambdas/core/hsm';
+import { HsmError } from '../../../lambdas/core/ports/hsm';
 import { PowertoolsXksMetrics, type XksMetrics, type XksRequestOutcome } from '../../../lambdas/xks-proxy/observability/metrics';
 import { encryptBody, healthBody } from '../../xks/support/bodies';
 import { operationPath, proxyFixture, STORE_ID } from '../../xks/support/proxy-fixture';

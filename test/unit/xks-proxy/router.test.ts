@@ -1,4 +1,5 @@
-import { isValidExternalKeyId, matchRoute, xksProxyUriPath } from '../../../lambdas/xks-proxy/router';
+import { isValidExternalKeyId, matchRoute } from '../../../lambdas/xks-proxy/router';
+import { xksProxyUriPath } from '../../../lambdas/contract/xks-proxy-uri';
 
 const base = xksProxyUriPath('0b5a3c1e-2f4d-4e6a-9b8c-7d6e5f4a3b2c');
 

@@ -1,4 +1,4 @@
-import type { XksCredentialView, XksKeyStoreView } from '../../../lambdas/core/xks-state';
+import type { XksCredentialView, XksKeyStoreView } from '../../../lambdas/core/ports/xks-state-source';
 import { XksError } from '../../../lambdas/xks-proxy/errors';
 import type { XksRequest } from '../../../lambdas/xks-proxy/http';
 import { SigV4Verifier } from '../../../lambdas/xks-proxy/auth/sigv4';

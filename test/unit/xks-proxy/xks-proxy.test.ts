@@ -1,5 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
-import { HsmError } from '../../../lambdas/core/hsm';
+import { HsmError } from '../../../lambdas/core/ports/hsm';
 import { ciphertextDataIntegrityValue } from '../../../lambdas/xks-proxy/operations/ciphertext-format';
 import { AUDIT_MESSAGE } from '../../../lambdas/xks-proxy/observability/audit';
 import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from '../../xks/support/bodies';

@@ -4,8 +4,15 @@
  * records every line. Real SoftHSM2 / DynamoDB Local versions are used by the conformance suite.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { KEY_ATTRIBUTE_NAMES, HsmError, type GcmCiphertext, type HsmKeyInfo, type HsmKeyRef, type KeyAttributeName, type KeyCrypto, type PartitionConnection } from '../../../lambdas/core/hsm';
-import type { XksKeyStoreView, XksKeyView, XksStateSource } from '../../../lambdas/core/xks-state';
+import { HsmError, type GcmCiphertext, type KeyCrypto } from '../../../lambdas/core/ports/hsm';
+import {
+  KEY_ATTRIBUTE_NAMES,
+  type HsmKeyInfo,
+  type HsmKeyRef,
+  type KeyAttributeName,
+  type PartitionConnection,
+} from '../../../lambdas/contract/hsm';
+import type { XksKeyStoreView, XksKeyView, XksStateSource } from '../../../lambdas/core/ports/xks-state-source';
 import type { XksLogger } from '../../../lambdas/xks-proxy/observability/audit';
 
 export const TEST_PARTITION: PartitionConnection = {

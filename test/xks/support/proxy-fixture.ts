@@ -3,10 +3,10 @@
  * health-check key and one HYOK key ("key-1", version 0), plus a `call` helper that signs with
  * @smithy/signature-v4 and parses the response.
  */
-import type { XksKeyStoreView, XksKeyView } from '../../../lambdas/core/xks-state';
+import type { XksKeyStoreView, XksKeyView } from '../../../lambdas/core/ports/xks-state-source';
 import type { XksRequest, XksResponse } from '../../../lambdas/xks-proxy/http';
 import type { XksMetrics } from '../../../lambdas/xks-proxy/observability/metrics';
-import { xksProxyUriPath } from '../../../lambdas/xks-proxy/router';
+import { xksProxyUriPath } from '../../../lambdas/contract/xks-proxy-uri';
 import { XksProxy, type XksProxyOptions } from '../../../lambdas/xks-proxy/xks-proxy';
 import { MemorySecretStore } from '../../helpers/softhsm';
 import { MemoryKeyCrypto, MemoryXksState, RecordingLogger, TEST_PARTITION } from './fakes';

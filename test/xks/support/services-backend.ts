@@ -7,9 +7,9 @@
  * container, partition and source-key records are seeded by test/helpers/key-fixtures.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { StateStoreXksStateSource } from '../../../lambdas/adapters/state/xks-state-source';
-import type { KeyAttributeName } from '../../../lambdas/core/hsm';
-import type { SecretStore } from '../../../lambdas/core/secrets';
+import { StateStoreXksStateSource } from '../../../lambdas/core/state-store-xks-state-source';
+import type { KeyAttributeName } from '../../../lambdas/contract/hsm';
+import type { SecretStore } from '../../../lambdas/core/ports/secret-store';
 import { admin, keyServices, seedAccount, seedHsmKey, seedPartition } from '../../helpers/key-fixtures';
 import { createTestStateTable } from '../../helpers/state-table';
 import { AES_ATTRIBUTES, REGION, type BackendFactory, type StateBackend } from './conformance-env';

@@ -1,0 +1,125 @@
+/**
+ * The HSM agent's invoke protocol, shared by its Lambda entry (hsm-agent/handler.ts) and the
+ * control plane's client (adapters/aws/lambda-hsm-agent.ts). Plain data and checks, no PKCS#11.
+ *
+ * Request:  `{ operation, args }`, `args` being the HsmAgent method's arguments in order.
+ * Response: `{ ok: true, result }` (`result` null for "none"), or
+ *           `{ ok: false, reason, returnCode, message }` describing an HsmError.
+ */
+import {
+  HSM_TYPES,
+  KEY_ATTRIBUTE_NAMES,
+  type GenerateKeyRequest,
+  type HsmFailureReason,
+  type HsmKeyRef,
+  type PartitionConnection,
+} from './hsm';
+
+export type HsmAgentRequest =
+  | { readonly operation: 'testPartition'; readonly args: [PartitionConnection] }
+  | { readonly operation: 'generateKey'; readonly args: [PartitionConnection, GenerateKeyRequest] }
+  | { readonly operation: 'describeKey'; readonly args: [HsmKeyRef] }
+  | { readonly operation: 'destroyKey'; readonly args: [HsmKeyRef] }
+  | { readonly operation: 'checkKey'; readonly args: [HsmKeyRef] };
+
+export type HsmAgentOperation = HsmAgentRequest['operation'];
+
+export type HsmAgentResponse =
+  | { readonly ok: true; readonly result: unknown }
+  | {
+      readonly ok: false;
+      readonly reason: HsmFailureReason;
+      readonly returnCode: string | null;
+      readonly message: string;
+    };
+
+/** Every HsmFailureReason (a Record, so that a new reason cannot be forgotten here). */
+const FAILURE_REASONS: Readonly<Record<HsmFailureReason, true>> = {
+  KEY_NOT_FOUND: true,
+  KEY_FUNCTION_NOT_PERMITTED: true,
+  DECRYPT_FAILED: true,
+  TOKEN_NOT_FOUND: true,
+  LOGIN_FAILED: true,
+  TIMEOUT: true,
+  DEVICE_ERROR: true,
+};
+
+export function isHsmFailureReason(value: unknown): value is HsmFailureReason {
+  return typeof value === 'string' && Object.hasOwn(FAILURE_REASONS, value);
+}
+
+/** A payload that is not a valid request; the message names the offending field. */
+export class HsmAgentRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HsmAgentRequestError';
+  }
+}
+
+type Check<T> = (value: unknown, path: string) => T;
+
+const fail = (path: string, expected: string): never => {
+  throw new HsmAgentRequestError(`${path} must be ${expected}`);
+};
+
+const record = (value: unknown, path: string): Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : fail(path, 'an object');
+
+const text: Check<string> = (value, path) => (typeof value === 'string' && value.length > 0 ? value : fail(path, 'a non-empty string'));
+
+const hex: Check<string> = (value, path) =>
+  typeof value === 'string' && /^(?:[0-9a-fA-F]{2}){1,128}$/.test(value) ? value : fail(path, 'a hex string of 1 to 128 bytes');
+
+export const partitionConnection: Check<PartitionConnection> = (value, path) => {
+  const fields = record(value, path);
+  const hsmType = fields.hsmType;
+  if (!HSM_TYPES.includes(hsmType as PartitionConnection['hsmType'])) fail(`${path}.hsmType`, `one of ${HSM_TYPES.join(', ')}`);
+  return {
+    partitionId: text(fields.partitionId, `${path}.partitionId`),
+    hsmType: hsmType as PartitionConnection['hsmType'],
+    tokenLabel: text(fields.tokenLabel, `${path}.tokenLabel`),
+    pinSecretName: text(fields.pinSecretName, `${path}.pinSecretName`),
+  };
+};
+
+const keyRef: Check<HsmKeyRef> = (value, path) => {
+  const fields = record(value, path);
+  return { partition: partitionConnection(fields.partition, `${path}.partition`), objectId: hex(fields.objectId, `${path}.objectId`) };
+};
+
+const generateKeyRequest: Check<GenerateKeyRequest> = (value, path) => {
+  const fields = record(value, path);
+  if (fields.sizeBits !== 256) fail(`${path}.sizeBits`, '256');
+  const attributes = record(fields.attributes, `${path}.attributes`);
+  for (const name of KEY_ATTRIBUTE_NAMES) {
+    if (typeof attributes[name] !== 'boolean') fail(`${path}.attributes.${name}`, 'a boolean');
+  }
+  return {
+    objectId: hex(fields.objectId, `${path}.objectId`),
+    label: text(fields.label, `${path}.label`),
+    sizeBits: 256,
+    attributes: Object.fromEntries(KEY_ATTRIBUTE_NAMES.map((name) => [name, attributes[name]])) as GenerateKeyRequest['attributes'],
+  };
+};
+
+const ARGUMENTS: { readonly [O in HsmAgentOperation]: readonly Check<unknown>[] } = {
+  testPartition: [partitionConnection],
+  generateKey: [partitionConnection, generateKeyRequest],
+  describeKey: [keyRef],
+  destroyKey: [keyRef],
+  checkKey: [keyRef],
+};
+
+/** Checks an invoke payload; throws HsmAgentRequestError naming the first bad field. */
+export function parseHsmAgentRequest(payload: unknown): HsmAgentRequest {
+  const fields = record(payload, 'payload');
+  const operation = fields.operation;
+  if (typeof operation !== 'string' || !Object.hasOwn(ARGUMENTS, operation)) {
+    fail('payload.operation', `one of ${Object.keys(ARGUMENTS).join(', ')}`);
+  }
+  const checks = ARGUMENTS[operation as HsmAgentOperation];
+  const args = fields.args;
+  if (!Array.isArray(args) || args.length !== checks.length) fail('payload.args', `an array of ${checks.length} argument(s)`);
+  const parsed = (args as unknown[]).map((arg, index) => checks[index](arg, `payload.args[${index}]`));
+  return { operation, args: parsed } as HsmAgentRequest;
+}

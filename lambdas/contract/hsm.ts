@@ -1,0 +1,66 @@
+/**
+ * HSM vocabulary shared by the CDK (HSM types), the request schemas (attribute names), the HSM
+ * agent protocol and the runtime: plain types and constants, no PKCS#11.
+ */
+
+export type HsmType = 'luna' | 'cloudhsm' | 'softhsm';
+export const HSM_TYPES: readonly HsmType[] = ['luna', 'cloudhsm', 'softhsm'];
+
+/** Everything needed to open a session on a partition. The PIN is fetched by the HSM side. */
+export interface PartitionConnection {
+  readonly partitionId: string;
+  readonly hsmType: HsmType;
+  readonly tokenLabel: string;
+  /** Name of the secret (SecretStore) that holds the partition PIN. Never the PIN itself. */
+  readonly pinSecretName: string;
+}
+
+/** The PKCS#11 boolean attributes we set and report on AES source keys. */
+export type KeyAttributeName =
+  | 'CKA_ENCRYPT' | 'CKA_DECRYPT' | 'CKA_WRAP' | 'CKA_UNWRAP' | 'CKA_SIGN' | 'CKA_VERIFY'
+  | 'CKA_DERIVE' | 'CKA_SENSITIVE' | 'CKA_EXTRACTABLE' | 'CKA_MODIFIABLE' | 'CKA_TOKEN' | 'CKA_PRIVATE';
+
+export const KEY_ATTRIBUTE_NAMES: readonly KeyAttributeName[] = [
+  'CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_WRAP', 'CKA_UNWRAP', 'CKA_SIGN', 'CKA_VERIFY',
+  'CKA_DERIVE', 'CKA_SENSITIVE', 'CKA_EXTRACTABLE', 'CKA_MODIFIABLE', 'CKA_TOKEN', 'CKA_PRIVATE',
+];
+
+export type KeyAttributes = Readonly<Record<KeyAttributeName, boolean>>;
+
+/** A key as the HSM reports it (read back, never assumed). */
+export interface HsmKeyInfo {
+  readonly objectId: string; // CKA_ID, hex
+  readonly label: string; // CKA_LABEL
+  readonly keyType: 'AES' | 'OTHER';
+  readonly sizeBits: number; // CKA_VALUE_LEN * 8
+  readonly attributes: KeyAttributes;
+}
+
+/** Identifies a key object inside a partition. We set CKA_ID ourselves at generation. */
+export interface HsmKeyRef {
+  readonly partition: PartitionConnection;
+  readonly objectId: string; // CKA_ID, hex
+}
+
+export interface GenerateKeyRequest {
+  readonly objectId: string; // CKA_ID to set, hex
+  readonly label: string;
+  readonly sizeBits: 256;
+  /** Attributes listed by the caller are true; every other boolean attribute is false. */
+  readonly attributes: KeyAttributes;
+}
+
+export interface PartitionTestResult {
+  readonly ready: boolean;
+  /** `ready`, or the PKCS#11 failure (e.g. `CKR_PIN_INCORRECT`, `token not found`). Never the PIN. */
+  readonly message: string;
+}
+
+export type HsmFailureReason =
+  | 'KEY_NOT_FOUND' // no such object in the partition
+  | 'KEY_FUNCTION_NOT_PERMITTED' // CKR_KEY_FUNCTION_NOT_PERMITTED
+  | 'DECRYPT_FAILED' // wrong tag/AAD/IV/ciphertext (CKR_ENCRYPTED_DATA_INVALID, CKR_GENERAL_ERROR on SoftHSM2, …)
+  | 'TOKEN_NOT_FOUND' // no token with the label (unplugged, removed)
+  | 'LOGIN_FAILED' // wrong PIN, locked
+  | 'TIMEOUT' // no answer within the time budget
+  | 'DEVICE_ERROR'; // anything else: the session is discarded

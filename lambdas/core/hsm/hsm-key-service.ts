@@ -1,0 +1,183 @@
+/**
+ * HSM source keys (`/v1/cckm/hsm/keys`): AES-256 keys generated inside a partition by the HSM
+ * agent, listed, read and destroyed.
+ *
+ * Invariants and where they are kept:
+ *  - labels are unique within a partition (a name claim `<partition>/<label>`);
+ *  - the partition counts its keys (`hsmKeys`, in the same transaction as the record);
+ *  - a key is destroyed only while nothing references it (`requireZero` on `references`, which key
+ *    stores and virtual key versions adjust in their transactions). The record goes first, in one
+ *    transaction with that guard, so nothing can start referencing a key that is being destroyed;
+ *  - the record exists before the HSM object (status `in_progress`), so a crash never leaves a
+ *    key in the HSM that no record names.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConflictError, DependencyError, NotFoundError } from '../errors';
+import type { HsmAgent } from '../ports/hsm';
+import { type HsmKeyInfo, KEY_ATTRIBUTE_NAMES, type KeyAttributeName, type KeyAttributes } from '../../contract/hsm';
+import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
+import type { IdGenerator } from '../ports/id-generator';
+import type { Clock } from '../ports/clock';
+import {
+  AES_KEY_GEN,
+  AES_KEY_SIZE,
+  HSM_KEY_COUNTERS,
+  type HsmKeyData,
+  hsmKeyRef,
+  hsmKeyResource,
+  type HsmKeyResource,
+  hsmKeyUniqueName,
+} from './hsm-key';
+import { PARTITION_COUNTERS, partitionConnection, type PartitionData } from './partition';
+import type { StateOp, StateStore } from '../ports/state-store';
+import { partitionLabel, partitionLabels, requirePartition } from '../key-references';
+
+export const HSM_KEY_RESOURCE = 'HSM source key';
+
+/** POST /v1/cckm/hsm/keys (shape checked by `hsmSchemas.createKey`). */
+export interface CreateHsmKeyRequest {
+  readonly partition_id: string;
+  readonly label: string;
+  readonly mechanism?: typeof AES_KEY_GEN;
+  readonly size?: typeof AES_KEY_SIZE;
+  /** These boolean attributes are set true; every other one false (CKA_TOKEN is always true). */
+  readonly attributes: readonly KeyAttributeName[];
+}
+
+export interface HsmKeyServiceDeps {
+  readonly state: StateStore;
+  readonly hsmAgent: HsmAgent;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+const SORTABLE = ['id', 'label', 'partition_id', 'status', 'createdAt', 'updatedAt'];
+const NO_ATTRIBUTES = Object.fromEntries(KEY_ATTRIBUTE_NAMES.map((name) => [name, false])) as KeyAttributes;
+
+export class HsmKeyService {
+  constructor(private readonly deps: HsmKeyServiceDeps) {}
+
+  /**
+   * 1. Resolve the partition (400 naming `partition_id` when it does not exist).
+   * 2. Write the record `in_progress` with its label claim and the partition's count (409 on a taken label).
+   * 3. Generate the key in the HSM under a random 16-byte CKA_ID; on failure remove the record again.
+   * 4. Record the attributes the HSM reports and mark the key `AVAILABLE`.
+   */
+  async create(request: CreateHsmKeyRequest): Promise<HsmKeyResource> {
+    const { state, hsmAgent, clock, ids } = this.deps;
+    const partition = await requirePartition(state, request.partition_id, 'partition_id');
+    const id = ids.newId();
+    const now = clock.now().toISOString();
+    const pending: HsmKeyData = {
+      partitionId: partition.id,
+      label: request.label,
+      objectId: randomBytes(16).toString('hex'),
+      mechanism: AES_KEY_GEN,
+      keyType: 'OTHER',
+      sizeBits: 0,
+      attributes: NO_ATTRIBUTES,
+      requestedAttributes: [...request.attributes],
+      status: 'in_progress',
+      createdAt: now,
+      updatedAt: now,
+    };
+    await state.transact([
+      {
+        op: 'create',
+        kind: 'hsmKey',
+        id,
+        data: pending,
+        uniqueName: hsmKeyUniqueName(partition.id, request.label),
+        counters: { [HSM_KEY_COUNTERS.references]: 0 },
+        conflictMessage: `An HSM key labelled ${JSON.stringify(request.label)} already exists in partition ${JSON.stringify(partition.data.name)}`,
+      },
+      { op: 'count', kind: 'partition', id: partition.id, counter: PARTITION_COUNTERS.hsmKeys, delta: 1, min: 1, conflictMessage: `The HSM partition ${partition.id} was deleted meanwhile` },
+    ]);
+
+    const connection = partitionConnection(partition.id, partition.data);
+    const key = hsmKeyRef(pending, connection);
+    let info: HsmKeyInfo;
+    try {
+      const attributes = Object.fromEntries(KEY_ATTRIBUTE_NAMES.map((name) => [name, request.attributes.includes(name)])) as KeyAttributes;
+      info = await hsmAgent.generateKey(connection, { objectId: pending.objectId, label: request.label, sizeBits: AES_KEY_SIZE, attributes });
+      if (info.keyType !== 'AES' || info.sizeBits !== AES_KEY_SIZE) {
+        await hsmAgent.destroyKey(key);
+        throw new DependencyError(`The HSM generated a key of type ${info.keyType} with ${info.sizeBits} bits instead of AES-256`);
+      }
+    } catch (error) {
+      await state.transact(this.removalOps(id, pending));
+      throw error;
+    }
+
+    const available: HsmKeyData = { ...pending, keyType: info.keyType, sizeBits: info.sizeBits, attributes: info.attributes, status: 'AVAILABLE', updatedAt: clock.now().toISOString() };
+    try {
+      await state.transact([{ op: 'update', kind: 'hsmKey', id, data: available, expectedVersion: 1 }]);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      // Deleted while it was being generated: the HSM object must not outlive its record.
+      await hsmAgent.destroyKey(key);
+      throw new ConflictError(`The HSM key ${id} was deleted while it was being generated`, { cause: error });
+    }
+    return hsmKeyResource(id, available, partition.data.tokenLabel);
+  }
+
+  /** Filters `id`, `partition_id`, `label`, `object_id`, `status`. */
+  async list(query: Readonly<Record<string, string | undefined>>): Promise<ListPage<HsmKeyResource>> {
+    const listQuery = parseListQuery(query, SORTABLE);
+    const [keys, labels] = await Promise.all([this.deps.state.list<HsmKeyData>('hsmKey'), partitionLabels(this.deps.state)]);
+    const resources = keys
+      .map((k) => hsmKeyResource(k.id, k.data, labels.get(k.data.partitionId) ?? ''))
+      .filter(
+        (r) =>
+          matchesFilter(query.id, r.id) &&
+          matchesFilter(query.partition_id, r.partition_id) &&
+          matchesFilter(query.label, r.label) &&
+          matchesFilter(query.object_id, r.object_id) &&
+          matchesFilter(query.status, r.status),
+      );
+    return page(resources, listQuery);
+  }
+
+  async get(id: string): Promise<HsmKeyResource> {
+    const key = await this.deps.state.get<HsmKeyData>('hsmKey', id);
+    if (!key) throw new NotFoundError(HSM_KEY_RESOURCE, id);
+    return hsmKeyResource(id, key.data, await partitionLabel(this.deps.state, key.data.partitionId));
+  }
+
+  /**
+   * 1. Delete the record, refused (409) while a key store or virtual key version references it.
+   * 2. Destroy the object in the HSM; if that fails, put the record back and answer 502.
+   */
+  async delete(id: string): Promise<void> {
+    const { state, hsmAgent } = this.deps;
+    const key = await state.get<HsmKeyData>('hsmKey', id);
+    if (!key) throw new NotFoundError(HSM_KEY_RESOURCE, id);
+    const partition = await state.get<PartitionData>('partition', key.data.partitionId);
+    await state.transact(this.removalOps(id, key.data));
+    if (!partition) return; // Its partition is gone (it cannot be while keys count on it): nothing to destroy.
+    try {
+      await hsmAgent.destroyKey(hsmKeyRef(key.data, partitionConnection(partition.id, partition.data)));
+    } catch (error) {
+      await state.transact([
+        { op: 'create', kind: 'hsmKey', id, data: key.data, uniqueName: hsmKeyUniqueName(key.data.partitionId, key.data.label), counters: { [HSM_KEY_COUNTERS.references]: 0 } },
+        { op: 'count', kind: 'partition', id: key.data.partitionId, counter: PARTITION_COUNTERS.hsmKeys, delta: 1 },
+      ]);
+      throw error;
+    }
+  }
+
+  /** The record, its label claim and the partition's count, together; refused while referenced. */
+  private removalOps(id: string, key: HsmKeyData): StateOp[] {
+    return [
+      {
+        op: 'delete',
+        kind: 'hsmKey',
+        id,
+        uniqueName: hsmKeyUniqueName(key.partitionId, key.label),
+        requireZero: [HSM_KEY_COUNTERS.references],
+        conflictMessage: `The HSM key ${JSON.stringify(key.label)} cannot be deleted while a key store or a virtual key uses it`,
+      },
+      { op: 'count', kind: 'partition', id: key.partitionId, counter: PARTITION_COUNTERS.hsmKeys, delta: -1, min: 0 },
+    ];
+  }
+}

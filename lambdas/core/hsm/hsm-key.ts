@@ -1,0 +1,72 @@
+/**
+ * HSM source keys: AES-256 keys generated inside a partition (`/v1/cckm/hsm/keys`). The record keeps
+ * what the HSM reported right after generation (type, size, boolean attributes read back, never
+ * assumed), so that lists and the key store's health-check key rules need no HSM round trip.
+ */
+import type { HsmKeyInfo, HsmKeyRef, KeyAttributeName, PartitionConnection } from '../../contract/hsm';
+import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+
+/**
+ * Counters kept on the HSM key record. `references`: key stores using it as their health-check key
+ * and virtual key versions built on it; each adds `{op:'count', kind:'hsmKey', id, counter:
+ * HSM_KEY_COUNTERS.references, delta: 1}` in its create transaction and -1 (min 0) on delete.
+ * DeleteHsmKey refuses (409) while it is not 0.
+ */
+export const HSM_KEY_COUNTERS = { references: 'references' } as const;
+
+export const AES_KEY_GEN = 'CKM_AES_KEY_GEN';
+export const AES_KEY_SIZE = 256;
+
+/**
+ * `in_progress` from the moment the record claims its label until the HSM has generated the key and
+ * its attributes are read back; then `AVAILABLE`. A record left `in_progress` (a crash mid-way)
+ * reports no attributes (all false, type OTHER) and can be deleted.
+ */
+export type HsmKeyStatus = 'in_progress' | 'AVAILABLE';
+
+export interface HsmKeyData extends Timestamps, HsmKeyInfo {
+  readonly partitionId: string;
+  readonly mechanism: typeof AES_KEY_GEN;
+  /** The attributes the caller listed (true); the HSM's own answer is `attributes`. */
+  readonly requestedAttributes: readonly KeyAttributeName[];
+  readonly status: HsmKeyStatus;
+}
+
+export interface HsmKeyResource extends ResourceEnvelope {
+  readonly partition_id: string;
+  readonly partition_label: string;
+  readonly label: string;
+  /** CKA_ID, hex: how the XKS proxy finds the key in the partition. */
+  readonly object_id: string;
+  readonly mechanism: typeof AES_KEY_GEN;
+  readonly key_type: HsmKeyInfo['keyType'];
+  readonly size: number;
+  /** Every boolean attribute as the HSM reported it. */
+  readonly attributes: Readonly<Record<KeyAttributeName, boolean>>;
+  readonly status: HsmKeyStatus;
+}
+
+export function hsmKeyResource(id: string, key: HsmKeyData, partitionLabel: string): HsmKeyResource {
+  return {
+    ...envelope('hsm_key', id, key),
+    partition_id: key.partitionId,
+    partition_label: partitionLabel,
+    label: key.label,
+    object_id: key.objectId,
+    mechanism: key.mechanism,
+    key_type: key.keyType,
+    size: key.sizeBits,
+    attributes: key.attributes,
+    status: key.status,
+  };
+}
+
+/** The name claim of a key: labels are unique within a partition. */
+export function hsmKeyUniqueName(partitionId: string, label: string): string {
+  return `${partitionId}/${label}`;
+}
+
+/** Where the key lives, for the HSM agent and the XKS proxy. */
+export function hsmKeyRef(key: Pick<HsmKeyData, 'objectId'>, partition: PartitionConnection): HsmKeyRef {
+  return { partition, objectId: key.objectId };
+}

@@ -1,0 +1,144 @@
+/**
+ * HSM partitions (`/v1/cckm/hsm/partitions`): create, list, get, update, delete, test.
+ *
+ * The PIN goes to the SecretStore under `secretNames.hsmPin(id)` before the record that refers to
+ * it is written (a record never points at a missing secret), and is never returned, logged or put
+ * in a message. A partition is deleted only while no source key is in it (`requireZero` on its
+ * `hsmKeys` counter, adjusted by the HSM key service in its own transactions).
+ */
+import { NotFoundError } from '../errors';
+import type { HsmAgent } from '../ports/hsm';
+import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
+import type { IdGenerator } from '../ports/id-generator';
+import type { Clock } from '../ports/clock';
+import {
+  PARTITION_COUNTERS,
+  partitionConnection,
+  type PartitionData,
+  partitionResource,
+  type PartitionResource,
+  type PartitionTestResource,
+} from './partition';
+import type { HsmType } from '../../contract/hsm';
+import { secretNames } from '../secret-names';
+import type { SecretStore } from '../ports/secret-store';
+import type { StateStore } from '../ports/state-store';
+import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
+
+export const PARTITION_RESOURCE = 'HSM partition';
+
+/** POST /v1/cckm/hsm/partitions (shape checked by `hsmSchemas.createPartition`). */
+export interface CreateHsmPartitionRequest {
+  readonly name: string;
+  readonly hsm_type: HsmType;
+  readonly token_label: string;
+  readonly pin: string;
+  readonly description?: string;
+}
+
+/** PATCH /v1/cckm/hsm/partitions/{id}. */
+export interface UpdateHsmPartitionRequest {
+  readonly token_label?: string;
+  readonly pin?: string;
+  readonly description?: string;
+}
+
+export interface HsmPartitionServiceDeps {
+  readonly state: StateStore;
+  readonly secrets: SecretStore;
+  readonly hsmAgent: HsmAgent;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+const SORTABLE = ['id', 'name', 'hsm_type', 'token_label', 'createdAt', 'updatedAt'];
+
+export class HsmPartitionService {
+  constructor(private readonly deps: HsmPartitionServiceDeps) {}
+
+  /**
+   * 1. Store the PIN as a secret.
+   * 2. Write the partition and its name claim in one transaction.
+   * 3. If that fails (a taken name: 409), remove the secret again.
+   */
+  async create(request: CreateHsmPartitionRequest): Promise<PartitionResource> {
+    const id = this.deps.ids.newId();
+    const now = this.deps.clock.now().toISOString();
+    const data: PartitionData = {
+      name: request.name,
+      hsmType: request.hsm_type,
+      tokenLabel: request.token_label,
+      ...(request.description === undefined ? {} : { description: request.description }),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.deps.secrets.put(secretNames.hsmPin(id), request.pin);
+    try {
+      await this.deps.state.transact([
+        { op: 'create', kind: 'partition', id, data, uniqueName: data.name, counters: { [PARTITION_COUNTERS.hsmKeys]: 0 }, conflictMessage: `An HSM partition named ${JSON.stringify(data.name)} already exists` },
+      ]);
+    } catch (error) {
+      await this.deps.secrets.delete(secretNames.hsmPin(id));
+      throw error;
+    }
+    return partitionResource(id, data);
+  }
+
+  /** Filters `id`, `name`, `hsm_type`, `token_label`. */
+  async list(query: Readonly<Record<string, string | undefined>>): Promise<ListPage<PartitionResource>> {
+    const listQuery = parseListQuery(query, SORTABLE);
+    const resources = (await this.deps.state.list<PartitionData>('partition'))
+      .map((p) => partitionResource(p.id, p.data))
+      .filter((r) => matchesFilter(query.id, r.id) && matchesFilter(query.name, r.name) && matchesFilter(query.hsm_type, r.hsm_type) && matchesFilter(query.token_label, r.token_label));
+    return page(resources, listQuery);
+  }
+
+  async get(id: string): Promise<PartitionResource> {
+    const partition = await this.deps.state.get<PartitionData>('partition', id);
+    if (!partition) throw new NotFoundError(PARTITION_RESOURCE, id);
+    return partitionResource(id, partition.data);
+  }
+
+  /** A new PIN replaces the secret first, so the record never claims a change the secret lacks. */
+  async update(id: string, request: UpdateHsmPartitionRequest): Promise<PartitionResource> {
+    if (!(await this.deps.state.get<PartitionData>('partition', id))) throw new NotFoundError(PARTITION_RESOURCE, id);
+    if (request.pin !== undefined) await this.deps.secrets.put(secretNames.hsmPin(id), request.pin);
+    return retryOnChange(async () => {
+      const partition = await this.deps.state.get<PartitionData>('partition', id);
+      if (!partition) throw new NotFoundError(PARTITION_RESOURCE, id);
+      const data: PartitionData = {
+        ...partition.data,
+        ...(request.token_label === undefined ? {} : { tokenLabel: request.token_label }),
+        ...(request.description === undefined ? {} : { description: request.description }),
+        updatedAt: this.deps.clock.now().toISOString(),
+      };
+      await this.deps.state.transact([{ op: 'update', kind: 'partition', id, data, expectedVersion: partition.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+      return partitionResource(id, data);
+    });
+  }
+
+  /** Refused (409) while source keys are in it; the PIN secret goes with the record. */
+  async delete(id: string): Promise<void> {
+    const partition = await this.deps.state.get<PartitionData>('partition', id);
+    if (!partition) throw new NotFoundError(PARTITION_RESOURCE, id);
+    await this.deps.state.transact([
+      {
+        op: 'delete',
+        kind: 'partition',
+        id,
+        uniqueName: partition.data.name,
+        requireZero: [PARTITION_COUNTERS.hsmKeys],
+        conflictMessage: `The HSM partition ${JSON.stringify(partition.data.name)} cannot be deleted while it holds source keys (delete them first)`,
+      },
+    ]);
+    await this.deps.secrets.delete(secretNames.hsmPin(id));
+  }
+
+  /** The HSM agent logs in with the stored PIN (this function never reads it): ready, or the PKCS#11 failure. */
+  async test(id: string): Promise<PartitionTestResource> {
+    const partition = await this.deps.state.get<PartitionData>('partition', id);
+    if (!partition) throw new NotFoundError(PARTITION_RESOURCE, id);
+    const result = await this.deps.hsmAgent.testPartition(partitionConnection(id, partition.data));
+    return { id, name: partition.data.name, ready: result.ready, message: result.message };
+  }
+}

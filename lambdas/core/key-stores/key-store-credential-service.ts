@@ -1,0 +1,164 @@
+/**
+ * XKS credentials of an external key store (seeds 001 "Create Credential" … "Rotate Credential";
+ * 004 "Rotate Credentials"): create, list, get, delete, rotate.
+ *
+ * The current credentials are a list inside the key store record, oldest first, so every change is
+ * one write guarded by the store's version: a store never holds more than `max_credentials`, never
+ * fewer than one, however many requests race (the losers re-read and recompute). The secret of a
+ * new credential is written to the SecretStore before the record and removed if the write finally
+ * fails; secrets of dropped credentials are removed after the record no longer lists them.
+ */
+import type { Access } from '../accounts/access';
+import { ConflictError, NotFoundError } from '../errors';
+import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
+import type { IdGenerator } from '../ports/id-generator';
+import type { Clock } from '../ports/clock';
+import { credentialResource, type XksCredentialData, type XksCredentialResource } from './credential';
+import type { KeyStoreData, KeyStoreResource } from './key-store';
+import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
+import type { SecretStore } from '../ports/secret-store';
+import type { StateStore } from '../ports/state-store';
+import { discardXksSecrets, issueXksCredential, type IssuedXksCredential } from './xks-credentials';
+import { type KeyStoreRecord, loadKeyStore } from '../key-references';
+import type { KeyStoreService } from './key-store-service';
+import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
+
+/** POST .../credentials: the credential, with its secret shown once. */
+export type NewCredentialResource = XksCredentialResource & IssuedXksCredential['response'];
+
+/** POST .../rotate-credential (seed): the store, the new credential (secret shown once) and the count. */
+export type RotatedCredentialResource = KeyStoreResource &
+  IssuedXksCredential['response'] & {
+    /** Id of the credential just created. */
+    readonly credential_id: string;
+    readonly credential_count: number;
+    /** Oldest credential still valid after the rotation. */
+    readonly oldest_credentials_id: string;
+    /** Credentials dropped because the store would have exceeded max_credentials. */
+    readonly deleted_credentials_ids: readonly string[];
+  };
+
+export interface KeyStoreCredentialServiceDeps {
+  readonly state: StateStore;
+  readonly secrets: SecretStore;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  /** Shapes the store in rotate's response. */
+  readonly keyStores: Pick<KeyStoreService, 'present'>;
+}
+
+const SORTABLE = ['createdAt', 'updatedAt', 'version', 'access_key_id', 'id'];
+
+export class KeyStoreCredentialService {
+  constructor(private readonly deps: KeyStoreCredentialServiceDeps) {}
+
+  /** Adds a credential; 409 when the store already has `max_credentials` (rotate drops the oldest instead). */
+  async create(access: Access, keyStoreId: string): Promise<NewCredentialResource> {
+    const { store, issued, kept } = await this.addCredential(access, keyStoreId, 'refuse-when-full');
+    const credential = kept.find((c) => c.id === issued.credential.id) ?? issued.credential;
+    return { ...credentialResource(store.id, credential), ...issued.response };
+  }
+
+  /** Adds a credential and, when the store is full, drops the oldest ones in the same write. */
+  async rotate(access: Access, keyStoreId: string): Promise<RotatedCredentialResource> {
+    const { store, issued, kept, dropped } = await this.addCredential(access, keyStoreId, 'drop-oldest');
+    const presented = await this.deps.keyStores.present(store);
+    return {
+      ...presented,
+      ...issued.response,
+      credential_id: issued.credential.id,
+      credential_count: kept.length,
+      oldest_credentials_id: kept[0].id,
+      deleted_credentials_ids: dropped.map((c) => c.id),
+    };
+  }
+
+  async list(access: Access, keyStoreId: string, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<XksCredentialResource>> {
+    const listQuery = parseListQuery(query, SORTABLE);
+    const { store } = await loadKeyStore(this.deps.state, access, keyStoreId);
+    const resources = store.data.credentials
+      .map((c) => credentialResource(store.id, c))
+      .filter((c) => matchesFilter(query.access_key_id, c.access_key_id));
+    return page(resources, listQuery);
+  }
+
+  async get(access: Access, keyStoreId: string, credentialId: string): Promise<XksCredentialResource> {
+    const { store } = await loadKeyStore(this.deps.state, access, keyStoreId);
+    return credentialResource(store.id, findCredential(store, credentialId));
+  }
+
+  /** Removes a credential (AWS KMS requests signed with it fail from then on); 409 for the last one. */
+  async delete(access: Access, keyStoreId: string, credentialId: string): Promise<void> {
+    const { state, secrets, clock } = this.deps;
+    await retryOnChange(async () => {
+      const { store } = await loadKeyStore(state, access, keyStoreId);
+      findCredential(store, credentialId);
+      const credentials = store.data.credentials.filter((c) => c.id !== credentialId);
+      if (credentials.length === 0) {
+        throw new ConflictError(`Credential ${credentialId} is the key store's only credential; a key store always needs one (rotate-credential replaces it)`);
+      }
+      const data: KeyStoreData = { ...store.data, credentials, updatedAt: clock.now().toISOString() };
+      await state.transact([{ op: 'update', kind: 'keyStore', id: store.id, data, expectedVersion: store.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+    });
+    await discardXksSecrets(secrets, keyStoreId, [credentialId]);
+  }
+
+  /**
+   * 1. Generate the credential and store its secret (once, outside the retry loop).
+   * 2. Read the store; append the credential (next `credential_version`); when full, refuse or drop
+   *    the oldest; write with the store's version. Repeat from the read if the version moved.
+   * 3. Remove the secrets of dropped credentials; on failure, the new secret.
+   */
+  private async addCredential(
+    access: Access,
+    keyStoreId: string,
+    whenFull: 'refuse-when-full' | 'drop-oldest',
+  ): Promise<{ store: KeyStoreRecord; issued: IssuedXksCredential; kept: readonly XksCredentialData[]; dropped: readonly XksCredentialData[] }> {
+    const { state, secrets, clock, ids } = this.deps;
+    // Check access, existence and (for create) room before generating anything.
+    const { store: current } = await loadKeyStore(state, access, keyStoreId);
+    if (whenFull === 'refuse-when-full') refuseWhenFull(current);
+    const credentialId = ids.newId();
+    const issued = await issueXksCredential(secrets, {
+      keyStoreId,
+      credentialId,
+      version: 0, // replaced below by the store's next credential_version
+      now: clock.now().toISOString(),
+      uriPath: xksProxyUriPath(keyStoreId),
+    });
+    let result;
+    try {
+      result = await retryOnChange(async () => {
+        const { store } = await loadKeyStore(state, access, keyStoreId);
+        const version = store.data.credentialVersion + 1;
+        const now = clock.now().toISOString();
+        const credential: XksCredentialData = { ...issued.credential, version, createdAt: now, updatedAt: now };
+        if (whenFull === 'refuse-when-full') refuseWhenFull(store);
+        const all = [...store.data.credentials, credential];
+        const excess = Math.max(0, all.length - store.data.maxCredentials);
+        const kept = all.slice(excess);
+        const data: KeyStoreData = { ...store.data, credentials: kept, credentialVersion: version, updatedAt: now };
+        await state.transact([{ op: 'update', kind: 'keyStore', id: store.id, data, expectedVersion: store.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+        return { store: { ...store, data, version: store.version + 1 }, kept, dropped: all.slice(0, excess), credential };
+      });
+    } catch (error) {
+      await discardXksSecrets(secrets, keyStoreId, [credentialId]);
+      throw error;
+    }
+    await discardXksSecrets(secrets, keyStoreId, result.dropped.map((c) => c.id));
+    return { ...result, issued: { ...issued, credential: result.credential } };
+  }
+}
+
+function refuseWhenFull(store: KeyStoreRecord): void {
+  const { credentials, maxCredentials } = store.data;
+  if (credentials.length >= maxCredentials) {
+    throw new ConflictError(`Key store ${store.id} already has max_credentials (${maxCredentials}) credentials; delete one, or use rotate-credential, which drops the oldest`);
+  }
+}
+
+function findCredential(store: KeyStoreRecord, credentialId: string): XksCredentialData {
+  const credential = store.data.credentials.find((c) => c.id === credentialId);
+  if (credential === undefined) throw new NotFoundError(`Credential of key store ${store.id}`, credentialId);
+  return credential;
+}

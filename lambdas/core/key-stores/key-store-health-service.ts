@@ -1,0 +1,73 @@
+/**
+ * GetKeyStoreHealth (seed 001, "Check Health Status of External Custom Key Store"): an
+ * unauthenticated deep check of a key store — an AES-GCM encrypt and decrypt with its health-check
+ * key inside the HSM, through the HSM agent (management functions never load PKCS#11). At most
+ * `RATE_PER_SECOND` checks per key store per instance; beyond that TooManyRequestsError (429).
+ */
+import { ConflictError, DependencyError, NotFoundError, TooManyRequestsError } from '../errors';
+import type { HsmAgent } from '../ports/hsm';
+import type { PartitionTestResult } from '../../contract/hsm';
+import type { XksStateSource } from '../ports/xks-state-source';
+
+export interface KeyStoreHealthOptions {
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** The seeds' limit: two requests per second per key store (per node). */
+const RATE_PER_SECOND = 2;
+
+/** The deep check's outcome for the log (never sent: it names HSM failures). */
+export interface KeyStoreHealthFailure {
+  readonly keyStoreId: string;
+  readonly result: PartitionTestResult;
+}
+
+const MAX_TRACKED_STORES = 10_000;
+
+export class KeyStoreHealthService {
+  private readonly now: () => number;
+  /** Token bucket per key store id: tokens left and when they were counted. */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly keyStores: XksStateSource,
+    private readonly hsmAgent: HsmAgent,
+    options: KeyStoreHealthOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Resolves when the store is healthy. The rate limit is applied first, so a flood of requests
+   * (the route is public) reaches neither the state table nor the HSM.
+   */
+  async check(keyStoreId: string): Promise<void> {
+    this.take(keyStoreId);
+    const store = await this.keyStores.getKeyStore(keyStoreId);
+    if (!store) throw new NotFoundError('Key store', keyStoreId);
+    if (store.blocked) throw new ConflictError(`Key store ${JSON.stringify(keyStoreId)} is blocked`);
+    const result = await this.hsmAgent.checkKey(store.healthCheckKey);
+    if (!result.ready) {
+      throw new DependencyError('The key store did not pass the health check with its health-check key', {
+        cause: { keyStoreId, result } satisfies KeyStoreHealthFailure,
+      });
+    }
+  }
+
+  private take(keyStoreId: string): void {
+    const now = this.now();
+    const bucket = this.buckets.get(keyStoreId) ?? { tokens: RATE_PER_SECOND, at: now };
+    bucket.tokens = Math.min(RATE_PER_SECOND, bucket.tokens + ((now - bucket.at) / 1000) * RATE_PER_SECOND);
+    bucket.at = now;
+    if (bucket.tokens < 1) {
+      throw new TooManyRequestsError(`At most ${RATE_PER_SECOND} health checks per second per key store`);
+    }
+    bucket.tokens -= 1;
+    if (!this.buckets.has(keyStoreId) && this.buckets.size >= MAX_TRACKED_STORES) {
+      const oldest = this.buckets.keys().next();
+      if (!oldest.done) this.buckets.delete(oldest.value);
+    }
+    this.buckets.set(keyStoreId, bucket);
+  }
+}

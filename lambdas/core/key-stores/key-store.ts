@@ -1,0 +1,241 @@
+/**
+ * External custom key stores (`EXTERNAL_KEY_STORE`), as stored and as the API shows them
+ * (seeds 001 "Create a Custom Key Store" … "Edit a Custom Key Store", 004 operator guide).
+ * Only locally hosted, unlinked stores exist so far: `type: 'LOCAL'`, `linked_state: false`,
+ * `connection_state: 'DISCONNECTED'`.
+ */
+import type { HsmKeyInfo, HsmType, KeyAttributeName } from '../../contract/hsm';
+import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
+import { ValidationError } from '../errors';
+import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+import type { XksCredentialData } from './credential';
+
+export const EXTERNAL_KEY_STORE = 'EXTERNAL_KEY_STORE';
+export const CLOUDHSM_KEY_STORE = 'AWS_CLOUDHSM';
+
+export type XksProxyConnectivity = 'PUBLIC_ENDPOINT' | 'VPC_ENDPOINT_SERVICE';
+
+/**
+ * Where a store's source keys live. `hsm-luna` is CCKM's name for Luna partitions; we name the
+ * other PKCS#11 key sources the same way: `hsm-cloudhsm` (AWS CloudHSM) and `hsm-softhsm` (SoftHSM2).
+ * CCKM's `local` tier (CipherTrust Manager keys) does not exist here.
+ */
+export type SourceKeyTier = 'hsm-luna' | 'hsm-cloudhsm' | 'hsm-softhsm';
+export const SOURCE_KEY_TIER_BY_HSM_TYPE: Readonly<Record<HsmType, SourceKeyTier>> = {
+  luna: 'hsm-luna',
+  cloudhsm: 'hsm-cloudhsm',
+  softhsm: 'hsm-softhsm',
+};
+export const SOURCE_KEY_TIERS: readonly SourceKeyTier[] = Object.values(SOURCE_KEY_TIER_BY_HSM_TYPE);
+
+/** A `source_key_tier` as requested: the seeds spell Luna's tier both `hsm-luna` (responses) and `luna-hsm` (request docs). */
+export function normalizeSourceKeyTier(requested: string | undefined): string | undefined {
+  return requested === 'luna-hsm' ? 'hsm-luna' : requested;
+}
+
+/** Operator guide: "between 2 and 20 credentials (default 20 credentials)" (the bounds: keyStoreSchemas). */
+export const DEFAULT_MAX_CREDENTIALS = 20;
+
+/** Counters kept on the key store record (StateStore `counters`). */
+export const KEY_STORE_COUNTERS = {
+  /** HYOK keys in the store: +1 by CreateHyokKey, -1 by DeleteAwsKey; the store is deleted only at 0. */
+  hyokKeys: 'hyokKeys',
+} as const;
+
+export interface KeyStoreData extends Timestamps {
+  readonly name: string;
+  /** Id of the AWS account container (`kms_id`). */
+  readonly accountId: string;
+  readonly region: string;
+  readonly customKeyStoreType: typeof EXTERNAL_KEY_STORE;
+  readonly xksProxyUriEndpoint: string;
+  readonly xksProxyConnectivity: XksProxyConnectivity;
+  readonly xksProxyVpcEndpointServiceName?: string;
+  readonly partitionId: string;
+  readonly sourceKeyTier: SourceKeyTier;
+  readonly healthCheckKeyId: string;
+  readonly maxCredentials: number;
+  readonly blocked: boolean;
+  readonly mtlsEnabled: boolean;
+  readonly enableSuccessAuditEvent: boolean;
+  readonly linkedState: false;
+  /** Version of the newest credential ever created (the seeds' `credential_version`). */
+  readonly credentialVersion: number;
+  /** Current credentials, oldest first; never more than `maxCredentials`, never empty. */
+  readonly credentials: readonly XksCredentialData[];
+}
+
+/** What the response needs besides the store itself. */
+export interface KeyStoreContext {
+  /** Name of the account container (`kms`). */
+  readonly accountName: string;
+  readonly partitionLabel: string;
+}
+
+export interface KeyStoreResource extends ResourceEnvelope {
+  readonly name: string;
+  readonly kms: string;
+  readonly kms_id: string;
+  readonly region: string;
+  readonly type: 'LOCAL';
+  readonly locally_hosted: true;
+  readonly credential_version: number;
+  readonly cloud_name: 'aws';
+  readonly version_count: number;
+  readonly gone: false;
+  readonly enable_success_audit_event: boolean;
+  readonly aws_param: {
+    readonly custom_key_store_name: string;
+    readonly custom_key_store_type: typeof EXTERNAL_KEY_STORE;
+    readonly xks_proxy_uri_endpoint: string;
+    readonly xks_proxy_uri_path: string;
+    readonly xks_proxy_connectivity: XksProxyConnectivity;
+    readonly xks_proxy_vpc_endpoint_service_name?: string;
+    readonly connection_state: 'DISCONNECTED';
+  };
+  readonly local_hosted_params: {
+    readonly blocked: boolean;
+    readonly mtls_enabled: boolean;
+    readonly partition_id: string;
+    readonly partition_label: string;
+    readonly source_container_id: string;
+    readonly source_container_type: SourceKeyTier;
+    readonly source_key_tier: SourceKeyTier;
+    readonly health_check_key_id: string;
+    readonly max_credentials: number;
+    readonly linked_state: false;
+    readonly policy: { readonly reserved: false };
+  };
+}
+
+export function keyStoreResource(id: string, store: KeyStoreData, context: KeyStoreContext): KeyStoreResource {
+  return {
+    ...envelope('aws_cks', id, store),
+    name: store.name,
+    kms: context.accountName,
+    kms_id: store.accountId,
+    region: store.region,
+    type: 'LOCAL',
+    locally_hosted: true,
+    credential_version: store.credentialVersion,
+    cloud_name: 'aws',
+    version_count: 0,
+    gone: false,
+    enable_success_audit_event: store.enableSuccessAuditEvent,
+    aws_param: {
+      custom_key_store_name: store.name,
+      custom_key_store_type: store.customKeyStoreType,
+      xks_proxy_uri_endpoint: store.xksProxyUriEndpoint,
+      xks_proxy_uri_path: xksProxyUriPath(id),
+      xks_proxy_connectivity: store.xksProxyConnectivity,
+      ...(store.xksProxyVpcEndpointServiceName === undefined
+        ? {}
+        : { xks_proxy_vpc_endpoint_service_name: store.xksProxyVpcEndpointServiceName }),
+      connection_state: 'DISCONNECTED',
+    },
+    local_hosted_params: {
+      blocked: store.blocked,
+      mtls_enabled: store.mtlsEnabled,
+      partition_id: store.partitionId,
+      partition_label: context.partitionLabel,
+      source_container_id: store.partitionId,
+      source_container_type: store.sourceKeyTier,
+      source_key_tier: store.sourceKeyTier,
+      health_check_key_id: store.healthCheckKeyId,
+      max_credentials: store.maxCredentials,
+      linked_state: store.linkedState,
+      policy: { reserved: false },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field rules that need more than a JSON schema (each throws a ValidationError naming the field).
+// ---------------------------------------------------------------------------------------------
+
+const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * `xks_proxy_uri_endpoint`: `https://` followed by a DNS name, nothing else (AWS KMS sends to
+ * port 443 and adds the path itself). At most 128 characters, as AWS KMS allows.
+ */
+export function checkXksProxyUriEndpoint(value: string, field: string): string {
+  const hint = 'must be https://<fully qualified domain name>, without port, path, query or trailing slash (e.g. https://xks.example.com)';
+  if (value.length > 128 || !value.startsWith('https://')) throw new ValidationError(hint, field);
+  const host = value.slice('https://'.length);
+  const labels = host.split('.');
+  if (host.length === 0 || host.length > 253 || !labels.every((label) => HOSTNAME_LABEL.test(label)) || /^\d+$/.test(labels[labels.length - 1])) {
+    throw new ValidationError(hint, field);
+  }
+  return value;
+}
+
+/** AWS's VPC endpoint service name, e.g. `com.amazonaws.vpce.us-east-1.vpce-svc-03d5ed`. */
+const VPC_ENDPOINT_SERVICE_NAME = /^com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-z]+$/;
+
+export function checkVpcEndpointServiceName(value: string, field: string): string {
+  if (value.length > 64 || !VPC_ENDPOINT_SERVICE_NAME.test(value)) {
+    throw new ValidationError('must be a VPC endpoint service name like com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0', field);
+  }
+  return value;
+}
+
+/**
+ * Connectivity and VPC endpoint service name together: `VPC_ENDPOINT_SERVICE` requires a name;
+ * `PUBLIC_ENDPOINT` carries none.
+ */
+export function resolveConnectivity(
+  connectivity: XksProxyConnectivity,
+  vpcEndpointServiceName: string | undefined,
+): { xksProxyConnectivity: XksProxyConnectivity; xksProxyVpcEndpointServiceName?: string } {
+  if (connectivity === 'VPC_ENDPOINT_SERVICE') {
+    if (vpcEndpointServiceName === undefined) {
+      throw new ValidationError(
+        'is required when aws_param.xks_proxy_connectivity is VPC_ENDPOINT_SERVICE',
+        'aws_param.xks_proxy_vpc_endpoint_service_name',
+      );
+    }
+    return {
+      xksProxyConnectivity: connectivity,
+      xksProxyVpcEndpointServiceName: checkVpcEndpointServiceName(vpcEndpointServiceName, 'aws_param.xks_proxy_vpc_endpoint_service_name'),
+    };
+  }
+  if (vpcEndpointServiceName !== undefined) {
+    throw new ValidationError(
+      'is only allowed when aws_param.xks_proxy_connectivity is VPC_ENDPOINT_SERVICE',
+      'aws_param.xks_proxy_vpc_endpoint_service_name',
+    );
+  }
+  return { xksProxyConnectivity: connectivity };
+}
+
+/** Attributes a health-check key must have, with the value each must have (seeds 001/004). */
+export const HEALTH_CHECK_KEY_ATTRIBUTES: ReadonlyArray<readonly [KeyAttributeName, boolean]> = [
+  ['CKA_EXTRACTABLE', false],
+  ['CKA_SENSITIVE', true],
+  ['CKA_ENCRYPT', true],
+  ['CKA_DECRYPT', true],
+  ['CKA_WRAP', true],
+  ['CKA_UNWRAP', true],
+];
+
+/** The key facts the checks below read: what the HSM reported when the key was created. */
+export type SourceKeyFacts = Pick<HsmKeyInfo, 'keyType' | 'sizeBits' | 'attributes'>;
+
+/** An AES-256 key: the only kind AWS KMS external keys (and health checks) can use. */
+export function checkAes256(key: SourceKeyFacts, field: string): void {
+  if (key.keyType !== 'AES' || key.sizeBits !== 256) {
+    throw new ValidationError(`must be an AES-256 key; this one is ${key.keyType === 'AES' ? `AES-${key.sizeBits}` : 'not an AES key'}`, field);
+  }
+}
+
+/** A health-check key: AES-256 with the attributes above; the message lists every attribute that is off. */
+export function checkHealthCheckKey(key: SourceKeyFacts, field: string): void {
+  checkAes256(key, field);
+  const wrong = HEALTH_CHECK_KEY_ATTRIBUTES.filter(([name, expected]) => key.attributes[name] !== expected).map(
+    ([name, expected]) => `${name}=${expected ? 'true' : 'false'}`,
+  );
+  if (wrong.length > 0) {
+    throw new ValidationError(`is not usable as a health-check key: it needs ${wrong.join(', ')}`, field);
+  }
+}

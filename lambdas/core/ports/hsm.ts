@@ -1,0 +1,57 @@
+/**
+ * The HSM-facing ports: what the control plane asks of the HSM agent, and what the XKS proxy asks
+ * of the PKCS#11 key source. Pure types: no pkcs11js here (adapters/pkcs11 implements them). The
+ * data they exchange (partition connections, key references, attributes) is in contract/hsm.ts.
+ */
+import type {
+  GenerateKeyRequest,
+  HsmFailureReason,
+  HsmKeyInfo,
+  HsmKeyRef,
+  PartitionConnection,
+  PartitionTestResult,
+} from '../../contract/hsm';
+
+/**
+ * The HSM agent (design.md): the only way the control plane reaches PKCS#11.
+ * On AWS a Lambda invoke of the agent function; locally the same service in-process.
+ */
+export interface HsmAgent {
+  testPartition(partition: PartitionConnection): Promise<PartitionTestResult>;
+  generateKey(partition: PartitionConnection, request: GenerateKeyRequest): Promise<HsmKeyInfo>;
+  describeKey(key: HsmKeyRef): Promise<HsmKeyInfo | undefined>;
+  destroyKey(key: HsmKeyRef): Promise<void>;
+  /** Deep health check: AES-GCM encrypt+decrypt with the key inside the HSM. */
+  checkKey(key: HsmKeyRef): Promise<PartitionTestResult>;
+}
+
+/** Result of an AES-256-GCM encryption inside the HSM. */
+export interface GcmCiphertext {
+  readonly iv: Buffer; // 12 bytes
+  readonly ciphertext: Buffer;
+  readonly tag: Buffer; // 16 bytes
+}
+
+/**
+ * The XKS proxy's crypto port. Errors are `HsmError`s carrying a `reason` the proxy maps to an
+ * XKS errorName in one table.
+ */
+export interface KeyCrypto {
+  encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext>;
+  decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer): Promise<Buffer>;
+  /** The key's attributes, as read from the HSM (cached by the adapter with its handle). */
+  describe(key: HsmKeyRef): Promise<HsmKeyInfo | undefined>;
+}
+
+export class HsmError extends Error {
+  constructor(
+    readonly reason: HsmFailureReason,
+    /** The PKCS#11 return code name when there is one, e.g. `CKR_DEVICE_ERROR`. */
+    readonly returnCode: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'HsmError';
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * What the XKS proxy reads from the control plane's state, flattened for the hot path.
+ * Implemented over the StateStore + SecretStore by the control plane (adapters), and cached in
+ * the proxy container with a bounded staleness (≤ 5 s).
+ */
+import type { HsmKeyRef, PartitionConnection } from '../../contract/hsm';
+
+export interface XksCredentialView {
+  readonly id: string;
+  readonly accessKeyId: string;
+  /** SecretStore name of the secret access key. */
+  readonly secretName: string;
+}
+
+export interface XksKeyStoreView {
+  readonly id: string;
+  readonly name: string;
+  /** The AWS region whose name the SigV4 credential scope must carry. */
+  readonly region: string;
+  readonly blocked: boolean;
+  readonly mtlsEnabled: boolean;
+  readonly enableSuccessAuditEvent: boolean;
+  readonly partition: PartitionConnection;
+  readonly healthCheckKey: HsmKeyRef;
+  /** Every currently valid credential. */
+  readonly credentials: readonly XksCredentialView[];
+}
+
+export interface XksKeyVersionView {
+  readonly version: number;
+  readonly key: HsmKeyRef;
+}
+
+export interface XksKeyView {
+  /** The id AWS KMS uses in the URI (`aws_param.XksKeyConfiguration.Id`). */
+  readonly externalKeyId: string;
+  readonly awsKeyId: string;
+  readonly keyStoreId: string;
+  readonly blocked: boolean;
+  /** Version used for new encryptions. */
+  readonly currentVersion: number;
+  /** Every version, so that older ciphertexts still decrypt. */
+  readonly versions: readonly XksKeyVersionView[];
+}
+
+export interface XksStateSource {
+  getKeyStore(keyStoreId: string): Promise<XksKeyStoreView | undefined>;
+  getKey(keyStoreId: string, externalKeyId: string): Promise<XksKeyView | undefined>;
+}

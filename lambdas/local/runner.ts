@@ -1,0 +1,186 @@
+/**
+ * The local runner (`npm start`, entered through bin/local.ts): the whole key manager on this
+ * machine, no AWS account needed.
+ *
+ *   npx tsx bin/local.ts [--port 8080] [--xks-port 8443] [--state-dir .local]
+ *
+ * 1. takes `<state>/runner.lock` (one runner per state folder);
+ * 2. starts DynamoDB Local with its data under `<state>/dynamodb` and creates the state table;
+ * 3. points SoftHSM2 at `<state>/softhsm` and sets the environment the composition root reads in
+ *    local mode (KEY_MANAGER_MODE=local, STATE_TABLE_NAME, DYNAMODB_ENDPOINT, LOCAL_STATE_DIR, ...);
+ * 4. serves the management API (every handler in-process) on http://127.0.0.1:<port>/api, with
+ *    tokens signed by a key kept under `<state>/jwt`, and issues an admin token;
+ * 5. registers the SoftHSM2 token as the HSM partition `local-softhsm` through the API itself;
+ * 6. serves the XKS proxy over HTTPS on 127.0.0.1:<xks-port> (self-signed certificate under `<state>/tls`);
+ * 7. writes `<state>/endpoints.json` and prints it.
+ * Ctrl-C (or SIGTERM) stops everything it started. Reset: stop it and `rm -rf .local`.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createStateTableIfMissing } from '../adapters/dynamodb/state-table';
+import { issueLocalToken, loadOrCreateSigningKey, LocalTokenVerifier } from './adapters/local-tokens';
+import { ENV, GROUPS } from '../contract/env';
+import { dependencies } from '../runtime/dependencies';
+import { type RunningGateway, startLocalGateway } from './local-gateway';
+import { createXksLogger, xksProxyDeps } from '../xks-proxy/entry/composition-root';
+import { startXksHttpsServer, type XksHttpsServer } from '../xks-proxy/entry/https-server';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { applyLocalAwsEnv } from './local-aws-env';
+import { ensureLocalPartition } from './local-partition';
+import { acquireRunnerLock, RunnerAlreadyRunningError, type RunnerLock } from './runner-lock';
+import { ensureSelfSignedCert } from './self-signed-cert';
+import { writeSoftHsmConfig } from './softhsm-token';
+
+const STATE_TABLE_NAME = 'key-manager-state';
+/** Like the deployed API's stage: URLs read `/api/v1/cckm/...`, as in CCKM. */
+const API_BASE_PATH = '/api';
+
+/** What `<state>/endpoints.json` holds (and the runner prints). */
+export interface LocalEndpoints {
+  readonly apiUrl: string;
+  readonly adminToken: string;
+  /** The XKS proxy over HTTPS: key stores' URI paths go under it. */
+  readonly xksUrl: string;
+  /** PEM certificate to trust for `xksUrl` (self-signed for localhost and 127.0.0.1). */
+  readonly xksCaCert: string;
+  readonly dynamoDbEndpoint: string;
+}
+
+interface Running {
+  lock?: RunnerLock;
+  /** Removed on stop: its URLs die with the runner. */
+  endpointsFile?: string;
+  dynamoDb?: DynamoDbLocal;
+  gateway?: RunningGateway;
+  xks?: XksHttpsServer;
+}
+
+const log = (message: string): void => console.log(`[local] ${message}`);
+const warn = (message: string): void => console.warn(`[local] WARNING: ${message}`);
+
+function parseOptions(): { port: number; xksPort: number; stateDir: string } {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '8080' },
+      'xks-port': { type: 'string', default: '8443' },
+      'state-dir': { type: 'string', default: '.local' },
+    },
+  });
+  const port = (name: string, value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number, not ${JSON.stringify(value)}`);
+    return n;
+  };
+  return { port: port('port', values.port), xksPort: port('xks-port', values['xks-port']), stateDir: resolve(values['state-dir']) };
+}
+
+async function start(running: Running): Promise<void> {
+  const options = parseOptions();
+  const { stateDir } = options;
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  running.lock = acquireRunnerLock(stateDir);
+  const endpointsFile = join(stateDir, 'endpoints.json');
+  running.endpointsFile = endpointsFile;
+  rmSync(endpointsFile, { force: true }); // a previous run's, if it was killed
+
+  applyLocalAwsEnv();
+  process.env.SOFTHSM2_CONF = writeSoftHsmConfig(join(stateDir, 'softhsm'));
+  running.dynamoDb = await startDynamoDbLocal({ dbPath: join(stateDir, 'dynamodb') });
+  Object.assign(process.env, {
+    [ENV.mode]: 'local',
+    [ENV.stateTableName]: STATE_TABLE_NAME,
+    [ENV.dynamoDbEndpoint]: running.dynamoDb.endpoint,
+    [ENV.localStateDir]: stateDir,
+  });
+  const dynamoDbClient = new DynamoDBClient({ endpoint: running.dynamoDb.endpoint });
+  await createStateTableIfMissing(dynamoDbClient, STATE_TABLE_NAME);
+  dynamoDbClient.destroy();
+
+  const adminToken = await issueLocalToken(loadOrCreateSigningKey(stateDir), { username: 'admin', groups: [GROUPS.admins] });
+  running.gateway = await listenOrExplain('--port', options.port, () =>
+    startLocalGateway(
+      { port: options.port, host: '127.0.0.1' },
+      { basePath: API_BASE_PATH, authorizer: LocalTokenVerifier.fromStateDir(stateDir) },
+    ),
+  );
+  const apiUrl = running.gateway.url;
+
+  const partition = await ensureLocalPartition({ apiUrl, adminToken }).catch((error: unknown) => ({
+    kind: 'skipped' as const,
+    reason: (error as Error).message,
+  }));
+  if (partition.kind === 'skipped') warn(`HSM partition local-softhsm is not registered: ${partition.reason}`);
+  else log(`HSM partition local-softhsm ${partition.kind === 'registered' ? 'registered' : 'found'} (id ${partition.partitionId})`);
+
+  // The XKS proxy shares the handlers' adapters (state store, local secret store) in this process.
+  const tls = ensureSelfSignedCert(join(stateDir, 'tls'));
+  running.xks = await listenOrExplain('--xks-port', options.xksPort, () =>
+    startXksHttpsServer({
+      port: options.xksPort,
+      host: '127.0.0.1',
+      ...tls,
+      deps: xksProxyDeps(dependencies(), createXksLogger(), { metrics: false }),
+    }),
+  );
+  const xks = { xksUrl: running.xks.url, xksCaCert: tls.certPath };
+
+  const endpoints: LocalEndpoints = { apiUrl, adminToken, ...xks, dynamoDbEndpoint: running.dynamoDb.endpoint };
+  // Written whole and renamed, so a reader polling for it never sees half a file; 0600: it holds the admin token.
+  writeFileSync(`${endpointsFile}.tmp`, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${endpointsFile}.tmp`, endpointsFile);
+
+  const shownStateDir = relative(process.cwd(), stateDir).startsWith('..') ? stateDir : relative(process.cwd(), stateDir);
+  log(`state in ${stateDir} (reset: stop the runner, then rm -rf ${shownStateDir})`);
+  log(`management API: ${apiUrl}   e.g. curl -H "Authorization: Bearer $TOKEN" ${apiUrl}/v1/cckm/aws/kms`);
+  log(`XKS proxy:      ${xks.xksUrl}   (trust ${xks.xksCaCert})`);
+  log(`endpoints written to ${endpointsFile}:`);
+  console.log(JSON.stringify(endpoints, null, 2));
+  log('running; press Ctrl-C to stop');
+}
+
+/** Runs `listen`, turning a taken port into a message that names the option to change. */
+async function listenOrExplain<T>(option: string, port: number, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${port} on 127.0.0.1 is in use: choose another with ${option} N`);
+    }
+    throw error;
+  }
+}
+
+async function stop(running: Running): Promise<void> {
+  await running.xks?.close().catch((error: unknown) => warn(`XKS proxy did not close cleanly: ${String(error)}`));
+  await running.gateway?.close();
+  await running.dynamoDb?.stop();
+  if (running.endpointsFile) rmSync(running.endpointsFile, { force: true });
+  running.lock?.release();
+}
+
+/** Starts the runner with the process's arguments and stops it on SIGINT/SIGTERM. */
+export function main(): void {
+  const running: Running = {};
+  let stopping = false;
+  const shutdown = (code: number): void => {
+    if (stopping) return;
+    stopping = true;
+    if (code === 0) log('stopping');
+    stop(running)
+      .catch((error: unknown) => console.error('[local] error while stopping:', error))
+      .finally(() => process.exit(code));
+  };
+  // Ctrl-C may arrive twice (run through the tsx CLI, which relays it): shutdown runs once.
+  process.on('SIGINT', () => shutdown(0));
+  process.on('SIGTERM', () => shutdown(0));
+  start(running).catch((error: unknown) => {
+    console.error(
+      error instanceof RunnerAlreadyRunningError
+        ? `[local] ${error.message}`
+        : `[local] could not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    shutdown(1);
+  });
+}

@@ -1,0 +1,218 @@
+/**
+ * HsmPartitionService and HsmKeyService on the in-memory StateStore and secret store, with a
+ * scripted HsmAgent (the real one runs in test/integration/control-plane against SoftHSM2).
+ */
+import { ConflictError, NotFoundError, ValidationError } from '../../../../lambdas/core/errors';
+import { HsmError, type HsmAgent } from '../../../../lambdas/core/ports/hsm';
+import {
+  KEY_ATTRIBUTE_NAMES,
+  type GenerateKeyRequest,
+  type HsmKeyInfo,
+  type HsmKeyRef,
+  type PartitionConnection,
+  type PartitionTestResult,
+} from '../../../../lambdas/contract/hsm';
+import { HSM_KEY_COUNTERS } from '../../../../lambdas/core/hsm/hsm-key';
+import { secretNames } from '../../../../lambdas/core/secret-names';
+import { HsmKeyService } from '../../../../lambdas/core/hsm/hsm-key-service';
+import { HsmPartitionService } from '../../../../lambdas/core/hsm/hsm-partition-service';
+import { MemorySecretStore } from '../../../helpers/softhsm';
+import { MemoryStateStore } from '../../../helpers/memory-state-store';
+import { clock, ids, rejectionOf } from '../../../helpers/key-fixtures';
+
+/** Keeps generated keys in a map; `failNext` makes the next call fail. */
+class ScriptedHsmAgent implements HsmAgent {
+  readonly keys = new Map<string, HsmKeyInfo>();
+  readonly tested: PartitionConnection[] = [];
+  failNext?: Error;
+  /** Overrides what generateKey reports (e.g. a wrong key type). */
+  report?: Partial<HsmKeyInfo>;
+
+  private fail(): void {
+    const error = this.failNext;
+    this.failNext = undefined;
+    if (error) throw error;
+  }
+
+  async testPartition(partition: PartitionConnection): Promise<PartitionTestResult> {
+    this.tested.push(partition);
+    return { ready: false, message: 'CKR_PIN_INCORRECT' };
+  }
+
+  async generateKey(_partition: PartitionConnection, request: GenerateKeyRequest): Promise<HsmKeyInfo> {
+    this.fail();
+    const info: HsmKeyInfo = { objectId: request.objectId, label: request.label, keyType: 'AES', sizeBits: request.sizeBits, attributes: { ...request.attributes, CKA_TOKEN: true }, ...this.report };
+    this.keys.set(request.objectId, info);
+    return info;
+  }
+
+  async describeKey(key: HsmKeyRef): Promise<HsmKeyInfo | undefined> {
+    return this.keys.get(key.objectId);
+  }
+
+  async destroyKey(key: HsmKeyRef): Promise<void> {
+    this.fail();
+    this.keys.delete(key.objectId);
+  }
+
+  async checkKey(): Promise<PartitionTestResult> {
+    return { ready: true, message: 'ready' };
+  }
+}
+
+const PIN = 'pin-0000-never-shown';
+let state: MemoryStateStore;
+let secrets: MemorySecretStore;
+let agent: ScriptedHsmAgent;
+let partitions: HsmPartitionService;
+let keys: HsmKeyService;
+
+beforeEach(() => {
+  state = new MemoryStateStore();
+  secrets = new MemorySecretStore();
+  agent = new ScriptedHsmAgent();
+  partitions = new HsmPartitionService({ state, secrets, hsmAgent: agent, clock, ids });
+  keys = new HsmKeyService({ state, hsmAgent: agent, clock, ids });
+});
+
+const createPartition = (name = 'luna-1') => partitions.create({ name, hsm_type: 'luna', token_label: 'par1', pin: PIN, description: 'primary' });
+
+describe('HsmPartitionService', () => {
+  it('keeps the PIN in the secret store only, never in the record or a response', async () => {
+    const created = await createPartition();
+
+    expect(created).toEqual({
+      id: expect.any(String),
+      uri: `kylo:kylo:cckm:hsm_partition:${created.id}`,
+      account: 'kylo:kylo:admin:accounts:kylo',
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+      name: 'luna-1',
+      hsm_type: 'luna',
+      token_label: 'par1',
+      partition_label: 'par1',
+      description: 'primary',
+    });
+    expect(secrets.values.get(secretNames.hsmPin(created.id))).toBe(PIN);
+    const everything = JSON.stringify([await state.list('partition'), state.transactions, await partitions.list({}), await partitions.get(created.id)]);
+    expect(everything).not.toContain(PIN);
+  });
+
+  it('refuses a taken name with a 409 and leaves no orphan secret', async () => {
+    await createPartition();
+    await expect(createPartition()).rejects.toThrow(new ConflictError('An HSM partition named "luna-1" already exists'));
+    expect(secrets.values.size).toBe(1);
+  });
+
+  it('replaces the PIN secret and changes label and description on PATCH', async () => {
+    const { id } = await createPartition();
+    const updated = await partitions.update(id, { pin: 'new-pin', token_label: 'par2', description: 'moved' });
+    expect(updated).toMatchObject({ token_label: 'par2', description: 'moved' });
+    expect(secrets.values.get(secretNames.hsmPin(id))).toBe('new-pin');
+    await expect(partitions.update('missing', { description: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('tests the partition through the HSM agent, by secret name', async () => {
+    const { id } = await createPartition();
+    await expect(partitions.test(id)).resolves.toEqual({ id, name: 'luna-1', ready: false, message: 'CKR_PIN_INCORRECT' });
+    expect(agent.tested).toEqual([{ partitionId: id, hsmType: 'luna', tokenLabel: 'par1', pinSecretName: secretNames.hsmPin(id) }]);
+  });
+
+  it('is deleted (with its PIN) only when no source key is in it', async () => {
+    const { id } = await createPartition();
+    const key = await keys.create({ partition_id: id, label: 'k1', attributes: ['CKA_ENCRYPT'] });
+
+    await expect(partitions.delete(id)).rejects.toThrow(new ConflictError('The HSM partition "luna-1" cannot be deleted while it holds source keys (delete them first)'));
+    expect(secrets.values.has(secretNames.hsmPin(id))).toBe(true);
+
+    await keys.delete(key.id);
+    await partitions.delete(id);
+    expect(secrets.values.size).toBe(0);
+    await expect(partitions.get(id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('HsmKeyService', () => {
+  it('generates the key with the listed attributes true and every other false, and shows what the HSM reports', async () => {
+    const { id: partitionId } = await createPartition();
+
+    const created = await keys.create({ partition_id: partitionId, label: 'src-1', attributes: ['CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_SENSITIVE'] });
+
+    const [generated] = agent.keys.values();
+    expect(generated.objectId).toMatch(/^[0-9a-f]{32}$/);
+    expect(KEY_ATTRIBUTE_NAMES.filter((name) => generated.attributes[name])).toEqual(['CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_SENSITIVE', 'CKA_TOKEN']);
+    expect(created).toMatchObject({
+      uri: `kylo:kylo:cckm:hsm_key:${created.id}`,
+      partition_id: partitionId,
+      partition_label: 'par1',
+      label: 'src-1',
+      object_id: generated.objectId,
+      mechanism: 'CKM_AES_KEY_GEN',
+      key_type: 'AES',
+      size: 256,
+      status: 'AVAILABLE',
+      attributes: generated.attributes,
+    });
+    await expect(keys.get(created.id)).resolves.toEqual(created);
+    expect((await keys.list({ partition_id: partitionId, label: 'src-1' })).resources).toEqual([created]);
+  });
+
+  it('refuses an unknown partition with a 400 naming partition_id and changes nothing', async () => {
+    const error = await rejectionOf(keys.create({ partition_id: 'nope', label: 'k', attributes: [] }));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('partition_id');
+    expect(state.transactions).toEqual([]);
+    expect(agent.keys.size).toBe(0);
+  });
+
+  it('refuses a label already used in the partition before touching the HSM', async () => {
+    const { id: partitionId } = await createPartition();
+    await keys.create({ partition_id: partitionId, label: 'dup', attributes: [] });
+    await expect(keys.create({ partition_id: partitionId, label: 'dup', attributes: [] })).rejects.toBeInstanceOf(ConflictError);
+    expect(agent.keys.size).toBe(1);
+  });
+
+  it('removes the record again when the HSM fails, and passes the failure on', async () => {
+    const { id: partitionId } = await createPartition();
+    agent.failNext = new HsmError('LOGIN_FAILED', 'CKR_PIN_INCORRECT', 'login failed');
+
+    await expect(keys.create({ partition_id: partitionId, label: 'k', attributes: [] })).rejects.toBeInstanceOf(HsmError);
+
+    expect(await state.list('hsmKey')).toEqual([]);
+    expect((await state.get('partition', partitionId))?.counters).toEqual({ hsmKeys: 0 });
+    await expect(keys.create({ partition_id: partitionId, label: 'k', attributes: [] })).resolves.toMatchObject({ status: 'AVAILABLE' });
+  });
+
+  it('destroys and forgets a key the HSM did not make AES-256', async () => {
+    const { id: partitionId } = await createPartition();
+    agent.report = { sizeBits: 128 };
+    await expect(keys.create({ partition_id: partitionId, label: 'k', attributes: [] })).rejects.toThrow('The HSM generated a key of type AES with 128 bits instead of AES-256');
+    expect(agent.keys.size).toBe(0);
+    expect(await state.list('hsmKey')).toEqual([]);
+  });
+
+  it('is deleted only while nothing references it, and destroyed in the HSM', async () => {
+    const { id: partitionId } = await createPartition();
+    const key = await keys.create({ partition_id: partitionId, label: 'k', attributes: [] });
+    await state.transact([{ op: 'count', kind: 'hsmKey', id: key.id, counter: HSM_KEY_COUNTERS.references, delta: 1 }]);
+
+    await expect(keys.delete(key.id)).rejects.toThrow(new ConflictError('The HSM key "k" cannot be deleted while a key store or a virtual key uses it'));
+    expect(agent.keys.has(key.object_id)).toBe(true);
+
+    await state.transact([{ op: 'count', kind: 'hsmKey', id: key.id, counter: HSM_KEY_COUNTERS.references, delta: -1 }]);
+    await keys.delete(key.id);
+    expect(agent.keys.has(key.object_id)).toBe(false);
+    await expect(keys.get(key.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('puts the record back when the HSM cannot destroy the key', async () => {
+    const { id: partitionId } = await createPartition();
+    const key = await keys.create({ partition_id: partitionId, label: 'k', attributes: [] });
+    agent.failNext = new HsmError('TIMEOUT', undefined, 'no answer');
+
+    await expect(keys.delete(key.id)).rejects.toBeInstanceOf(HsmError);
+
+    await expect(keys.get(key.id)).resolves.toEqual(key);
+    expect((await state.get('partition', partitionId))?.counters).toEqual({ hsmKeys: 1 });
+  });
+});
