@@ -108,13 +108,15 @@ export class XksProxy {
     try {
       if (!route) throw new XksError('InvalidUriPathException', 'The URI path is not a path of this XKS proxy');
       if (request.method !== 'POST') throw new XksError('MethodNotAllowed', 'XKS operations take POST only', { allow: 'POST' });
+      // Everything that needs no state comes first: a stranger's request costs no state read.
+      const signed = this.verifier.checkShape(request);
       store = await this.withinBudget(this.state.getKeyStore(route.keyStoreId), 'state');
       if (!store) throw new XksError('InvalidUriPathException', 'No key store answers at this URI path');
       this.checkClientCertificate(request, store);
-      fields.accessKeyId = (await this.verifier.verify(request, store)).accessKeyId;
-      body = parseJsonObject(request.rawBody);
-      if (store.blocked) throw new XksError('InvalidStateException', 'The key store is blocked');
+      fields.accessKeyId = (await this.verifier.verify(request, store, signed)).accessKeyId;
       const operation = OPERATIONS[route.operation];
+      body = (operation.readBody ?? parseJsonObject)(request.rawBody);
+      if (store.blocked) throw new XksError('InvalidStateException', 'The key store is blocked');
       const input = operation.parse(body);
       const context: StoreContext = { store, keyCrypto: this.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo };
       let result: object;

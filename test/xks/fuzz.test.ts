@@ -145,7 +145,9 @@ async function malformedHeaders(): Promise<XksCallOptions> {
 const ERROR_NAMES = new Set(Object.keys(XKS_ERROR_STATUS));
 
 function expectWellFormed(result: XksCallResult, label: string): void {
-  if (result.status >= 500 || result.status < 200) throw new Error(`${label}: status ${result.status} ${result.text.slice(0, 200)}`);
+  // 501 UnsupportedOperationException is the spec's answer for a value past this proxy's size limits.
+  const unsupported = result.status === 501 && result.json?.errorName === 'UnsupportedOperationException';
+  if ((result.status >= 500 && !unsupported) || result.status < 200) throw new Error(`${label}: status ${result.status} ${result.text.slice(0, 200)}`);
   if (result.status === 405 || result.status === 200) return;
   if (!ERROR_NAMES.has(result.json?.errorName) || XKS_ERROR_STATUS[result.json.errorName as keyof typeof XKS_ERROR_STATUS] !== result.status) {
     throw new Error(`${label}: not a spec error body: ${result.status} ${result.text.slice(0, 200)}`);
@@ -175,7 +177,7 @@ async function run(count: number, makeCase: (i: number) => Promise<[string, unkn
   return statuses;
 }
 
-describe('fuzz (never a 5xx, always a spec error body)', () => {
+describe('fuzz (never a 5xx but the size limit\'s 501, always a spec error body)', () => {
   it(`${BODY_CASES} malformed bodies, validly signed`, async () => {
     const statuses = await run(BODY_CASES, async () => {
       const operation = pick(['health', 'metadata', 'encrypt', 'decrypt'] as const);

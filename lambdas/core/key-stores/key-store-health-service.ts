@@ -7,6 +7,7 @@
 import { ConflictError, DependencyError, NotFoundError, TooManyRequestsError } from '../errors';
 import type { HsmAgent } from '../ports/hsm';
 import type { PartitionTestResult } from '../../contract/hsm';
+import { TokenBucket } from '../token-bucket';
 import type { XksStateSource } from '../ports/xks-state-source';
 
 export interface KeyStoreHealthOptions {
@@ -27,8 +28,8 @@ const MAX_TRACKED_STORES = 10_000;
 
 export class KeyStoreHealthService {
   private readonly now: () => number;
-  /** Token bucket per key store id: tokens left and when they were counted. */
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Token bucket per key store id, the least recently created dropped beyond MAX_TRACKED_STORES. */
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     private readonly keyStores: XksStateSource,
@@ -56,18 +57,15 @@ export class KeyStoreHealthService {
   }
 
   private take(keyStoreId: string): void {
-    const now = this.now();
-    const bucket = this.buckets.get(keyStoreId) ?? { tokens: RATE_PER_SECOND, at: now };
-    bucket.tokens = Math.min(RATE_PER_SECOND, bucket.tokens + ((now - bucket.at) / 1000) * RATE_PER_SECOND);
-    bucket.at = now;
-    if (bucket.tokens < 1) {
-      throw new TooManyRequestsError(`At most ${RATE_PER_SECOND} health checks per second per key store`);
+    let bucket = this.buckets.get(keyStoreId);
+    if (!bucket) {
+      if (this.buckets.size >= MAX_TRACKED_STORES) {
+        const oldest = this.buckets.keys().next();
+        if (!oldest.done) this.buckets.delete(oldest.value);
+      }
+      bucket = new TokenBucket({ capacity: RATE_PER_SECOND, refillPerSecond: RATE_PER_SECOND, now: this.now });
+      this.buckets.set(keyStoreId, bucket);
     }
-    bucket.tokens -= 1;
-    if (!this.buckets.has(keyStoreId) && this.buckets.size >= MAX_TRACKED_STORES) {
-      const oldest = this.buckets.keys().next();
-      if (!oldest.done) this.buckets.delete(oldest.value);
-    }
-    this.buckets.set(keyStoreId, bucket);
+    if (!bucket.take()) throw new TooManyRequestsError(`At most ${RATE_PER_SECOND} health checks per second per key store`);
   }
 }

@@ -25,6 +25,13 @@ export interface SigV4VerifierOptions {
   readonly now?: () => number;
 }
 
+/** A request whose signature headers have the right shape and whose date is within the skew. */
+export interface SignedRequest {
+  readonly authorization: ParsedAuthorization;
+  readonly amzDate: string;
+  readonly signedHeaderNames: readonly string[];
+}
+
 interface ParsedAuthorization {
   readonly accessKeyId: string;
   readonly date: string;
@@ -45,23 +52,44 @@ export class SigV4Verifier {
     this.now = options.now ?? Date.now;
   }
 
-  /** Resolves to the credential that signed the request; throws AuthenticationFailedException. */
-  async verify(request: XksRequest, store: XksKeyStoreView): Promise<XksCredentialView> {
+  /**
+   * What can be checked without any state: the Authorization header's shape (algorithm,
+   * credential scope for `kms-xks-proxy`, SignedHeaders with `host` and `x-amz-date`) and
+   * `x-amz-date` within 5 minutes of the clock. The proxy runs this before it reads a key store,
+   * so a request that is not even shaped like a signed KMS call costs no state read.
+   */
+  checkShape(request: XksRequest): SignedRequest {
     const authorization = parseAuthorization(singleHeader(request.headers, 'authorization'));
     const amzDate = singleHeader(request.headers, 'x-amz-date');
     if (amzDate === undefined) throw authFailure('missing or repeated x-amz-date header');
     const requestTime = parseAmzDate(amzDate);
     if (Math.abs(this.now() - requestTime) > MAX_CLOCK_SKEW_MS) throw authFailure('x-amz-date is more than 5 minutes away from the proxy clock');
     if (authorization.date !== amzDate.slice(0, 8)) throw authFailure('credential scope date differs from x-amz-date');
-    if (authorization.region !== store.region) throw authFailure(`credential scope region ${authorization.region} is not the key store's region`);
     if (authorization.service !== XKS_SIGV4_SERVICE) throw authFailure(`credential scope service is not ${XKS_SIGV4_SERVICE}`);
+    const names = authorization.signedHeaders.split(';');
+    for (const required of REQUIRED_SIGNED_HEADERS) {
+      if (!names.includes(required)) throw authFailure(`SignedHeaders does not include ${required}`);
+    }
+    for (const name of names) {
+      if (!name || name !== name.toLowerCase()) throw authFailure('malformed SignedHeaders');
+    }
+    return { authorization, amzDate, signedHeaderNames: names };
+  }
+
+  /**
+   * Resolves to the credential that signed the request; throws AuthenticationFailedException.
+   * `signed` is checkShape's result when the caller already ran it.
+   */
+  async verify(request: XksRequest, store: XksKeyStoreView, signed: SignedRequest = this.checkShape(request)): Promise<XksCredentialView> {
+    const { authorization, amzDate } = signed;
+    if (authorization.region !== store.region) throw authFailure(`credential scope region ${authorization.region} is not the key store's region`);
 
     const credential = store.credentials.find((candidate) => candidate.accessKeyId === authorization.accessKeyId);
     if (!credential) throw authFailure('unknown access key id');
     const secret = await this.resolveSecret(credential);
     if (secret === undefined) throw authFailure('the credential has no secret');
 
-    const canonical = canonicalRequest(request, authorization.signedHeaders);
+    const canonical = canonicalRequest(request, authorization.signedHeaders, signed.signedHeaderNames);
     const scope = `${authorization.date}/${authorization.region}/${XKS_SIGV4_SERVICE}/aws4_request`;
     const stringToSign = `${SIGV4_ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
     const expected = createHmac('sha256', this.signingKey(credential, secret, authorization.date, authorization.region))
@@ -133,14 +161,9 @@ function parseAmzDate(value: string): number {
   return time;
 }
 
-function canonicalRequest(request: XksRequest, signedHeaders: string): string {
-  const names = signedHeaders.split(';');
-  for (const required of REQUIRED_SIGNED_HEADERS) {
-    if (!names.includes(required)) throw authFailure(`SignedHeaders does not include ${required}`);
-  }
+function canonicalRequest(request: XksRequest, signedHeaders: string, names: readonly string[]): string {
   let headers = '';
   for (const name of names) {
-    if (!name || name !== name.toLowerCase()) throw authFailure('malformed SignedHeaders');
     const values = headerValues(request.headers, name);
     if (values.length === 0) throw authFailure(`signed header ${name} is missing`);
     headers += `${name}:${values.map((value) => value.trim().replace(/\s+/g, ' ')).join(',')}\n`;

@@ -44,16 +44,16 @@ async function enact({ key, keyCrypto }: KeyContext, request: DecryptRequest): P
 
 export function parseDecryptRequest(body: JsonObject): DecryptRequest {
   const metadata = requestMetadata(body, { awsPrincipalArn: true, kmsKeyArn: true });
-  const initializationVector = requiredBytes(body, 'initializationVector', { min: 12, max: 16 });
+  const initializationVector = requiredBytes(body, 'initializationVector', { min: 12, max: 16, maxIs: 'spec' });
   if (!IV_LENGTHS.includes(initializationVector.length)) throw invalid('initializationVector must be 12 or 16 bytes');
   return {
     requestMetadata: metadata as DecryptRequest['requestMetadata'],
     ciphertext: requiredBytes(body, 'ciphertext', DATA),
-    ciphertextMetadata: optionalBytes(body, 'ciphertextMetadata', { min: 0, max: MAX_CIPHERTEXT_METADATA_BYTES }),
+    ciphertextMetadata: optionalBytes(body, 'ciphertextMetadata', { min: 0, max: MAX_CIPHERTEXT_METADATA_BYTES, maxIs: 'spec' }),
     encryptionAlgorithm: encryptionAlgorithm(body),
     additionalAuthenticatedData: optionalBytes(body, 'additionalAuthenticatedData', AAD),
     initializationVector,
-    authenticationTag: requiredBytes(body, 'authenticationTag', { min: TAG_BYTES, max: TAG_BYTES }),
+    authenticationTag: requiredBytes(body, 'authenticationTag', { min: TAG_BYTES, max: TAG_BYTES, maxIs: 'spec' }),
   };
 }
 

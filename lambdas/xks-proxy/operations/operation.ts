@@ -27,16 +27,18 @@ export interface KeyContext extends StoreContext {
   readonly key: XksKeyView;
 }
 
-interface OperationBase<Request extends { readonly requestMetadata: RequestMetadata }> {
+interface OperationBase<Request extends { readonly requestMetadata: Partial<RequestMetadata> }> {
+  /** The body as a JSON object. @default parseJsonObject (ValidationException for anything else) */
+  readonly readBody?: (rawBody: Buffer) => JsonObject;
   readonly parse: (body: JsonObject) => Request;
 }
 
-export interface StoreOperation<Request extends { readonly requestMetadata: RequestMetadata }> extends OperationBase<Request> {
+export interface StoreOperation<Request extends { readonly requestMetadata: Partial<RequestMetadata> }> extends OperationBase<Request> {
   readonly scope: 'store';
   readonly enact: (context: StoreContext, request: Request) => Promise<object>;
 }
 
-export interface KeyOperation<Request extends { readonly requestMetadata: RequestMetadata }> extends OperationBase<Request> {
+export interface KeyOperation<Request extends { readonly requestMetadata: Partial<RequestMetadata> }> extends OperationBase<Request> {
   readonly scope: 'key';
   readonly enact: (context: KeyContext, request: Request) => Promise<object>;
 }

@@ -8,6 +8,12 @@
  */
 import { XksError } from '../errors';
 
+/**
+ * Limits. Fixed sizes of the spec (ciphertextMetadata ≤ 20 bytes, a 16-byte tag, a 12- or 16-byte
+ * IV) are input rules: breaking one is ValidationException. Limits of this implementation above
+ * the spec's minimums (body, data, AAD, ARN lengths) answer UnsupportedOperationException, the
+ * spec's error for "a parameter value exceeded the maximum size that is currently supported".
+ */
 /** Whole request body. Large enough for the biggest valid request (Base64 of the limits below). */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Plaintext / ciphertext bytes: the spec requires at least 4,300. */
@@ -37,13 +43,18 @@ export function invalid(message: string): XksError {
   return new XksError('ValidationException', message);
 }
 
+/** A value larger than this implementation supports (see the limits above). */
+export function tooLarge(message: string): XksError {
+  return new XksError('UnsupportedOperationException', message);
+}
+
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The body as a JSON object (the first step for every operation). */
+/** The body as a JSON object (the first step for every operation but GetHealthStatus). */
 export function parseJsonObject(rawBody: Buffer): JsonObject {
-  if (rawBody.length > MAX_BODY_BYTES) throw invalid(`The request body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (rawBody.length > MAX_BODY_BYTES) throw tooLarge(`The request body exceeds ${MAX_BODY_BYTES} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(rawBody.toString('utf8'));
@@ -52,6 +63,20 @@ export function parseJsonObject(rawBody: Buffer): JsonObject {
   }
   if (!isObject(body)) throw invalid('The request body must be a JSON object');
   return body;
+}
+
+/**
+ * The body as a JSON object when it is one, else an empty object: for GetHealthStatus, which the
+ * spec's error table gives no ValidationException (its fields are only logged).
+ */
+export function parseJsonObjectIfAny(rawBody: Buffer): JsonObject {
+  if (rawBody.length > MAX_BODY_BYTES) throw tooLarge(`The request body exceeds ${MAX_BODY_BYTES} bytes`);
+  try {
+    const body: unknown = JSON.parse(rawBody.toString('utf8'));
+    return isObject(body) ? body : {};
+  } catch {
+    return {};
+  }
 }
 
 /** What the audit line may carry even when validation fails: only strings, never payload fields. */
@@ -70,7 +95,7 @@ export function optionalString(object: JsonObject, field: string, path: string, 
   const value = object[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw invalid(`${path}${field} must be a string`);
-  if (maxLength !== undefined && value.length > maxLength) throw invalid(`${path}${field} exceeds ${maxLength} characters`);
+  if (maxLength !== undefined && value.length > maxLength) throw tooLarge(`${path}${field} exceeds ${maxLength} characters`);
   return value;
 }
 
@@ -95,15 +120,18 @@ export function decodeBase64(value: string, field: string): Buffer {
 export interface BytesRule {
   readonly min: number;
   readonly max: number;
+  /** Whose limit `max` is: the spec's (ValidationException) or this implementation's (UnsupportedOperationException). */
+  readonly maxIs: 'spec' | 'implementation';
 }
 
 export function optionalBytes(object: JsonObject, field: string, rule: BytesRule): Buffer | undefined {
   const encoded = optionalString(object, field, '');
   if (encoded === undefined) return undefined;
+  const oversized = rule.maxIs === 'spec' ? invalid : tooLarge;
   // Reject on the encoded length first, so that an oversized value is never decoded.
-  if (encoded.length > Math.ceil(rule.max / 3) * 4) throw invalid(`${field} exceeds ${rule.max} bytes`);
+  if (encoded.length > Math.ceil(rule.max / 3) * 4) throw oversized(`${field} exceeds ${rule.max} bytes`);
   const bytes = decodeBase64(encoded, field);
-  if (bytes.length > rule.max) throw invalid(`${field} exceeds ${rule.max} bytes`);
+  if (bytes.length > rule.max) throw oversized(`${field} exceeds ${rule.max} bytes`);
   if (bytes.length < rule.min) throw invalid(`${field} must hold at least ${rule.min} byte${rule.min === 1 ? '' : 's'}`);
   return bytes;
 }
@@ -144,5 +172,5 @@ export function encryptionAlgorithm(body: JsonObject): 'AES_GCM' {
 }
 
 /** Plaintext and ciphertext. */
-export const DATA: BytesRule = { min: 1, max: MAX_DATA_BYTES };
-export const AAD: BytesRule = { min: 0, max: MAX_AAD_BYTES };
+export const DATA: BytesRule = { min: 1, max: MAX_DATA_BYTES, maxIs: 'implementation' };
+export const AAD: BytesRule = { min: 0, max: MAX_AAD_BYTES, maxIs: 'implementation' };

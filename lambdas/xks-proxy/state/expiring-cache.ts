@@ -1,6 +1,7 @@
 /**
  * A small async cache with an explicit age limit (Powertools Parameters' `maxAge` idea) and one
- * load in flight per key, so that a burst of requests for a cold key costs one lookup.
+ * load in flight per key, so that a burst of requests for a cold key costs one lookup. It is
+ * bounded: beyond `maxEntries` the least recently used entry goes.
  *
  * - A value is never served once `maxAgeMs` have passed since its load started.
  * - With `refreshAfterMs`, a value older than that is still served while a fresh load runs in the
@@ -13,7 +14,7 @@ export interface ExpiringCacheOptions {
   readonly maxAgeMs: number;
   /** Age from which a value is refreshed in the background; must be below maxAgeMs. @default - no refresh ahead */
   readonly refreshAfterMs?: number;
-  /** Entries beyond this count evict the oldest; default 10,000. */
+  /** Entries beyond this count evict the least recently used; default 10,000. */
   readonly maxEntries?: number;
   readonly now?: () => number;
 }
@@ -47,24 +48,50 @@ export class ExpiringCache<V> {
     const now = this.now();
     const entry = this.entries.get(key);
     if (entry && now - entry.loadedAt < this.maxAgeMs) {
+      this.touch(key, entry);
       if (entry.settled && !entry.refreshing && now - entry.loadedAt >= this.refreshAfterMs) this.refresh(key, entry, load, now);
       return entry.value;
     }
     return this.store(key, load, now).value;
   }
 
+  /** Whether a value (or a load) for the key is within its age limit. Does not count as a use. */
+  has(key: string): boolean {
+    const entry = this.entries.get(key);
+    return entry !== undefined && this.now() - entry.loadedAt < this.maxAgeMs;
+  }
+
+  /** Stores a value that arrived by another way than `get`'s load. */
+  set(key: string, value: V): void {
+    this.insert(key, { loadedAt: this.now(), value: Promise.resolve(value), settled: true, refreshing: false });
+  }
+
   invalidate(key: string): void {
     this.entries.delete(key);
   }
 
-  private store(key: string, load: () => Promise<V>, now: number): Entry<V> {
-    const fresh: Entry<V> = { loadedAt: now, value: load(), settled: false, refreshing: false };
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Most recently used last: a Map iterates in insertion order, so re-inserting is the LRU bookkeeping. */
+  private touch(key: string, entry: Entry<V>): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  private insert(key: string, entry: Entry<V>): void {
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+      const leastRecentlyUsed = this.entries.keys().next();
+      if (!leastRecentlyUsed.done) this.entries.delete(leastRecentlyUsed.value);
     }
-    this.entries.set(key, fresh);
+    this.entries.set(key, entry);
+  }
+
+  private store(key: string, load: () => Promise<V>, now: number): Entry<V> {
+    const fresh: Entry<V> = { loadedAt: now, value: load(), settled: false, refreshing: false };
+    this.insert(key, fresh);
     fresh.value.then(
       () => {
         fresh.settled = true;

@@ -3,9 +3,18 @@
  * credential deletion take effect within `maxAgeMs` (≤ 5 s, design.md "The XKS hot path"). A busy
  * container re-reads a key store / key in the background every `maxAgeMs / 2`, so requests do
  * not wait on DynamoDB; an idle one reads it when the next request comes.
+ *
+ * Strangers: a request reaches this cache only once its signature headers have the right shape
+ * (auth/sigv4.ts `checkShape`), but anybody can forge that shape. So key stores that exist and
+ * ids that name none are kept in two separate bounded LRU caches (a flood of unknown ids can only
+ * evict other unknown ids, never a store in use), and reads for ids in neither are drawn from a
+ * token bucket (`unknownReadsPerSecond`): past it the proxy answers ThrottlingException without a
+ * read, so the reads a flood costs are bounded by the bucket, whatever its size.
  */
 import type { XksKeyStoreView, XksKeyView, XksStateSource } from '../../core/ports/xks-state-source';
+import { XksError } from '../errors';
 import { ExpiringCache } from './expiring-cache';
+import { TokenBucket } from '../../core/token-bucket';
 
 /** The longest staleness the design allows. */
 export const MAX_STATE_AGE_MS = 5_000;
@@ -13,12 +22,21 @@ export const MAX_STATE_AGE_MS = 5_000;
 export interface CachedXksStateSourceOptions {
   /** @default 4_000 (must not exceed MAX_STATE_AGE_MS) */
   readonly maxAgeMs?: number;
+  /** Key stores, keys and unknown store ids kept, each. @default 10_000 */
+  readonly maxEntries?: number;
+  /**
+   * State reads per second (and burst) for store ids that are not cached: the first request of a
+   * new key store, and every id a stranger makes up. @default 100
+   */
+  readonly unknownReadsPerSecond?: number;
   readonly now?: () => number;
 }
 
 export class CachedXksStateSource implements XksStateSource {
   private readonly keyStores: ExpiringCache<XksKeyStoreView | undefined>;
+  private readonly unknownStoreIds: ExpiringCache<undefined>;
   private readonly keys: ExpiringCache<XksKeyView | undefined>;
+  private readonly unknownReads: TokenBucket;
 
   constructor(
     private readonly source: XksStateSource,
@@ -26,17 +44,35 @@ export class CachedXksStateSource implements XksStateSource {
   ) {
     const maxAgeMs = options.maxAgeMs ?? 4_000;
     if (maxAgeMs > MAX_STATE_AGE_MS) throw new Error(`state cache maxAgeMs ${maxAgeMs} exceeds ${MAX_STATE_AGE_MS} ms`);
+    const maxEntries = options.maxEntries ?? 10_000;
     // Refreshed in the background from half the age limit on, so a busy store never waits on DynamoDB.
     const refreshAfterMs = maxAgeMs > 0 ? maxAgeMs / 2 : undefined;
-    this.keyStores = new ExpiringCache({ maxAgeMs, refreshAfterMs, now: options.now });
-    this.keys = new ExpiringCache({ maxAgeMs, refreshAfterMs, now: options.now });
+    this.keyStores = new ExpiringCache({ maxAgeMs, refreshAfterMs, maxEntries, now: options.now });
+    this.unknownStoreIds = new ExpiringCache({ maxAgeMs, maxEntries, now: options.now });
+    this.keys = new ExpiringCache({ maxAgeMs, refreshAfterMs, maxEntries, now: options.now });
+    const rate = options.unknownReadsPerSecond ?? 100;
+    this.unknownReads = new TokenBucket({ capacity: rate, refillPerSecond: rate, now: options.now });
   }
 
-  getKeyStore(keyStoreId: string): Promise<XksKeyStoreView | undefined> {
-    return this.keyStores.get(keyStoreId, () => this.source.getKeyStore(keyStoreId));
+  async getKeyStore(keyStoreId: string): Promise<XksKeyStoreView | undefined> {
+    if (this.unknownStoreIds.has(keyStoreId)) return undefined;
+    const store = await this.keyStores.get(keyStoreId, () => this.readKeyStore(keyStoreId));
+    if (store === undefined) {
+      this.keyStores.invalidate(keyStoreId);
+      this.unknownStoreIds.set(keyStoreId, undefined);
+    }
+    return store;
   }
 
   getKey(keyStoreId: string, externalKeyId: string): Promise<XksKeyView | undefined> {
     return this.keys.get(`${keyStoreId}/${externalKeyId}`, () => this.source.getKey(keyStoreId, externalKeyId));
+  }
+
+  /** A first read (not a background refresh of a store in the cache) spends from the bucket. */
+  private readKeyStore(keyStoreId: string): Promise<XksKeyStoreView | undefined> {
+    if (!this.keyStores.has(keyStoreId) && !this.unknownReads.take()) {
+      return Promise.reject(new XksError('ThrottlingException', 'Too many requests for key stores this proxy has not seen; retry later'));
+    }
+    return this.source.getKeyStore(keyStoreId);
   }
 }

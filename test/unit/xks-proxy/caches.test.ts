@@ -25,7 +25,19 @@ describe('ExpiringCache', () => {
     await expect(cache.get('a', async () => 'up')).resolves.toBe('up');
   });
 
-  it('evicts the oldest entry beyond maxEntries', async () => {
+  it('evicts the least recently used entry beyond maxEntries', async () => {
+    let loads = 0;
+    const cache = new ExpiringCache<number>({ maxAgeMs: 10_000, maxEntries: 2 });
+    const load = async () => ++loads;
+    await cache.get('a', load);
+    await cache.get('b', load);
+    await cache.get('a', load); // a is now the most recently used
+    await cache.get('c', load); // evicts b
+    expect(await cache.get('a', load)).toBe(1);
+    expect(await cache.get('b', load)).toBe(4);
+  });
+
+  it('evicts the oldest entry beyond maxEntries when none was used again', async () => {
     let loads = 0;
     const cache = new ExpiringCache<number>({ maxAgeMs: 10_000, maxEntries: 2 });
     const load = async () => ++loads;

@@ -3,19 +3,23 @@ import { parseDecryptRequest } from '../../../lambdas/xks-proxy/operations/decry
 import { parseEncryptRequest } from '../../../lambdas/xks-proxy/operations/encrypt';
 import { parseGetHealthStatusRequest } from '../../../lambdas/xks-proxy/operations/get-health-status';
 import { parseGetKeyMetadataRequest } from '../../../lambdas/xks-proxy/operations/get-key-metadata';
-import { decodeBase64, MAX_BODY_BYTES, parseJsonObject } from '../../../lambdas/xks-proxy/operations/request-fields';
+import { decodeBase64, MAX_BODY_BYTES, parseJsonObject, parseJsonObjectIfAny } from '../../../lambdas/xks-proxy/operations/request-fields';
 import { decryptBody, encryptBody, healthBody, metadataBody } from '../../xks/support/bodies';
 
-function validationMessage(fn: () => unknown): string {
+function errorMessage(fn: () => unknown, errorName: string): string {
   try {
     fn();
   } catch (error) {
     expect(error).toBeInstanceOf(XksError);
-    expect((error as XksError).errorName).toBe('ValidationException');
+    expect((error as XksError).errorName).toBe(errorName);
     return (error as XksError).message;
   }
-  throw new Error('expected a ValidationException');
+  throw new Error(`expected a ${errorName}`);
 }
+
+const validationMessage = (fn: () => unknown) => errorMessage(fn, 'ValidationException');
+/** A value past this implementation's limit (above the spec's minimum): the spec's UnsupportedOperationException. */
+const unsupportedMessage = (fn: () => unknown) => errorMessage(fn, 'UnsupportedOperationException');
 
 const sealed = { ciphertext: 'AAAA', ciphertextMetadata: 'AQAAAAA=', initializationVector: Buffer.alloc(12).toString('base64'), authenticationTag: Buffer.alloc(16).toString('base64') };
 
@@ -24,17 +28,22 @@ describe('parseJsonObject', () => {
     validationMessage(() => parseJsonObject(Buffer.from(raw)));
   });
 
-  it('rejects a body larger than the limit before parsing it', () => {
-    expect(validationMessage(() => parseJsonObject(Buffer.alloc(MAX_BODY_BYTES + 1, 0x20)))).toMatch(/exceeds/);
+  it('answers a body larger than the limit with UnsupportedOperationException before parsing it', () => {
+    expect(unsupportedMessage(() => parseJsonObject(Buffer.alloc(MAX_BODY_BYTES + 1, 0x20)))).toMatch(/exceeds/);
+    expect(unsupportedMessage(() => parseJsonObjectIfAny(Buffer.alloc(MAX_BODY_BYTES + 1, 0x20)))).toMatch(/exceeds/);
+  });
+
+  it('GetHealthStatus reads anything that is no JSON object as an empty body', () => {
+    for (const raw of ['{', '[]', '"x"', 'null', '']) expect(parseJsonObjectIfAny(Buffer.from(raw))).toEqual({});
   });
 });
 
 describe('request metadata', () => {
-  it('requires kmsOperation and kmsRequestId for GetHealthStatus', () => {
-    expect(validationMessage(() => parseGetHealthStatusRequest({ requestMetadata: { kmsOperation: 'KmsHealthCheck' } }))).toMatch('requestMetadata.kmsRequestId is required');
-    expect(validationMessage(() => parseGetHealthStatusRequest({ requestMetadata: { kmsRequestId: 'r' } }))).toMatch('requestMetadata.kmsOperation is required');
-    expect(validationMessage(() => parseGetHealthStatusRequest({}))).toMatch('requestMetadata is required');
-    expect(validationMessage(() => parseGetHealthStatusRequest({ requestMetadata: 'x' }))).toMatch('requestMetadata must be an object');
+  it('GetHealthStatus takes what requestMetadata carries and refuses nothing (the spec gives it no ValidationException)', () => {
+    expect(parseGetHealthStatusRequest({ requestMetadata: { kmsOperation: 'KmsHealthCheck' } }).requestMetadata).toEqual({ kmsOperation: 'KmsHealthCheck', kmsRequestId: undefined });
+    expect(parseGetHealthStatusRequest({ requestMetadata: { kmsRequestId: 'r', kmsOperation: 5 } }).requestMetadata).toEqual({ kmsRequestId: 'r', kmsOperation: undefined });
+    expect(parseGetHealthStatusRequest({}).requestMetadata).toEqual({ kmsRequestId: undefined, kmsOperation: undefined });
+    expect(parseGetHealthStatusRequest({ requestMetadata: 'x' }).requestMetadata).toEqual({ kmsRequestId: undefined, kmsOperation: undefined });
   });
 
   it('never rejects an unknown kmsOperation and treats kmsRequestId as opaque', () => {
@@ -61,17 +70,17 @@ describe('request metadata', () => {
     expect(validationMessage(() => parseDecryptRequest({ ...decryptBody(sealed), requestMetadata: metadata }))).toMatch('kmsKeyArn is required');
   });
 
-  it('accepts ARNs of 2,048 characters and rejects longer ones', () => {
+  it('accepts ARNs of 2,048 characters and answers longer ones with UnsupportedOperationException (past this proxy limit)', () => {
     const arn = `arn:aws:iam::123456789012:role/${'r'.repeat(2048 - 31)}`;
     expect(arn).toHaveLength(2048);
     const body = encryptBody(Buffer.from('x'));
     const ok = parseEncryptRequest({ ...body, requestMetadata: { ...(body.requestMetadata as object), awsPrincipalArn: arn, kmsKeyArn: arn } });
     expect(ok.requestMetadata.awsPrincipalArn).toBe(arn);
-    expect(validationMessage(() => parseEncryptRequest({ ...body, requestMetadata: { ...(body.requestMetadata as object), kmsKeyArn: `${arn}x` } }))).toMatch('exceeds 2048');
+    expect(unsupportedMessage(() => parseEncryptRequest({ ...body, requestMetadata: { ...(body.requestMetadata as object), kmsKeyArn: `${arn}x` } }))).toMatch('exceeds 2048');
   });
 
   it('rejects metadata fields of the wrong type, and treats null optionals as absent', () => {
-    expect(validationMessage(() => parseGetHealthStatusRequest({ requestMetadata: { kmsOperation: 1, kmsRequestId: 'r' } }))).toMatch('kmsOperation must be a string');
+    expect(validationMessage(() => parseGetKeyMetadataRequest(metadataBody({ requestMetadata: { awsPrincipalArn: 'p', kmsOperation: 1, kmsRequestId: 'r' } })))).toMatch('kmsOperation must be a string');
     const request = parseEncryptRequest(encryptBody(Buffer.from('x'), { extra: { additionalAuthenticatedData: null } }));
     expect(request.additionalAuthenticatedData).toBeUndefined();
   });
@@ -97,12 +106,17 @@ describe('parseEncryptRequest', () => {
     ['no algorithm', { encryptionAlgorithm: undefined }, 'encryptionAlgorithm is required'],
     ['another CDIV algorithm', { ciphertextDataIntegrityValueAlgorithm: 'SHA_512' }, 'SHA_256'],
     ['AAD not Base64', { additionalAuthenticatedData: '***' }, 'additionalAuthenticatedData must be standard Base64'],
-    ['oversized plaintext', { plaintext: Buffer.alloc(8193).toString('base64') }, 'plaintext exceeds'],
-    ['oversized AAD', { additionalAuthenticatedData: Buffer.alloc(16385).toString('base64') }, 'additionalAuthenticatedData exceeds'],
   ])('rejects %s', (_label, change, message) => {
     const body: Record<string, unknown> = { ...encryptBody(Buffer.from('hello')), ...change };
     for (const [field, value] of Object.entries(change)) if (value === undefined) delete body[field];
     expect(validationMessage(() => parseEncryptRequest(body))).toMatch(message);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['plaintext over 8 KiB', { plaintext: Buffer.alloc(8193).toString('base64') }, 'plaintext exceeds'],
+    ['AAD over 16 KiB', { additionalAuthenticatedData: Buffer.alloc(16385).toString('base64') }, 'additionalAuthenticatedData exceeds'],
+  ])('answers %s (above the spec minimum, past this proxy limit) with UnsupportedOperationException', (_label, change, message) => {
+    expect(unsupportedMessage(() => parseEncryptRequest({ ...encryptBody(Buffer.from('hello')), ...change }))).toMatch(message);
   });
 });
 
