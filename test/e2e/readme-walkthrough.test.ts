@@ -29,7 +29,7 @@ afterAll(async () => {
   await system?.stop();
 });
 
-it('runs the README walkthrough as written: account → keys → store → HYOK key → XKS calls → rotation → block', async () => {
+it('runs the README walkthrough as written: account → keys → store → HYOK key → XKS calls → rotation → block → a user\'s 200 and 403', async () => {
   // Arrange
   const script = walkthroughScript();
 
@@ -49,4 +49,7 @@ it('runs the README walkthrough as written: account → keys → store → HYOK 
   expect(stdout).toContain('\nhello world\n');
   expect(stdout).toContain('"credential_count": 2');
   expect(stdout).toContain('"errorName": "InvalidStateException"');
+  expect(stdout).toContain('[{"user_id":"alice","actions":["viewkeystore"]}]');
+  expect(stdout).toContain('alice reads the store: 200\n');
+  expect(stdout).toMatch(/"code":403,"codeDesc":"NCERRForbidden: [^"]*","message":"[^"]*"\} \(403\)\n/);
 });
