@@ -27,8 +27,8 @@ export const awsError = (type: string, message: string, statusCode = 400): AwsEr
  * `field` is the member name in lower camel case, as AWS writes it.
  */
 export function validationError(field: string, value: unknown, constraint: string): AwsError {
-  const shown = value === undefined ? 'null' : typeof value === 'string' ? value : JSON.stringify(value);
-  return new AwsError('ValidationException', `1 validation error detected: Value '${shown}' at '${lowerCamel(field)}' failed to satisfy constraint: ${constraint}`);
+  const shown = value === undefined || value === null ? 'null' : `'${typeof value === 'string' ? value : JSON.stringify(value)}'`;
+  return new AwsError('ValidationException', `1 validation error detected: Value ${shown} at '${lowerCamel(field)}' failed to satisfy constraint: ${constraint}`);
 }
 
 /** KMS's `NotFoundException` (a key, alias or grant that does not exist in this account and region). */

@@ -70,6 +70,14 @@ export interface StandInRuntime {
   runInBackground(name: string, work: () => Promise<void>): void;
   /** Logs to the server's log (never plaintext, key material or secrets). */
   log(message: string): void;
+  readonly settings: StandInSettings;
+  /** True once stop() began: periodic work should end. */
+  isStopping(): boolean;
+}
+
+export interface StandInSettings {
+  /** How often a CONNECTED external key store's proxy health is checked. */
+  readonly xksHealthCheckIntervalMs: number;
 }
 
 export type JsonOperation = (input: JsonObject, context: OperationContext) => JsonObject | Promise<JsonObject>;

@@ -43,6 +43,8 @@ export interface SymmetricCryptoRequest {
   readonly context: OperationContext;
   /** The KMS operation on whose behalf this runs (`Encrypt`, `GenerateDataKey`, `ReEncrypt`, ...). */
   readonly kmsOperation: string;
+  /** `SYMMETRIC_DEFAULT` for every call crypto-operations.ts makes today. */
+  readonly encryptionAlgorithm: string;
 }
 
 export interface KeyOriginProvider {

@@ -4,7 +4,7 @@
  * signing keys (RSA, NIST and SECG curves), HMAC keys, and the checks imported material must pass.
  * Symmetric encryption (SYMMETRIC_DEFAULT) uses the framework's own ciphertext format.
  *
- * Material is raw bytes: 32 bytes for SYMMETRIC_DEFAULT, the secret for HMAC keys, a PKCS#8 DER
+ * Which algorithms each spec allows is key-specs.ts's table. Material is raw bytes: 32 bytes for SYMMETRIC_DEFAULT, the secret for HMAC keys, a PKCS#8 DER
  * private key for asymmetric keys (the format ImportKeyMaterial takes). Algorithms, limits and
  * exception names are the ones the SDK's models (@aws-sdk/client-kms) list.
  */
@@ -26,27 +26,28 @@ import {
   verify as verifyData,
 } from 'node:crypto';
 import { AwsError } from '../aws-error';
+import { KEY_SPECS } from './key-specs';
 
 export const RSA_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096'] as const;
 export const ECC_SPECS = ['ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1'] as const;
 export const HMAC_SPECS = ['HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512'] as const;
 
-/** Key specs whose cryptography this module implements (plus SYMMETRIC_DEFAULT's material checks). */
-export const SUPPORTED_KEY_SPECS = ['SYMMETRIC_DEFAULT', ...RSA_SPECS, ...ECC_SPECS, ...HMAC_SPECS] as const;
+/** Key specs whose material this module makes and checks (SYMMETRIC_DEFAULT: 256 random bits). */
+export const MATERIAL_KEY_SPECS = ['SYMMETRIC_DEFAULT', ...RSA_SPECS, ...ECC_SPECS, ...HMAC_SPECS] as const;
 
 type RsaSpec = (typeof RSA_SPECS)[number];
 type EccSpec = (typeof ECC_SPECS)[number];
 type HmacSpec = (typeof HMAC_SPECS)[number];
 
 const RSA_BITS: Record<RsaSpec, number> = { RSA_2048: 2048, RSA_3072: 3072, RSA_4096: 4096 };
-/** Node's (OpenSSL's) names for the curves, and the one signing algorithm AWS allows on each. */
-const ECC_CURVES: Record<EccSpec, { readonly curve: string; readonly algorithm: string }> = {
-  ECC_NIST_P256: { curve: 'prime256v1', algorithm: 'ECDSA_SHA_256' },
-  ECC_NIST_P384: { curve: 'secp384r1', algorithm: 'ECDSA_SHA_384' },
-  ECC_NIST_P521: { curve: 'secp521r1', algorithm: 'ECDSA_SHA_512' },
-  ECC_SECG_P256K1: { curve: 'secp256k1', algorithm: 'ECDSA_SHA_256' },
+/** Node's (OpenSSL's) names for the curves. */
+const ECC_CURVES: Record<EccSpec, { readonly curve: string }> = {
+  ECC_NIST_P256: { curve: 'prime256v1' },
+  ECC_NIST_P384: { curve: 'secp384r1' },
+  ECC_NIST_P521: { curve: 'secp521r1' },
+  ECC_SECG_P256K1: { curve: 'secp256k1' },
 };
-/** The MAC algorithm of each HMAC spec, its hash, and the key lengths KMS accepts on import (bytes). */
+/** The hash of each HMAC spec, and the key lengths KMS accepts on import (bytes). */
 const HMAC: Record<HmacSpec, { readonly algorithm: string; readonly hash: string; readonly minBytes: number; readonly maxBytes: number; readonly generatedBytes: number }> = {
   HMAC_224: { algorithm: 'HMAC_SHA_224', hash: 'sha224', minBytes: 28, maxBytes: 64, generatedBytes: 28 },
   HMAC_256: { algorithm: 'HMAC_SHA_256', hash: 'sha256', minBytes: 32, maxBytes: 64, generatedBytes: 32 },
@@ -54,50 +55,12 @@ const HMAC: Record<HmacSpec, { readonly algorithm: string; readonly hash: string
   HMAC_512: { algorithm: 'HMAC_SHA_512', hash: 'sha512', minBytes: 64, maxBytes: 128, generatedBytes: 64 },
 };
 
-const RSA_SIGNING_ALGORITHMS = [
-  'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512',
-  'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512',
-] as const;
-const RSA_ENCRYPTION_ALGORITHMS = ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] as const;
-
 /** Signing message limit (RAW): 4096 bytes. */
 export const MAX_MESSAGE_BYTES = 4096;
 
 const isRsa = (spec: string): spec is RsaSpec => (RSA_SPECS as readonly string[]).includes(spec);
 const isEcc = (spec: string): spec is EccSpec => (ECC_SPECS as readonly string[]).includes(spec);
 const isHmac = (spec: string): spec is HmacSpec => (HMAC_SPECS as readonly string[]).includes(spec);
-
-/** The key usages a spec allows, first the default (CreateKey's rules). */
-export function keyUsagesFor(spec: string): string[] {
-  if (spec === 'SYMMETRIC_DEFAULT') return ['ENCRYPT_DECRYPT'];
-  if (isRsa(spec)) return ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'];
-  if (isEcc(spec)) return ['SIGN_VERIFY'];
-  if (isHmac(spec)) return ['GENERATE_VERIFY_MAC'];
-  return [];
-}
-
-export const isSupportedKeySpec = (spec: string): boolean => (SUPPORTED_KEY_SPECS as readonly string[]).includes(spec);
-
-/** DescribeKey / GetPublicKey's SigningAlgorithms. */
-export function signingAlgorithmsFor(spec: string, usage: string): string[] | undefined {
-  if (usage !== 'SIGN_VERIFY') return undefined;
-  if (isRsa(spec)) return [...RSA_SIGNING_ALGORITHMS];
-  if (isEcc(spec)) return [ECC_CURVES[spec].algorithm];
-  return undefined;
-}
-
-/** DescribeKey / GetPublicKey's EncryptionAlgorithms. */
-export function encryptionAlgorithmsFor(spec: string, usage: string): string[] | undefined {
-  if (usage !== 'ENCRYPT_DECRYPT') return undefined;
-  if (spec === 'SYMMETRIC_DEFAULT') return ['SYMMETRIC_DEFAULT'];
-  if (isRsa(spec)) return [...RSA_ENCRYPTION_ALGORITHMS];
-  return undefined;
-}
-
-/** DescribeKey's MacAlgorithms. */
-export function macAlgorithmsFor(spec: string): string[] | undefined {
-  return isHmac(spec) ? [HMAC[spec].algorithm] : undefined;
-}
 
 /** New material for a key of origin AWS_KMS. */
 export function generateKeyMaterial(spec: string): Buffer {
@@ -222,7 +185,7 @@ function oaepHashFor(spec: string, algorithm: string): string {
   if (!isRsa(spec)) throw new AwsError('InvalidKeyUsageException', `You cannot use ${algorithm} with a ${spec} KMS key.`);
   if (algorithm === 'RSAES_OAEP_SHA_1') return 'sha1';
   if (algorithm === 'RSAES_OAEP_SHA_256') return 'sha256';
-  throw new AwsError('InvalidKeyUsageException', `${algorithm} is not a valid encryption algorithm for this KMS key. Valid algorithms: ${RSA_ENCRYPTION_ALGORITHMS.join(', ')}.`);
+  throw new AwsError('InvalidKeyUsageException', `${algorithm} is not a valid encryption algorithm for this KMS key. Valid algorithms: ${(KEY_SPECS[spec]?.encryptionAlgorithms ?? []).join(', ')}.`);
 }
 
 interface SigningOptions {
@@ -234,7 +197,7 @@ interface SigningOptions {
 
 function signingSetup(request: SigningRequest): { key: KeyObject; options: SigningOptions; digest: string } {
   const { spec, signingAlgorithm, message, messageType = 'RAW' } = request;
-  const allowed = signingAlgorithmsFor(spec, 'SIGN_VERIFY');
+  const allowed = KEY_SPECS[spec]?.signingAlgorithms;
   if (!allowed) throw new AwsError('InvalidKeyUsageException', `You cannot sign or verify with a ${spec} KMS key.`);
   if (!allowed.includes(signingAlgorithm)) {
     throw new AwsError('InvalidKeyUsageException', `${signingAlgorithm} is not a valid signing algorithm for this KMS key. Valid algorithms: ${allowed.join(', ')}.`);
