@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { CredentialStore } from './credentials';
 import { XksProxyClient } from './kms/xks-proxy-client';
@@ -88,11 +89,13 @@ export async function startAwsStandIn(options: AwsStandInOptions): Promise<AwsSt
   if (accounts.length === 0) throw new Error('accounts must name at least one account');
 
   const registry = new OperationRegistry();
-  for (const module of [...STAND_IN_MODULES, ...(options.modules ?? [])]) module.register(registry);
+  const modules = [...STAND_IN_MODULES, ...(options.modules ?? [])];
+  for (const module of modules) module.register(registry);
   const xksProxy = new XksProxyClient({ baseUrl: options.xksProxyBaseUrl, caCert: readPem(options.xksCaCert), timeoutMs: options.xksTimeoutMs });
 
   const background = new Set<Promise<void>>();
   let stopping = false;
+  const stopController = new AbortController();
   const runtime: StandInRuntime = {
     state,
     registry,
@@ -102,6 +105,10 @@ export async function startAwsStandIn(options: AwsStandInOptions): Promise<AwsSt
     log,
     settings: { xksHealthCheckIntervalMs: options.xksHealthCheckIntervalMs ?? 60_000 },
     isStopping: () => stopping,
+    sleep: (ms) =>
+      stopping
+        ? Promise.resolve(false)
+        : delay(ms, true, { signal: stopController.signal }).catch(() => false),
     runInBackground(name, work) {
       if (stopping) return;
       const task = work()
@@ -121,6 +128,7 @@ export async function startAwsStandIn(options: AwsStandInOptions): Promise<AwsSt
   const { port } = server.address() as AddressInfo;
   const endpointUrl = `http://${host}:${port}`;
   log(`AWS stand-in listening on ${endpointUrl}`);
+  for (const module of modules) module.start?.(runtime);
 
   return {
     endpointUrl,
@@ -131,6 +139,7 @@ export async function startAwsStandIn(options: AwsStandInOptions): Promise<AwsSt
     state,
     async stop() {
       stopping = true;
+      stopController.abort();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

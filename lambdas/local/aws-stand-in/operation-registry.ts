@@ -73,6 +73,8 @@ export interface StandInRuntime {
   readonly settings: StandInSettings;
   /** True once stop() began: periodic work should end. */
   isStopping(): boolean;
+  /** Resolves true after `ms`, or false at once when stop() begins (periodic work then ends). */
+  sleep(ms: number): Promise<boolean>;
 }
 
 export interface StandInSettings {
@@ -98,6 +100,8 @@ export interface RegisteredQueryAction {
 export interface StandInModule {
   readonly name: string;
   register(registry: OperationRegistry): void;
+  /** Called once the server listens (e.g. to resume periodic work for state found in the folder). */
+  start?(runtime: StandInRuntime): void;
 }
 
 export class OperationRegistry {

@@ -22,7 +22,9 @@ export interface CustomKeyStoreTypeProvider {
   create(input: JsonObject, context: OperationContext): Promise<Partial<CustomKeyStoreRecord>>;
   /**
    * Applies UpdateCustomKeyStore's type-specific fields to a copy of the store and returns it
-   * (the caller writes it). `store.connectionState` tells what may change.
+   * (the caller writes it, and applies NewCustomKeyStoreName after checking it is unique).
+   * The provider refuses (CustomKeyStoreInvalidStateException) every field, NewCustomKeyStoreName
+   * included, that the store's `connectionState` does not allow to change.
    */
   update(input: JsonObject, store: CustomKeyStoreRecord, context: OperationContext): Promise<CustomKeyStoreRecord>;
   /** The connection attempt ConnectCustomKeyStore starts; runs after CONNECTING was answered. */
