@@ -5,8 +5,10 @@
 import { cloudHsmOperations } from './cloudhsm/cloudhsm-operations';
 import { aliasOperations } from './kms/alias-operations';
 import { cryptoOperations } from './kms/crypto-operations';
+import { customKeyStoreOperations } from './kms/custom-key-store-operations';
+import { externalKeyStores } from './kms/external-key-store-type';
 import { keyOperations } from './kms/key-operations';
 import type { StandInModule } from './operation-registry';
 import { stsOperations } from './sts/sts-operations';
 
-export const STAND_IN_MODULES: readonly StandInModule[] = [stsOperations, keyOperations, aliasOperations, cryptoOperations, cloudHsmOperations];
+export const STAND_IN_MODULES: readonly StandInModule[] = [stsOperations, keyOperations, aliasOperations, cryptoOperations, customKeyStoreOperations, externalKeyStores, cloudHsmOperations];
