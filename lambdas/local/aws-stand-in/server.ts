@@ -36,6 +36,8 @@ export class StandInServer {
 
   /** node:http request listener. */
   readonly listener = (message: IncomingMessage, response: ServerResponse): void => {
+    // The stand-in's clock, as AWS sends its own: SDKs correct their clock skew from it.
+    response.setHeader('date', this.runtime.now().toUTCString());
     void this.handle(message, response).catch((error: unknown) => {
       this.runtime.log(`unexpected failure: ${error instanceof Error ? error.stack : String(error)}`);
       if (!response.headersSent) response.writeHead(500, { 'content-type': JSON_CONTENT_TYPE }).end(JSON.stringify({ __type: 'InternalFailure', message: 'Internal failure' }));
