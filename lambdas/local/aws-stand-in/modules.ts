@@ -4,6 +4,9 @@
  */
 import { cloudHsmOperations } from './cloudhsm/cloudhsm-operations';
 import { aliasOperations } from './kms/alias-operations';
+import { asymmetricOperations } from './kms/asymmetric-operations';
+import { cloudHsmKeyStores } from './kms/cloudhsm-key-store-type';
+import { importOperations } from './kms/import-operations';
 import { cryptoOperations } from './kms/crypto-operations';
 import { customKeyStoreOperations } from './kms/custom-key-store-operations';
 import { externalKeyStores } from './kms/external-key-store-type';
@@ -11,4 +14,4 @@ import { keyOperations } from './kms/key-operations';
 import type { StandInModule } from './operation-registry';
 import { stsOperations } from './sts/sts-operations';
 
-export const STAND_IN_MODULES: readonly StandInModule[] = [stsOperations, keyOperations, aliasOperations, cryptoOperations, customKeyStoreOperations, externalKeyStores, cloudHsmOperations];
+export const STAND_IN_MODULES: readonly StandInModule[] = [stsOperations, keyOperations, aliasOperations, cryptoOperations, customKeyStoreOperations, externalKeyStores, importOperations, asymmetricOperations, cloudHsmOperations, cloudHsmKeyStores];

@@ -9,11 +9,12 @@
  * password the token rejected is never presented again by a pool that cached it.
  */
 import { createHash } from 'node:crypto';
-import type { HsmKeyInfo, HsmKeyRef, PartitionConnection, PartitionTestResult } from '../../../core/hsm';
-import type { SecretStore } from '../../../core/secrets';
+import type { HsmKeyInfo, HsmKeyRef, PartitionConnection, PartitionTestResult } from '../../../contract/hsm';
+import { HsmError } from '../../../core/ports/hsm';
+import type { SecretStore } from '../../../core/ports/secret-store';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../adapters/pkcs11/key-crypto';
-import { Pkcs11HsmAgent } from '../../../hsm-agent/pkcs11-hsm-agent';
+import { Pkcs11HsmAgent } from '../../../adapters/pkcs11/hsm-agent';
 
 /** KMS's kmsuser session on one cluster, for one custom key store. */
 export interface KmsuserLogin {
@@ -80,7 +81,7 @@ export class ClusterHsms {
   async decrypt(login: KmsuserLogin, objectId: string, blob: Buffer, aad: Buffer): Promise<Buffer> {
     const ivEnd = 12;
     const tagStart = blob.length - 16;
-    if (tagStart < ivEnd) throw new Error('the ciphertext is too short for AES-GCM');
+    if (tagStart < ivEnd) throw new HsmError('DECRYPT_FAILED', undefined, 'the ciphertext is too short for AES-GCM');
     return this.crypto.decrypt(await this.keyRef(login, objectId), { iv: blob.subarray(0, ivEnd), ciphertext: blob.subarray(ivEnd, tagStart), tag: blob.subarray(tagStart) }, aad);
   }
 

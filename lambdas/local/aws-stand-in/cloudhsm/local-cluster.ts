@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createSoftHsmToken } from '../../../../scripts/lib/softhsm-token';
+import { createSoftHsmToken } from '../../softhsm-token';
 import type { StandInState } from '../state';
 import { clustersOf, type CloudHsmClusterRecord } from './cluster-record';
 import { clusterHsms } from './cluster-hsm';

@@ -33,14 +33,11 @@ function keyFor(context: OperationContext, input: JsonObject, usage: string, ope
 }
 
 function signingInput(input: JsonObject) {
-  return {
-    message: requiredBlob(input, 'Message', MESSAGE),
-    messageType: optionalEnum(input, 'MessageType', MESSAGE_TYPES) ?? 'RAW',
-    signingAlgorithm: (() => {
-      const value = requiredString(input, 'SigningAlgorithm');
-      return optionalEnum(input, 'SigningAlgorithm', SIGNING_ALGORITHMS) ?? value;
-    })(),
-  };
+  const message = requiredBlob(input, 'Message', MESSAGE);
+  const messageType = optionalEnum(input, 'MessageType', MESSAGE_TYPES) ?? 'RAW';
+  requiredString(input, 'SigningAlgorithm');
+  const signingAlgorithm = optionalEnum(input, 'SigningAlgorithm', SIGNING_ALGORITHMS)!;
+  return { message, messageType, signingAlgorithm };
 }
 
 export function sign(input: JsonObject, context: OperationContext): JsonObject {

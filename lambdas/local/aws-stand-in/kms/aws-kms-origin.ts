@@ -1,13 +1,14 @@
 /**
- * Origin AWS_KMS: KMS makes the key material (a random AES-256 key here, kept in the state
- * folder) and encrypts with AES-256-GCM. Only SYMMETRIC_DEFAULT keys are made with this origin by
- * the stand-in (see README: not reproduced).
+ * Origin AWS_KMS: KMS makes the key material (kept in the state folder): a random AES-256 key for
+ * SYMMETRIC_DEFAULT, which encrypts with AES-256-GCM; for asymmetric and HMAC key specs, the
+ * private key or secret that asymmetric-operations.ts signs and MACs with (key-spec-crypto.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { AwsError } from '../aws-error';
 import { gcmDecrypt, gcmEncrypt } from './aes-gcm';
 import type { KeyOriginProvider } from './key-origins';
 import type { KeyMaterial, KmsKeyRecord } from './key-record';
+import { generateKeyMaterial, MATERIAL_KEY_SPECS } from './key-spec-crypto';
 
 export const SYMMETRIC_MATERIAL = 'AES_256';
 
@@ -24,8 +25,9 @@ export function symmetricSecretOf(key: KmsKeyRecord): Buffer {
 
 export const awsKmsOrigin: KeyOriginProvider = {
   origin: 'AWS_KMS',
-  keySpecs: ['SYMMETRIC_DEFAULT'],
-  async create() {
+  keySpecs: MATERIAL_KEY_SPECS,
+  async create({ keySpec }) {
+    if (keySpec !== 'SYMMETRIC_DEFAULT') return { material: { kind: keySpec, secret: generateKeyMaterial(keySpec).toString('base64') } };
     const { material, materialId } = newSymmetricMaterial();
     return { material, currentKeyMaterialId: materialId };
   },

@@ -18,10 +18,11 @@
 import { X509Certificate } from 'node:crypto';
 import { AwsError, validationError } from '../aws-error';
 import { requiredString, optionalString } from '../input';
-import type { JsonObject, OperationContext } from '../operation-registry';
+import type { JsonObject, OperationContext, StandInModule } from '../operation-registry';
 import { activeHsms, clustersOf, type CloudHsmClusterRecord } from '../cloudhsm/cluster-record';
 import { clusterHsms } from '../cloudhsm/cluster-hsm';
 import { customKeyStoresOf, type CustomKeyStoreRecord } from './custom-key-store-record';
+import { cloudHsmOrigin } from './cloudhsm-origin';
 import type { ConnectOutcome, CustomKeyStoreTypeProvider } from './custom-key-store-types';
 
 const CLUSTER_ID = { min: 19, max: 24 } as const;
@@ -98,12 +99,6 @@ export const cloudHsmKeyStoreType: CustomKeyStoreTypeProvider = {
   },
 };
 
-/** ConnectCustomKeyStore's synchronous refusal of a cluster that is not ACTIVE (AWS answers it before CONNECTING). */
-export function checkClusterBeforeConnect(store: CustomKeyStoreRecord, context: OperationContext): void {
-  const cluster = store.cloudHsm ? clustersOf(context.state).get(store.cloudHsm.cloudHsmClusterId) : undefined;
-  if (cluster && cluster.state !== 'ACTIVE' && cluster.state !== 'DELETED') requireActive(cluster);
-}
-
 /** The PKCS#11 login failure as ConnectCustomKeyStore reports it. */
 function connectionErrorCodeFor(message: string): string {
   if (message === 'CKR_PIN_LOCKED') return 'USER_LOCKED_OUT';
@@ -161,3 +156,12 @@ function issuedBy(cluster: CloudHsmClusterRecord, trustAnchorPem: string): boole
     return false; // not a PEM certificate at all
   }
 }
+
+/** AWS_CLOUDHSM key stores and the keys in them. */
+export const cloudHsmKeyStores: StandInModule = {
+  name: 'kms-cloudhsm-key-stores',
+  register(registry) {
+    registry.customKeyStoreType(cloudHsmKeyStoreType);
+    registry.keyOrigin(cloudHsmOrigin);
+  },
+};
