@@ -54,7 +54,7 @@ function externalKey(context: OperationContext, keyIdInput: string): KmsKeyRecor
   return key;
 }
 
-export function getParametersForImport(input: JsonObject, context: OperationContext): JsonObject {
+export async function getParametersForImport(input: JsonObject, context: OperationContext): Promise<JsonObject> {
   const keyId = requiredString(input, 'KeyId', KEY_ID);
   const algorithmInput = requiredString(input, 'WrappingAlgorithm');
   const wrappingKeySpecInput = requiredString(input, 'WrappingKeySpec');
@@ -62,11 +62,11 @@ export function getParametersForImport(input: JsonObject, context: OperationCont
   requireKeyState(context, key, IMPORT_STATES);
   const { algorithm, wrappingKeySpec } = checkWrappingChoice(key.keySpec, algorithmInput, wrappingKeySpecInput);
 
+  const pair = await generateWrappingKeyPair(wrappingKeySpec);
   const now = Math.floor(context.runtime.now().getTime() / 1000);
   const parameters = importParametersOf(context);
   // Expired tokens are kept a while longer, so that using one answers ExpiredImportTokenException.
   for (const stale of parameters.values()) if (stale.validTo + EXPIRED_TOKEN_MEMORY_SECONDS <= now) parameters.delete(stale.tokenId);
-  const pair = generateWrappingKeyPair(wrappingKeySpec);
   const tokenId = randomBytes(32).toString('hex');
   const validTo = now + IMPORT_PARAMETERS_LIFETIME_SECONDS;
   parameters.put(tokenId, { tokenId, keyId: key.keyId, wrappingAlgorithm: algorithm, privateKey: pair.privateKeyDer.toString('base64'), validTo });

@@ -7,7 +7,8 @@
  *   RSA-OAEP encrypted with the wrapping key (as long as the modulus), followed by the key
  *   material wrapped with that AES key under AES key wrap with padding (RFC 5649).
  */
-import { constants, createDecipheriv, createPrivateKey, generateKeyPairSync, privateDecrypt } from 'node:crypto';
+import { constants, createDecipheriv, createPrivateKey, generateKeyPair, privateDecrypt } from 'node:crypto';
+import { promisify } from 'node:util';
 import { AwsError, validationError } from '../aws-error';
 import { RSA_SPECS } from './key-spec-crypto';
 
@@ -26,9 +27,11 @@ export interface WrappingKeyPair {
   readonly privateKeyDer: Buffer;
 }
 
-export function generateWrappingKeyPair(spec: WrappingKeySpec): WrappingKeyPair {
-  const modulusLength = Number(spec.slice(4));
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength });
+const generateRsaKeyPair = promisify(generateKeyPair);
+
+/** A new pair, made off the event loop (an RSA 4096 key takes seconds, and the server keeps serving). */
+export async function generateWrappingKeyPair(spec: WrappingKeySpec): Promise<WrappingKeyPair> {
+  const { publicKey, privateKey } = await generateRsaKeyPair('rsa', { modulusLength: Number(spec.slice(4)) });
   return {
     publicKeyDer: publicKey.export({ format: 'der', type: 'spki' }),
     privateKeyDer: privateKey.export({ format: 'der', type: 'pkcs8' }),
