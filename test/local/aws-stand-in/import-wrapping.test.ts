@@ -5,6 +5,7 @@
  */
 import { constants, createCipheriv, createDecipheriv, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { checkWrappingChoice, generateWrappingKeyPair, unwrapKeyMaterial } from '../../../lambdas/local/aws-stand-in/kms/import-wrapping';
+import { thrownType } from './thrown-aws-error';
 
 const KWP_IV = Buffer.from('a65959a6', 'hex');
 
@@ -15,15 +16,6 @@ function wrap(publicKeyDer: Buffer, algorithm: string, material: Buffer): Buffer
   const aesKey = randomBytes(32);
   const cipher = createCipheriv('id-aes256-wrap-pad', aesKey, KWP_IV);
   return Buffer.concat([publicEncrypt(publicKey, aesKey), cipher.update(material), cipher.final()]);
-}
-
-function thrownType(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { type?: string }).type;
-  }
-  return undefined;
 }
 
 describe('import wrapping', () => {

@@ -16,17 +16,9 @@ import {
   verify,
   verifyMac,
 } from '../../../lambdas/local/aws-stand-in/kms/key-spec-crypto';
+import { thrownType } from './thrown-aws-error';
 
 const message = Buffer.from('the message to sign');
-
-function thrownType(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { type?: string }).type;
-  }
-  return undefined;
-}
 
 describe('signing keys', () => {
   const rsa = generateKeyMaterial('RSA_2048');
