@@ -72,3 +72,9 @@ export class DependencyError extends KeyManagerError {
   readonly statusCode = 502;
   readonly code = 'NCERRDependencyFailure';
 }
+
+/** A dependency is overloaded (AWS throttling that outlasted the retries): try again later. */
+export class ServiceUnavailableError extends KeyManagerError {
+  readonly statusCode = 503;
+  readonly code = 'NCERRServiceUnavailable';
+}

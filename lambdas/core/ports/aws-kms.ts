@@ -1,0 +1,130 @@
+/**
+ * The port through which the control plane drives AWS KMS in an account container's account:
+ * the external custom key stores that linked key stores are (create, describe, update, connect,
+ * disconnect, delete) and the KMS keys that live in them.
+ *
+ * On AWS and locally the adapter is adapters/aws/kms-sdk.ts (`@aws-sdk/client-kms`; locally pointed
+ * at the local AWS stand-in). It reaches the account through the container's role, assumed with
+ * STS and cached per container and region, or with the deployment's own credentials when the
+ * container has no role. It translates every AWS failure into the project's error classes, saying
+ * what AWS said: AccessDeniedException is a 403 naming the account and the role; throttling is
+ * retried with backoff and then a 503; a KMS validation error is a 400 naming the API field it
+ * concerns; custom key store errors are a 400 (bad settings, proxy unreachable or answering
+ * wrongly) or a 409 (name or endpoint in use, wrong connection state, keys left in the store).
+ */
+
+/** Where to act: the AWS KMS of one account container's account in one region. */
+export interface KmsLocation {
+  /** The account container's id: assumed-role credentials are cached per container and region. */
+  readonly containerId: string;
+  /** The container's 12-digit AWS account id (named in error messages). */
+  readonly accountId: string;
+  readonly region: string;
+  /** The role to act through; absent = the deployment's own credentials. */
+  readonly assumeRoleArn?: string;
+  readonly assumeRoleExternalId?: string;
+}
+
+export type XksProxyConnectivity = 'PUBLIC_ENDPOINT' | 'VPC_ENDPOINT_SERVICE';
+
+/** What AWS KMS signs its XKS requests with (its `XksProxyAuthenticationCredential`). */
+export interface XksProxyCredential {
+  readonly accessKeyId: string;
+  readonly rawSecretAccessKey: string;
+}
+
+/** An external key store's settings in AWS KMS, all of them (CreateCustomKeyStore). */
+export interface ExternalKeyStoreSettings {
+  readonly name: string;
+  /** `https://<DNS name>`. */
+  readonly uriEndpoint: string;
+  readonly uriPath: string;
+  readonly connectivity: XksProxyConnectivity;
+  /** Required with `VPC_ENDPOINT_SERVICE`, absent with `PUBLIC_ENDPOINT`. */
+  readonly vpcEndpointServiceName?: string;
+  readonly credential: XksProxyCredential;
+}
+
+/** The settings UpdateCustomKeyStore changes: only those given. */
+export type ExternalKeyStoreChanges = Partial<ExternalKeyStoreSettings>;
+
+/** AWS KMS's `ConnectionState` of a custom key store. */
+export type CustomKeyStoreConnectionState = 'CONNECTED' | 'CONNECTING' | 'DISCONNECTED' | 'DISCONNECTING' | 'FAILED';
+export const CONNECTION_STATES: readonly CustomKeyStoreConnectionState[] = ['CONNECTED', 'CONNECTING', 'DISCONNECTED', 'DISCONNECTING', 'FAILED'];
+
+/** A custom key store as AWS KMS describes it (DescribeCustomKeyStores); never a secret. */
+export interface CustomKeyStoreStatus {
+  /** `cks-` followed by 17 hex digits. */
+  readonly customKeyStoreId: string;
+  readonly name: string;
+  readonly type: 'EXTERNAL_KEY_STORE' | 'AWS_CLOUDHSM';
+  readonly connectionState: CustomKeyStoreConnectionState;
+  /** Why the last connection attempt failed (`INVALID_CREDENTIALS`, `XKS_PROXY_NOT_REACHABLE`, ...); only with FAILED. */
+  readonly connectionErrorCode?: string;
+  /** External key stores: the proxy settings AWS KMS uses, including the access key id of the credential it signs with. */
+  readonly xksProxy?: {
+    readonly accessKeyId: string;
+    readonly uriEndpoint: string;
+    readonly uriPath: string;
+    readonly connectivity: XksProxyConnectivity;
+    readonly vpcEndpointServiceName?: string;
+  };
+}
+
+/** A KMS key as AWS KMS describes it (DescribeKey's KeyMetadata), the parts the key manager reads. */
+export interface KmsKeyDescription {
+  readonly keyId: string;
+  readonly arn: string;
+  /** `Enabled`, `Disabled`, `PendingDeletion`, `Unavailable`, ... (KMS's KeyState). */
+  readonly keyState: string;
+  /** `AWS_KMS`, `EXTERNAL`, `AWS_CLOUDHSM`, `EXTERNAL_KEY_STORE`. */
+  readonly origin: string;
+  readonly customKeyStoreId?: string;
+  /** Keys in an external key store: the external key id the proxy knows. */
+  readonly xksKeyId?: string;
+  readonly description?: string;
+}
+
+/** One page of ListKeys. */
+export interface KmsKeyPage {
+  readonly keyIds: readonly string[];
+  /** Pass back to get the next page; absent on the last one. */
+  readonly nextMarker?: string;
+}
+
+export interface AwsKms {
+  /**
+   * CreateCustomKeyStore (`EXTERNAL_KEY_STORE`). AWS KMS calls the proxy's GetHealthStatus before
+   * it answers; when that fails nothing is created and the error says what AWS KMS reported.
+   * @returns the new store's id (`cks-...`)
+   */
+  createExternalKeyStore(at: KmsLocation, settings: ExternalKeyStoreSettings): Promise<string>;
+
+  /** DescribeCustomKeyStores by id; undefined when AWS KMS has no such store (deleted outside the key manager). */
+  describeCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<CustomKeyStoreStatus | undefined>;
+
+  /**
+   * UpdateCustomKeyStore with the given settings. AWS KMS refuses endpoint, path and connectivity
+   * changes unless the store is DISCONNECTED (409), and calls the proxy to check new settings.
+   */
+  updateExternalKeyStore(at: KmsLocation, customKeyStoreId: string, changes: ExternalKeyStoreChanges): Promise<void>;
+
+  /** ConnectCustomKeyStore: starts connecting (CONNECTING, then CONNECTED or FAILED); 409 unless DISCONNECTED (or already connected). */
+  connectCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<void>;
+
+  /** DisconnectCustomKeyStore: starts disconnecting (DISCONNECTING, then DISCONNECTED). */
+  disconnectCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<void>;
+
+  /**
+   * DeleteCustomKeyStore. 409 while connected, and while AWS KMS still has KMS keys in the store
+   * (the message says how many, also those pending deletion). A store AWS KMS no longer has counts
+   * as deleted.
+   */
+  deleteCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<void>;
+
+  /** ListKeys, one page of at most `limit` (1-1000) key ids. */
+  listKeys(at: KmsLocation, options?: { readonly marker?: string; readonly limit?: number }): Promise<KmsKeyPage>;
+
+  /** DescribeKey by key id or ARN. NotFoundError when AWS KMS has no such key. */
+  describeKey(at: KmsLocation, keyId: string): Promise<KmsKeyDescription>;
+}
