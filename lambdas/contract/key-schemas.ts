@@ -76,6 +76,13 @@ export const keyStoreSchemas = {
     [],
     { minProperties: 1 },
   ),
+  /** POST .../{id}/link (seed 001 "Link Local External Custom Key Store"). */
+  link: strict(
+    {
+      aws_param: strict({ xks_proxy_uri_endpoint: text(256), xks_proxy_vpc_endpoint_service_name: text(256) }, ['xks_proxy_uri_endpoint']),
+    },
+    ['aws_param'],
+  ),
   listQuery: query([
     'id', 'name', 'kms', 'kms_id', 'region', 'cloud_name', 'type', 'blocked', 'linked_state',
     'xks_proxy_connectivity', 'connection_state', 'source_key_tier', 'custom_key_store_type',

@@ -39,7 +39,18 @@ export interface RouteNeeds {
   readonly hsmAgent?: boolean;
   /** Calls STS AssumeRole on registered account roles (sts:AssumeRole on `role/<ACCOUNT_ROLE_NAME_PREFIX>*`). */
   readonly assumeAccountRole?: boolean;
+  /**
+   * AWS KMS actions the route calls in account containers' accounts: through the container's role
+   * (so the function may also assume account roles) or, for a container without one, with the
+   * function's own role, which the CDK grants exactly these actions.
+   */
+  readonly awsKms?: readonly AwsKmsAction[];
 }
+
+/** The AWS KMS API actions the control plane calls (IAM action `kms:<name>`). */
+export type AwsKmsAction =
+  | 'CreateCustomKeyStore' | 'DescribeCustomKeyStores' | 'UpdateCustomKeyStore' | 'ConnectCustomKeyStore'
+  | 'DisconnectCustomKeyStore' | 'DeleteCustomKeyStore' | 'ListKeys' | 'DescribeKey';
 
 export interface RouteDefinition {
   /** CCKM-style operation name; also the handler file's name in kebab case. */
@@ -63,6 +74,10 @@ export interface RouteDefinition {
 const h = (file: string): string => `lambdas/handlers/${file}.ts`;
 const READ: RouteNeeds = { state: 'read' };
 const WRITE: RouteNeeds = { state: 'readwrite' };
+/** Routes that show a key store read a linked one's connection state from AWS KMS. */
+const SHOWS_KEY_STORE: readonly AwsKmsAction[] = ['DescribeCustomKeyStores'];
+/** Linking creates the store in AWS KMS, and deletes it there again when the key manager cannot record it. */
+const LINKS_KEY_STORE: readonly AwsKmsAction[] = ['CreateCustomKeyStore', 'DeleteCustomKeyStore', ...SHOWS_KEY_STORE];
 
 const ACCOUNTS = '/v1/cckm/aws/kms';
 const PARTITIONS = '/v1/cckm/hsm/partitions';
@@ -96,21 +111,24 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'DeleteHsmKey', method: 'DELETE', path: `${HSM_KEYS}/{id}`, handler: h('delete-hsm-key'), access: { kind: 'admin' }, successStatus: 204, needs: { ...WRITE, hsmAgent: true }, summary: 'Destroy an HSM source key' },
 
   // External custom key stores
-  { operation: 'CreateKeyStore', method: 'POST', path: KEY_STORES, handler: h('create-key-store'), access: { kind: 'acl', action: 'keystoreadd' }, requestSchema: schemas.createKeyStore, successStatus: 201, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Create an external custom key store' },
-  { operation: 'ListKeyStores', method: 'GET', path: KEY_STORES, handler: h('list-key-stores'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listKeyStoresQuery, needs: READ, summary: 'List custom key stores' },
-  { operation: 'GetKeyStore', method: 'GET', path: `${KEY_STORES}/{id}`, handler: h('get-key-store'), access: { kind: 'acl', action: 'viewkeystore' }, needs: READ, summary: 'Get a custom key store' },
-  { operation: 'UpdateKeyStore', method: 'PATCH', path: `${KEY_STORES}/{id}`, handler: h('update-key-store'), access: { kind: 'acl', action: 'keystoreupdate' }, requestSchema: schemas.updateKeyStore, needs: WRITE, summary: 'Update a custom key store' },
-  { operation: 'DeleteKeyStore', method: 'DELETE', path: `${KEY_STORES}/{id}`, handler: h('delete-key-store'), access: { kind: 'acl', action: 'keystoredelete' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Delete a custom key store' },
-  { operation: 'BlockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/block`, handler: h('block-key-store'), access: { kind: 'acl', action: 'keystoreblock' }, needs: WRITE, summary: 'Block AWS KMS requests to a key store' },
-  { operation: 'UnblockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/unblock`, handler: h('unblock-key-store'), access: { kind: 'acl', action: 'keystoreunblock' }, needs: WRITE, summary: 'Unblock AWS KMS requests to a key store' },
+  { operation: 'CreateKeyStore', method: 'POST', path: KEY_STORES, handler: h('create-key-store'), access: { kind: 'acl', action: 'keystoreadd' }, requestSchema: schemas.createKeyStore, successStatus: 201, needs: { ...WRITE, secrets: { xks: 'write' }, awsKms: LINKS_KEY_STORE }, summary: 'Create an external custom key store (linked: in AWS KMS too)' },
+  { operation: 'ListKeyStores', method: 'GET', path: KEY_STORES, handler: h('list-key-stores'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listKeyStoresQuery, needs: { ...READ, awsKms: SHOWS_KEY_STORE }, summary: 'List custom key stores' },
+  { operation: 'GetKeyStore', method: 'GET', path: `${KEY_STORES}/{id}`, handler: h('get-key-store'), access: { kind: 'acl', action: 'viewkeystore' }, needs: { ...READ, awsKms: SHOWS_KEY_STORE }, summary: 'Get a custom key store' },
+  { operation: 'UpdateKeyStore', method: 'PATCH', path: `${KEY_STORES}/{id}`, handler: h('update-key-store'), access: { kind: 'acl', action: 'keystoreupdate' }, requestSchema: schemas.updateKeyStore, needs: { ...WRITE, awsKms: ['UpdateCustomKeyStore', ...SHOWS_KEY_STORE] }, summary: 'Update a custom key store (linked: in AWS KMS too)' },
+  { operation: 'DeleteKeyStore', method: 'DELETE', path: `${KEY_STORES}/{id}`, handler: h('delete-key-store'), access: { kind: 'acl', action: 'keystoredelete' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'write' }, awsKms: ['DeleteCustomKeyStore', 'ListKeys', 'DescribeKey'] }, summary: 'Delete a custom key store (linked: in AWS KMS too)' },
+  { operation: 'BlockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/block`, handler: h('block-key-store'), access: { kind: 'acl', action: 'keystoreblock' }, needs: { ...WRITE, awsKms: SHOWS_KEY_STORE }, summary: 'Block AWS KMS requests to a key store' },
+  { operation: 'UnblockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/unblock`, handler: h('unblock-key-store'), access: { kind: 'acl', action: 'keystoreunblock' }, needs: { ...WRITE, awsKms: SHOWS_KEY_STORE }, summary: 'Unblock AWS KMS requests to a key store' },
+  { operation: 'LinkKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/link`, handler: h('link-key-store'), access: { kind: 'acl', action: 'keystorelink' }, requestSchema: schemas.linkKeyStore, needs: { ...WRITE, secrets: { xks: 'read' }, awsKms: LINKS_KEY_STORE }, summary: 'Link an unlinked key store: create it in AWS KMS' },
+  { operation: 'ConnectKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/connect`, handler: h('connect-key-store'), access: { kind: 'acl', action: 'keystoreconnect' }, needs: { ...READ, awsKms: ['ConnectCustomKeyStore', ...SHOWS_KEY_STORE] }, summary: 'Connect a linked key store in AWS KMS' },
+  { operation: 'DisconnectKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/disconnect`, handler: h('disconnect-key-store'), access: { kind: 'acl', action: 'keystoredisconnect' }, needs: { ...READ, awsKms: ['DisconnectCustomKeyStore', ...SHOWS_KEY_STORE] }, summary: 'Disconnect a linked key store in AWS KMS' },
   { operation: 'GetKeyStoreHealth', method: 'POST', path: `${KEY_STORES}/{id}/health`, handler: h('get-key-store-health'), access: { kind: 'public' }, needs: { ...READ, hsmAgent: true }, summary: 'Deep health check of a key store (unauthenticated, rate limited)' },
 
   // XKS credentials
-  { operation: 'CreateKeyStoreCredential', method: 'POST', path: `${KEY_STORES}/{id}/credentials`, handler: h('create-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, successStatus: 201, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Create an XKS credential' },
+  { operation: 'CreateKeyStoreCredential', method: 'POST', path: `${KEY_STORES}/{id}/credentials`, handler: h('create-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, successStatus: 201, needs: { ...WRITE, secrets: { xks: 'write' }, awsKms: ['UpdateCustomKeyStore'] }, summary: 'Create an XKS credential (linked: AWS KMS gets it)' },
   { operation: 'ListKeyStoreCredentials', method: 'GET', path: `${KEY_STORES}/{id}/credentials`, handler: h('list-key-store-credentials'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listCredentialsQuery, needs: READ, summary: 'List the XKS credentials of a key store' },
   { operation: 'GetKeyStoreCredential', method: 'GET', path: `${KEY_STORES}/{id}/credentials/{credentialId}`, handler: h('get-key-store-credential'), access: { kind: 'acl', action: 'viewkeystore' }, needs: READ, summary: 'Get an XKS credential (never its secret)' },
   { operation: 'DeleteKeyStoreCredential', method: 'DELETE', path: `${KEY_STORES}/{id}/credentials/{credentialId}`, handler: h('delete-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Delete an XKS credential' },
-  { operation: 'RotateKeyStoreCredential', method: 'POST', path: `${KEY_STORES}/{id}/rotate-credential`, handler: h('rotate-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Rotate the XKS credential (oldest deleted beyond max_credentials)' },
+  { operation: 'RotateKeyStoreCredential', method: 'POST', path: `${KEY_STORES}/{id}/rotate-credential`, handler: h('rotate-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, needs: { ...WRITE, secrets: { xks: 'write' }, awsKms: ['UpdateCustomKeyStore', ...SHOWS_KEY_STORE] }, summary: 'Rotate the XKS credential (oldest deleted beyond max_credentials; linked: AWS KMS gets it)' },
 
   // Virtual keys
   { operation: 'CreateVirtualKey', method: 'POST', path: VIRTUAL_KEYS, handler: h('create-virtual-key'), access: { kind: 'admin' }, requestSchema: schemas.createVirtualKey, successStatus: 201, needs: WRITE, summary: 'Create a virtual key over an HSM source key' },

@@ -21,6 +21,7 @@ export const schemas = {
   listHsmKeysQuery: hsmSchemas.listKeysQuery,
   createKeyStore: keyStoreSchemas.create,
   updateKeyStore: keyStoreSchemas.update,
+  linkKeyStore: keyStoreSchemas.link,
   listKeyStoresQuery: keyStoreSchemas.listQuery,
   listCredentialsQuery: keyStoreSchemas.listCredentialsQuery,
   createVirtualKey: virtualKeySchemas.create,

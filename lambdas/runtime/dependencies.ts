@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../contract/env';
 import type { AwsAccountAccess } from '../core/ports/aws-account-access';
+import type { AwsKms } from '../core/ports/aws-kms';
 import type { HsmAgent } from '../core/ports/hsm';
 import type { IdGenerator } from '../core/ports/id-generator';
 import type { Clock } from '../core/ports/clock';
@@ -46,6 +47,8 @@ export interface Dependencies {
   readonly awsAccountAccess: AwsAccountAccess;
   /** What verifies account container roles: `awsAccountAccess` in aws mode, none in local mode. */
   readonly accountRoleVerifier?: AwsAccountAccess;
+  /** AWS KMS of the account containers; locally the local AWS stand-in (the SDK's endpoint override, set by the local runner). */
+  readonly awsKms: AwsKms;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly accountContainers: AccountContainerService;
@@ -61,7 +64,7 @@ export interface Dependencies {
 }
 
 /** The adapters a test or the local runner may supply instead of the ones `config` selects. */
-export type Ports = Pick<Dependencies, 'state' | 'secrets' | 'hsmAgent' | 'tokens' | 'awsAccountAccess' | 'accountRoleVerifier' | 'clock' | 'ids'>;
+export type Ports = Pick<Dependencies, 'state' | 'secrets' | 'hsmAgent' | 'tokens' | 'awsAccountAccess' | 'accountRoleVerifier' | 'awsKms' | 'clock' | 'ids'>;
 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidGenerator: IdGenerator = { newId: () => randomUUID() };
@@ -135,6 +138,13 @@ class RuntimeDependencies implements Dependencies {
   get accountRoleVerifier(): AwsAccountAccess | undefined {
     // Local mode registers containers without assuming their roles: it has no AWS account to reach.
     return this.once('accountRoleVerifier', () => (this.config.mode === 'aws' ? this.awsAccountAccess : undefined));
+  }
+
+  get awsKms(): AwsKms {
+    return this.once('awsKms', () => {
+      const { SdkAwsKms } = require('../adapters/aws/kms-sdk') as typeof import('../adapters/aws/kms-sdk');
+      return new SdkAwsKms();
+    });
   }
 
   get clock(): Clock {

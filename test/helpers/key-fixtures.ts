@@ -3,6 +3,8 @@
  * into a StateStore (account containers, partitions, HSM source keys, the way their services store
  * them), callers with and without ACL actions, and the services wired to a state and secret store.
  */
+import type { AwsKms } from '../../lambdas/core/ports/aws-kms';
+import { FakeAwsKms } from './fake-aws-kms';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AclAction } from '../../lambdas/contract/acl';
 import type { Access } from '../../lambdas/core/accounts/access';
@@ -108,11 +110,11 @@ export interface KeyServices {
   readonly hyokKeys: HyokKeyService;
 }
 
-export function keyServices(state: StateStore, secrets: SecretStore): KeyServices {
-  const keyStores = new KeyStoreService({ state, secrets, clock, ids });
+export function keyServices(state: StateStore, secrets: SecretStore, awsKms: AwsKms = new FakeAwsKms()): KeyServices {
+  const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms });
   return {
     keyStores,
-    credentials: new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores }),
+    credentials: new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores, awsKms }),
     virtualKeys: new VirtualKeyService({ state, clock, ids }),
     hyokKeys: new HyokKeyService({ state, clock, ids }),
   };

@@ -55,7 +55,12 @@ export class SdkAwsKms implements AwsKms {
   private readonly stsClients = new Map<string, STSClient>();
   private readonly assumed: AssumedRoleCredentials;
 
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(private readonly props: SdkAwsKmsProps = {}) {
+    this.now = props.now ?? Date.now;
+    this.sleep = props.retry?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.assumed = new AssumedRoleCredentials({ stsClientFor: (region) => this.stsClient(region), now: props.now, retry: props.retry });
   }
 
@@ -84,16 +89,33 @@ export class SdkAwsKms implements AwsKms {
     }
   }
 
-  async updateExternalKeyStore(at: KmsLocation, customKeyStoreId: string, changes: ExternalKeyStoreChanges): Promise<void> {
-    await this.call(at, 'UpdateCustomKeyStore', (kms) =>
-      kms.send(
-        new UpdateCustomKeyStoreCommand({
-          CustomKeyStoreId: customKeyStoreId,
-          ...(changes.name === undefined ? {} : { NewCustomKeyStoreName: changes.name }),
-          ...proxySettings(changes),
-        }),
-      ),
-    );
+  async updateExternalKeyStore(
+    at: KmsLocation,
+    customKeyStoreId: string,
+    changes: ExternalKeyStoreChanges,
+    options: { readonly credentialPropagationMs?: number } = {},
+  ): Promise<void> {
+    const update = (): Promise<unknown> =>
+      this.call(at, 'UpdateCustomKeyStore', (kms) =>
+        kms.send(
+          new UpdateCustomKeyStoreCommand({
+            CustomKeyStoreId: customKeyStoreId,
+            ...(changes.name === undefined ? {} : { NewCustomKeyStoreName: changes.name }),
+            ...proxySettings(changes),
+          }),
+        ),
+      );
+    const giveUpAt = this.now() + (changes.credential === undefined ? 0 : (options.credentialPropagationMs ?? 0));
+    for (let wait = 250; ; wait *= 2) {
+      try {
+        await update();
+        return;
+      } catch (error) {
+        // The proxy has not seen the new credential yet (its state cache is older than it).
+        if (!isAwsError(error, 'XksProxyIncorrectAuthenticationCredentialException') || this.now() + wait > giveUpAt) throw error;
+        await this.sleep(wait);
+      }
+    }
   }
 
   async connectCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<void> {

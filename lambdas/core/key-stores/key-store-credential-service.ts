@@ -7,8 +7,14 @@
  * fewer than one, however many requests race (the losers re-read and recompute). The secret of a
  * new credential is written to the SecretStore before the record and removed if the write finally
  * fails; secrets of dropped credentials are removed after the record no longer lists them.
+ *
+ * A linked store's new credential is pushed to AWS KMS (UpdateCustomKeyStore) once the record
+ * lists it (AWS KMS checks it against the proxy); if AWS KMS refuses it, it is removed again. The
+ * credential AWS KMS signs with, and those it signed with in the last five minutes, are never
+ * dropped (refuseDroppingAwsCredentials).
  */
 import type { Access } from '../accounts/access';
+import type { AwsKms } from '../ports/aws-kms';
 import { ConflictError, NotFoundError } from '../errors';
 import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
@@ -19,7 +25,8 @@ import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStore } from '../ports/state-store';
 import { discardXksSecrets, issueXksCredential, type IssuedXksCredential } from './xks-credentials';
-import { type KeyStoreRecord, loadKeyStore } from '../key-references';
+import { CREDENTIAL_PROPAGATION_MS, kmsLocation, linkWithNewCredential, refuseDroppingAwsCredentials } from './aws-kms-links';
+import { getAccount, type KeyStoreRecord, loadKeyStore } from '../key-references';
 import type { KeyStoreService } from './key-store-service';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 
@@ -45,6 +52,8 @@ export interface KeyStoreCredentialServiceDeps {
   readonly ids: IdGenerator;
   /** Shapes the store in rotate's response. */
   readonly keyStores: Pick<KeyStoreService, 'present'>;
+  /** Linked stores: new credentials go to AWS KMS. */
+  readonly awsKms: AwsKms;
 }
 
 const SORTABLE = ['createdAt', 'updatedAt', 'version', 'access_key_id', 'id'];
@@ -92,7 +101,7 @@ export class KeyStoreCredentialService {
     const { state, secrets, clock } = this.deps;
     await retryOnChange(async () => {
       const { store } = await loadKeyStore(state, access, keyStoreId);
-      findCredential(store, credentialId);
+      refuseDroppingAwsCredentials(store.id, store.data, [findCredential(store, credentialId)], clock.now());
       const credentials = store.data.credentials.filter((c) => c.id !== credentialId);
       if (credentials.length === 0) {
         throw new ConflictError(`Credential ${credentialId} is the key store's only credential; a key store always needs one (rotate-credential replaces it)`);
@@ -137,6 +146,7 @@ export class KeyStoreCredentialService {
         const all = [...store.data.credentials, credential];
         const excess = Math.max(0, all.length - store.data.maxCredentials);
         const kept = all.slice(excess);
+        refuseDroppingAwsCredentials(store.id, store.data, all.slice(0, excess), clock.now());
         const data: KeyStoreData = { ...store.data, credentials: kept, credentialVersion: version, updatedAt: now };
         await state.transact([{ op: 'update', kind: 'keyStore', id: store.id, data, expectedVersion: store.version, conflictMessage: CHANGED_CONCURRENTLY }]);
         return { store: { ...store, data, version: store.version + 1 }, kept, dropped: all.slice(0, excess), credential };
@@ -146,7 +156,45 @@ export class KeyStoreCredentialService {
       throw error;
     }
     await discardXksSecrets(secrets, keyStoreId, result.dropped.map((c) => c.id));
-    return { ...result, issued: { ...issued, credential: result.credential } };
+    const store = result.store.data.aws === undefined ? result.store : await this.pushToAwsKms(access, result.store, issued);
+    return { ...result, store, issued: { ...issued, credential: result.credential } };
+  }
+
+  /**
+   * Gives AWS KMS a linked store's new credential and records it as the one AWS KMS signs with.
+   * When AWS KMS refuses it, the credential is removed again and the error says why.
+   */
+  private async pushToAwsKms(access: Access, store: KeyStoreRecord, issued: IssuedXksCredential): Promise<KeyStoreRecord> {
+    const { state, secrets, clock, awsKms } = this.deps;
+    const link = store.data.aws;
+    const account = await getAccount(state, store.data.accountId);
+    if (link === undefined || account === undefined) return store;
+    const accessKeyId = issued.response.access_key_id;
+    try {
+      await awsKms.updateExternalKeyStore(
+        kmsLocation(account, store.data.region),
+        link.customKeyStoreId,
+        { credential: { accessKeyId, rawSecretAccessKey: issued.response.secret_access_key } },
+        { credentialPropagationMs: CREDENTIAL_PROPAGATION_MS },
+      );
+    } catch (error) {
+      await retryOnChange(async () => {
+        const { store: current } = await loadKeyStore(state, access, store.id);
+        const credentials = current.data.credentials.filter((c) => c.accessKeyId !== accessKeyId);
+        if (credentials.length === current.data.credentials.length || credentials.length === 0) return;
+        const data: KeyStoreData = { ...current.data, credentials, updatedAt: clock.now().toISOString() };
+        await state.transact([{ op: 'update', kind: 'keyStore', id: current.id, data, expectedVersion: current.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+      }).catch(() => undefined);
+      await discardXksSecrets(secrets, store.id, [issued.credential.id]);
+      throw error;
+    }
+    return retryOnChange(async () => {
+      const { store: current } = await loadKeyStore(state, access, store.id);
+      const now = clock.now();
+      const data: KeyStoreData = { ...current.data, aws: linkWithNewCredential(current.data.aws ?? link, accessKeyId, now), updatedAt: now.toISOString() };
+      await state.transact([{ op: 'update', kind: 'keyStore', id: current.id, data, expectedVersion: current.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+      return { ...current, data, version: current.version + 1 };
+    });
   }
 }
 

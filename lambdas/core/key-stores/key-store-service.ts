@@ -9,8 +9,15 @@
  *  - a store is deleted only while it has no HYOK key (`requireZero` on its `hyokKeys` counter,
  *    which CreateHyokKey increments in its own transaction);
  *  - read-modify-write changes carry the store's version and are recomputed when it moved.
+ *
+ * Linked stores also exist in AWS KMS, in their account container's account and region. Changes
+ * are made on both sides so that a failure leaves neither half-done: a store is created here
+ * first (AWS KMS calls the proxy, which must know it), then in AWS KMS, and removed here again
+ * when AWS KMS refuses; updates are written here, then pushed, and written back when AWS KMS
+ * refuses them; a delete is done in AWS KMS first, which refuses while AWS KMS has keys in it.
  */
 import type { Access } from '../accounts/access';
+import type { AwsKms, ExternalKeyStoreChanges, KmsLocation } from '../ports/aws-kms';
 import { ConflictError, ValidationError } from '../errors';
 import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
 import { ACCOUNT_COUNTERS } from '../accounts/account';
@@ -24,6 +31,7 @@ import {
   DEFAULT_MAX_CREDENTIALS,
   EXTERNAL_KEY_STORE,
   KEY_STORE_COUNTERS,
+  type ConnectionView,
   type KeyStoreData,
   keyStoreResource,
   type KeyStoreResource,
@@ -36,6 +44,7 @@ import {
 } from './key-store';
 import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
 import type { SecretStore } from '../ports/secret-store';
+import { secretNames } from '../secret-names';
 import type { StateOp, StateStore } from '../ports/state-store';
 import { discardXksSecrets, issueXksCredential, type IssuedXksCredential } from './xks-credentials';
 import {
@@ -52,6 +61,7 @@ import {
   requirePartition,
   resolveAccount,
 } from '../key-references';
+import { ConnectionStates, kmsLocation } from './aws-kms-links';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 
 /** POST /v1/cckm/aws/custom-key-stores (shape checked by `keyStoreSchemas.create`). */
@@ -103,6 +113,14 @@ export interface UpdateKeyStoreRequest {
   };
 }
 
+/** POST /v1/cckm/aws/custom-key-stores/{id}/link (shape checked by `keyStoreSchemas.link`). */
+export interface LinkKeyStoreRequest {
+  readonly aws_param: {
+    readonly xks_proxy_uri_endpoint: string;
+    readonly xks_proxy_vpc_endpoint_service_name?: string;
+  };
+}
+
 /** A store with a credential that was just created: the secret is shown here and never again. */
 export type KeyStoreWithNewCredential = KeyStoreResource & IssuedXksCredential['response'];
 
@@ -111,19 +129,29 @@ export interface KeyStoreServiceDeps {
   readonly secrets: SecretStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** AWS KMS of the account containers (linked stores). */
+  readonly awsKms: AwsKms;
 }
 
 const SORTABLE = ['name', 'createdAt', 'updatedAt', 'region', 'kms', 'kms_id', 'id'];
 
 export class KeyStoreService {
-  constructor(private readonly deps: KeyStoreServiceDeps) {}
+  /** AWS KMS connection states of linked stores, kept per container for a few seconds. */
+  private readonly connections: ConnectionStates;
+
+  constructor(private readonly deps: KeyStoreServiceDeps) {
+    this.connections = new ConnectionStates(deps.awsKms, () => deps.clock.now().getTime());
+  }
 
   /**
-   * 1. Refuse what is not available yet (CloudHSM stores, linking) and check the fields.
+   * 1. Refuse what is not available yet (CloudHSM stores) and check the fields.
    * 2. Resolve the account container (ACL `keystoreadd`), its region, the partition and the
    *    health-check key, and check the key's attributes.
    * 3. Write the first credential's secret, then the store, the name claim and the counters in one
    *    transaction (the secret is removed again if the transaction fails).
+   * 4. Linked (`linked_state: true`): create it in AWS KMS with the first credential (AWS KMS calls
+   *    the proxy's GetHealthStatus before it answers). When AWS KMS refuses, the store is deleted
+   *    here again and the error says what AWS KMS reported.
    */
   async create(access: Access, request: CreateKeyStoreRequest): Promise<KeyStoreWithNewCredential> {
     const { state, secrets, clock, ids } = this.deps;
@@ -166,7 +194,8 @@ export class KeyStoreService {
       blocked: local.blocked ?? false,
       mtlsEnabled: local.mtls_enabled ?? false,
       enableSuccessAuditEvent: request.enable_success_audit_event ?? false,
-      linkedState: false,
+      linkedState: request.linked_state ?? false,
+      type: 'LOCAL',
       credentialVersion: 1,
       credentials: [issued.credential],
       createdAt: now,
@@ -191,7 +220,72 @@ export class KeyStoreService {
       await discardXksSecrets(secrets, id, [issued.credential.id]);
       throw error;
     }
-    return { ...keyStoreResource(id, data, { accountName: account.data.name, partitionLabel: partition.data.tokenLabel }), ...issued.response };
+    if (!data.linkedState) {
+      return { ...keyStoreResource(id, data, { accountName: account.data.name, partitionLabel: partition.data.tokenLabel }), ...issued.response };
+    }
+    const credential = { accessKeyId: issued.response.access_key_id, rawSecretAccessKey: issued.response.secret_access_key };
+    let linked: KeyStoreRecord;
+    try {
+      linked = await this.createInAwsKms(id, kmsLocation(account, request.region), credential);
+    } catch (error) {
+      await this.deleteHere(id);
+      throw error;
+    }
+    return { ...(await this.present(linked, account)), ...issued.response };
+  }
+
+  /**
+   * POST .../{id}/link: creates an unlinked store in AWS KMS (its endpoint, and the VPC endpoint
+   * service name for VPC connectivity, as given; its newest credential). Refused while blocked:
+   * AWS KMS checks the proxy before it creates the store.
+   */
+  async link(access: Access, id: string, request: LinkKeyStoreRequest): Promise<KeyStoreResource> {
+    const { state, secrets, clock } = this.deps;
+    const endpoint = checkXksProxyUriEndpoint(request.aws_param.xks_proxy_uri_endpoint, 'aws_param.xks_proxy_uri_endpoint');
+    const { store, account } = await loadKeyStore(state, access, id);
+    if (store.data.linkedState) throw new ConflictError(`Key store ${id} is already linked to AWS KMS${store.data.aws ? ` (${store.data.aws.customKeyStoreId})` : ''}`);
+    if (store.data.blocked) throw new ConflictError(`Key store ${id} is blocked; unblock it first (AWS KMS checks the proxy before it creates the store)`);
+    if (account === undefined) throw new ConflictError(`The AWS account container of key store ${id} no longer exists`);
+    const connectivity = resolveConnectivity(
+      store.data.xksProxyConnectivity,
+      request.aws_param.xks_proxy_vpc_endpoint_service_name ?? (store.data.xksProxyConnectivity === 'VPC_ENDPOINT_SERVICE' ? store.data.xksProxyVpcEndpointServiceName : undefined),
+    );
+    const newest = store.data.credentials[store.data.credentials.length - 1];
+    const secret = await secrets.get(secretNames.xksCredential(id, newest.id));
+    if (secret === undefined) throw new ConflictError(`The secret of credential ${newest.id} of key store ${id} is missing; rotate the credential, then link`);
+    const at = kmsLocation(account, store.data.region);
+    const settings = { ...withoutVpcName(store.data), xksProxyUriEndpoint: endpoint, ...connectivity };
+    const customKeyStoreId = await this.deps.awsKms.createExternalKeyStore(at, externalKeyStoreSettings(id, settings, { accessKeyId: newest.accessKeyId, rawSecretAccessKey: secret }));
+    try {
+      const linked = await retryOnChange(async () => {
+        const { store: current } = await loadKeyStore(state, access, id);
+        if (current.data.linkedState) throw new ConflictError(`Key store ${id} was linked meanwhile`);
+        const data: KeyStoreData = {
+          ...withoutVpcName(current.data),
+          xksProxyUriEndpoint: endpoint,
+          ...connectivity,
+          linkedState: true,
+          aws: { customKeyStoreId, accessKeyId: newest.accessKeyId },
+          updatedAt: clock.now().toISOString(),
+        };
+        await state.transact([{ op: 'update', kind: 'keyStore', id, data, expectedVersion: current.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+        return { ...current, data, version: current.version + 1 };
+      });
+      return await this.present(linked, account);
+    } catch (error) {
+      await this.deps.awsKms.deleteCustomKeyStore(at, customKeyStoreId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** POST .../{id}/connect: asks AWS KMS to connect a linked store (CONNECTING, then CONNECTED or FAILED). */
+  connect(access: Access, id: string): Promise<KeyStoreResource> {
+    return this.changeConnection(access, id, (at, cks) => this.deps.awsKms.connectCustomKeyStore(at, cks));
+  }
+
+  /** POST .../{id}/disconnect: asks AWS KMS to disconnect a linked store (DISCONNECTING, then DISCONNECTED). */
+  disconnect(access: Access, id: string): Promise<KeyStoreResource> {
+    return this.changeConnection(access, id, (at, cks) => this.deps.awsKms.disconnectCustomKeyStore(at, cks));
   }
 
   /** Stores the caller may view (`viewkeystore` on their container), filtered, sorted and paged. */
@@ -207,9 +301,15 @@ export class KeyStoreService {
     ]);
     const accountById = new Map(accounts.map((a) => [a.id, a]));
     const visible = stores.filter((s) => mayDo(access, accountById.get(s.data.accountId)));
-    const resources = visible.map((s) =>
-      keyStoreResource(s.id, s.data, { accountName: accountById.get(s.data.accountId)?.data.name ?? '', partitionLabel: labelById.get(s.data.partitionId) ?? '' }),
+    const connections = await this.connectionsOf(visible, accountById);
+    const resources = visible.map((s, i) =>
+      keyStoreResource(s.id, s.data, {
+        accountName: accountById.get(s.data.accountId)?.data.name ?? '',
+        partitionLabel: labelById.get(s.data.partitionId) ?? '',
+        connection: connections[i],
+      }),
     );
+    const customKeyStoreType = query.custom_key_store_type === 'CLOUD_HSM' ? CLOUDHSM_KEY_STORE : query.custom_key_store_type;
     const matches = (r: KeyStoreResource): boolean =>
       matchesFilter(query.id, r.id) &&
       matchesFilter(query.name, r.name) &&
@@ -222,8 +322,8 @@ export class KeyStoreService {
       matchesFilter(linked, r.local_hosted_params.linked_state) &&
       matchesFilter(query.xks_proxy_connectivity, r.aws_param.xks_proxy_connectivity) &&
       matchesFilter(query.connection_state, r.aws_param.connection_state) &&
-      matchesFilter(query.source_key_tier, r.local_hosted_params.source_key_tier) &&
-      matchesFilter(query.custom_key_store_type, r.aws_param.custom_key_store_type);
+      matchesFilter(normalizeSourceKeyTier(query.source_key_tier), r.local_hosted_params.source_key_tier) &&
+      matchesFilter(customKeyStoreType, r.aws_param.custom_key_store_type);
     return page(resources.filter(matches), listQuery);
   }
 
@@ -256,6 +356,7 @@ export class KeyStoreService {
     return retryOnChange(async () => {
       const { store, account } = await loadKeyStore(state, access, id);
       const old = store.data;
+      if (old.linkedState) await this.refuseLinkedUpdate(store, account, request);
       const ops: StateOp[] = [];
       let healthCheckKeyId = old.healthCheckKeyId;
       if (local.health_check_key_id !== undefined && local.health_check_key_id !== old.healthCheckKeyId) {
@@ -307,22 +408,27 @@ export class KeyStoreService {
         }
         throw error;
       });
-      return this.present({ ...store, data, version: store.version + 1 }, account);
+      const updated = { ...store, data, version: store.version + 1 };
+      if (old.aws !== undefined && account !== undefined) await this.pushUpdate(updated, old, account, changesInAwsKms(old, data));
+      return this.present(updated, account);
     });
   }
 
+  /**
+   * Deletes the store; a linked one in AWS KMS first, which refuses while it is connected or still
+   * has KMS keys (the 409 says how many).
+   */
   async delete(access: Access, id: string): Promise<void> {
     const { state, secrets } = this.deps;
     const removed = await retryOnChange(async () => {
-      const { store } = await loadKeyStore(state, access, id);
+      const { store, account } = await loadKeyStore(state, access, id);
       const hyokKeys = store.counters[KEY_STORE_COUNTERS.hyokKeys] ?? 0;
       if (hyokKeys > 0) throw new ConflictError(`Key store ${id} still has ${hyokKeys} HYOK key(s); delete them first`);
-      await state.transact([
-        // A new HYOK key makes requireZero fail: answered as "changed", re-read, then refused above.
-        { op: 'delete', kind: 'keyStore', id, expectedVersion: store.version, uniqueName: store.data.name, requireZero: [KEY_STORE_COUNTERS.hyokKeys], conflictMessage: CHANGED_CONCURRENTLY },
-        ...accountCounts(store.data.accountId, store.data.region, -1),
-        { op: 'count', kind: 'hsmKey', id: store.data.healthCheckKeyId, counter: HSM_KEY_COUNTERS.references, delta: -1, min: 0 },
-      ]);
+      if (store.data.aws !== undefined && account !== undefined) {
+        await this.deps.awsKms.deleteCustomKeyStore(kmsLocation(account, store.data.region), store.data.aws.customKeyStoreId);
+        this.connections.forget(store.data.aws.customKeyStoreId);
+      }
+      await state.transact(deleteOps(store));
       return store.data.credentials;
     });
     await discardXksSecrets(secrets, id, removed.map((c) => c.id));
@@ -336,11 +442,115 @@ export class KeyStoreService {
     return this.setBlocked(access, id, false);
   }
 
-  /** The store as the API shows it. */
-  async present(store: KeyStoreRecord, account?: AccountRecord): Promise<KeyStoreResource> {
+  /** The store as the API shows it; a linked one with AWS KMS's connection state (read again when older than a few seconds). */
+  async present(store: KeyStoreRecord, account?: AccountRecord, options: { readonly freshConnection?: boolean } = {}): Promise<KeyStoreResource> {
     const { state } = this.deps;
     const owner = account ?? (await getAccount(state, store.data.accountId));
-    return keyStoreResource(store.id, store.data, { accountName: owner?.data.name ?? '', partitionLabel: await partitionLabel(state, store.data.partitionId) });
+    const connection = options.freshConnection && store.data.aws !== undefined && owner !== undefined
+      ? await this.connections.of(kmsLocation(owner, store.data.region), store.data.aws.customKeyStoreId, { fresh: true })
+      : (await this.connectionsOf([store], new Map(owner ? [[owner.id, owner]] : [])))[0];
+    return keyStoreResource(store.id, store.data, { accountName: owner?.data.name ?? '', partitionLabel: await partitionLabel(state, store.data.partitionId), connection });
+  }
+
+  /** AWS KMS's connection states of the linked ones among `stores` (kept ones when fresh enough); undefined for the others. */
+  private async connectionsOf(stores: readonly KeyStoreRecord[], accountById: ReadonlyMap<string, AccountRecord>): Promise<Array<ConnectionView | undefined>> {
+    const linked = stores.flatMap((store, i) => {
+      const account = accountById.get(store.data.accountId);
+      return store.data.aws !== undefined && account !== undefined ? [{ i, at: kmsLocation(account, store.data.region), customKeyStoreId: store.data.aws.customKeyStoreId }] : [];
+    });
+    const views = await this.connections.ofMany(linked);
+    const result: Array<ConnectionView | undefined> = stores.map(() => undefined);
+    linked.forEach((entry, j) => (result[entry.i] = views[j]));
+    return result;
+  }
+
+  /** Creates a store just written here in AWS KMS and records its id; on failure the caller deletes it here. */
+  private async createInAwsKms(id: string, at: KmsLocation, credential: { accessKeyId: string; rawSecretAccessKey: string }): Promise<KeyStoreRecord> {
+    const { state, awsKms, clock } = this.deps;
+    const created = await state.get<KeyStoreData>('keyStore', id);
+    if (created === undefined) throw new ConflictError(`Key store ${id} was deleted while it was being linked`);
+    const customKeyStoreId = await awsKms.createExternalKeyStore(at, externalKeyStoreSettings(id, created.data, credential));
+    try {
+      return await retryOnChange(async () => {
+        const current = await state.get<KeyStoreData>('keyStore', id);
+        if (current === undefined) throw new ConflictError(`Key store ${id} was deleted while it was being linked`);
+        const data: KeyStoreData = { ...current.data, aws: { customKeyStoreId, accessKeyId: credential.accessKeyId }, updatedAt: clock.now().toISOString() };
+        await state.transact([{ op: 'update', kind: 'keyStore', id, data, expectedVersion: current.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+        return { ...current, data, version: current.version + 1 };
+      });
+    } catch (error) {
+      await awsKms.deleteCustomKeyStore(at, customKeyStoreId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Removes a store that was created here but could not be created in AWS KMS: record, name, counters, secrets. */
+  private async deleteHere(id: string): Promise<void> {
+    const { state, secrets } = this.deps;
+    const removed = await retryOnChange(async () => {
+      const store = await state.get<KeyStoreData>('keyStore', id);
+      if (store === undefined) return [];
+      await state.transact(deleteOps(store));
+      return store.data.credentials;
+    });
+    await discardXksSecrets(secrets, id, removed.map((c) => c.id));
+  }
+
+  private async changeConnection(access: Access, id: string, change: (at: KmsLocation, customKeyStoreId: string) => Promise<void>): Promise<KeyStoreResource> {
+    const { store, account } = await loadKeyStore(this.deps.state, access, id);
+    if (store.data.aws === undefined || account === undefined) {
+      throw new ConflictError(`Key store ${id} is not linked to AWS KMS; link it first (POST .../${id}/link), or connect it in AWS KMS yourself`);
+    }
+    await change(kmsLocation(account, store.data.region), store.data.aws.customKeyStoreId);
+    this.connections.forget(store.data.aws.customKeyStoreId);
+    return this.present(store, account, { freshConnection: true });
+  }
+
+  /**
+   * The operator's guide for linked stores: no change while blocked, and connectivity, endpoint
+   * and VPC endpoint service name only while AWS KMS has the store DISCONNECTED.
+   */
+  private async refuseLinkedUpdate(store: KeyStoreRecord, account: AccountRecord | undefined, request: UpdateKeyStoreRequest): Promise<void> {
+    if (store.data.blocked) throw new ConflictError(`Key store ${store.id} is blocked; a linked store is updated only while unblocked (unblock it first)`);
+    const aws = request.aws_param ?? {};
+    const network = (['xks_proxy_connectivity', 'xks_proxy_uri_endpoint', 'xks_proxy_vpc_endpoint_service_name'] as const).find((field) => aws[field] !== undefined);
+    if (network === undefined || store.data.aws === undefined || account === undefined) return;
+    const connection = await this.connections.of(kmsLocation(account, store.data.region), store.data.aws.customKeyStoreId, { fresh: true });
+    if (connection.state !== 'DISCONNECTED') {
+      throw new ConflictError(`aws_param.${network}: AWS KMS changes the connectivity, endpoint and VPC endpoint service name of a store only while it is DISCONNECTED, and key store ${store.id} is ${connection.state}; disconnect it first`);
+    }
+  }
+
+  /** Pushes changed names and proxy settings to AWS KMS; when AWS KMS refuses, the old ones are written back here. */
+  private async pushUpdate(updated: KeyStoreRecord, old: KeyStoreData, account: AccountRecord, changes: ExternalKeyStoreChanges): Promise<void> {
+    if (Object.keys(changes).length === 0 || old.aws === undefined) return;
+    const { state, clock } = this.deps;
+    try {
+      await this.deps.awsKms.updateExternalKeyStore(kmsLocation(account, old.region), old.aws.customKeyStoreId, changes);
+    } catch (error) {
+      const restored: KeyStoreData = {
+        ...withoutVpcName(updated.data),
+        name: old.name,
+        xksProxyUriEndpoint: old.xksProxyUriEndpoint,
+        xksProxyConnectivity: old.xksProxyConnectivity,
+        ...(old.xksProxyVpcEndpointServiceName === undefined ? {} : { xksProxyVpcEndpointServiceName: old.xksProxyVpcEndpointServiceName }),
+        updatedAt: clock.now().toISOString(),
+      };
+      await state
+        .transact([
+          {
+            op: 'update',
+            kind: 'keyStore',
+            id: updated.id,
+            data: restored,
+            expectedVersion: updated.version,
+            conflictMessage: CHANGED_CONCURRENTLY,
+            ...(restored.name === updated.data.name ? {} : { rename: { from: updated.data.name, to: restored.name } }),
+          },
+        ])
+        .catch(() => undefined);
+      throw error;
+    }
   }
 
   private setBlocked(access: Access, id: string, blocked: boolean): Promise<KeyStoreResource> {
@@ -364,7 +574,7 @@ export class KeyStoreService {
   }
 }
 
-/** CloudHSM key stores and linking are the next wave; say so instead of half-doing them. */
+/** CloudHSM key stores are the next wave; say so instead of half-doing them. */
 function refuseUnavailable(request: CreateKeyStoreRequest): void {
   const type = request.aws_param.custom_key_store_type ?? EXTERNAL_KEY_STORE;
   if (type === CLOUDHSM_KEY_STORE) {
@@ -375,9 +585,6 @@ function refuseUnavailable(request: CreateKeyStoreRequest): void {
     if (request.aws_param[field] !== undefined) {
       throw new ValidationError('only applies to AWS_CLOUDHSM key stores, which are not available yet', `aws_param.${field}`);
     }
-  }
-  if (request.linked_state === true) {
-    throw new ValidationError('linking to AWS KMS is not available yet: create the store unlinked (linked_state false) and create the external key store in AWS KMS with the returned xks_proxy_configuration', 'linked_state');
   }
 }
 
@@ -412,4 +619,37 @@ function accountCounts(accountId: string, region: string, delta: 1 | -1): StateO
 function withoutVpcName(data: KeyStoreData): KeyStoreData {
   const { xksProxyVpcEndpointServiceName: _dropped, ...rest } = data;
   return rest;
+}
+
+/** The transaction that deletes a store: record and name claim (only without HYOK keys), counters. */
+function deleteOps(store: KeyStoreRecord): StateOp[] {
+  return [
+    // A new HYOK key makes requireZero fail: answered as "changed", re-read, then refused by the caller.
+    { op: 'delete', kind: 'keyStore', id: store.id, expectedVersion: store.version, uniqueName: store.data.name, requireZero: [KEY_STORE_COUNTERS.hyokKeys], conflictMessage: CHANGED_CONCURRENTLY },
+    ...accountCounts(store.data.accountId, store.data.region, -1),
+    { op: 'count', kind: 'hsmKey', id: store.data.healthCheckKeyId, counter: HSM_KEY_COUNTERS.references, delta: -1, min: 0 },
+  ];
+}
+
+/** A store's settings as AWS KMS's CreateCustomKeyStore takes them. */
+function externalKeyStoreSettings(id: string, store: KeyStoreData, credential: { accessKeyId: string; rawSecretAccessKey: string }) {
+  return {
+    name: store.name,
+    uriEndpoint: store.xksProxyUriEndpoint,
+    uriPath: xksProxyUriPath(id),
+    connectivity: store.xksProxyConnectivity,
+    ...(store.xksProxyVpcEndpointServiceName === undefined ? {} : { vpcEndpointServiceName: store.xksProxyVpcEndpointServiceName }),
+    credential,
+  };
+}
+
+/** What UpdateCustomKeyStore must change in AWS KMS after an update here. */
+function changesInAwsKms(old: KeyStoreData, data: KeyStoreData): ExternalKeyStoreChanges {
+  const vpcChanged = data.xksProxyVpcEndpointServiceName !== undefined && data.xksProxyVpcEndpointServiceName !== old.xksProxyVpcEndpointServiceName;
+  return {
+    ...(data.name === old.name ? {} : { name: data.name }),
+    ...(data.xksProxyUriEndpoint === old.xksProxyUriEndpoint ? {} : { uriEndpoint: data.xksProxyUriEndpoint }),
+    ...(data.xksProxyConnectivity === old.xksProxyConnectivity && !vpcChanged ? {} : { connectivity: data.xksProxyConnectivity }),
+    ...(vpcChanged ? { vpcEndpointServiceName: data.xksProxyVpcEndpointServiceName } : {}),
+  };
 }

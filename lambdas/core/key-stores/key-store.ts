@@ -1,12 +1,15 @@
 /**
  * External custom key stores (`EXTERNAL_KEY_STORE`), as stored and as the API shows them
  * (seeds 001 "Create a Custom Key Store" … "Edit a Custom Key Store", 004 operator guide).
- * Only locally hosted, unlinked stores exist so far: `type: 'LOCAL'`, `linked_state: false`,
- * `connection_state: 'DISCONNECTED'`.
+ * Every store here is locally hosted (`type: 'LOCAL'`: its proxy is this key manager). A linked
+ * store also exists in AWS KMS (`aws`: its `cks-` id and the credential AWS KMS signs with); its
+ * `connection_state` is AWS KMS's, read when it is shown. An unlinked one is `DISCONNECTED` as far
+ * as the key manager knows.
  */
 import type { HsmKeyInfo, HsmType, KeyAttributeName } from '../../contract/hsm';
 import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
 import { ValidationError } from '../errors';
+import type { CustomKeyStoreConnectionState } from '../ports/aws-kms';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
 import type { XksCredentialData } from './credential';
 
@@ -48,6 +51,8 @@ export interface KeyStoreData extends Timestamps {
   readonly accountId: string;
   readonly region: string;
   readonly customKeyStoreType: typeof EXTERNAL_KEY_STORE;
+  /** @default LOCAL (records written before the field was stored) */
+  readonly type?: KeyStoreHostingType;
   readonly xksProxyUriEndpoint: string;
   readonly xksProxyConnectivity: XksProxyConnectivity;
   readonly xksProxyVpcEndpointServiceName?: string;
@@ -58,11 +63,40 @@ export interface KeyStoreData extends Timestamps {
   readonly blocked: boolean;
   readonly mtlsEnabled: boolean;
   readonly enableSuccessAuditEvent: boolean;
-  readonly linkedState: false;
+  /** Whether the store is also in AWS KMS (set by create with `linked_state: true` or by link). */
+  readonly linkedState: boolean;
+  /** A linked store's side in AWS KMS; absent while it is unlinked (and while create is linking it). */
+  readonly aws?: AwsKmsLink;
   /** Version of the newest credential ever created (the seeds' `credential_version`). */
   readonly credentialVersion: number;
   /** Current credentials, oldest first; never more than `maxCredentials`, never empty. */
   readonly credentials: readonly XksCredentialData[];
+}
+
+/** A linked store in AWS KMS. */
+export interface AwsKmsLink {
+  /** AWS KMS's id of the store, `cks-...`. */
+  readonly customKeyStoreId: string;
+  /** The credential AWS KMS signs its XKS requests with. */
+  readonly accessKeyId: string;
+  /** Credentials it signed with before, and when each was replaced: AWS KMS may use them for REPLACED_CREDENTIAL_GRACE_MS more. */
+  readonly replaced?: ReadonlyArray<{ readonly accessKeyId: string; readonly at: string }>;
+}
+
+/**
+ * AWS KMS may keep signing with a replaced credential for up to five minutes (UpdateCustomKeyStore
+ * takes effect gradually), so the key manager keeps it valid that long.
+ */
+export const REPLACED_CREDENTIAL_GRACE_MS = 5 * 60_000;
+
+/** Where the store is hosted (seeds' `type`): here, always by this key manager. */
+export type KeyStoreHostingType = 'LOCAL';
+
+/** AWS KMS's view of a linked store's connection, as last read. */
+export interface ConnectionView {
+  readonly state: CustomKeyStoreConnectionState;
+  /** Why connecting failed (AWS KMS's `ConnectionErrorCode`); only with FAILED. */
+  readonly errorCode?: string;
 }
 
 /** What the response needs besides the store itself. */
@@ -70,6 +104,8 @@ export interface KeyStoreContext {
   /** Name of the account container (`kms`). */
   readonly accountName: string;
   readonly partitionLabel: string;
+  /** AWS KMS's connection state of a linked store. @default DISCONNECTED */
+  readonly connection?: ConnectionView;
 }
 
 export interface KeyStoreResource extends ResourceEnvelope {
@@ -77,7 +113,7 @@ export interface KeyStoreResource extends ResourceEnvelope {
   readonly kms: string;
   readonly kms_id: string;
   readonly region: string;
-  readonly type: 'LOCAL';
+  readonly type: KeyStoreHostingType;
   readonly locally_hosted: true;
   readonly credential_version: number;
   readonly cloud_name: 'aws';
@@ -91,7 +127,11 @@ export interface KeyStoreResource extends ResourceEnvelope {
     readonly xks_proxy_uri_path: string;
     readonly xks_proxy_connectivity: XksProxyConnectivity;
     readonly xks_proxy_vpc_endpoint_service_name?: string;
-    readonly connection_state: 'DISCONNECTED';
+    /** AWS KMS's id of a linked store. */
+    readonly custom_key_store_id?: string;
+    readonly connection_state: CustomKeyStoreConnectionState;
+    /** AWS KMS's reason when connection_state is FAILED. */
+    readonly connection_error_code?: string;
   };
   readonly local_hosted_params: {
     readonly blocked: boolean;
@@ -103,7 +143,7 @@ export interface KeyStoreResource extends ResourceEnvelope {
     readonly source_key_tier: SourceKeyTier;
     readonly health_check_key_id: string;
     readonly max_credentials: number;
-    readonly linked_state: false;
+    readonly linked_state: boolean;
     readonly policy: { readonly reserved: false };
   };
 }
@@ -115,7 +155,7 @@ export function keyStoreResource(id: string, store: KeyStoreData, context: KeySt
     kms: context.accountName,
     kms_id: store.accountId,
     region: store.region,
-    type: 'LOCAL',
+    type: store.type ?? 'LOCAL',
     locally_hosted: true,
     credential_version: store.credentialVersion,
     cloud_name: 'aws',
@@ -131,7 +171,9 @@ export function keyStoreResource(id: string, store: KeyStoreData, context: KeySt
       ...(store.xksProxyVpcEndpointServiceName === undefined
         ? {}
         : { xks_proxy_vpc_endpoint_service_name: store.xksProxyVpcEndpointServiceName }),
-      connection_state: 'DISCONNECTED',
+      ...(store.aws === undefined ? {} : { custom_key_store_id: store.aws.customKeyStoreId }),
+      connection_state: context.connection?.state ?? 'DISCONNECTED',
+      ...(context.connection?.errorCode === undefined ? {} : { connection_error_code: context.connection.errorCode }),
     },
     local_hosted_params: {
       blocked: store.blocked,

@@ -106,8 +106,15 @@ export interface AwsKms {
   /**
    * UpdateCustomKeyStore with the given settings. AWS KMS refuses endpoint, path and connectivity
    * changes unless the store is DISCONNECTED (409), and calls the proxy to check new settings.
+   * A proxy learns of a new credential only when its state cache next refreshes, so with
+   * `credentialPropagationMs` a refusal of the new credential is retried for that long.
    */
-  updateExternalKeyStore(at: KmsLocation, customKeyStoreId: string, changes: ExternalKeyStoreChanges): Promise<void>;
+  updateExternalKeyStore(
+    at: KmsLocation,
+    customKeyStoreId: string,
+    changes: ExternalKeyStoreChanges,
+    options?: { readonly credentialPropagationMs?: number },
+  ): Promise<void>;
 
   /** ConnectCustomKeyStore: starts connecting (CONNECTING, then CONNECTED or FAILED); 409 unless DISCONNECTED (or already connected). */
   connectCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<void>;

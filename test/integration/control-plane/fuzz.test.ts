@@ -37,6 +37,8 @@ import { createDependencies, setDependencies } from '../../../lambdas/runtime/de
 import { apiEvent, lambdaContext, parseResponse, TestTokens, type JsonResponse } from '../../helpers/api-events';
 import { createTestToken, tokenDirectory, type TestToken } from '../../helpers/softhsm';
 import { createTestStateTable, type TestStateTable } from '../../helpers/state-table';
+import { FakeAwsKms } from '../../helpers/fake-aws-kms';
+import { ValidationError } from '../../../lambdas/core/errors';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -366,7 +368,7 @@ function semanticCases(s: Seeded): Record<string, { what: string; change: (r: Re
       { what: 'an endpoint with a unicode host', change: body((b) => (b.aws_param.xks_proxy_uri_endpoint = 'https://xks.exämple.com')), status: 400 },
       { what: 'VPC connectivity without a service name', change: body((b) => (b.aws_param.xks_proxy_connectivity = 'VPC_ENDPOINT_SERVICE')), status: 400 },
       { what: 'a service name with public connectivity', change: body((b) => (b.aws_param.xks_proxy_vpc_endpoint_service_name = 'com.amazonaws.vpce.us-east-1.vpce-svc-0123')), status: 400 },
-      { what: 'linked_state true', change: body((b) => (b.linked_state = true)), status: 400 },
+      { what: 'linked_state true when AWS KMS cannot reach the proxy', change: body((b) => (b.linked_state = true)), status: 400 },
       { what: 'a CloudHSM store', change: body((b) => (b.aws_param.custom_key_store_type = 'AWS_CLOUDHSM')), status: 400 },
       { what: 'an unknown store type', change: body((b) => (b.aws_param.custom_key_store_type = 'OTHER')), status: 400 },
       { what: 'a uri path', change: body((b) => (b.aws_param.xks_proxy_uri_path = '/kms/xks/v1')), status: 400 },
@@ -820,7 +822,9 @@ beforeAll(async () => {
   const secrets = new LocalSecretStore({ stateDir: secretsDir });
   const agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), secrets);
   const config = loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT, LOCAL_STATE_DIR: secretsDir });
-  setDependencies(createDependencies(config, { state: table.store, secrets, hsmAgent: agent, tokens: tokens.verifier }));
+  // AWS KMS refuses every new store as it would when it cannot reach the proxy (fuzz bodies never reach AWS).
+  const awsKms = new FakeAwsKms().failAlways('createExternalKeyStore', new ValidationError('AWS KMS CreateCustomKeyStore: XksProxyUriUnreachableException: unreachable', 'aws_param.xks_proxy_uri_endpoint'));
+  setDependencies(createDependencies(config, { state: table.store, secrets, hsmAgent: agent, tokens: tokens.verifier, awsKms }));
   issuedTokens = await issueTokens();
   seeded = await seedState();
 });

@@ -177,7 +177,6 @@ describe('create', () => {
     });
     it('a URI path (the manager assigns it)', () =>
       expectRefused(services.keyStores.create(admin(), setup.request({ aws_param: { xks_proxy_uri_endpoint: 'https://xks.example.com', xks_proxy_uri_path: '/x/kms/xks/v1' } })), 'aws_param.xks_proxy_uri_path'));
-    it('linked_state true: linking is not available yet', () => expectRefused(services.keyStores.create(admin(), setup.request({ linked_state: true })), 'linked_state', 'linking to AWS KMS is not available yet'));
     it('a CloudHSM key store: not available yet', async () => {
       await expectRefused(
         services.keyStores.create(admin(), setup.request({ aws_param: { custom_key_store_type: 'AWS_CLOUDHSM', cloud_hsm_cluster_id: 'cluster-1' } })),
