@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { ACCOUNT_ROLE_NAME_PREFIX, API_SCOPE, ENV } from '../../lambdas/contract/env';
 import { routes as allRoutes, type RouteDefinition } from '../../lambdas/contract/routes';
 import { toApiGatewaySchema } from '../private/api-gateway-schema';
+import { grantAwsKms } from '../private/kms-grants';
 import { acknowledge, acknowledgeFinding, acknowledgeWildcardGrant } from '../private/nag';
 import type { HsmAgent } from './hsm-agent';
 import { OperationFunction } from './operation-function';
@@ -186,6 +187,7 @@ export class ManagementApi extends Construct {
       iam.Grant.addToPrincipal({ grantee: role, actions: ['sts:AssumeRole'], resourceArns: [accountRoleArnPattern] });
       acknowledgeWildcardGrant(role, accountRoleArnPattern, `Registered AWS accounts are run-time data; the function may assume only roles named ${ACCOUNT_ROLE_NAME_PREFIX}* (the name the README tells customers to give the role in each account), whose trust policy names this deployment.`);
     }
+    if (needs.awsKms && needs.awsKms.length > 0) grantAwsKms(role, needs.awsKms);
   }
 
   /** CCKM-shaped JSON errors (`{code, codeDesc, message}`) for what API Gateway answers itself. */

@@ -172,6 +172,31 @@ describe('least privilege', () => {
     }
   });
 
+  it('grants each route exactly the AWS KMS actions it calls, DescribeKey only on the own account\'s keys, and kms:* to nobody', () => {
+    // Arrange
+    const { stack, template } = vpcEndpoint();
+    const routesCallingKms = routes.filter((r) => (r.needs.awsKms ?? []).length > 0).map((r) => r.operation);
+
+    // Act + Assert
+    expect(routesCallingKms).toEqual(expect.arrayContaining(['CreateKeyStore', 'LinkKeyStore', 'ConnectKeyStore', 'DisconnectKeyStore', 'DeleteKeyStore', 'RotateKeyStoreCredential']));
+    for (const route of routes) {
+      const statements = statementsOf(stack, template, stack.managementApi.functions.get(route.operation)!.role).filter((s) => s.actions.some((a) => a.startsWith('kms:')));
+      const granted = statements.flatMap((s) => s.actions).sort();
+      expect([route.operation, granted]).toEqual([route.operation, (route.needs.awsKms ?? []).map((a) => `kms:${a}`).sort()]);
+      for (const s of statements) {
+        expect(s.actions.every((a) => /^kms:[A-Z][A-Za-z]+$/.test(a))).toBe(true);
+        if (s.actions.includes('kms:DescribeKey')) {
+          expect([route.operation, s.actions]).toEqual([route.operation, ['kms:DescribeKey']]);
+          expect(JSON.stringify(s.resources)).toMatch(/:kms:\*:.*AWS::AccountId.*:key\/\*/);
+        } else {
+          expect(s.resources).toEqual(['*']);
+        }
+      }
+    }
+    const everyKmsAction = policyStatements(template).flatMap((s) => s.actions).filter((a) => a.startsWith('kms:'));
+    expect(new Set(everyKmsAction)).toEqual(new Set(routes.flatMap((r) => r.needs.awsKms ?? []).map((a) => `kms:${a}`)));
+  });
+
   it('lets the XKS proxy read state and secrets only, and the HSM agent read HSM PINs only', () => {
     const { stack, template } = vpcEndpoint();
     const proxy = statementsOf(stack, template, stack.xksProxy.function.role as import('aws-cdk-lib/aws-iam').Role).flatMap((s) => s.actions);

@@ -1,0 +1,30 @@
+/**
+ * Grants of the AWS KMS actions a route calls (`needs.awsKms` in the route table) to its function's
+ * role, for account containers without a role (those with one are reached by assuming it, and the
+ * role in that account carries the permissions: README "Deploying to AWS").
+ *
+ * IAM's custom key store actions and ListKeys take no resource type, so they can only be granted
+ * on `*` (within the deployment's own account, where the role lives); DescribeKey is granted on the
+ * keys of the deployment's own account only.
+ */
+import { Aws } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { AwsKmsAction } from '../../lambdas/contract/routes';
+import { acknowledgeWildcardGrant } from './nag';
+
+/** The actions that IAM scopes to a KMS key ARN; all others apply to the account as a whole. */
+const KEY_ACTIONS: ReadonlySet<AwsKmsAction> = new Set(['DescribeKey']);
+
+export function grantAwsKms(role: iam.IRole, actions: readonly AwsKmsAction[]): void {
+  const onKeys = actions.filter((action) => KEY_ACTIONS.has(action));
+  const onAccount = actions.filter((action) => !KEY_ACTIONS.has(action));
+  if (onAccount.length > 0) {
+    iam.Grant.addToPrincipal({ grantee: role, actions: onAccount.map((action) => `kms:${action}`), resourceArns: ['*'] });
+    acknowledgeWildcardGrant(role, '*', `IAM's AWS KMS custom key store actions and kms:ListKeys have no resource type and can only be granted on "*"; this role holds just the ones its route calls (${onAccount.join(', ')}), in the deployment's own account.`);
+  }
+  if (onKeys.length > 0) {
+    const keys = `arn:${Aws.PARTITION}:kms:*:${Aws.ACCOUNT_ID}:key/*`;
+    iam.Grant.addToPrincipal({ grantee: role, actions: onKeys.map((action) => `kms:${action}`), resourceArns: [keys] });
+    acknowledgeWildcardGrant(role, keys, 'The keys in a custom key store are run-time data (created in AWS KMS, not by this stack); the grant is limited to read-only DescribeKey on the keys of the deployment\'s own account.');
+  }
+}
