@@ -15,6 +15,9 @@ export const LOCAL_AWS_ENV: Readonly<Record<string, string>> = {
   AWS_DEFAULT_REGION: LOCAL_REGION,
   // The metadata service lives at a link-local address: not a place this machine may send traffic to.
   AWS_EC2_METADATA_DISABLED: 'true',
+  // Every SDK client without its own endpoint goes here (nothing listens) instead of to AWS, unless
+  // a service's own AWS_ENDPOINT_URL_<SERVICE> points it at a local stand-in.
+  AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
   // The SDK warns on every process start under Node 20 (the local toolchain); Lambda runs Node 22.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
