@@ -23,11 +23,14 @@ import {
   type CustomKeyStoresListEntry,
   type KMSClient,
 } from '@aws-sdk/client-kms';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startLocalSystem, type LocalSystem } from '../../helpers/local-system';
 import { callApi, provisionThroughApi, type ApiProvisionedStore } from '../../xks/support/api-provisioning';
-import { failureOf, standInFixture, type StandInFixture } from './stand-in-fixture';
+import { failureOf, runAwsCli, standInFixture, type StandInFixture } from './stand-in-fixture';
 
 jest.setTimeout(180_000);
 
@@ -297,5 +300,38 @@ describe('failed connections', () => {
     expect(disconnected.ConnectionErrorCode).toBeUndefined();
     await kms.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
     expect(await failureOf(describeStore(storeId))).toMatchObject({ name: 'CustomKeyStoreNotFoundException' });
+  });
+});
+
+describe('the AWS CLI', () => {
+  it('creates, connects and uses an external key store with `aws kms ... --endpoint-url`', async () => {
+    const cliStore = await provisionThroughApi(system);
+    const cli = (...args: string[]) => runAwsCli(aws.standIn, args) as Promise<Record<string, any>>;
+    const { CustomKeyStoreId } = await cli(
+      'kms', 'create-custom-key-store',
+      '--custom-key-store-name', 'cli-xks',
+      '--custom-key-store-type', 'EXTERNAL_KEY_STORE',
+      '--xks-proxy-uri-endpoint', 'https://cli.xks.example.com',
+      '--xks-proxy-uri-path', cliStore.uriPath,
+      '--xks-proxy-authentication-credential', `AccessKeyId=${cliStore.accessKeyId},RawSecretAccessKey=${cliStore.secretAccessKey}`,
+      '--xks-proxy-connectivity', 'PUBLIC_ENDPOINT',
+    );
+    expect(CustomKeyStoreId).toMatch(/^cks-/);
+    await cli('kms', 'connect-custom-key-store', '--custom-key-store-id', CustomKeyStoreId);
+    const described = await until(
+      () => cli('kms', 'describe-custom-key-stores', '--custom-key-store-id', CustomKeyStoreId),
+      (answer) => answer.CustomKeyStores[0].ConnectionState !== 'CONNECTING',
+      60_000,
+    );
+    expect(described.CustomKeyStores[0]).toMatchObject({ ConnectionState: 'CONNECTED', CustomKeyStoreType: 'EXTERNAL_KEY_STORE', XksProxyConfiguration: { UriPath: cliStore.uriPath } });
+    const key = await cli('kms', 'create-key', '--origin', 'EXTERNAL_KEY_STORE', '--custom-key-store-id', CustomKeyStoreId, '--xks-key-id', cliStore.externalKeyId);
+    expect(key.KeyMetadata).toMatchObject({ Origin: 'EXTERNAL_KEY_STORE', XksKeyConfiguration: { Id: cliStore.externalKeyId } });
+    const scratch = mkdtempSync(join(tmpdir(), 'xks-cli-'));
+    writeFileSync(join(scratch, 'plaintext'), 'via the CLI');
+    const encrypted = await cli('kms', 'encrypt', '--key-id', key.KeyMetadata.KeyId, '--plaintext', `fileb://${join(scratch, 'plaintext')}`);
+    writeFileSync(join(scratch, 'ciphertext'), Buffer.from(encrypted.CiphertextBlob, 'base64'));
+    const decrypted = await cli('kms', 'decrypt', '--ciphertext-blob', `fileb://${join(scratch, 'ciphertext')}`);
+    rmSync(scratch, { recursive: true, force: true });
+    expect(Buffer.from(decrypted.Plaintext, 'base64').toString()).toBe('via the CLI');
   });
 });

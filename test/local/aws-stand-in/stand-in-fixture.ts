@@ -7,7 +7,8 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { STSClient } from '@aws-sdk/client-sts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAwsStandIn, type AwsStandIn, type AwsStandInOptions } from '../../../lambdas/local/aws-stand-in';
@@ -67,4 +68,34 @@ export async function failureOf(promise: Promise<unknown>): Promise<{ name: stri
     return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
   }
   throw new Error('expected the call to fail, and it succeeded');
+}
+
+/**
+ * Runs the AWS CLI (`aws <args> --endpoint-url <stand-in> --output json`) with the given
+ * credentials and no user configuration (v1 and v2 alike: pass blobs as `fileb://`); resolves with the parsed JSON output (undefined when the
+ * command prints nothing), rejects with the CLI's stderr.
+ */
+export function runAwsCli(standIn: AwsStandIn, args: readonly string[], credentials: StandInCredentials = standIn): Promise<unknown> {
+  // CLI v1 fetches parameter values that look like URLs (an XKS endpoint) unless told not to.
+  const configFile = join(tmpdir(), 'aws-stand-in-cli-config');
+  writeFileSync(configFile, '[default]\ncli_follow_urlparam = false\n');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
+    AWS_CONFIG_FILE: configFile,
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+    AWS_DEFAULT_REGION: standIn.region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+  };
+  return new Promise((resolve, reject) => {
+    execFile('aws', [...args, '--endpoint-url', standIn.endpointUrl, '--output', 'json'], { env, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`aws ${args.slice(0, 2).join(' ')} failed: ${stderr || error.message}`));
+      else resolve(stdout.trim() ? JSON.parse(stdout) : undefined);
+    });
+  });
 }
