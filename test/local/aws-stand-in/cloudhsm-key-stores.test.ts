@@ -196,7 +196,7 @@ describe('CreateCustomKeyStore (AWS_CLOUDHSM)', () => {
       expect(Buffer.from((await aws.kms.send(new DecryptCommand({ CiphertextBlob }))).Plaintext!).toString()).toBe('after the move');
     });
 
-    it('reports INSUFFICIENT_CLOUDHSM_HSMS when the cluster has no active HSM, and CLUSTER_NOT_FOUND once it is deleted', async () => {
+    it('reports INSUFFICIENT_CLOUDHSM_HSMS when the cluster has no active HSM, refuses to connect while it is not ACTIVE, and reports CLUSTER_NOT_FOUND once it is deleted', async () => {
       const clusterId = (await storeEntry(storeId)).CloudHsmClusterId!;
       await aws.kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
       await settled(storeId);
@@ -206,6 +206,9 @@ describe('CreateCustomKeyStore (AWS_CLOUDHSM)', () => {
       expect(await settled(storeId)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
       await aws.kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
       await settled(storeId);
+      clusters().put(clusterId, { ...record, state: 'UPDATE_IN_PROGRESS' });
+      await expect(failureOf(aws.kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId })))).resolves.toMatchObject({ name: 'CloudHsmClusterNotActiveException' });
+      expect((await storeEntry(storeId)).ConnectionState).toBe('DISCONNECTED');
       clusters().put(clusterId, { ...record, state: 'DELETED' });
       await aws.kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
       expect(await settled(storeId)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'CLUSTER_NOT_FOUND' });

@@ -9,7 +9,8 @@
  *   two availability zones (CloudHsmClusterInvalidConfigurationException);
  * - update (only while DISCONNECTED, except the name): KeyStorePassword, and CloudHsmClusterId
  *   for a cluster of the same backup lineage (CloudHsmClusterNotRelatedException);
- * - connect: logs in to the cluster's token as kmsuser with the store's password; FAILED with
+ * - connect: refused at once (CloudHsmClusterNotActiveException) for a cluster that is not ACTIVE;
+ *   otherwise logs in to the cluster's token as kmsuser with the store's password; FAILED with
  *   CLUSTER_NOT_FOUND, INSUFFICIENT_CLOUDHSM_HSMS, INVALID_CREDENTIALS or USER_LOCKED_OUT.
  *
  * The password is what KMS keeps for the store (in its state, like AWS keeps it); it is never
@@ -78,6 +79,12 @@ export const cloudHsmKeyStoreType: CustomKeyStoreTypeProvider = {
     }
     if (password !== undefined) updated.cloudHsm!.keyStorePassword = password;
     return updated;
+  },
+
+  checkConnect(store, context) {
+    const cluster = store.cloudHsm ? clustersOf(context.state).get(store.cloudHsm.cloudHsmClusterId) : undefined;
+    // A cluster that is gone is the connection attempt's CLUSTER_NOT_FOUND, not a refusal.
+    if (cluster && cluster.state !== 'DELETED' && cluster.state !== 'DELETE_IN_PROGRESS') requireActive(cluster);
   },
 
   async connect(store, context): Promise<ConnectOutcome> {

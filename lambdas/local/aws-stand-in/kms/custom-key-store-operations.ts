@@ -119,10 +119,11 @@ function connectCustomKeyStore(input: JsonObject, context: OperationContext): Js
   if (store.connectionState !== 'DISCONNECTED') {
     throw storeInvalidState(`The custom key store ${id} is ${store.connectionState}. To connect a custom key store in the FAILED state, disconnect it first.`);
   }
+  const provider = providerOf(context, store.customKeyStoreType);
+  provider.checkConnect?.(store, context);
   const { connectionErrorCode: _previous, ...rest } = store;
   const connecting: CustomKeyStoreRecord = { ...rest, connectionState: 'CONNECTING' };
   customKeyStoresOf(context.state).put(id, connecting);
-  const provider = providerOf(context, store.customKeyStoreType);
   context.runtime.runInBackground(`ConnectCustomKeyStore ${id}`, async () => {
     let outcome;
     try {

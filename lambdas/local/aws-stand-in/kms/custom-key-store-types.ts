@@ -27,6 +27,11 @@ export interface CustomKeyStoreTypeProvider {
    * included, that the store's `connectionState` does not allow to change.
    */
   update(input: JsonObject, store: CustomKeyStoreRecord, context: OperationContext): Promise<CustomKeyStoreRecord>;
+  /**
+   * What ConnectCustomKeyStore refuses at once, before CONNECTING (AWS_CLOUDHSM: a cluster that is
+   * not ACTIVE is CloudHsmClusterNotActiveException). Throws an AwsError; absent when nothing is.
+   */
+  checkConnect?(store: CustomKeyStoreRecord, context: OperationContext): void;
   /** The connection attempt ConnectCustomKeyStore starts; runs after CONNECTING was answered. */
   connect(store: CustomKeyStoreRecord, context: OperationContext): Promise<ConnectOutcome>;
   /** Called once DISCONNECTED (stop periodic checks, log out of the cluster, ...). */
