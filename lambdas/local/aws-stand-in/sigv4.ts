@@ -5,8 +5,9 @@
  * credentials need their session token, and requests more than 5 minutes off the clock fail.
  * Pre-signed URLs (query-string signatures) are not accepted.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { canonicalQuery, canonicalUri, deriveSigningKey, sha256Hex } from '../../xks-proxy/auth/sigv4-canonical';
 import type { AccessKeyRecord } from './credentials';
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -81,9 +82,11 @@ export function verifySignature(request: IncomingSignedRequest, findKey: (access
     canonicalHeaders += `${name}:${values.map((v) => v.trim().replace(/\s+/g, ' ')).join(',')}\n`;
   }
   const payloadHash = sha256Hex(request.body);
-  const canonical = [request.method, canonicalUri(request.path), canonicalQuery(request.query), canonicalHeaders, signedHeaders, payloadHash].join('\n');
+  const query = canonicalQuery(request.query);
+  if (query === undefined) throw new SignatureFailure('mismatch', mismatchMessage());
+  const canonical = [request.method, canonicalUri(request.path), query, canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const stringToSign = `${ALGORITHM}\n${amzDate}\n${date}/${region}/${service}/aws4_request\n${sha256Hex(canonical)}`;
-  const expected = createHmac('sha256', signingKey(key.secretAccessKey, date, region, service)).update(stringToSign).digest();
+  const expected = createHmac('sha256', deriveSigningKey(key.secretAccessKey, date, region, service)).update(stringToSign).digest();
   const presented = /^[0-9a-f]{64}$/.test(signature) ? Buffer.from(signature, 'hex') : Buffer.alloc(0);
   if (presented.length !== expected.length || !timingSafeEqual(expected, presented)) throw new SignatureFailure('mismatch', mismatchMessage());
   return { key, region, service };
@@ -97,43 +100,4 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
-function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const kDate = createHmac('sha256', `AWS4${secret}`).update(date).digest();
-  const kRegion = createHmac('sha256', kDate).update(region).digest();
-  const kService = createHmac('sha256', kRegion).update(service).digest();
-  return createHmac('sha256', kService).update('aws4_request').digest();
-}
-
-const sha256Hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
-
 const formatAmzDate = (date: Date): string => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-
-function uriEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** Non-S3 services: normalised path, each segment encoded once more on top of the wire form. */
-function canonicalUri(path: string): string {
-  const segments: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  const trailing = segments.length > 0 && path.endsWith('/') ? '/' : '';
-  return `/${segments.map(uriEncode).join('/')}${trailing}`;
-}
-
-function canonicalQuery(query: string): string {
-  if (!query) return '';
-  const pairs = query
-    .split('&')
-    .filter(Boolean)
-    .map((part): [string, string] => {
-      const eq = part.indexOf('=');
-      const decode = (text: string): string => decodeURIComponent(text.replace(/\+/g, '%20'));
-      return [uriEncode(decode(eq < 0 ? part : part.slice(0, eq))), uriEncode(decode(eq < 0 ? '' : part.slice(eq + 1)))];
-    });
-  pairs.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  return pairs.map(([name, value]) => `${name}=${value}`).join('&');
-}

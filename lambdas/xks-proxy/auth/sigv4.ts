@@ -6,10 +6,11 @@
  * Every failure is the same 401 AuthenticationFailedException to the caller; the reason goes to
  * the log through the error's cause, so that a caller cannot probe which part was wrong.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { XksCredentialView, XksKeyStoreView } from '../../core/ports/xks-state-source';
 import { XksError } from '../errors';
 import { headerValues, singleHeader, type XksRequest } from '../http';
+import { canonicalQuery, canonicalUri, deriveSigningKey, sha256Hex } from './sigv4-canonical';
 
 export const XKS_SIGV4_SERVICE = 'kms-xks-proxy';
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -111,19 +112,8 @@ export class SigV4Verifier {
   }
 }
 
-export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
-  const kDate = createHmac('sha256', `AWS4${secret}`).update(date).digest();
-  const kRegion = createHmac('sha256', kDate).update(region).digest();
-  const kService = createHmac('sha256', kRegion).update(service).digest();
-  return createHmac('sha256', kService).update('aws4_request').digest();
-}
-
 function authFailure(reason: string): XksError {
   return new XksError('AuthenticationFailedException', 'The request signature could not be verified', { cause: new Error(reason) });
-}
-
-function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** `AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, SignedHeaders=a;b, Signature=hex`. */
@@ -172,48 +162,7 @@ function canonicalRequest(request: XksRequest, signedHeaders: string, names: rea
   if (names.includes('x-amz-content-sha256') && singleHeader(request.headers, 'x-amz-content-sha256') !== payloadHash) {
     throw authFailure('x-amz-content-sha256 does not match the body');
   }
-  return `${request.method}\n${canonicalUri(request.path)}\n${canonicalQuery(request.query)}\n${headers}\n${signedHeaders}\n${payloadHash}`;
-}
-
-/** RFC 3986 encoding as SigV4 wants it (every byte but the unreserved characters). */
-function uriEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/**
- * Non-S3 services encode the path once more on top of what went on the wire, after removing
- * empty, `.` and `..` segments (what @smithy/signature-v4 does; for the proxy's own paths, which
- * use only unreserved characters, every signer agrees).
- */
-function canonicalUri(path: string): string {
-  const segments: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  const trailing = segments.length > 0 && path.endsWith('/') ? '/' : '';
-  return `/${segments.map(uriEncode).join('/')}${trailing}`;
-}
-
-function canonicalQuery(query: string | undefined): string {
-  if (!query) return '';
-  const pairs: [string, string][] = [];
-  for (const part of query.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const name = eq < 0 ? part : part.slice(0, eq);
-    const value = eq < 0 ? '' : part.slice(eq + 1);
-    pairs.push([uriEncode(decodeQueryComponent(name)), uriEncode(decodeQueryComponent(value))]);
-  }
-  pairs.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  return pairs.map(([name, value]) => `${name}=${value}`).join('&');
-}
-
-function decodeQueryComponent(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    throw authFailure('malformed query string');
-  }
+  const query = canonicalQuery(request.query);
+  if (query === undefined) throw authFailure('malformed query string');
+  return `${request.method}\n${canonicalUri(request.path)}\n${query}\n${headers}\n${signedHeaders}\n${payloadHash}`;
 }
