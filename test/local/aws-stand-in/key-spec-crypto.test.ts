@@ -46,7 +46,7 @@ describe('signing keys', () => {
     ['ECC_NIST_P384', 'ECDSA_SHA_384', 'secp384r1'],
     ['ECC_NIST_P521', 'ECDSA_SHA_512', 'secp521r1'],
     ['ECC_SECG_P256K1', 'ECDSA_SHA_256', 'secp256k1'],
-  ])('%s signs with %s only, as DER ECDSA over its curve', (spec, algorithm, curve) => {
+  ])('%s signs with %s only, as DER ECDSA over its curve, over the RAW message or its DIGEST', (spec, algorithm, curve) => {
     // Arrange
     const material = generateKeyMaterial(spec);
     const publicKey = createPublicKey({ key: publicKeyOf(spec, material), format: 'der', type: 'spki' });
@@ -55,6 +55,13 @@ describe('signing keys', () => {
     // Assert
     expect(publicKey.asymmetricKeyDetails?.namedCurve).toBe(curve);
     expect(nodeVerify(`sha${algorithm.slice(-3)}`, message, { key: publicKey, dsaEncoding: 'der' }, signature)).toBe(true);
+    // Over a DIGEST: the same ECDSA as over the RAW message, both ways.
+    const digest = createHash(`sha${algorithm.slice(-3)}`).update(message).digest();
+    const overDigest = sign({ spec, material, signingAlgorithm: algorithm, message: digest, messageType: 'DIGEST' });
+    expect(nodeVerify(`sha${algorithm.slice(-3)}`, message, { key: publicKey, dsaEncoding: 'der' }, overDigest)).toBe(true);
+    expect(verify({ spec, material, signingAlgorithm: algorithm, message: digest, messageType: 'DIGEST', signature })).toBe(true);
+    expect(verify({ spec, material, signingAlgorithm: algorithm, message: createHash(`sha${algorithm.slice(-3)}`).update('other').digest(), messageType: 'DIGEST', signature })).toBe(false);
+    expect(verify({ spec, material, signingAlgorithm: algorithm, message: digest, messageType: 'DIGEST', signature: Buffer.from('not der') })).toBe(false);
     expect(thrownType(() => sign({ spec, material, signingAlgorithm: 'RSASSA_PSS_SHA_256', message }))).toBe('InvalidKeyUsageException');
   });
 

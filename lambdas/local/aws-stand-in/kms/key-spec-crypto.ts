@@ -9,6 +9,7 @@
  * exception names are the ones the SDK's models (@aws-sdk/client-kms) list.
  */
 import {
+  createECDH,
   createHash,
   createHmac,
   createPrivateKey,
@@ -125,7 +126,7 @@ interface SigningRequest {
 export function sign(request: SigningRequest): Buffer {
   const { key, options, digest } = signingSetup(request);
   if (request.messageType === 'DIGEST') {
-    if (!options.rsa) throw digestNotSupported(request.signingAlgorithm);
+    if (!options.rsa) return signEcdsaDigest(request.spec as EccSpec, key, request.message);
     return signRsaDigest(key, options.rsa, digest, request.message);
   }
   return signData(digest, request.message, { key, ...options.node });
@@ -136,7 +137,7 @@ export function verify(request: SigningRequest & { readonly signature: Buffer })
   const { key, options, digest } = signingSetup(request);
   const publicKey = createPublicKey(key);
   if (request.messageType === 'DIGEST') {
-    if (!options.rsa) throw digestNotSupported(request.signingAlgorithm);
+    if (!options.rsa) return verifyEcdsaDigest(request.spec as EccSpec, key, request.message, request.signature);
     return verifyRsaDigest(publicKey, options.rsa, digest, request.message, request.signature);
   }
   try {
@@ -224,10 +225,6 @@ function privateKeyOf(material: Buffer): KeyObject {
   return createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
 }
 
-function digestNotSupported(algorithm: string): AwsError {
-  return new AwsError('UnsupportedOperationException', `MessageType DIGEST with ${algorithm} is not supported by this local KMS; send the RAW message.`);
-}
-
 // --- RSA over a precomputed digest (MessageType DIGEST) --------------------------------------
 // node:crypto hashes before it signs; with a digest in hand, the encoding of PKCS #1 (RFC 8017)
 // is applied here and the raw RSA operation done with privateEncrypt / publicDecrypt.
@@ -307,4 +304,111 @@ function emsaPssVerify(hash: string, mHash: Buffer, recovered: Buffer, emBits: n
   const salt = db.subarray(separator + 1);
   const expected = createHash(hash).update(Buffer.alloc(8)).update(mHash).update(salt).digest();
   return expected.equals(h);
+}
+
+// --- ECDSA over a precomputed digest (MessageType DIGEST) ------------------------------------
+// node:crypto has no ECDSA over a given digest. The point multiplications ECDSA needs are k*G,
+// which ECDH's public key computation does; verifying with the private key d reduces to one:
+// for a valid (r, s), k = s^-1 (e + r d) mod n, and x(k*G) mod n = r (FIPS 186-5, 6.4).
+
+/** The order n of each curve's base point (SEC 2, FIPS 186-5). */
+const CURVE_ORDERS: Record<EccSpec, bigint> = {
+  ECC_NIST_P256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  ECC_NIST_P384: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  ECC_NIST_P521: 0x1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+  ECC_SECG_P256K1: 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n,
+};
+
+const toBigInt = (bytes: Buffer): bigint => (bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`));
+const mod = (value: bigint, n: bigint): bigint => ((value % n) + n) % n;
+
+function modInverse(value: bigint, n: bigint): bigint {
+  let [a, b, x, y] = [mod(value, n), n, 1n, 0n];
+  while (b !== 0n) {
+    const q = a / b;
+    [a, b, x, y] = [b, a - q * b, y, x - q * y];
+  }
+  return mod(x, n);
+}
+
+/** The digest as an integer, cut to the bit length of n (FIPS 186-5, 6.4.1 step 2). */
+function digestInteger(digest: Buffer, n: bigint): bigint {
+  const excess = digest.length * 8 - n.toString(2).length;
+  const e = toBigInt(digest);
+  return excess > 0 ? e >> BigInt(excess) : e;
+}
+
+/** x(k*G) mod n, with k*G computed as the ECDH public key of private key k. */
+function rOf(spec: EccSpec, k: bigint, n: bigint): bigint {
+  const size = Math.ceil(n.toString(2).length / 8);
+  const ecdh = createECDH(ECC_CURVES[spec].curve);
+  ecdh.setPrivateKey(Buffer.from(k.toString(16).padStart(size * 2, '0'), 'hex'));
+  const point = ecdh.getPublicKey(); // 04 || x || y
+  return mod(toBigInt(point.subarray(1, 1 + (point.length - 1) / 2)), n);
+}
+
+function privateScalar(key: KeyObject): bigint {
+  const { d } = key.export({ format: 'jwk' });
+  return toBigInt(Buffer.from(d ?? '', 'base64url'));
+}
+
+function signEcdsaDigest(spec: EccSpec, key: KeyObject, digest: Buffer): Buffer {
+  const n = CURVE_ORDERS[spec];
+  const d = privateScalar(key);
+  const e = digestInteger(digest, n);
+  for (;;) {
+    const k = mod(toBigInt(randomBytes(Math.ceil(n.toString(2).length / 8) + 8)), n - 1n) + 1n;
+    const r = rOf(spec, k, n);
+    const s = mod(modInverse(k, n) * (e + r * d), n);
+    if (r !== 0n && s !== 0n) return derSignature(r, s);
+  }
+}
+
+function verifyEcdsaDigest(spec: EccSpec, key: KeyObject, digest: Buffer, signature: Buffer): boolean {
+  const n = CURVE_ORDERS[spec];
+  const parsed = parseDerSignature(signature);
+  if (!parsed) return false;
+  const { r, s } = parsed;
+  if (r <= 0n || r >= n || s <= 0n || s >= n) return false;
+  const k = mod(modInverse(s, n) * (digestInteger(digest, n) + r * privateScalar(key)), n);
+  return k !== 0n && rOf(spec, k, n) === r;
+}
+
+function derInteger(value: bigint): Buffer {
+  let hex = value.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  let bytes = Buffer.from(hex, 'hex');
+  if (bytes[0] & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+  return Buffer.concat([Buffer.from([0x02]), derLength(bytes.length), bytes]);
+}
+
+function derLength(length: number): Buffer {
+  return length < 0x80 ? Buffer.from([length]) : Buffer.from([0x81, length]);
+}
+
+/** ECDSA-Sig-Value (RFC 3279): SEQUENCE { r INTEGER, s INTEGER }. */
+function derSignature(r: bigint, s: bigint): Buffer {
+  const body = Buffer.concat([derInteger(r), derInteger(s)]);
+  return Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]);
+}
+
+function parseDerSignature(der: Buffer): { r: bigint; s: bigint } | undefined {
+  let offset = 0;
+  const readLength = (): number => {
+    const first = der[offset++];
+    if (first < 0x80) return first;
+    if (first !== 0x81) return -1;
+    return der[offset++];
+  };
+  if (der[offset++] !== 0x30) return undefined;
+  if (readLength() !== der.length - offset) return undefined;
+  const integers: bigint[] = [];
+  for (let i = 0; i < 2; i += 1) {
+    if (der[offset++] !== 0x02) return undefined;
+    const length = readLength();
+    if (length <= 0 || offset + length > der.length) return undefined;
+    integers.push(toBigInt(der.subarray(offset, offset + length)));
+    offset += length;
+  }
+  return offset === der.length ? { r: integers[0], s: integers[1] } : undefined;
 }
