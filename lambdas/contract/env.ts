@@ -51,6 +51,8 @@ export const STATE_TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   listIndex: { name: 'byList', partitionKey: 'listPk', sortKey: 'listSk' },
+  /** Partition key prefix of the credential last-use items, the only items the XKS proxy writes (its grant is limited to them). */
+  credentialUsePkPrefix: 'credentialUse#',
 } as const;
 
 /**

@@ -6,7 +6,7 @@
  *  2. authentication (401) and admin-only routes (403);
  *  3. validation of the body and query against the row's schemas (400 naming the field);
  *  4. `fn(request, dependencies)`: one service call;
- *  5. a JSON response with the row's success status (204: empty body);
+ *  5. a JSON response with the row's success status (204: empty body, or 200 when `fn` returns a value);
  *  6. errors → CCKM error body (error-response.ts).
  *
  *    export const handler = apiHandler('CreateAccountContainer', (req, deps) =>
@@ -71,9 +71,9 @@ export function apiHandler(operation: string, fn: ApiOperation): ApiHandler {
         dependencies(),
       );
       logger.info('request done', { statusCode: successStatus });
-      return successStatus === 204
-        ? { statusCode: 204, headers: {}, body: '' }
-        : { statusCode: successStatus, headers: { ...JSON_HEADERS }, body: JSON.stringify(result ?? null) };
+      // A 204 route whose operation has something to say (e.g. a credential deleted while in use) answers 200 with it.
+      if (successStatus === 204 && result === undefined) return { statusCode: 204, headers: {}, body: '' };
+      return { statusCode: successStatus === 204 ? 200 : successStatus, headers: { ...JSON_HEADERS }, body: JSON.stringify(result ?? null) };
     });
   return (event, context) => handler(event, context);
 }

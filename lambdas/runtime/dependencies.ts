@@ -24,6 +24,7 @@ import type { Clock } from '../core/ports/clock';
 import type { TokenVerifier } from '../core/ports/token-verifier';
 import type { SecretStore } from '../core/ports/secret-store';
 import type { StateStore } from '../core/ports/state-store';
+import type { CredentialUsage } from '../core/ports/credential-usage';
 import { AccountContainerService } from '../core/accounts/account-container-service';
 import { AwsAccountService } from '../core/accounts/aws-account-service';
 import { HsmKeyService } from '../core/hsm/hsm-key-service';
@@ -34,12 +35,15 @@ import { KeyStoreHealthService } from '../core/key-stores/key-store-health-servi
 import { KeyStoreService } from '../core/key-stores/key-store-service';
 import { VirtualKeyService } from '../core/keys/virtual-key-service';
 import { DynamoDbStateStore } from '../adapters/dynamodb/dynamodb-state-store';
+import { DynamoDbCredentialUsage } from '../adapters/dynamodb/dynamodb-credential-usage';
 import { StateStoreXksStateSource } from '../core/state-store-xks-state-source';
 import { loadConfig, requireSetting, type RuntimeConfig } from './config';
 
 export interface Dependencies {
   readonly config: RuntimeConfig;
   readonly state: StateStore;
+  /** When each XKS credential last authenticated a request (in the state table). */
+  readonly credentialUsage: CredentialUsage;
   readonly secrets: SecretStore;
   readonly hsmAgent: HsmAgent;
   readonly tokens: TokenVerifier;
@@ -64,7 +68,7 @@ export interface Dependencies {
 }
 
 /** The adapters a test or the local runner may supply instead of the ones `config` selects. */
-export type Ports = Pick<Dependencies, 'state' | 'secrets' | 'hsmAgent' | 'tokens' | 'awsAccountAccess' | 'accountRoleVerifier' | 'awsKms' | 'clock' | 'ids'>;
+export type Ports = Pick<Dependencies, 'state' | 'credentialUsage' | 'secrets' | 'hsmAgent' | 'tokens' | 'awsAccountAccess' | 'accountRoleVerifier' | 'awsKms' | 'clock' | 'ids'>;
 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidGenerator: IdGenerator = { newId: () => randomUUID() };
@@ -78,10 +82,15 @@ class RuntimeDependencies implements Dependencies {
   ) {}
 
   get state(): StateStore {
-    return this.once('state', () => {
-      const client = new DynamoDBClient(this.config.dynamoDbEndpoint ? { endpoint: this.config.dynamoDbEndpoint } : {});
-      return new DynamoDbStateStore({ client, tableName: this.config.stateTableName });
-    });
+    return this.once('state', () => new DynamoDbStateStore({ client: this.dynamoDbClient, tableName: this.config.stateTableName }));
+  }
+
+  get credentialUsage(): CredentialUsage {
+    return this.once('credentialUsage', () => new DynamoDbCredentialUsage({ client: this.dynamoDbClient, tableName: this.config.stateTableName }));
+  }
+
+  private get dynamoDbClient(): DynamoDBClient {
+    return this.once('dynamoDbClient', () => new DynamoDBClient(this.config.dynamoDbEndpoint ? { endpoint: this.config.dynamoDbEndpoint } : {}));
   }
 
   get secrets(): SecretStore {

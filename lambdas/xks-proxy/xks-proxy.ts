@@ -13,6 +13,8 @@
 import { performance } from 'node:perf_hooks';
 import type { KeyCrypto } from '../core/ports/hsm';
 import type { SecretStore } from '../core/ports/secret-store';
+import type { CredentialUsage } from '../core/ports/credential-usage';
+import { CredentialUseThrottle } from '../core/key-stores/credential-use-throttle';
 import type { XksKeyStoreView, XksStateSource } from '../core/ports/xks-state-source';
 import { AuditLog, roundLatency, type AuditFields, type XksLogger } from './observability/audit';
 import { CredentialSecrets } from './state/credential-secrets';
@@ -49,6 +51,12 @@ export interface XksProxyDeps {
   readonly logger: XksLogger;
   /** CloudWatch metrics (Powertools Metrics on Lambda); none when absent. */
   readonly metrics?: XksMetrics;
+  /**
+   * Where the last use of each credential is recorded (throttled to once a minute per credential,
+   * never awaited by a request), so that the control plane never rotates out a credential AWS KMS
+   * is still using. None: nothing recorded.
+   */
+  readonly credentialUsage?: CredentialUsage;
 }
 
 export interface XksProxyOptions {
@@ -76,6 +84,7 @@ export class XksProxy {
   private readonly healthCheck: DeepHealthCheck;
   private readonly audit: AuditLog;
   private readonly metrics?: XksMetrics;
+  private readonly credentialUse?: CredentialUseThrottle;
   private readonly proxyInfo: ProxyInfo;
   private readonly dependencyTimeoutMs: number;
   private readonly mtlsSubjectCn: (store: XksKeyStoreView) => string;
@@ -88,6 +97,12 @@ export class XksProxy {
     this.metrics = deps.metrics;
     this.healthCheck = new DeepHealthCheck(deps.keyCrypto, { now: options.now, onResult: (passed) => this.metrics?.healthCheck(passed), ...options.health });
     this.audit = new AuditLog(deps.logger);
+    if (deps.credentialUsage) {
+      this.credentialUse = new CredentialUseThrottle(deps.credentialUsage, {
+        now: options.now,
+        onError: (error) => deps.logger.warn('credential last-use not recorded', { error: error instanceof Error ? error.name : String(error) }),
+      });
+    }
     const fleetSize = options.fleetSize ?? 1;
     if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error(`fleetSize must be an integer > 0, got ${fleetSize}`);
     this.proxyInfo = { fleetSize, vendor: XKS_PROXY_VENDOR, model: `${XKS_PROXY_VENDOR} XKS proxy ${packageVersion}` };
@@ -113,7 +128,9 @@ export class XksProxy {
       store = await this.withinBudget(this.state.getKeyStore(route.keyStoreId), 'state');
       if (!store) throw new XksError('InvalidUriPathException', 'No key store answers at this URI path');
       this.checkClientCertificate(request, store);
-      fields.accessKeyId = (await this.verifier.verify(request, store, signed)).accessKeyId;
+      const credential = await this.verifier.verify(request, store, signed);
+      fields.accessKeyId = credential.accessKeyId;
+      this.credentialUse?.note(store.id, credential.id);
       const operation = OPERATIONS[route.operation];
       body = (operation.readBody ?? parseJsonObject)(request.rawBody);
       if (store.blocked) throw new XksError('InvalidStateException', 'The key store is blocked');

@@ -4,7 +4,7 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { STATE_TABLE } from '../../lambdas/contract/env';
@@ -62,6 +62,19 @@ export class StateTable extends Construct {
   public grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     this.acknowledgeIndexes(grantee);
     return this.table.grantReadWriteData(grantee);
+  }
+
+  /**
+   * UpdateItem on the credential last-use items only (`dynamodb:LeadingKeys` limited to their
+   * partition key prefix): what the XKS proxy writes besides reading.
+   */
+  public grantRecordCredentialUse(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${STATE_TABLE.credentialUsePkPrefix}*`] } },
+    });
   }
 
   private acknowledgeIndexes(grantee: iam.IGrantable): void {

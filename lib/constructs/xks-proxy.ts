@@ -138,6 +138,7 @@ export class XksProxy extends Construct {
       },
     });
     props.stateTable.grantRead(role);
+    props.stateTable.grantRecordCredentialUse(role);
     props.secrets.grantRead(role, 'xks');
     props.secrets.grantRead(role, 'hsmPin');
 

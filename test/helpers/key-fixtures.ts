@@ -5,6 +5,8 @@
  */
 import type { AwsKms } from '../../lambdas/core/ports/aws-kms';
 import { FakeAwsKms } from './fake-aws-kms';
+import type { CredentialUsage } from '../../lambdas/core/ports/credential-usage';
+import { MemoryCredentialUsage } from './memory-credential-usage';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AclAction } from '../../lambdas/contract/acl';
 import type { Access } from '../../lambdas/core/accounts/access';
@@ -110,11 +112,16 @@ export interface KeyServices {
   readonly hyokKeys: HyokKeyService;
 }
 
-export function keyServices(state: StateStore, secrets: SecretStore, awsKms: AwsKms = new FakeAwsKms()): KeyServices {
+export function keyServices(
+  state: StateStore,
+  secrets: SecretStore,
+  awsKms: AwsKms = new FakeAwsKms(),
+  credentialUsage: CredentialUsage = new MemoryCredentialUsage(),
+): KeyServices {
   const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms });
   return {
     keyStores,
-    credentials: new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores, awsKms }),
+    credentials: new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores, awsKms, credentialUsage }),
     virtualKeys: new VirtualKeyService({ state, clock, ids }),
     hyokKeys: new HyokKeyService({ state, clock, ids }),
   };

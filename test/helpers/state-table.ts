@@ -6,11 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStateStore } from '../../lambdas/adapters/dynamodb/dynamodb-state-store';
 import { createStateTableIfMissing } from '../../lambdas/adapters/dynamodb/state-table';
+import { DynamoDbCredentialUsage } from '../../lambdas/adapters/dynamodb/dynamodb-credential-usage';
 
 export interface TestStateTable {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly store: DynamoDbStateStore;
+  /** Credential last-use records in the same table (what the XKS proxy writes). */
+  readonly credentialUsage: DynamoDbCredentialUsage;
   /** Drops the table and closes the client. */
   dispose(): Promise<void>;
 }
@@ -32,6 +35,7 @@ export async function createTestStateTable(prefix = 'state'): Promise<TestStateT
     client,
     tableName,
     store: new DynamoDbStateStore({ client, tableName }),
+    credentialUsage: new DynamoDbCredentialUsage({ client, tableName }),
     async dispose() {
       await client.send(new DeleteTableCommand({ TableName: tableName }));
       client.destroy();

@@ -5,6 +5,8 @@
  * Items:
  *  - entity      pk=`<kind>#<id>`            sk=`entity`  listPk=`<kind>`  listSk=`<id>`
  *  - name claim  pk=`name#<kind>#<name>`     sk=`name`    owner=<id>      (not in the list index)
+ *  - credential last use  pk=`credentialUse#<key store id>`  sk=`<credential id>`  lastUsedAt
+ *                (written by the XKS proxy; not in the list index)
  * The list index is sparse: only entities carry `listPk`, so name claims never show up in lists.
  */
 import {
@@ -23,6 +25,7 @@ export const NAME_SK = 'name';
 
 export const entityPk = (kind: EntityKind, id: string): string => `${kind}#${id}`;
 export const namePk = (kind: EntityKind, name: string): string => `name#${kind}#${name}`;
+export const credentialUsePk = (keyStoreId: string): string => `${STATE_TABLE.credentialUsePkPrefix}${keyStoreId}`;
 
 /** Creates the state table (on-demand, with the list index) unless it exists; waits until it is active. */
 export async function createStateTableIfMissing(client: DynamoDBClient, tableName: string): Promise<void> {

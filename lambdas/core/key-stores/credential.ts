@@ -23,9 +23,11 @@ export interface XksCredentialResource extends ResourceEnvelope {
   /** Where the secret is kept (its SecretStore name): an identifier, not the secret. */
   readonly secret_access_key_id: string;
   readonly cloud_name: 'aws';
+  /** When the XKS proxy last saw AWS KMS authenticate with it (recorded at most once a minute); absent when never. */
+  readonly last_used_at?: string;
 }
 
-export function credentialResource(keyStoreId: string, credential: XksCredentialData): XksCredentialResource {
+export function credentialResource(keyStoreId: string, credential: XksCredentialData, lastUsedAt?: Date): XksCredentialResource {
   return {
     ...envelope('aws_cks_credentials', credential.id, credential),
     custom_key_store_id: keyStoreId,
@@ -33,5 +35,6 @@ export function credentialResource(keyStoreId: string, credential: XksCredential
     access_key_id: credential.accessKeyId,
     secret_access_key_id: secretNames.xksCredential(keyStoreId, credential.id),
     cloud_name: 'aws',
+    ...(lastUsedAt === undefined ? {} : { last_used_at: lastUsedAt.toISOString() }),
   };
 }

@@ -12,6 +12,12 @@
  * lists it (AWS KMS checks it against the proxy); if AWS KMS refuses it, it is removed again. The
  * credential AWS KMS signs with, and those it signed with in the last five minutes, are never
  * dropped (refuseDroppingAwsCredentials).
+ *
+ * AWS KMS takes up to five minutes to start using a credential it was given and keeps using the
+ * old one until then, so a credential that authenticated a request in the last `IN_USE_WINDOW_MS`
+ * (recorded by the XKS proxy through CredentialUsage) is never dropped to make room: rotation
+ * answers 409 naming it, and a new credential at max_credentials drops the oldest unused one
+ * instead. An explicit DELETE still removes a credential in use (the operator asked), and says so.
  */
 import type { Access } from '../accounts/access';
 import type { AwsKms } from '../ports/aws-kms';
@@ -24,6 +30,7 @@ import type { KeyStoreData, KeyStoreResource } from './key-store';
 import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStore } from '../ports/state-store';
+import type { CredentialUsage } from '../ports/credential-usage';
 import { discardXksSecrets, issueXksCredential, type IssuedXksCredential } from './xks-credentials';
 import { CREDENTIAL_PROPAGATION_MS, kmsLocation, linkWithNewCredential, refuseDroppingAwsCredentials } from './aws-kms-links';
 import { getAccount, type KeyStoreRecord, loadKeyStore } from '../key-references';
@@ -54,21 +61,37 @@ export interface KeyStoreCredentialServiceDeps {
   readonly keyStores: Pick<KeyStoreService, 'present'>;
   /** Linked stores: new credentials go to AWS KMS. */
   readonly awsKms: AwsKms;
+  /** When each credential last authenticated an XKS request. */
+  readonly credentialUsage: CredentialUsage;
 }
+
+/** A credential used this recently may still be the one AWS KMS holds (it takes up to 5 min to switch). */
+export const IN_USE_WINDOW_MS = 10 * 60_000;
+
+/** DELETE of a credential that was in use: 200 with this body instead of 204. */
+export interface DeletedCredentialInUse {
+  readonly id: string;
+  readonly access_key_id: string;
+  readonly in_use: true;
+  readonly last_used_at: string;
+  readonly message: string;
+}
+
+type LastUses = ReadonlyMap<string, Date>;
 
 const SORTABLE = ['createdAt', 'updatedAt', 'version', 'access_key_id', 'id'];
 
 export class KeyStoreCredentialService {
   constructor(private readonly deps: KeyStoreCredentialServiceDeps) {}
 
-  /** Adds a credential; 409 when the store already has `max_credentials` (rotate drops the oldest instead). */
+  /** Adds a credential; at `max_credentials` the oldest credential not in use goes (409 when all are in use). */
   async create(access: Access, keyStoreId: string): Promise<NewCredentialResource> {
-    const { store, issued, kept } = await this.addCredential(access, keyStoreId, 'refuse-when-full');
+    const { store, issued, kept } = await this.addCredential(access, keyStoreId, 'drop-oldest-unused');
     const credential = kept.find((c) => c.id === issued.credential.id) ?? issued.credential;
     return { ...credentialResource(store.id, credential), ...issued.response };
   }
 
-  /** Adds a credential and, when the store is full, drops the oldest ones in the same write. */
+  /** Adds a credential and, when the store is full, drops the oldest ones in the same write (409 if one is in use). */
   async rotate(access: Access, keyStoreId: string): Promise<RotatedCredentialResource> {
     const { store, issued, kept, dropped } = await this.addCredential(access, keyStoreId, 'drop-oldest');
     const presented = await this.deps.keyStores.present(store);
@@ -85,48 +108,66 @@ export class KeyStoreCredentialService {
   async list(access: Access, keyStoreId: string, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<XksCredentialResource>> {
     const listQuery = parseListQuery(query, SORTABLE);
     const { store } = await loadKeyStore(this.deps.state, access, keyStoreId);
+    const uses = await this.deps.credentialUsage.lastUses(store.id);
     const resources = store.data.credentials
-      .map((c) => credentialResource(store.id, c))
+      .map((c) => credentialResource(store.id, c, uses.get(c.id)))
       .filter((c) => matchesFilter(query.access_key_id, c.access_key_id));
     return page(resources, listQuery);
   }
 
   async get(access: Access, keyStoreId: string, credentialId: string): Promise<XksCredentialResource> {
     const { store } = await loadKeyStore(this.deps.state, access, keyStoreId);
-    return credentialResource(store.id, findCredential(store, credentialId));
+    const uses = await this.deps.credentialUsage.lastUses(store.id);
+    return credentialResource(store.id, findCredential(store, credentialId), uses.get(credentialId));
   }
 
-  /** Removes a credential (AWS KMS requests signed with it fail from then on); 409 for the last one. */
-  async delete(access: Access, keyStoreId: string, credentialId: string): Promise<void> {
-    const { state, secrets, clock } = this.deps;
-    await retryOnChange(async () => {
+  /**
+   * Removes a credential (AWS KMS requests signed with it fail from then on); 409 for the last one.
+   * A credential used in the last 10 minutes is removed too, and the answer (200 instead of 204)
+   * says when it was last used.
+   */
+  async delete(access: Access, keyStoreId: string, credentialId: string): Promise<DeletedCredentialInUse | undefined> {
+    const { state, secrets, clock, credentialUsage } = this.deps;
+    const removed = await retryOnChange(async () => {
       const { store } = await loadKeyStore(state, access, keyStoreId);
-      refuseDroppingAwsCredentials(store.id, store.data, [findCredential(store, credentialId)], clock.now());
+      const removed = findCredential(store, credentialId);
+      refuseDroppingAwsCredentials(store.id, store.data, [removed], clock.now());
       const credentials = store.data.credentials.filter((c) => c.id !== credentialId);
       if (credentials.length === 0) {
         throw new ConflictError(`Credential ${credentialId} is the key store's only credential; a key store always needs one (rotate-credential replaces it)`);
       }
       const data: KeyStoreData = { ...store.data, credentials, updatedAt: clock.now().toISOString() };
       await state.transact([{ op: 'update', kind: 'keyStore', id: store.id, data, expectedVersion: store.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+      return removed;
     });
     await discardXksSecrets(secrets, keyStoreId, [credentialId]);
+    const lastUsed = (await credentialUsage.lastUses(keyStoreId)).get(credentialId);
+    if (lastUsed === undefined || !this.inUse(lastUsed)) return undefined;
+    return {
+      id: credentialId,
+      access_key_id: removed.accessKeyId,
+      in_use: true,
+      last_used_at: lastUsed.toISOString(),
+      message: `Credential ${credentialId} was deleted while in use: AWS KMS last authenticated with it at ${lastUsed.toISOString()}; requests AWS KMS signs with it now fail until it uses another credential`,
+    };
   }
 
   /**
-   * 1. Generate the credential and store its secret (once, outside the retry loop).
-   * 2. Read the store; append the credential (next `credential_version`); when full, refuse or drop
-   *    the oldest; write with the store's version. Repeat from the read if the version moved.
-   * 3. Remove the secrets of dropped credentials; on failure, the new secret.
+   * 1. Check access and that no credential in use would be dropped, before generating anything.
+   * 2. Generate the credential and store its secret (once, outside the retry loop).
+   * 3. Read the store; append the credential (next `credential_version`); when full, drop the
+   *    oldest (rotate) or the oldest unused (create), 409 if that would drop one in use; write with
+   *    the store's version. Repeat from the read if the version moved.
+   * 4. Remove the secrets of dropped credentials; on failure, the new secret.
    */
   private async addCredential(
     access: Access,
     keyStoreId: string,
-    whenFull: 'refuse-when-full' | 'drop-oldest',
+    whenFull: 'drop-oldest-unused' | 'drop-oldest',
   ): Promise<{ store: KeyStoreRecord; issued: IssuedXksCredential; kept: readonly XksCredentialData[]; dropped: readonly XksCredentialData[] }> {
-    const { state, secrets, clock, ids } = this.deps;
-    // Check access, existence and (for create) room before generating anything.
+    const { state, secrets, clock, ids, credentialUsage } = this.deps;
     const { store: current } = await loadKeyStore(state, access, keyStoreId);
-    if (whenFull === 'refuse-when-full') refuseWhenFull(current);
+    this.makeRoom(current, whenFull, await credentialUsage.lastUses(keyStoreId));
     const credentialId = ids.newId();
     const issued = await issueXksCredential(secrets, {
       keyStoreId,
@@ -142,14 +183,12 @@ export class KeyStoreCredentialService {
         const version = store.data.credentialVersion + 1;
         const now = clock.now().toISOString();
         const credential: XksCredentialData = { ...issued.credential, version, createdAt: now, updatedAt: now };
-        if (whenFull === 'refuse-when-full') refuseWhenFull(store);
-        const all = [...store.data.credentials, credential];
-        const excess = Math.max(0, all.length - store.data.maxCredentials);
-        const kept = all.slice(excess);
-        refuseDroppingAwsCredentials(store.id, store.data, all.slice(0, excess), clock.now());
+        const dropped = this.makeRoom(store, whenFull, await credentialUsage.lastUses(keyStoreId));
+        const kept = [...store.data.credentials.filter((c) => !dropped.includes(c)), credential];
+        refuseDroppingAwsCredentials(store.id, store.data, dropped, clock.now());
         const data: KeyStoreData = { ...store.data, credentials: kept, credentialVersion: version, updatedAt: now };
         await state.transact([{ op: 'update', kind: 'keyStore', id: store.id, data, expectedVersion: store.version, conflictMessage: CHANGED_CONCURRENTLY }]);
-        return { store: { ...store, data, version: store.version + 1 }, kept, dropped: all.slice(0, excess), credential };
+        return { store: { ...store, data, version: store.version + 1 }, kept, dropped, credential };
       });
     } catch (error) {
       await discardXksSecrets(secrets, keyStoreId, [credentialId]);
@@ -196,12 +235,42 @@ export class KeyStoreCredentialService {
       return { ...current, data, version: current.version + 1 };
     });
   }
-}
 
-function refuseWhenFull(store: KeyStoreRecord): void {
-  const { credentials, maxCredentials } = store.data;
-  if (credentials.length >= maxCredentials) {
-    throw new ConflictError(`Key store ${store.id} already has max_credentials (${maxCredentials}) credentials; delete one, or use rotate-credential, which drops the oldest`);
+  /**
+   * The credentials that go so that one more fits under max_credentials: the oldest ones (rotate)
+   * or the oldest unused ones (create). 409 when one of them authenticated a request in the last
+   * 10 minutes (rotate) or when every credential did (create).
+   */
+  private makeRoom(store: KeyStoreRecord, whenFull: 'drop-oldest-unused' | 'drop-oldest', uses: LastUses): XksCredentialData[] {
+    const { credentials, maxCredentials } = store.data;
+    const excess = Math.max(0, credentials.length + 1 - maxCredentials);
+    if (excess === 0) return [];
+    const inUse = (c: XksCredentialData): boolean => this.inUse(uses.get(c.id));
+    if (whenFull === 'drop-oldest') {
+      const dropped = credentials.slice(0, excess);
+      const busy = dropped.find(inUse);
+      if (busy) {
+        throw new ConflictError(
+          `Rotating would delete credential ${busy.id} (access key id ${busy.accessKeyId}), which AWS KMS last used at ${uses.get(busy.id)?.toISOString()}, ` +
+            `less than 10 minutes ago. Update the external key store in AWS KMS to a newer credential first and rotate once it is no longer used, ` +
+            `or delete it explicitly (DELETE .../credentials/${busy.id}), or raise max_credentials`,
+        );
+      }
+      return dropped;
+    }
+    const unused = credentials.filter((c) => !inUse(c));
+    if (unused.length < excess) {
+      const busy = credentials.filter(inUse).map((c) => `${c.id} (last used ${uses.get(c.id)?.toISOString()})`);
+      throw new ConflictError(
+        `Key store ${store.id} has max_credentials (${maxCredentials}) credentials and AWS KMS used each of them in the last 10 minutes: ${busy.join(', ')}. ` +
+          `Delete one explicitly (DELETE .../credentials/{id}) or raise max_credentials`,
+      );
+    }
+    return unused.slice(0, excess);
+  }
+
+  private inUse(lastUsed: Date | undefined): boolean {
+    return lastUsed !== undefined && this.deps.clock.now().getTime() - lastUsed.getTime() < IN_USE_WINDOW_MS;
   }
 }
 

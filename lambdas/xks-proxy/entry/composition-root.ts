@@ -49,6 +49,7 @@ export function xksProxyDeps(runtime: Dependencies, logger: Logger, options: { r
     state: new StateStoreXksStateSource(runtime.state),
     keyCrypto: new Pkcs11KeyCrypto(pkcs11Config({ libraries: runtime.config.pkcs11Libraries }), runtime.secrets),
     secrets: runtime.secrets,
+    credentialUsage: runtime.credentialUsage,
     logger,
     metrics: options.metrics ? new PowertoolsXksMetrics(new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service })) : undefined,
   };

@@ -43,7 +43,7 @@ async function versionOf(state: StateStore, kind: 'keyStore' | 'account', id: st
 
 beforeAll(async () => {
   table = await createTestStateTable('races');
-  setDependencies(createDependencies(loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName }), { state: table.store, secrets: new MemorySecretStore(), tokens: tokens.verifier }));
+  setDependencies(createDependencies(loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName }), { state: table.store, credentialUsage: table.credentialUsage, secrets: new MemorySecretStore(), tokens: tokens.verifier }));
   adminToken = await tokens.admin('racer');
   // Their log lines are not what this suite is about.
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);

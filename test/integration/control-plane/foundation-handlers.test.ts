@@ -69,7 +69,7 @@ beforeAll(async () => {
   const secrets = new LocalSecretStore({ stateDir: secretsDir });
   agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), secrets);
   const config = loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT, LOCAL_STATE_DIR: secretsDir });
-  setDependencies(createDependencies(config, { state: table.store, secrets, hsmAgent: agent, tokens: tokens.verifier }));
+  setDependencies(createDependencies(config, { state: table.store, credentialUsage: table.credentialUsage, secrets, hsmAgent: agent, tokens: tokens.verifier }));
   adminToken = await tokens.admin('root');
 });
 

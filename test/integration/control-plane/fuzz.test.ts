@@ -392,7 +392,7 @@ function semanticCases(s: Seeded): Record<string, { what: string; change: (r: Re
       { what: 'a malformed service name', change: body((b) => Object.assign(b.aws_param, { xks_proxy_connectivity: 'VPC_ENDPOINT_SERVICE', xks_proxy_vpc_endpoint_service_name: 'vpce-svc-x' })), status: 400 },
     ],
     DeleteKeyStore: [{ what: 'a store holding an HYOK key', change: () => undefined, status: 409 }],
-    CreateKeyStoreCredential: [{ what: 'a full store', change: () => undefined, status: 409 }],
+    CreateKeyStoreCredential: [{ what: 'a full store whose every credential AWS KMS used in the last 10 minutes', change: () => undefined, status: 409 }],
     DeleteKeyStoreCredential: [
       { what: "a store's only credential", change: (r) => (r.params = { id: s.singleStore.id, credentialId: s.singleStore.credentialId }), status: 409 },
       { what: "another store's credential", change: (r) => (r.params = { id: s.fullStore.id, credentialId: s.singleStore.credentialId }), status: 404 },
@@ -721,6 +721,8 @@ async function seedState(): Promise<Seeded> {
   const single = await store('fuzz-store-single', 'eu-west-1', 2);
   xksSecrets.push(full.secret_access_key, second.secret_access_key, third.secret_access_key, single.secret_access_key);
   const credentials = await seed('ListKeyStoreCredentials', { params: { id: full.id }, query: { sort: 'version' } });
+  // As the XKS proxy records them: every credential of the full store is in use, so none may be pushed out.
+  for (const c of credentials.resources as { id: string }[]) await table.credentialUsage.recordUse(full.id, c.id, new Date());
   const singleCredentials = await seed('ListKeyStoreCredentials', { params: { id: single.id } });
   const virtualKey = await seed('CreateVirtualKey', { body: { source_key_id: source1.id } });
   const hyokKey = await seed('CreateHyokKey', { body: { local_hosted_params: { source_key_id: virtualKey.id, custom_key_store_id: full.id } } });
@@ -824,7 +826,7 @@ beforeAll(async () => {
   const config = loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT, LOCAL_STATE_DIR: secretsDir });
   // AWS KMS refuses every new store as it would when it cannot reach the proxy (fuzz bodies never reach AWS).
   const awsKms = new FakeAwsKms().failAlways('createExternalKeyStore', new ValidationError('AWS KMS CreateCustomKeyStore: XksProxyUriUnreachableException: unreachable', 'aws_param.xks_proxy_uri_endpoint'));
-  setDependencies(createDependencies(config, { state: table.store, secrets, hsmAgent: agent, tokens: tokens.verifier, awsKms }));
+  setDependencies(createDependencies(config, { state: table.store, credentialUsage: table.credentialUsage, secrets, hsmAgent: agent, tokens: tokens.verifier, awsKms }));
   issuedTokens = await issueTokens();
   seeded = await seedState();
 });

@@ -4,6 +4,7 @@
  * (status codes, CCKM error bodies, ACL).
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDbCredentialUsage } from '../../../lambdas/adapters/dynamodb/dynamodb-credential-usage';
 import { ConflictError } from '../../../lambdas/core/errors';
 import type { KeyStoreData } from '../../../lambdas/core/key-stores/key-store';
 import { secretNames } from '../../../lambdas/core/secret-names';
@@ -17,6 +18,7 @@ import { createTestStateTable, type TestStateTable } from '../../helpers/state-t
 let table: TestStateTable;
 let secrets: MemorySecretStore;
 let services: KeyServices;
+let usage: DynamoDbCredentialUsage;
 
 beforeAll(async () => {
   table = await createTestStateTable('keys');
@@ -28,7 +30,8 @@ afterAll(async () => {
 
 beforeEach(() => {
   secrets = new MemorySecretStore();
-  services = keyServices(table.store, secrets);
+  usage = table.credentialUsage;
+  services = keyServices(table.store, secrets, undefined, usage);
 });
 
 /** Every item of the table, as raw JSON text (what someone with read access to DynamoDB sees). */
@@ -173,20 +176,87 @@ describe('secrets', () => {
 });
 
 describe('credentials', () => {
-  it('refuses a new credential beyond max_credentials and the deletion of the last one (409)', async () => {
+  it('at max_credentials, a new credential replaces the oldest unused one; 409 naming them when AWS KMS used every one in the last 10 minutes', async () => {
+    // Arrange
     const setup = await keyStoreSetup(table.store);
     const store = await services.keyStores.create(admin(), setup.request({ local_hosted_params: { partition_id: setup.partition.id, health_check_key_id: setup.healthCheckKey.id, max_credentials: 2 } }));
+    const [first] = (await services.credentials.list(admin(), store.id, {})).resources;
     const second = await services.credentials.create(admin(), store.id);
+    await usage.recordUse(store.id, second.id, new Date()); // in use; `first` never was
 
+    // Act
+    const third = await services.credentials.create(admin(), store.id);
+    await usage.recordUse(store.id, third.id, new Date());
     const full = await rejectionOf(services.credentials.create(admin(), store.id));
-    expect(full).toBeInstanceOf(ConflictError);
-    expect(full.message).toContain('max_credentials (2)');
-    expect(secrets.values.size).toBe(2);
 
-    const first = (await services.credentials.list(admin(), store.id, { sort: 'version' })).resources[0];
-    await services.credentials.delete(admin(), store.id, first.id);
+    // Assert
+    const listed = await services.credentials.list(admin(), store.id, { sort: 'version' });
+    expect(listed.resources.map((c) => c.id)).toEqual([second.id, third.id]);
+    expect(listed.resources[0].last_used_at).toEqual(expect.any(String));
     expect(await secrets.get(secretNames.xksCredential(store.id, first.id))).toBeUndefined();
+    expect(full).toBeInstanceOf(ConflictError);
+    expect(full.message).toContain(`used each of them in the last 10 minutes: ${second.id} (last used`);
+    expect(full.message).toContain(third.id);
+    expect(secrets.values.size).toBe(2);
+  });
+
+  it('rotation refuses (409) to push out a credential used in the last 10 minutes, saying which, when, and what to do; an older use does not stop it', async () => {
+    // Arrange
+    const setup = await keyStoreSetup(table.store);
+    const store = await services.keyStores.create(admin(), setup.request({ local_hosted_params: { partition_id: setup.partition.id, health_check_key_id: setup.healthCheckKey.id, max_credentials: 2 } }));
+    const [first] = (await services.credentials.list(admin(), store.id, {})).resources;
+    const usedAt = new Date(Date.now() - 60_000);
+    await usage.recordUse(store.id, first.id, usedAt);
+    await services.credentials.rotate(admin(), store.id); // room for one more: nothing dropped
+
+    // Act
+    const refused = await rejectionOf(services.credentials.rotate(admin(), store.id));
+    await usage.recordUse(store.id, first.id, new Date(Date.now() - 11 * 60_000)); // ignored: earlier than the recorded use
+    const stillRefused = await rejectionOf(services.credentials.rotate(admin(), store.id));
+
+    // Assert
+    expect(refused).toBeInstanceOf(ConflictError);
+    expect(refused.message).toContain(`credential ${first.id} (access key id ${first.access_key_id})`);
+    expect(refused.message).toContain(`last used at ${usedAt.toISOString()}`);
+    expect(refused.message).toContain('Update the external key store in AWS KMS to a newer credential first');
+    expect(refused.message).toContain(`DELETE .../credentials/${first.id}`);
+    expect(stillRefused).toBeInstanceOf(ConflictError);
+    expect((await services.credentials.list(admin(), store.id, {})).total).toBe(2);
+    expect(secrets.values.size).toBe(2); // the refused rotations left no secret behind
+  });
+
+  it('rotation drops a credential last used more than 10 minutes ago', async () => {
+    // Arrange
+    const setup = await keyStoreSetup(table.store);
+    const store = await services.keyStores.create(admin(), setup.request({ local_hosted_params: { partition_id: setup.partition.id, health_check_key_id: setup.healthCheckKey.id, max_credentials: 2 } }));
+    const [first] = (await services.credentials.list(admin(), store.id, {})).resources;
+    await usage.recordUse(store.id, first.id, new Date(Date.now() - 11 * 60_000));
+    await services.credentials.rotate(admin(), store.id);
+
+    // Act
+    const rotated = await services.credentials.rotate(admin(), store.id);
+
+    // Assert
+    expect(rotated.deleted_credentials_ids).toEqual([first.id]);
+  });
+
+  it('deletes a credential in use when asked explicitly and says so; the last one stays (409)', async () => {
+    // Arrange
+    const setup = await keyStoreSetup(table.store);
+    const store = await services.keyStores.create(admin(), setup.request());
+    const [first] = (await services.credentials.list(admin(), store.id, {})).resources;
+    const second = await services.credentials.create(admin(), store.id);
+    const usedAt = new Date();
+    await usage.recordUse(store.id, first.id, usedAt);
+
+    // Act
+    const deleted = await services.credentials.delete(admin(), store.id, first.id);
     const last = await rejectionOf(services.credentials.delete(admin(), store.id, second.id));
+
+    // Assert
+    expect(deleted).toMatchObject({ id: first.id, access_key_id: first.access_key_id, in_use: true, last_used_at: usedAt.toISOString() });
+    expect(deleted?.message).toContain('deleted while in use');
+    expect(await secrets.get(secretNames.xksCredential(store.id, first.id))).toBeUndefined();
     expect(last).toBeInstanceOf(ConflictError);
     expect(last.message).toContain('only credential');
     expect((await services.credentials.list(admin(), store.id, {})).total).toBe(1);
@@ -223,7 +293,7 @@ describe('handlers', () => {
   const tokens = TestTokens.create();
 
   beforeEach(() => {
-    setDependencies(createDependencies(loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName }), { state: table.store, secrets, tokens: tokens.verifier }));
+    setDependencies(createDependencies(loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName }), { state: table.store, credentialUsage: table.credentialUsage, secrets, tokens: tokens.verifier }));
   });
 
   afterAll(() => setDependencies(undefined));
@@ -244,6 +314,25 @@ describe('handlers', () => {
     expect(created.body.secret_access_key).toBeDefined();
     expect(got.statusCode).toBe(200);
     expect(JSON.stringify(got.body)).not.toContain(created.body.secret_access_key);
+  });
+
+  it('DELETE of a credential answers 204, or 200 with a body saying it was in use', async () => {
+    // Arrange
+    const setup = await keyStoreSetup(table.store);
+    const token = await tokens.admin();
+    const store = (await call('create-key-store', { token, body: setup.request() })).body;
+    const second = (await call('create-key-store-credential', { token, params: { id: store.id } })).body;
+    const third = (await call('create-key-store-credential', { token, params: { id: store.id } })).body;
+    await table.credentialUsage.recordUse(store.id, second.id, new Date());
+
+    // Act
+    const unused = await call('delete-key-store-credential', { token, params: { id: store.id, credentialId: third.id } });
+    const inUse = await call('delete-key-store-credential', { token, params: { id: store.id, credentialId: second.id } });
+
+    // Assert
+    expect(unused.statusCode).toBe(204);
+    expect(inUse.statusCode).toBe(200);
+    expect(inUse.body).toMatchObject({ id: second.id, in_use: true, last_used_at: expect.any(String), message: expect.stringContaining('deleted while in use') });
   });
 
   it('refuses a health-check key lacking CKA_UNWRAP with a CCKM 400 body naming it, and writes nothing', async () => {

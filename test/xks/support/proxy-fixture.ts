@@ -3,6 +3,7 @@
  * health-check key and one HYOK key ("key-1", version 0), plus a `call` helper that signs with
  * @smithy/signature-v4 and parses the response.
  */
+import type { CredentialUsage } from '../../../lambdas/core/ports/credential-usage';
 import type { XksKeyStoreView, XksKeyView } from '../../../lambdas/core/ports/xks-state-source';
 import type { XksRequest, XksResponse } from '../../../lambdas/xks-proxy/http';
 import type { XksMetrics } from '../../../lambdas/xks-proxy/observability/metrics';
@@ -44,7 +45,7 @@ export function operationPath(operation: 'health' | 'metadata' | 'encrypt' | 'de
   return operation === 'health' ? `${base}/health` : `${base}/keys/${keyId}/${operation}`;
 }
 
-export function proxyFixture(options: XksProxyOptions = {}, extraDeps: { readonly metrics?: XksMetrics } = {}) {
+export function proxyFixture(options: XksProxyOptions = {}, extraDeps: { readonly metrics?: XksMetrics; readonly credentialUsage?: CredentialUsage } = {}) {
   const keyCrypto = new MemoryKeyCrypto();
   const state = new MemoryXksState();
   const secrets = new MemorySecretStore();

@@ -12,6 +12,7 @@ import type { KeyStoreData } from '../../../../lambdas/core/key-stores/key-store
 import { FakeAwsKms } from '../../../helpers/fake-aws-kms';
 import { admin, ids, keyStoreSetup, rejectionOf } from '../../../helpers/key-fixtures';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
+import { MemoryCredentialUsage } from '../../../helpers/memory-credential-usage';
 import { MemorySecretStore } from '../../../helpers/softhsm';
 
 let now: number;
@@ -29,7 +30,7 @@ beforeEach(async () => {
   kms = new FakeAwsKms();
   const clock = { now: () => new Date(now) };
   keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms: kms });
-  credentials = new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores, awsKms: kms });
+  credentials = new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores, awsKms: kms, credentialUsage: new MemoryCredentialUsage() });
   setup = await keyStoreSetup(state);
 });
 
