@@ -13,7 +13,9 @@ import {
   DeleteAliasCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
+  DisableKeyRotationCommand,
   EnableKeyCommand,
+  EnableKeyRotationCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
   GetKeyPolicyCommand,
@@ -255,10 +257,18 @@ describe('key policies', () => {
     expect((await kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy).toBe(allowing);
   });
 
-  it('GetKeyRotationStatus answers KeyRotationEnabled false for a new key', async () => {
+  it('GetKeyRotationStatus follows EnableKeyRotation and DisableKeyRotation', async () => {
     const key = await newKey();
-    const status = await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }));
-    expect(status).toMatchObject({ KeyRotationEnabled: false, KeyId: key.Arn });
+    expect(await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }))).toMatchObject({ KeyRotationEnabled: false, KeyId: key.Arn });
+    await kms.send(new EnableKeyRotationCommand({ KeyId: key.KeyId, RotationPeriodInDays: 180 }));
+    const enabled = await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }));
+    expect(enabled).toMatchObject({ KeyRotationEnabled: true, KeyId: key.Arn, RotationPeriodInDays: 180 });
+    expect((enabled.NextRotationDate!.getTime() - Date.now()) / 86_400_000).toBeCloseTo(180, 1);
+    expect(await failureOf(kms.send(new EnableKeyRotationCommand({ KeyId: key.KeyId, RotationPeriodInDays: 89 })))).toMatchObject({ name: 'ValidationException' });
+    await kms.send(new DisableKeyRotationCommand({ KeyId: key.KeyId }));
+    const disabled = await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }));
+    expect(disabled.KeyRotationEnabled).toBe(false);
+    expect(disabled.RotationPeriodInDays).toBeUndefined();
   });
 });
 

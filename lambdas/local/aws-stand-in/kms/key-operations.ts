@@ -1,7 +1,8 @@
 /**
  * KMS key management: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey,
  * DisableKey, ScheduleKeyDeletion, CancelKeyDeletion, GetKeyPolicy, PutKeyPolicy,
- * GetKeyRotationStatus, TagResource, UntagResource, ListResourceTags. Exceptions and field names
+ * GetKeyRotationStatus, EnableKeyRotation, DisableKeyRotation (the setting only: no material is
+ * rotated), TagResource, UntagResource, ListResourceTags. Exceptions and field names
  * as in @aws-sdk/client-kms's commands/*.d.ts; which states each operation refuses as in AWS's
  * key state table.
  */
@@ -11,7 +12,7 @@ import { optionalBoolean, optionalEnum, optionalInteger, optionalList, optionalS
 import { KMS, type JsonObject, type OperationContext, type StandInModule } from '../operation-registry';
 import { awsKmsOrigin } from './aws-kms-origin';
 import { checkKeyPolicy, defaultKeyPolicy, MAX_POLICY_LENGTH } from './key-policy';
-import { findKey, keyArnOf, liveKeys, MANAGEABLE_STATES, requireCustomerManaged, requireKeyState } from './key-lookup';
+import { findKey, keyArnOf, liveKeys, MANAGEABLE_STATES, requireCustomerManaged, requireKeyState, requireUsable } from './key-lookup';
 import { keyMetadataOf } from './key-metadata';
 import { keysOf, type KeyOrigin, type KeyUsage, type KmsKeyRecord } from './key-record';
 import { KEY_SPECS, KEY_USAGES } from './key-specs';
@@ -179,6 +180,30 @@ function getKeyRotationStatus(input: JsonObject, context: OperationContext): Jso
   };
 }
 
+/** Automatic rotation applies to symmetric keys whose material KMS holds (AWS_KMS); not to custom key stores. */
+function rotatableKey(input: JsonObject, context: OperationContext): KmsKeyRecord {
+  const key = managedKey(input, context);
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.origin !== 'AWS_KMS') {
+    throw new AwsError('UnsupportedOperationException', `${key.arn} origin is ${key.origin} which is not valid for this operation.`);
+  }
+  requireUsable(context, key);
+  return key;
+}
+
+function enableKeyRotation(input: JsonObject, context: OperationContext): JsonObject {
+  const period = optionalInteger(input, 'RotationPeriodInDays', { min: 90, max: 2560 }) ?? 365;
+  const key = rotatableKey(input, context);
+  keysOf(context.state).put(key.keyId, { ...key, rotationEnabled: true, rotationPeriodInDays: period, nextRotationDate: Math.floor(nowSeconds(context) + period * DAY_SECONDS) });
+  return {};
+}
+
+function disableKeyRotation(input: JsonObject, context: OperationContext): JsonObject {
+  const key = rotatableKey(input, context);
+  const { rotationPeriodInDays: _period, nextRotationDate: _next, ...rest } = key;
+  keysOf(context.state).put(key.keyId, { ...rest, rotationEnabled: false });
+  return {};
+}
+
 function tagResource(input: JsonObject, context: OperationContext): JsonObject {
   const key = managedKey(input, context);
   const added = parseTags(optionalList(input, 'Tags'));
@@ -221,6 +246,8 @@ export const keyOperations: StandInModule = {
       .json(KMS, 'GetKeyPolicy', getKeyPolicy)
       .json(KMS, 'PutKeyPolicy', putKeyPolicy)
       .json(KMS, 'GetKeyRotationStatus', getKeyRotationStatus)
+      .json(KMS, 'EnableKeyRotation', enableKeyRotation)
+      .json(KMS, 'DisableKeyRotation', disableKeyRotation)
       .json(KMS, 'TagResource', tagResource)
       .json(KMS, 'UntagResource', untagResource)
       .json(KMS, 'ListResourceTags', listResourceTags)
