@@ -33,6 +33,8 @@ type Snapshot = Record<string, Record<string, Record<string, JsonRecord>>>;
 const SNAPSHOT_FILE = 'snapshot.json';
 const JOURNAL_FILE = 'journal.jsonl';
 export const GLOBAL_SCOPE = 'global';
+/** The state holds key material and secrets: owner only. */
+const FILE_MODE = 0o600;
 
 export class Collection<T extends JsonRecord> {
   constructor(
@@ -96,7 +98,7 @@ export class StandInState {
   static open(dir: string | undefined): StandInState {
     const state = new StandInState(dir);
     if (dir === undefined) return state;
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const snapshotPath = join(dir, SNAPSHOT_FILE);
     if (existsSync(snapshotPath)) {
       const snapshot = JSON.parse(readFileSync(snapshotPath, 'utf8')) as Snapshot;
@@ -141,7 +143,7 @@ export class StandInState {
     const records = this.records(scope, name);
     return new Collection<T>(records, (id, value) => {
       const entry: JournalEntry = value === undefined ? { s: scope, c: name, id } : { s: scope, c: name, id, v: value };
-      if (this.dir !== undefined) appendFileSync(join(this.dir, JOURNAL_FILE), `${JSON.stringify(entry)}\n`);
+      if (this.dir !== undefined) appendFileSync(join(this.dir, JOURNAL_FILE), `${JSON.stringify(entry)}\n`, { mode: FILE_MODE });
       this.apply(entry);
     });
   }
@@ -159,9 +161,9 @@ export class StandInState {
       }
     }
     const snapshotPath = join(this.dir, SNAPSHOT_FILE);
-    writeFileSync(`${snapshotPath}.tmp`, JSON.stringify(snapshot));
+    writeFileSync(`${snapshotPath}.tmp`, JSON.stringify(snapshot), { mode: FILE_MODE });
     renameSync(`${snapshotPath}.tmp`, snapshotPath);
-    writeFileSync(join(this.dir, JOURNAL_FILE), '');
+    writeFileSync(join(this.dir, JOURNAL_FILE), '', { mode: FILE_MODE });
   }
 
   private apply(entry: JournalEntry): void {
