@@ -1,6 +1,7 @@
 /**
- * The whole deployment in one stack: state, secrets scoping, operators, the management API, the
- * HSM agent, the XKS proxy's network path and the monitoring, wired from the app's parameters.
+ * The whole deployment: state, secrets scoping, operators, the management API (whose route areas
+ * are nested stacks), the HSM agent, the XKS proxy's network path and the monitoring, wired from
+ * the app's parameters.
  */
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';

@@ -1,10 +1,16 @@
 /**
  * The management API (the CCKM-shaped control plane), built from the route table: one API Gateway
  * resource tree, one OperationFunction per route with exactly the grants its `needs` declare, the
- * Cognito authorizer on every route but the public ones, request validation from each route's
- * request schema, and a stage with access logs and throttling.
+ * Cognito authorizer (access tokens with API_SCOPE) on every route but the public ones, request
+ * validation from each route's request schema, and a stage with access logs, throttling and,
+ * optionally, an AWS WAF web ACL.
+ *
+ * Each area of the route table (lib/private/route-areas.ts) is a nested stack holding its routes'
+ * functions, roles, log groups, methods, permissions and models; the API itself, its resource tree,
+ * authorizer, validator, deployment and stage stay in the parent. So every template stays well inside
+ * CloudFormation's 500 resources as routes are added (test/infra/deploy-limits.test.ts).
  */
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, NestedStack, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,6 +22,7 @@ import { routes as allRoutes, type RouteDefinition } from '../../lambdas/contrac
 import { toApiGatewaySchema } from '../private/api-gateway-schema';
 import { grantAwsKms } from '../private/kms-grants';
 import { acknowledge, acknowledgeFinding, acknowledgeWildcardGrant } from '../private/nag';
+import { routeAreas } from '../private/route-areas';
 import type { HsmAgent } from './hsm-agent';
 import { OperationFunction } from './operation-function';
 import { RateLimitWebAcl } from './rate-limit-web-acl';
@@ -66,6 +73,8 @@ export class ManagementApi extends Construct {
   /** One function per route, by operation name. */
   public readonly functions: ReadonlyMap<string, OperationFunction>;
   public readonly accessLogs: logs.LogGroup;
+  /** The nested stack of each area of the route table (lib/private/route-areas.ts), by area name. */
+  public readonly areaStacks: ReadonlyMap<string, NestedStack>;
 
   constructor(scope: Construct, id: string, props: ManagementApiProps) {
     super(scope, id);
@@ -125,46 +134,70 @@ export class ManagementApi extends Construct {
       validateRequestParameters: true,
     });
 
+    // Each area of the route table in a nested stack: its functions, roles, log groups, methods,
+    // permissions and models. The API, its resource tree, authorizer, validator and stage stay here.
     const functions = new Map<string, OperationFunction>();
-    for (const route of routes) {
-      const writesSecrets = Object.values(route.needs.secrets ?? {}).includes('write');
-      const operation = new OperationFunction(this, route.operation, {
-        route,
-        rolePath: props.secrets.rolePath,
-        architecture: props.architecture,
-        logRetention: props.logRetention,
-        environment: {
-          [ENV.stateTableName]: props.stateTable.table.tableName,
-          [ENV.userPoolId]: props.userPool.userPoolId,
-          [ENV.userPoolClientId]: props.userPoolClient.userPoolClientId,
-          ...(route.needs.hsmAgent && props.hsmAgent ? { [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName } : {}),
-          // The resource policy the function attaches to each secret it creates.
-          ...(writesSecrets ? { [ENV.secretsAllowedPrincipalArnPattern]: props.secrets.allowedPrincipalArnPattern } : {}),
-        },
-      });
-      this.grantNeeds(route, operation.role, props, accountRoleArnPattern);
-      functions.set(route.operation, operation);
-
-      const isPublic = route.access.kind === 'public';
-      const method = this.api.root.resourceForPath(route.path).addMethod(
-        route.method,
-        new apigateway.LambdaIntegration(operation.function, { allowTestInvoke: false }),
-        {
-          operationName: route.operation,
-          ...(isPublic ? { authorizationType: apigateway.AuthorizationType.NONE } : { authorizer, authorizationType: apigateway.AuthorizationType.COGNITO, authorizationScopes: [API_SCOPE] }),
-          requestValidator: bodyValidator,
-          ...(route.requestSchema
-            ? { requestModels: { 'application/json': this.api.addModel(`${route.operation}Request`, { contentType: 'application/json', modelName: `${route.operation}Request`, schema: toApiGatewaySchema(route.requestSchema) }) } }
-            : {}),
-        },
-      );
-      if (isPublic) {
-        const reason = `${route.operation} is the key store deep health check, unauthenticated by design (issue 3: "unauthenticated, rate limited"); it reveals only healthy or not and is throttled per route at the stage and per store in the function.`;
-        acknowledge(method, 'AwsSolutions-APIG4', reason);
-        acknowledge(method, 'AwsSolutions-COG4', reason);
+    const areas = new Map<string, NestedStack>();
+    for (const area of routeAreas(routes)) {
+      const areaStack = new NestedStack(this, `${area.name}Routes`, { description: `Management API routes: ${area.name} (${area.routes.map((r) => r.operation).join(', ')})` });
+      areas.set(area.name, areaStack);
+      for (const route of area.routes) {
+        const operation = this.addRoute(areaStack, route, props, { authorizer, bodyValidator, accountRoleArnPattern, stageName });
+        functions.set(route.operation, operation);
       }
     }
+    this.areaStacks = areas;
     this.functions = functions;
+  }
+
+  /** One route: its function (with exactly the grants its `needs` declare), method, permission and request model, in `scope`. */
+  private addRoute(scope: Construct, route: RouteDefinition, props: ManagementApiProps, shared: { authorizer: apigateway.IAuthorizer; bodyValidator: apigateway.IRequestValidator; accountRoleArnPattern: string; stageName: string }): OperationFunction {
+    const writesSecrets = Object.values(route.needs.secrets ?? {}).includes('write');
+    const operation = new OperationFunction(scope, route.operation, {
+      route,
+      rolePath: props.secrets.rolePath,
+      architecture: props.architecture,
+      logRetention: props.logRetention,
+      environment: {
+        [ENV.stateTableName]: props.stateTable.table.tableName,
+        [ENV.userPoolId]: props.userPool.userPoolId,
+        [ENV.userPoolClientId]: props.userPoolClient.userPoolClientId,
+        ...(route.needs.hsmAgent && props.hsmAgent ? { [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName } : {}),
+        // The resource policy the function attaches to each secret it creates.
+        ...(writesSecrets ? { [ENV.secretsAllowedPrincipalArnPattern]: props.secrets.allowedPrincipalArnPattern } : {}),
+      },
+    });
+    this.grantNeeds(route, operation.role, props, shared.accountRoleArnPattern);
+
+    const isPublic = route.access.kind === 'public';
+    // The method is created in the area's stack on the API's resource (in this stack); it still
+    // joins the API's deployment, whose logical id changes with it.
+    const method = new apigateway.Method(scope, `${route.operation}Method`, {
+      resource: this.api.root.resourceForPath(route.path),
+      httpMethod: route.method,
+      integration: new apigateway.AwsIntegration({ proxy: true, service: 'lambda', path: `2015-03-31/functions/${operation.function.functionArn}/invocations` }),
+      options: {
+        operationName: route.operation,
+        ...(isPublic ? { authorizationType: apigateway.AuthorizationType.NONE } : { authorizer: shared.authorizer, authorizationType: apigateway.AuthorizationType.COGNITO, authorizationScopes: [API_SCOPE] }),
+        requestValidator: shared.bodyValidator,
+        ...(route.requestSchema
+          ? { requestModels: { 'application/json': new apigateway.Model(scope, `${route.operation}Request`, { restApi: this.api, contentType: 'application/json', modelName: `${route.operation}Request`, schema: toApiGatewaySchema(route.requestSchema) }) } }
+          : {}),
+      },
+    });
+    // API Gateway may invoke the function through this method and stage only. Written here rather
+    // than by LambdaIntegration, whose permission names the stage by reference: from the area's
+    // stack that reference would make the stage wait for the area and the area for the stage.
+    operation.function.addPermission('InvokeFromApi', {
+      principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      sourceArn: this.api.arnForExecuteApi(route.method, route.path.replace(/\{[^}]+\}/g, '*'), shared.stageName),
+    });
+    if (isPublic) {
+      const reason = `${route.operation} is the key store deep health check, unauthenticated by design (issue 3: "unauthenticated, rate limited"); it reveals only healthy or not and is throttled per route at the stage and per store in the function.`;
+      acknowledge(method, 'AwsSolutions-APIG4', reason);
+      acknowledge(method, 'AwsSolutions-COG4', reason);
+    }
+    return operation;
   }
 
   /** The stage's invoke URL (ends with `/<stageName>/`). */

@@ -11,7 +11,7 @@ type Draft4 = { -readonly [K in keyof apigateway.JsonSchema]: apigateway.JsonSch
 
 const SCALAR_KEYWORDS = [
   'title', 'description', 'enum', 'default', 'format', 'multipleOf', 'maximum', 'minimum', 'maxLength', 'minLength',
-  'pattern', 'maxItems', 'minItems', 'uniqueItems', 'maxProperties', 'minProperties', 'required',
+  'pattern', 'maxItems', 'minItems', 'uniqueItems', 'maxProperties', 'minProperties',
 ] as const;
 
 const TYPES: Record<string, apigateway.JsonSchemaType> = {
@@ -63,6 +63,10 @@ export function toApiGatewaySchema(schema: JsonSchema, where = '#'): apigateway.
         break;
       case 'not':
         out.not = toApiGatewaySchema(value as JsonSchema, at);
+        break;
+      case 'required':
+        // draft-04's meta-schema wants at least one name; an empty list requires nothing anyway.
+        if ((value as string[]).length > 0) out.required = value as string[];
         break;
       case '$schema':
       case '$id':

@@ -134,6 +134,14 @@ describe('ManagementApi', () => {
 });
 
 describe('request schemas → API Gateway models', () => {
+  it("drops an empty required list (draft-04's meta-schema wants at least one name)", () => {
+    expect(toApiGatewaySchema({ type: 'object', required: [], properties: { a: { type: 'object', required: ['x'] } } })).toEqual({
+      schema: apigateway.JsonSchemaVersion.DRAFT4,
+      type: apigateway.JsonSchemaType.OBJECT,
+      properties: { a: { type: apigateway.JsonSchemaType.OBJECT, required: ['x'] } },
+    });
+  });
+
   it('translates draft-2020 keywords to draft-04 and drops annotations', () => {
     const model = toApiGatewaySchema({
       type: 'object',

@@ -3,12 +3,13 @@
  * with `-c xksConnectivity=PUBLIC_ENDPOINT`: each element issue 4 asks for, and cdk-nag.
  */
 import { readFileSync } from 'node:fs';
-import type { App } from 'aws-cdk-lib';
+import { Names, Stack, type App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { ENV, GROUPS, METRICS, SECRET_PREFIXES, STATE_TABLE } from '../../lambdas/contract/env';
 import { routes } from '../../lambdas/contract/routes';
-import { statementsOf, synthesizeApp, unsuppressedNagFindings, policyStatements } from './fixtures';
+import { routeAreas } from '../../lib/private/route-areas';
+import { policyStatements, resourcesOfType, statementsOf, synthesizeApp, templateOf, unsuppressedNagFindings } from './fixtures';
 
 const vpcEndpoint = () => synthesizeApp();
 const publicEndpoint = () => synthesizeApp({ xksConnectivity: 'PUBLIC_ENDPOINT' });
@@ -68,16 +69,25 @@ describe('state table', () => {
 
 describe('management API', () => {
   it('has one Node.js 22 function per route', () => {
-    const { stack, template } = vpcEndpoint();
-    expect(stack.managementApi.functions.size).toBe(routes.length);
-    const zipFunctions = template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x', Description: Match.anyValue() } });
-    const described = Object.values(zipFunctions).map((f) => (f as { Properties: { Description: string } }).Properties.Description);
+    const app = vpcEndpoint();
+    expect(app.stack.managementApi.functions.size).toBe(routes.length);
+    const described = resourcesOfType(app, 'AWS::Lambda::Function').filter((f) => f.Properties.Runtime === 'nodejs22.x').map((f) => f.Properties.Description as string);
     expect(described.sort()).toEqual(routes.map((r) => r.summary).sort());
   });
 
+  it('puts each area of the route table in its own nested stack, with the functions, methods and models of its routes', () => {
+    const { stack } = vpcEndpoint();
+    for (const area of routeAreas(routes)) {
+      const nested = stack.managementApi.areaStacks.get(area.name)!;
+      for (const route of area.routes) expect([route.operation, Stack.of(stack.managementApi.functions.get(route.operation)!.function) === nested]).toEqual([route.operation, true]);
+    }
+    expect(stack.managementApi.areaStacks.size).toBeGreaterThanOrEqual(5);
+  });
+
   it('has one method per route, and the Cognito authorizer on every route but the health check', () => {
-    const { template } = vpcEndpoint();
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => (m as { Properties: Record<string, unknown> }).Properties);
+    const app = vpcEndpoint();
+    const { template } = app;
+    const methods = resourcesOfType(app, 'AWS::ApiGateway::Method').map((m) => m.Properties);
     expect(methods).toHaveLength(routes.length);
     const open = methods.filter((m) => m.AuthorizationType !== 'COGNITO_USER_POOLS');
     expect(open).toEqual([expect.objectContaining({ AuthorizationType: 'NONE', HttpMethod: 'POST', OperationName: 'GetKeyStoreHealth' })]);
@@ -87,11 +97,12 @@ describe('management API', () => {
   });
 
   it('validates request bodies against a draft-04 model for every route with a request schema', () => {
-    const { template } = vpcEndpoint();
+    const app = vpcEndpoint();
     const withSchema = routes.filter((r) => r.requestSchema);
-    template.resourceCountIs('AWS::ApiGateway::Model', withSchema.length);
-    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
+    expect(resourcesOfType(app, 'AWS::ApiGateway::Model')).toHaveLength(withSchema.length);
+    app.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
     for (const route of withSchema) {
+      const template = templateOf(app, app.stack.managementApi.functions.get(route.operation)!);
       template.hasResourceProperties('AWS::ApiGateway::Method', {
         OperationName: route.operation,
         RequestValidatorId: Match.anyValue(),
@@ -132,9 +143,11 @@ describe('management API', () => {
   });
 
   it('uses an existing user pool without creating one', () => {
-    const { template } = synthesizeApp({ userPoolId: 'us-east-1_AbCdEf123', userPoolClientId: 'client123' });
-    template.resourceCountIs('AWS::Cognito::UserPool', 0);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [ENV.userPoolId]: 'us-east-1_AbCdEf123', [ENV.userPoolClientId]: 'client123' }) } });
+    const app = synthesizeApp({ userPoolId: 'us-east-1_AbCdEf123', userPoolClientId: 'client123' });
+    expect(resourcesOfType(app, 'AWS::Cognito::UserPool')).toEqual([]);
+    const variables = resourcesOfType(app, 'AWS::Lambda::Function').filter((f) => f.Properties.Runtime === 'nodejs22.x').map((f) => f.Properties.Environment.Variables as Record<string, unknown>);
+    expect(variables).toHaveLength(routes.length);
+    for (const v of variables) expect(v).toMatchObject({ [ENV.userPoolId]: 'us-east-1_AbCdEf123', [ENV.userPoolClientId]: 'client123' });
   });
 });
 
@@ -143,16 +156,19 @@ describe('least privilege', () => {
 
   it('gives no role a "*" resource on DynamoDB or Secrets Manager', () => {
     for (const synth of [vpcEndpoint, publicEndpoint]) {
-      const offending = policyStatements(synth().template).filter((s) => s.actions.some((a) => isData(a) || a === '*') && s.resources.includes('*'));
+      const offending = [...synth().templates.values()].flatMap(policyStatements).filter((s) => s.actions.some((a) => isData(a) || a === '*') && s.resources.includes('*'));
       expect(offending).toEqual([]);
     }
   });
 
   it('grants each route exactly what its `needs` declare', () => {
-    const { stack, template } = vpcEndpoint();
-    const agentArn = stack.resolve(stack.hsmAgent.function.functionArn);
+    const app = vpcEndpoint();
+    const { stack } = app;
     for (const route of routes) {
-      const statements = statementsOf(stack, template, stack.managementApi.functions.get(route.operation)!.role);
+      const fn = stack.managementApi.functions.get(route.operation)!;
+      // In the route's nested stack, the agent's ARN arrives as a parameter.
+      const agentArn = { Ref: Stack.of(fn).resolve(`referenceto${Names.nodeUniqueId(stack.hsmAgent.function.node.defaultChild!.node)}Arn`).replace(/[^A-Za-z0-9]/g, '') };
+      const statements = statementsOf(Stack.of(fn), templateOf(app, fn), fn.role);
       const actions = statements.flatMap((s) => s.actions);
       const secretResources = JSON.stringify(statements.filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:'))).map((s) => s.resources));
 
@@ -212,27 +228,32 @@ describe('least privilege', () => {
   });
 
   it("puts every role that may touch a secret under the path the secrets' resource policy lets in", () => {
-    const { stack, template } = vpcEndpoint();
+    const app = vpcEndpoint();
     const rolePath = '/xks-key-manager/XksKeyManager/';
-    const roles = template.findResources('AWS::IAM::Role');
-    const secretRoleIds = new Set(
-      policyStatements(template)
-        .filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')))
-        .flatMap((s) => (s.roles as Array<{ Ref: string }>).map((r) => r.Ref)),
-    );
-    expect(secretRoleIds.size).toBeGreaterThan(routes.filter((r) => r.needs.secrets).length); // the routes' roles, the proxy's and the agent's
-    for (const id of secretRoleIds) expect({ id, path: roles[id].Properties.Path }).toEqual({ id, path: rolePath });
-    for (const role of [stack.xksProxy.function.role, stack.hsmAgent.function.role]) {
-      expect(roles[stack.getLogicalId((role as import('aws-cdk-lib/aws-iam').Role).node.defaultChild as import('aws-cdk-lib').CfnElement)].Properties.Path).toBe(rolePath);
+    let secretRoles = 0;
+    for (const template of app.templates.values()) {
+      const roles = template.findResources('AWS::IAM::Role');
+      const secretRoleIds = new Set(
+        policyStatements(template)
+          .filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')))
+          .flatMap((s) => (s.roles as Array<{ Ref: string }>).map((r) => r.Ref)),
+      );
+      secretRoles += secretRoleIds.size;
+      for (const id of secretRoleIds) expect({ id, path: roles[id].Properties.Path }).toEqual({ id, path: rolePath });
+    }
+    expect(secretRoles).toBeGreaterThan(routes.filter((r) => r.needs.secrets).length); // the routes' roles, the proxy's and the agent's
+    const roles = app.template.findResources('AWS::IAM::Role');
+    for (const role of [app.stack.xksProxy.function.role, app.stack.hsmAgent.function.role]) {
+      expect(roles[app.stack.getLogicalId((role as import('aws-cdk-lib/aws-iam').Role).node.defaultChild as import('aws-cdk-lib').CfnElement)].Properties.Path).toBe(rolePath);
     }
   });
 
   it("tells exactly the functions that create secrets the deployment's role ARN pattern for the secrets' resource policy", () => {
-    const { stack, template } = vpcEndpoint();
-    const functions = template.findResources('AWS::Lambda::Function');
+    const app = vpcEndpoint();
     for (const route of routes) {
-      const fn = stack.managementApi.functions.get(route.operation)!.function;
-      const variables = functions[stack.getLogicalId(fn.node.defaultChild as import('aws-cdk-lib').CfnElement)].Properties.Environment.Variables as Record<string, unknown>;
+      const fn = app.stack.managementApi.functions.get(route.operation)!.function;
+      const functions = templateOf(app, fn).findResources('AWS::Lambda::Function');
+      const variables = functions[Stack.of(fn).getLogicalId(fn.node.defaultChild as import('aws-cdk-lib').CfnElement)].Properties.Environment.Variables as Record<string, unknown>;
       const writesSecrets = Object.values(route.needs.secrets ?? {}).includes('write');
       expect([route.operation, variables[ENV.secretsAllowedPrincipalArnPattern]]).toEqual([
         route.operation,
