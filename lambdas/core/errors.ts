@@ -73,8 +73,20 @@ export class DependencyError extends KeyManagerError {
   readonly code = 'NCERRDependencyFailure';
 }
 
-/** A dependency is overloaded (AWS throttling that outlasted the retries): try again later. */
+/**
+ * A dependency is overloaded or failing (AWS throttling that outlasted the retries, a DynamoDB
+ * service error): 503 with `Retry-After`. `outcomeUnknown`: the request was a write that may have
+ * been applied before the failure, so a caller that must undo something re-reads the state first.
+ */
 export class ServiceUnavailableError extends KeyManagerError {
   readonly statusCode = 503;
   readonly code = 'NCERRServiceUnavailable';
+  readonly outcomeUnknown: boolean;
+  /** Seconds the client should wait before trying again. */
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options?: ErrorOptions & { readonly outcomeUnknown?: boolean; readonly retryAfterSeconds?: number }) {
+    super(message, options);
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 1;
+  }
 }

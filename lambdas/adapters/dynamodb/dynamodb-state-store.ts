@@ -6,7 +6,7 @@
  * item in a transaction): e.g. `update` + `count` on a key store, or two `count`s of one counter.
  * A failed condition becomes `ConflictError` with the failing op's `conflictMessage`; a
  * `TransactionConflict` (another transaction held the item) is retried, because it says nothing
- * about our conditions.
+ * about our conditions. Throttling and service errors become a 503 (dynamodb-errors.ts).
  *
  * Lists read the sparse `byList` index, which on AWS is eventually consistent: a list right after a
  * create may miss it. Invariants never rely on lists (they use counters and conditions).
@@ -22,6 +22,7 @@ import {
 import { STATE_TABLE } from '../../contract/env';
 import { ConflictError } from '../../core/errors';
 import type { EntityKind, EntityRecord, StateOp, StateStore } from '../../core/ports/state-store';
+import { stateStoreFailure } from './dynamodb-errors';
 import { ENTITY_SK, entityPk, NAME_SK, namePk } from './state-table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -71,13 +72,21 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async get<T>(kind: EntityKind, id: string): Promise<EntityRecord<T> | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { [PK]: entityPk(kind, id), [SK]: ENTITY_SK }, ConsistentRead: true }),
-    );
+    const { Item } = await this.documents
+      .send(new GetCommand({ TableName: this.tableName, Key: { [PK]: entityPk(kind, id), [SK]: ENTITY_SK }, ConsistentRead: true }))
+      .catch((error: unknown) => Promise.reject(stateStoreFailure(error, false)));
     return Item ? toRecord<T>(Item as StoredEntity) : undefined;
   }
 
   async list<T>(kind: EntityKind): Promise<EntityRecord<T>[]> {
+    try {
+      return await this.listAll<T>(kind);
+    } catch (error) {
+      throw stateStoreFailure(error, false);
+    }
+  }
+
+  private async listAll<T>(kind: EntityKind): Promise<EntityRecord<T>[]> {
     const records: EntityRecord<T>[] = [];
     const pages = paginateQuery(
       { client: this.documents },
@@ -106,11 +115,11 @@ export class DynamoDbStateStore implements StateStore {
         await this.documents.send(new TransactWriteCommand({ TransactItems: plan.map((p) => p.item) }));
         return;
       } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
+        if (!(error instanceof TransactionCanceledException)) throw stateStoreFailure(error, true);
         const reasons = error.CancellationReasons ?? [];
         const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
         if (failed >= 0) throw new ConflictError(conflictMessage(plan[failed], reasons[failed]), { cause: error });
-        if (!reasons.some((r) => r.Code === 'TransactionConflict')) throw error;
+        if (!reasons.some((r) => r.Code === 'TransactionConflict')) throw stateStoreFailure(error, true);
         if (attempt >= this.maxConflictAttempts) {
           throw new ConflictError('The resource is being changed by another request; please retry', { cause: error });
         }

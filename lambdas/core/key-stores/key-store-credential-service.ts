@@ -31,7 +31,7 @@ import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStore } from '../ports/state-store';
 import type { CredentialUsage } from '../ports/credential-usage';
-import { discardXksSecrets, issueXksCredential, type IssuedXksCredential } from './xks-credentials';
+import { discardXksSecrets, issueXksCredential, type IssuedXksCredential, landedDespite } from './xks-credentials';
 import { CREDENTIAL_PROPAGATION_MS, kmsLocation, linkWithNewCredential, refuseDroppingAwsCredentials } from './aws-kms-links';
 import { getAccount, type KeyStoreRecord, loadKeyStore } from '../key-references';
 import type { KeyStoreService } from './key-store-service';
@@ -191,8 +191,18 @@ export class KeyStoreCredentialService {
         return { store: { ...store, data, version: store.version + 1 }, kept, dropped, credential };
       });
     } catch (error) {
-      await discardXksSecrets(secrets, keyStoreId, [credentialId]);
-      throw error;
+      let stored: KeyStoreRecord | undefined;
+      const committed = await landedDespite(error, async () => {
+        stored = (await loadKeyStore(state, access, keyStoreId)).store;
+        return stored.data.credentials.some((c) => c.id === credentialId);
+      });
+      if (!committed || stored === undefined) {
+        await discardXksSecrets(secrets, keyStoreId, [credentialId]);
+        throw error;
+      }
+      // Landed: answer as if the write had; the dropped credentials' secrets are left to the orphan secret sweep.
+      const credential = stored.data.credentials.find((c) => c.id === credentialId) as XksCredentialData;
+      result = { store: stored, kept: stored.data.credentials, dropped: [], credential };
     }
     await discardXksSecrets(secrets, keyStoreId, result.dropped.map((c) => c.id));
     const store = result.store.data.aws === undefined ? result.store : await this.pushToAwsKms(access, result.store, issued);

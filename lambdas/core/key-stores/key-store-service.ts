@@ -46,7 +46,7 @@ import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
 import type { SecretStore } from '../ports/secret-store';
 import { secretNames } from '../secret-names';
 import type { StateOp, StateStore } from '../ports/state-store';
-import { discardXksSecrets, issueXksCredential, type IssuedXksCredential } from './xks-credentials';
+import { discardXksSecrets, issueXksCredential, type IssuedXksCredential, landedDespite } from './xks-credentials';
 import {
   type AccountRecord,
   getAccount,
@@ -217,8 +217,11 @@ export class KeyStoreService {
         { op: 'count', kind: 'hsmKey', id: healthCheckKey.id, counter: HSM_KEY_COUNTERS.references, delta: 1, conflictMessage: `HSM key ${healthCheckKey.id} was deleted meanwhile` },
       ]);
     } catch (error) {
-      await discardXksSecrets(secrets, id, [issued.credential.id]);
-      throw error;
+      const committed = await landedDespite(error, async () => (await state.get<KeyStoreData>('keyStore', id)) !== undefined);
+      if (!committed) {
+        await discardXksSecrets(secrets, id, [issued.credential.id]);
+        throw error;
+      }
     }
     if (!data.linkedState) {
       return { ...keyStoreResource(id, data, { accountName: account.data.name, partitionLabel: partition.data.tokenLabel }), ...issued.response };

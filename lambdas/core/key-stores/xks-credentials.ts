@@ -7,6 +7,7 @@
  * the SecretStore only; DynamoDB holds the access key id and the secret's name.
  */
 import { randomBytes } from 'node:crypto';
+import { ServiceUnavailableError } from '../errors';
 import type { XksCredentialData } from './credential';
 import { secretNames } from '../secret-names';
 import type { SecretStore } from '../ports/secret-store';
@@ -109,4 +110,21 @@ export async function issueXksCredential(
  */
 export async function discardXksSecrets(secrets: SecretStore, keyStoreId: string, credentialIds: readonly string[]): Promise<void> {
   await Promise.allSettled(credentialIds.map((id) => secrets.delete(secretNames.xksCredential(keyStoreId, id))));
+}
+
+/**
+ * Whether the state write that was to reference a new secret landed although it failed. Only a
+ * failure whose outcome is unknown (the state store's retries ran out after an attempt that may
+ * have committed) is checked, by re-reading with `landed`; any other failure did not land. A
+ * re-read that fails too rethrows the write's error without deciding, so that the caller keeps the
+ * secret (a committed record must never lose its credential; the orphan secret sweep removes it
+ * later if nothing references it).
+ */
+export async function landedDespite(error: unknown, landed: () => Promise<boolean>): Promise<boolean> {
+  if (!(error instanceof ServiceUnavailableError) || !error.outcomeUnknown) return false;
+  try {
+    return await landed();
+  } catch {
+    throw error;
+  }
 }

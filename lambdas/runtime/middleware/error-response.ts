@@ -1,12 +1,12 @@
 /**
  * The one place errors become responses (style.md, "Errors"): a KeyManagerError answers with its
  * status and CCKM body `{code, codeDesc, message}`; an HSM failure that a service did not translate
- * is a 502; anything else is a bare 500 whose detail goes to the log only. Errors are logged here,
+ * is a 502; a throttled or failing state store is a 503 with `Retry-After`; anything else is a bare 500 whose detail goes to the log only. Errors are logged here,
  * once, without the request body.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
-import { DependencyError, KeyManagerError } from '../../core/errors';
+import { DependencyError, KeyManagerError, ServiceUnavailableError } from '../../core/errors';
 import { HsmError } from '../../core/ports/hsm';
 import { JSON_HEADERS, type ApiEvent, type ApiResult } from './api-event';
 
@@ -20,7 +20,9 @@ export function errorResponse(logger: Logger): MiddlewareObj<ApiEvent, ApiResult
       if (error instanceof KeyManagerError) {
         if (error.statusCode >= 500) logger.warn('request failed on a dependency', { statusCode: error.statusCode, error: request.error as Error });
         else logger.info('request refused', { statusCode: error.statusCode, code: error.code, reason: error.message });
-        request.response = { statusCode: error.statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(error.toJSON()) };
+        const headers: Record<string, string> = { ...JSON_HEADERS };
+        if (error instanceof ServiceUnavailableError) headers['Retry-After'] = String(error.retryAfterSeconds);
+        request.response = { statusCode: error.statusCode, headers, body: JSON.stringify(error.toJSON()) };
         return;
       }
       logger.error('unhandled error', request.error as Error);
