@@ -101,7 +101,7 @@ describe('SigV4 checks', () => {
     expect(await unsigned.json()).toEqual({ __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' });
 
     const skewed = aws.kmsFor(aws.standIn);
-    skewed.config.systemClockOffset = 10 * 60_000;
+    skewed.config.systemClockOffset = now - Date.now() + 10 * 60_000; // ten minutes ahead of the stand-in's clock
     expect(await failureOf(skewed.send(new ListKeysCommand({})))).toMatchObject({ name: 'InvalidSignatureException', message: expect.stringMatching(/^Signature expired/) });
   });
 });
