@@ -21,8 +21,8 @@ export function describeClusters(input: JsonObject, context: OperationContext): 
   const pageSize = parseMaxResults(input.MaxResults);
   const matching = clustersOf(context.state)
     .values()
-    .filter((cluster) => matches(cluster, filters))
-    .sort((a, b) => a.createTimestamp - b.createTimestamp || a.clusterId.localeCompare(b.clusterId));
+    // In creation order (the collection's order): pages stay stable while clusters are added.
+    .filter((cluster) => matches(cluster, filters));
   const start = startIndex(input.NextToken, matching);
   const page = matching.slice(start, start + pageSize);
   const next = matching[start + pageSize];

@@ -47,8 +47,8 @@ export class ClusterHsms {
       callTimeoutMs: AGENT_CALL_TIMEOUT_MS,
       // A key deleted from the cluster stops working at once, as it does on AWS.
       keyCacheMaxAgeMs: 0,
-      // Tokens made while the process runs (a new local cluster) are found without waiting.
-      reinitializeIntervalMs: 0,
+      // A token made while the process runs (a new local cluster) is found by re-initialising the
+      // library, which also drops the XKS proxy's sessions: the default interval bounds how often.
     });
     this.agent = new Pkcs11HsmAgent(config, this.secrets);
     this.crypto = new Pkcs11KeyCrypto(config, this.secrets);
