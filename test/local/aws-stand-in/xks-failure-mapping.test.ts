@@ -14,6 +14,7 @@ import {
   DisconnectCustomKeyStoreCommand,
   EncryptCommand,
 } from '@aws-sdk/client-kms';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { failureOf, standInFixture, type StandInFixture } from './stand-in-fixture';
@@ -23,6 +24,8 @@ const HEALTHY: Answer = { status: 200, body: { xksProxyFleetSize: 1, xksProxyVen
 const METADATA: Answer = { status: 200, body: { keySpec: 'AES_256', keyUsage: ['ENCRYPT', 'DECRYPT'], keyStatus: 'ENABLED' } };
 
 const answers: Record<'health' | 'metadata' | 'encrypt', Answer> = { health: HEALTHY, metadata: METADATA, encrypt: HEALTHY };
+/** GetHealthStatus requests received, by URI path. */
+const healthCalls = new Map<string, number>();
 let proxy: Server;
 let aws: StandInFixture;
 let names = 0;
@@ -34,6 +37,7 @@ beforeAll(async () => {
     request.resume();
     request.on('end', () => {
       const operation = request.url?.endsWith('/health') ? 'health' : request.url?.endsWith('/metadata') ? 'metadata' : 'encrypt';
+      if (operation === 'health') healthCalls.set(request.url as string, (healthCalls.get(request.url as string) ?? 0) + 1);
       const answer = answers[operation];
       if (answer === 'malformed') response.writeHead(200, { 'content-type': 'text/plain' }).end('not json');
       else response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
@@ -165,6 +169,45 @@ describe('answers that are not the spec`s', () => {
       expect(await failureOf(kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: storeId, XksKeyId: 'misconfigured' })))).toMatchObject({
         name: 'XksKeyInvalidConfigurationException',
       });
+    }
+  });
+});
+
+describe('periodic health checks', () => {
+  async function untilCalls(path: string, atLeast: number): Promise<void> {
+    while ((healthCalls.get(`${path}/health`) ?? 0) < atLeast) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  it('run while CONNECTED, resume after a restart of the stand-in, and end on disconnect', async () => {
+    const first = await standInFixture({ xksProxyBaseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, xksHealthCheckIntervalMs: 50 });
+    const path = '/periodic/kms/xks/v1';
+    const { CustomKeyStoreId } = await first.kms.send(
+      new CreateCustomKeyStoreCommand({
+        CustomKeyStoreName: 'periodic',
+        CustomKeyStoreType: 'EXTERNAL_KEY_STORE',
+        XksProxyUriEndpoint: 'https://periodic.example.com',
+        XksProxyUriPath: path,
+        XksProxyConnectivity: 'PUBLIC_ENDPOINT',
+        XksProxyAuthenticationCredential: { AccessKeyId: 'ABCDEFGHIJKLMNOPQRST', RawSecretAccessKey: 'a'.repeat(43) },
+      }),
+    );
+    await first.kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId }));
+    const afterConnect = 2; // CreateCustomKeyStore and ConnectCustomKeyStore
+    await untilCalls(path, afterConnect + 3);
+    await first.stop({ keepState: true });
+
+    const second = await standInFixture({ stateDir: first.stateDir, xksProxyBaseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, xksHealthCheckIntervalMs: 50 });
+    try {
+      const beforeRestart = healthCalls.get(`${path}/health`) ?? 0;
+      await untilCalls(path, beforeRestart + 3);
+      await second.kms.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId }));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // let a check already under way finish
+      const atDisconnect = healthCalls.get(`${path}/health`) ?? 0;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(healthCalls.get(`${path}/health`)).toBe(atDisconnect);
+    } finally {
+      await second.stop();
+      rmSync(first.stateDir, { recursive: true, force: true });
     }
   });
 });
