@@ -36,6 +36,10 @@ import type {
 import { AssumedRoleCredentials } from './kms-credentials';
 import { callKms, type RetryOptions } from './kms-errors';
 
+/** Retries of a create or update that AWS KMS refused because the proxy did not answer in time. */
+export const PROXY_TIMEOUT_RETRIES = 2;
+const PROXY_TIMEOUT_RETRY_WAIT_MS = 200;
+
 /** How many keys a refused delete reads to say how many are left in the store (DescribeKey each). */
 export const MAX_KEYS_COUNTED = 200;
 
@@ -65,13 +69,15 @@ export class SdkAwsKms implements AwsKms {
   }
 
   async createExternalKeyStore(at: KmsLocation, settings: ExternalKeyStoreSettings): Promise<string> {
-    const answer = await this.call(at, 'CreateCustomKeyStore', (kms) =>
-      kms.send(
-        new CreateCustomKeyStoreCommand({
-          CustomKeyStoreName: settings.name,
-          CustomKeyStoreType: 'EXTERNAL_KEY_STORE',
-          ...proxySettings(settings),
-        }),
+    const answer = await this.retryingProxyTimeouts(() =>
+      this.call(at, 'CreateCustomKeyStore', (kms) =>
+        kms.send(
+          new CreateCustomKeyStoreCommand({
+            CustomKeyStoreName: settings.name,
+            CustomKeyStoreType: 'EXTERNAL_KEY_STORE',
+            ...proxySettings(settings),
+          }),
+        ),
       ),
     );
     if (!answer.CustomKeyStoreId) throw new DependencyError(`AWS KMS CreateCustomKeyStore in account ${at.accountId} (${at.region}) answered without a CustomKeyStoreId`);
@@ -108,7 +114,7 @@ export class SdkAwsKms implements AwsKms {
     const giveUpAt = this.now() + (changes.credential === undefined ? 0 : (options.credentialPropagationMs ?? 0));
     for (let wait = 250; ; wait *= 2) {
       try {
-        await update();
+        await this.retryingProxyTimeouts(update);
         return;
       } catch (error) {
         // The proxy has not seen the new credential yet (its state cache is older than it).
@@ -179,6 +185,22 @@ export class SdkAwsKms implements AwsKms {
     } while (marker !== undefined && read < MAX_KEYS_COUNTED);
     const count = marker === undefined ? `${found}` : `at least ${found} (of the first ${read} keys of the account)`;
     return `AWS KMS refuses to delete custom key store ${customKeyStoreId} in account ${at.accountId} (${at.region}): it still has ${count} KMS key(s) in it, counting those pending deletion`;
+  }
+
+  /**
+   * AWS KMS answers XksProxyUriUnreachableException when the proxy missed its 250 ms budget, and
+   * says "Retry the request": a proxy's first request after it started (TLS, state, the deep health
+   * check) can take longer than later ones. Retried PROXY_TIMEOUT_RETRIES times, then given up.
+   */
+  private async retryingProxyTimeouts<T>(call: () => Promise<T>): Promise<T> {
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!isAwsError(error, 'XksProxyUriUnreachableException') || retry >= PROXY_TIMEOUT_RETRIES) throw error;
+        await this.sleep(PROXY_TIMEOUT_RETRY_WAIT_MS);
+      }
+    }
   }
 
   /** Runs one KMS call in `at` with throttling retries and error translation. */

@@ -21,6 +21,7 @@ import {
   type KeyState,
   ListKeysCommand,
   UpdateCustomKeyStoreCommand,
+  XksProxyIncorrectAuthenticationCredentialException,
   XksProxyUriUnreachableException,
 } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
@@ -301,6 +302,34 @@ describe('AWS errors', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).field).toBe('aws_param.xks_proxy_uri_endpoint');
     expect(error.message).toContain('XksProxyUriUnreachableException: KMS cannot reach the XKS proxy');
+    expect(kms.commandCalls(CreateCustomKeyStoreCommand)).toHaveLength(3); // AWS KMS says "Retry the request": twice
+  });
+
+  it('retries a new credential the proxy does not know yet for as long as it may take to learn it', async () => {
+    // Arrange: the proxy refuses the credential twice (its state cache is older), then accepts it
+    kms.on(UpdateCustomKeyStoreCommand)
+      .rejectsOnce(new XksProxyIncorrectAuthenticationCredentialException({ message: 'bad credential', ...meta }))
+      .rejectsOnce(new XksProxyIncorrectAuthenticationCredentialException({ message: 'bad credential', ...meta }))
+      .resolves({});
+    const credential = { accessKeyId: 'NEWKEYID', rawSecretAccessKey: 'new-secret' };
+
+    // Act
+    await adapter.updateExternalKeyStore(OWN_ACCOUNT, 'cks-1', { credential }, { credentialPropagationMs: 6_000 });
+
+    // Assert
+    expect(kms.commandCalls(UpdateCustomKeyStoreCommand)).toHaveLength(3);
+    expect(sleeps).toEqual([250, 500]);
+  });
+
+  it('does not retry a refused credential without a propagation time, nor past it', async () => {
+    kms.on(UpdateCustomKeyStoreCommand).rejects(new XksProxyIncorrectAuthenticationCredentialException({ message: 'bad credential', ...meta }));
+    const credential = { accessKeyId: 'NEWKEYID', rawSecretAccessKey: 'new-secret' };
+
+    const error = await failure(adapter.updateExternalKeyStore(OWN_ACCOUNT, 'cks-1', { credential }));
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toContain('XksProxyIncorrectAuthenticationCredentialException: bad credential');
+    expect(kms.commandCalls(UpdateCustomKeyStoreCommand)).toHaveLength(1);
   });
 
   it('answers a name in use and a store in the wrong state with 409s quoting AWS KMS', async () => {
