@@ -2,7 +2,7 @@
  * The local runner (`npm start`, entered through bin/local.ts): the whole key manager on this
  * machine, no AWS account needed.
  *
- *   npx tsx bin/local.ts [--port 8080] [--xks-port 8443] [--state-dir .local]
+ *   npx tsx bin/local.ts [--port 8080] [--xks-port 8443] [--aws-port 4599] [--state-dir .local]
  *
  * 1. takes `<state>/runner.lock` (one runner per state folder);
  * 2. starts DynamoDB Local with its data under `<state>/dynamodb` and creates the state table;
@@ -12,7 +12,10 @@
  *    tokens signed by a key kept under `<state>/jwt`, and issues an admin token;
  * 5. registers the SoftHSM2 token as the HSM partition `local-softhsm` through the API itself;
  * 6. serves the XKS proxy over HTTPS on 127.0.0.1:<xks-port> (self-signed certificate under `<state>/tls`);
- * 7. writes `<state>/endpoints.json` and prints it.
+ * 7. starts the local AWS stand-in (AWS KMS and STS, state under `<state>/aws`) on
+ *    http://127.0.0.1:<aws-port>, calling that proxy as AWS KMS does, and points the SDK's KMS and
+ *    STS clients at it (AWS_ENDPOINT_URL_KMS / _STS) with its default account's credentials;
+ * 8. writes `<state>/endpoints.json` and prints it.
  * Ctrl-C (or SIGTERM) stops everything it started. Reset: stop it and `rm -rf .local`.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -26,6 +29,7 @@ import { dependencies } from '../runtime/dependencies';
 import { type RunningGateway, startLocalGateway } from './local-gateway';
 import { createXksLogger, xksProxyDeps } from '../xks-proxy/entry/composition-root';
 import { startXksHttpsServer, type XksHttpsServer } from '../xks-proxy/entry/https-server';
+import { type AwsStandIn, startAwsStandIn } from './aws-stand-in';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { applyLocalAwsEnv } from './local-aws-env';
 import { ensureLocalPartition } from './local-partition';
@@ -46,6 +50,14 @@ export interface LocalEndpoints {
   /** PEM certificate to trust for `xksUrl` (self-signed for localhost and 127.0.0.1). */
   readonly xksCaCert: string;
   readonly dynamoDbEndpoint: string;
+  /** The local AWS stand-in (AWS KMS, STS) and the credentials of its default account (containers without a role). */
+  readonly aws: {
+    readonly endpointUrl: string;
+    readonly region: string;
+    readonly accountId: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+  };
 }
 
 interface Running {
@@ -55,16 +67,18 @@ interface Running {
   dynamoDb?: DynamoDbLocal;
   gateway?: RunningGateway;
   xks?: XksHttpsServer;
+  aws?: AwsStandIn;
 }
 
 const log = (message: string): void => console.log(`[local] ${message}`);
 const warn = (message: string): void => console.warn(`[local] WARNING: ${message}`);
 
-function parseOptions(): { port: number; xksPort: number; stateDir: string } {
+function parseOptions(): { port: number; xksPort: number; awsPort: number; stateDir: string } {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '8080' },
       'xks-port': { type: 'string', default: '8443' },
+      'aws-port': { type: 'string', default: '4599' },
       'state-dir': { type: 'string', default: '.local' },
     },
   });
@@ -73,7 +87,12 @@ function parseOptions(): { port: number; xksPort: number; stateDir: string } {
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number, not ${JSON.stringify(value)}`);
     return n;
   };
-  return { port: port('port', values.port), xksPort: port('xks-port', values['xks-port']), stateDir: resolve(values['state-dir']) };
+  return {
+    port: port('port', values.port),
+    xksPort: port('xks-port', values['xks-port']),
+    awsPort: port('aws-port', values['aws-port']),
+    stateDir: resolve(values['state-dir']),
+  };
 }
 
 async function start(running: Running): Promise<void> {
@@ -126,7 +145,26 @@ async function start(running: Running): Promise<void> {
   );
   const xks = { xksUrl: running.xks.url, xksCaCert: tls.certPath };
 
-  const endpoints: LocalEndpoints = { apiUrl, adminToken, ...xks, dynamoDbEndpoint: running.dynamoDb.endpoint };
+  // AWS KMS and STS: every XKS proxy URI endpoint leads to the proxy above, as an endpoint
+  // service's private DNS name does on AWS. The handlers' SDK clients go there from now on.
+  running.aws = await listenOrExplain('--aws-port', options.awsPort, () =>
+    startAwsStandIn({ stateDir: join(stateDir, 'aws'), port: options.awsPort, xksProxyBaseUrl: xks.xksUrl, xksCaCert: tls.certPath, log: (message) => log(`aws: ${message}`) }),
+  );
+  const aws = {
+    endpointUrl: running.aws.endpointUrl,
+    region: running.aws.region,
+    accountId: running.aws.accountId,
+    accessKeyId: running.aws.accessKeyId,
+    secretAccessKey: running.aws.secretAccessKey,
+  };
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_KMS: aws.endpointUrl,
+    AWS_ENDPOINT_URL_STS: aws.endpointUrl,
+    AWS_ACCESS_KEY_ID: aws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
+  });
+
+  const endpoints: LocalEndpoints = { apiUrl, adminToken, ...xks, dynamoDbEndpoint: running.dynamoDb.endpoint, aws };
   // Written whole and renamed, so a reader polling for it never sees half a file; 0600: it holds the admin token.
   writeFileSync(`${endpointsFile}.tmp`, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${endpointsFile}.tmp`, endpointsFile);
@@ -135,6 +173,7 @@ async function start(running: Running): Promise<void> {
   log(`state in ${stateDir} (reset: stop the runner, then rm -rf ${shownStateDir})`);
   log(`management API: ${apiUrl}   e.g. curl -H "Authorization: Bearer $TOKEN" ${apiUrl}/v1/cckm/aws/kms`);
   log(`XKS proxy:      ${xks.xksUrl}   (trust ${xks.xksCaCert})`);
+  log(`AWS KMS, STS:   ${aws.endpointUrl}   (local stand-in, account ${aws.accountId}; e.g. aws kms list-keys --endpoint-url ${aws.endpointUrl}, with the credentials in endpoints.json)`);
   log(`endpoints written to ${endpointsFile}:`);
   console.log(JSON.stringify(endpoints, null, 2));
   log('running; press Ctrl-C to stop');
@@ -153,6 +192,7 @@ async function listenOrExplain<T>(option: string, port: number, listen: () => Pr
 }
 
 async function stop(running: Running): Promise<void> {
+  await running.aws?.stop().catch((error: unknown) => warn(`AWS stand-in did not stop cleanly: ${String(error)}`));
   await running.xks?.close().catch((error: unknown) => warn(`XKS proxy did not close cleanly: ${String(error)}`));
   await running.gateway?.close();
   await running.dynamoDb?.stop();

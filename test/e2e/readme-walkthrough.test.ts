@@ -29,7 +29,7 @@ afterAll(async () => {
   await system?.stop();
 });
 
-it('runs the README walkthrough as written: account → keys → store → HYOK key → XKS calls → rotation → block → a user\'s 200 and 403', async () => {
+it('runs the README walkthrough as written: account → keys → store → HYOK key → XKS calls → rotation → block → a user\'s 200 and 403 → linked store through AWS KMS', async () => {
   // Arrange
   const script = walkthroughScript();
 
@@ -37,7 +37,7 @@ it('runs the README walkthrough as written: account → keys → store → HYOK 
   const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
     env: { ...process.env, STATE_DIR: system.stateDir },
     cwd: join(__dirname, '..', '..'),
-    timeout: 60_000,
+    timeout: 180_000,
   });
 
   // Assert: each step printed what the README promises.
@@ -52,4 +52,9 @@ it('runs the README walkthrough as written: account → keys → store → HYOK 
   expect(stdout).toContain('[{"user_id":"alice","actions":["viewkeystore"]}]');
   expect(stdout).toContain('alice reads the store: 200\n');
   expect(stdout).toMatch(/"code":403,"codeDesc":"NCERRForbidden: [^"]*","message":"[^"]*"\} \(403\)\n/);
-});
+  expect(stdout).toMatch(/\{"id":"[0-9a-f-]+","custom_key_store_id":"cks-[0-9a-f]{17}","connection_state":"DISCONNECTED"\}\n/);
+  expect(stdout).toMatch(/AWS KMS: cks-[0-9a-f]{17} is CONNECTED\n/);
+  expect(stdout).toContain('\nhello from AWS KMS\n');
+  expect(stdout).toContain('AWS KMS signs with the new credential: true\n');
+  expect(stdout).toMatch(/\n(DISCONNECTING|DISCONNECTED)\n$/);
+}, 240_000);

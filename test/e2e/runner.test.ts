@@ -75,7 +75,7 @@ describe('local runner', () => {
 
   it('refuses a second runner on the same state folder, naming the running one', async () => {
     // Act
-    const second = spawnRunner(['--port', '0', '--xks-port', '0', '--state-dir', stateDir]);
+    const second = spawnRunner(['--port', '0', '--xks-port', '0', '--aws-port', '0', '--state-dir', stateDir]);
     const code = await second.exited;
 
     // Assert

@@ -64,8 +64,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'local-system-'));
   const endpointsFile = join(stateDir, 'endpoints.json');
   rmSync(endpointsFile, { force: true }); // left by a runner that was killed: not this run's
-  const [port, xksPort] = [await freePort(), await freePort()];
-  const runner = spawnRunner(['--port', String(port), '--xks-port', String(xksPort), '--state-dir', stateDir]);
+  const [port, xksPort, awsPort] = [await freePort(), await freePort(), await freePort()];
+  const runner = spawnRunner(['--port', String(port), '--xks-port', String(xksPort), '--aws-port', String(awsPort), '--state-dir', stateDir]);
   const stop = async (): Promise<void> => {
     await stopChild(runner.child, 15_000);
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
