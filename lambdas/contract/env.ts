@@ -94,6 +94,11 @@ export const METRICS = {
   healthCheckFailed: 'HealthCheckFailed',
   /** Count, one per deep health check that passed; dimensions {service}. */
   healthCheckPassed: 'HealthCheckPassed',
+  /**
+   * Count, one per HSM failure that dropped a partition's sessions (a device error, a token gone),
+   * also when the retry on a fresh session then served the request; dimensions {service}.
+   */
+  hsmConnectionDropped: 'HsmConnectionDropped',
   dimensions: { operation: 'operation', errorName: 'errorName', keyStoreId: 'keyStoreId' },
   /** Values of the `operation` dimension: the spec's operation names. */
   operations: ['GetHealthStatus', 'GetKeyMetadata', 'Encrypt', 'Decrypt'],

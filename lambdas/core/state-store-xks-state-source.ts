@@ -15,7 +15,7 @@ import { partitionConnection, type PartitionData } from './hsm/partition';
 import { currentVersion, type VirtualKeyData } from './keys/virtual-key';
 import { secretNames } from './secret-names';
 import type { StateStore } from './ports/state-store';
-import type { XksKeyStoreView, XksKeyView, XksStateSource } from './ports/xks-state-source';
+import type { XksKeyStoreView, XksKeyView, XksStateIds, XksStateSource } from './ports/xks-state-source';
 
 /** State that references a record that is gone: cannot happen while the counters hold; reported, never guessed around. */
 export class InconsistentStateError extends Error {
@@ -27,6 +27,15 @@ export class InconsistentStateError extends Error {
 
 export class StateStoreXksStateSource implements XksStateSource {
   constructor(private readonly state: StateStore) {}
+
+  /** Two list reads: every key store and every HYOK key (the external key id is the HYOK key's id). */
+  async listIds(): Promise<XksStateIds> {
+    const [stores, keys] = await Promise.all([this.state.list<KeyStoreData>('keyStore'), this.state.list<HyokKeyData>('awsKey')]);
+    return {
+      keyStoreIds: stores.map((store) => store.id),
+      keys: keys.filter((key) => EXTERNAL_KEY_ID_PATTERN.test(key.id)).map((key) => ({ keyStoreId: key.data.keyStoreId, externalKeyId: key.id })),
+    };
+  }
 
   async getKeyStore(keyStoreId: string): Promise<XksKeyStoreView | undefined> {
     const store = await this.state.get<KeyStoreData>('keyStore', keyStoreId);

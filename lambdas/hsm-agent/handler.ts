@@ -20,8 +20,8 @@ import {
 
 export type HsmAgentHandler = (payload: unknown, context?: Context) => Promise<HsmAgentResponse>;
 
-/** The entry's logic with its dependencies passed in; `agent` is called once per invocation (lazy composition). */
-export function createHsmAgentHandler(agent: () => HsmAgent, logger: Logger): HsmAgentHandler {
+/** The entry's logic with its dependencies passed in; `agent` is called (and awaited) once per invocation. */
+export function createHsmAgentHandler(agent: () => HsmAgent | Promise<HsmAgent>, logger: Logger): HsmAgentHandler {
   return async (payload, context) => {
     if (context) logger.addContext(context);
     let request: HsmAgentRequest;
@@ -36,7 +36,7 @@ export function createHsmAgentHandler(agent: () => HsmAgent, logger: Logger): Hs
     const partitionId = 'partitionId' in first ? first.partitionId : first.partition.partitionId;
     logger.appendKeys({ operation: request.operation, partitionId });
     try {
-      const result = await dispatchHsmAgentRequest(agent(), request);
+      const result = await dispatchHsmAgentRequest(await agent(), request);
       // Results are key attributes and ready/not-ready messages: nothing secret.
       logger.info('HSM agent request done', { result });
       return { ok: true, result: result ?? null };
@@ -66,14 +66,32 @@ function dispatchHsmAgentRequest(agent: HsmAgent, request: HsmAgentRequest): Pro
   }
 }
 
-// Composition root of the agent function: built on the first invocation, reused by the container.
-let agent: HsmAgent | undefined;
+/**
+ * Composition root of the agent function, with an init-phase warm-up: on Lambda the agent is
+ * built and its PKCS#11 library loaded and initialised while the module loads; the handler awaits
+ * that. A failure is logged and the next invocation starts over. The agent learns its partitions
+ * from its calls, so logins happen at the first call on each (nobody waits on a hot path here).
+ */
+const agentLogger = new Logger({ serviceName: 'hsm-agent' });
+let initialization: Promise<Pkcs11HsmAgent> | undefined;
 
-export const handler = createHsmAgentHandler(
-  () =>
-    (agent ??= new Pkcs11HsmAgent(
+function initializeAgent(): Promise<Pkcs11HsmAgent> {
+  initialization ??= (async () => {
+    const agent = new Pkcs11HsmAgent(
       pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS, libraries: pkcs11LibraryOverrides(process.env) }),
       new SecretsManagerSecretStore({ client: new SecretsManagerClient({}) }),
-    )),
-  new Logger({ serviceName: 'hsm-agent' }),
-);
+    );
+    const libraries = await agent.warmUp();
+    agentLogger.info('HSM agent initialized', { libraries });
+    return agent;
+  })().catch((error: unknown) => {
+    initialization = undefined;
+    agentLogger.error('HSM agent initialization failed; the next invocation tries again', { error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  });
+  return initialization;
+}
+
+if (process.env.AWS_LAMBDA_FUNCTION_NAME) initializeAgent().catch(() => undefined);
+
+export const handler = createHsmAgentHandler(initializeAgent, agentLogger);

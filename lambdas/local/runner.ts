@@ -140,7 +140,9 @@ async function start(running: Running): Promise<void> {
       port: options.xksPort,
       host: '127.0.0.1',
       ...tls,
-      deps: xksProxyDeps(dependencies(), createXksLogger(), { metrics: false }),
+      // DynamoDB Local and SoftHSM2 share this machine with everything else: a wider deadline than
+      // the 200 ms on AWS, so that a slow first state read on a busy laptop is not a timeout.
+      deps: { ...xksProxyDeps(dependencies(), createXksLogger(), { metrics: false }), proxyOptions: { requestTimeoutMs: 1_000 } },
     }),
   );
   const xks = { xksUrl: running.xks.url, xksCaCert: tls.certPath };

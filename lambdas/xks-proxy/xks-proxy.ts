@@ -11,6 +11,7 @@
  *   6. enact the operation; 7. one audit line.
  */
 import { performance } from 'node:perf_hooks';
+import { raceDeadline } from '../core/race-deadline';
 import type { KeyCrypto } from '../core/ports/hsm';
 import type { SecretStore } from '../core/ports/secret-store';
 import type { CredentialUsage } from '../core/ports/credential-usage';
@@ -65,8 +66,12 @@ export interface XksProxyOptions {
   readonly health?: DeepHealthCheckOptions;
   /** `xksProxyFleetSize` of GetHealthStatus. @default 1 */
   readonly fleetSize?: number;
-  /** Budget for a state or secret lookup before DependencyTimeoutException. @default 1_000 */
-  readonly dependencyTimeoutMs?: number;
+  /**
+   * One deadline per request, from its arrival: every step draws from it (state and secret
+   * lookups, every PKCS#11 call, the CDIV check-decrypt). Past it the request answers
+   * DependencyTimeoutException at once. AWS KMS gives the proxy 250 ms in all. @default 200
+   */
+  readonly requestTimeoutMs?: number;
   /**
    * The client certificate subject CN a store with mTLS accepts.
    * @default - `cks.kms.<store region>.amazonaws.com`, the name AWS KMS presents (spec, "Authentication")
@@ -77,8 +82,28 @@ export interface XksProxyOptions {
 
 export const XKS_PROXY_VENDOR = 'xks-key-manager';
 
+export interface WarmUpResult {
+  readonly keyStores: number;
+  readonly keys: number;
+  readonly failures: readonly { readonly id: string; readonly error: unknown }[];
+}
+
+/** Runs `work` over the items, a few at a time (the HSM session pool and DynamoDB take a handful at once). */
+async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<void>, size = 8): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
+}
+
+/** The proxy's share of AWS KMS's 250 ms per call (the rest is the network and KMS itself). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 200;
+
+/** The promise's outcome, or DependencyTimeoutException once the request's deadline has passed. */
+function withinDeadline<T>(promise: Promise<T>, deadlineAt: number, dependency: string): Promise<T> {
+  return raceDeadline(promise, deadlineAt, () => new XksError('DependencyTimeoutException', `The ${dependency} did not answer in time`));
+}
+
 export class XksProxy {
-  private readonly state: XksStateSource;
+  private readonly state: CachedXksStateSource;
+  private readonly secrets: CredentialSecrets;
   private readonly keyCrypto: KeyCrypto;
   private readonly verifier: SigV4Verifier;
   private readonly healthCheck: DeepHealthCheck;
@@ -86,14 +111,15 @@ export class XksProxy {
   private readonly metrics?: XksMetrics;
   private readonly credentialUse?: CredentialUseThrottle;
   private readonly proxyInfo: ProxyInfo;
-  private readonly dependencyTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
   private readonly mtlsSubjectCn: (store: XksKeyStoreView) => string;
 
   constructor(deps: XksProxyDeps, options: XksProxyOptions = {}) {
     this.state = new CachedXksStateSource(deps.state, { maxAgeMs: options.stateMaxAgeMs, now: options.now });
     this.keyCrypto = deps.keyCrypto;
     const secrets = new CredentialSecrets(deps.secrets, { now: options.now });
-    this.verifier = new SigV4Verifier({ resolveSecret: (credential) => this.withinBudget(secrets.resolve(credential), 'secret store'), now: options.now });
+    this.secrets = secrets;
+    this.verifier = new SigV4Verifier({ resolveSecret: (credential, deadlineAt) => withinDeadline(secrets.resolve(credential), deadlineAt, 'secret store'), now: options.now });
     this.metrics = deps.metrics;
     this.healthCheck = new DeepHealthCheck(deps.keyCrypto, { now: options.now, onResult: (passed) => this.metrics?.healthCheck(passed), ...options.health });
     this.audit = new AuditLog(deps.logger);
@@ -106,12 +132,57 @@ export class XksProxy {
     const fleetSize = options.fleetSize ?? 1;
     if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error(`fleetSize must be an integer > 0, got ${fleetSize}`);
     this.proxyInfo = { fleetSize, vendor: XKS_PROXY_VENDOR, model: `${XKS_PROXY_VENDOR} XKS proxy ${packageVersion}` };
-    this.dependencyTimeoutMs = options.dependencyTimeoutMs ?? 1_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.mtlsSubjectCn = options.mtlsSubjectCn ?? ((store) => `cks.kms.${store.region}.amazonaws.com`);
+  }
+
+  /**
+   * The init-phase warm-up (the Lambda entry awaits it before the first request): every key store
+   * and its credentials' secrets into the caches, a deep health check per store (which loads the
+   * PKCS#11 library, logs in to the partition and opens a session), and every HYOK key's view
+   * with its current HSM key handle looked up. A store or key that fails is logged by the caller
+   * from `failures` and loads on demand later; only a failure to list the state rejects.
+   */
+  async warmUp(limits: { readonly maxKeyStores?: number; readonly maxKeys?: number } = {}): Promise<WarmUpResult> {
+    const ids = await this.state.listIds();
+    const failures: { readonly id: string; readonly error: unknown }[] = [];
+    let keyStores = 0;
+    let keys = 0;
+    const attempt = async (id: string, work: () => Promise<boolean>) => {
+      try {
+        if (await work()) return true;
+      } catch (error) {
+        failures.push({ id, error });
+      }
+      return false;
+    };
+    await inBatches(ids.keyStoreIds.slice(0, limits.maxKeyStores ?? 1_000), async (id) => {
+      const warmed = await attempt(id, async () => {
+        const store = await this.state.preloadKeyStore(id);
+        if (!store) return false;
+        await Promise.all(store.credentials.map((credential) => this.secrets.resolve(credential)));
+        const health = await this.healthCheck.check(store.healthCheckKey);
+        if (!health.ok) throw health.error;
+        return true;
+      });
+      if (warmed) keyStores += 1;
+    });
+    await inBatches(ids.keys.slice(0, limits.maxKeys ?? 10_000), async ({ keyStoreId, externalKeyId }) => {
+      const warmed = await attempt(`${keyStoreId}/${externalKeyId}`, async () => {
+        const key = await this.state.getKey(keyStoreId, externalKeyId);
+        if (!key) return false;
+        const current = key.versions.find((version) => version.version === key.currentVersion);
+        if (current) await this.keyCrypto.describe(current.key);
+        return true;
+      });
+      if (warmed) keys += 1;
+    });
+    return { keyStores, keys, failures };
   }
 
   async handle(request: XksRequest): Promise<XksResponse> {
     const started = performance.now();
+    const deadlineAt = Date.now() + this.requestTimeoutMs;
     const route = matchRoute(request.path);
     if (route?.kind === 'ping') {
       if (request.method === 'GET' || request.method === 'HEAD') return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'OK' };
@@ -125,17 +196,17 @@ export class XksProxy {
       if (request.method !== 'POST') throw new XksError('MethodNotAllowed', 'XKS operations take POST only', { allow: 'POST' });
       // Everything that needs no state comes first: a stranger's request costs no state read.
       const signed = this.verifier.checkShape(request);
-      store = await this.withinBudget(this.state.getKeyStore(route.keyStoreId), 'state');
+      store = await withinDeadline(this.state.getKeyStore(route.keyStoreId), deadlineAt, 'state');
       if (!store) throw new XksError('InvalidUriPathException', 'No key store answers at this URI path');
       this.checkClientCertificate(request, store);
-      const credential = await this.verifier.verify(request, store, signed);
+      const credential = await this.verifier.verify(request, store, signed, deadlineAt);
       fields.accessKeyId = credential.accessKeyId;
       this.credentialUse?.note(store.id, credential.id);
       const operation = OPERATIONS[route.operation];
       body = (operation.readBody ?? parseJsonObject)(request.rawBody);
       if (store.blocked) throw new XksError('InvalidStateException', 'The key store is blocked');
       const input = operation.parse(body);
-      const context: StoreContext = { store, keyCrypto: this.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo };
+      const context: StoreContext = { store, keyCrypto: this.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt };
       let result: object;
       if (operation.scope === 'store') {
         result = await operation.enact(context, input);
@@ -144,7 +215,7 @@ export class XksProxy {
         if (!isValidExternalKeyId(externalKeyId)) {
           throw new XksError('ValidationException', 'externalKeyId must be at most 128 characters of A-Z, a-z, 0-9, hyphen, period and underscore');
         }
-        const key = await this.withinBudget(this.state.getKey(store.id, externalKeyId), 'state');
+        const key = await withinDeadline(this.state.getKey(store.id, externalKeyId), deadlineAt, 'state');
         if (!key) throw new XksError('KeyNotFoundException', 'The external key was not found');
         result = await operation.enact({ ...context, key }, input);
       }
@@ -180,13 +251,6 @@ export class XksProxy {
     }
   }
 
-  private withinBudget<T>(promise: Promise<T>, dependency: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new XksError('DependencyTimeoutException', `The ${dependency} did not answer in time`)), this.dependencyTimeoutMs);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
 }
 
 /**

@@ -90,6 +90,7 @@ export class Monitoring extends Construct {
     for (const errorName of ALARMED_ERROR_NAMES) {
       alarm(`Errors-${errorName}`, xks(METRICS.xksErrors, { [METRICS.dimensions.errorName]: errorName }, 'Sum'), 0, `The XKS proxy answered ${errorName}: the proxy or the HSM is failing AWS KMS calls.`, 3, 2);
     }
+    alarm('HsmConnectionDropped', xks(METRICS.hsmConnectionDropped, {}, 'Sum'), 0, 'The HSM failed a PKCS#11 call (device error, token gone): the proxy dropped the partition\'s sessions and logged in again.', 3, 2);
     alarm('HealthCheckFailed', xks(METRICS.healthCheckFailed, {}, 'Sum'), 0, 'A deep health check (encrypt + decrypt with a key store\'s health-check key in the HSM) failed.', 3, 2);
     alarm('PingUnhealthy', props.proxyTargetGroup.metrics.unhealthyHostCount({ period: Duration.minutes(1), statistic: 'Maximum' }), 0, 'The ALB\'s GET /ping health check of the proxy function fails.', 3, 2);
     const pcUtilization = props.proxyAlias.metric('ProvisionedConcurrencyUtilization', { statistic: 'Maximum', period: Duration.minutes(1) });

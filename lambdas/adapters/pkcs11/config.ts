@@ -4,7 +4,8 @@
  * adapter itself never reads `process.env`.
  */
 import { ENV } from '../../contract/env';
-import type { HsmType } from '../../contract/hsm';
+import type { HsmType, PartitionConnection } from '../../contract/hsm';
+import type { HsmError } from '../../core/ports/hsm';
 
 /** Where each vendor installs its PKCS#11 library (Debian `softhsm2`, Luna client, CloudHSM client SDK 5). */
 export const DEFAULT_PKCS11_LIBRARIES: Readonly<Record<HsmType, string>> = {
@@ -68,10 +69,16 @@ export interface Pkcs11Config {
    * @default 5000
    */
   readonly pinRetryIntervalMs: number;
+  /**
+   * Told of every failure that dropped a partition's sessions (DEVICE_ERROR, TOKEN_NOT_FOUND),
+   * before any retry: the proxy counts it in the alarm metric. @default - nobody is told
+   */
+  readonly onConnectionDropped?: (partition: PartitionConnection, failure: HsmError) => void;
 }
 
 /** What a composition root may set; everything else takes the documented default. */
-export type Pkcs11Settings = Partial<Omit<Pkcs11Config, 'libraries' | 'cipherCallModes'>> & {
+export type Pkcs11Settings = Partial<Omit<Pkcs11Config, 'libraries' | 'cipherCallModes' | 'onConnectionDropped'>> & {
+  readonly onConnectionDropped?: Pkcs11Config['onConnectionDropped'];
   readonly libraries?: Partial<Record<HsmType, string>>;
   readonly cipherCallModes?: Partial<Record<HsmType, CipherCallMode>>;
 };
@@ -86,6 +93,7 @@ export function pkcs11Config(settings: Pkcs11Settings = {}): Pkcs11Config {
     keyCacheMaxAgeMs: settings.keyCacheMaxAgeMs ?? 300_000,
     reinitializeIntervalMs: settings.reinitializeIntervalMs ?? 500,
     pinRetryIntervalMs: settings.pinRetryIntervalMs ?? 5_000,
+    onConnectionDropped: settings.onConnectionDropped,
   };
 }
 

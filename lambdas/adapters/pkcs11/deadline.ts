@@ -7,6 +7,7 @@
  * returns (see SessionLease.abandon), never reused.
  */
 import { HsmError } from '../../core/ports/hsm';
+import { raceDeadline } from '../../core/race-deadline';
 
 export class Deadline {
   private readonly expiresAt: number;
@@ -26,22 +27,9 @@ export class Deadline {
 
   /** The promise's outcome, or TIMEOUT if it does not settle within the remaining budget. */
   race<T>(promise: Promise<T>, step: string): Promise<T> {
-    const remaining = this.remainingMs();
-    if (remaining <= 0) return Promise.reject(this.timeout(step));
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(this.timeout(step)), remaining);
-      promise.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return raceDeadline(promise, this.expiresAt, () => this.timeout(step));
   }
+
 
   private timeout(step: string): HsmError {
     return new HsmError('TIMEOUT', undefined, `no answer from the HSM within ${this.budgetMs} ms (${step})`);

@@ -4,7 +4,7 @@
  * pkcs11js never puts arguments (PINs, key bytes) into its errors, and neither do we.
  */
 import { HsmError } from '../../core/ports/hsm';
-import type { HsmFailureReason } from '../../contract/hsm';
+import type { HsmFailureReason, HsmType } from '../../contract/hsm';
 
 /** A PKCS#11 failure as pkcs11js reports it: `Pkcs11Error` has the CKR_ name as message and a numeric code. */
 function returnCodeOf(error: unknown): string | undefined {
@@ -22,33 +22,47 @@ const TOKEN_MISSING = new Set([
 ]);
 
 /**
- * What a decrypt reports when the ciphertext, tag, AAD or IV is wrong. SoftHSM2 answers a bad tag
- * with CKR_GENERAL_ERROR; other HSMs use the data codes, CKR_FUNCTION_FAILED or a vendor code
- * naming the tag.
+ * What a decrypt reports when the ciphertext, tag, AAD or IV is wrong, per HSM type. Every HSM uses
+ * the data codes (and some a vendor code naming the tag or GCM). SoftHSM2 alone answers a bad tag
+ * with CKR_GENERAL_ERROR (or CKR_FUNCTION_FAILED); on Luna and CloudHSM those codes mean the device
+ * failed, so there they are DEVICE_ERROR (InternalException, the connection dropped), never a
+ * ciphertext the caller is told is bad. AWS's reference proxy reads CKR_GENERAL_ERROR the same
+ * way, as SoftHSM2's.
  */
-const DECRYPT_FAILURES = new Set([
-  'CKR_ENCRYPTED_DATA_INVALID', 'CKR_ENCRYPTED_DATA_LEN_RANGE', 'CKR_GENERAL_ERROR', 'CKR_FUNCTION_FAILED',
-  'CKR_DATA_INVALID', 'CKR_DATA_LEN_RANGE', 'CKR_MECHANISM_PARAM_INVALID', 'CKR_SIGNATURE_INVALID',
-]);
+const DECRYPT_FAILURES_ON_EVERY_HSM = [
+  'CKR_ENCRYPTED_DATA_INVALID', 'CKR_ENCRYPTED_DATA_LEN_RANGE', 'CKR_DATA_INVALID', 'CKR_DATA_LEN_RANGE',
+  'CKR_MECHANISM_PARAM_INVALID', 'CKR_SIGNATURE_INVALID',
+];
+
+const DECRYPT_FAILURES: Readonly<Record<HsmType, ReadonlySet<string>>> = {
+  softhsm: new Set([...DECRYPT_FAILURES_ON_EVERY_HSM, 'CKR_GENERAL_ERROR', 'CKR_FUNCTION_FAILED']),
+  luna: new Set(DECRYPT_FAILURES_ON_EVERY_HSM),
+  cloudhsm: new Set(DECRYPT_FAILURES_ON_EVERY_HSM),
+};
 
 const DECRYPT_FUNCTIONS = new Set(['C_DecryptInit', 'C_Decrypt']);
 
-function reasonFor(returnCode: string, pkcs11Function: string): HsmFailureReason {
+function reasonFor(returnCode: string, pkcs11Function: string, hsmType: HsmType | undefined): HsmFailureReason {
   if (returnCode === 'CKR_KEY_FUNCTION_NOT_PERMITTED') return 'KEY_FUNCTION_NOT_PERMITTED';
-  if (DECRYPT_FUNCTIONS.has(pkcs11Function) && (DECRYPT_FAILURES.has(returnCode) || /TAG|GCM/.test(returnCode))) {
-    return 'DECRYPT_FAILED';
+  if (DECRYPT_FUNCTIONS.has(pkcs11Function)) {
+    const failures = hsmType ? DECRYPT_FAILURES[hsmType] : new Set(DECRYPT_FAILURES_ON_EVERY_HSM);
+    if (failures.has(returnCode) || /TAG|GCM/.test(returnCode)) return 'DECRYPT_FAILED';
   }
   if (LOGIN_FAILURES.has(returnCode)) return 'LOGIN_FAILED';
   if (TOKEN_MISSING.has(returnCode)) return 'TOKEN_NOT_FOUND';
   return 'DEVICE_ERROR';
 }
 
-/** Maps a failure of the named PKCS#11 function (e.g. `C_Decrypt`) to an HsmError; HsmErrors pass through. */
-export function toHsmError(error: unknown, pkcs11Function: string): HsmError {
+/**
+ * Maps a failure of the named PKCS#11 function (e.g. `C_Decrypt`) on an HSM of the given type to
+ * an HsmError; HsmErrors pass through. Without a type, only the codes every HSM uses for a bad
+ * ciphertext count as one.
+ */
+export function toHsmError(error: unknown, pkcs11Function: string, hsmType?: HsmType): HsmError {
   if (error instanceof HsmError) return error;
   const returnCode = returnCodeOf(error);
   if (returnCode) {
-    return new HsmError(reasonFor(returnCode, pkcs11Function), returnCode, `${pkcs11Function} failed: ${returnCode}`, {
+    return new HsmError(reasonFor(returnCode, pkcs11Function, hsmType), returnCode, `${pkcs11Function} failed: ${returnCode}`, {
       cause: error,
     });
   }
@@ -69,10 +83,10 @@ export function invalidatesConnection(error: HsmError): boolean {
 }
 
 /** Runs one blocking PKCS#11 function, mapping its failure. */
-export function callPkcs11<T>(pkcs11Function: string, fn: () => T): T {
+export function callPkcs11<T>(pkcs11Function: string, fn: () => T, hsmType?: HsmType): T {
   try {
     return fn();
   } catch (error) {
-    throw toHsmError(error, pkcs11Function);
+    throw toHsmError(error, pkcs11Function, hsmType);
   }
 }

@@ -4,12 +4,15 @@
  * `new Pkcs11HsmAgent(config, secretStore)` with an agent-sized budget (AGENT_CALL_TIMEOUT_MS).
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { HsmError, type HsmAgent } from '../../core/ports/hsm';
 import type { GenerateKeyRequest, HsmKeyInfo, HsmKeyRef, PartitionConnection, PartitionTestResult } from '../../contract/hsm';
 import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
 import { Pkcs11KeyCrypto } from './key-crypto';
 import { destroySecretKeys, findSecretKey, generateAesKey } from './key-objects';
+import { Deadline } from './deadline';
+import { pkcs11ModuleFor } from './module';
 import { Pkcs11Partitions } from './partitions';
 
 const READY: PartitionTestResult = { ready: true, message: 'ready' };
@@ -19,9 +22,26 @@ export class Pkcs11HsmAgent implements HsmAgent {
   private readonly partitions: Pkcs11Partitions;
   private readonly crypto: Pkcs11KeyCrypto;
 
-  constructor(config: Pkcs11Config, secretStore: SecretStore) {
+  constructor(
+    private readonly config: Pkcs11Config,
+    secretStore: SecretStore,
+  ) {
     this.partitions = new Pkcs11Partitions(config, secretStore);
     this.crypto = new Pkcs11KeyCrypto(config, secretStore, this.partitions);
+  }
+
+  /**
+   * Init-phase warm-up of the agent's entry: loads and initialises each PKCS#11 library of the
+   * config that is installed (the image holds one vendor's), so the first call does not pay for it.
+   */
+  async warmUp(): Promise<readonly string[]> {
+    const installed = [...new Set(Object.values(this.config.libraries))].filter((path) => existsSync(path));
+    for (const path of installed) {
+      const module = pkcs11ModuleFor(path);
+      await module.enter(new Deadline(this.config.callTimeoutMs));
+      module.leave();
+    }
+    return installed;
   }
 
   /** Logs in with the PIN stored now (not a cached one): ready, or the PKCS#11 failure name. */

@@ -3,7 +3,7 @@
  * Construct once per container: `new Pkcs11KeyCrypto(config, secretStore)`.
  */
 import type * as pkcs11js from 'pkcs11js';
-import { HsmError, type GcmCiphertext, type KeyCrypto } from '../../core/ports/hsm';
+import { HsmError, type GcmCiphertext, type KeyCrypto, type KeyCryptoCallOptions } from '../../core/ports/hsm';
 import type { HsmKeyInfo, HsmKeyRef, PartitionConnection } from '../../contract/hsm';
 import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
@@ -19,18 +19,18 @@ export class Pkcs11KeyCrypto implements KeyCrypto {
     private readonly partitions = new Pkcs11Partitions(config, secretStore),
   ) {}
 
-  encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext> {
+  encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer, options?: KeyCryptoCallOptions): Promise<GcmCiphertext> {
     const device = this.device(key.partition);
-    return this.partitions.run(key.partition, (lease) => gcmEncrypt(lease, device, keyHandle(lease, key), plaintext, aad));
+    return this.partitions.run(key.partition, (lease) => gcmEncrypt(lease, device, keyHandle(lease, key), plaintext, aad), options);
   }
 
-  decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer): Promise<Buffer> {
+  decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer, options?: KeyCryptoCallOptions): Promise<Buffer> {
     const device = this.device(key.partition);
-    return this.partitions.run(key.partition, (lease) => gcmDecrypt(lease, device, keyHandle(lease, key), input, aad));
+    return this.partitions.run(key.partition, (lease) => gcmDecrypt(lease, device, keyHandle(lease, key), input, aad), options);
   }
 
-  describe(key: HsmKeyRef): Promise<HsmKeyInfo | undefined> {
-    return this.partitions.run(key.partition, async (lease) => lease.key(key.objectId)?.info);
+  describe(key: HsmKeyRef, options?: KeyCryptoCallOptions): Promise<HsmKeyInfo | undefined> {
+    return this.partitions.run(key.partition, async (lease) => lease.key(key.objectId)?.info, options);
   }
 
   private device({ hsmType }: PartitionConnection): GcmDevice {

@@ -5,7 +5,7 @@
  * find keys, depend on the lease and not on the pool.
  */
 import type * as pkcs11js from 'pkcs11js';
-import type { HsmKeyInfo } from '../../contract/hsm';
+import type { HsmKeyInfo, HsmType } from '../../contract/hsm';
 import type { Deadline } from './deadline';
 import { callPkcs11, toHsmError } from './errors';
 
@@ -32,11 +32,13 @@ export class SessionLease {
     readonly session: pkcs11js.Handle,
     readonly deadline: Deadline,
     private readonly owner: LeaseOwner,
+    /** The partition's HSM type: what a failure code means depends on it (errors.ts). */
+    readonly hsmType: HsmType,
   ) {}
 
   /** A blocking PKCS#11 call: failures mapped to HsmError, then the budget checked. */
   call<T>(pkcs11Function: string, fn: () => T): T {
-    const result = callPkcs11(pkcs11Function, fn);
+    const result = callPkcs11(pkcs11Function, fn, this.hsmType);
     this.deadline.check(pkcs11Function);
     return result;
   }
@@ -47,7 +49,7 @@ export class SessionLease {
     try {
       return await this.deadline.race(running, pkcs11Function);
     } catch (error) {
-      const hsmError = toHsmError(error, pkcs11Function);
+      const hsmError = toHsmError(error, pkcs11Function, this.hsmType);
       if (hsmError.reason === 'TIMEOUT') {
         this.inFlight = running.then(
           () => undefined,

@@ -45,6 +45,12 @@ export interface RunOptions {
   readonly retry?: boolean;
   /** Read the PIN from the SecretStore again, even one the HSM rejected before (partition test). */
   readonly freshPin?: boolean;
+  /**
+   * When the caller's whole request must be done (epoch ms): every step here (waiting for a
+   * session, opening and logging in, finding the key, the operation, a retry) draws from it.
+   * @default - now + callTimeoutMs
+   */
+  readonly deadlineAt?: number;
 }
 
 export class PartitionSessionPool implements LeaseOwner {
@@ -71,12 +77,14 @@ export class PartitionSessionPool implements LeaseOwner {
    * runs once more on a fresh connection when `retry` allows and budget remains.
    */
   async run<T>(work: (lease: SessionLease) => Promise<T>, options: RunOptions = {}): Promise<T> {
-    const deadline = new Deadline(this.config.callTimeoutMs);
+    const deadline = new Deadline(options.deadlineAt === undefined ? this.config.callTimeoutMs : options.deadlineAt - Date.now());
     if (options.freshPin) {
       this.pin = undefined;
       this.rejectedPin = undefined;
     }
     try {
+      // A request whose deadline has passed opens no session and sends nothing to the HSM.
+      deadline.check('the start of the call');
       return await this.runOnce(deadline, work);
     } catch (error) {
       const retry = options.retry ?? true;
@@ -94,11 +102,14 @@ export class PartitionSessionPool implements LeaseOwner {
     let failure: HsmError | undefined;
     try {
       pooled = await this.acquire(pkcs11, slot, deadline);
-      lease = new SessionLease(pkcs11, pooled.handle, deadline, this);
+      lease = new SessionLease(pkcs11, pooled.handle, deadline, this, this.partition.hsmType);
       return await work(lease);
     } catch (error) {
       failure = toHsmError(error, 'PKCS#11 call');
-      if (invalidatesConnection(failure)) this.reset();
+      if (invalidatesConnection(failure)) {
+        this.reset();
+        this.config.onConnectionDropped?.(this.partition, failure);
+      }
       throw failure;
     } finally {
       const session = pooled;

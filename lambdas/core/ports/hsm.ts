@@ -37,10 +37,19 @@ export interface GcmCiphertext {
  * XKS errorName in one table.
  */
 export interface KeyCrypto {
-  encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext>;
-  decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer): Promise<Buffer>;
+  encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer, options?: KeyCryptoCallOptions): Promise<GcmCiphertext>;
+  decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer, options?: KeyCryptoCallOptions): Promise<Buffer>;
   /** The key's attributes, as read from the HSM (cached by the adapter with its handle). */
-  describe(key: HsmKeyRef): Promise<HsmKeyInfo | undefined>;
+  describe(key: HsmKeyRef, options?: KeyCryptoCallOptions): Promise<HsmKeyInfo | undefined>;
+}
+
+export interface KeyCryptoCallOptions {
+  /**
+   * When the caller's request must be answered (epoch ms): the call, with every step it takes
+   * (a free session, login, key lookup, a retry), fails with reason TIMEOUT rather than run past
+   * it. @default - the adapter's own per-call budget
+   */
+  readonly deadlineAt?: number;
 }
 
 export class HsmError extends Error {

@@ -46,4 +46,11 @@ export interface XksKeyView {
 export interface XksStateSource {
   getKeyStore(keyStoreId: string): Promise<XksKeyStoreView | undefined>;
   getKey(keyStoreId: string, externalKeyId: string): Promise<XksKeyView | undefined>;
+  /** Every key store and HYOK key there is, by id: what the proxy warms up in its init phase. */
+  listIds(): Promise<XksStateIds>;
+}
+
+export interface XksStateIds {
+  readonly keyStoreIds: readonly string[];
+  readonly keys: readonly { readonly keyStoreId: string; readonly externalKeyId: string }[];
 }

@@ -21,8 +21,8 @@ const REQUIRED_SIGNED_HEADERS = ['host', 'x-amz-date'] as const;
 const SIGNING_KEY_CACHE_LIMIT = 1024;
 
 export interface SigV4VerifierOptions {
-  /** The secret access key of a credential; undefined when it no longer exists. */
-  readonly resolveSecret: (credential: XksCredentialView) => Promise<string | undefined>;
+  /** The secret access key of a credential (by the request's deadline, epoch ms); undefined when it no longer exists. */
+  readonly resolveSecret: (credential: XksCredentialView, deadlineAt: number) => Promise<string | undefined>;
   readonly now?: () => number;
 }
 
@@ -81,13 +81,13 @@ export class SigV4Verifier {
    * Resolves to the credential that signed the request; throws AuthenticationFailedException.
    * `signed` is checkShape's result when the caller already ran it.
    */
-  async verify(request: XksRequest, store: XksKeyStoreView, signed: SignedRequest = this.checkShape(request)): Promise<XksCredentialView> {
+  async verify(request: XksRequest, store: XksKeyStoreView, signed: SignedRequest = this.checkShape(request), deadlineAt = Number.POSITIVE_INFINITY): Promise<XksCredentialView> {
     const { authorization, amzDate } = signed;
     if (authorization.region !== store.region) throw authFailure(`credential scope region ${authorization.region} is not the key store's region`);
 
     const credential = store.credentials.find((candidate) => candidate.accessKeyId === authorization.accessKeyId);
     if (!credential) throw authFailure('unknown access key id');
-    const secret = await this.resolveSecret(credential);
+    const secret = await this.resolveSecret(credential, deadlineAt);
     if (secret === undefined) throw authFailure('the credential has no secret');
 
     const canonical = canonicalRequest(request, authorization.signedHeaders, signed.signedHeaderNames);

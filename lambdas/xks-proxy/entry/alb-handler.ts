@@ -9,7 +9,9 @@
  */
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import type { XksHeaders, XksRequest, XksResponse } from '../http';
-import { createXksProxyRuntime, type XksProxyRuntime } from './composition-root';
+import { performance } from 'node:perf_hooks';
+import { XksError } from '../errors';
+import { createXksLogger, createXksProxyRuntime } from './composition-root';
 import type { XksProxy } from '../xks-proxy';
 
 export const ALB_MTLS_SUBJECT_HEADER = 'x-amzn-mtls-clientcert-subject';
@@ -91,15 +93,51 @@ export function createAlbHandler(proxy: XksProxy, options: AlbAdapterOptions): (
   return async (event) => xksResponseToAlbResult(await proxy.handle(albEventToXksRequest(event, options)), event.multiValueHeaders !== undefined);
 }
 
-/** Built on the first invocation and kept for the container's life. */
-let runtime: XksProxyRuntime | undefined;
-let handle: ((event: ALBEvent) => Promise<ALBResult>) | undefined;
+/**
+ * Init-phase warm-up. On Lambda the runtime is built and warmed (PKCS#11 loaded and initialised,
+ * a login and a session per partition a store uses, state, secrets and key handles cached, a
+ * first deep health check) while the module loads, so that provisioned concurrency starts it
+ * ahead of traffic; the handler awaits it. A failure is logged with its cause and the next
+ * invocation starts over: it never leaves the instance broken. Outside Lambda (tests, tools
+ * importing this module) nothing starts until the first invocation.
+ *
+ * The bundle is CommonJS (no top-level await), so Lambda does not hold its init phase open for
+ * this promise: what is not done when the runtime first waits for an event completes at the first
+ * invocation, which awaits it.
+ */
+const logger = createXksLogger();
+let initialization: Promise<(event: ALBEvent) => Promise<ALBResult>> | undefined;
+
+function initialize(): Promise<(event: ALBEvent) => Promise<ALBResult>> {
+  initialization ??= (async () => {
+    const started = performance.now();
+    const runtime = createXksProxyRuntime(process.env, logger);
+    const warm = await runtime.proxy.warmUp();
+    for (const failure of warm.failures) logger.warn('xks-proxy warm-up: not cached', { id: failure.id, error: describeError(failure.error) });
+    logger.info('xks-proxy initialized', { keyStores: warm.keyStores, keys: warm.keys, initMs: Math.round(performance.now() - started) });
+    return createAlbHandler(runtime.proxy, { trustMtlsHeaders: runtime.settings.albMtlsVerify });
+  })().catch((error: unknown) => {
+    initialization = undefined;
+    logger.error('xks-proxy initialization failed; the next invocation tries again', { error: describeError(error) });
+    throw error;
+  });
+  return initialization;
+}
+
+function describeError(error: unknown): Record<string, unknown> {
+  return error instanceof Error ? { name: error.name, message: error.message.slice(0, 512) } : { message: String(error).slice(0, 512) };
+}
+
+if (process.env.AWS_LAMBDA_FUNCTION_NAME) initialize().catch(() => undefined);
 
 export const handler = async (event: ALBEvent, context?: Context): Promise<ALBResult> => {
-  if (!runtime || !handle) {
-    runtime = createXksProxyRuntime();
-    handle = createAlbHandler(runtime.proxy, { trustMtlsHeaders: runtime.settings.albMtlsVerify });
+  if (context) logger.addContext(context);
+  let handle: (event: ALBEvent) => Promise<ALBResult>;
+  try {
+    handle = await initialize();
+  } catch {
+    const failure = new XksError('InternalException', 'The proxy is starting; retry shortly');
+    return xksResponseToAlbResult(failure.toResponse(), event.multiValueHeaders !== undefined);
   }
-  if (context) runtime.logger.addContext(context);
   return handle(event);
 };

@@ -8,6 +8,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ENV, METRICS } from '../../contract/env';
 import { pkcs11Config } from '../../adapters/pkcs11/config';
+import type { PartitionConnection } from '../../contract/hsm';
+import type { HsmError } from '../../core/ports/hsm';
 import { Pkcs11KeyCrypto } from '../../adapters/pkcs11/key-crypto';
 import { StateStoreXksStateSource } from '../../core/state-store-xks-state-source';
 import { loadConfig, readChoice, readOptionalString } from '../../runtime/config';
@@ -45,13 +47,18 @@ export function createXksLogger(): Logger {
  * proxy's share of the 250 ms KMS budget).
  */
 export function xksProxyDeps(runtime: Dependencies, logger: Logger, options: { readonly metrics: boolean }): XksProxyDeps {
+  const metrics = options.metrics ? new PowertoolsXksMetrics(new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service })) : undefined;
+  const onConnectionDropped = (partition: PartitionConnection, failure: HsmError) => {
+    logger.warn('HSM connection dropped', { partitionId: partition.partitionId, hsmType: partition.hsmType, reason: failure.reason, returnCode: failure.returnCode });
+    metrics?.hsmConnectionDropped();
+  };
   return {
     state: new StateStoreXksStateSource(runtime.state),
-    keyCrypto: new Pkcs11KeyCrypto(pkcs11Config({ libraries: runtime.config.pkcs11Libraries }), runtime.secrets),
+    keyCrypto: new Pkcs11KeyCrypto(pkcs11Config({ libraries: runtime.config.pkcs11Libraries, onConnectionDropped }), runtime.secrets),
     secrets: runtime.secrets,
     credentialUsage: runtime.credentialUsage,
     logger,
-    metrics: options.metrics ? new PowertoolsXksMetrics(new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service })) : undefined,
+    metrics,
   };
 }
 
@@ -62,9 +69,8 @@ export interface XksProxyRuntime {
 }
 
 /** Everything the Lambda entry needs, from the environment. */
-export function createXksProxyRuntime(env: Env = process.env): XksProxyRuntime {
+export function createXksProxyRuntime(env: Env = process.env, logger: Logger = createXksLogger()): XksProxyRuntime {
   const settings = loadXksProxySettings(env);
-  const logger = createXksLogger();
   const runtime = createDependencies(loadConfig(env));
   const proxy = new XksProxy(xksProxyDeps(runtime, logger, { metrics: true }), { fleetSize: settings.fleetSize });
   return { proxy, logger, settings };

@@ -21,6 +21,8 @@ export interface XksRequestOutcome {
 export interface XksMetrics {
   request(outcome: XksRequestOutcome): void;
   healthCheck(passed: boolean): void;
+  /** The HSM failed a call and the partition's sessions were dropped (pkcs11 `onConnectionDropped`). */
+  hsmConnectionDropped(): void;
 }
 
 export class PowertoolsXksMetrics implements XksMetrics {
@@ -40,5 +42,9 @@ export class PowertoolsXksMetrics implements XksMetrics {
 
   healthCheck(passed: boolean): void {
     this.metrics.singleMetric().addMetric(passed ? METRICS.healthCheckPassed : METRICS.healthCheckFailed, MetricUnit.Count, 1);
+  }
+
+  hsmConnectionDropped(): void {
+    this.metrics.singleMetric().addMetric(METRICS.hsmConnectionDropped, MetricUnit.Count, 1);
   }
 }

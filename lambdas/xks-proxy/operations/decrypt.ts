@@ -26,7 +26,7 @@ export interface DecryptResponse {
   readonly plaintext: string;
 }
 
-async function enact({ key, keyCrypto }: KeyContext, request: DecryptRequest): Promise<DecryptResponse> {
+async function enact({ key, keyCrypto, deadlineAt }: KeyContext, request: DecryptRequest): Promise<DecryptResponse> {
   rejectIfBlocked(key);
   const metadata = decodeCiphertextMetadata(request.ciphertextMetadata);
   if (request.initializationVector.length !== FORMAT_V1_IV_BYTES) {
@@ -38,6 +38,7 @@ async function enact({ key, keyCrypto }: KeyContext, request: DecryptRequest): P
     { iv: request.initializationVector, ciphertext: request.ciphertext, tag: request.authenticationTag },
     // decodeCiphertextMetadata succeeded, so the metadata is present.
     hsmAad(request.additionalAuthenticatedData, request.ciphertextMetadata as Buffer),
+    { deadlineAt },
   );
   return { plaintext: plaintext.toString('base64') };
 }

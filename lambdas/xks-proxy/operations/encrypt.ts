@@ -48,8 +48,8 @@ export interface EncryptResponse {
 /** Appendix C, step 4: on a failed check, encrypt again (once) before giving up. */
 const CDIV_ATTEMPTS = 2;
 
-async function sealWithHsm(keyCrypto: KeyCrypto, key: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext> {
-  const sealed = await keyCrypto.encrypt(key, plaintext, aad);
+async function sealWithHsm(keyCrypto: KeyCrypto, key: HsmKeyRef, plaintext: Buffer, aad: Buffer, deadlineAt: number): Promise<GcmCiphertext> {
+  const sealed = await keyCrypto.encrypt(key, plaintext, aad, { deadlineAt });
   if (sealed.iv.length !== FORMAT_V1_IV_BYTES || sealed.tag.length !== TAG_BYTES || sealed.ciphertext.length !== plaintext.length) {
     throw new HsmError('DEVICE_ERROR', undefined, 'the HSM returned a GCM result of unexpected size');
   }
@@ -66,9 +66,9 @@ function responseOf(sealed: GcmCiphertext, metadata: Buffer): EncryptResponse {
 }
 
 /** Decrypts what was just sealed; false when it does not give the plaintext back. */
-async function opensAgain(keyCrypto: KeyCrypto, key: HsmKeyRef, sealed: GcmCiphertext, aad: Buffer, plaintext: Buffer): Promise<boolean> {
+async function opensAgain(keyCrypto: KeyCrypto, key: HsmKeyRef, sealed: GcmCiphertext, aad: Buffer, plaintext: Buffer, deadlineAt: number): Promise<boolean> {
   try {
-    const opened = await keyCrypto.decrypt(key, sealed, aad);
+    const opened = await keyCrypto.decrypt(key, sealed, aad, { deadlineAt });
     return opened.length === plaintext.length && timingSafeEqual(opened, plaintext);
   } catch (error) {
     if (error instanceof HsmError && error.reason === 'DECRYPT_FAILED') return false;
@@ -76,16 +76,16 @@ async function opensAgain(keyCrypto: KeyCrypto, key: HsmKeyRef, sealed: GcmCiphe
   }
 }
 
-async function enact({ key, keyCrypto }: KeyContext, request: EncryptRequest): Promise<EncryptResponse> {
+async function enact({ key, keyCrypto, deadlineAt }: KeyContext, request: EncryptRequest): Promise<EncryptResponse> {
   rejectIfBlocked(key);
   const version = currentVersion(key);
   const metadata = encodeCiphertextMetadata(version.version);
   const aad = hsmAad(request.additionalAuthenticatedData, metadata);
   if (request.ciphertextDataIntegrityValueAlgorithm === undefined) {
-    return responseOf(await sealWithHsm(keyCrypto, version.key, request.plaintext, aad), metadata);
+    return responseOf(await sealWithHsm(keyCrypto, version.key, request.plaintext, aad, deadlineAt), metadata);
   }
   for (let attempt = 1; attempt <= CDIV_ATTEMPTS; attempt += 1) {
-    const sealed = await sealWithHsm(keyCrypto, version.key, request.plaintext, aad);
+    const sealed = await sealWithHsm(keyCrypto, version.key, request.plaintext, aad, deadlineAt);
     // The response strings are fixed before the CDIV is computed, and the CDIV before the check
     // decrypt: a corruption after any step is caught by the next one (Appendix C).
     const response = responseOf(sealed, metadata);
@@ -96,7 +96,7 @@ async function enact({ key, keyCrypto }: KeyContext, request: EncryptRequest): P
       ciphertext: sealed.ciphertext,
       authenticationTag: sealed.tag,
     });
-    if (await opensAgain(keyCrypto, version.key, sealed, aad, request.plaintext)) {
+    if (await opensAgain(keyCrypto, version.key, sealed, aad, request.plaintext, deadlineAt)) {
       return { ...response, ciphertextDataIntegrityValue: cdiv };
     }
   }

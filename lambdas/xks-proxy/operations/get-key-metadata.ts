@@ -32,8 +32,8 @@ const USAGES: readonly (readonly [KeyAttributeName, string])[] = [
   ['CKA_DERIVE', 'DERIVE'],
 ];
 
-async function enact({ key, keyCrypto }: KeyContext): Promise<GetKeyMetadataResponse> {
-  const info = await keyCrypto.describe(currentVersion(key).key);
+async function enact({ key, keyCrypto, deadlineAt }: KeyContext): Promise<GetKeyMetadataResponse> {
+  const info = await keyCrypto.describe(currentVersion(key).key, { deadlineAt });
   if (!info) throw new XksError('KeyNotFoundException', 'The external key was not found in the external key manager');
   return {
     // KMS accepts only AES_256; anything else is reported as what it is, so CreateKey refuses it.

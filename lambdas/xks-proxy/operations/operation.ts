@@ -21,6 +21,8 @@ export interface StoreContext {
   readonly keyCrypto: KeyCrypto;
   readonly healthCheck: DeepHealthCheck;
   readonly proxyInfo: ProxyInfo;
+  /** When the request must be answered (epoch ms): passed to every KeyCrypto call. */
+  readonly deadlineAt: number;
 }
 
 export interface KeyContext extends StoreContext {

@@ -11,7 +11,7 @@
  * token bucket (`unknownReadsPerSecond`): past it the proxy answers ThrottlingException without a
  * read, so the reads a flood costs are bounded by the bucket, whatever its size.
  */
-import type { XksKeyStoreView, XksKeyView, XksStateSource } from '../../core/ports/xks-state-source';
+import type { XksKeyStoreView, XksKeyView, XksStateIds, XksStateSource } from '../../core/ports/xks-state-source';
 import { XksError } from '../errors';
 import { ExpiringCache } from './expiring-cache';
 import { TokenBucket } from '../../core/token-bucket';
@@ -66,6 +66,17 @@ export class CachedXksStateSource implements XksStateSource {
 
   getKey(keyStoreId: string, externalKeyId: string): Promise<XksKeyView | undefined> {
     return this.keys.get(`${keyStoreId}/${externalKeyId}`, () => this.source.getKey(keyStoreId, externalKeyId));
+  }
+
+  listIds(): Promise<XksStateIds> {
+    return this.source.listIds();
+  }
+
+  /** Init-phase warm-up: reads the store into the cache without spending from the unknown-id budget. */
+  async preloadKeyStore(keyStoreId: string): Promise<XksKeyStoreView | undefined> {
+    const store = await this.source.getKeyStore(keyStoreId);
+    if (store) this.keyStores.set(keyStoreId, store);
+    return store;
   }
 
   /** A first read (not a background refresh of a store in the cache) spends from the bucket. */

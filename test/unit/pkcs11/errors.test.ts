@@ -11,7 +11,6 @@ describe('toHsmError', () => {
     ['CKR_KEY_FUNCTION_NOT_PERMITTED', 'C_DecryptInit', 'KEY_FUNCTION_NOT_PERMITTED'],
     ['CKR_ENCRYPTED_DATA_INVALID', 'C_Decrypt', 'DECRYPT_FAILED'],
     ['CKR_ENCRYPTED_DATA_LEN_RANGE', 'C_Decrypt', 'DECRYPT_FAILED'],
-    ['CKR_GENERAL_ERROR', 'C_Decrypt', 'DECRYPT_FAILED'], // SoftHSM2's answer to a bad tag
     ['CKR_MECHANISM_PARAM_INVALID', 'C_DecryptInit', 'DECRYPT_FAILED'],
     ['CKR_VENDOR_AES_GCM_TAG_INVALID', 'C_Decrypt', 'DECRYPT_FAILED'],
     ['CKR_GENERAL_ERROR', 'C_Encrypt', 'DEVICE_ERROR'],
@@ -31,6 +30,15 @@ describe('toHsmError', () => {
     expect(error).toBeInstanceOf(HsmError);
     expect(error).toMatchObject({ reason, returnCode, message: `${pkcs11Function} failed: ${returnCode}` });
     expect(error.cause).toBeInstanceOf(pkcs11js.Pkcs11Error);
+  });
+
+  it('reads CKR_GENERAL_ERROR and CKR_FUNCTION_FAILED from C_Decrypt as a bad ciphertext on SoftHSM2 only', () => {
+    for (const code of ['CKR_GENERAL_ERROR', 'CKR_FUNCTION_FAILED']) {
+      expect(toHsmError(pkcs11Failure(code), 'C_Decrypt', 'softhsm').reason).toBe('DECRYPT_FAILED');
+      expect(toHsmError(pkcs11Failure(code), 'C_Decrypt', 'luna').reason).toBe('DEVICE_ERROR');
+      expect(toHsmError(pkcs11Failure(code), 'C_Decrypt', 'cloudhsm').reason).toBe('DEVICE_ERROR');
+      expect(toHsmError(pkcs11Failure(code), 'C_Decrypt').reason).toBe('DEVICE_ERROR');
+    }
   });
 
   it('keeps an HsmError as it is', () => {

@@ -22,7 +22,7 @@ interface Script {
   appendIv?: boolean;
 }
 
-function fakeHsm(script: Script) {
+function fakeHsm(script: Script, hsmType: HsmType = 'softhsm') {
   const seen: { mechanism?: pkcs11js.Mechanism } = {};
   const encrypt = (data: Buffer, out: Buffer): Buffer => {
     const sealed = Buffer.concat([Buffer.from(data).reverse(), Buffer.alloc(16, 0xee), script.appendIv ? HSM_IV : Buffer.alloc(0)]);
@@ -48,7 +48,7 @@ function fakeHsm(script: Script) {
     C_Decrypt: jest.fn((_session: Buffer, data: Buffer, out: Buffer) => decrypt(data, out)),
     C_DecryptAsync: jest.fn(async (_session: Buffer, data: Buffer, out: Buffer) => decrypt(data, out)),
   };
-  const lease = new SessionLease(pkcs11 as unknown as pkcs11js.PKCS11, SESSION, new Deadline(1_000), {} as LeaseOwner);
+  const lease = new SessionLease(pkcs11 as unknown as pkcs11js.PKCS11, SESSION, new Deadline(1_000), {} as LeaseOwner, hsmType);
   return { pkcs11, lease, seen };
 }
 
@@ -178,9 +178,36 @@ describe('gcmDecrypt', () => {
   });
 });
 
+describe('what a failed C_Decrypt means, per HSM type', () => {
+  const failure = (code: string) => new pkcs11js.Pkcs11Error(`${code}:0`);
+
+  it.each<[HsmType, string, string]>([
+    ['softhsm', 'CKR_GENERAL_ERROR', 'DECRYPT_FAILED'], // SoftHSM2's answer to a wrong tag
+    ['softhsm', 'CKR_FUNCTION_FAILED', 'DECRYPT_FAILED'],
+    ['softhsm', 'CKR_ENCRYPTED_DATA_INVALID', 'DECRYPT_FAILED'],
+    ['luna', 'CKR_GENERAL_ERROR', 'DEVICE_ERROR'], // on a network HSM: the device failed
+    ['luna', 'CKR_FUNCTION_FAILED', 'DEVICE_ERROR'],
+    ['luna', 'CKR_ENCRYPTED_DATA_INVALID', 'DECRYPT_FAILED'],
+    ['cloudhsm', 'CKR_GENERAL_ERROR', 'DEVICE_ERROR'],
+    ['cloudhsm', 'CKR_FUNCTION_FAILED', 'DEVICE_ERROR'],
+    ['cloudhsm', 'CKR_ENCRYPTED_DATA_INVALID', 'DECRYPT_FAILED'],
+  ])('%s: %s → %s', async (hsmType, code, reason) => {
+    // Arrange: the scripted HSM fails the decrypt with the code, in line or on the worker thread.
+    const { lease, pkcs11 } = fakeHsm({}, hsmType);
+    pkcs11.C_Decrypt.mockImplementation(() => {
+      throw failure(code);
+    });
+    pkcs11.C_DecryptAsync.mockImplementation(async () => {
+      throw failure(code);
+    });
+    // Act / Assert
+    await expect(gcmDecrypt(lease, deviceOf(hsmType), KEY, SEALED, Buffer.from('aad'))).rejects.toMatchObject({ reason, returnCode: code });
+  });
+});
+
 describe('SessionLease.callAsync', () => {
   it('answers TIMEOUT when the native call outlives the budget, and remembers the call still in flight', async () => {
-    const lease = new SessionLease({} as pkcs11js.PKCS11, SESSION, new Deadline(5), {} as LeaseOwner);
+    const lease = new SessionLease({} as pkcs11js.PKCS11, SESSION, new Deadline(5), {} as LeaseOwner, 'luna');
     let finish!: (value: Buffer) => void;
 
     const outcome = lease.callAsync('C_Encrypt', () => new Promise<Buffer>((resolve) => (finish = resolve)));

@@ -15,6 +15,9 @@ class RecordingMetrics implements XksMetrics {
   healthCheck(passed: boolean): void {
     this.healthChecks.push(passed);
   }
+  hsmConnectionDropped(): void {
+    throw new Error('not expected here');
+  }
 }
 
 describe('XKS metrics', () => {
@@ -53,6 +56,7 @@ describe('XKS metrics', () => {
       // Act
       metrics.request({ operation: 'Decrypt', keyStoreId: 'ks-9', errorName: 'InvalidCiphertextException', latencyMs: 1.5 });
       metrics.healthCheck(false);
+      metrics.hsmConnectionDropped();
     } finally {
       spy.mockRestore();
     }
@@ -67,6 +71,7 @@ describe('XKS metrics', () => {
       { namespace: 'XksKeyManager', dimensions: ['keyStoreId', 'service'], metric: 'XksRequests' },
       { namespace: 'XksKeyManager', dimensions: ['errorName', 'service'], metric: 'XksErrors' },
       { namespace: 'XksKeyManager', dimensions: ['service'], metric: 'HealthCheckFailed' },
+      { namespace: 'XksKeyManager', dimensions: ['service'], metric: 'HsmConnectionDropped' },
     ]);
     expect(blobs[0]).toMatchObject({ service: 'xks-proxy', operation: 'Decrypt', XksLatency: 1.5 });
   });

@@ -337,10 +337,70 @@ describe('Encrypt and Decrypt', () => {
     }
   });
 
+  it('gives each request one deadline, 200 ms from arrival, that the encrypt and the CDIV check-decrypt both draw from', async () => {
+    // Arrange
+    const fixture = proxyFixture();
+    const encrypt = jest.spyOn(fixture.keyCrypto, 'encrypt');
+    const decrypt = jest.spyOn(fixture.keyCrypto, 'decrypt');
+    const before = Date.now();
+    // Act
+    const { status } = await fixture.call(operationPath('encrypt'), encryptBody(randomBytes(8), { cdiv: true }));
+    // Assert
+    expect(status).toBe(200);
+    const deadlineAt = (encrypt.mock.calls[0][3] as unknown as { deadlineAt: number }).deadlineAt;
+    expect(decrypt.mock.calls[0][3]).toEqual({ deadlineAt });
+    expect(deadlineAt).toBeGreaterThanOrEqual(before + 200);
+    expect(deadlineAt).toBeLessThanOrEqual(Date.now() + 200);
+  });
+
+  it('answers DependencyTimeoutException once the deadline has passed, whichever step is waiting', async () => {
+    const fixture = proxyFixture({ requestTimeoutMs: 30 });
+    // The state answers after 20 ms, the HSM after another 20: each within 30 ms, both not.
+    const getKey = fixture.state.getKey.bind(fixture.state);
+    fixture.state.getKey = (storeId, keyId) => new Promise((resolve) => setTimeout(() => resolve(getKey(storeId, keyId)), 20));
+    const encrypt = fixture.keyCrypto.encrypt.bind(fixture.keyCrypto);
+    fixture.keyCrypto.encrypt = async (_key, _plaintext, _aad, options) => {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (options?.deadlineAt ?? 0) - Date.now())));
+      throw new HsmError('TIMEOUT', undefined, 'the fake HSM waited for the whole deadline');
+    };
+    const { status, json } = await fixture.call(operationPath('encrypt'), encryptBody(randomBytes(8)));
+    expect([status, json.errorName]).toEqual([503, 'DependencyTimeoutException']);
+    fixture.keyCrypto.encrypt = encrypt;
+  });
+
   it('answers DependencyTimeoutException when the state source does not answer in time', async () => {
-    const fixture = proxyFixture({ dependencyTimeoutMs: 20 });
+    const fixture = proxyFixture({ requestTimeoutMs: 20 });
     fixture.state.getKeyStore = () => new Promise(() => undefined);
     expect((await fixture.call(operationPath('health'), healthBody())).json.errorName).toBe('DependencyTimeoutException');
+  });
+});
+
+describe('warm-up', () => {
+  it('caches every store, its secrets, a deep health result and every key with its HSM key, so the first request reads nothing', async () => {
+    // Arrange
+    const fixture = proxyFixture({ stateMaxAgeMs: 4_000 });
+    const secretReads = jest.spyOn(fixture.secrets, 'get');
+    // Act
+    const warm = await fixture.proxy.warmUp();
+    const reads = { ...fixture.state.reads };
+    const hsmCalls = { ...fixture.keyCrypto.calls };
+    const secretsRead = secretReads.mock.calls.length;
+    await fixture.call(operationPath('health'), healthBody());
+    await fixture.call(operationPath('metadata'), metadataBody());
+    // Assert
+    expect(warm).toEqual({ keyStores: 1, keys: 1, failures: [] });
+    expect(hsmCalls).toEqual({ encrypt: 1, decrypt: 1, describe: 1 });
+    expect(fixture.state.reads).toEqual(reads);
+    expect(secretReads.mock.calls.length).toBe(secretsRead);
+    expect(fixture.keyCrypto.calls.encrypt).toBe(1); // the health request used the warm-up's result
+  });
+
+  it('reports a store whose HSM fails, and still warms the others', async () => {
+    const fixture = proxyFixture();
+    fixture.keyCrypto.failure = new HsmError('TOKEN_NOT_FOUND', undefined, 'gone');
+    const warm = await fixture.proxy.warmUp();
+    expect(warm.keyStores).toBe(0);
+    expect(warm.failures.map((failure) => failure.id)).toEqual([STORE_ID, `${STORE_ID}/${KEY_ID}`]);
   });
 });
 

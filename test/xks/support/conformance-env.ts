@@ -132,7 +132,7 @@ export async function startConformanceEnv(createBackend: BackendFactory, proxyOp
       secrets: token.secretStore,
       logger: new Logger({ serviceName: 'xks-proxy-conformance' }),
       // As for the HSM: results, not speed, on a busy test machine (DynamoDB Local may be slow).
-      proxyOptions: { dependencyTimeoutMs: 10_000, ...proxyOptions },
+      proxyOptions: { requestTimeoutMs: 10_000, ...proxyOptions },
     },
   });
   const host = `localhost:${new URL(server.url).port}`;

@@ -4,7 +4,7 @@
  * records every line. Real SoftHSM2 / DynamoDB Local versions are used by the conformance suite.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { HsmError, type GcmCiphertext, type KeyCrypto } from '../../../lambdas/core/ports/hsm';
+import { HsmError, type GcmCiphertext, type KeyCrypto, type KeyCryptoCallOptions } from '../../../lambdas/core/ports/hsm';
 import {
   KEY_ATTRIBUTE_NAMES,
   type HsmKeyInfo,
@@ -12,7 +12,7 @@ import {
   type KeyAttributeName,
   type PartitionConnection,
 } from '../../../lambdas/contract/hsm';
-import type { XksKeyStoreView, XksKeyView, XksStateSource } from '../../../lambdas/core/ports/xks-state-source';
+import type { XksKeyStoreView, XksKeyView, XksStateIds, XksStateSource } from '../../../lambdas/core/ports/xks-state-source';
 import type { XksLogger } from '../../../lambdas/xks-proxy/observability/audit';
 
 export const TEST_PARTITION: PartitionConnection = {
@@ -63,7 +63,7 @@ export class MemoryKeyCrypto implements KeyCrypto {
     return key;
   }
 
-  async encrypt(ref: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext> {
+  async encrypt(ref: HsmKeyRef, plaintext: Buffer, aad: Buffer, _options?: KeyCryptoCallOptions): Promise<GcmCiphertext> {
     this.calls.encrypt += 1;
     const key = this.key(ref, 'CKA_ENCRYPT');
     const iv = randomBytes(12);
@@ -78,7 +78,7 @@ export class MemoryKeyCrypto implements KeyCrypto {
     return { iv, ciphertext, tag };
   }
 
-  async decrypt(ref: HsmKeyRef, input: GcmCiphertext, aad: Buffer): Promise<Buffer> {
+  async decrypt(ref: HsmKeyRef, input: GcmCiphertext, aad: Buffer, _options?: KeyCryptoCallOptions): Promise<Buffer> {
     this.calls.decrypt += 1;
     const key = this.key(ref, 'CKA_DECRYPT');
     try {
@@ -91,7 +91,7 @@ export class MemoryKeyCrypto implements KeyCrypto {
     }
   }
 
-  async describe(ref: HsmKeyRef): Promise<HsmKeyInfo | undefined> {
+  async describe(ref: HsmKeyRef, _options?: KeyCryptoCallOptions): Promise<HsmKeyInfo | undefined> {
     this.calls.describe += 1;
     if (this.failure) throw this.failure;
     return this.keys.get(this.id(ref))?.info;
@@ -122,6 +122,10 @@ export class MemoryXksState implements XksStateSource {
     const key = this.keys.get(id);
     if (!key) throw new Error(`no key ${id}`);
     this.keys.set(id, { ...key, ...change });
+  }
+
+  async listIds(): Promise<XksStateIds> {
+    return { keyStoreIds: [...this.keyStores.keys()], keys: [...this.keys.values()].map(({ keyStoreId, externalKeyId }) => ({ keyStoreId, externalKeyId })) };
   }
 
   async getKeyStore(keyStoreId: string): Promise<XksKeyStoreView | undefined> {
