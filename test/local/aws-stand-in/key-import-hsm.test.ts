@@ -9,31 +9,42 @@
 import { createPublicKey } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { CreateKeyCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, type AlgorithmSpec } from '@aws-sdk/client-kms';
+import { AGENT_CALL_TIMEOUT_MS, DEFAULT_PKCS11_LIBRARIES } from '../../../lambdas/adapters/pkcs11/config';
+import { Deadline } from '../../../lambdas/adapters/pkcs11/deadline';
+import { pkcs11ModuleFor } from '../../../lambdas/adapters/pkcs11/module';
 import { createTestToken, type TestToken } from '../../helpers/softhsm';
 import { standInFixture, type StandInFixture } from './stand-in-fixture';
 
 let aws: StandInFixture;
 let token: TestToken;
-const pkcs11 = new pkcs11js.PKCS11();
+let pkcs11: pkcs11js.PKCS11;
 let session: pkcs11js.Handle;
 
 beforeAll(async () => {
   aws = await standInFixture();
   token = await createTestToken({ prefix: 'kms-import' });
-  pkcs11.load('/usr/lib/softhsm/libsofthsm2.so');
-  try {
-    pkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-  } catch (error) {
-    if ((error as Error).message !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw error;
+  // The process's module: a library another suite of this jest worker loaded sees a new token only
+  // after re-initialising, which the module does without breaking its other users.
+  const module = pkcs11ModuleFor(DEFAULT_PKCS11_LIBRARIES.softhsm);
+  const findSlot = async () => {
+    pkcs11 = await module.enter(new Deadline(AGENT_CALL_TIMEOUT_MS));
+    try {
+      return module.findSlot(token.partition.tokenLabel);
+    } finally {
+      module.leave();
+    }
+  };
+  let slot = await findSlot();
+  if (slot === undefined) {
+    await module.reinitialize(module.generation, 0, new Deadline(AGENT_CALL_TIMEOUT_MS));
+    slot = await findSlot();
   }
-  const slot = pkcs11.C_GetSlotList(true).find((candidate) => pkcs11.C_GetTokenInfo(candidate).label.trimEnd() === token.partition.tokenLabel)!;
-  session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  session = pkcs11.C_OpenSession(slot!, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
   pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
 });
 
 afterAll(async () => {
-  // No C_Finalize: the library is shared with whatever else runs in this jest worker.
-  pkcs11.C_CloseSession(session);
+  pkcs11?.C_CloseSession(session);
   await aws?.stop();
 });
 
