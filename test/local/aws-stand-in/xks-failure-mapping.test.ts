@@ -17,6 +17,7 @@ import {
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { customKeyStoresOf } from '../../../lambdas/local/aws-stand-in/kms/custom-key-store-record';
 import { failureOf, standInFixture, type StandInFixture } from './stand-in-fixture';
 
 type Answer = { status: number; body: unknown } | 'malformed';
@@ -210,4 +211,42 @@ describe('periodic health checks', () => {
       rmSync(first.stateDir, { recursive: true, force: true });
     }
   });
+
+  it('a connection cut short by a crash (CONNECTING in the state folder) is finished at the next start', async () => {
+    const baseUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const first = await standInFixture({ xksProxyBaseUrl: baseUrl });
+    const { CustomKeyStoreId } = await first.kms.send(
+      new CreateCustomKeyStoreCommand({
+        CustomKeyStoreName: 'crashed',
+        CustomKeyStoreType: 'EXTERNAL_KEY_STORE',
+        XksProxyUriEndpoint: 'https://crashed.example.com',
+        XksProxyUriPath: '/crashed/kms/xks/v1',
+        XksProxyConnectivity: 'PUBLIC_ENDPOINT',
+        XksProxyAuthenticationCredential: { AccessKeyId: 'ABCDEFGHIJKLMNOPQRST', RawSecretAccessKey: 'a'.repeat(43) },
+      }),
+    );
+    const stores = customKeyStoresOf(first.standIn.state.scope(first.standIn.accountId, first.standIn.region));
+    stores.put(CustomKeyStoreId!, { ...stores.get(CustomKeyStoreId!)!, connectionState: 'CONNECTING' });
+    await first.stop({ keepState: true });
+
+    const second = await standInFixture({ stateDir: first.stateDir, xksProxyBaseUrl: baseUrl });
+    try {
+      const store = await until(
+        async () => (await second.kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId }))).CustomKeyStores![0],
+        (current) => current.ConnectionState !== 'CONNECTING',
+      );
+      expect(store.ConnectionState).toBe('CONNECTED');
+    } finally {
+      await second.stop();
+      rmSync(first.stateDir, { recursive: true, force: true });
+    }
+  });
 });
+
+async function until<T>(probe: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -16,7 +16,7 @@ import { optionalEnum, optionalString, requiredString } from '../input';
 import { KMS, type JsonObject, type OperationContext, type StandInModule, type StandInRuntime } from '../operation-registry';
 import { customKeyStoresOf, type CustomKeyStoreRecord, type CustomKeyStoreType } from './custom-key-store-record';
 import type { CustomKeyStoreTypeProvider } from './custom-key-store-types';
-import { keysOf } from './key-record';
+import { CUSTOM_KEY_STORES, keysOf } from './key-record';
 import { pageFields, pageOf } from './paging';
 
 const STORE_ID = { min: 1, max: 64 };
@@ -119,11 +119,18 @@ function connectCustomKeyStore(input: JsonObject, context: OperationContext): Js
   if (store.connectionState !== 'DISCONNECTED') {
     throw storeInvalidState(`The custom key store ${id} is ${store.connectionState}. To connect a custom key store in the FAILED state, disconnect it first.`);
   }
-  const provider = providerOf(context, store.customKeyStoreType);
-  provider.checkConnect?.(store, context);
+  providerOf(context, store.customKeyStoreType).checkConnect?.(store, context);
   const { connectionErrorCode: _previous, ...rest } = store;
   const connecting: CustomKeyStoreRecord = { ...rest, connectionState: 'CONNECTING' };
   customKeyStoresOf(context.state).put(id, connecting);
+  attemptConnection(context, connecting);
+  return {};
+}
+
+/** The connection attempt, once CONNECTING is written: CONNECTED, or FAILED with the provider's code. */
+function attemptConnection(context: OperationContext, connecting: CustomKeyStoreRecord): void {
+  const id = connecting.customKeyStoreId;
+  const provider = providerOf(context, connecting.customKeyStoreType);
   context.runtime.runInBackground(`ConnectCustomKeyStore ${id}`, async () => {
     let outcome;
     try {
@@ -136,7 +143,6 @@ function connectCustomKeyStore(input: JsonObject, context: OperationContext): Js
     if (!latest || latest.connectionState !== 'CONNECTING') return; // disconnected or deleted meanwhile
     customKeyStoresOf(context.state).put(id, { ...latest, ...outcome });
   });
-  return {};
 }
 
 function disconnectCustomKeyStore(input: JsonObject, context: OperationContext): JsonObject {
@@ -193,5 +199,15 @@ export const customKeyStoreOperations: StandInModule = {
       .json(KMS, 'ConnectCustomKeyStore', connectCustomKeyStore)
       .json(KMS, 'DisconnectCustomKeyStore', disconnectCustomKeyStore)
       .json(KMS, 'DeleteCustomKeyStore', deleteCustomKeyStore);
+  },
+  /** A stop while CONNECTING or DISCONNECTING left the transition unfinished: finish it. */
+  start(runtime) {
+    for (const scopeKey of runtime.state.scopesWith(CUSTOM_KEY_STORES)) {
+      const context = backgroundContext(runtime, scopeKey, 'ConnectCustomKeyStore');
+      for (const store of customKeyStoresOf(context.state).values()) {
+        if (store.connectionState === 'CONNECTING') attemptConnection(context, store);
+        if (store.connectionState === 'DISCONNECTING') customKeyStoresOf(context.state).put(store.customKeyStoreId, { ...store, connectionState: 'DISCONNECTED' });
+      }
+    }
   },
 };
