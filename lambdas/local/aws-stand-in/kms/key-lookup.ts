@@ -54,14 +54,6 @@ export function liveKey(context: OperationContext, keyId: string): KmsKeyRecord 
   return key;
 }
 
-/** Every live key of the account and region (expired deletions are carried out). */
-export function liveKeys(context: OperationContext): KmsKeyRecord[] {
-  return keysOf(context.state)
-    .ids()
-    .map((id) => liveKey(context, id))
-    .filter((key): key is KmsKeyRecord => key !== undefined);
-}
-
 function deleteKeyNow(context: OperationContext, key: KmsKeyRecord): void {
   const aliases = aliasesOf(context.state);
   for (const alias of aliases.values()) if (alias.targetKeyId === key.keyId) aliases.delete(alias.aliasName);

@@ -12,7 +12,7 @@ import { optionalBoolean, optionalEnum, optionalInteger, optionalList, optionalS
 import { KMS, type JsonObject, type OperationContext, type StandInModule } from '../operation-registry';
 import { awsKmsOrigin } from './aws-kms-origin';
 import { checkKeyPolicy, defaultKeyPolicy, MAX_POLICY_LENGTH } from './key-policy';
-import { findKey, keyArnOf, liveKeys, MANAGEABLE_STATES, requireCustomerManaged, requireKeyState, requireUsable } from './key-lookup';
+import { findKey, keyArnOf, liveKey, MANAGEABLE_STATES, requireCustomerManaged, requireKeyState, requireUsable } from './key-lookup';
 import { keyMetadataOf } from './key-metadata';
 import { keysOf, type KeyOrigin, type KeyUsage, type KmsKeyRecord } from './key-record';
 import { KEY_SPECS, KEY_USAGES } from './key-specs';
@@ -91,9 +91,15 @@ function describeKey(input: JsonObject, context: OperationContext): JsonObject {
   return { KeyMetadata: keyMetadataOf(context, key) };
 }
 
+/**
+ * Pages over key ids (sorted), reading only the page's records: a key whose deletion date has
+ * passed is deleted on the way and left out, so a page may hold fewer than Limit keys, as AWS
+ * allows (Truncated says whether more follow).
+ */
 function listKeys(input: JsonObject, context: OperationContext): JsonObject {
-  const page = pageOf(input, liveKeys(context), (key) => `${key.creationDate.toFixed(6).padStart(20, '0')}/${key.keyId}`, { max: 1000, default: 100 });
-  return pageFields('Keys', page, page.items.map((key) => ({ KeyId: key.keyId, KeyArn: key.arn })));
+  const page = pageOf(input, keysOf(context.state).ids(), (id) => id, { max: 1000, default: 100 });
+  const keys = page.items.map((id) => liveKey(context, id)).filter((key): key is KmsKeyRecord => key !== undefined);
+  return pageFields('Keys', page, keys.map((key) => ({ KeyId: key.keyId, KeyArn: key.arn })));
 }
 
 /** The key a management operation names (key id or ARN), customer managed. */
