@@ -28,8 +28,8 @@ import {
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  KMSClient,
   UpdateKeyDescriptionCommand,
-  type KMSClient,
 } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { rmSync } from 'node:fs';
@@ -355,6 +355,22 @@ describe('accounts and regions', () => {
     expect((await otherRegion.send(new ListKeysCommand({}))).Keys).toEqual([]);
     const regional = (await otherRegion.send(new CreateKeyCommand({}))).KeyMetadata!;
     expect(regional.Arn).toMatch(/^arn:aws:kms:eu-west-1:111122223333:key\//);
+  });
+});
+
+describe('endpoint override by environment', () => {
+  it('a client built without an endpoint reaches the stand-in through AWS_ENDPOINT_URL_KMS, as production adapters will', async () => {
+    const saved = process.env.AWS_ENDPOINT_URL_KMS;
+    process.env.AWS_ENDPOINT_URL_KMS = aws.standIn.endpointUrl;
+    try {
+      const client = new KMSClient({ region: aws.standIn.region, credentials: aws.standIn, maxAttempts: 1 });
+      const key = await newKey();
+      expect((await client.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata!.Arn).toBe(key.Arn);
+      client.destroy();
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_KMS;
+      else process.env.AWS_ENDPOINT_URL_KMS = saved;
+    }
   });
 });
 
