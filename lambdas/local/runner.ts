@@ -15,6 +15,8 @@
  * 7. starts the local AWS stand-in (AWS KMS and STS, state under `<state>/aws`) on
  *    http://127.0.0.1:<aws-port>, calling that proxy as AWS KMS does, and points the SDK's KMS and
  *    STS clients at it (AWS_ENDPOINT_URL_KMS / _STS) with its default account's credentials;
+ *    it also answers CloudHSMv2, and holds one local CloudHSM cluster (a SoftHSM2 token of its own,
+ *    files under `<state>/cloudhsm`) for AWS_CLOUDHSM key stores;
  * 8. writes `<state>/endpoints.json` and prints it.
  * Ctrl-C (or SIGTERM) stops everything it started. Reset: stop it and `rm -rf .local`.
  */
@@ -30,6 +32,7 @@ import { type RunningGateway, startLocalGateway } from './local-gateway';
 import { createXksLogger, xksProxyDeps } from '../xks-proxy/entry/composition-root';
 import { startXksHttpsServer, type XksHttpsServer } from '../xks-proxy/entry/https-server';
 import { type AwsStandIn, startAwsStandIn } from './aws-stand-in';
+import { ensureLocalCloudHsmCluster, type LocalCluster } from './aws-stand-in/cloudhsm/local-cluster';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { applyLocalAwsEnv } from './local-aws-env';
 import { ensureLocalPartition } from './local-partition';
@@ -58,6 +61,8 @@ export interface LocalEndpoints {
     readonly accessKeyId: string;
     readonly secretAccessKey: string;
   };
+  /** The local CloudHSM cluster in that account and region, and what CreateCustomKeyStore needs for it. */
+  readonly cloudHsm: LocalCluster;
 }
 
 interface Running {
@@ -162,11 +167,14 @@ async function start(running: Running): Promise<void> {
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_KMS: aws.endpointUrl,
     AWS_ENDPOINT_URL_STS: aws.endpointUrl,
+    AWS_ENDPOINT_URL_CLOUDHSM_V2: aws.endpointUrl,
     AWS_ACCESS_KEY_ID: aws.accessKeyId,
     AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
   });
 
-  const endpoints: LocalEndpoints = { apiUrl, adminToken, ...xks, dynamoDbEndpoint: running.dynamoDb.endpoint, aws };
+  const cloudHsm = await ensureLocalCloudHsmCluster(running.aws.state, { accountId: aws.accountId, region: aws.region, dir: join(stateDir, 'cloudhsm') });
+
+  const endpoints: LocalEndpoints = { apiUrl, adminToken, ...xks, dynamoDbEndpoint: running.dynamoDb.endpoint, aws, cloudHsm };
   // Written whole and renamed, so a reader polling for it never sees half a file; 0600: it holds the admin token.
   writeFileSync(`${endpointsFile}.tmp`, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${endpointsFile}.tmp`, endpointsFile);
@@ -176,6 +184,7 @@ async function start(running: Running): Promise<void> {
   log(`management API: ${apiUrl}   e.g. curl -H "Authorization: Bearer $TOKEN" ${apiUrl}/v1/cckm/aws/kms`);
   log(`XKS proxy:      ${xks.xksUrl}   (trust ${xks.xksCaCert})`);
   log(`AWS KMS, STS:   ${aws.endpointUrl}   (local stand-in, account ${aws.accountId}; e.g. aws kms list-keys --endpoint-url ${aws.endpointUrl}, with the credentials in endpoints.json)`);
+  log(`CloudHSM:       cluster ${cloudHsm.clusterId} (aws cloudhsmv2 describe-clusters --endpoint-url ${aws.endpointUrl}; trust anchor ${cloudHsm.trustAnchorCertificatePath})`);
   log(`endpoints written to ${endpointsFile}:`);
   console.log(JSON.stringify(endpoints, null, 2));
   log('running; press Ctrl-C to stop');

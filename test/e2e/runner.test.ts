@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CloudHSMV2Client, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LocalSecretStore } from '../../lambdas/local/adapters/local-secret-store';
 import { GROUPS } from '../../lambdas/contract/env';
@@ -130,6 +131,23 @@ describe('local runner', () => {
     expect(system.output()).not.toContain(pin);
   });
 
+  it('holds a local CloudHSM cluster: endpoints.json names it, DescribeClusters shows it ACTIVE with HSMs in two zones', async () => {
+    // Arrange
+    const { clusterId, trustAnchorCertificatePath, kmsuserPassword } = system.cloudHsm;
+    const cloudHsm = new CloudHSMV2Client({ endpoint: system.aws.endpointUrl, region: system.aws.region, credentials: system.aws });
+    // Act
+    const { Clusters } = await cloudHsm.send(new DescribeClustersCommand({ Filters: { clusterIds: [clusterId] } }));
+    cloudHsm.destroy();
+    // Assert
+    expect(Clusters).toHaveLength(1);
+    expect(Clusters![0].State).toBe('ACTIVE');
+    expect(new Set(Clusters![0].Hsms!.filter((hsm) => hsm.State === 'ACTIVE').map((hsm) => hsm.AvailabilityZone)).size).toBe(2);
+    expect(trustAnchorCertificatePath.startsWith(stateDir)).toBe(true);
+    expect(readFileSync(trustAnchorCertificatePath, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(kmsuserPassword.length).toBeGreaterThanOrEqual(7);
+    expect(kmsuserPassword.length).toBeLessThanOrEqual(32);
+  });
+
   it('keeps state (items, account containers), signing key and partition across a restart; removes lock and endpoints on stop', async () => {
     // Arrange: state written before the restart
     const marker = `restart-marker-${Date.now()}`;
@@ -138,6 +156,7 @@ describe('local runner', () => {
     before.destroy();
     const oldToken = system.adminToken;
     const oldDynamoDb = system.dynamoDbEndpoint;
+    const oldCloudHsm = system.cloudHsm;
     const accountName = `restart-account-${Date.now()}`;
     if (accountsApiExists) {
       const created = await fetch(`${system.apiUrl}/v1/cckm/aws/kms`, {
@@ -163,6 +182,7 @@ describe('local runner', () => {
     after.destroy();
     expect(item.Item).toBeDefined();
     expect((await get('/v1/cckm/aws/kms', oldToken)).status).not.toBe(401);
+    expect(system.cloudHsm).toEqual(oldCloudHsm);
     if (accountsApiExists) {
       const listed = (await (await get('/v1/cckm/aws/kms', system.adminToken)).json()) as { resources: Array<{ name: string }> };
       expect(listed.resources.map((a) => a.name)).toContain(accountName);
