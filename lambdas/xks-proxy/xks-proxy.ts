@@ -221,6 +221,7 @@ export class XksProxy {
       }
       const latencyMs = roundLatency(performance.now() - started);
       if (store.enableSuccessAuditEvent) this.audit.success(withRequestMetadata(fields, body), latencyMs);
+      else this.audit.successCompact(fields, input.requestMetadata.kmsRequestId, latencyMs);
       this.metrics?.request({ operation: route.operation, keyStoreId: store.id, latencyMs });
       return jsonResponse(200, result);
     } catch (error) {

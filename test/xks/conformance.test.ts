@@ -410,15 +410,19 @@ describe('Logging', () => {
     expect(JSON.parse(lines[0])).toMatchObject({ kmsRequestId, operation: 'Encrypt', keyStoreId: store.storeId, externalKeyId: keyId, result: 'Success', latencyMs: expect.any(Number) });
   });
 
-  it('logs failures even when success audit events are off', async () => {
+  it('with success audit events off, writes the compact line for a success and the full one for a failure', async () => {
     const quiet = await env.backend.createStore({ enableSuccessAuditEvent: false });
     const quietKey = await env.backend.createKey(quiet.storeId);
     const ok = encryptBody(sensitive.random(8));
     const bad = encryptBody(sensitive.random(8), { extra: { encryptionAlgorithm: 'NOPE' } });
     await env.call(path('encrypt', quietKey, quiet.storeId), ok, { credential: quiet.credentials[0] });
     await env.call(path('encrypt', quietKey, quiet.storeId), bad, { credential: quiet.credentials[0] });
-    const logged = env.output.join('');
-    expect(logged).not.toContain((ok.requestMetadata as Record<string, string>).kmsRequestId);
-    expect(logged).toContain((bad.requestMetadata as Record<string, string>).kmsRequestId);
+    const lines = env.output.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const okLine = lines.find((line) => line.kmsRequestId === (ok.requestMetadata as Record<string, string>).kmsRequestId);
+    const badLine = lines.find((line) => line.kmsRequestId === (bad.requestMetadata as Record<string, string>).kmsRequestId);
+    expect(okLine).toMatchObject({ operation: 'Encrypt', keyStoreId: quiet.storeId, externalKeyId: quietKey, result: 'Success', latencyMs: expect.any(Number) });
+    expect(okLine).not.toHaveProperty('awsPrincipalArn');
+    expect(okLine).not.toHaveProperty('kmsKeyArn');
+    expect(badLine).toMatchObject({ result: 'ValidationException', awsPrincipalArn: expect.any(String), kmsKeyArn: expect.any(String) });
   });
 });

@@ -1,8 +1,9 @@
 /**
- * One structured line per XKS request (xks_proxy_api_spec.md, "Logging"): the request metadata
- * KMS sent (kmsRequestId above all, to match CloudTrail), the operation, store and key, the
- * result's errorName and the processing time. Successes are written only when the store's
- * `enable_success_audit_event` is on; failures always, with their cause for the operator.
+ * One structured line per XKS request, success or failure (the spec: a proxy SHOULD log
+ * kmsRequestId and how long each request took). A success writes a compact line (operation, store,
+ * external key, kmsRequestId, result, latency); with the store's `enable_success_audit_event` on
+ * it carries the full request metadata KMS sent instead. A failure always carries the metadata,
+ * the errorName and its cause for the operator.
  *
  * The line is built from named fields only: plaintext, AAD, ciphertext, key material, secret
  * access keys and signatures have no field here and so cannot reach the log.
@@ -43,6 +44,18 @@ export class AuditLog {
 
   success(fields: AuditFields, latencyMs: number): void {
     this.logger.info(AUDIT_MESSAGE, { ...fields, result: 'Success' satisfies AuditResult, status: 200, latencyMs });
+  }
+
+  /** The compact success line: only what ties it to CloudTrail and how long it took. */
+  successCompact(fields: AuditFields, kmsRequestId: string | undefined, latencyMs: number): void {
+    this.logger.info(AUDIT_MESSAGE, {
+      operation: fields.operation,
+      keyStoreId: fields.keyStoreId,
+      externalKeyId: fields.externalKeyId,
+      kmsRequestId,
+      result: 'Success' satisfies AuditResult,
+      latencyMs,
+    });
   }
 
   failure(fields: AuditFields, status: number, result: AuditResult, latencyMs: number, error?: XksError): void {

@@ -427,14 +427,21 @@ describe('audit log', () => {
     });
   });
 
-  it('writes successes only when the store enables success audit events, failures always', async () => {
+  it('writes a compact line for a success when the store has success audit off, the full one for failures', async () => {
     const fixture = proxyFixture();
     fixture.state.updateKeyStore(STORE_ID, { enableSuccessAuditEvent: false });
-    await fixture.call(operationPath('health'), healthBody());
-    expect(fixture.logger.lines).toHaveLength(0);
+    const body = healthBody();
+    await fixture.call(operationPath('health'), body);
+    expect(fixture.logger.lines).toEqual([
+      {
+        level: 'info',
+        message: AUDIT_MESSAGE,
+        attributes: { operation: 'GetHealthStatus', keyStoreId: STORE_ID, externalKeyId: undefined, kmsRequestId: (body.requestMetadata as Record<string, string>).kmsRequestId, result: 'Success', latencyMs: expect.any(Number) },
+      },
+    ]);
     await fixture.call(operationPath('encrypt'), encryptBody(Buffer.from('x'), { extra: { encryptionAlgorithm: 'NOPE' } }));
-    expect(fixture.logger.lines).toHaveLength(1);
-    expect(fixture.logger.lines[0]).toMatchObject({ level: 'warn', attributes: { result: 'ValidationException', status: 400 } });
+    expect(fixture.logger.lines).toHaveLength(2);
+    expect(fixture.logger.lines[1]).toMatchObject({ level: 'warn', attributes: { result: 'ValidationException', status: 400 } });
   });
 
   it('logs the cause of internal failures for the operator, without plaintext, AAD or secrets', async () => {
