@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAwsCli, standInFixture, type StandInFixture } from './stand-in-fixture';
 
+// Each `aws` run starts a Python interpreter: seconds apiece on a loaded two-core machine.
+jest.setTimeout(300_000);
+
 let aws: StandInFixture;
 let scratch: string;
 
