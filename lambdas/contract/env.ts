@@ -14,6 +14,13 @@ export const ENV = {
    * of the deployment's roles; each new secret's resource policy denies every other principal.
    */
   secretsAllowedPrincipalArnPattern: 'SECRETS_ALLOWED_PRINCIPAL_ARN_PATTERN',
+  /**
+   * On AWS, prepended to every secret name (`<stack name>/`), so that two deployments in one
+   * account neither share names nor each other's grants. @default '' (no prefix)
+   */
+  secretNamePrefix: 'SECRET_NAME_PREFIX',
+  /** Functions that create secrets: the deployment's KMS key that encrypts them (its ARN). @default - aws/secretsmanager */
+  secretsKmsKeyId: 'SECRETS_KMS_KEY_ID',
   userPoolId: 'USER_POOL_ID',
   userPoolClientId: 'USER_POOL_CLIENT_ID',
   /** Local mode: the folder holding local state (.local/ by default). */

@@ -29,12 +29,18 @@ export type RouteAccess =
   | { readonly kind: 'authenticated' }
   | { readonly kind: 'public' };
 
+/** What a route's function may do with one kind of secret. */
+export type SecretAccess = 'read' | 'write' | 'delete';
+
 /** What a route's function needs at run time; the CDK grants exactly this and nothing more. */
 export interface RouteNeeds {
   /** Access to the state table; absent when the operation never touches it. */
   readonly state?: 'read' | 'readwrite';
-  /** Secrets by kind: XKS secret access keys, HSM partition PINs. */
-  readonly secrets?: { readonly xks?: 'read' | 'write'; readonly hsmPin?: 'read' | 'write' };
+  /**
+   * Secrets by kind (XKS secret access keys, HSM partition PINs): `read` their values, `write`
+   * (create, replace, delete, and read back), or `delete` only (never read a value).
+   */
+  readonly secrets?: { readonly xks?: SecretAccess; readonly hsmPin?: SecretAccess };
   /** Invokes the HSM agent (the only way the control plane reaches PKCS#11). */
   readonly hsmAgent?: boolean;
   /** Calls STS AssumeRole on registered account roles (sts:AssumeRole on `role/<ACCOUNT_ROLE_NAME_PREFIX>*`). */
@@ -103,7 +109,7 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'ListHsmPartitions', method: 'GET', path: PARTITIONS, handler: h('list-hsm-partitions'), access: { kind: 'admin' }, querySchema: schemas.listHsmPartitionsQuery, needs: READ, summary: 'List HSM partitions' },
   { operation: 'GetHsmPartition', method: 'GET', path: `${PARTITIONS}/{id}`, handler: h('get-hsm-partition'), access: { kind: 'admin' }, needs: READ, summary: 'Get an HSM partition' },
   { operation: 'UpdateHsmPartition', method: 'PATCH', path: `${PARTITIONS}/{id}`, handler: h('update-hsm-partition'), access: { kind: 'admin' }, requestSchema: schemas.updateHsmPartition, needs: { ...WRITE, secrets: { hsmPin: 'write' } }, summary: 'Update an HSM partition' },
-  { operation: 'DeleteHsmPartition', method: 'DELETE', path: `${PARTITIONS}/{id}`, handler: h('delete-hsm-partition'), access: { kind: 'admin' }, successStatus: 204, needs: { ...WRITE, secrets: { hsmPin: 'write' } }, summary: 'Delete an HSM partition' },
+  { operation: 'DeleteHsmPartition', method: 'DELETE', path: `${PARTITIONS}/{id}`, handler: h('delete-hsm-partition'), access: { kind: 'admin' }, successStatus: 204, needs: { ...WRITE, secrets: { hsmPin: 'delete' } }, summary: 'Delete an HSM partition' },
   { operation: 'TestHsmPartition', method: 'POST', path: `${PARTITIONS}/{id}/test`, handler: h('test-hsm-partition'), access: { kind: 'admin' }, needs: { ...READ, hsmAgent: true }, summary: 'Log in to an HSM partition and report its state' },
 
   // HSM source keys
@@ -117,7 +123,7 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'ListKeyStores', method: 'GET', path: KEY_STORES, handler: h('list-key-stores'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listKeyStoresQuery, needs: { ...READ, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'List custom key stores' },
   { operation: 'GetKeyStore', method: 'GET', path: `${KEY_STORES}/{id}`, handler: h('get-key-store'), access: { kind: 'acl', action: 'viewkeystore' }, needs: { ...READ, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'Get a custom key store' },
   { operation: 'UpdateKeyStore', method: 'PATCH', path: `${KEY_STORES}/{id}`, handler: h('update-key-store'), access: { kind: 'acl', action: 'keystoreupdate' }, requestSchema: schemas.updateKeyStore, needs: { ...WRITE, ...callsAwsKms('UpdateCustomKeyStore', SHOWS_KEY_STORE) }, summary: 'Update a custom key store (linked: in AWS KMS too)' },
-  { operation: 'DeleteKeyStore', method: 'DELETE', path: `${KEY_STORES}/{id}`, handler: h('delete-key-store'), access: { kind: 'acl', action: 'keystoredelete' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'write' }, ...callsAwsKms('DeleteCustomKeyStore', 'ListKeys', 'DescribeKey') }, summary: 'Delete a custom key store (linked: in AWS KMS too)' },
+  { operation: 'DeleteKeyStore', method: 'DELETE', path: `${KEY_STORES}/{id}`, handler: h('delete-key-store'), access: { kind: 'acl', action: 'keystoredelete' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'delete' }, ...callsAwsKms('DeleteCustomKeyStore', 'ListKeys', 'DescribeKey') }, summary: 'Delete a custom key store (linked: in AWS KMS too)' },
   { operation: 'BlockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/block`, handler: h('block-key-store'), access: { kind: 'acl', action: 'keystoreblock' }, needs: { ...WRITE, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'Block AWS KMS requests to a key store' },
   { operation: 'UnblockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/unblock`, handler: h('unblock-key-store'), access: { kind: 'acl', action: 'keystoreunblock' }, needs: { ...WRITE, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'Unblock AWS KMS requests to a key store' },
   { operation: 'LinkKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/link`, handler: h('link-key-store'), access: { kind: 'acl', action: 'keystorelink' }, requestSchema: schemas.linkKeyStore, needs: { ...WRITE, secrets: { xks: 'read' }, ...callsAwsKms(...LINKS_KEY_STORE) }, summary: 'Link an unlinked key store: create it in AWS KMS' },
@@ -129,7 +135,7 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'CreateKeyStoreCredential', method: 'POST', path: `${KEY_STORES}/{id}/credentials`, handler: h('create-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, successStatus: 201, needs: { ...WRITE, secrets: { xks: 'write' }, ...callsAwsKms('UpdateCustomKeyStore') }, summary: 'Create an XKS credential (linked: AWS KMS gets it)' },
   { operation: 'ListKeyStoreCredentials', method: 'GET', path: `${KEY_STORES}/{id}/credentials`, handler: h('list-key-store-credentials'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listCredentialsQuery, needs: READ, summary: 'List the XKS credentials of a key store' },
   { operation: 'GetKeyStoreCredential', method: 'GET', path: `${KEY_STORES}/{id}/credentials/{credentialId}`, handler: h('get-key-store-credential'), access: { kind: 'acl', action: 'viewkeystore' }, needs: READ, summary: 'Get an XKS credential (never its secret)' },
-  { operation: 'DeleteKeyStoreCredential', method: 'DELETE', path: `${KEY_STORES}/{id}/credentials/{credentialId}`, handler: h('delete-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'write' } }, summary: 'Delete an XKS credential' },
+  { operation: 'DeleteKeyStoreCredential', method: 'DELETE', path: `${KEY_STORES}/{id}/credentials/{credentialId}`, handler: h('delete-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'delete' } }, summary: 'Delete an XKS credential' },
   { operation: 'RotateKeyStoreCredential', method: 'POST', path: `${KEY_STORES}/{id}/rotate-credential`, handler: h('rotate-key-store-credential'), access: { kind: 'acl', action: 'keystoreupdate' }, needs: { ...WRITE, secrets: { xks: 'write' }, ...callsAwsKms('UpdateCustomKeyStore', SHOWS_KEY_STORE) }, summary: 'Rotate the XKS credential (oldest deleted beyond max_credentials; linked: AWS KMS gets it)' },
 
   // Virtual keys

@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { SecretsManagerSecretStore } from '../adapters/aws/secrets-manager-secret-store';
+import { ENV } from '../contract/env';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config, pkcs11LibraryOverrides } from '../adapters/pkcs11/config';
 import { HsmError, type HsmAgent } from '../core/ports/hsm';
 import { Pkcs11HsmAgent } from '../adapters/pkcs11/hsm-agent';
@@ -79,7 +80,7 @@ function initializeAgent(): Promise<Pkcs11HsmAgent> {
   initialization ??= (async () => {
     const agent = new Pkcs11HsmAgent(
       pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS, libraries: pkcs11LibraryOverrides(process.env) }),
-      new SecretsManagerSecretStore({ client: new SecretsManagerClient({}) }),
+      new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), namePrefix: process.env[ENV.secretNamePrefix] }),
     );
     const libraries = await agent.warmUp();
     agentLogger.info('HSM agent initialized', { libraries });

@@ -28,6 +28,10 @@ export interface RuntimeConfig {
   readonly hsmAgentFunctionName?: string;
   /** aws mode, functions that create secrets: the deployment's role ARN pattern for each secret's resource policy. */
   readonly secretsAllowedPrincipalArnPattern?: string;
+  /** aws mode: prefix of every secret name (the deployment's namespace). */
+  readonly secretNamePrefix?: string;
+  /** aws mode, functions that create secrets: the KMS key that encrypts them. */
+  readonly secretsKmsKeyId?: string;
   /** local mode: the folder of local state (secrets, token keys). @default `.local` under the working directory */
   readonly localStateDir: string;
   /** local mode: PKCS#11 library overrides per HSM type (the in-process HSM agent). */
@@ -73,6 +77,8 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     userPoolClientId: readOptionalString(env, ENV.userPoolClientId),
     hsmAgentFunctionName: readOptionalString(env, ENV.hsmAgentFunctionName),
     secretsAllowedPrincipalArnPattern: readOptionalString(env, ENV.secretsAllowedPrincipalArnPattern),
+    secretNamePrefix: readOptionalString(env, ENV.secretNamePrefix),
+    secretsKmsKeyId: readOptionalString(env, ENV.secretsKmsKeyId),
     localStateDir: resolve(readOptionalString(env, ENV.localStateDir) ?? '.local'),
     pkcs11Libraries: pkcs11LibraryOverrides(env),
   };

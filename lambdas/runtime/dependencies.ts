@@ -101,7 +101,12 @@ class RuntimeDependencies implements Dependencies {
       }
       const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
       const { SecretsManagerSecretStore } = require('../adapters/aws/secrets-manager-secret-store') as typeof import('../adapters/aws/secrets-manager-secret-store');
-      return new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), allowedPrincipalArnPattern: this.config.secretsAllowedPrincipalArnPattern });
+      return new SecretsManagerSecretStore({
+        client: new SecretsManagerClient({}),
+        allowedPrincipalArnPattern: this.config.secretsAllowedPrincipalArnPattern,
+        namePrefix: this.config.secretNamePrefix,
+        kmsKeyId: this.config.secretsKmsKeyId,
+      });
     });
   }
 

@@ -45,7 +45,7 @@ export class HsmAgent extends Construct {
       throw new Error(`HsmAgent ${this.node.path}: timeout must exceed the agent's 10-second PKCS#11 budget (AGENT_CALL_TIMEOUT_MS); got ${timeout.toSeconds()} s.`);
     }
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    const role = vpcFunctionRole(this, 'Role', this.logGroup, 'HSM agent: PKCS#11 key management for the control plane', props.secrets.rolePath);
+    const role = vpcFunctionRole(this, 'Role', this.logGroup, 'HSM agent: PKCS#11 key management for the control plane', props.secrets.rolePathFor('read'));
     this.function = new lambda.DockerImageFunction(this, 'Function', {
       description: 'HSM agent (XKS proxy image, second entry point)',
       code: props.image.code('hsmAgent'),
@@ -60,6 +60,7 @@ export class HsmAgent extends Construct {
       securityGroups: [props.securityGroup],
       environment: {
         [ENV.serviceName]: 'hsm-agent',
+        ...props.secrets.environmentFor('read'),
         [ENV.logLevel]: 'INFO',
         [ENV.metricsNamespace]: METRICS.namespace,
       },

@@ -18,7 +18,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ACCOUNT_ROLE_NAME_PREFIX, API_SCOPE, ENV } from '../../lambdas/contract/env';
-import { routes as allRoutes, type RouteDefinition } from '../../lambdas/contract/routes';
+import { routes as allRoutes, type RouteDefinition, type SecretAccess } from '../../lambdas/contract/routes';
 import { toApiGatewaySchema } from '../private/api-gateway-schema';
 import { grantAwsKms } from '../private/kms-grants';
 import { acknowledge, acknowledgeFinding, acknowledgeWildcardGrant } from '../private/nag';
@@ -152,10 +152,10 @@ export class ManagementApi extends Construct {
 
   /** One route: its function (with exactly the grants its `needs` declare), method, permission and request model, in `scope`. */
   private addRoute(scope: Construct, route: RouteDefinition, props: ManagementApiProps, shared: { authorizer: apigateway.IAuthorizer; bodyValidator: apigateway.IRequestValidator; accountRoleArnPattern: string; stageName: string }): OperationFunction {
-    const writesSecrets = Object.values(route.needs.secrets ?? {}).includes('write');
+    const secretAccess = strongestSecretAccess(route);
     const operation = new OperationFunction(scope, route.operation, {
       route,
-      rolePath: props.secrets.rolePath,
+      rolePath: props.secrets.rolePathFor(secretAccess),
       architecture: props.architecture,
       logRetention: props.logRetention,
       environment: {
@@ -163,8 +163,8 @@ export class ManagementApi extends Construct {
         [ENV.userPoolId]: props.userPool.userPoolId,
         [ENV.userPoolClientId]: props.userPoolClient.userPoolClientId,
         ...(route.needs.hsmAgent && props.hsmAgent ? { [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName } : {}),
-        // The resource policy the function attaches to each secret it creates.
-        ...(writesSecrets ? { [ENV.secretsAllowedPrincipalArnPattern]: props.secrets.allowedPrincipalArnPattern } : {}),
+        // The secrets' namespace; for writers also their key and the resource policy each new secret gets.
+        ...(secretAccess === 'none' ? {} : props.secrets.environmentFor(secretAccess)),
       },
     });
     this.grantNeeds(route, operation.role, props, shared.accountRoleArnPattern);
@@ -212,8 +212,7 @@ export class ManagementApi extends Construct {
     else if (needs.state === 'read') props.stateTable.grantRead(role);
     for (const kind of ['xks', 'hsmPin'] as const) {
       const access = needs.secrets?.[kind];
-      if (access === 'write') props.secrets.grantReadWrite(role, kind);
-      else if (access === 'read') props.secrets.grantRead(role, kind);
+      if (access) props.secrets.grant(role, kind, access);
     }
     if (needs.hsmAgent && props.hsmAgent) props.hsmAgent.grantInvoke(role);
     if (needs.assumeAccountRole) {
@@ -239,6 +238,12 @@ export class ManagementApi extends Construct {
       });
     }
   }
+}
+
+/** What a route does with secrets at most: `write` over `read` over `delete` (its role's path and environment follow). */
+function strongestSecretAccess(route: RouteDefinition): SecretAccess | 'none' {
+  const accesses = Object.values(route.needs.secrets ?? {});
+  return (['write', 'read', 'delete'] as const).find((a) => accesses.includes(a)) ?? 'none';
 }
 
 function validateRoutes(routes: readonly RouteDefinition[], props: ManagementApiProps): void {

@@ -113,7 +113,7 @@ export class XksProxy extends Construct {
 
     // The function, its alias with provisioned concurrency, and auto scaling on utilization.
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    const role = vpcFunctionRole(this, 'Role', this.logGroup, 'XKS proxy: reads key store state and XKS secrets, talks PKCS#11 to the HSM', props.secrets.rolePath);
+    const role = vpcFunctionRole(this, 'Role', this.logGroup, 'XKS proxy: reads key store state and XKS secrets, talks PKCS#11 to the HSM', props.secrets.rolePathFor('read'));
     this.function = new lambda.DockerImageFunction(this, 'Function', {
       description: 'XKS proxy (AWS KMS external key store data plane)',
       code: props.image.code('xksProxy'),
@@ -128,6 +128,7 @@ export class XksProxy extends Construct {
       securityGroups: [props.securityGroup],
       environment: {
         [ENV.stateTableName]: props.stateTable.table.tableName,
+        ...props.secrets.environmentFor('read'),
         [ENV.serviceName]: METRICS.service,
         [ENV.logLevel]: 'INFO',
         [ENV.metricsNamespace]: METRICS.namespace,

@@ -17,7 +17,7 @@ const ENI_ACTIONS = [
   'ec2:UnassignPrivateIpAddresses',
 ];
 
-/** `path`: the IAM path that lets the role use the deployment's secrets (SecretPrefixes.rolePath). */
+/** `path`: the IAM path that lets the role use the deployment's secrets (SecretPrefixes.rolePathFor). */
 export function vpcFunctionRole(scope: Construct, id: string, logGroup: logs.ILogGroup, description: string, path: string): iam.Role {
   const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description, path });
   logGroup.grantWrite(role);

@@ -81,15 +81,20 @@ describe('SecretPrefixes', () => {
     expect(() => new SecretPrefixes(testStack(), 'Secrets', { rolePath })).toThrow(/rolePath must be an IAM path like \/xks-key-manager\/prod\//);
   });
 
-  it('refuses to grant secrets to a role outside its path (the resource policy would deny it)', () => {
+  it('refuses to grant secrets to a role outside the path of its capability (the resource and key policies would deny it)', () => {
     const stack = testStack();
     const secrets = new SecretPrefixes(stack, 'Secrets');
-    const outside = new iam.Role(stack, 'Outside', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    const elsewhere = new iam.Role(stack, 'Elsewhere', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), path: '/other/' });
-    expect(() => secrets.grantRead(outside, 'xks')).toThrow('SecretPrefixes Test/Secrets: Test/Outside must be an iam.Role with path /xks-key-manager/Test/ (rolePath)');
-    expect(() => secrets.grantReadWrite(elsewhere, 'hsmPin')).toThrow(/Test\/Elsewhere must be an iam.Role with path/);
-    const inside = new iam.Role(stack, 'Inside', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), path: secrets.rolePath });
-    expect(() => secrets.grantReadWrite(inside, 'hsmPin')).not.toThrow();
+    const role = (id: string, path?: string) => new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), path });
+    expect(() => secrets.grantRead(role('Outside'), 'xks')).toThrow('SecretPrefixes Test/Secrets: Test/Outside must be an iam.Role with path /xks-key-manager/Test/reads-secrets/ or /xks-key-manager/Test/writes-secrets/');
+    expect(() => secrets.grantReadWrite(role('Elsewhere', '/other/'), 'hsmPin')).toThrow(/Test\/Elsewhere must be an iam.Role with path \/xks-key-manager\/Test\/writes-secrets\//);
+    expect(() => secrets.grantReadWrite(role('Reader', secrets.rolePathFor('read')), 'hsmPin')).toThrow(/Test\/Reader must be an iam.Role with path \/xks-key-manager\/Test\/writes-secrets\//);
+    expect(() => secrets.grantReadWrite(role('Writer', secrets.rolePathFor('write')), 'hsmPin')).not.toThrow();
+    expect(() => secrets.grantDelete(role('Deleter', secrets.rolePathFor('delete')), 'xks')).not.toThrow();
+  });
+
+  it('names secrets under <stack name>/ by default, and refuses a prefix with characters secret names cannot have', () => {
+    expect(new SecretPrefixes(testStack(), 'Secrets').namePrefix).toBe('Test/');
+    expect(() => new SecretPrefixes(testStack(), 'Secrets', { namePrefix: 'a b/' })).toThrow(/namePrefix may hold only the characters of secret names/);
   });
 });
 

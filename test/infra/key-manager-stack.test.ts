@@ -151,6 +151,9 @@ describe('management API', () => {
   });
 });
 
+/** A statement on the deployment's secrets key (in a nested stack its ARN arrives as a `referenceto…SecretsKey…Arn` parameter). */
+const onSecretsKey = (s: { resources: unknown[] }): boolean => /SecretsKey/.test(JSON.stringify(s.resources));
+
 describe('least privilege', () => {
   const isData = (action: string) => action.startsWith('dynamodb:') || action.startsWith('secretsmanager:');
 
@@ -198,7 +201,7 @@ describe('least privilege', () => {
     expect(routesCallingKms).toEqual(expect.arrayContaining(['CreateKeyStore', 'LinkKeyStore', 'ConnectKeyStore', 'DisconnectKeyStore', 'DeleteKeyStore', 'RotateKeyStoreCredential']));
     for (const route of routes) {
       const fn = stack.managementApi.functions.get(route.operation)!;
-      const statements = statementsOf(Stack.of(fn), templateOf(app, fn), fn.role).filter((s) => s.actions.some((a) => a.startsWith('kms:')));
+      const statements = statementsOf(Stack.of(fn), templateOf(app, fn), fn.role).filter((s) => s.actions.some((a) => a.startsWith('kms:')) && !onSecretsKey(s));
       const granted = statements.flatMap((s) => s.actions).sort();
       expect([route.operation, granted]).toEqual([route.operation, (route.needs.awsKms ?? []).map((a) => `kms:${a}`).sort()]);
       for (const s of statements) {
@@ -211,7 +214,7 @@ describe('least privilege', () => {
         }
       }
     }
-    const everyKmsAction = [...app.templates.values()].flatMap(policyStatements).flatMap((s) => s.actions).filter((a) => a.startsWith('kms:'));
+    const everyKmsAction = [...app.templates.values()].flatMap(policyStatements).filter((s) => !onSecretsKey(s)).flatMap((s) => s.actions).filter((a) => a.startsWith('kms:'));
     expect(new Set(everyKmsAction)).toEqual(new Set(routes.flatMap((r) => r.needs.awsKms ?? []).map((a) => `kms:${a}`)));
   });
 
@@ -241,12 +244,12 @@ describe('least privilege', () => {
           .flatMap((s) => (s.roles as Array<{ Ref: string }>).map((r) => r.Ref)),
       );
       secretRoles += secretRoleIds.size;
-      for (const id of secretRoleIds) expect({ id, path: roles[id].Properties.Path }).toEqual({ id, path: rolePath });
+      for (const id of secretRoleIds) expect({ id, path: roles[id].Properties.Path }).toEqual({ id, path: expect.stringMatching(/^\/xks-key-manager\/XksKeyManager\/((reads|writes)-secrets\/)?$/) });
     }
     expect(secretRoles).toBeGreaterThan(routes.filter((r) => r.needs.secrets).length); // the routes' roles, the proxy's and the agent's
     const roles = app.template.findResources('AWS::IAM::Role');
     for (const role of [app.stack.xksProxy.function.role, app.stack.hsmAgent.function.role]) {
-      expect(roles[app.stack.getLogicalId((role as import('aws-cdk-lib/aws-iam').Role).node.defaultChild as import('aws-cdk-lib').CfnElement)].Properties.Path).toBe(rolePath);
+      expect(roles[app.stack.getLogicalId((role as import('aws-cdk-lib/aws-iam').Role).node.defaultChild as import('aws-cdk-lib').CfnElement)].Properties.Path).toBe(`${rolePath}reads-secrets/`);
     }
   });
 
@@ -434,5 +437,79 @@ describe('AWS WAF', () => {
     app.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
     app.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
     expect(unsuppressedNagFindings(app.stack)).toEqual([]);
+  });
+});
+
+describe('the secrets\' own KMS key', () => {
+  const keyPolicy = () => {
+    const keys = vpcEndpoint().template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('Secrets Manager secrets') } });
+    expect(Object.keys(keys)).toHaveLength(1);
+    const key = Object.values(keys)[0] as { Properties: { EnableKeyRotation: boolean; RotationPeriodInDays: number; KeyPolicy: { Statement: Array<{ Sid: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }> } }; DeletionPolicy: string };
+    return key;
+  };
+
+  it('is customer managed, rotated yearly, retained, and lets the account administer it but not use it', () => {
+    const key = keyPolicy();
+    expect([key.Properties.EnableKeyRotation, key.Properties.RotationPeriodInDays, key.DeletionPolicy]).toEqual([true, 365, 'Retain']);
+    const admin = key.Properties.KeyPolicy.Statement.find((s) => s.Sid === 'AccountAdministersTheKeyButCannotUseIt')!;
+    const adminActions = ([] as string[]).concat(admin.Action);
+    expect(adminActions).toEqual(expect.arrayContaining(['kms:Put*', 'kms:ScheduleKeyDeletion']));
+    for (const use of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*', 'kms:CreateGrant', 'kms:*']) expect(adminActions).not.toContain(use);
+    expect(adminActions.filter((a) => /^kms:(Create|ReEncrypt|Generate|Encrypt|Decrypt)/.test(a) && a !== 'kms:CreateAlias')).toEqual([]);
+  });
+
+  it('grants decrypt to the reader and writer role paths and encrypt to the writer path only, through Secrets Manager, for this stack\'s secrets', () => {
+    const statements = keyPolicy().Properties.KeyPolicy.Statement;
+    const decrypt = statements.filter((s) => ([] as string[]).concat(s.Action).includes('kms:Decrypt'));
+    const encrypt = statements.filter((s) => ([] as string[]).concat(s.Action).some((a) => a === 'kms:GenerateDataKey' || a === 'kms:Encrypt'));
+    expect([decrypt.length, encrypt.length]).toEqual([1, 1]);
+    const principalPaths = (s: (typeof statements)[number]) => JSON.stringify(s.Condition!.ArnLike!['aws:PrincipalArn']);
+    expect(principalPaths(decrypt[0]!)).toMatch(/role\/xks-key-manager\/XksKeyManager\/reads-secrets\/\*.*role\/xks-key-manager\/XksKeyManager\/writes-secrets\/\*/);
+    expect(principalPaths(encrypt[0]!)).toMatch(/writes-secrets/);
+    expect(principalPaths(encrypt[0]!)).not.toMatch(/reads-secrets/);
+    for (const s of [...decrypt, ...encrypt]) {
+      expect(JSON.stringify(s.Condition!.StringEquals!['kms:ViaService'])).toContain('secretsmanager.');
+      expect(JSON.stringify(s.Condition!.StringLike!['kms:EncryptionContext:SecretARN'])).toContain(':secret:XksKeyManager/xks-key-manager/*');
+    }
+  });
+
+  it('gives each role the key and secret actions of its capability: readers decrypt, writers also encrypt, deleters neither read nor touch the key', () => {
+    const app = vpcEndpoint();
+    const deleteOnly = routes.filter((r) => Object.values(r.needs.secrets ?? {}).includes('delete') && !Object.values(r.needs.secrets ?? {}).some((a) => a !== 'delete'));
+    expect(deleteOnly.map((r) => r.operation).sort()).toEqual(['DeleteHsmPartition', 'DeleteKeyStore', 'DeleteKeyStoreCredential']);
+    for (const route of routes) {
+      const fn = app.stack.managementApi.functions.get(route.operation)!;
+      const statements = statementsOf(Stack.of(fn), templateOf(app, fn), fn.role);
+      const keyActions = statements.filter(onSecretsKey).flatMap((s) => s.actions).sort();
+      const secretActions = statements.flatMap((s) => s.actions).filter((a) => a.startsWith('secretsmanager:'));
+      const accesses = Object.values(route.needs.secrets ?? {});
+      const expected = accesses.includes('write') ? ['kms:Decrypt', 'kms:GenerateDataKey'] : accesses.includes('read') ? ['kms:Decrypt'] : [];
+      expect({ route: route.operation, keyActions }).toEqual({ route: route.operation, keyActions: expected });
+      expect({ route: route.operation, reads: secretActions.includes('secretsmanager:GetSecretValue') }).toEqual({ route: route.operation, reads: accesses.some((a) => a !== 'delete') });
+      if (deleteOnly.includes(route)) expect({ route: route.operation, secretActions }).toEqual({ route: route.operation, secretActions: ['secretsmanager:DeleteSecret'] });
+      const path = (templateOf(app, fn).toJSON() as { Resources: Record<string, { Properties: { Path?: string } }> }).Resources[Stack.of(fn).getLogicalId(fn.role.node.defaultChild as import('aws-cdk-lib').CfnElement)]!.Properties.Path;
+      expect({ route: route.operation, path }).toEqual({ route: route.operation, path: `/xks-key-manager/XksKeyManager/${accesses.includes('write') ? 'writes-secrets/' : accesses.includes('read') ? 'reads-secrets/' : ''}` });
+    }
+    for (const role of [app.stack.xksProxy.function.role, app.stack.hsmAgent.function.role]) {
+      const keyActions = statementsOf(app.stack, app.template, role as import('aws-cdk-lib/aws-iam').Role).filter((s) => JSON.stringify(s.resources).includes('SecretsKey')).flatMap((s) => s.actions);
+      expect(keyActions).toEqual(['kms:Decrypt']);
+    }
+  });
+
+  it('names every secret under the stack name, tells each function that touches secrets the prefix, and writers the key', () => {
+    const app = vpcEndpoint();
+    const secretPatterns = [...app.templates.values()].flatMap(policyStatements).filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:'))).map((s) => JSON.stringify(s.resources));
+    expect(secretPatterns.length).toBeGreaterThan(0);
+    for (const pattern of secretPatterns) expect(pattern).toMatch(/:secret:XksKeyManager\/xks-key-manager\/(xks|hsm-pin)\/\*/);
+    for (const route of routes) {
+      const fn = app.stack.managementApi.functions.get(route.operation)!.function;
+      const variables = templateOf(app, fn).findResources('AWS::Lambda::Function')[Stack.of(fn).getLogicalId(fn.node.defaultChild as import('aws-cdk-lib').CfnElement)]!.Properties.Environment.Variables as Record<string, unknown>;
+      const accesses = Object.values(route.needs.secrets ?? {});
+      expect({ route: route.operation, prefix: variables[ENV.secretNamePrefix] }).toEqual({ route: route.operation, prefix: accesses.length > 0 ? 'XksKeyManager/' : undefined });
+      expect({ route: route.operation, key: variables[ENV.secretsKmsKeyId] !== undefined }).toEqual({ route: route.operation, key: accesses.includes('write') });
+    }
+    for (const cmd of ['xks-proxy.handler', 'hsm-agent.handler']) {
+      app.template.hasResourceProperties('AWS::Lambda::Function', { ImageConfig: { Command: [cmd] }, Environment: { Variables: Match.objectLike({ [ENV.secretNamePrefix]: 'XksKeyManager/' }) } });
+    }
   });
 });

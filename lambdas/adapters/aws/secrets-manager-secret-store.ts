@@ -60,6 +60,12 @@ export interface SecretsManagerSecretStoreProps {
    */
   readonly allowedPrincipalArnPattern?: string;
   /**
+   * Prepended to every name the store is given (the deployment's namespace, `<stack name>/`); the
+   * names the core uses and records stay without it.
+   * @default '' (none)
+   */
+  readonly namePrefix?: string;
+  /**
    * KMS key that encrypts new secrets.
    * @default - the account's `aws/secretsmanager` key
    */
@@ -75,6 +81,7 @@ export class SecretsManagerSecretStore implements SecretStore {
   private readonly client: SecretsManagerClient;
   private readonly allowedPrincipalArnPattern?: string;
   private readonly kmsKeyId?: string;
+  private readonly namePrefix: string;
   private readonly recoveryWindowInDays: number;
 
   constructor(props: SecretsManagerSecretStoreProps) {
@@ -85,6 +92,7 @@ export class SecretsManagerSecretStore implements SecretStore {
     this.client = props.client;
     this.allowedPrincipalArnPattern = props.allowedPrincipalArnPattern;
     this.kmsKeyId = props.kmsKeyId;
+    this.namePrefix = props.namePrefix ?? '';
     this.recoveryWindowInDays = recoveryWindowInDays;
   }
 
@@ -94,7 +102,8 @@ export class SecretsManagerSecretStore implements SecretStore {
    * 3. PutSecretValue.
    * A failure at any step leaves at most a protected secret without the new value; `put` again repairs it.
    */
-  async put(name: string, value: string): Promise<void> {
+  async put(logicalName: string, value: string): Promise<void> {
+    const name = this.namePrefix + logicalName;
     const pattern = this.allowedPrincipalArnPattern;
     if (pattern === undefined) {
       throw new Error(`Refusing to write the secret ${name} without its resource policy: ${ENV.secretsAllowedPrincipalArnPattern} is not set for this function`);
@@ -113,9 +122,9 @@ export class SecretsManagerSecretStore implements SecretStore {
     }
   }
 
-  async get(name: string): Promise<string | undefined> {
+  async get(logicalName: string): Promise<string | undefined> {
     try {
-      const { SecretString } = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
+      const { SecretString } = await this.client.send(new GetSecretValueCommand({ SecretId: this.namePrefix + logicalName }));
       return SecretString;
     } catch (error) {
       if (error instanceof ResourceNotFoundException || isPendingDeletion(error)) return undefined;
@@ -123,9 +132,9 @@ export class SecretsManagerSecretStore implements SecretStore {
     }
   }
 
-  async delete(name: string): Promise<void> {
+  async delete(logicalName: string): Promise<void> {
     try {
-      await this.client.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: this.recoveryWindowInDays }));
+      await this.client.send(new DeleteSecretCommand({ SecretId: this.namePrefix + logicalName, RecoveryWindowInDays: this.recoveryWindowInDays }));
     } catch (error) {
       if (error instanceof ResourceNotFoundException || isPendingDeletion(error)) return;
       throw error;

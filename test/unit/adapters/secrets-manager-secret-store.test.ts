@@ -171,3 +171,20 @@ describe('delete', () => {
     expect(() => new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), recoveryWindowInDays: 3 })).toThrow('recoveryWindowInDays must be an integer from 7 to 30, got 3');
   });
 });
+
+describe('the deployment namespace', () => {
+  it('prefixes every name it sends to Secrets Manager, and encrypts new secrets with the given key', async () => {
+    // Arrange
+    const namespaced = new SecretsManagerSecretStore({ client: new SecretsManagerClient({ region: 'us-east-1' }), kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/k-1', allowedPrincipalArnPattern: ROLES, namePrefix: 'Prod/' });
+    secretsManager.on(CreateSecretCommand).resolves({}).on(PutResourcePolicyCommand).resolves({}).on(PutSecretValueCommand).resolves({});
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: 'v' }).on(DeleteSecretCommand).resolves({});
+    // Act
+    await namespaced.put('xks-key-manager/hsm-pin/p1', '1234');
+    await expect(namespaced.get('xks-key-manager/hsm-pin/p1')).resolves.toBe('v');
+    await namespaced.delete('xks-key-manager/hsm-pin/p1');
+    // Assert
+    const ids = secretsManager.calls().map((call) => { const input = (call.args[0] as { input: { Name?: string; SecretId?: string } }).input; return input.Name ?? input.SecretId; });
+    expect(new Set(ids)).toEqual(new Set(['Prod/xks-key-manager/hsm-pin/p1']));
+    expect(secretsManager.commandCalls(CreateSecretCommand)[0]!.args[0].input).toMatchObject({ Name: 'Prod/xks-key-manager/hsm-pin/p1', KmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/k-1' });
+  });
+});
