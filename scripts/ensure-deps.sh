@@ -24,6 +24,7 @@ need "command -v java" default-jre-headless
 need "command -v openssl" openssl   # the runner's self-signed TLS certificate
 need "command -v curl" curl         # XKS tests sign requests with curl --aws-sigv4
 need "command -v jq" jq             # the README walkthrough (and its test) read JSON with jq
+need "command -v aws" awscli         # the local AWS stand-in's tests and the README drive it with the AWS CLI
 # pkcs11js is a native addon: node-gyp needs python3, make and a C++ compiler.
 need "command -v python3" python3
 need "command -v make" make
