@@ -4,13 +4,14 @@
  * lookups mean for a request. Shared by the HSM key, key store, credential, virtual key and HYOK
  * key services.
  */
-import { type Access, isPermitted, missingReferenceFor, notFoundFor } from './accounts/access';
-import { ForbiddenError, ValidationError } from './errors';
+import { type Access, isPermitted, isVisible, missingReferenceFor, notFoundFor } from './accounts/access';
+import { ConflictError, ForbiddenError, ValidationError } from './errors';
 import type { AccountData } from './accounts/account';
 import type { HsmKeyData } from './hsm/hsm-key';
 import type { KeyStoreData } from './key-stores/key-store';
 import type { PartitionData } from './hsm/partition';
-import type { EntityRecord, StateStore } from './ports/state-store';
+import type { EntityRecord, StateOp, StateStore } from './ports/state-store';
+import { CHANGED_CONCURRENTLY, retryOnChange } from './retry-on-change';
 
 export type AccountRecord = EntityRecord<AccountData>;
 export type PartitionRecord = EntityRecord<PartitionData>;
@@ -59,18 +60,85 @@ export async function loadKeyStore(state: StateStore, access: Access, id: string
   return { store, account };
 }
 
-/** An HSM partition referred to by a request field: 400 naming the field when it does not exist. */
-export async function requirePartition(state: StateStore, id: string, field: string): Promise<PartitionRecord> {
+/**
+ * An HSM partition referred to by a request field: when it does not exist, a 400 naming the field
+ * for admins (and admin-only routes, which pass no access), the same 403 as "not permitted" for users.
+ */
+export async function requirePartition(state: StateStore, id: string, field: string, access?: Access): Promise<PartitionRecord> {
   const partition = await state.get<PartitionData>('partition', id);
-  if (partition === undefined) throw new ValidationError(`no HSM partition has the id ${JSON.stringify(id)}`, field);
+  if (partition === undefined) throw missingReference(access, `no HSM partition has the id ${JSON.stringify(id)}`, field);
   return partition;
 }
 
-/** An HSM source key referred to by a request field: 400 naming the field when it does not exist. */
-export async function requireHsmKey(state: StateStore, id: string, field: string): Promise<HsmKeyRecord> {
+/** An HSM source key referred to by a request field: missing is a 400 naming the field for admins, 403 for users. */
+export async function requireHsmKey(state: StateStore, id: string, field: string, access?: Access): Promise<HsmKeyRecord> {
   const key = await state.get<HsmKeyData>('hsmKey', id);
-  if (key === undefined) throw new ValidationError(`no HSM source key has the id ${JSON.stringify(id)}`, field);
+  if (key === undefined) throw missingReference(access, `no HSM source key has the id ${JSON.stringify(id)}`, field);
   return key;
+}
+
+function missingReference(access: Access | undefined, message: string, field: string): Error {
+  return access === undefined ? new ValidationError(message, field) : missingReferenceFor(access.principal, message, field);
+}
+
+/** The owner (`kms_id`) HSM source keys and virtual keys carry: the one account container whose stores and HYOK keys they may back. */
+export interface OwnedKeyData {
+  readonly accountId?: string;
+}
+
+/**
+ * Tenancy of key references: may the HSM source key or virtual key that a request names in
+ * `field` back a key store or HYOK key of container `accountId`? Returns the op that assigns an
+ * unowned key to that container (an admin's first reference), or none.
+ *  - owned by `accountId`: yes;
+ *  - owned by no one: admins assign it; users get 403, exactly as for a key that does not exist;
+ *  - owned by another container: 409 naming the field, for admins too; a user who may not see
+ *    that container gets the same 403 as for a key that does not exist.
+ * The assignment carries the key's version, so two first references racing assign it once.
+ */
+export async function claimKeyFor(
+  state: StateStore,
+  access: Access,
+  kind: 'hsmKey' | 'virtualKey',
+  key: EntityRecord<OwnedKeyData>,
+  accountId: string,
+  field: string,
+): Promise<StateOp[]> {
+  const owner = key.data.accountId;
+  if (owner === accountId) return [];
+  const { principal } = access;
+  if (owner === undefined) {
+    if (!principal.isAdmin) throw new ForbiddenError();
+    return [{ op: 'update', kind, id: key.id, data: { ...key.data, accountId }, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY }];
+  }
+  if (!principal.isAdmin) {
+    const ownerAccount = await getAccount(state, owner);
+    if (ownerAccount === undefined || !isVisible(principal, ownerAccount.data)) throw new ForbiddenError();
+  }
+  const what = kind === 'hsmKey' ? 'HSM source key' : 'virtual key';
+  throw new ConflictError(`${field}: ${what} ${key.id} belongs to AWS account container ${owner}; a key of one container never backs another container's key stores or HYOK keys`);
+}
+
+/**
+ * Applies `ops` together with a key's `claim` (from claimKeyFor). When a racing first reference
+ * assigned the key meanwhile (the claim's version moved), `reclaim` re-reads it and decides again:
+ * owned by the same container now needs no claim, by another one is the 409.
+ */
+export async function transactWithClaim(state: StateStore, ops: readonly StateOp[], claim: readonly StateOp[], reclaim: () => Promise<StateOp[]>): Promise<void> {
+  let current = claim;
+  await retryOnChange(async () => {
+    try {
+      await state.transact([...ops, ...current]);
+    } catch (error) {
+      if (current.length > 0 && error instanceof ConflictError && error.message === CHANGED_CONCURRENTLY) current = await reclaim();
+      throw error;
+    }
+  });
+}
+
+/** Whether a user may see a key with this owner: admins see all; users the keys of containers they hold an action on. */
+export function maySeeKeyOf(access: Access, owner: AccountRecord | undefined): boolean {
+  return access.principal.isAdmin || (owner !== undefined && isVisible(access.principal, owner.data));
 }
 
 /** 400 naming the field unless the source key is in `partitionId`. */

@@ -74,11 +74,14 @@ export async function seedPartition(state: StateStore, options: { hsmType?: HsmT
   return { id, tokenLabel };
 }
 
-/** An HSM source key record as CreateHsmKey stores it (by default an AES-256 health-check-capable key). */
+/**
+ * An HSM source key record as CreateHsmKey stores it (by default an AES-256 health-check-capable
+ * key, owned by no account container unless `accountId` is given).
+ */
 export async function seedHsmKey(
   state: StateStore,
   partitionId: string,
-  info: Partial<HsmKeyInfo> = {},
+  info: Partial<HsmKeyInfo> & { readonly accountId?: string } = {},
 ): Promise<{ id: string; objectId: string; label: string }> {
   const id = randomUUID();
   const now = clock.now().toISOString();
@@ -87,6 +90,7 @@ export async function seedHsmKey(
   const attributesOfKey = info.attributes ?? HEALTH_CHECK_ATTRIBUTES;
   const data: HsmKeyData = {
     partitionId,
+    ...(info.accountId === undefined ? {} : { accountId: info.accountId }),
     objectId,
     label,
     keyType: info.keyType ?? 'AES',
@@ -127,14 +131,14 @@ export function keyServices(
   };
 }
 
-/** An account, a partition and a health-check key, and a valid create request over them. */
+/** An account, a partition and a health-check key owned by the account, and a valid create request over them. */
 export async function keyStoreSetup(
   state: StateStore,
   options: { hsmType?: HsmType; acls?: AccountData['acls'] } = {},
 ): Promise<{ account: { id: string; name: string }; partition: { id: string; tokenLabel: string }; healthCheckKey: { id: string; objectId: string }; request: (overrides?: Partial<CreateKeyStoreRequest>) => CreateKeyStoreRequest }> {
   const account = await seedAccount(state, { acls: options.acls });
   const partition = await seedPartition(state, { hsmType: options.hsmType });
-  const healthCheckKey = await seedHsmKey(state, partition.id);
+  const healthCheckKey = await seedHsmKey(state, partition.id, { accountId: account.id });
   return {
     account,
     partition,

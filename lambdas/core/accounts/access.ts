@@ -18,7 +18,8 @@ export interface Access {
   readonly action?: AclAction;
 }
 
-function entryApplies(entry: AclEntry, principal: Principal): boolean {
+/** Whether an ACL entry names the caller (their username or `sub`) or one of their groups. */
+export function entryApplies(entry: AclEntry, principal: Principal): boolean {
   if (entry.user_id !== undefined) return entry.user_id === principal.username || entry.user_id === principal.subject;
   return entry.group !== undefined && principal.groups.includes(entry.group);
 }

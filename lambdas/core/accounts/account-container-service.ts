@@ -15,7 +15,7 @@
  * them exactly like one they may not see (403).
  */
 import { ACL_ACTIONS, type AclAction } from '../../contract/acl';
-import { ACCOUNT_RESOURCE, isVisible, notFoundFor } from './access';
+import { ACCOUNT_RESOURCE, entryApplies, isVisible, notFoundFor } from './access';
 import type { AccountRoleRef, AwsAccountAccess } from '../ports/aws-account-access';
 import { NotFoundError, ValidationError } from '../errors';
 import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
@@ -107,7 +107,7 @@ export class AccountContainerService {
     const accounts = await this.deps.state.list<AccountData>('account');
     const resources = accounts
       .filter((account) => isVisible(principal, account.data))
-      .map((account) => accountResource(account.id, account.data))
+      .map((account) => accountResource(account.id, asSeenBy(principal, account.data)))
       .filter((r) => matchesFilter(query.id, r.id) && matchesFilter(query.name, r.name) && matchesFilter(query.account_id, r.account_id));
     return page(resources, listQuery);
   }
@@ -115,7 +115,7 @@ export class AccountContainerService {
   async get(principal: Principal, id: string): Promise<AccountResource> {
     const account = await this.deps.state.get<AccountData>('account', id);
     if (!account || !isVisible(principal, account.data)) throw notFoundFor(principal, ACCOUNT_RESOURCE, id);
-    return accountResource(account.id, account.data);
+    return accountResource(account.id, asSeenBy(principal, account.data));
   }
 
   /**
@@ -213,6 +213,16 @@ export class AccountContainerService {
       return accountResource(id, updated);
     });
   }
+}
+
+/**
+ * What a user (not an admin) sees of a container their ACL names: their own ACL entries only (not
+ * who else holds what) and no `assume_role_external_id` (a shared secret of the role's trust policy).
+ */
+function asSeenBy(principal: Principal, account: AccountData): AccountData {
+  if (principal.isAdmin) return account;
+  const { assumeRoleExternalId: _hidden, ...rest } = account;
+  return { ...rest, acls: account.acls.filter((entry) => entryApplies(entry, principal)) };
 }
 
 interface AccountChange {

@@ -26,6 +26,11 @@ export type HsmKeyStatus = 'in_progress' | 'AVAILABLE';
 
 export interface HsmKeyData extends Timestamps, HsmKeyInfo {
   readonly partitionId: string;
+  /**
+   * The account container (`kms_id`) whose key stores and HYOK keys it may back; set by an admin
+   * (create, PATCH) or by an admin's first reference. Unset: only admins may reference it.
+   */
+  readonly accountId?: string;
   readonly mechanism: typeof AES_KEY_GEN;
   /** The attributes the caller listed (true); the HSM's own answer is `attributes`. */
   readonly requestedAttributes: readonly KeyAttributeName[];
@@ -44,6 +49,8 @@ export interface HsmKeyResource extends ResourceEnvelope {
   /** Every boolean attribute as the HSM reported it. */
   readonly attributes: Readonly<Record<KeyAttributeName, boolean>>;
   readonly status: HsmKeyStatus;
+  /** The owning account container; absent while unowned (only admins may reference it then). */
+  readonly kms_id?: string;
 }
 
 export function hsmKeyResource(id: string, key: HsmKeyData, partitionLabel: string): HsmKeyResource {
@@ -58,6 +65,7 @@ export function hsmKeyResource(id: string, key: HsmKeyData, partitionLabel: stri
     size: key.sizeBits,
     attributes: key.attributes,
     status: key.status,
+    ...(key.accountId === undefined ? {} : { kms_id: key.accountId }),
   };
 }
 

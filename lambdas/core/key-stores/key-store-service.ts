@@ -56,6 +56,8 @@ import {
   partitionLabel,
   partitionLabels,
   type PartitionRecord,
+  claimKeyFor,
+  transactWithClaim,
   requireHsmKey,
   requireInPartition,
   requirePartition,
@@ -171,9 +173,10 @@ export class KeyStoreService {
     if (!account.data.regions.includes(request.region)) {
       throw new ValidationError(`must be one of the regions of AWS account container ${account.data.name}: ${account.data.regions.join(', ')}`, 'region');
     }
-    const partition = await requirePartition(state, local.partition_id, 'local_hosted_params.partition_id');
+    const partition = await requirePartition(state, local.partition_id, 'local_hosted_params.partition_id', access);
     const sourceKeyTier = resolveSourceKeyTier(partition, local.source_key_tier);
-    const healthCheckKey = await requireHsmKey(state, local.health_check_key_id, 'local_hosted_params.health_check_key_id');
+    const healthCheckKey = await requireHsmKey(state, local.health_check_key_id, 'local_hosted_params.health_check_key_id', access);
+    const claim = await claimKeyFor(state, access, 'hsmKey', healthCheckKey, account.id, 'local_hosted_params.health_check_key_id');
     requireInPartition(healthCheckKey, partition.id, 'local_hosted_params.health_check_key_id');
     checkHealthCheckKey(healthCheckKey.data, 'local_hosted_params.health_check_key_id');
 
@@ -202,7 +205,7 @@ export class KeyStoreService {
       updatedAt: now,
     };
     try {
-      await state.transact([
+      const ops: StateOp[] = [
         {
           op: 'create',
           kind: 'keyStore',
@@ -215,7 +218,10 @@ export class KeyStoreService {
         ...accountCounts(account.id, request.region, 1),
         { op: 'check', kind: 'partition', id: partition.id, conflictMessage: `HSM partition ${partition.id} was deleted meanwhile` },
         { op: 'count', kind: 'hsmKey', id: healthCheckKey.id, counter: HSM_KEY_COUNTERS.references, delta: 1, conflictMessage: `HSM key ${healthCheckKey.id} was deleted meanwhile` },
-      ]);
+      ];
+      await transactWithClaim(state, ops, claim, async () =>
+        claimKeyFor(state, access, 'hsmKey', await requireHsmKey(state, healthCheckKey.id, 'local_hosted_params.health_check_key_id', access), account.id, 'local_hosted_params.health_check_key_id'),
+      );
     } catch (error) {
       const committed = await landedDespite(error, async () => (await state.get<KeyStoreData>('keyStore', id)) !== undefined);
       if (!committed) {
@@ -363,7 +369,8 @@ export class KeyStoreService {
       const ops: StateOp[] = [];
       let healthCheckKeyId = old.healthCheckKeyId;
       if (local.health_check_key_id !== undefined && local.health_check_key_id !== old.healthCheckKeyId) {
-        const key = await requireHsmKey(state, local.health_check_key_id, 'local_hosted_params.health_check_key_id');
+        const key = await requireHsmKey(state, local.health_check_key_id, 'local_hosted_params.health_check_key_id', access);
+        ops.push(...(await claimKeyFor(state, access, 'hsmKey', key, old.accountId, 'local_hosted_params.health_check_key_id')));
         requireInPartition(key, old.partitionId, 'local_hosted_params.health_check_key_id');
         checkHealthCheckKey(key.data, 'local_hosted_params.health_check_key_id');
         healthCheckKeyId = key.id;

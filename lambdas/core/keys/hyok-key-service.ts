@@ -36,6 +36,8 @@ import {
   type KeyStoreRecord,
   mayDo,
   partitionLabel,
+  claimKeyFor,
+  transactWithClaim,
   requireHsmKey,
   requireInPartition,
 } from '../key-references';
@@ -105,9 +107,13 @@ export class HyokKeyService {
     const now = clock.now().toISOString();
     const id = ids.newId();
     const ops: StateOp[] = [];
+    let claim: StateOp[];
+    let reclaim: () => Promise<StateOp[]>;
     let virtualKey: { id: string; data: VirtualKeyData };
     const existing = await state.get<VirtualKeyData>('virtualKey', params.source_key_id);
     if (existing !== undefined) {
+      claim = await claimKeyFor(state, access, 'virtualKey', existing, store.data.accountId, field);
+      reclaim = async () => claimKeyFor(state, access, 'virtualKey', await loadVirtualKey(state, existing.id), store.data.accountId, field);
       if (existing.data.partitionId !== store.data.partitionId) {
         throw new ValidationError(`virtual key ${existing.id} is in HSM partition ${existing.data.partitionId}, not in ${store.data.partitionId} (the key store's partition)`, field);
       }
@@ -126,9 +132,11 @@ export class HyokKeyService {
       });
     } else {
       const sourceKey = await state.get<HsmKeyData>('hsmKey', params.source_key_id);
-      if (sourceKey === undefined) throw new ValidationError(`no virtual key or HSM source key has the id ${JSON.stringify(params.source_key_id)}`, field);
+      if (sourceKey === undefined) throw missingReferenceFor(access.principal, `no virtual key or HSM source key has the id ${JSON.stringify(params.source_key_id)}`, field);
+      claim = await claimKeyFor(state, access, 'hsmKey', sourceKey, store.data.accountId, field);
+      reclaim = async () => claimKeyFor(state, access, 'hsmKey', await requireHsmKey(state, sourceKey.id, field, access), store.data.accountId, field);
       requireInPartition(sourceKey, store.data.partitionId, field);
-      const planned = newVirtualKey(sourceKey, field, { now, ids, deletable: false, hyokKeys: 1 });
+      const planned = newVirtualKey(sourceKey, field, { now, ids, deletable: false, hyokKeys: 1, accountId: store.data.accountId });
       virtualKey = planned;
       ops.push(...planned.ops);
     }
@@ -143,11 +151,16 @@ export class HyokKeyService {
       createdAt: now,
       updatedAt: now,
     };
-    await state.transact([
-      { op: 'create', kind: 'awsKey', id, data },
-      { op: 'count', kind: 'keyStore', id: store.id, counter: KEY_STORE_COUNTERS.hyokKeys, delta: 1, conflictMessage: `Key store ${store.id} was deleted meanwhile` },
-      ...ops,
-    ]);
+    await transactWithClaim(
+      state,
+      [
+        { op: 'create', kind: 'awsKey', id, data },
+        { op: 'count', kind: 'keyStore', id: store.id, counter: KEY_STORE_COUNTERS.hyokKeys, delta: 1, conflictMessage: `Key store ${store.id} was deleted meanwhile` },
+        ...ops,
+      ],
+      claim,
+      reclaim,
+    );
     return this.present({ kind: 'awsKey', id, data, version: 1, counters: {} }, { keyStore: store, virtualKey });
   }
 
@@ -222,13 +235,15 @@ export class HyokKeyService {
       const key = await this.load(access, id);
       checkTier(request.source_key_tier, key.data.sourceKeyTier, 'source_key_tier');
       const virtualKey = await loadVirtualKey(state, key.data.virtualKeyId);
-      const sourceKey = await requireHsmKey(state, request.source_key_id, 'source_key_id');
+      const sourceKey = await requireHsmKey(state, request.source_key_id, 'source_key_id', access);
+      const claim = await claimKeyFor(state, access, 'hsmKey', sourceKey, key.data.accountId, 'source_key_id');
       const now = clock.now().toISOString();
       const next = newVersion(virtualKey, sourceKey, 'source_key_id', { now, ids });
       const data: HyokKeyData = { ...key.data, rotatedAt: now, updatedAt: now };
       await state.transact([
         { op: 'update', kind: 'awsKey', id, data, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY },
         ...next.ops,
+        ...claim,
       ]);
       return this.present({ ...key, data, version: key.version + 1 }, { virtualKey: { id: virtualKey.id, data: next.data } });
     });

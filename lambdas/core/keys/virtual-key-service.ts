@@ -142,11 +142,13 @@ export async function loadVirtualKey(state: StateStore, id: string): Promise<Vir
 export function newVirtualKey(
   sourceKey: HsmKeyRecord,
   field: string,
-  options: { readonly now: string; readonly ids: IdGenerator; readonly deletable: boolean; readonly hyokKeys?: number },
+  options: { readonly now: string; readonly ids: IdGenerator; readonly deletable: boolean; readonly hyokKeys?: number; readonly accountId?: string },
 ): { id: string; data: VirtualKeyData; ops: StateOp[] } {
   checkAes256(sourceKey.data, field);
   const id = options.ids.newId();
+  const accountId = options.accountId ?? sourceKey.data.accountId;
   const data: VirtualKeyData = {
+    ...(accountId === undefined ? {} : { accountId }),
     partitionId: sourceKey.data.partitionId,
     deletable: options.deletable,
     versions: [versionOf(sourceKey, 0, options.ids.newId(), options.now)],

@@ -30,6 +30,8 @@ export interface VirtualKeyData extends Timestamps {
   readonly deletable: boolean;
   /** Ascending by `version`, never empty. */
   readonly versions: readonly VirtualKeyVersionData[];
+  /** The owning account container (`kms_id`), as for HSM source keys (hsm-key.ts). */
+  readonly accountId?: string;
 }
 
 /** Counters kept on the virtual key record. */
@@ -53,6 +55,7 @@ export interface VirtualKeyResource extends ResourceEnvelope {
   /** Number of the current version. */
   readonly version: number;
   readonly deletable: boolean;
+  readonly kms_id?: string;
 }
 
 export interface VirtualKeyVersionResource extends ResourceEnvelope {
@@ -72,6 +75,7 @@ export function virtualKeyResource(id: string, key: VirtualKeyData, partitionLab
     source_key_id: current.sourceKeyId,
     version: current.version,
     deletable: key.deletable,
+    ...(key.accountId === undefined ? {} : { kms_id: key.accountId }),
   };
 }
 

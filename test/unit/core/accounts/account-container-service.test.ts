@@ -83,6 +83,33 @@ describe('visibility to users', () => {
     await expect(service.get(root, 'missing')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('shows a user only their own ACL entries and never the role\'s external id; admins see everything', async () => {
+    // Arrange
+    const prod = await service.create(request({ assume_role_arn: 'arn:aws:iam::111122223333:role/xks-key-manager-access', assume_role_external_id: 'shared-secret-1' }));
+    await service.updateAcls(prod.id, {
+      acls: [
+        { user_id: 'alice', permit: true, actions: ['viewkeystore'] },
+        { user_id: 'mallory', permit: true, actions: ['keystoreadd'] },
+        { group: 'auditors', permit: true, actions: ['viewhyokkey'] },
+      ],
+    });
+
+    // Act
+    const seenByAlice = await service.get(alice, prod.id);
+    const listedForBob = (await service.list(bob, {})).resources[0];
+    const seenByAdmin = await service.get(root, prod.id);
+
+    // Assert
+    expect(seenByAlice.acls).toEqual([{ user_id: 'alice', actions: ['viewkeystore'] }]);
+    expect(listedForBob.acls).toEqual([{ group: 'auditors', actions: ['viewhyokkey'] }]);
+    for (const seen of [seenByAlice, listedForBob]) {
+      expect(seen).not.toHaveProperty('assume_role_external_id');
+      expect(JSON.stringify(seen)).not.toContain('mallory');
+    }
+    expect(seenByAdmin.acls).toHaveLength(3);
+    expect(seenByAdmin.assume_role_external_id).toBe('shared-secret-1');
+  });
+
   it('filters by name and account_id and pages', async () => {
     await service.create(request({ name: 'a' }));
     await service.create(request({ name: 'b', account_id: '444455556666' }));
