@@ -140,8 +140,34 @@ function parseAuthorization(header: string | undefined): ParsedAuthorization {
   return { accessKeyId: scope[0], date: scope[1], region: scope[2], service: scope[3], signedHeaders, signature };
 }
 
-/** `YYYYMMDD'T'HHMMSS'Z'` → epoch ms. */
+/**
+ * Per-request work that depends only on values that repeat from one request to the next (a busy
+ * store sends the same few paths, and many requests per second share an x-amz-date): computed
+ * once and kept, in maps that are emptied when they reach CANONICAL_CACHE_LIMIT.
+ */
+const CANONICAL_CACHE_LIMIT = 1024;
+const canonicalUris = new Map<string, string>();
+let lastAmzDate: { readonly text: string; readonly time: number } | undefined;
+
+function cachedCanonicalUri(path: string): string {
+  let canonical = canonicalUris.get(path);
+  if (canonical === undefined) {
+    canonical = canonicalUri(path);
+    if (canonicalUris.size >= CANONICAL_CACHE_LIMIT) canonicalUris.clear();
+    canonicalUris.set(path, canonical);
+  }
+  return canonical;
+}
+
+/** `YYYYMMDD'T'HHMMSS'Z'` → epoch ms (the last value parsed is kept). */
 function parseAmzDate(value: string): number {
+  if (lastAmzDate?.text === value) return lastAmzDate.time;
+  const time = parseAmzDateText(value);
+  lastAmzDate = { text: value, time };
+  return time;
+}
+
+function parseAmzDateText(value: string): number {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!match) throw authFailure('malformed x-amz-date');
   const [, y, mo, d, h, mi, s] = match.map(Number);
@@ -164,5 +190,5 @@ function canonicalRequest(request: XksRequest, signedHeaders: string, names: rea
   }
   const query = canonicalQuery(request.query);
   if (query === undefined) throw authFailure('malformed query string');
-  return `${request.method}\n${canonicalUri(request.path)}\n${query}\n${headers}\n${signedHeaders}\n${payloadHash}`;
+  return `${request.method}\n${cachedCanonicalUri(request.path)}\n${query}\n${headers}\n${signedHeaders}\n${payloadHash}`;
 }
