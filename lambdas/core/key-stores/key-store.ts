@@ -7,7 +7,7 @@
  * as the key manager knows.
  */
 import type { HsmKeyInfo, HsmType, KeyAttributeName } from '../../contract/hsm';
-import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
+import { healthCheckUriPath, xksProxyUriPath } from '../../contract/xks-proxy-uri';
 import { ValidationError } from '../errors';
 import type { CustomKeyStoreConnectionState } from '../ports/aws-kms';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
@@ -53,6 +53,8 @@ export interface KeyStoreData extends Timestamps {
   readonly customKeyStoreType: typeof EXTERNAL_KEY_STORE;
   /** @default LOCAL (records written before the field was stored) */
   readonly type?: KeyStoreHostingType;
+  /** CCKM's labels (the seeds show a credential rotation schedule's `job_config_id`). @default {} */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly xksProxyUriEndpoint: string;
   readonly xksProxyConnectivity: XksProxyConnectivity;
   readonly xksProxyVpcEndpointServiceName?: string;
@@ -114,6 +116,8 @@ export interface KeyStoreResource extends ResourceEnvelope {
   readonly kms_id: string;
   readonly region: string;
   readonly type: KeyStoreHostingType;
+  /** CCKM's labels of the store (e.g. `job_config_id` of a credential rotation schedule). */
+  readonly labels: Readonly<Record<string, string>>;
   readonly locally_hosted: true;
   readonly credential_version: number;
   readonly cloud_name: 'aws';
@@ -142,6 +146,8 @@ export interface KeyStoreResource extends ResourceEnvelope {
     readonly source_container_type: SourceKeyTier;
     readonly source_key_tier: SourceKeyTier;
     readonly health_check_key_id: string;
+    /** The unauthenticated deep health check of the store (operator's guide "Health Check URI Path"): prefix it with https://<host>. */
+    readonly health_check_uri_path: string;
     readonly max_credentials: number;
     readonly linked_state: boolean;
     readonly policy: { readonly reserved: false };
@@ -156,6 +162,7 @@ export function keyStoreResource(id: string, store: KeyStoreData, context: KeySt
     kms_id: store.accountId,
     region: store.region,
     type: store.type ?? 'LOCAL',
+    labels: store.labels ?? {},
     locally_hosted: true,
     credential_version: store.credentialVersion,
     cloud_name: 'aws',
@@ -184,6 +191,7 @@ export function keyStoreResource(id: string, store: KeyStoreData, context: KeySt
       source_container_type: store.sourceKeyTier,
       source_key_tier: store.sourceKeyTier,
       health_check_key_id: store.healthCheckKeyId,
+      health_check_uri_path: healthCheckUriPath(id),
       max_credentials: store.maxCredentials,
       linked_state: store.linkedState,
       policy: { reserved: false },

@@ -34,6 +34,8 @@ describe('create', () => {
       id: expect.any(String),
       uri: `kylo:kylo:cckm:aws_kms:${created.id}`,
       account: 'kylo:kylo:admin:accounts:kylo',
+      application: 'ncryptify:gemalto:admin:apps:kylo',
+      devAccount: 'ncryptify:gemalto:admin:accounts:gemalto',
       createdAt: expect.any(String),
       updatedAt: created.createdAt,
       name: 'prod',

@@ -85,6 +85,8 @@ describe('HsmPartitionService', () => {
       id: expect.any(String),
       uri: `kylo:kylo:cckm:hsm_partition:${created.id}`,
       account: 'kylo:kylo:admin:accounts:kylo',
+      application: 'ncryptify:gemalto:admin:apps:kylo',
+      devAccount: 'ncryptify:gemalto:admin:accounts:gemalto',
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       name: 'luna-1',

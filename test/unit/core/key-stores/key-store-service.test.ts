@@ -3,6 +3,7 @@
  * (a 400 naming the field, and no state change), ACL answers, update, block and delete rules.
  * Concurrency and the DynamoDB item contents are covered in test/integration/keys.
  */
+import { routeFor } from '../../../../lambdas/contract/routes';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../../lambdas/core/errors';
 import { secretNames } from '../../../../lambdas/core/secret-names';
 import { ACCESS_KEY_ID_PATTERN, SECRET_ACCESS_KEY_PATTERN } from '../../../../lambdas/core/key-stores/xks-credentials';
@@ -222,6 +223,36 @@ describe('list and get', () => {
     expect((await services.keyStores.list(admin('viewkeystore'), { blocked: 'true' })).total).toBe(0);
     expect((await services.keyStores.list(user('alice', 'viewkeystore'), {})).resources.map((r) => r.name).sort()).toEqual(['a-store', 'b-store']);
     expect((await services.keyStores.list(user('bob', 'viewkeystore'), {})).total).toBe(0);
+  });
+
+  it("filters by the values the seeds use: both spellings of Luna's tier, CLOUD_HSM, and the type responses show", async () => {
+    // Arrange: a store on a Luna partition and one on SoftHSM2.
+    const luna = await keyStoreSetup(state, { hsmType: 'luna' });
+    await services.keyStores.create(admin(), luna.request({ name: 'on-luna' }));
+    await services.keyStores.create(admin(), setup.request({ name: 'on-softhsm' }));
+    const names = async (query: Record<string, string>): Promise<string[]> =>
+      (await services.keyStores.list(admin('viewkeystore'), { ...query, sort: 'name' })).resources.map((r) => r.name);
+
+    // Act / Assert
+    expect(await names({ source_key_tier: 'hsm-luna' })).toEqual(['on-luna']);
+    expect(await names({ source_key_tier: 'luna-hsm' })).toEqual(['on-luna']);
+    expect(await names({ source_key_tier: 'hsm-softhsm' })).toEqual(['on-softhsm']);
+    expect(await names({ custom_key_store_type: 'EXTERNAL_KEY_STORE' })).toEqual(['on-luna', 'on-softhsm']);
+    expect(await names({ custom_key_store_type: 'CLOUD_HSM' })).toEqual([]);
+    expect(await names({ type: 'LOCAL' })).toEqual(['on-luna', 'on-softhsm']);
+    expect(await names({ type: 'REMOTE' })).toEqual([]);
+  });
+
+  it('shows the envelope of the seeds, labels and the health check URI path the route table serves', async () => {
+    const created = await services.keyStores.create(admin(), setup.request());
+    const health = routeFor('GetKeyStoreHealth').path.replace('{id}', created.id);
+
+    expect(created).toMatchObject({
+      application: 'ncryptify:gemalto:admin:apps:kylo',
+      devAccount: 'ncryptify:gemalto:admin:accounts:gemalto',
+      labels: {},
+      local_hosted_params: { health_check_uri_path: `/api${health}` },
+    });
   });
 
   it('answers 404 to admins and 403 to users for an unknown store, 403 for a store they may not view', async () => {
