@@ -20,3 +20,17 @@ export const ACL_ACTIONS: readonly AclAction[] = [
   'keymaterialimport', 'keymaterialdelete', 'viewnative', 'viewbyok',
   'viewcloudhsmkey', 'cloudhsmkeycreate', 'cloudhsmkeydelete',
 ];
+
+/**
+ * The kinds of AWS keys the key manager knows (`/v1/cckm/aws/keys`): HYOK keys in its external key
+ * stores, native keys found by synchronization, keys uploaded to AWS KMS (BYOK), and keys in
+ * CloudHSM key stores. Each kind has its own view action (AWS_KEY_VIEW_ACTIONS).
+ */
+export type AwsKeyKind = 'hyok' | 'native' | 'byok' | 'cloudhsm';
+
+export const AWS_KEY_VIEW_ACTIONS: Readonly<Record<AwsKeyKind, AclAction>> = {
+  hyok: 'viewhyokkey',
+  native: 'viewnative',
+  byok: 'viewbyok',
+  cloudhsm: 'viewcloudhsmkey',
+};

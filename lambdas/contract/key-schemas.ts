@@ -9,14 +9,13 @@
  * the caller gets that message rather than "unknown property".
  */
 import type { JsonSchema } from './json-schema';
+import { linkAwsParam, POLICY_SHORTCUT_SCHEMAS } from './aws-key-schemas';
 import { listQuery as query, strictObject as strict } from './schema-parts';
 
 const text = (maxLength = 256): JsonSchema => ({ type: 'string', minLength: 1, maxLength });
 /** A resource id (our ids are UUIDs; names are accepted where the seeds say "name or id"). */
 const id: JsonSchema = text(256);
 const bool: JsonSchema = { type: 'boolean' };
-const anyObject: JsonSchema = { type: 'object' };
-const stringList: JsonSchema = { type: 'array', items: text(2048) };
 
 const policy = strict({ reserved: bool });
 
@@ -105,21 +104,11 @@ export const hyokKeySchemas = {
         { source_key_id: id, custom_key_store_id: id, blocked: bool, source_key_tier: text(32), policy },
         ['source_key_id', 'custom_key_store_id'],
       ),
-      // Key policy and AWS parameters take effect when a key is linked to AWS KMS, which is not
-      // available yet: the service refuses them with that message.
-      aws_param: anyObject,
-      external_accounts: stringList,
-      key_admins: stringList,
-      key_admins_roles: stringList,
-      key_users: stringList,
-      key_users_roles: stringList,
-      policytemplate: text(256),
+      // With any of these the KMS key is created too (the store must be linked).
+      aws_param: linkAwsParam,
+      ...POLICY_SHORTCUT_SCHEMAS,
     },
     ['local_hosted_params'],
   ),
-  listQuery: query([
-    'id', 'keyid', 'arn', 'alias', 'kms', 'kms_id', 'region', 'origin', 'job_config_id', 'enabled', 'gone',
-    'keystate', 'keyusage', 'key_material_origin', 'key_source', 'custom_key_store_id', 'blocked', 'linked_state',
-  ]),
   rotate: strict({ source_key_id: id, source_key_tier: text(32) }, ['source_key_id']),
 } satisfies Record<string, JsonSchema>;

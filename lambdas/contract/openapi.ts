@@ -32,11 +32,17 @@ function pathParameterNames(path: string): string[] {
   return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
 }
 
+/** ` (native keys: \`viewnative\`, ...)` for routes whose action depends on the kind of AWS key. */
+function byKind(actions: Readonly<Record<string, string | undefined>> | undefined): string {
+  const entries = Object.entries(actions ?? {});
+  return entries.length === 0 ? '' : ` (${entries.map(([kind, action]) => `${kind} keys: \`${action}\``).join(', ')})`;
+}
+
 function operationOf(route: RouteDefinition): Record<string, unknown> {
   const access = route.access;
   const who =
     access.kind === 'admin' ? 'Admins only (group cckm-admins).'
-    : access.kind === 'acl' ? `Admins, and users granted the ACL action \`${access.action}\` on the AWS account container.`
+    : access.kind === 'acl' ? `Admins, and users granted the ACL action \`${access.action}\` on the AWS account container${byKind(access.byKeyKind)}.`
     : access.kind === 'authenticated' ? 'Any signed-in user; results are limited to what the user may see.'
     : 'No authentication.';
   const queryProperties = (route.querySchema?.properties ?? {}) as Record<string, JsonSchema>;

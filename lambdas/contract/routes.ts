@@ -8,7 +8,7 @@
  *
  * Adding an operation = one row here + one file in lambdas/handlers/ exporting `handler`.
  */
-import type { AclAction } from './acl';
+import { type AclAction, AWS_KEY_VIEW_ACTIONS, type AwsKeyKind } from './acl';
 import type { JsonSchema } from './json-schema';
 import { schemas } from './schemas';
 
@@ -18,14 +18,16 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
  * Who may call a route.
  * - `admin`: members of the admins group only.
  * - `acl`: admins, and users whose AWS account container ACL grants `action` on the container that
- *   holds the resource (the service resolves the container and checks; lists are filtered).
+ *   holds the resource (the service resolves the container and checks; lists are filtered). On
+ *   AWS key routes `byKeyKind` names the action for kinds of key where it differs (seeing a native
+ *   key takes `viewnative`, an HYOK key `viewhyokkey`).
  * - `authenticated`: any signed-in user; the service filters what it returns (e.g. the containers
  *   a user has any ACL on).
  * - `public`: no token (only the key store health route).
  */
 export type RouteAccess =
   | { readonly kind: 'admin' }
-  | { readonly kind: 'acl'; readonly action: AclAction }
+  | { readonly kind: 'acl'; readonly action: AclAction; readonly byKeyKind?: Readonly<Partial<Record<AwsKeyKind, AclAction>>> }
   | { readonly kind: 'authenticated' }
   | { readonly kind: 'public' };
 
@@ -56,7 +58,9 @@ export interface RouteNeeds {
 /** The AWS KMS API actions the control plane calls (IAM action `kms:<name>`). */
 export type AwsKmsAction =
   | 'CreateCustomKeyStore' | 'DescribeCustomKeyStores' | 'UpdateCustomKeyStore' | 'ConnectCustomKeyStore'
-  | 'DisconnectCustomKeyStore' | 'DeleteCustomKeyStore' | 'ListKeys' | 'DescribeKey';
+  | 'DisconnectCustomKeyStore' | 'DeleteCustomKeyStore' | 'ListKeys' | 'DescribeKey'
+  | 'CreateKey' | 'GetKeyPolicy' | 'ListAliases' | 'ListResourceTags' | 'EnableKey' | 'DisableKey' | 'ScheduleKeyDeletion'
+  | 'CancelKeyDeletion' | 'CreateAlias' | 'DeleteAlias' | 'UpdateKeyDescription' | 'TagResource' | 'UntagResource' | 'PutKeyPolicy';
 
 export interface RouteDefinition {
   /** CCKM-style operation name; also the handler file's name in kebab case. */
@@ -86,6 +90,12 @@ const callsAwsKms = (...actions: AwsKmsAction[]): RouteNeeds => ({ assumeAccount
 const SHOWS_KEY_STORE: AwsKmsAction = 'DescribeCustomKeyStores';
 /** Linking creates the store in AWS KMS, and deletes it there again when the key manager cannot record it. */
 const LINKS_KEY_STORE: readonly AwsKmsAction[] = ['CreateCustomKeyStore', 'DeleteCustomKeyStore', SHOWS_KEY_STORE];
+/** What refreshing an AWS key's record reads (after every AWS key operation). */
+const READS_KMS_KEY: readonly AwsKmsAction[] = ['DescribeKey', 'ListAliases', 'ListResourceTags', 'GetKeyPolicy'];
+/** One AWS KMS call on a key, then its record refreshed. */
+const changesKmsKey = (...actions: AwsKmsAction[]): RouteNeeds => ({ ...WRITE, ...callsAwsKms(...actions, ...READS_KMS_KEY) });
+/** Linking an HYOK key creates its KMS key and alias (its deletion is scheduled again when the link cannot complete). */
+const LINKS_HYOK_KEY = changesKmsKey('CreateKey', 'CreateAlias', 'ScheduleKeyDeletion');
 
 const ACCOUNTS = '/v1/cckm/aws/kms';
 const PARTITIONS = '/v1/cckm/hsm/partitions';
@@ -93,6 +103,8 @@ const HSM_KEYS = '/v1/cckm/hsm/keys';
 const KEY_STORES = '/v1/cckm/aws/custom-key-stores';
 const VIRTUAL_KEYS = '/v1/cckm/virtual/keys';
 const AWS_KEYS = '/v1/cckm/aws/keys';
+/** Seeing an AWS key takes the view action of its kind. */
+const VIEW_AWS_KEY: RouteAccess = { kind: 'acl', action: AWS_KEY_VIEW_ACTIONS.hyok, byKeyKind: AWS_KEY_VIEW_ACTIONS };
 
 export const routes: readonly RouteDefinition[] = [
   // AWS account containers
@@ -147,14 +159,28 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'ListVirtualKeyVersions', method: 'GET', path: `${VIRTUAL_KEYS}/{id}/versions`, handler: h('list-virtual-key-versions'), access: { kind: 'admin' }, querySchema: schemas.listVersionsQuery, needs: READ, summary: 'List the versions of a virtual key' },
 
   // HYOK keys (AWS keys in external key stores)
-  { operation: 'CreateHyokKey', method: 'POST', path: '/v1/cckm/aws/create-hyok-key', handler: h('create-hyok-key'), access: { kind: 'acl', action: 'hyokkeycreate' }, requestSchema: schemas.createHyokKey, successStatus: 201, needs: WRITE, summary: 'Create an HYOK key in an external key store' },
-  { operation: 'ListAwsKeys', method: 'GET', path: AWS_KEYS, handler: h('list-aws-keys'), access: { kind: 'acl', action: 'viewhyokkey' }, querySchema: schemas.listAwsKeysQuery, needs: READ, summary: 'List AWS keys (HYOK keys)' },
-  { operation: 'GetAwsKey', method: 'GET', path: `${AWS_KEYS}/{id}`, handler: h('get-aws-key'), access: { kind: 'acl', action: 'viewhyokkey' }, needs: READ, summary: 'Get an AWS key' },
-  { operation: 'DeleteAwsKey', method: 'DELETE', path: `${AWS_KEYS}/{id}`, handler: h('delete-aws-key'), access: { kind: 'acl', action: 'hyokkeydelete' }, successStatus: 204, needs: WRITE, summary: 'Delete an unlinked HYOK key' },
+  { operation: 'CreateHyokKey', method: 'POST', path: '/v1/cckm/aws/create-hyok-key', handler: h('create-hyok-key'), access: { kind: 'acl', action: 'hyokkeycreate' }, requestSchema: schemas.createHyokKey, successStatus: 201, needs: LINKS_HYOK_KEY, summary: 'Create an HYOK key in an external key store (with aws_param on a linked store: its KMS key too)' },
+  { operation: 'LinkHyokKey', method: 'POST', path: `${AWS_KEYS}/{id}/link`, handler: h('link-hyok-key'), access: { kind: 'acl', action: 'hyokkeylink' }, requestSchema: schemas.linkHyokKey, needs: LINKS_HYOK_KEY, summary: 'Link an unlinked HYOK key: create its KMS key in the linked key store' },
   { operation: 'ListAwsKeyVersions', method: 'GET', path: `${AWS_KEYS}/{id}/versions`, handler: h('list-aws-key-versions'), access: { kind: 'acl', action: 'viewhyokkey' }, querySchema: schemas.listVersionsQuery, needs: READ, summary: 'List the versions of an HYOK key' },
   { operation: 'BlockHyokKey', method: 'POST', path: `${AWS_KEYS}/{id}/block`, handler: h('block-hyok-key'), access: { kind: 'acl', action: 'hyokkeyblockunblock' }, needs: WRITE, summary: 'Block AWS KMS use of an HYOK key' },
   { operation: 'UnblockHyokKey', method: 'POST', path: `${AWS_KEYS}/{id}/unblock`, handler: h('unblock-hyok-key'), access: { kind: 'acl', action: 'hyokkeyblockunblock' }, needs: WRITE, summary: 'Unblock AWS KMS use of an HYOK key' },
   { operation: 'RotateHyokKey', method: 'POST', path: `${AWS_KEYS}/{id}/rotate`, handler: h('rotate-hyok-key'), access: { kind: 'acl', action: 'keyrotate' }, requestSchema: schemas.rotateHyokKey, needs: WRITE, summary: 'Rotate an HYOK key to a new source key (new version)' },
+
+  // AWS keys of every kind (seeing one takes its kind's view action)
+  { operation: 'ListAwsKeys', method: 'GET', path: AWS_KEYS, handler: h('list-aws-keys'), access: VIEW_AWS_KEY, querySchema: schemas.listAwsKeysQuery, needs: READ, summary: 'List AWS keys' },
+  { operation: 'GetAwsKey', method: 'GET', path: `${AWS_KEYS}/{id}`, handler: h('get-aws-key'), access: VIEW_AWS_KEY, needs: READ, summary: 'Get an AWS key' },
+  { operation: 'RefreshAwsKey', method: 'POST', path: `${AWS_KEYS}/{id}/refresh`, handler: h('refresh-aws-key'), access: VIEW_AWS_KEY, needs: changesKmsKey(), summary: 'Read an AWS key from AWS KMS again' },
+  { operation: 'DeleteAwsKey', method: 'DELETE', path: `${AWS_KEYS}/{id}`, handler: h('delete-aws-key'), access: { kind: 'acl', action: 'keydelete', byKeyKind: { hyok: 'hyokkeydelete', cloudhsm: 'cloudhsmkeydelete' } }, successStatus: 204, needs: { ...WRITE, ...callsAwsKms(...READS_KMS_KEY) }, summary: 'Remove an AWS key from the key manager (not from AWS KMS; HYOK keys only once AWS KMS deleted theirs)' },
+  { operation: 'EnableAwsKey', method: 'POST', path: `${AWS_KEYS}/{id}/enable`, handler: h('enable-aws-key'), access: { kind: 'acl', action: 'keyupdate' }, needs: changesKmsKey('EnableKey'), summary: 'Enable an AWS key (EnableKey)' },
+  { operation: 'DisableAwsKey', method: 'POST', path: `${AWS_KEYS}/{id}/disable`, handler: h('disable-aws-key'), access: { kind: 'acl', action: 'keyupdate' }, needs: changesKmsKey('DisableKey'), summary: 'Disable an AWS key (DisableKey)' },
+  { operation: 'ScheduleAwsKeyDeletion', method: 'POST', path: `${AWS_KEYS}/{id}/schedule-deletion`, handler: h('schedule-aws-key-deletion'), access: { kind: 'acl', action: 'keydelete', byKeyKind: { hyok: 'hyokkeydelete', cloudhsm: 'cloudhsmkeydelete' } }, requestSchema: schemas.scheduleAwsKeyDeletion, needs: changesKmsKey('ScheduleKeyDeletion'), summary: 'Schedule the deletion of an AWS key in AWS KMS (7-30 days, default 30)' },
+  { operation: 'CancelAwsKeyDeletion', method: 'POST', path: `${AWS_KEYS}/{id}/cancel-deletion`, handler: h('cancel-aws-key-deletion'), access: { kind: 'acl', action: 'keycanceldelete' }, needs: changesKmsKey('CancelKeyDeletion'), summary: 'Cancel the scheduled deletion of an AWS key' },
+  { operation: 'AddAwsKeyAlias', method: 'POST', path: `${AWS_KEYS}/{id}/add-alias`, handler: h('add-aws-key-alias'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.awsKeyAlias, needs: changesKmsKey('CreateAlias'), summary: 'Add an alias to an AWS key (CreateAlias)' },
+  { operation: 'DeleteAwsKeyAlias', method: 'POST', path: `${AWS_KEYS}/{id}/delete-alias`, handler: h('delete-aws-key-alias'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.awsKeyAlias, needs: changesKmsKey('DeleteAlias'), summary: 'Delete an alias of an AWS key (DeleteAlias)' },
+  { operation: 'UpdateAwsKeyDescription', method: 'POST', path: `${AWS_KEYS}/{id}/update-description`, handler: h('update-aws-key-description'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.updateAwsKeyDescription, needs: changesKmsKey('UpdateKeyDescription'), summary: 'Change the description of an AWS key (UpdateKeyDescription)' },
+  { operation: 'AddAwsKeyTags', method: 'POST', path: `${AWS_KEYS}/{id}/add-tags`, handler: h('add-aws-key-tags'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.addAwsKeyTags, needs: changesKmsKey('TagResource'), summary: 'Add or change tags of an AWS key (TagResource)' },
+  { operation: 'RemoveAwsKeyTags', method: 'POST', path: `${AWS_KEYS}/{id}/remove-tags`, handler: h('remove-aws-key-tags'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.removeAwsKeyTags, needs: changesKmsKey('UntagResource'), summary: 'Remove tags of an AWS key (UntagResource)' },
+  { operation: 'UpdateAwsKeyPolicy', method: 'POST', path: `${AWS_KEYS}/{id}/policy`, handler: h('update-aws-key-policy'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.updateAwsKeyPolicy, needs: changesKmsKey('PutKeyPolicy'), summary: 'Replace the key policy of an AWS key (PutKeyPolicy), from a document or the key_admins/key_users lists' },
 ];
 
 /** Look a route up by operation name (used by handlers and tests). */

@@ -4,6 +4,7 @@
  * Each area keeps its schemas in its own file; this table names them for the routes.
  */
 import { accountSchemas } from './account-schemas';
+import { awsKeySchemas } from './aws-key-schemas';
 import { hsmSchemas } from './hsm-schemas';
 import type { JsonSchema } from './json-schema';
 import { hyokKeySchemas, keyStoreSchemas, virtualKeySchemas } from './key-schemas';
@@ -29,6 +30,13 @@ export const schemas = {
   listVirtualKeysQuery: virtualKeySchemas.listQuery,
   listVersionsQuery: virtualKeySchemas.listVersionsQuery,
   createHyokKey: hyokKeySchemas.create,
-  listAwsKeysQuery: hyokKeySchemas.listQuery,
   rotateHyokKey: hyokKeySchemas.rotate,
+  linkHyokKey: awsKeySchemas.link,
+  listAwsKeysQuery: awsKeySchemas.listQuery,
+  scheduleAwsKeyDeletion: awsKeySchemas.scheduleDeletion,
+  awsKeyAlias: awsKeySchemas.alias,
+  updateAwsKeyDescription: awsKeySchemas.description,
+  addAwsKeyTags: awsKeySchemas.addTags,
+  removeAwsKeyTags: awsKeySchemas.removeTags,
+  updateAwsKeyPolicy: awsKeySchemas.policy,
 } satisfies Record<string, JsonSchema>;

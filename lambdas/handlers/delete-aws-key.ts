@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('DeleteAwsKey', (req, deps) => deps.hyokKeys.delete(req.access, req.params.id));
+export const handler = apiHandler('DeleteAwsKey', (req, deps) => deps.awsKeys.delete(req.access, req.params.id));

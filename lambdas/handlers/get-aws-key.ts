@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('GetAwsKey', (req, deps) => deps.hyokKeys.get(req.access, req.params.id));
+export const handler = apiHandler('GetAwsKey', (req, deps) => deps.awsKeys.get(req.access, req.params.id));

@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('ListAwsKeys', (req, deps) => deps.hyokKeys.list(req.access, req.query));
+export const handler = apiHandler('ListAwsKeys', (req, deps) => deps.awsKeys.list(req.access, req.query));

@@ -63,7 +63,7 @@ export function apiHandler(operation: string, fn: ApiOperation): ApiHandler {
         {
           operation,
           principal,
-          access: { principal, ...(route.access.kind === 'acl' ? { action: route.access.action } : {}) },
+          access: { principal, ...(route.access.kind === 'acl' ? { action: route.access.action, ...(route.access.byKeyKind ? { byKeyKind: route.access.byKeyKind } : {}) } : {}) },
           body: event.input?.body,
           params: Object.fromEntries(Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
           query: event.input?.query ?? {},

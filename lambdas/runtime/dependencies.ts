@@ -18,6 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../contract/env';
 import type { AwsAccountAccess } from '../core/ports/aws-account-access';
 import type { AwsKms } from '../core/ports/aws-kms';
+import type { AwsKmsKeys } from '../core/ports/aws-kms-keys';
 import type { HsmAgent } from '../core/ports/hsm';
 import type { IdGenerator } from '../core/ports/id-generator';
 import type { Clock } from '../core/ports/clock';
@@ -29,6 +30,7 @@ import { AccountContainerService } from '../core/accounts/account-container-serv
 import { AwsAccountService } from '../core/accounts/aws-account-service';
 import { HsmKeyService } from '../core/hsm/hsm-key-service';
 import { HsmPartitionService } from '../core/hsm/hsm-partition-service';
+import { AwsKeyService } from '../core/keys/aws-key-service';
 import { HyokKeyService } from '../core/keys/hyok-key-service';
 import { KeyStoreCredentialService } from '../core/key-stores/key-store-credential-service';
 import { KeyStoreHealthService } from '../core/key-stores/key-store-health-service';
@@ -53,6 +55,8 @@ export interface Dependencies {
   readonly accountRoleVerifier?: AwsAccountAccess;
   /** AWS KMS of the account containers; locally the local AWS stand-in (the SDK's endpoint override, set by the local runner). */
   readonly awsKms: AwsKms;
+  /** AWS KMS keys in the account containers' accounts; locally the local AWS stand-in (the SDK's endpoint override). */
+  readonly awsKmsKeys: AwsKmsKeys;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly accountContainers: AccountContainerService;
@@ -65,10 +69,11 @@ export interface Dependencies {
   readonly keyStoreHealth: KeyStoreHealthService;
   readonly virtualKeys: VirtualKeyService;
   readonly hyokKeys: HyokKeyService;
+  readonly awsKeys: AwsKeyService;
 }
 
 /** The adapters a test or the local runner may supply instead of the ones `config` selects. */
-export type Ports = Pick<Dependencies, 'state' | 'credentialUsage' | 'secrets' | 'hsmAgent' | 'tokens' | 'awsAccountAccess' | 'accountRoleVerifier' | 'awsKms' | 'clock' | 'ids'>;
+export type Ports = Pick<Dependencies, 'state' | 'credentialUsage' | 'secrets' | 'hsmAgent' | 'tokens' | 'awsAccountAccess' | 'accountRoleVerifier' | 'awsKms' | 'awsKmsKeys' | 'clock' | 'ids'>;
 
 export const systemClock: Clock = { now: () => new Date() };
 export const uuidGenerator: IdGenerator = { newId: () => randomUUID() };
@@ -155,7 +160,16 @@ class RuntimeDependencies implements Dependencies {
   }
 
   get awsKms(): AwsKms {
-    return this.once('awsKms', () => {
+    return this.once('awsKms', () => this.sdkAwsKms());
+  }
+
+  get awsKmsKeys(): AwsKmsKeys {
+    return this.once('awsKmsKeys', () => this.sdkAwsKms());
+  }
+
+  /** One SDK adapter serves both halves of the AWS KMS port (one client and role cache). */
+  private sdkAwsKms(): AwsKms & AwsKmsKeys {
+    return this.once('sdkAwsKms', () => {
       const { SdkAwsKms } = require('../adapters/aws/kms-sdk') as typeof import('../adapters/aws/kms-sdk');
       return new SdkAwsKms();
     });
@@ -190,6 +204,10 @@ class RuntimeDependencies implements Dependencies {
 
   get hyokKeys(): HyokKeyService {
     return this.once('hyokKeys', () => new HyokKeyService(this));
+  }
+
+  get awsKeys(): AwsKeyService {
+    return this.once('awsKeys', () => new AwsKeyService(this));
   }
 
   get accountContainers(): AccountContainerService {

@@ -4,8 +4,10 @@
  * role in that account carries the permissions: README "Deploying to AWS").
  *
  * IAM's custom key store actions and ListKeys take no resource type, so they can only be granted
- * on `*` (within the deployment's own account, where the role lives); DescribeKey is granted on the
- * keys of the deployment's own account only.
+ * on `*` (within the deployment's own account, where the role lives), as do CreateKey and
+ * ListAliases; the actions on a key (DescribeKey, EnableKey, PutKeyPolicy, ...) are granted on the
+ * keys of the deployment's own account only. CreateAlias and DeleteAlias need the key and the alias,
+ * both of the own account.
  */
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,11 +15,17 @@ import type { AwsKmsAction } from '../../lambdas/contract/routes';
 import { acknowledgeWildcardGrant } from './nag';
 
 /** The actions that IAM scopes to a KMS key ARN; all others apply to the account as a whole. */
-const KEY_ACTIONS: ReadonlySet<AwsKmsAction> = new Set(['DescribeKey']);
+const KEY_ACTIONS: ReadonlySet<AwsKmsAction> = new Set<AwsKmsAction>([
+  'DescribeKey', 'GetKeyPolicy', 'ListResourceTags', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion',
+  'UpdateKeyDescription', 'TagResource', 'UntagResource', 'PutKeyPolicy',
+]);
+/** The actions IAM checks on a key and on an alias. */
+const ALIAS_ACTIONS: ReadonlySet<AwsKmsAction> = new Set<AwsKmsAction>(['CreateAlias', 'DeleteAlias']);
 
 export function grantAwsKms(role: iam.IRole, actions: readonly AwsKmsAction[]): void {
   const onKeys = actions.filter((action) => KEY_ACTIONS.has(action));
-  const onAccount = actions.filter((action) => !KEY_ACTIONS.has(action));
+  const onAliases = actions.filter((action) => ALIAS_ACTIONS.has(action));
+  const onAccount = actions.filter((action) => !KEY_ACTIONS.has(action) && !ALIAS_ACTIONS.has(action));
   if (onAccount.length > 0) {
     iam.Grant.addToPrincipal({ grantee: role, actions: onAccount.map((action) => `kms:${action}`), resourceArns: ['*'] });
     acknowledgeWildcardGrant(role, '*', `IAM's AWS KMS custom key store actions and kms:ListKeys have no resource type and can only be granted on "*"; this role holds just the ones its route calls (${onAccount.join(', ')}), in the deployment's own account.`);
@@ -25,6 +33,12 @@ export function grantAwsKms(role: iam.IRole, actions: readonly AwsKmsAction[]): 
   if (onKeys.length > 0) {
     const keys = `arn:${Aws.PARTITION}:kms:*:${Aws.ACCOUNT_ID}:key/*`;
     iam.Grant.addToPrincipal({ grantee: role, actions: onKeys.map((action) => `kms:${action}`), resourceArns: [keys] });
-    acknowledgeWildcardGrant(role, keys, 'The keys in a custom key store are run-time data (created in AWS KMS, not by this stack); the grant is limited to read-only DescribeKey on the keys of the deployment\'s own account.');
+    acknowledgeWildcardGrant(role, keys, `KMS keys are run-time data (created in AWS KMS, not by this stack); the grant is limited to the keys of the deployment's own account and to the actions this route calls (${onKeys.join(', ')}).`);
+  }
+  if (onAliases.length > 0) {
+    const keys = `arn:${Aws.PARTITION}:kms:*:${Aws.ACCOUNT_ID}:key/*`;
+    const aliases = `arn:${Aws.PARTITION}:kms:*:${Aws.ACCOUNT_ID}:alias/*`;
+    iam.Grant.addToPrincipal({ grantee: role, actions: onAliases.map((action) => `kms:${action}`), resourceArns: [keys, aliases] });
+    acknowledgeWildcardGrant(role, aliases, `Aliases and keys are run-time data; ${onAliases.join(' and ')} are granted on the aliases and keys of the deployment's own account only.`);
   }
 }

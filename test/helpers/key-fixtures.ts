@@ -18,7 +18,9 @@ import type { HsmKeyData } from '../../lambdas/core/hsm/hsm-key';
 import type { PartitionData } from '../../lambdas/core/hsm/partition';
 import type { Principal } from '../../lambdas/core/accounts/principal';
 import type { SecretStore } from '../../lambdas/core/ports/secret-store';
+import { AwsKeyService } from '../../lambdas/core/keys/aws-key-service';
 import { HyokKeyService } from '../../lambdas/core/keys/hyok-key-service';
+import { FakeAwsKmsKeys } from './fake-aws-kms-keys';
 import { KeyStoreCredentialService } from '../../lambdas/core/key-stores/key-store-credential-service';
 import { type CreateKeyStoreRequest, KeyStoreService } from '../../lambdas/core/key-stores/key-store-service';
 import { VirtualKeyService } from '../../lambdas/core/keys/virtual-key-service';
@@ -114,6 +116,9 @@ export interface KeyServices {
   readonly credentials: KeyStoreCredentialService;
   readonly virtualKeys: VirtualKeyService;
   readonly hyokKeys: HyokKeyService;
+  readonly awsKeys: AwsKeyService;
+  /** The in-memory AWS KMS the AWS key and HYOK key services call. */
+  readonly awsKmsKeys: FakeAwsKmsKeys;
 }
 
 export function keyServices(
@@ -121,13 +126,17 @@ export function keyServices(
   secrets: SecretStore,
   awsKms: AwsKms = new FakeAwsKms(),
   credentialUsage: CredentialUsage = new MemoryCredentialUsage(),
+  awsKmsKeys = new FakeAwsKmsKeys(),
 ): KeyServices {
   const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms });
+  const awsKeys = new AwsKeyService({ state, clock, awsKmsKeys });
   return {
     keyStores,
     credentials: new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores, awsKms, credentialUsage }),
     virtualKeys: new VirtualKeyService({ state, clock, ids }),
-    hyokKeys: new HyokKeyService({ state, clock, ids }),
+    hyokKeys: new HyokKeyService({ state, clock, ids, awsKmsKeys, awsKeys }),
+    awsKeys,
+    awsKmsKeys,
   };
 }
 

@@ -191,7 +191,8 @@ describe('least privilege', () => {
     }
   });
 
-  it('grants each route exactly the AWS KMS actions it calls, DescribeKey only on the own account\'s keys, and kms:* to nobody', () => {
+  it('grants each route exactly the AWS KMS actions it calls, key actions only on the own account\'s keys (and aliases), and kms:* to nobody', () => {
+    const ON_KEYS = new Set(['DescribeKey', 'GetKeyPolicy', 'ListResourceTags', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion', 'UpdateKeyDescription', 'TagResource', 'UntagResource', 'PutKeyPolicy', 'CreateAlias', 'DeleteAlias'].map((a) => `kms:${a}`));
     // Arrange
     const app = vpcEndpoint();
     const { stack } = app;
@@ -206,9 +207,11 @@ describe('least privilege', () => {
       expect([route.operation, granted]).toEqual([route.operation, (route.needs.awsKms ?? []).map((a) => `kms:${a}`).sort()]);
       for (const s of statements) {
         expect(s.actions.every((a) => /^kms:[A-Z][A-Za-z]+$/.test(a))).toBe(true);
-        if (s.actions.includes('kms:DescribeKey')) {
-          expect([route.operation, s.actions]).toEqual([route.operation, ['kms:DescribeKey']]);
+        if (s.actions.some((a) => ON_KEYS.has(a))) {
+          // Actions on keys (and aliases): the own account's keys (and aliases) only, never with account-wide ones.
+          expect([route.operation, s.actions.filter((a) => !ON_KEYS.has(a))]).toEqual([route.operation, []]);
           expect(JSON.stringify(s.resources)).toMatch(/:kms:\*:.*AWS::AccountId.*:key\/\*/);
+          if (s.actions.some((a) => a.endsWith('Alias'))) expect(JSON.stringify(s.resources)).toMatch(/:kms:\*:.*AWS::AccountId.*:alias\/\*/);
         } else {
           expect(s.resources).toEqual(['*']);
         }

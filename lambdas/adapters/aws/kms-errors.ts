@@ -8,6 +8,8 @@
  *  - ValidationException → 400 naming the API field the KMS parameter comes from;
  *  - custom key store errors → 400 for settings AWS KMS or the proxy refused, 409 for a name or
  *    endpoint already in use and for a store in the wrong state or with keys left;
+ *  - KMS key errors → 409 for a key in the wrong state or disabled, an alias in use, a limit;
+ *    400 for a malformed policy, alias name or tag;
  *  - KMS's own faults, timeouts and unknown errors → 502.
  */
 import { ConflictError, DependencyError, ForbiddenError, KeyManagerError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../core/errors';
@@ -23,6 +25,12 @@ export const KMS_PARAMETER_FIELDS: Readonly<Record<string, string>> = {
   XksProxyVpcEndpointServiceName: 'aws_param.xks_proxy_vpc_endpoint_service_name',
   XksProxyAuthenticationCredential: 'access_key_id',
   CustomKeyStoreId: 'aws_param.custom_key_store_id',
+  // KMS key operations (the AWS key routes' fields).
+  AliasName: 'alias',
+  Description: 'description',
+  Policy: 'policy',
+  PendingWindowInDays: 'days',
+  TagKeys: 'tags',
 };
 
 /** How each custom key store exception is answered: its class and, for 400s, the field it concerns. */
@@ -47,6 +55,12 @@ const CUSTOM_KEY_STORE_ERRORS: Readonly<Record<string, { readonly status: 400 | 
   XksKeyInvalidConfigurationException: { status: 400 },
   UnsupportedOperationException: { status: 400 },
   InvalidArnException: { status: 400 },
+  // KMS key operations.
+  AlreadyExistsException: { status: 409, field: 'alias' },
+  DisabledException: { status: 409 },
+  InvalidAliasNameException: { status: 400, field: 'alias' },
+  MalformedPolicyDocumentException: { status: 400, field: 'policy' },
+  TagException: { status: 400, field: 'tags' },
 };
 
 const ACCESS_DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'InvalidClientTokenId']);

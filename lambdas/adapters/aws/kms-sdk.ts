@@ -35,6 +35,7 @@ import type {
 } from '../../core/ports/aws-kms';
 import { AssumedRoleCredentials } from './kms-credentials';
 import { callKms, type RetryOptions } from './kms-errors';
+import { SdkKmsKeys } from './kms-keys-sdk';
 
 /** Retries of a create or update that AWS KMS refused because the proxy did not answer in time. */
 export const PROXY_TIMEOUT_RETRIES = 2;
@@ -54,7 +55,8 @@ export interface SdkAwsKmsProps {
   readonly now?: () => number;
 }
 
-export class SdkAwsKms implements AwsKms {
+/** The key operations (AwsKmsKeys) come from SdkKmsKeys, which calls through `call` below. */
+export class SdkAwsKms extends SdkKmsKeys implements AwsKms {
   private readonly kmsClients = new Map<string, KMSClient>();
   private readonly stsClients = new Map<string, STSClient>();
   private readonly assumed: AssumedRoleCredentials;
@@ -63,6 +65,7 @@ export class SdkAwsKms implements AwsKms {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly props: SdkAwsKmsProps = {}) {
+    super();
     this.now = props.now ?? Date.now;
     this.sleep = props.retry?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.assumed = new AssumedRoleCredentials({ stsClientFor: (region) => this.stsClient(region), now: props.now, retry: props.retry });
@@ -204,7 +207,7 @@ export class SdkAwsKms implements AwsKms {
   }
 
   /** Runs one KMS call in `at` with throttling retries and error translation. */
-  private call<T>(at: KmsLocation, operation: string, send: (kms: KMSClient) => Promise<T>): Promise<T> {
+  protected call<T>(at: KmsLocation, operation: string, send: (kms: KMSClient) => Promise<T>): Promise<T> {
     return callKms({ at, operation }, () => send(this.kmsClient(at)), this.props.retry);
   }
 

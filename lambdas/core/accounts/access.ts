@@ -6,7 +6,7 @@
  * Nothing here reveals whether a resource exists to someone who may not see it: a missing resource
  * is a 404 for admins and the same 403 as "not permitted" for everyone else.
  */
-import type { AclAction } from '../../contract/acl';
+import type { AclAction, AwsKeyKind } from '../../contract/acl';
 import { ForbiddenError, NotFoundError, type KeyManagerError, ValidationError } from '../errors';
 import type { AccountData, AclEntry } from './account';
 import type { Principal } from './principal';
@@ -16,6 +16,8 @@ export interface Access {
   readonly principal: Principal;
   /** Set on `acl` routes; admin-only and `authenticated` routes have none. */
   readonly action?: AclAction;
+  /** AWS key routes: the action per kind of key, where it is not `action` (routes.ts `byKeyKind`). */
+  readonly byKeyKind?: Readonly<Partial<Record<AwsKeyKind, AclAction>>>;
 }
 
 /** Whether an ACL entry names the caller (their username or `sub`) or one of their groups. */

@@ -1,28 +1,87 @@
 /**
- * AWS keys managed here. So far only HYOK keys (seeds 001 "Create an AWS HYOK Key"): an AWS KMS
- * external key in one of our external key stores, backed by a virtual key. Unlinked only: the key
- * exists here, and the operator creates the KMS key with `aws_param.XksKeyConfiguration.Id`.
+ * AWS keys as stored: every KMS key the key manager knows is one `awsKey` record, whatever brought
+ * it (README "AWS keys"). The parts every kind shares are the account container and region it
+ * lives in, whether it exists in AWS KMS (`linkedState`) and AWS KMS's side as last read (`kms`:
+ * DescribeKey, aliases, tags and policy, which `aws_param` shows). Each kind adds its own part:
+ *  - `hyok`: an external key in one of our external key stores, backed by a virtual key; unlinked
+ *    until its KMS key is created (`aws_param.XksKeyConfiguration.Id` is what AWS KMS asks for);
+ *  - `native`, `byok`, `cloudhsm`: keys that synchronization, BYOK upload and CloudHSM key stores
+ *    bring (OtherAwsKeyData holds what they share; each adds its own fields there).
  */
-import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+import type { AwsKeyKind } from '../../contract/acl';
+import type { KmsKeyMetadata, KmsTag } from '../ports/aws-kms-keys';
 import type { SourceKeyTier } from '../key-stores/key-store';
+import type { Timestamps } from '../resource';
 
-export interface HyokKeyData extends Timestamps {
-  readonly keyStoreId: string;
-  /** The key store's account container (`kms_id`) and region, copied at creation (they never change). */
+/** AWS KMS's side of a key, as last read (refreshed after every operation and by `refresh`). */
+export interface KmsKeySnapshot {
+  readonly metadata: KmsKeyMetadata;
+  /** The key policy document (parsed); absent when AWS KMS did not let us read it. */
+  readonly policy?: unknown;
+  readonly aliases: readonly string[];
+  readonly tags: readonly KmsTag[];
+  readonly syncedAt: string;
+}
+
+interface AwsKeyCommon extends Timestamps {
+  /** The account container (`kms_id`) and region the key lives in; they never change. */
   readonly accountId: string;
   readonly region: string;
-  readonly sourceKeyTier: SourceKeyTier;
-  readonly virtualKeyId: string;
+  /** Whether the key exists in AWS KMS (HYOK keys: once linked; every other kind always). */
+  readonly linkedState: boolean;
   readonly blocked: boolean;
-  readonly linkedState: false;
+  /** Set once AWS KMS has no such key any more (a refresh found it deleted). */
+  readonly gone?: boolean;
+  readonly kms?: KmsKeySnapshot;
   /** Set by the latest rotation. */
   readonly rotatedAt?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface HyokKeyData extends AwsKeyCommon {
+  /** Records written before other kinds existed have no kind: they are HYOK keys. */
+  readonly kind?: 'hyok';
+  readonly keyStoreId: string;
+  readonly sourceKeyTier: SourceKeyTier;
+  readonly virtualKeyId: string;
+}
+
+/** Keys of the other kinds; their issues add their own fields here. */
+export interface OtherAwsKeyData extends AwsKeyCommon {
+  readonly kind: Exclude<AwsKeyKind, 'hyok'>;
+  /** `key_material_origin`: `native`, `cckm` (uploaded) or `CloudHSM`. */
+  readonly keyMaterialOrigin: string;
+  /** `key_source`: where uploaded material came from, `CloudHSM`, ... */
+  readonly keySource?: string;
+  /** The key manager's id of the custom key store the key is in, if any. */
+  readonly customKeyStoreId?: string;
+  readonly jobConfigId?: string;
+}
+
+export type AwsKeyData = HyokKeyData | OtherAwsKeyData;
+
+export function awsKeyKind(data: AwsKeyData): AwsKeyKind {
+  return data.kind ?? 'hyok';
+}
+
+export function isHyokKey(data: AwsKeyData): data is HyokKeyData {
+  return awsKeyKind(data) === 'hyok';
+}
+
+/** The KMS key's id in AWS KMS; undefined while a key is not linked. */
+export function kmsKeyIdOf(data: AwsKeyData): string | undefined {
+  return data.kms?.metadata.KeyId;
+}
+
+/** Whether AWS KMS may still hold the key: linked and not found gone. */
+export function existsInAwsKms(data: AwsKeyData): boolean {
+  return data.linkedState && data.gone !== true && data.kms !== undefined;
 }
 
 /**
  * The external key id AWS KMS uses in XKS requests (`XksKeyConfiguration.Id`, ≤ 128 characters of
  * `[A-Za-z0-9._-]`): the HYOK key's own id, a UUID. The virtual key and source key ids stay private
- * (the seeds: "Do not provide the source_key_id, or virtual key's id to AWS KMS").
+ * (never give AWS KMS a source or virtual key id: README "AWS keys").
  */
 export function externalKeyId(hyokKeyId: string): string {
   return hyokKeyId;
@@ -30,79 +89,26 @@ export function externalKeyId(hyokKeyId: string): string {
 
 export const EXTERNAL_KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** What the response needs besides the HYOK key itself. */
-export interface HyokKeyContext {
-  readonly accountName: string;
-  readonly keyStoreName: string;
-  /** The current version's source key. */
-  readonly localKeyId: string;
-  readonly localKeyName: string;
-  readonly currentVersion: number;
-}
-
-export interface HyokKeyResource extends ResourceEnvelope {
-  readonly kms_id: string;
-  readonly kms: string;
-  readonly region: string;
-  readonly cloud_name: 'aws';
-  readonly key_type: 'symmetric';
-  readonly basic_view_enabled: false;
-  readonly gone: false;
-  readonly rotation_status: '';
-  readonly rotated_at?: string;
-  readonly local_key_id: string;
-  readonly local_key_name: string;
-  readonly key_material_origin: 'cckm';
-  readonly key_source: SourceKeyTier;
-  readonly locally_hosted: true;
-  readonly custom_key_store_id: string;
-  readonly custom_key_store_name: string;
-  readonly blocked: boolean;
-  readonly linked_state: false;
-  /** Number of the virtual key version new encryptions use. */
-  readonly version: number;
-  readonly local_hosted_params: {
-    readonly blocked: boolean;
-    readonly policy: { readonly reserved: false };
-    readonly custom_key_store_id: string;
-    readonly linked_state: false;
-    /** The virtual key's id (seeds: "For Luna HSM key source, this is the ID of the virtual key"). */
-    readonly source_key_id: string;
-    readonly source_key_tier: SourceKeyTier;
-  };
-  readonly aws_param: { readonly XksKeyConfiguration: { readonly Id: string } };
-}
-
-export function hyokKeyResource(id: string, key: HyokKeyData, context: HyokKeyContext): HyokKeyResource {
+/** The snapshot from what AWS KMS answered; the policy text is parsed (kept as text if it is not JSON). */
+export function kmsKeySnapshot(parts: { metadata: KmsKeyMetadata; policy?: string; aliases: readonly string[]; tags: readonly KmsTag[] }, syncedAt: string): KmsKeySnapshot {
   return {
-    ...envelope('aws-key', id, key),
-    kms_id: key.accountId,
-    kms: context.accountName,
-    region: key.region,
-    cloud_name: 'aws',
-    key_type: 'symmetric',
-    basic_view_enabled: false,
-    gone: false,
-    rotation_status: '',
-    ...(key.rotatedAt === undefined ? {} : { rotated_at: key.rotatedAt }),
-    local_key_id: context.localKeyId,
-    local_key_name: context.localKeyName,
-    key_material_origin: 'cckm',
-    key_source: key.sourceKeyTier,
-    locally_hosted: true,
-    custom_key_store_id: key.keyStoreId,
-    custom_key_store_name: context.keyStoreName,
-    blocked: key.blocked,
-    linked_state: key.linkedState,
-    version: context.currentVersion,
-    local_hosted_params: {
-      blocked: key.blocked,
-      policy: { reserved: false },
-      custom_key_store_id: key.keyStoreId,
-      linked_state: key.linkedState,
-      source_key_id: key.virtualKeyId,
-      source_key_tier: key.sourceKeyTier,
-    },
-    aws_param: { XksKeyConfiguration: { Id: externalKeyId(id) } },
+    metadata: parts.metadata,
+    ...(parts.policy === undefined ? {} : { policy: parsePolicy(parts.policy) }),
+    aliases: [...parts.aliases].sort(),
+    tags: parts.tags,
+    syncedAt,
   };
+}
+
+function parsePolicy(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `alias/<name>`, from a name given with or without the prefix. */
+export function aliasName(alias: string): string {
+  return alias.startsWith('alias/') ? alias : `alias/${alias}`;
 }

@@ -1,7 +1,9 @@
 /**
- * HYOK keys (seeds 001 "Create an AWS HYOK Key" … "Unblock AWS HYOK key"; reference: AWS keys):
- * an AWS KMS external key in one of our external key stores, backed by a virtual key. Unlinked
- * only: create, list, get, versions, block, unblock, rotate, delete.
+ * HYOK keys (README "AWS keys"; seeds: "Create an AWS HYOK Key" … "Link an Unlinked AWS HYOK key"):
+ * an AWS KMS external key in one of our external key stores, backed by a virtual key. Create
+ * (unlinked, or linked in one call when the request has `aws_param` or policy parameters and the
+ * store is linked), link, versions, block, unblock, rotate. Listing, reading, deleting and the KMS
+ * key operations are the AWS key service's (aws-key-service.ts), as for every kind of AWS key.
  *
  * ACL: the container is the key store's account (copied onto the key at creation).
  * Invariants: the store counts its HYOK keys (`KEY_STORE_COUNTERS.hyokKeys`, so it cannot be
@@ -11,45 +13,34 @@
  *
  * `local_hosted_params.source_key_id` may name a virtual key, or an HSM source key: then a virtual
  * key over it (not deletable, as the seeds' default) is created in the same transaction.
+ *
+ * Creating a linked key writes the HYOK key first (AWS KMS asks the proxy for it while it creates
+ * the KMS key), then calls AWS KMS; when AWS KMS refuses, the same transaction's writes are undone,
+ * so no HYOK key is left behind.
  */
-import { type Access, missingReferenceFor, notFoundFor } from '../accounts/access';
+import { type Access, missingReferenceFor } from '../accounts/access';
 import { ConflictError, ValidationError } from '../errors';
-import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
-import { type HyokKeyData, hyokKeyResource, type HyokKeyResource } from './aws-key';
+import type { ListPage } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
+import type { AwsKmsKeys } from '../ports/aws-kms-keys';
 import type { HsmKeyData } from '../hsm/hsm-key';
 import { KEY_STORE_COUNTERS, type KeyStoreData, normalizeSourceKeyTier } from '../key-stores/key-store';
-import {
-  currentVersion,
-  MAX_HYOK_KEYS_PER_VIRTUAL_KEY,
-  VIRTUAL_KEY_COUNTERS,
-  type VirtualKeyData,
-  type VirtualKeyVersionResource,
-} from './virtual-key';
+import { MAX_HYOK_KEYS_PER_VIRTUAL_KEY, VIRTUAL_KEY_COUNTERS, type VirtualKeyData, type VirtualKeyVersionResource } from './virtual-key';
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
-import {
-  type AccountRecord,
-  authorize,
-  getAccount,
-  KEY_STORE_RESOURCE,
-  type KeyStoreRecord,
-  mayDo,
-  partitionLabel,
-  claimKeyFor,
-  transactWithClaim,
-  requireHsmKey,
-  requireInPartition,
-} from '../key-references';
+import { authorize, claimKeyFor, getAccount, KEY_STORE_RESOURCE, type KeyStoreRecord, partitionLabel, requireHsmKey, requireInPartition, transactWithClaim } from '../key-references';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
-import { listVersions, loadVirtualKey, newVersion, newVirtualKey, type VirtualKeyRecord } from './virtual-key-service';
+import { type AwsKeyData, type HyokKeyData, isHyokKey, kmsKeySnapshot } from './aws-key';
+import type { HyokKeyResource } from './aws-key-resource';
+import { AWS_KEY_RESOURCE, type AwsKeyService } from './aws-key-service';
+import { asksToLink, createKmsKey, type LinkHyokKeyRequest, linkPlan, type LinkPlan, requireLinkedStore, undoKmsKey } from './hyok-key-link';
+import { kmsLocationOf, readKmsKey } from './kms-key-reads';
+import { listVersions, loadVirtualKey, newVersion, newVirtualKey } from './virtual-key-service';
 
 export type HyokKeyRecord = EntityRecord<HyokKeyData>;
 
-export const HYOK_KEY_RESOURCE = 'AWS key';
-
 /** POST /v1/cckm/aws/create-hyok-key (shape checked by `hyokKeySchemas.create`). */
-export interface CreateHyokKeyRequest {
+export type CreateHyokKeyRequest = LinkHyokKeyRequest & {
   readonly local_hosted_params: {
     readonly source_key_id: string;
     readonly custom_key_store_id: string;
@@ -57,14 +48,7 @@ export interface CreateHyokKeyRequest {
     readonly source_key_tier?: string;
     readonly policy?: { readonly reserved?: boolean };
   };
-  readonly aws_param?: Readonly<Record<string, unknown>>;
-  readonly external_accounts?: readonly string[];
-  readonly key_admins?: readonly string[];
-  readonly key_admins_roles?: readonly string[];
-  readonly key_users?: readonly string[];
-  readonly key_users_roles?: readonly string[];
-  readonly policytemplate?: string;
-}
+};
 
 /** POST /v1/cckm/aws/keys/{id}/rotate: the HSM source key of the new version. */
 export interface RotateHyokKeyRequest {
@@ -76,40 +60,37 @@ export interface HyokKeyServiceDeps {
   readonly state: StateStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  readonly awsKmsKeys: AwsKmsKeys;
+  readonly awsKeys: AwsKeyService;
 }
-
-const SORTABLE = ['createdAt', 'updatedAt', 'region', 'kms', 'kms_id', 'custom_key_store_id', 'id', 'version'];
-/** Parameters that only mean something for a key linked to AWS KMS. */
-const LINK_ONLY_FIELDS = ['aws_param', 'external_accounts', 'key_admins', 'key_admins_roles', 'key_users', 'key_users_roles', 'policytemplate'] as const;
 
 export class HyokKeyService {
   constructor(private readonly deps: HyokKeyServiceDeps) {}
 
   /**
-   * 1. Refuse parameters that need linking (not available yet).
-   * 2. Resolve the key store (the route's ACL on its account) and the source key: a virtual key
-   *    whose partition is the store's, or an HSM key (AES-256, in the store's partition).
-   * 3. One transaction: the HYOK key, the store's and the virtual key's `hyokKeys` counters (and the
+   * 1. Resolve the key store (the route's ACL on its account) and the source key: a virtual key
+   *    whose partition is the store's, or an HSM key (AES-256, in the store's partition); with link
+   *    parameters, check them and that the store is linked.
+   * 2. One transaction: the HYOK key, the store's and the virtual key's `hyokKeys` counters (and the
    *    new virtual key with its source key reference, when given an HSM key).
+   * 3. With link parameters: create the KMS key; when AWS KMS refuses, undo step 2 and answer its refusal.
    */
   async create(access: Access, request: CreateHyokKeyRequest): Promise<HyokKeyResource> {
     const { state, clock, ids } = this.deps;
     const params = request.local_hosted_params;
-    for (const field of LINK_ONLY_FIELDS) {
-      const value = request[field];
-      if (value !== undefined && !(typeof value === 'object' && Object.keys(value).length === 0)) {
-        throw new ValidationError('applies when the key is linked to AWS KMS, which is not available yet; create the key unlinked and create the KMS key with aws_param.XksKeyConfiguration.Id from the response', field);
-      }
-    }
     const store = await this.resolveStore(access, params.custom_key_store_id);
     checkTier(params.source_key_tier, store.data.sourceKeyTier, 'local_hosted_params.source_key_tier');
+    const account = await getAccount(state, store.data.accountId);
+    const link = asksToLink(request)
+      ? { plan: linkPlan(request, account?.data.accountId ?? ''), customKeyStoreId: requireLinkedStore(store.id, store.data.aws?.customKeyStoreId) }
+      : undefined;
     const field = 'local_hosted_params.source_key_id';
     const now = clock.now().toISOString();
     const id = ids.newId();
     const ops: StateOp[] = [];
     let claim: StateOp[];
     let reclaim: () => Promise<StateOp[]>;
-    let virtualKey: { id: string; data: VirtualKeyData };
+    let virtualKeyId: string;
     const existing = await state.get<VirtualKeyData>('virtualKey', params.source_key_id);
     if (existing !== undefined) {
       claim = await claimKeyFor(state, access, 'virtualKey', existing, store.data.accountId, field);
@@ -120,7 +101,7 @@ export class HyokKeyService {
       if ((existing.counters[VIRTUAL_KEY_COUNTERS.hyokKeys] ?? 0) >= MAX_HYOK_KEYS_PER_VIRTUAL_KEY) {
         throw new ConflictError(`Virtual key ${existing.id} already backs an HYOK key; use another virtual key or an HSM source key id`);
       }
-      virtualKey = existing;
+      virtualKeyId = existing.id;
       ops.push({
         op: 'count',
         kind: 'virtualKey',
@@ -137,78 +118,47 @@ export class HyokKeyService {
       reclaim = async () => claimKeyFor(state, access, 'hsmKey', await requireHsmKey(state, sourceKey.id, field, access), store.data.accountId, field);
       requireInPartition(sourceKey, store.data.partitionId, field);
       const planned = newVirtualKey(sourceKey, field, { now, ids, deletable: false, hyokKeys: 1, accountId: store.data.accountId });
-      virtualKey = planned;
+      virtualKeyId = planned.id;
       ops.push(...planned.ops);
     }
     const data: HyokKeyData = {
+      kind: 'hyok',
       keyStoreId: store.id,
       accountId: store.data.accountId,
       region: store.data.region,
       sourceKeyTier: store.data.sourceKeyTier,
-      virtualKeyId: virtualKey.id,
+      virtualKeyId,
       blocked: params.blocked ?? false,
       linkedState: false,
       createdAt: now,
       updatedAt: now,
     };
-    await transactWithClaim(
-      state,
-      [
-        { op: 'create', kind: 'awsKey', id, data },
-        { op: 'count', kind: 'keyStore', id: store.id, counter: KEY_STORE_COUNTERS.hyokKeys, delta: 1, conflictMessage: `Key store ${store.id} was deleted meanwhile` },
-        ...ops,
-      ],
-      claim,
-      reclaim,
-    );
-    return this.present({ kind: 'awsKey', id, data, version: 1, counters: {} }, { keyStore: store, virtualKey });
+    const writes: StateOp[] = [
+      { op: 'create', kind: 'awsKey', id, data },
+      { op: 'count', kind: 'keyStore', id: store.id, counter: KEY_STORE_COUNTERS.hyokKeys, delta: 1, conflictMessage: `Key store ${store.id} was deleted meanwhile` },
+      ...ops,
+    ];
+    await transactWithClaim(state, writes, claim, reclaim);
+    const created: HyokKeyRecord = { kind: 'awsKey', id, data, version: 1, counters: {} };
+    if (link === undefined) return this.show(created);
+    try {
+      return await this.linkRecord(created, link.plan, link.customKeyStoreId);
+    } catch (error) {
+      // The source key stays assigned to this container (the claim): it was this container's to use.
+      await state.transact(writes.map(undo));
+      throw error;
+    }
   }
 
-  /** HYOK keys in containers where the caller has the route's action, filtered, sorted and paged. */
-  async list(access: Access, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<HyokKeyResource>> {
-    const listQuery = parseListQuery(query, SORTABLE);
-    const filters = { blocked: parseBooleanFilter(query, 'blocked'), linked: parseBooleanFilter(query, 'linked_state'), gone: parseBooleanFilter(query, 'gone') };
-    // Filters on AWS KMS-side fields (keyid, arn, alias, enabled, keystate, keyusage, job_config_id)
-    // match linked keys only; an unlinked key has none of those values.
-    const awsSide = ['keyid', 'arn', 'alias', 'enabled', 'keystate', 'keyusage', 'job_config_id'].some((name) => (query[name] ?? '') !== '');
-    const { state } = this.deps;
-    const [keys, accounts, stores, virtualKeys] = await Promise.all([
-      state.list<HyokKeyData>('awsKey'),
-      state.list<AccountRecord['data']>('account'),
-      state.list<KeyStoreData>('keyStore'),
-      state.list<VirtualKeyData>('virtualKey'),
-    ]);
-    const accountById = new Map(accounts.map((a) => [a.id, a]));
-    const storeById = new Map(stores.map((s) => [s.id, s]));
-    const virtualKeyById = new Map(virtualKeys.map((v) => [v.id, v]));
-    const resources = keys
-      .filter((k) => mayDo(access, accountById.get(k.data.accountId)))
-      .flatMap((k) => {
-        const virtualKey = virtualKeyById.get(k.data.virtualKeyId);
-        if (virtualKey === undefined) return [];
-        return [resourceOf(k, { account: accountById.get(k.data.accountId), keyStore: storeById.get(k.data.keyStoreId), virtualKey })];
-      })
-      .filter(
-        (r) =>
-          !awsSide &&
-          matchesFilter(query.id, r.id) &&
-          (matchesFilter(query.kms, r.kms) || matchesFilter(query.kms, r.kms_id)) &&
-          matchesFilter(query.kms_id, r.kms_id) &&
-          matchesFilter(query.region, r.region) &&
-          // AWS KMS reports keys in external key stores with this origin.
-          matchesFilter(query.origin, 'EXTERNAL_KEY_STORE') &&
-          matchesFilter(query.key_material_origin, r.key_material_origin) &&
-          matchesFilter(query.key_source, r.key_source) &&
-          matchesFilter(query.custom_key_store_id, r.custom_key_store_id) &&
-          matchesFilter(filters.blocked, r.blocked) &&
-          matchesFilter(filters.linked, r.linked_state) &&
-          matchesFilter(filters.gone, r.gone),
-      );
-    return page(resources, listQuery);
-  }
-
-  async get(access: Access, id: string): Promise<HyokKeyResource> {
-    return this.present(await this.load(access, id));
+  /** Creates the KMS key of an unlinked HYOK key in its linked, connected store (route ACL `hyokkeylink`). */
+  async link(access: Access, id: string, request: LinkHyokKeyRequest): Promise<HyokKeyResource> {
+    const key = await this.load(access, id);
+    if (key.data.linkedState) throw new ConflictError(`HYOK key ${id} is already linked to AWS KMS key ${key.data.kms?.metadata.Arn ?? ''}`);
+    const store = await this.deps.state.get<KeyStoreData>('keyStore', key.data.keyStoreId);
+    if (store === undefined) throw new ConflictError(`The key store of HYOK key ${id} no longer exists`);
+    const account = await getAccount(this.deps.state, key.data.accountId);
+    const plan = linkPlan(request, account?.data.accountId ?? '');
+    return this.linkRecord(key, plan, requireLinkedStore(store.id, store.data.aws?.customKeyStoreId));
   }
 
   async listVersions(access: Access, id: string, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyVersionResource>> {
@@ -217,6 +167,7 @@ export class HyokKeyService {
     return listVersions(virtualKey, await partitionLabel(this.deps.state, virtualKey.data.partitionId), query);
   }
 
+  /** Blocks AWS KMS's use of the key at the proxy (within its state cache's 5 s). */
   block(access: Access, id: string): Promise<HyokKeyResource> {
     return this.setBlocked(access, id, true);
   }
@@ -227,7 +178,8 @@ export class HyokKeyService {
 
   /**
    * A new version of the key's virtual key pointing at `source_key_id` (an AES-256 HSM key in the
-   * store's partition): new encryptions use it, older ciphertexts still decrypt with theirs.
+   * store's partition): new encryptions use it, older ciphertexts still decrypt with theirs (the
+   * proxy's ciphertext metadata names the version), through AWS KMS as well.
    */
   async rotate(access: Access, id: string, request: RotateHyokKeyRequest): Promise<HyokKeyResource> {
     const { state, clock, ids } = this.deps;
@@ -245,41 +197,52 @@ export class HyokKeyService {
         ...next.ops,
         ...claim,
       ]);
-      return this.present({ ...key, data, version: key.version + 1 }, { virtualKey: { id: virtualKey.id, data: next.data } });
+      return this.show({ ...key, data, version: key.version + 1 });
     });
   }
 
-  /** Deletes an unlinked HYOK key and releases its store and virtual key (which stays, with its versions). */
-  async delete(access: Access, id: string): Promise<void> {
-    const { state } = this.deps;
-    await retryOnChange(async () => {
-      const key = await this.load(access, id);
-      if (key.data.linkedState) throw new ConflictError(`AWS key ${id} is linked to AWS KMS; only unlinked HYOK keys can be deleted here`);
-      await state.transact([
-        { op: 'delete', kind: 'awsKey', id, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY },
-        { op: 'count', kind: 'keyStore', id: key.data.keyStoreId, counter: KEY_STORE_COUNTERS.hyokKeys, delta: -1, min: 0 },
-        { op: 'count', kind: 'virtualKey', id: key.data.virtualKeyId, counter: VIRTUAL_KEY_COUNTERS.hyokKeys, delta: -1, min: 0 },
-      ]);
-    });
+  /**
+   * CreateKey (and its alias) for the key, then the record linked with AWS KMS's side of it. When
+   * the record cannot be written (it changed or went meanwhile), the new KMS key is scheduled for
+   * deletion again.
+   */
+  private async linkRecord(key: HyokKeyRecord, plan: LinkPlan, customKeyStoreId: string): Promise<HyokKeyResource> {
+    const { state, clock, awsKmsKeys } = this.deps;
+    const account = await getAccount(state, key.data.accountId);
+    const at = kmsLocationOf(account, key.data.accountId, key.data.region);
+    const metadata = await createKmsKey(awsKmsKeys, at, plan, { hyokKeyId: key.id, customKeyStoreId });
+    try {
+      const read = await readKmsKey(awsKmsKeys, at, metadata.KeyId, clock.now());
+      const kms = read === 'gone' ? kmsKeySnapshot({ metadata, aliases: plan.alias === undefined ? [] : [plan.alias], tags: plan.createKey.tags ?? [] }, clock.now().toISOString()) : read;
+      const data: HyokKeyData = { ...key.data, linkedState: true, kms, updatedAt: clock.now().toISOString() };
+      await state.transact([{ op: 'update', kind: 'awsKey', id: key.id, data, expectedVersion: key.version, conflictMessage: `HYOK key ${key.id} changed while its KMS key was created; the KMS key ${metadata.KeyId} was scheduled for deletion, link again` }]);
+      return this.show({ ...key, data, version: key.version + 1 });
+    } catch (error) {
+      await undoKmsKey(awsKmsKeys, at, metadata.KeyId);
+      throw error;
+    }
   }
 
   private setBlocked(access: Access, id: string, blocked: boolean): Promise<HyokKeyResource> {
     const { state, clock } = this.deps;
     return retryOnChange(async () => {
       const key = await this.load(access, id);
-      if (key.data.blocked === blocked) return this.present(key);
+      if (key.data.blocked === blocked) return this.show(key);
       const data: HyokKeyData = { ...key.data, blocked, updatedAt: clock.now().toISOString() };
       await state.transact([{ op: 'update', kind: 'awsKey', id, data, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY }]);
-      return this.present({ ...key, data, version: key.version + 1 });
+      return this.show({ ...key, data, version: key.version + 1 });
     });
   }
 
-  /** An HYOK key the caller may do the route's action on: missing is 404 for admins, 403 for users. */
+  private async show(key: HyokKeyRecord): Promise<HyokKeyResource> {
+    return (await this.deps.awsKeys.show(key)) as HyokKeyResource;
+  }
+
+  /** An HYOK key the caller may do the route's action on: missing is 404 for admins, 403 for users; another kind is a 409. */
   private async load(access: Access, id: string): Promise<HyokKeyRecord> {
-    const key = await this.deps.state.get<HyokKeyData>('awsKey', id);
-    if (key === undefined) throw notFoundFor(access.principal, HYOK_KEY_RESOURCE, id);
-    authorize(access, await getAccount(this.deps.state, key.data.accountId));
-    return key;
+    const { key } = await this.deps.awsKeys.load(access, id);
+    if (!isHyokKey(key.data)) throw new ConflictError(`${AWS_KEY_RESOURCE} ${id} is not an HYOK key`);
+    return key as EntityRecord<AwsKeyData> as HyokKeyRecord;
   }
 
   /** The key store a create request names: missing is a 400 naming the field for admins, 403 for users. */
@@ -291,34 +254,13 @@ export class HyokKeyService {
     authorize(access, await getAccount(this.deps.state, store.data.accountId));
     return store;
   }
-
-  /** The key as the API shows it; loads whatever related record the caller did not pass. */
-  private async present(
-    key: HyokKeyRecord,
-    known: { keyStore?: KeyStoreRecord; virtualKey?: { id: string; data: VirtualKeyData } } = {},
-  ): Promise<HyokKeyResource> {
-    const { state } = this.deps;
-    const [account, keyStore, virtualKey] = await Promise.all([
-      getAccount(state, key.data.accountId),
-      known.keyStore ?? state.get<KeyStoreData>('keyStore', key.data.keyStoreId),
-      known.virtualKey ?? loadVirtualKey(state, key.data.virtualKeyId),
-    ]);
-    return resourceOf(key, { account, keyStore, virtualKey });
-  }
 }
 
-function resourceOf(
-  key: HyokKeyRecord,
-  related: { account?: AccountRecord; keyStore?: KeyStoreRecord; virtualKey: Pick<VirtualKeyRecord, 'data'> },
-): HyokKeyResource {
-  const current = currentVersion(related.virtualKey.data);
-  return hyokKeyResource(key.id, key.data, {
-    accountName: related.account?.data.name ?? '',
-    keyStoreName: related.keyStore?.data.name ?? '',
-    localKeyId: current.sourceKeyId,
-    localKeyName: current.sourceKeyLabel,
-    currentVersion: current.version,
-  });
+/** The op that takes back what `op` did (for a create that AWS KMS refused). */
+function undo(op: StateOp): StateOp {
+  if (op.op === 'create') return { op: 'delete', kind: op.kind, id: op.id };
+  if (op.op === 'count') return { op: 'count', kind: op.kind, id: op.id, counter: op.counter, delta: -op.delta, min: 0 };
+  throw new Error(`cannot undo a ${op.op} op`);
 }
 
 /** An optional `source_key_tier` must be the key store's (its partition's) tier. */

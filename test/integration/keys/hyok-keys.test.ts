@@ -62,7 +62,7 @@ describe('virtual keys', () => {
       deletable: false,
     });
     expect(await services.virtualKeys.get(created.id)).toEqual(created);
-    expect((await services.virtualKeys.list({ source_key_id: sourceKey.id })).resources.map((k) => k.id)).toEqual([created.id]);
+    expect((await services.virtualKeys.list({ source_key_id: sourceKey.id })).resources.map((k: { id: string }) => k.id)).toEqual([created.id]);
     expect((await services.virtualKeys.list({ partition_label: partition.tokenLabel, deletable: 'true' })).total).toBe(0);
     const versions = await services.virtualKeys.listVersions(created.id, {});
     expect(versions).toMatchObject({ skip: 0, total: 1, resources: [{ version: 0, source_key_id: sourceKey.id, partition_id: partition.id }] });
@@ -145,7 +145,7 @@ describe('HYOK keys', () => {
     expect(deleteVirtual.message).toContain('backs an HYOK key');
   });
 
-  it('refuses source keys outside the store partition, non-AES-256 keys, unknown stores and linking parameters (400, nothing written)', async () => {
+  it('refuses source keys outside the store partition, non-AES-256 keys, unknown stores, bad policy parameters (400) and link parameters on an unlinked store (409); nothing written', async () => {
     const { store, setup } = await storeWithSourceKey();
     const elsewhere = await seedHsmKey(table.store, (await seedPartition(table.store)).id);
     const aes128 = await seedHsmKey(table.store, setup.partition.id, { sizeBits: 128 });
@@ -157,13 +157,18 @@ describe('HYOK keys', () => {
       [services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: 'nothing', custom_key_store_id: store.id } }), 'local_hosted_params.source_key_id'],
       [services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: aes128.id, custom_key_store_id: 'no-store' } }), 'local_hosted_params.custom_key_store_id'],
       [services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: elsewhere.id, custom_key_store_id: store.id, source_key_tier: 'hsm-luna' } }), 'local_hosted_params.source_key_tier'],
-      [services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: elsewhere.id, custom_key_store_id: store.id }, key_users: ['bob'] }), 'not available yet'],
+      [services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: elsewhere.id, custom_key_store_id: store.id }, policytemplate: 'tmpl' }), 'not supported yet'],
+      [services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: elsewhere.id, custom_key_store_id: store.id }, aws_param: { Policy: {} }, key_users: ['bob'] }), 'mutually exclusive'],
     ];
     for (const [promise, text] of cases) {
       const error = await rejectionOf(promise);
       expect(error).toBeInstanceOf(ValidationError);
       expect(error.message).toContain(text);
     }
+    // Link parameters on a store that is not linked to AWS KMS: 409 saying to link the store.
+    const unlinked = await rejectionOf(services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: aes128.id, custom_key_store_id: store.id }, key_users: ['bob'] }));
+    expect(unlinked).toBeInstanceOf(ConflictError);
+    expect(unlinked.message).toContain('not linked to AWS KMS');
     expect((await table.store.list('awsKey')).length).toBe(before);
     expect(await references(aes128.id)).toBe(0);
   });
@@ -174,16 +179,16 @@ describe('HYOK keys', () => {
     const inA = await services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: a.sourceKey.id, custom_key_store_id: a.store.id } });
     const inB = await services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: b.sourceKey.id, custom_key_store_id: b.store.id, blocked: true } });
 
-    expect((await services.hyokKeys.list(admin('viewhyokkey'), { custom_key_store_id: a.store.id })).resources.map((k) => k.id)).toEqual([inA.id]);
-    expect((await services.hyokKeys.list(admin('viewhyokkey'), { custom_key_store_id: b.store.id, blocked: 'true' })).resources.map((k) => k.id)).toEqual([inB.id]);
-    expect((await services.hyokKeys.list(admin('viewhyokkey'), { custom_key_store_id: b.store.id, blocked: 'false' })).total).toBe(0);
-    expect((await services.hyokKeys.list(admin('viewhyokkey'), { custom_key_store_id: a.store.id, keyid: 'abc' })).total).toBe(0);
-    expect((await services.hyokKeys.list(admin('viewhyokkey'), { kms: a.setup.account.name, key_material_origin: 'cckm' })).resources.map((k) => k.id)).toEqual([inA.id]);
+    expect((await services.awsKeys.list(admin('viewhyokkey'), { custom_key_store_id: a.store.id })).resources.map((k: { id: string }) => k.id)).toEqual([inA.id]);
+    expect((await services.awsKeys.list(admin('viewhyokkey'), { custom_key_store_id: b.store.id, blocked: 'true' })).resources.map((k: { id: string }) => k.id)).toEqual([inB.id]);
+    expect((await services.awsKeys.list(admin('viewhyokkey'), { custom_key_store_id: b.store.id, blocked: 'false' })).total).toBe(0);
+    expect((await services.awsKeys.list(admin('viewhyokkey'), { custom_key_store_id: a.store.id, keyid: 'abc' })).total).toBe(0);
+    expect((await services.awsKeys.list(admin('viewhyokkey'), { kms: a.setup.account.name, key_material_origin: 'cckm' })).resources.map((k: { id: string }) => k.id)).toEqual([inA.id]);
     // dave has viewhyokkey on both accounts; erin on none.
-    const daves = (await services.hyokKeys.list(user('dave', 'viewhyokkey'), {})).resources.map((k) => k.id);
+    const daves = (await services.awsKeys.list(user('dave', 'viewhyokkey'), {})).resources.map((k: { id: string }) => k.id);
     expect(daves).toEqual(expect.arrayContaining([inA.id, inB.id]));
-    expect((await services.hyokKeys.list(user('erin', 'viewhyokkey'), {})).total).toBe(0);
-    expect(await rejectionOf(services.hyokKeys.get(user('erin', 'viewhyokkey'), inA.id))).toBeInstanceOf(ForbiddenError);
+    expect((await services.awsKeys.list(user('erin', 'viewhyokkey'), {})).total).toBe(0);
+    expect(await rejectionOf(services.awsKeys.get(user('erin', 'viewhyokkey'), inA.id))).toBeInstanceOf(ForbiddenError);
     expect(await rejectionOf(services.hyokKeys.block(user('dave', 'hyokkeyblockunblock'), inA.id))).toBeInstanceOf(ForbiddenError);
   });
 
@@ -217,7 +222,7 @@ describe('HYOK keys', () => {
 
     const versions = await services.hyokKeys.listVersions(admin(), key.id, {});
     expect(versions.resources.map((v) => v.version)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(new Set(versions.resources.slice(1).map((v) => v.source_key_id))).toEqual(new Set(newKeys.map((k) => k.id)));
+    expect(new Set(versions.resources.slice(1).map((v) => v.source_key_id))).toEqual(new Set(newKeys.map((k: { id: string }) => k.id)));
     for (const k of newKeys) expect(await references(k.id)).toBe(1);
   });
 
@@ -226,13 +231,13 @@ describe('HYOK keys', () => {
     const key = await services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: sourceKey.id, custom_key_store_id: store.id } });
 
     expect((await services.hyokKeys.block(admin(), key.id)).local_hosted_params.blocked).toBe(true);
-    expect((await services.hyokKeys.get(admin(), key.id)).blocked).toBe(true);
+    expect((await services.awsKeys.get(admin(), key.id)).blocked).toBe(true);
     expect((await services.hyokKeys.unblock(admin(), key.id)).blocked).toBe(false);
     expect(await rejectionOf(services.keyStores.delete(admin(), store.id))).toBeInstanceOf(ConflictError);
 
-    await services.hyokKeys.delete(admin('hyokkeydelete'), key.id);
+    await services.awsKeys.delete(admin('hyokkeydelete'), key.id);
 
-    expect(await rejectionOf(services.hyokKeys.get(admin(), key.id))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(services.awsKeys.get(admin(), key.id))).toBeInstanceOf(NotFoundError);
     expect((await table.store.get('keyStore', store.id))!.counters.hyokKeys).toBe(0);
     await services.keyStores.delete(admin(), store.id);
     // The virtual key stays (not deletable by default) and keeps its source key referenced.

@@ -4,6 +4,7 @@
  */
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
+import { awsKeySchemas } from '../../../../lambdas/contract/aws-key-schemas';
 import { hyokKeySchemas, keyStoreSchemas, virtualKeySchemas } from '../../../../lambdas/contract/key-schemas';
 import { ValidationError } from '../../../../lambdas/core/errors';
 import {
@@ -137,6 +138,6 @@ describe('schemas', () => {
   it('take list filters as strings and refuse unknown query parameters', () => {
     expect(valid(keyStoreSchemas.listQuery, { skip: '0', limit: '10', sort: 'name,-createdAt', blocked: 'true', kms: 'a' })).toBe(true);
     expect(valid(keyStoreSchemas.listQuery, { colour: 'red' })).toBe(false);
-    expect(valid(hyokKeySchemas.listQuery, { custom_key_store_id: 'x' })).toBe(true);
+    expect(valid(awsKeySchemas.listQuery, { custom_key_store_id: 'x' })).toBe(true);
   });
 });

@@ -366,7 +366,7 @@ describe('block, unblock, delete', () => {
     expect(refused.message).toContain('HYOK');
     expect(await state.get('keyStore', created.id)).toBeDefined();
 
-    await services.hyokKeys.delete(admin(), hyok.id);
+    await services.awsKeys.delete(admin(), hyok.id);
     await services.keyStores.delete(admin(), created.id);
     expect(await state.get('keyStore', created.id)).toBeUndefined();
   });

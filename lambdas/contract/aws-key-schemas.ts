@@ -1,0 +1,51 @@
+/**
+ * Request and query schemas of the AWS key routes (`/v1/cckm/aws/keys`, create-hyok-key's AWS
+ * parameters, link; README "AWS keys"; referenced from ./schemas.ts). Plain data. Rules across
+ * fields (a policy document, a template and the shortcut lists exclude each other) live in the
+ * services.
+ */
+import type { JsonSchema } from './json-schema';
+import { listQuery as query, strictObject as strict } from './schema-parts';
+
+const text = (maxLength = 256, minLength = 1): JsonSchema => ({ type: 'string', minLength, maxLength });
+/** IAM user/role names or ARNs, account ids: the shortcut lists of a key policy. */
+const principals: JsonSchema = { type: 'array', items: text(2048), maxItems: 100 };
+/** A key policy document: AWS KMS takes up to 32 KB; a JSON object, or a string holding one. */
+const policyDocument: JsonSchema = { type: ['object', 'string'], maxLength: 32768 };
+/** AWS's tag limits: keys 1-128, values 0-256 characters, 50 tags a key. */
+const awsTags: JsonSchema = { type: 'array', maxItems: 50, items: strict({ TagKey: text(128), TagValue: text(256, 0) }, ['TagKey', 'TagValue']) };
+
+export const POLICY_SHORTCUT_SCHEMAS = {
+  external_accounts: principals,
+  key_admins: principals,
+  key_admins_roles: principals,
+  key_users: principals,
+  key_users_roles: principals,
+  policytemplate: text(256),
+} satisfies Record<string, JsonSchema>;
+
+/** The seeds' `aws_param` of link and create-hyok-key. */
+export const linkAwsParam: JsonSchema = strict({
+  Alias: text(256),
+  Description: text(8192, 0),
+  Tags: awsTags,
+  Policy: policyDocument,
+  BypassPolicyLockoutSafetyCheck: { type: 'boolean' },
+});
+
+export const awsKeySchemas = {
+  link: strict({ aws_param: linkAwsParam, ...POLICY_SHORTCUT_SCHEMAS }),
+  scheduleDeletion: strict({ days: { type: 'integer', minimum: 7, maximum: 30 } }),
+  alias: strict({ alias: text(256) }, ['alias']),
+  description: strict({ description: text(8192, 0) }, ['description']),
+  addTags: strict(
+    { tags: { type: 'array', minItems: 1, maxItems: 50, items: strict({ tag_key: text(128), tag_value: text(256, 0) }, ['tag_key', 'tag_value']) } },
+    ['tags'],
+  ),
+  removeTags: strict({ tags: { type: 'array', minItems: 1, maxItems: 50, items: text(128) } }, ['tags']),
+  policy: strict({ policy: policyDocument, bypass_policy_lockout_safety_check: { type: 'boolean' }, ...POLICY_SHORTCUT_SCHEMAS }, [], { minProperties: 1 }),
+  listQuery: query([
+    'id', 'keyid', 'arn', 'alias', 'kms', 'kms_id', 'region', 'origin', 'job_config_id', 'enabled', 'gone',
+    'keystate', 'keyusage', 'key_material_origin', 'key_source', 'custom_key_store_id', 'blocked', 'linked_state',
+  ]),
+} satisfies Record<string, JsonSchema>;
