@@ -126,8 +126,8 @@ export const routes: readonly RouteDefinition[] = [
 
   // HSM source keys
   { operation: 'CreateHsmKey', method: 'POST', path: HSM_KEYS, handler: h('create-hsm-key'), access: { kind: 'admin' }, requestSchema: schemas.createHsmKey, successStatus: 201, needs: { ...WRITE, hsmAgent: true }, summary: 'Generate an AES key inside an HSM partition' },
-  { operation: 'ListHsmKeys', method: 'GET', path: HSM_KEYS, handler: h('list-hsm-keys'), access: { kind: 'admin' }, querySchema: schemas.listHsmKeysQuery, needs: READ, summary: 'List HSM source keys' },
-  { operation: 'GetHsmKey', method: 'GET', path: `${HSM_KEYS}/{id}`, handler: h('get-hsm-key'), access: { kind: 'admin' }, needs: READ, summary: 'Get an HSM source key' },
+  { operation: 'ListHsmKeys', method: 'GET', path: HSM_KEYS, handler: h('list-hsm-keys'), access: { kind: 'authenticated' }, querySchema: schemas.listHsmKeysQuery, needs: READ, summary: 'List HSM source keys' },
+  { operation: 'GetHsmKey', method: 'GET', path: `${HSM_KEYS}/{id}`, handler: h('get-hsm-key'), access: { kind: 'authenticated' }, needs: READ, summary: 'Get an HSM source key' },
   { operation: 'DeleteHsmKey', method: 'DELETE', path: `${HSM_KEYS}/{id}`, handler: h('delete-hsm-key'), access: { kind: 'admin' }, successStatus: 204, needs: { ...WRITE, hsmAgent: true }, summary: 'Destroy an HSM source key' },
 
   // External custom key stores
@@ -152,11 +152,11 @@ export const routes: readonly RouteDefinition[] = [
 
   // Virtual keys
   { operation: 'CreateVirtualKey', method: 'POST', path: VIRTUAL_KEYS, handler: h('create-virtual-key'), access: { kind: 'admin' }, requestSchema: schemas.createVirtualKey, successStatus: 201, needs: WRITE, summary: 'Create a virtual key over an HSM source key' },
-  { operation: 'ListVirtualKeys', method: 'GET', path: VIRTUAL_KEYS, handler: h('list-virtual-keys'), access: { kind: 'admin' }, querySchema: schemas.listVirtualKeysQuery, needs: READ, summary: 'List virtual keys' },
-  { operation: 'GetVirtualKey', method: 'GET', path: `${VIRTUAL_KEYS}/{id}`, handler: h('get-virtual-key'), access: { kind: 'admin' }, needs: READ, summary: 'Get a virtual key' },
+  { operation: 'ListVirtualKeys', method: 'GET', path: VIRTUAL_KEYS, handler: h('list-virtual-keys'), access: { kind: 'authenticated' }, querySchema: schemas.listVirtualKeysQuery, needs: READ, summary: 'List virtual keys' },
+  { operation: 'GetVirtualKey', method: 'GET', path: `${VIRTUAL_KEYS}/{id}`, handler: h('get-virtual-key'), access: { kind: 'authenticated' }, needs: READ, summary: 'Get a virtual key' },
   { operation: 'UpdateVirtualKey', method: 'PATCH', path: `${VIRTUAL_KEYS}/{id}`, handler: h('update-virtual-key'), access: { kind: 'admin' }, requestSchema: schemas.updateVirtualKey, needs: WRITE, summary: 'Update a virtual key (deletable)' },
   { operation: 'DeleteVirtualKey', method: 'DELETE', path: `${VIRTUAL_KEYS}/{id}`, handler: h('delete-virtual-key'), access: { kind: 'admin' }, successStatus: 204, needs: WRITE, summary: 'Delete a virtual key' },
-  { operation: 'ListVirtualKeyVersions', method: 'GET', path: `${VIRTUAL_KEYS}/{id}/versions`, handler: h('list-virtual-key-versions'), access: { kind: 'admin' }, querySchema: schemas.listVersionsQuery, needs: READ, summary: 'List the versions of a virtual key' },
+  { operation: 'ListVirtualKeyVersions', method: 'GET', path: `${VIRTUAL_KEYS}/{id}/versions`, handler: h('list-virtual-key-versions'), access: { kind: 'authenticated' }, querySchema: schemas.listVersionsQuery, needs: READ, summary: 'List the versions of a virtual key' },
 
   // HYOK keys (AWS keys in external key stores)
   { operation: 'CreateHyokKey', method: 'POST', path: '/v1/cckm/aws/create-hyok-key', handler: h('create-hyok-key'), access: { kind: 'acl', action: 'hyokkeycreate' }, requestSchema: schemas.createHyokKey, successStatus: 201, needs: LINKS_HYOK_KEY, summary: 'Create an HYOK key in an external key store (with aws_param on a linked store: its KMS key too)' },

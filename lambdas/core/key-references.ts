@@ -136,9 +136,14 @@ export async function transactWithClaim(state: StateStore, ops: readonly StateOp
   });
 }
 
-/** Whether a user may see a key with this owner: admins see all; users the keys of containers they hold an action on. */
-export function maySeeKeyOf(access: Access, owner: AccountRecord | undefined): boolean {
-  return access.principal.isAdmin || (owner !== undefined && isVisible(access.principal, owner.data));
+/**
+ * Which key owners the caller may see: admins every key (owned or not); users the keys of the
+ * containers they hold an action on (never an unowned key).
+ */
+export async function visibleAccounts(state: StateStore, principal: Access['principal']): Promise<(accountId: string | undefined) => boolean> {
+  if (principal.isAdmin) return () => true;
+  const visible = new Set((await state.list<AccountData>('account')).filter((a) => isVisible(principal, a.data)).map((a) => a.id));
+  return (accountId) => accountId !== undefined && visible.has(accountId);
 }
 
 /** 400 naming the field unless the source key is in `partitionId`. */

@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('GetHsmKey', (req, deps) => deps.hsmKeys.get(req.params.id));
+export const handler = apiHandler('GetHsmKey', (req, deps) => deps.hsmKeys.get(req.principal, req.params.id));

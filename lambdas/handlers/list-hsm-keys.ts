@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('ListHsmKeys', (req, deps) => deps.hsmKeys.list(req.query));
+export const handler = apiHandler('ListHsmKeys', (req, deps) => deps.hsmKeys.list(req.principal, req.query));

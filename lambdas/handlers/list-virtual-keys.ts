@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('ListVirtualKeys', (req, deps) => deps.virtualKeys.list(req.query));
+export const handler = apiHandler('ListVirtualKeys', (req, deps) => deps.virtualKeys.list(req.principal, req.query));

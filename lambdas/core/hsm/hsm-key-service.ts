@@ -30,7 +30,9 @@ import {
 } from './hsm-key';
 import { PARTITION_COUNTERS, partitionConnection, type PartitionData } from './partition';
 import type { StateOp, StateStore } from '../ports/state-store';
-import { partitionLabel, partitionLabels, requirePartition } from '../key-references';
+import { partitionLabel, partitionLabels, requirePartition, visibleAccounts } from '../key-references';
+import { notFoundFor } from '../accounts/access';
+import type { Principal } from '../accounts/principal';
 
 export const HSM_KEY_RESOURCE = 'HSM source key';
 
@@ -121,11 +123,12 @@ export class HsmKeyService {
     return hsmKeyResource(id, available, partition.data.tokenLabel);
   }
 
-  /** Filters `id`, `partition_id`, `label`, `object_id`, `status`. */
-  async list(query: Readonly<Record<string, string | undefined>>): Promise<ListPage<HsmKeyResource>> {
+  /** Filters `id`, `partition_id`, `label`, `object_id`, `status`, `kms_id`; users see only keys of containers they hold an action on. */
+  async list(principal: Principal, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<HsmKeyResource>> {
     const listQuery = parseListQuery(query, SORTABLE);
-    const [keys, labels] = await Promise.all([this.deps.state.list<HsmKeyData>('hsmKey'), partitionLabels(this.deps.state)]);
+    const [keys, labels, visible] = await Promise.all([this.deps.state.list<HsmKeyData>('hsmKey'), partitionLabels(this.deps.state), visibleAccounts(this.deps.state, principal)]);
     const resources = keys
+      .filter((k) => visible(k.data.accountId))
       .map((k) => hsmKeyResource(k.id, k.data, labels.get(k.data.partitionId) ?? ''))
       .filter(
         (r) =>
@@ -133,14 +136,16 @@ export class HsmKeyService {
           matchesFilter(query.partition_id, r.partition_id) &&
           matchesFilter(query.label, r.label) &&
           matchesFilter(query.object_id, r.object_id) &&
-          matchesFilter(query.status, r.status),
+          matchesFilter(query.status, r.status) &&
+          matchesFilter(query.kms_id, r.kms_id),
       );
     return page(resources, listQuery);
   }
 
-  async get(id: string): Promise<HsmKeyResource> {
+  /** Missing, or of a container the user holds no action on: 404 for admins, 403 for users. */
+  async get(principal: Principal, id: string): Promise<HsmKeyResource> {
     const key = await this.deps.state.get<HsmKeyData>('hsmKey', id);
-    if (!key) throw new NotFoundError(HSM_KEY_RESOURCE, id);
+    if (!key || !(await visibleAccounts(this.deps.state, principal))(key.data.accountId)) throw notFoundFor(principal, HSM_KEY_RESOURCE, id);
     return hsmKeyResource(id, key.data, await partitionLabel(this.deps.state, key.data.partitionId));
   }
 

@@ -25,7 +25,9 @@ import {
   type VirtualKeyVersionResource,
 } from './virtual-key';
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
-import { type HsmKeyRecord, partitionLabel, partitionLabels, requireHsmKey } from '../key-references';
+import { type HsmKeyRecord, partitionLabel, partitionLabels, requireHsmKey, visibleAccounts } from '../key-references';
+import { notFoundFor } from '../accounts/access';
+import type { Principal } from '../accounts/principal';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 
 export type VirtualKeyRecord = EntityRecord<VirtualKeyData>;
@@ -61,11 +63,13 @@ export class VirtualKeyService {
     return virtualKeyResource(planned.id, planned.data, await partitionLabel(state, planned.data.partitionId));
   }
 
-  async list(query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyResource>> {
+  /** Users see only the virtual keys of containers they hold an action on. */
+  async list(principal: Principal, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyResource>> {
     const listQuery = parseListQuery(query, SORTABLE);
     const deletable = parseBooleanFilter(query, 'deletable');
-    const [keys, labels] = await Promise.all([this.deps.state.list<VirtualKeyData>('virtualKey'), partitionLabels(this.deps.state)]);
+    const [keys, labels, visible] = await Promise.all([this.deps.state.list<VirtualKeyData>('virtualKey'), partitionLabels(this.deps.state), visibleAccounts(this.deps.state, principal)]);
     const resources = keys
+      .filter((k) => visible(k.data.accountId))
       .map((k) => virtualKeyResource(k.id, k.data, labels.get(k.data.partitionId) ?? ''))
       .filter(
         (r) =>
@@ -78,8 +82,8 @@ export class VirtualKeyService {
     return page(resources, listQuery);
   }
 
-  async get(id: string): Promise<VirtualKeyResource> {
-    const key = await loadVirtualKey(this.deps.state, id);
+  async get(principal: Principal, id: string): Promise<VirtualKeyResource> {
+    const key = await this.loadVisible(principal, id);
     return virtualKeyResource(key.id, key.data, await partitionLabel(this.deps.state, key.data.partitionId));
   }
 
@@ -111,9 +115,16 @@ export class VirtualKeyService {
     });
   }
 
-  async listVersions(id: string, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyVersionResource>> {
-    const key = await loadVirtualKey(this.deps.state, id);
+  async listVersions(principal: Principal, id: string, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyVersionResource>> {
+    const key = await this.loadVisible(principal, id);
     return listVersions(key, await partitionLabel(this.deps.state, key.data.partitionId), query);
+  }
+
+  /** Missing, or of a container the user holds no action on: 404 for admins, 403 for users. */
+  private async loadVisible(principal: Principal, id: string): Promise<VirtualKeyRecord> {
+    const key = await this.deps.state.get<VirtualKeyData>('virtualKey', id);
+    if (key === undefined || !(await visibleAccounts(this.deps.state, principal))(key.data.accountId)) throw notFoundFor(principal, VIRTUAL_KEY_RESOURCE, id);
+    return key;
   }
 }
 

@@ -19,6 +19,8 @@ import {
 import { MemorySecretStore } from '../../helpers/softhsm';
 import { createTestStateTable, type TestStateTable } from '../../helpers/state-table';
 
+const ADMIN = admin().principal;
+
 let table: TestStateTable;
 let services: KeyServices;
 
@@ -61,10 +63,10 @@ describe('virtual keys', () => {
       version: 0,
       deletable: false,
     });
-    expect(await services.virtualKeys.get(created.id)).toEqual(created);
-    expect((await services.virtualKeys.list({ source_key_id: sourceKey.id })).resources.map((k: { id: string }) => k.id)).toEqual([created.id]);
-    expect((await services.virtualKeys.list({ partition_label: partition.tokenLabel, deletable: 'true' })).total).toBe(0);
-    const versions = await services.virtualKeys.listVersions(created.id, {});
+    expect(await services.virtualKeys.get(ADMIN, created.id)).toEqual(created);
+    expect((await services.virtualKeys.list(ADMIN, { source_key_id: sourceKey.id })).resources.map((k: { id: string }) => k.id)).toEqual([created.id]);
+    expect((await services.virtualKeys.list(ADMIN, { partition_label: partition.tokenLabel, deletable: 'true' })).total).toBe(0);
+    const versions = await services.virtualKeys.listVersions(ADMIN, created.id, {});
     expect(versions).toMatchObject({ skip: 0, total: 1, resources: [{ version: 0, source_key_id: sourceKey.id, partition_id: partition.id }] });
     expect(await references(sourceKey.id)).toBe(1);
   });
@@ -94,7 +96,7 @@ describe('virtual keys', () => {
 
     expect((await services.virtualKeys.update(created.id, { deletable: true })).deletable).toBe(true);
     await services.virtualKeys.delete(created.id);
-    expect(await rejectionOf(services.virtualKeys.get(created.id))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(services.virtualKeys.get(ADMIN, created.id))).toBeInstanceOf(NotFoundError);
     expect(await references(sourceKey.id)).toBe(0);
   });
 });
@@ -126,7 +128,7 @@ describe('HYOK keys', () => {
       aws_param: { XksKeyConfiguration: { Id: key.id } },
     });
     expect(key.aws_param.XksKeyConfiguration.Id).toMatch(EXTERNAL_KEY_ID_PATTERN);
-    const virtualKey = await services.virtualKeys.get(key.local_hosted_params.source_key_id);
+    const virtualKey = await services.virtualKeys.get(ADMIN, key.local_hosted_params.source_key_id);
     expect(virtualKey).toMatchObject({ source_key_id: sourceKey.id, deletable: false });
     expect(await references(sourceKey.id)).toBe(1);
     expect((await table.store.get('keyStore', store.id))!.counters.hyokKeys).toBe(1);

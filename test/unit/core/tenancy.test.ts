@@ -3,11 +3,13 @@
  * bob on B), and every create/rotate/update route that takes a key reference tried across the
  * boundary. A key of one container never backs another's key store or HYOK key (409 naming the
  * field, admins too); an unowned key is for admins only, and an admin's first reference assigns
- * it; to users, a key they may not see answers exactly like one that does not exist (403).
+ * it; to users, a key they may not see answers exactly like one that does not exist (403), and
+ * lists show them only their containers' keys.
  */
 import type { AclAction } from '../../../lambdas/contract/acl';
 import { ConflictError, ForbiddenError, ValidationError } from '../../../lambdas/core/errors';
 import type { HsmKeyData } from '../../../lambdas/core/hsm/hsm-key';
+import { HsmKeyService } from '../../../lambdas/core/hsm/hsm-key-service';
 import type { VirtualKeyData } from '../../../lambdas/core/keys/virtual-key';
 import { admin, keyServices, type KeyServices, rejectionOf, seedAccount, seedHsmKey, seedPartition, user } from '../../helpers/key-fixtures';
 import { MemoryStateStore } from '../../helpers/memory-state-store';
@@ -162,5 +164,31 @@ describe('RotateHyokKey source_key_id', () => {
     await services.hyokKeys.rotate(admin(), hyokA.id, { source_key_id: keys.unowned });
 
     expect(await owner('hsmKey', keys.unowned)).toBe(a.id);
+  });
+});
+
+describe('HSM source keys and virtual keys as users see them', () => {
+  const agent = { testPartition: jest.fn(), generateKey: jest.fn(), describeKey: jest.fn(), destroyKey: jest.fn(), checkKey: jest.fn() };
+  const hsmKeys = () => new HsmKeyService({ state, hsmAgent: agent, clock: { now: () => new Date() }, ids: { newId: () => Math.random().toString(36).slice(2) } });
+  const alice = user('alice').principal;
+
+  it('lists and reads only the keys of containers the user holds an action on; others answer 403 like a missing one', async () => {
+    const { keys, a } = world;
+    const listed = await hsmKeys().list(alice, {});
+    expect(listed.resources.map((k) => k.id).sort()).toEqual([keys.healthA, keys.sourceA].sort());
+    expect(listed.resources.every((k) => k.kms_id === a.id)).toBe(true);
+    await expect(hsmKeys().get(alice, keys.healthA)).resolves.toHaveProperty('kms_id', a.id);
+    for (const id of [keys.healthB, keys.unowned, 'no-such-key']) {
+      expect(await rejectionOf(hsmKeys().get(alice, id))).toBeInstanceOf(ForbiddenError);
+    }
+    expect((await hsmKeys().list(admin().principal, {})).total).toBe(5);
+  });
+
+  it('hides another container\'s virtual keys and their versions', async () => {
+    const { virtualKeyB } = world;
+    expect((await services.virtualKeys.list(alice, {})).total).toBe(0);
+    expect((await services.virtualKeys.list(user('bob').principal, {})).resources.map((k) => k.id)).toEqual([virtualKeyB]);
+    expect(await rejectionOf(services.virtualKeys.get(alice, virtualKeyB))).toBeInstanceOf(ForbiddenError);
+    expect(await rejectionOf(services.virtualKeys.listVersions(alice, virtualKeyB, {}))).toBeInstanceOf(ForbiddenError);
   });
 });

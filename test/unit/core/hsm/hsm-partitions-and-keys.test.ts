@@ -18,7 +18,9 @@ import { HsmKeyService } from '../../../../lambdas/core/hsm/hsm-key-service';
 import { HsmPartitionService } from '../../../../lambdas/core/hsm/hsm-partition-service';
 import { MemorySecretStore } from '../../../helpers/softhsm';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
-import { clock, ids, rejectionOf } from '../../../helpers/key-fixtures';
+import { admin, clock, ids, rejectionOf } from '../../../helpers/key-fixtures';
+
+const ADMIN = admin().principal;
 
 /** Keeps generated keys in a map; `failNext` makes the next call fail. */
 class ScriptedHsmAgent implements HsmAgent {
@@ -155,8 +157,8 @@ describe('HsmKeyService', () => {
       status: 'AVAILABLE',
       attributes: generated.attributes,
     });
-    await expect(keys.get(created.id)).resolves.toEqual(created);
-    expect((await keys.list({ partition_id: partitionId, label: 'src-1' })).resources).toEqual([created]);
+    await expect(keys.get(ADMIN, created.id)).resolves.toEqual(created);
+    expect((await keys.list(ADMIN, { partition_id: partitionId, label: 'src-1' })).resources).toEqual([created]);
   });
 
   it('refuses an unknown partition with a 400 naming partition_id and changes nothing', async () => {
@@ -204,7 +206,7 @@ describe('HsmKeyService', () => {
     await state.transact([{ op: 'count', kind: 'hsmKey', id: key.id, counter: HSM_KEY_COUNTERS.references, delta: -1 }]);
     await keys.delete(key.id);
     expect(agent.keys.has(key.object_id)).toBe(false);
-    await expect(keys.get(key.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(keys.get(ADMIN, key.id)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('puts the record back when the HSM cannot destroy the key', async () => {
@@ -214,7 +216,7 @@ describe('HsmKeyService', () => {
 
     await expect(keys.delete(key.id)).rejects.toBeInstanceOf(HsmError);
 
-    await expect(keys.get(key.id)).resolves.toEqual(key);
+    await expect(keys.get(ADMIN, key.id)).resolves.toEqual(key);
     expect((await state.get('partition', partitionId))?.counters).toEqual({ hsmKeys: 1 });
   });
 });
