@@ -11,7 +11,7 @@ const text = (maxLength = 256, minLength = 1): JsonSchema => ({ type: 'string', 
 /** IAM user/role names or ARNs, account ids: the shortcut lists of a key policy. */
 const principals: JsonSchema = { type: 'array', items: text(2048), maxItems: 100 };
 /** A key policy document: AWS KMS takes up to 32 KB; a JSON object, or a string holding one. */
-const policyDocument: JsonSchema = { type: ['object', 'string'], maxLength: 32768 };
+const policyDocument: JsonSchema = { anyOf: [{ type: 'object' }, { type: 'string', maxLength: 32768 }] };
 /** AWS's tag limits: keys 1-128, values 0-256 characters, 50 tags a key. */
 const awsTags: JsonSchema = { type: 'array', maxItems: 50, items: strict({ TagKey: text(128), TagValue: text(256, 0) }, ['TagKey', 'TagValue']) };
 
