@@ -1,0 +1,194 @@
+/**
+ * The bundles are the code: what `cdk synth` writes for each management function, and what the
+ * proxy image's Dockerfile builds for its two entry points, each loaded in a fresh Node.js process
+ * (no jest, no tsx, no repository on the module path) and asked to answer one real event against
+ * the local system (DynamoDB Local, SoftHSM2, local-mode tokens). A bundling defect (a missing
+ * module, an ESM/CommonJS mix-up, a handler that is not exported) fails here instead of on AWS.
+ *
+ * One synthesis with bundling (esbuild, every route) for the whole file; slow by nature, so it
+ * lives apart from test/infra, which skips bundling.
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ENV, GROUPS } from '../../lambdas/contract/env';
+import { routes, type RouteDefinition } from '../../lambdas/contract/routes';
+import { issueLocalToken, loadOrCreateSigningKey } from '../../lambdas/local/adapters/local-tokens';
+import { IMAGE_ENTRIES, PROXY_DOCKERFILE } from '../../lib/constructs/proxy-image';
+import { KeyManagerStack } from '../../lib/key-manager-stack';
+import { parametersFromContext } from '../../lib/parameters';
+import { PROJECT_ROOT } from '../../lib/private/project';
+import { apiEvent } from '../helpers/api-events';
+import { createTestStateTable, type TestStateTable } from '../helpers/state-table';
+import { CDK_JSON_CONTEXT } from '../infra/fixtures';
+
+jest.setTimeout(900_000);
+
+/** Loads `<dir>/<module>.js` as Lambda's Node.js runtime does (require from the task root) and prints what its export answers to the event on stdin. */
+const INVOKE = `
+const path = require('node:path');
+const [dir, handler] = process.argv.slice(1);
+const [moduleName, exportName] = [handler.slice(0, handler.lastIndexOf('.')), handler.slice(handler.lastIndexOf('.') + 1)];
+let input = '';
+process.stdin.on('data', (c) => { input += c; }).on('end', async () => {
+  const fn = require(path.join(dir, moduleName + '.js'))[exportName];
+  if (typeof fn !== 'function') { console.error('no function ' + exportName + ' exported by ' + moduleName); process.exit(3); }
+  const context = { awsRequestId: 'bundle-test', functionName: 'bundle-test', getRemainingTimeInMillis: () => 20000 };
+  const result = await fn(JSON.parse(input), context);
+  process.stdout.write('\\nRESULT ' + JSON.stringify(result) + '\\n');
+  process.exit(0);
+});`;
+
+interface Invocation {
+  readonly code: number | null;
+  readonly result?: Record<string, any>;
+  readonly output: string;
+}
+
+function invoke(dir: string, handler: string, event: unknown, env: Record<string, string>): Promise<Invocation> {
+  return new Promise((resolve, reject) => {
+    // A clean environment: nothing of jest's, nor its module paths; the cwd is the bundle's folder, as Lambda's task root.
+    const child = spawn(process.execPath, ['-e', INVOKE, dir, handler], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => { output += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { output += c.toString(); });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = output.split('\n').find((l) => l.startsWith('RESULT '));
+      resolve({ code, output: output.slice(-4000), result: line ? (JSON.parse(line.slice('RESULT '.length)) as Record<string, any>) : undefined });
+    });
+    child.stdin.end(JSON.stringify(event));
+  });
+}
+
+/** The three pkcs11js files the Dockerfile copies into the task root's node_modules (the one module every bundle leaves external). */
+function installPkcs11js(root: string): void {
+  const pkcs11js = join(PROJECT_ROOT, 'node_modules', 'pkcs11js');
+  for (const file of ['package.json', 'index.js', join('build', 'Release', 'pkcs11.node')]) {
+    mkdirSync(join(root, 'node_modules', 'pkcs11js', file, '..'), { recursive: true });
+    copyFileSync(join(pkcs11js, file), join(root, 'node_modules', 'pkcs11js', file));
+  }
+}
+
+let outdir: string;
+let stateDir: string;
+let table: TestStateTable;
+let stack: KeyManagerStack;
+let adminToken: string;
+
+/** What every process gets: local mode on this suite's table and state folder, and no way to reach AWS. */
+function localEnv(): Record<string, string> {
+  return {
+    [ENV.mode]: 'local',
+    [ENV.stateTableName]: table.tableName,
+    [ENV.dynamoDbEndpoint]: process.env[ENV.dynamoDbEndpoint] ?? '',
+    [ENV.localStateDir]: stateDir,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    // Any SDK client without an endpoint of its own gets a closed port on this machine, never AWS.
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    ...(process.env.SOFTHSM2_CONF ? { SOFTHSM2_CONF: process.env.SOFTHSM2_CONF } : {}),
+  };
+}
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'bundles-'));
+  stateDir = mkdtempSync(join(tmpdir(), 'bundles-state-'));
+  table = await createTestStateTable('bundles');
+  adminToken = await issueLocalToken(loadOrCreateSigningKey(stateDir), { username: 'bundle-admin', groups: [GROUPS.admins] });
+  // As `npx cdk synth` builds it: cdk.json's context, bundling on.
+  const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, 'aws:cdk:enable-asset-metadata': true }, builtinCloudFormationValidation: false });
+  stack = new KeyManagerStack(app, 'XksKeyManager', { parameters: parametersFromContext(app.node, {}) });
+  app.synth();
+  // Only local mode reaches PKCS#11 from a management function (on AWS they call the HSM agent):
+  // pkcs11js, external in every bundle, is put where the bundles find it, and nothing else is.
+  installPkcs11js(outdir);
+});
+
+afterAll(async () => {
+  await table?.dispose();
+  for (const dir of [outdir, stateDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The bundle folder cdk synth wrote for `fn`, its handler, and the literal environment the function gets on AWS (mode and endpoints are local). */
+function bundleOf(fn: lambda.Function): { dir: string; handler: string; environment: Record<string, string> } {
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const assetPath = cfn.getMetadata('aws:asset:path') as string | undefined;
+  if (!assetPath) throw new Error(`${fn.node.path} has no bundled asset`);
+  const variables = (fn.stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined)?.variables ?? {};
+  const environment = Object.fromEntries(Object.entries(variables).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return { dir: join(outdir, assetPath), handler: cfn.handler!, environment };
+}
+
+/** One real event for the route: the admin's token, made-up ids, an empty object as the body when the route takes one. */
+function eventFor(route: RouteDefinition): unknown {
+  const params = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, `bundle-${name}`]));
+  return apiEvent(route.operation, { params, token: route.access.kind === 'public' ? undefined : adminToken, body: route.requestSchema ? {} : undefined });
+}
+
+describe('management function bundles', () => {
+  it.each(routes.map((r) => [r.operation, r] as const))('%s: the bundle loads in a fresh process and answers an API Gateway event', async (_operation, route) => {
+    // Arrange
+    const bundle = bundleOf(stack.managementApi.functions.get(route.operation)!.function);
+    // Act
+    const { code, result, output } = await invoke(bundle.dir, bundle.handler, eventFor(route), { ...bundle.environment, ...localEnv() });
+    // Assert: an HTTP answer of the handler itself (a CCKM error body for 4xx and the 503 of an unreachable dependency), never a crash or a bare 500.
+    expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    expect(result).toEqual(expect.objectContaining({ statusCode: expect.any(Number) }));
+    const status = result!.statusCode as number;
+    const handled = status >= 200 && (status < 500 || status === 502 || status === 503);
+    expect({ operation: route.operation, handled, body: handled ? '' : result!.body }).toEqual({ operation: route.operation, handled: true, body: '' });
+    if (status >= 400) expect(JSON.parse(result!.body as string)).toMatchObject({ code: status, codeDesc: expect.any(String) });
+    if (route.method === 'GET' && !route.path.includes('{') && !route.querySchema?.required) expect([route.operation, status]).toEqual([route.operation, 200]);
+  });
+});
+
+/** The entries and esbuild arguments of the Dockerfile's bundling step (`RUN npx esbuild name=file … --outdir=dist`). */
+function dockerfileBundling(): { entries: Record<string, string>; args: string[] } {
+  const text = readFileSync(join(PROJECT_ROOT, PROXY_DOCKERFILE), 'utf8').replace(/\\\n/g, ' ');
+  const line = text.split('\n').find((l) => /^RUN npx esbuild /.test(l));
+  if (!line) throw new Error(`${PROXY_DOCKERFILE} has no "RUN npx esbuild" step`);
+  const words = line.replace(/^RUN npx esbuild /, '').trim().split(/\s+/);
+  const entries = Object.fromEntries(words.filter((w) => /^[\w-]+=[\w/.-]+\.ts$/.test(w)).map((w) => w.split('=') as [string, string]));
+  return { entries, args: words.filter((w) => w.startsWith('--') && !w.startsWith('--outdir=')) };
+}
+
+describe('proxy image entry points, built as the Dockerfile builds them', () => {
+  let taskRoot: string;
+
+  beforeAll(async () => {
+    taskRoot = mkdtempSync(join(tmpdir(), 'image-'));
+    const { entries, args } = dockerfileBundling();
+    await new Promise<void>((resolve, reject) => {
+      const esbuild = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'), [...Object.entries(entries).map(([n, f]) => `${n}=${f}`), ...args, `--outdir=${taskRoot}`], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+      esbuild.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`esbuild exited with ${code}`))));
+    });
+    installPkcs11js(taskRoot);
+  });
+
+  afterAll(() => rmSync(taskRoot, { recursive: true, force: true }));
+
+  it('builds exactly the entries the stack runs, under the names their CMDs give', () => {
+    const { entries } = dockerfileBundling();
+    expect(entries).toEqual(Object.fromEntries(Object.values(IMAGE_ENTRIES).map((e) => [e.cmd[0]!.split('.')[0]!, e.file])));
+  });
+
+  it('the XKS proxy entry answers the ALB\'s health check', async () => {
+    const event = { requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/xks/1' } }, httpMethod: 'GET', path: '/ping', queryStringParameters: {}, headers: { host: 'xks.example.com' }, body: '', isBase64Encoded: false };
+    const { code, result, output } = await invoke(taskRoot, IMAGE_ENTRIES.xksProxy.cmd[0], event, { ...localEnv(), [ENV.serviceName]: 'xks-proxy' });
+    expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    expect(result).toMatchObject({ statusCode: 200 });
+  });
+
+  it('the HSM agent entry loads pkcs11js and answers a partition test from the HSM', async () => {
+    const request = { operation: 'testPartition', args: [{ partitionId: 'p-bundle', hsmType: 'softhsm', tokenLabel: 'no-such-token-in-this-test', pinSecretName: 'xks-key-manager/hsm-pin/p-bundle' }] };
+    const { code, result, output } = await invoke(taskRoot, IMAGE_ENTRIES.hsmAgent.cmd[0], request, { ...localEnv(), [ENV.serviceName]: 'hsm-agent' });
+    expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    expect(result).toEqual(expect.objectContaining({ ok: expect.any(Boolean) }));
+    expect(JSON.stringify(result)).not.toMatch(/Cannot find module|invalid HSM agent request/);
+  });
+});
