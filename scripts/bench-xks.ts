@@ -14,8 +14,8 @@
  *      request's scheduled send time (no coordinated omission) → p50 / p99 at that rate;
  *    for GetHealthStatus, GetKeyMetadata, Encrypt (32 B and 4,300 B) and Decrypt.
  * 4. Cold start: a fresh Node.js process running the proxy (bundled with esbuild, as the Lambda
- *    image runs bundled code) over the same state; time from process start to the first
- *    successful Encrypt.
+ *    image runs bundled code) over the same state, with the warm-up the Lambda init runs before it
+ *    listens; time from process start to listening (init) and to the first successful Encrypt.
  */
 import { SignatureV4 } from '@smithy/signature-v4';
 import { build } from 'esbuild';
@@ -372,11 +372,11 @@ async function scenarios(client: XksClient, provisioned: ApiProvisionedStore): P
 // Cold start
 
 const COLD_START_ENTRY = `
-import { startXksHttpsServer } from './lambdas/xks-proxy/https-server';
-import { createXksLogger, xksProxyDeps } from './lambdas/xks-proxy/composition-root';
+import { startXksHttpsServer } from './lambdas/xks-proxy/entry/https-server';
+import { createXksLogger, xksProxyDeps } from './lambdas/xks-proxy/entry/composition-root';
 import { dependencies } from './lambdas/runtime/dependencies';
 const [keyPath, certPath] = process.argv.slice(2);
-startXksHttpsServer({ host: '127.0.0.1', port: 0, keyPath, certPath, deps: xksProxyDeps(dependencies(), createXksLogger(), { metrics: false }) })
+startXksHttpsServer({ host: '127.0.0.1', port: 0, keyPath, certPath, warmUp: true, deps: xksProxyDeps(dependencies(), createXksLogger(), { metrics: false }) })
   .then((server) => process.stdout.write('READY ' + server.url + '\\n'));
 `;
 

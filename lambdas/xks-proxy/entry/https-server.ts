@@ -36,6 +36,8 @@ export interface XksHttpsServerOptions {
   /** PEM CA that issues the client certificates accepted for mTLS; without it no certificate is asked for. */
   readonly clientCaPath?: string;
   readonly deps: XksServerDeps;
+  /** Run the proxy's warm-up (XksProxy.warmUp, as the Lambda init does) before listening. @default false */
+  readonly warmUp?: boolean;
 }
 
 export interface XksHttpsServer {
@@ -82,6 +84,7 @@ function toXksRequest(message: IncomingMessage, rawBody: Buffer, requireClientCe
 export async function startXksHttpsServer(options: XksHttpsServerOptions): Promise<XksHttpsServer> {
   const { proxyOptions, ...deps } = options.deps;
   const proxy = new XksProxy(deps, proxyOptions);
+  if (options.warmUp) await proxy.warmUp();
   const mtls = options.clientCaPath !== undefined;
   const server: Server = createServer(
     {
