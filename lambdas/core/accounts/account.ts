@@ -126,7 +126,13 @@ export function checkRegions(regions: readonly string[]): string[] {
   return [...new Set(regions)];
 }
 
-/** Applies `update-acls` changes in order: grants add actions to the entry, revokes remove them; empty entries go. */
+/** Most ACL entries one account container holds (each user or group with actions is one entry). */
+export const MAX_ACL_ENTRIES = 100;
+
+/**
+ * Applies `update-acls` changes in order: grants add actions to the entry, revokes remove them;
+ * empty entries go. 400 naming `acls` when the container would hold more than MAX_ACL_ENTRIES.
+ */
 export function applyAclChanges(acls: readonly AclEntry[], changes: readonly AclChange[]): AclEntry[] {
   let result = acls.map((entry) => ({ ...entry, actions: [...entry.actions] }));
   changes.forEach((change, i) => {
@@ -140,6 +146,9 @@ export function applyAclChanges(acls: readonly AclEntry[], changes: readonly Acl
     }
     result = result.filter((entry) => entry.actions.length > 0);
   });
+  if (result.length > MAX_ACL_ENTRIES) {
+    throw new ValidationError(`an AWS account container holds at most ${MAX_ACL_ENTRIES} ACL entries; this change would leave ${result.length} (revoke some first)`, 'acls');
+  }
   return result;
 }
 

@@ -179,6 +179,21 @@ describe('update-acls', () => {
     expect(state.transactions).toHaveLength(before);
   });
 
+  it('refuses (400 naming acls) a change that would leave more than 100 entries, and keeps the ACLs as they were', async () => {
+    // Arrange
+    const prod = await service.create(request());
+    const grant = (from: number, count: number) => ({ acls: Array.from({ length: count }, (_, i) => ({ user_id: `user-${from + i}`, permit: true, actions: ['viewkeystore'] })) });
+    await service.updateAcls(prod.id, grant(0, 100));
+
+    // Act
+    const error = await rejectionOf(service.updateAcls(prod.id, grant(100, 1)));
+
+    // Assert
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/^acls: an AWS account container holds at most 100 ACL entries; this change would leave 101/);
+    expect((await service.get(root, prod.id)).acls).toHaveLength(100);
+  });
+
   it('loses no grant when many are applied at once', async () => {
     const { id } = await service.create(request());
     const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
