@@ -200,7 +200,7 @@ export class KeyStoreCredentialService {
         await discardXksSecrets(secrets, keyStoreId, [credentialId]);
         throw error;
       }
-      // Landed: answer as if the write had; the dropped credentials' secrets are left to the orphan secret sweep.
+      // Landed: answer as if the write had; the dropped credentials' secrets stay behind (unreferenced, they authenticate nothing).
       const credential = stored.data.credentials.find((c) => c.id === credentialId) as XksCredentialData;
       result = { store: stored, kept: stored.data.credentials, dropped: [], credential };
     }

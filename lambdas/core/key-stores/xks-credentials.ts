@@ -117,8 +117,8 @@ export async function discardXksSecrets(secrets: SecretStore, keyStoreId: string
  * failure whose outcome is unknown (the state store's retries ran out after an attempt that may
  * have committed) is checked, by re-reading with `landed`; any other failure did not land. A
  * re-read that fails too rethrows the write's error without deciding, so that the caller keeps the
- * secret (a committed record must never lose its credential; the orphan secret sweep removes it
- * later if nothing references it).
+ * secret: a committed record must never lose its credential, and an unreferenced secret
+ * authenticates nothing (removing such leftovers is listed under README "Not built yet").
  */
 export async function landedDespite(error: unknown, landed: () => Promise<boolean>): Promise<boolean> {
   if (!(error instanceof ServiceUnavailableError) || !error.outcomeUnknown) return false;

@@ -85,7 +85,7 @@ describe('create key store', () => {
     expect(get.mock.calls.filter(([kind]) => kind === 'keyStore')).toHaveLength(0);
   });
 
-  it('keeps the secret when the re-read fails too (the orphan sweep removes it if nothing references it)', async () => {
+  it('keeps the secret when the re-read fails too (a committed store must not lose it)', async () => {
     // Arrange
     const setup = await keyStoreSetup(state);
     const services = keyServices(state, secrets);
