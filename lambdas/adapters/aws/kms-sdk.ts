@@ -115,14 +115,15 @@ export class SdkAwsKms extends SdkKmsKeys implements AwsKms {
         ),
       );
     const giveUpAt = this.now() + (changes.credential === undefined ? 0 : (options.credentialPropagationMs ?? 0));
-    for (let wait = 250; ; wait *= 2) {
+    for (let wait = 250; ; wait = Math.min(wait * 2, 1_000)) {
       try {
         await this.retryingProxyTimeouts(update);
         return;
       } catch (error) {
-        // The proxy has not seen the new credential yet (its state cache is older than it).
-        if (!isAwsError(error, 'XksProxyIncorrectAuthenticationCredentialException') || this.now() + wait > giveUpAt) throw error;
-        await this.sleep(wait);
+        // The proxy has not seen the new credential yet (its state cache is older than it): try until giveUpAt.
+        const left = giveUpAt - this.now();
+        if (!isAwsError(error, 'XksProxyIncorrectAuthenticationCredentialException') || left <= 0) throw error;
+        await this.sleep(Math.min(wait, left));
       }
     }
   }
