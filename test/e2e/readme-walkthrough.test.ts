@@ -29,7 +29,7 @@ afterAll(async () => {
   await system?.stop();
 });
 
-it('runs the README walkthrough as written: account → keys → store → HYOK key → XKS calls → rotation → block → a user\'s 200 and 403 → linked store through AWS KMS', async () => {
+it('runs the README walkthrough as written: account → keys → store → HYOK key → XKS calls → rotation → block → a user\'s 200 and 403 → linked store and linked HYOK key through AWS KMS', async () => {
   // Arrange
   const script = walkthroughScript();
 
@@ -55,6 +55,8 @@ it('runs the README walkthrough as written: account → keys → store → HYOK 
   expect(stdout).toMatch(/\{"id":"[0-9a-f-]+","custom_key_store_id":"cks-[0-9a-f]{17}","connection_state":"DISCONNECTED"\}\n/);
   expect(stdout).toMatch(/AWS KMS: cks-[0-9a-f]{17} is CONNECTED\n/);
   expect(stdout).toContain('\nhello from AWS KMS\n');
+  expect(stdout).toContain('{"linked_state":true,"KeyState":"Enabled","Origin":"EXTERNAL_KEY_STORE","Alias":["alias/demo-hyok"]}\n');
+  expect(stdout).toContain('through alias/demo-hyok: hello from AWS KMS\n');
   expect(stdout).toContain('AWS KMS signs with the new credential: true\n');
   expect(stdout).toMatch(/\n(DISCONNECTING|DISCONNECTED)\n$/);
 }, 240_000);
