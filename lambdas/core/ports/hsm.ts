@@ -13,7 +13,7 @@ import type {
 } from '../../contract/hsm';
 
 /**
- * The HSM agent (design.md): the only way the control plane reaches PKCS#11.
+ * The HSM agent (README, "Architecture"): the only way the control plane reaches PKCS#11.
  * On AWS a Lambda invoke of the agent function; locally the same service in-process.
  */
 export interface HsmAgent {
