@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LocalSystem, startLocalSystem } from '../helpers/local-system';
+import { adminApi, type LocalSystem, startLocalSystem } from '../helpers/local-system';
 import { decryptBody, encryptBody, type EncryptOutput, healthBody, metadataBody } from '../xks/support/bodies';
 import { timeUntil } from '../xks/support/poll';
 import { curlSigV4Args, runCurl, type XksSigningCredential } from '../xks/support/signing';
@@ -25,17 +25,8 @@ afterAll(async () => {
   await system?.stop();
 });
 
-/** A management API call with the admin token; fails the test on an unexpected status. */
-async function api(method: string, path: string, body?: unknown, expected = 200): Promise<any> {
-  const response = await fetch(`${system.apiUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status !== expected) throw new Error(`${method} ${path}: expected ${expected}, got ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+/** A management API call with the admin token that must answer `expected`. */
+const api: ReturnType<typeof adminApi> = (...args) => adminApi(system)(...args);
 
 /** An XKS request as AWS KMS sends it, signed by curl --aws-sigv4 (spec Appendix D). */
 async function xks(uriPath: string, operation: string, body: unknown, credential: XksSigningCredential, region: string): Promise<{ status: number; json: any }> {

@@ -7,7 +7,7 @@
  * deletion.
  */
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
-import { type LocalSystem, startLocalSystem } from '../helpers/local-system';
+import { adminApi, type LocalSystem, startLocalSystem } from '../helpers/local-system';
 import { afterStalenessLimit, timeUntil } from '../xks/support/poll';
 
 const REGION = 'us-east-1';
@@ -27,16 +27,7 @@ afterAll(async () => {
 });
 
 /** A management API call with the admin token that must answer `expected`. */
-async function api(method: string, path: string, body?: unknown, expected = 200): Promise<any> {
-  const response = await fetch(`${system.apiUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status !== expected) throw new Error(`${method} ${path}: expected ${expected}, got ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const api: ReturnType<typeof adminApi> = (...args) => adminApi(system)(...args);
 
 /** AWS KMS calls, retried only on AWS KMS's "the proxy did not respond in time" (250 ms on a loaded machine). */
 async function viaKms<T>(call: () => Promise<T>): Promise<T> {

@@ -105,3 +105,17 @@ async function waitForEndpoints(file: string, runner: RunnerProcess, timeoutMs: 
     await new Promise((resolveLater) => setTimeout(resolveLater, 100));
   }
 }
+
+/** A management API caller with the system's admin token: answers the parsed body, or throws when the status is not `expected`. */
+export function adminApi(system: LocalSystem): (method: string, path: string, body?: unknown, expected?: number) => Promise<any> {
+  return async (method, path, body, expected = 200) => {
+    const response = await fetch(`${system.apiUrl}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status !== expected) throw new Error(`${method} ${path}: expected ${expected}, got ${response.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+}
