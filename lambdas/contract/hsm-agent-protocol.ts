@@ -14,13 +14,20 @@ import {
   type HsmKeyRef,
   type PartitionConnection,
 } from './hsm';
+import { signHmacRequest, typedKeyFields, wrapForImportRequest } from './hsm-key-checks';
+import type { SignHmacRequest, WrapForImportRequest } from './hsm-key-types';
+import { type Check, fail, record, text } from './protocol-checks';
+
+export { HsmAgentRequestError } from './protocol-checks';
 
 export type HsmAgentRequest =
   | { readonly operation: 'testPartition'; readonly args: [PartitionConnection] }
   | { readonly operation: 'generateKey'; readonly args: [PartitionConnection, GenerateKeyRequest] }
   | { readonly operation: 'describeKey'; readonly args: [HsmKeyRef] }
   | { readonly operation: 'destroyKey'; readonly args: [HsmKeyRef] }
-  | { readonly operation: 'checkKey'; readonly args: [HsmKeyRef] };
+  | { readonly operation: 'checkKey'; readonly args: [HsmKeyRef] }
+  | { readonly operation: 'wrapKeyForImport'; readonly args: [HsmKeyRef, WrapForImportRequest] }
+  | { readonly operation: 'signHmac'; readonly args: [HsmKeyRef, SignHmacRequest] };
 
 export type HsmAgentOperation = HsmAgentRequest['operation'];
 
@@ -48,25 +55,6 @@ export function isHsmFailureReason(value: unknown): value is HsmFailureReason {
   return typeof value === 'string' && Object.hasOwn(FAILURE_REASONS, value);
 }
 
-/** A payload that is not a valid request; the message names the offending field. */
-export class HsmAgentRequestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HsmAgentRequestError';
-  }
-}
-
-type Check<T> = (value: unknown, path: string) => T;
-
-const fail = (path: string, expected: string): never => {
-  throw new HsmAgentRequestError(`${path} must be ${expected}`);
-};
-
-const record = (value: unknown, path: string): Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : fail(path, 'an object');
-
-const text: Check<string> = (value, path) => (typeof value === 'string' && value.length > 0 ? value : fail(path, 'a non-empty string'));
-
 const hex: Check<string> = (value, path) =>
   typeof value === 'string' && /^(?:[0-9a-fA-F]{2}){1,128}$/.test(value) ? value : fail(path, 'a hex string of 1 to 128 bytes');
 
@@ -89,7 +77,7 @@ const keyRef: Check<HsmKeyRef> = (value, path) => {
 
 const generateKeyRequest: Check<GenerateKeyRequest> = (value, path) => {
   const fields = record(value, path);
-  if (fields.sizeBits !== 256) fail(`${path}.sizeBits`, '256');
+  const typed = typedKeyFields(fields, path);
   const attributes = record(fields.attributes, `${path}.attributes`);
   for (const name of KEY_ATTRIBUTE_NAMES) {
     if (typeof attributes[name] !== 'boolean') fail(`${path}.attributes.${name}`, 'a boolean');
@@ -97,7 +85,7 @@ const generateKeyRequest: Check<GenerateKeyRequest> = (value, path) => {
   return {
     objectId: hex(fields.objectId, `${path}.objectId`),
     label: text(fields.label, `${path}.label`),
-    sizeBits: 256,
+    ...typed,
     attributes: Object.fromEntries(KEY_ATTRIBUTE_NAMES.map((name) => [name, attributes[name]])) as GenerateKeyRequest['attributes'],
   };
 };
@@ -108,6 +96,8 @@ const ARGUMENTS: { readonly [O in HsmAgentOperation]: readonly Check<unknown>[] 
   describeKey: [keyRef],
   destroyKey: [keyRef],
   checkKey: [keyRef],
+  wrapKeyForImport: [keyRef, wrapForImportRequest],
+  signHmac: [keyRef, signHmacRequest],
 };
 
 /** Checks an invoke payload; throws HsmAgentRequestError naming the first bad field. */

@@ -2,6 +2,7 @@
  * HSM vocabulary shared by the CDK (HSM types), the request schemas (attribute names), the HSM
  * agent protocol and the runtime: plain types and constants, no PKCS#11.
  */
+import type { EcCurve, HsmKeyType } from './hsm-key-types';
 
 export type HsmType = 'luna' | 'cloudhsm' | 'softhsm';
 export const HSM_TYPES: readonly HsmType[] = ['luna', 'cloudhsm', 'softhsm'];
@@ -15,7 +16,10 @@ export interface PartitionConnection {
   readonly pinSecretName: string;
 }
 
-/** The PKCS#11 boolean attributes we set and report on AES source keys. */
+/**
+ * The PKCS#11 boolean attributes we set and report on source keys. On a key pair the private key
+ * carries them, except CKA_ENCRYPT, CKA_VERIFY and CKA_WRAP, which are the public key's.
+ */
 export type KeyAttributeName =
   | 'CKA_ENCRYPT' | 'CKA_DECRYPT' | 'CKA_WRAP' | 'CKA_UNWRAP' | 'CKA_SIGN' | 'CKA_VERIFY'
   | 'CKA_DERIVE' | 'CKA_SENSITIVE' | 'CKA_EXTRACTABLE' | 'CKA_MODIFIABLE' | 'CKA_TOKEN' | 'CKA_PRIVATE';
@@ -31,9 +35,14 @@ export type KeyAttributes = Readonly<Record<KeyAttributeName, boolean>>;
 export interface HsmKeyInfo {
   readonly objectId: string; // CKA_ID, hex
   readonly label: string; // CKA_LABEL
-  readonly keyType: 'AES' | 'OTHER';
-  readonly sizeBits: number; // CKA_VALUE_LEN * 8
+  readonly keyType: HsmKeyType | 'OTHER';
+  /** CKA_VALUE_LEN * 8 of secret keys, the modulus size of RSA keys, the curve's field size of EC keys. */
+  readonly sizeBits: number;
   readonly attributes: KeyAttributes;
+  /** EC keys: the curve CKA_EC_PARAMS names. */
+  readonly curve?: EcCurve;
+  /** Key pairs: the public key, PEM (SubjectPublicKeyInfo). */
+  readonly publicKeyPem?: string;
 }
 
 /** Identifies a key object inside a partition. We set CKA_ID ourselves at generation. */
@@ -45,7 +54,12 @@ export interface HsmKeyRef {
 export interface GenerateKeyRequest {
   readonly objectId: string; // CKA_ID to set, hex
   readonly label: string;
-  readonly sizeBits: 256;
+  /** @default 'AES' */
+  readonly keyType?: HsmKeyType;
+  /** One of KEY_SIZES for the type; EC keys: the curve's size. */
+  readonly sizeBits: number;
+  /** EC keys only. */
+  readonly curve?: EcCurve;
   /** Attributes listed by the caller are true; every other boolean attribute is false. */
   readonly attributes: KeyAttributes;
 }

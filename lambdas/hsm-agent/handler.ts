@@ -38,8 +38,9 @@ export function createHsmAgentHandler(agent: () => HsmAgent | Promise<HsmAgent>,
     logger.appendKeys({ operation: request.operation, partitionId });
     try {
       const result = await dispatchHsmAgentRequest(await agent(), request);
-      // Results are key attributes and ready/not-ready messages: nothing secret.
-      logger.info('HSM agent request done', { result });
+      // Results are key attributes, public keys and ready/not-ready messages: nothing secret. Wrapped
+      // key material and MACs are not logged (only AWS KMS can unwrap the one, the other is a MAC).
+      logger.info('HSM agent request done', LOGGED_RESULT[request.operation] ? { result } : {});
       return { ok: true, result: result ?? null };
     } catch (error) {
       if (!(error instanceof HsmError)) throw error;
@@ -50,6 +51,17 @@ export function createHsmAgentHandler(agent: () => HsmAgent | Promise<HsmAgent>,
     }
   };
 }
+
+/** Whether an operation's result goes into the log line. */
+const LOGGED_RESULT: Readonly<Record<HsmAgentRequest['operation'], boolean>> = {
+  testPartition: true,
+  generateKey: true,
+  describeKey: true,
+  destroyKey: true,
+  checkKey: true,
+  wrapKeyForImport: false,
+  signHmac: false,
+};
 
 /** Calls the agent method the request names. */
 function dispatchHsmAgentRequest(agent: HsmAgent, request: HsmAgentRequest): Promise<unknown> {
@@ -64,6 +76,10 @@ function dispatchHsmAgentRequest(agent: HsmAgent, request: HsmAgentRequest): Pro
       return agent.destroyKey(...request.args);
     case 'checkKey':
       return agent.checkKey(...request.args);
+    case 'wrapKeyForImport':
+      return agent.wrapKeyForImport(...request.args);
+    case 'signHmac':
+      return agent.signHmac(...request.args);
   }
 }
 

@@ -8,6 +8,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { HsmError, type HsmAgent } from '../../core/ports/hsm';
 import type { GenerateKeyRequest, HsmKeyInfo, HsmKeyRef, PartitionConnection, PartitionTestResult } from '../../contract/hsm';
 import { isHsmFailureReason, type HsmAgentRequest } from '../../contract/hsm-agent-protocol';
+import type { HmacResult, SignHmacRequest, WrapForImportRequest, WrappedKeyMaterial } from '../../contract/hsm-key-types';
 
 export interface LambdaHsmAgentConfig {
   /** Name or ARN of the HSM agent function (ENV.hsmAgentFunctionName, read by the composition root). */
@@ -38,6 +39,14 @@ export class LambdaHsmAgent implements HsmAgent {
 
   checkKey(key: HsmKeyRef): Promise<PartitionTestResult> {
     return this.invoke({ operation: 'checkKey', args: [key] });
+  }
+
+  wrapKeyForImport(key: HsmKeyRef, request: WrapForImportRequest): Promise<WrappedKeyMaterial> {
+    return this.invoke({ operation: 'wrapKeyForImport', args: [key, request] });
+  }
+
+  signHmac(key: HsmKeyRef, request: SignHmacRequest): Promise<HmacResult> {
+    return this.invoke({ operation: 'signHmac', args: [key, request] });
   }
 
   private async invoke<T>(request: HsmAgentRequest): Promise<T> {

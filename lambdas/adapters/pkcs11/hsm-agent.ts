@@ -10,7 +10,9 @@ import type { GenerateKeyRequest, HsmKeyInfo, HsmKeyRef, PartitionConnection, Pa
 import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
 import { Pkcs11KeyCrypto } from './key-crypto';
-import { destroySecretKeys, findSecretKey, generateAesKey } from './key-objects';
+import type { HmacResult, SignHmacRequest, WrapForImportRequest, WrappedKeyMaterial } from '../../contract/hsm-key-types';
+import { describeKeyObject, destroyKeyObjects, findKeyObject, generateKeyObject } from './typed-key-objects';
+import { signHmac, wrapKeyForImport } from './key-wrapping';
 import { Deadline } from './deadline';
 import { pkcs11ModuleFor } from './module';
 import { Pkcs11Partitions } from './partitions';
@@ -57,16 +59,28 @@ export class Pkcs11HsmAgent implements HsmAgent {
 
   generateKey(partition: PartitionConnection, request: GenerateKeyRequest): Promise<HsmKeyInfo> {
     // No retry: a generation that failed late may still have created the key.
-    return this.partitions.run(partition, (lease) => generateAesKey(lease, request), { retry: false });
+    return this.partitions.run(partition, (lease) => generateKeyObject(lease, request), { retry: false });
   }
 
   /** Read from the HSM on every call (the control plane shows what the HSM reports now). */
   describeKey(key: HsmKeyRef): Promise<HsmKeyInfo | undefined> {
-    return this.partitions.run(key.partition, async (lease) => findSecretKey(lease, key.objectId)?.info);
+    return this.partitions.run(key.partition, async (lease) => {
+      const found = findKeyObject(lease, key.objectId);
+      return found && describeKeyObject(lease, found);
+    });
   }
 
+  /** Destroys the secret key, or both halves of the key pair. */
   destroyKey(key: HsmKeyRef): Promise<void> {
-    return this.partitions.run(key.partition, async (lease) => destroySecretKeys(lease, key.objectId));
+    return this.partitions.run(key.partition, async (lease) => destroyKeyObjects(lease, key.objectId));
+  }
+
+  wrapKeyForImport(key: HsmKeyRef, request: WrapForImportRequest): Promise<WrappedKeyMaterial> {
+    return this.partitions.run(key.partition, (lease) => wrapKeyForImport(lease, key.objectId, request));
+  }
+
+  signHmac(key: HsmKeyRef, request: SignHmacRequest): Promise<HmacResult> {
+    return this.partitions.run(key.partition, (lease) => signHmac(lease, key.objectId, request));
   }
 
   /** An AES-GCM encrypt and decrypt of random bytes with the key, inside the HSM. */

@@ -13,7 +13,7 @@ import {
 } from '../../contract/hsm';
 import type { CachedKey, SessionLease } from './session-lease';
 
-const ATTRIBUTE_TYPES: Readonly<Record<KeyAttributeName, number>> = {
+export const ATTRIBUTE_TYPES: Readonly<Record<KeyAttributeName, number>> = {
   CKA_ENCRYPT: pkcs11js.CKA_ENCRYPT,
   CKA_DECRYPT: pkcs11js.CKA_DECRYPT,
   CKA_WRAP: pkcs11js.CKA_WRAP,
@@ -46,9 +46,14 @@ export function keyIdBytes(objectId: string): Buffer {
 
 /** Handles of the secret keys with this CKA_ID (at most `max`). */
 export function findSecretKeyHandles(lease: SessionLease, objectId: string, max: number): pkcs11js.Handle[] {
+  return findKeyHandles(lease, pkcs11js.CKO_SECRET_KEY, objectId, max);
+}
+
+/** Handles of the objects of class `objectClass` (CKO_…) with this CKA_ID (at most `max`). */
+export function findKeyHandles(lease: SessionLease, objectClass: number, objectId: string, max: number): pkcs11js.Handle[] {
   const { pkcs11, session } = lease;
   const template: pkcs11js.Template = [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+    { type: pkcs11js.CKA_CLASS, value: objectClass },
     { type: pkcs11js.CKA_ID, value: keyIdBytes(objectId) },
   ];
   lease.call('C_FindObjectsInit', () => pkcs11.C_FindObjectsInit(session, template));

@@ -11,6 +11,7 @@ import type {
   PartitionConnection,
   PartitionTestResult,
 } from '../../contract/hsm';
+import type { HmacResult, SignHmacRequest, WrapForImportRequest, WrappedKeyMaterial } from '../../contract/hsm-key-types';
 
 /**
  * The HSM agent (design.md): the only way the control plane reaches PKCS#11.
@@ -23,6 +24,10 @@ export interface HsmAgent {
   destroyKey(key: HsmKeyRef): Promise<void>;
   /** Deep health check: AES-GCM encrypt+decrypt with the key inside the HSM. */
   checkKey(key: HsmKeyRef): Promise<PartitionTestResult>;
+  /** The key wrapped inside the HSM with AWS KMS's wrapping public key (BYOK upload); never in the clear. */
+  wrapKeyForImport(key: HsmKeyRef, request: WrapForImportRequest): Promise<WrappedKeyMaterial>;
+  /** An HMAC computed in the HSM with a generic secret key. */
+  signHmac(key: HsmKeyRef, request: SignHmacRequest): Promise<HmacResult>;
 }
 
 /** Result of an AES-256-GCM encryption inside the HSM. */

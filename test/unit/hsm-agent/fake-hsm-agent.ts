@@ -44,5 +44,7 @@ export function fakeHsmAgent(): jest.Mocked<HsmAgent> {
     describeKey: jest.fn(),
     destroyKey: jest.fn(),
     checkKey: jest.fn(),
+    wrapKeyForImport: jest.fn(),
+    signHmac: jest.fn(),
   };
 }

@@ -19,7 +19,7 @@ describe('HSM agent Lambda entry', () => {
 
     // Assert
     expect(generated).toEqual({ ok: true, result: keyInfo });
-    expect(agent.generateKey).toHaveBeenCalledWith(partition, generateRequest);
+    expect(agent.generateKey).toHaveBeenCalledWith(partition, { ...generateRequest, keyType: 'AES' });
     expect(tested).toEqual({ ok: true, result: { ready: true, message: 'ready' } });
   });
 
@@ -63,7 +63,13 @@ describe('HSM agent Lambda entry', () => {
     ['a bad hsm type', { operation: 'testPartition', args: [{ ...partition, hsmType: 'nshield' }] }, 'payload.args[0].hsmType must be one of'],
     ['an empty token label', { operation: 'testPartition', args: [{ ...partition, tokenLabel: '' }] }, 'payload.args[0].tokenLabel'],
     ['an object id that is not hex', { operation: 'destroyKey', args: [{ ...keyRef, objectId: 'xyz' }] }, 'payload.args[0].objectId'],
-    ['a key size other than 256', { operation: 'generateKey', args: [partition, { ...generateRequest, sizeBits: 128 }] }, 'payload.args[1].sizeBits must be 256'],
+    ['an AES key size other than 256', { operation: 'generateKey', args: [partition, { ...generateRequest, sizeBits: 128 }] }, 'payload.args[1].sizeBits must be one of 256'],
+    ['an RSA size AWS KMS does not take', { operation: 'generateKey', args: [partition, { ...generateRequest, keyType: 'RSA', sizeBits: 1024 }] }, 'payload.args[1].sizeBits must be one of 2048, 3072, 4096'],
+    ['an EC key without a curve', { operation: 'generateKey', args: [partition, { ...generateRequest, keyType: 'EC', sizeBits: 256 }] }, 'payload.args[1].curve must be one of P-256'],
+    ['an unknown key type', { operation: 'generateKey', args: [partition, { ...generateRequest, keyType: 'DSA' }] }, 'payload.args[1].keyType must be one of AES, RSA, EC, GENERIC_SECRET'],
+    ['an unknown wrapping algorithm', { operation: 'wrapKeyForImport', args: [keyRef, { wrappingPublicKey: 'AAAA', algorithm: 'RSAES_PKCS1_V1_5' }] }, 'payload.args[1].algorithm must be one of RSAES_OAEP_SHA_1'],
+    ['a wrapping key that is not base64', { operation: 'wrapKeyForImport', args: [keyRef, { wrappingPublicKey: 'not base64!', algorithm: 'RSAES_OAEP_SHA_1' }] }, 'payload.args[1].wrappingPublicKey must be a base64 string'],
+    ['an unknown HMAC algorithm', { operation: 'signHmac', args: [keyRef, { message: 'AAAA', algorithm: 'HMAC_MD5' }] }, 'payload.args[1].algorithm must be one of HMAC_SHA_224'],
     [
       'a missing attribute',
       { operation: 'generateKey', args: [partition, { ...generateRequest, attributes: { CKA_ENCRYPT: true } }] },
@@ -78,6 +84,25 @@ describe('HSM agent Lambda entry', () => {
     expect(response).toMatchObject({ ok: false, reason: 'DEVICE_ERROR', returnCode: null });
     expect(response.ok === false && response.message).toContain(message);
     for (const method of Object.values(agent)) expect(method).not.toHaveBeenCalled();
+  });
+
+  it('dispatches wrapKeyForImport and signHmac, and logs neither result', async () => {
+    // Arrange
+    const agent = fakeHsmAgent();
+    agent.wrapKeyForImport.mockResolvedValue({ encryptedKeyMaterial: 'd3JhcHBlZA==' });
+    agent.signHmac.mockResolvedValue({ mac: 'bWFj' });
+    const logger = silentLogger();
+    const info = jest.spyOn(logger, 'info');
+    const handler = createHsmAgentHandler(() => agent, logger);
+    const wrapRequest = { wrappingPublicKey: 'AAAA', algorithm: 'RSA_AES_KEY_WRAP_SHA_256' };
+    // Act
+    const wrapped = await handler({ operation: 'wrapKeyForImport', args: [keyRef, wrapRequest] });
+    const signed = await handler({ operation: 'signHmac', args: [keyRef, { message: 'bWVzc2FnZQ==', algorithm: 'HMAC_SHA_256' }] });
+    // Assert
+    expect(wrapped).toEqual({ ok: true, result: { encryptedKeyMaterial: 'd3JhcHBlZA==' } });
+    expect(signed).toEqual({ ok: true, result: { mac: 'bWFj' } });
+    expect(agent.wrapKeyForImport).toHaveBeenCalledWith(keyRef, wrapRequest);
+    expect(JSON.stringify(info.mock.calls)).not.toMatch(/d3JhcHBlZA|bWFj/);
   });
 
   it('passes only the known fields of a partition to the agent', async () => {

@@ -22,7 +22,7 @@ class CheckingAgent implements Pick<HsmAgent, 'checkKey'> {
 const unused = (): never => {
   throw new Error('not used by GetKeyStoreHealth');
 };
-const agentPort = (agent: CheckingAgent): HsmAgent => ({ checkKey: (key) => agent.checkKey(key), testPartition: unused, generateKey: unused, describeKey: unused, destroyKey: unused });
+const agentPort = (agent: CheckingAgent): HsmAgent => ({ checkKey: (key) => agent.checkKey(key), testPartition: unused, generateKey: unused, describeKey: unused, destroyKey: unused, wrapKeyForImport: unused, signHmac: unused });
 
 describe('GetKeyStoreHealth handler', () => {
   let agent: CheckingAgent;

@@ -43,7 +43,16 @@ class ScriptedHsmAgent implements HsmAgent {
 
   async generateKey(_partition: PartitionConnection, request: GenerateKeyRequest): Promise<HsmKeyInfo> {
     this.fail();
-    const info: HsmKeyInfo = { objectId: request.objectId, label: request.label, keyType: 'AES', sizeBits: request.sizeBits, attributes: { ...request.attributes, CKA_TOKEN: true }, ...this.report };
+    const info: HsmKeyInfo = {
+      objectId: request.objectId,
+      label: request.label,
+      keyType: request.keyType ?? 'AES',
+      sizeBits: request.sizeBits,
+      attributes: { ...request.attributes, CKA_TOKEN: true },
+      ...(request.curve === undefined ? {} : { curve: request.curve }),
+      ...(request.keyType === 'RSA' || request.keyType === 'EC' ? { publicKeyPem: '-----BEGIN PUBLIC KEY-----\nscripted\n-----END PUBLIC KEY-----\n' } : {}),
+      ...this.report,
+    };
     this.keys.set(request.objectId, info);
     return info;
   }
@@ -59,6 +68,14 @@ class ScriptedHsmAgent implements HsmAgent {
 
   async checkKey(): Promise<PartitionTestResult> {
     return { ready: true, message: 'ready' };
+  }
+
+  async wrapKeyForImport(): Promise<never> {
+    throw new Error('not used by these tests');
+  }
+
+  async signHmac(): Promise<never> {
+    throw new Error('not used by these tests');
   }
 }
 
