@@ -375,8 +375,10 @@ const COLD_START_ENTRY = `
 import { startXksHttpsServer } from './lambdas/xks-proxy/entry/https-server';
 import { createXksLogger, xksProxyDeps } from './lambdas/xks-proxy/entry/composition-root';
 import { dependencies } from './lambdas/runtime/dependencies';
+import { useLocalAdapterSet } from './lambdas/local/local-adapter-set';
 const [keyPath, certPath] = process.argv.slice(2);
-startXksHttpsServer({ host: '127.0.0.1', port: 0, keyPath, certPath, warmUp: true, deps: xksProxyDeps(dependencies(), createXksLogger(), { metrics: false }) })
+useLocalAdapterSet();
+startXksHttpsServer({ host: '127.0.0.1', port: 0, keyPath, certPath, warmUp: true, deps: xksProxyDeps(dependencies(), dependencies().config, createXksLogger(), { metrics: false }) })
   .then((server) => process.stdout.write('READY ' + server.url + '\\n'));
 `;
 

@@ -1,10 +1,11 @@
 /**
- * Request and query schemas of the AWS account container routes (reference/cckm-adjacent-apis.md;
- * referenced from ./schemas.ts). Plain data. They check shapes; the rules that need more (a role
+ * Request and query schemas of the AWS account container routes (CCKM's AWS account
+ * API; referenced from ./schemas.ts). Plain data. They check shapes; the rules that need more (a role
  * ARN in the container's own account, region names, ACL action names, exactly one of user_id and
  * group) live in core/accounts/account.ts and answer with a 400 naming the field.
  */
 import type { JsonSchema } from './json-schema';
+import { LISTS } from './lists';
 import { displayName as name, listQuery as query, strictObject as strict } from './schema-parts';
 
 const regions: JsonSchema = { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 64 } };
@@ -52,7 +53,7 @@ export const accountSchemas = {
     },
     ['acls'],
   ),
-  listQuery: query(['id', 'name', 'account_id']),
+  listQuery: query(LISTS.accountContainers),
   /** POST /v1/cckm/aws/accounts: neither field = the deployment's own account. */
   describe: strict({ assume_role_arn: roleArn, assume_role_external_id: externalId }, []),
 } satisfies Record<string, JsonSchema>;

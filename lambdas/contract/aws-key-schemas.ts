@@ -5,6 +5,7 @@
  * services.
  */
 import type { JsonSchema } from './json-schema';
+import { LISTS } from './lists';
 import { listQuery as query, strictObject as strict } from './schema-parts';
 
 const text = (maxLength = 256, minLength = 1): JsonSchema => ({ type: 'string', minLength, maxLength });
@@ -44,8 +45,5 @@ export const awsKeySchemas = {
   ),
   removeTags: strict({ tags: { type: 'array', minItems: 1, maxItems: 50, items: text(128) } }, ['tags']),
   policy: strict({ policy: policyDocument, bypass_policy_lockout_safety_check: { type: 'boolean' }, ...POLICY_SHORTCUT_SCHEMAS }, [], { minProperties: 1 }),
-  listQuery: query([
-    'id', 'keyid', 'arn', 'alias', 'kms', 'kms_id', 'region', 'origin', 'job_config_id', 'enabled', 'gone',
-    'keystate', 'keyusage', 'key_material_origin', 'key_source', 'custom_key_store_id', 'blocked', 'linked_state',
-  ]),
+  listQuery: query(LISTS.awsKeys),
 } satisfies Record<string, JsonSchema>;

@@ -4,6 +4,7 @@
  */
 import { HSM_TYPES, KEY_ATTRIBUTE_NAMES } from './hsm';
 import type { JsonSchema } from './json-schema';
+import { LISTS } from './lists';
 import { displayName as name, listQuery as query, strictObject as strict } from './schema-parts';
 
 /** CK_TOKEN_INFO.label is 32 bytes, blank-padded. */
@@ -15,7 +16,7 @@ const description: JsonSchema = { type: 'string', maxLength: 1024 };
 export const hsmSchemas = {
   createPartition: strict({ name, hsm_type: { enum: [...HSM_TYPES] }, token_label: tokenLabel, pin, description }, ['name', 'hsm_type', 'token_label', 'pin']),
   updatePartition: strict({ token_label: tokenLabel, pin, description }, [], { minProperties: 1 }),
-  listPartitionsQuery: query(['id', 'name', 'hsm_type', 'token_label']),
+  listPartitionsQuery: query(LISTS.hsmPartitions),
   createKey: strict(
     {
       partition_id: { type: 'string', minLength: 1, maxLength: 256 },
@@ -27,5 +28,5 @@ export const hsmSchemas = {
     },
     ['partition_id', 'label', 'attributes'],
   ),
-  listKeysQuery: query(['id', 'partition_id', 'label', 'object_id', 'status']),
+  listKeysQuery: query(LISTS.hsmKeys),
 } satisfies Record<string, JsonSchema>;

@@ -1,6 +1,6 @@
 /**
  * Request and query schemas of the key store, credential, virtual key and HYOK key routes
- * (seeds 001; referenced from ./schemas.ts). Plain data.
+ * (CCKM's key store and key APIs; referenced from ./schemas.ts). Plain data.
  *
  * The schemas check shapes: types, enums, lengths and numeric bounds. Rules that span fields or need
  * state (VPC connectivity needs a service name, the endpoint is `https://<fqdn>`, the health-check
@@ -10,6 +10,7 @@
  */
 import type { JsonSchema } from './json-schema';
 import { linkAwsParam, POLICY_SHORTCUT_SCHEMAS } from './aws-key-schemas';
+import { LISTS } from './lists';
 import { listQuery as query, strictObject as strict } from './schema-parts';
 
 const text = (maxLength = 256): JsonSchema => ({ type: 'string', minLength: 1, maxLength });
@@ -75,26 +76,23 @@ export const keyStoreSchemas = {
     [],
     { minProperties: 1 },
   ),
-  /** POST .../{id}/link (seed 001 "Link Local External Custom Key Store"). */
+  /** POST .../{id}/link (CCKM's "Link Local External Custom Key Store"). */
   link: strict(
     {
       aws_param: strict({ xks_proxy_uri_endpoint: text(256), xks_proxy_vpc_endpoint_service_name: text(256) }, ['xks_proxy_uri_endpoint']),
     },
     ['aws_param'],
   ),
-  listQuery: query([
-    'id', 'name', 'kms', 'kms_id', 'region', 'cloud_name', 'type', 'blocked', 'linked_state',
-    'xks_proxy_connectivity', 'connection_state', 'source_key_tier', 'custom_key_store_type',
-  ]),
-  listCredentialsQuery: query(['access_key_id']),
+  listQuery: query(LISTS.keyStores),
+  listCredentialsQuery: query(LISTS.keyStoreCredentials),
 } satisfies Record<string, JsonSchema>;
 
 export const virtualKeySchemas = {
   create: strict({ source_key_id: id, deletable: bool }, ['source_key_id']),
   update: strict({ deletable: bool }, ['deletable']),
-  listQuery: query(['id', 'partition_id', 'source_key_id', 'partition_label', 'deletable']),
+  listQuery: query(LISTS.virtualKeys),
   /** Versions of a virtual key, and of an HYOK key (its virtual key's versions). */
-  listVersionsQuery: query(['partition_id', 'source_key_id', 'partition_label']),
+  listVersionsQuery: query(LISTS.virtualKeyVersions),
 } satisfies Record<string, JsonSchema>;
 
 export const hyokKeySchemas = {

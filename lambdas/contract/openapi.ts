@@ -1,16 +1,19 @@
 /**
- * The OpenAPI 3.1 document of the management API, generated from the route table (design.md:
- * "One route table … and a generated OpenAPI document"). Plain data in, plain data out.
+ * The OpenAPI 3.1 document of the management API, generated from the route table (README,
+ * "Architecture"). Plain data in, plain data out.
  * `npm run openapi` prints it.
  */
 import type { JsonSchema } from './json-schema';
 import type { RouteDefinition } from './routes';
 
 export interface OpenApiOptions {
-  /** Base URL of the API (e.g. the `ManagementApiUrl` output, or `http://127.0.0.1:8080/api`). */
+  /** Base URL of the API (e.g. the `ManagementApiUrl` output). @default `LOCAL_API_URL` (`npm start`'s) */
   readonly serverUrl?: string;
   readonly version?: string;
 }
+
+/** Where `npm start` serves the API by default. */
+export const LOCAL_API_URL = 'http://127.0.0.1:8080/api';
 
 const ERROR_BODY: JsonSchema = {
   type: 'object',
@@ -80,8 +83,9 @@ export function openApiDocument(routes: readonly RouteDefinition[], options: Ope
       title: 'xks-key-manager management API',
       version: options.version ?? '0.1.0',
       description: 'CCKM-shaped API for AWS KMS external key stores, XKS credentials, HSM partitions and keys, virtual keys and HYOK keys.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    servers: [{ url: options.serverUrl ?? LOCAL_API_URL }],
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (Cognito access token; locally, the token in .local/endpoints.json)' } },

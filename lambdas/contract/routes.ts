@@ -1,5 +1,5 @@
 /**
- * The single route table of the management API (design.md, "One route table").
+ * The single route table of the management API (README, "Architecture").
  *
  * Every consumer reads it: the CDK ManagementApi construct (API Gateway resources and request
  * models, one function per row, least-privilege grants from `needs`), the local gateway

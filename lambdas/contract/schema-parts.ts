@@ -1,5 +1,6 @@
 /** Building blocks of the request schemas (plain data), shared by the per-area schema files. */
 import type { JsonSchema } from './json-schema';
+import type { ListDefinition } from './lists';
 
 /** An object with exactly these properties (unknown ones are a 400 naming them). */
 export const strictObject = (properties: Record<string, JsonSchema>, required: string[] = [], extra: Record<string, unknown> = {}): JsonSchema => ({
@@ -13,9 +14,9 @@ export const strictObject = (properties: Record<string, JsonSchema>, required: s
 /** A display name: 1–256 characters, no control characters. */
 export const displayName: JsonSchema = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' };
 
-/** A list route's query: the filters plus skip/limit/sort (parsed by core/listing.ts). Values arrive as strings. */
-export const listQuery = (filters: string[]): JsonSchema =>
-  strictObject(Object.fromEntries(['skip', 'limit', 'sort', ...filters].map((f) => [f, { type: 'string', maxLength: 1024 }])));
+/** A list route's query: skip/limit/sort plus the list's filters (lists.ts; parsed by core/listing.ts). Values arrive as strings. */
+export const listQuery = (list: ListDefinition): JsonSchema =>
+  strictObject(Object.fromEntries(['skip', 'limit', 'sort', ...Object.keys(list.filters)].map((f) => [f, { type: 'string', maxLength: 1024 }])));
 
 /**
  * The path parameters of a route (`{id}`, `{credentialId}`): each 1–256 characters without control

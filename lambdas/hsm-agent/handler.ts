@@ -5,13 +5,12 @@
  * answers, not function errors, so that the client can re-throw them with their reason.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
-import { SecretsManagerSecretStore } from '../adapters/aws/secrets-manager-secret-store';
-import { ENV } from '../contract/env';
-import { AGENT_CALL_TIMEOUT_MS, pkcs11Config, pkcs11LibraryOverrides } from '../adapters/pkcs11/config';
-import { HsmError, type HsmAgent } from '../core/ports/hsm';
+import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../adapters/pkcs11/config';
 import { Pkcs11HsmAgent } from '../adapters/pkcs11/hsm-agent';
+import { HsmError, type HsmAgent } from '../core/ports/hsm';
+import { portsFor } from '../runtime/adapter-set';
+import { loadHsmAgentConfig } from '../runtime/config';
 import {
   HsmAgentRequestError,
   parseHsmAgentRequest,
@@ -94,10 +93,9 @@ let initialization: Promise<Pkcs11HsmAgent> | undefined;
 
 function initializeAgent(): Promise<Pkcs11HsmAgent> {
   initialization ??= (async () => {
-    const agent = new Pkcs11HsmAgent(
-      pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS, libraries: pkcs11LibraryOverrides(process.env) }),
-      new SecretsManagerSecretStore({ client: new SecretsManagerClient({}), namePrefix: process.env[ENV.secretNamePrefix] }),
-    );
+    // Configuration read once; the secret store comes from the configured adapter set.
+    const config = loadHsmAgentConfig();
+    const agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS, libraries: config.pkcs11Libraries }), portsFor(config).secrets);
     const libraries = await agent.warmUp();
     agentLogger.info('HSM agent initialized', { libraries });
     return agent;

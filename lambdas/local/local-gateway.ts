@@ -16,8 +16,7 @@ import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type RouteDefinition, routes as allRoutes } from '../contract/routes';
 import { KeyManagerError, NotFoundError, UnauthorizedError } from '../core/errors';
-import type { Principal } from '../core/accounts/principal';
-import type { TokenVerifier } from '../core/ports/token-verifier';
+import type { Principal, TokenVerifier } from '../core/ports/token-verifier';
 import { bearerToken } from '../runtime/middleware/authenticate';
 
 /** A handler module's export: the Lambda entry point of one operation. */

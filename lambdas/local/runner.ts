@@ -28,6 +28,7 @@ import { createStateTableIfMissing } from '../adapters/dynamodb/state-table';
 import { issueLocalToken, loadOrCreateSigningKey, LocalTokenVerifier } from './adapters/local-tokens';
 import { ENV, GROUPS } from '../contract/env';
 import { dependencies } from '../runtime/dependencies';
+import { useLocalAdapterSet } from './local-adapter-set';
 import { type RunningGateway, startLocalGateway } from './local-gateway';
 import { createXksLogger, xksProxyDeps } from '../xks-proxy/entry/composition-root';
 import { startXksHttpsServer, type XksHttpsServer } from '../xks-proxy/entry/https-server';
@@ -118,6 +119,8 @@ async function start(running: Running): Promise<void> {
     [ENV.dynamoDbEndpoint]: running.dynamoDb.endpoint,
     [ENV.localStateDir]: stateDir,
   });
+  // Every handler and the XKS proxy in this process take the local adapter set.
+  useLocalAdapterSet();
   const dynamoDbClient = new DynamoDBClient({ endpoint: running.dynamoDb.endpoint });
   await createStateTableIfMissing(dynamoDbClient, STATE_TABLE_NAME);
   dynamoDbClient.destroy();
@@ -147,7 +150,7 @@ async function start(running: Running): Promise<void> {
       ...tls,
       // DynamoDB Local and SoftHSM2 share this machine with everything else: a wider deadline than
       // the 200 ms on AWS, so that a slow first state read on a busy laptop is not a timeout.
-      deps: { ...xksProxyDeps(dependencies(), createXksLogger(), { metrics: false }), proxyOptions: { requestTimeoutMs: 1_000 } },
+      deps: { ...xksProxyDeps(dependencies(), dependencies().config, createXksLogger(), { metrics: false }), proxyOptions: { requestTimeoutMs: 1_000 } },
     }),
   );
   const xks = { xksUrl: running.xks.url, xksCaCert: tls.certPath };

@@ -18,7 +18,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { routeFor } from '../contract/routes';
 import type { Access } from '../core/accounts/access';
-import type { Principal } from '../core/accounts/principal';
+import type { Principal } from '../core/ports/token-verifier';
 import { dependencies, type Dependencies } from './dependencies';
 import { ANONYMOUS, JSON_HEADERS, type ApiEvent, type ApiResult } from './middleware/api-event';
 import { authenticate } from './middleware/authenticate';

@@ -15,10 +15,11 @@ import { pkcs11LibraryOverrides } from '../adapters/pkcs11/config';
 export type RuntimeMode = 'aws' | 'local';
 export const RUNTIME_MODES: readonly RuntimeMode[] = ['aws', 'local'];
 
-export interface RuntimeConfig {
+/** What the adapter sets read (ports.ts): every setting optional, required by name where a port needs it. */
+export interface AdapterSettings {
   /** `aws` (the default): Cognito, Secrets Manager, the HSM agent Lambda. `local`: bin/local.ts's stand-ins. */
   readonly mode: RuntimeMode;
-  readonly stateTableName: string;
+  readonly stateTableName?: string;
   /** DynamoDB Local's endpoint; unset on AWS. */
   readonly dynamoDbEndpoint?: string;
   /** aws mode: the Cognito user pool and app client whose access tokens the API accepts. */
@@ -36,6 +37,11 @@ export interface RuntimeConfig {
   readonly localStateDir: string;
   /** local mode: PKCS#11 library overrides per HSM type (the in-process HSM agent). */
   readonly pkcs11Libraries: Partial<Record<HsmType, string>>;
+}
+
+/** The management API's and the XKS proxy's configuration: the state table is required. */
+export interface RuntimeConfig extends AdapterSettings {
+  readonly stateTableName: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -66,6 +72,16 @@ export function readChoice<T extends string>(env: Env, name: string, allowed: re
 export function requireSetting(value: string | undefined, name: string): string {
   if (value === undefined) throw new Error(`The environment variable ${name} is not set (needed by this function)`);
   return value;
+}
+
+/** The HSM agent's configuration: no state table (it reads only partition PINs). */
+export function loadHsmAgentConfig(env: Env = process.env): AdapterSettings {
+  return {
+    mode: readChoice(env, ENV.mode, RUNTIME_MODES, 'aws'),
+    secretNamePrefix: readOptionalString(env, ENV.secretNamePrefix),
+    localStateDir: resolve(readOptionalString(env, ENV.localStateDir) ?? '.local'),
+    pkcs11Libraries: pkcs11LibraryOverrides(env),
+  };
 }
 
 export function loadConfig(env: Env = process.env): RuntimeConfig {

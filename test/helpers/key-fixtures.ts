@@ -16,7 +16,7 @@ import type { IdGenerator } from '../../lambdas/core/ports/id-generator';
 import type { Clock } from '../../lambdas/core/ports/clock';
 import type { HsmKeyData } from '../../lambdas/core/hsm/hsm-key';
 import type { PartitionData } from '../../lambdas/core/hsm/partition';
-import type { Principal } from '../../lambdas/core/accounts/principal';
+import type { Principal } from '../../lambdas/core/ports/token-verifier';
 import type { SecretStore } from '../../lambdas/core/ports/secret-store';
 import { AwsKeyService } from '../../lambdas/core/keys/aws-key-service';
 import { HyokKeyService } from '../../lambdas/core/keys/hyok-key-service';

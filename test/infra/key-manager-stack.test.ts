@@ -1,6 +1,7 @@
 /**
  * The whole app as `cdk synth` builds it from cdk.json (VPC_ENDPOINT_SERVICE, the default) and
- * with `-c xksConnectivity=PUBLIC_ENDPOINT`: each element issue 4 asks for, and cdk-nag.
+ * with `-c xksConnectivity=PUBLIC_ENDPOINT`: each element the README's "What gets deployed" lists,
+ * and cdk-nag.
  */
 import { readFileSync } from 'node:fs';
 import { Names, Stack, type App } from 'aws-cdk-lib';

@@ -20,6 +20,10 @@ import { decryptBody, encryptBody, healthBody, metadataBody } from './support/bo
 import type { ProvisionedStore, StateBackend } from './support/conformance-env';
 import { servicesBackend } from './support/services-backend';
 import { signWithSmithy } from './support/signing';
+import { useLocalAdapterSet } from '../../lambdas/local/local-adapter-set';
+
+// Local mode's adapter set (the one KEY_MANAGER_MODE=local selects) is registered by local code only.
+useLocalAdapterSet();
 
 const HOST = 'xks.example.com';
 let stateDir: string;

@@ -1,7 +1,7 @@
 /**
  * XKS Proxy API spec conformance, through the HTTPS server, against a real SoftHSM2 token, with
  * requests signed by @smithy/signature-v4. Each `describe` follows a section of
- * xks_proxy_api_spec.md; every MUST is checked both ways (what must work, and what must fail).
+ * the XKS proxy API spec; every MUST is checked both ways (what must work, and what must fail).
  * curl --aws-sigv4 requests are in curl.test.ts.
  */
 import { createHash } from 'node:crypto';
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Logging (spec): plaintext MUST NOT be logged; nor AAD or secrets (issue 3).
+  // Logging (spec): plaintext MUST NOT be logged; nor AAD or secrets (README, "Tests").
   const logged = env.output.join('');
   for (const form of [...sensitive.forms(), ...store.credentials.map((c) => c.secretAccessKey)]) {
     expect(logged).not.toContain(form);

@@ -9,8 +9,8 @@ import { FetchError, JwksNotAvailableInCacheError, JwtBaseError } from 'aws-jwt-
 import type { Jwks } from 'aws-jwt-verify/jwk';
 import { API_SCOPE } from '../../contract/env';
 import { DependencyError, UnauthorizedError } from '../../core/errors';
-import { type Principal, principalFromClaims } from '../../core/accounts/principal';
-import type { TokenVerifier } from '../../core/ports/token-verifier';
+import { principalFromClaims } from '../../core/accounts/principal';
+import type { Principal, TokenVerifier } from '../../core/ports/token-verifier';
 
 /** The part of aws-jwt-verify's verifier used here (a prepared one in tests, with cached JWKS). */
 export interface CognitoAccessTokenVerifier {

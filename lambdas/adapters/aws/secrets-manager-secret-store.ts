@@ -8,7 +8,7 @@
  * does not wait for the window: the proxy stops accepting a credential as soon as its record is
  * gone from the state table.
  *
- * Every secret carries a resource policy (issue 4 §3) that denies every principal outside the
+ * Every secret carries a resource policy (README, "Architecture": secrets) that denies every principal outside the
  * deployment's roles (`allowedPrincipalArnPattern`, a role path the CDK gives exactly those roles)
  * everything but reading the secret's metadata and policy: an account administrator's console or
  * AWS Config still sees that the secret exists, but nobody outside the deployment reads, changes,

@@ -1,5 +1,5 @@
 /**
- * The HSM agent service: the control plane's only way to PKCS#11 (design.md). Runs behind the
+ * The HSM agent service: the control plane's only way to PKCS#11. Runs behind the
  * agent Lambda (handler.ts) on AWS and in-process locally. Construct once per container:
  * `new Pkcs11HsmAgent(config, secretStore)` with an agent-sized budget (AGENT_CALL_TIMEOUT_MS).
  */

@@ -1,5 +1,5 @@
 /**
- * Who may act on what (issue 2, §3): admins may do everything; a user may act on an AWS account
+ * Who may act on what: admins may do everything; a user may act on an AWS account
  * container, and on everything inside it, only where the container's ACL grants the route's action
  * to them (`user_id` = their username or `sub`) or to one of their groups.
  *
@@ -9,7 +9,7 @@
 import type { AclAction, AwsKeyKind } from '../../contract/acl';
 import { ForbiddenError, NotFoundError, type KeyManagerError, ValidationError } from '../errors';
 import type { AccountData, AclEntry } from './account';
-import type { Principal } from './principal';
+import type { Principal } from '../ports/token-verifier';
 
 /** The caller and, on `acl` routes, the action the route needs (from the route table). */
 export interface Access {

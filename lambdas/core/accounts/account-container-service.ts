@@ -18,7 +18,8 @@ import { ACL_ACTIONS, type AclAction } from '../../contract/acl';
 import { ACCOUNT_RESOURCE, entryApplies, isVisible, notFoundFor } from './access';
 import type { AccountRoleRef, AwsAccountAccess } from '../ports/aws-account-access';
 import { NotFoundError, ValidationError } from '../errors';
-import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
+import { LISTS } from '../../contract/lists';
+import { type ListPage, parseList } from '../listing';
 import {
   ACCOUNT_COUNTERS,
   type AccountData,
@@ -31,7 +32,7 @@ import {
 } from './account';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
-import type { Principal } from './principal';
+import type { Principal } from '../ports/token-verifier';
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 
@@ -68,7 +69,6 @@ export interface AccountContainerServiceDeps {
   readonly accountRoleVerifier?: AwsAccountAccess;
 }
 
-const SORTABLE = ['id', 'name', 'account_id', 'createdAt', 'updatedAt'];
 
 export class AccountContainerService {
   constructor(private readonly deps: AccountContainerServiceDeps) {}
@@ -103,13 +103,12 @@ export class AccountContainerService {
 
   /** Filters `id`, `name`, `account_id`; users see only the containers their ACLs name. */
   async list(principal: Principal, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<AccountResource>> {
-    const listQuery = parseListQuery(query, SORTABLE);
+    const listing = parseList(query, LISTS.accountContainers);
     const accounts = await this.deps.state.list<AccountData>('account');
     const resources = accounts
       .filter((account) => isVisible(principal, account.data))
-      .map((account) => accountResource(account.id, asSeenBy(principal, account.data)))
-      .filter((r) => matchesFilter(query.id, r.id) && matchesFilter(query.name, r.name) && matchesFilter(query.account_id, r.account_id));
-    return page(resources, listQuery);
+      .map((account) => accountResource(account.id, asSeenBy(principal, account.data)));
+    return listing.page(resources);
   }
 
   async get(principal: Principal, id: string): Promise<AccountResource> {

@@ -1,5 +1,5 @@
 /**
- * AWS account containers (`/v1/cckm/aws/kms`, reference/cckm-adjacent-apis.md): an AWS account
+ * AWS account containers (`/v1/cckm/aws/kms`, CCKM's AWS account API): an AWS account
  * the manager acts in, the regions it may use, how it is reached (an IAM role to assume, or the
  * deployment's own account when no role is given), and the ACLs that let non-admin users act on
  * it and on everything inside it.

@@ -1,5 +1,5 @@
 /**
- * `POST /v1/cckm/aws/accounts` (reference/cckm-adjacent-apis.md): the account id and regions an
+ * `POST /v1/cckm/aws/accounts` (CCKM's AWS account API): the account id and regions an
  * AWS account reached through a role (or the deployment's own account) reports, before a container
  * is registered for it. Nothing is stored.
  */

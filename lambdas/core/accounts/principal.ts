@@ -1,18 +1,10 @@
 /**
- * Who is calling the management API, as established from a verified bearer token
- * (Cognito on AWS, a locally generated key in local mode; same claims: `sub`, `username`,
- * `cognito:groups`).
+ * The rule that turns a verified token's claims into the caller (`Principal`, ports/token-verifier.ts),
+ * shared by the Cognito and the local verifier (same claims: `sub`, `username`, `cognito:groups`).
  */
 import { GROUPS } from '../../contract/env';
 import { UnauthorizedError } from '../errors';
-
-export interface Principal {
-  readonly subject: string;
-  readonly username: string;
-  readonly groups: readonly string[];
-  /** Member of the admins group (`cckm-admins`): may do everything. */
-  readonly isAdmin: boolean;
-}
+import type { Principal } from '../ports/token-verifier';
 
 /** The 401 message for a verified token whose claims are not those of an access token. */
 export const NOT_AN_ACCESS_TOKEN = 'The bearer token is not an access token with the expected claims';

@@ -15,7 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, DependencyError, NotFoundError } from '../errors';
 import type { HsmAgent } from '../ports/hsm';
 import { type HsmKeyInfo, KEY_ATTRIBUTE_NAMES, type KeyAttributeName, type KeyAttributes } from '../../contract/hsm';
-import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
+import { LISTS } from '../../contract/lists';
+import { type ListPage, parseList } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
 import {
@@ -32,7 +33,7 @@ import { PARTITION_COUNTERS, partitionConnection, type PartitionData } from './p
 import type { StateOp, StateStore } from '../ports/state-store';
 import { partitionLabel, partitionLabels, requirePartition, visibleAccounts } from '../key-references';
 import { notFoundFor } from '../accounts/access';
-import type { Principal } from '../accounts/principal';
+import type { Principal } from '../ports/token-verifier';
 
 export const HSM_KEY_RESOURCE = 'HSM source key';
 
@@ -53,7 +54,6 @@ export interface HsmKeyServiceDeps {
   readonly ids: IdGenerator;
 }
 
-const SORTABLE = ['id', 'label', 'partition_id', 'status', 'createdAt', 'updatedAt'];
 const NO_ATTRIBUTES = Object.fromEntries(KEY_ATTRIBUTE_NAMES.map((name) => [name, false])) as KeyAttributes;
 
 export class HsmKeyService {
@@ -125,21 +125,9 @@ export class HsmKeyService {
 
   /** Filters `id`, `partition_id`, `label`, `object_id`, `status`, `kms_id`; users see only keys of containers they hold an action on. */
   async list(principal: Principal, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<HsmKeyResource>> {
-    const listQuery = parseListQuery(query, SORTABLE);
+    const listing = parseList(query, LISTS.hsmKeys);
     const [keys, labels, visible] = await Promise.all([this.deps.state.list<HsmKeyData>('hsmKey'), partitionLabels(this.deps.state), visibleAccounts(this.deps.state, principal)]);
-    const resources = keys
-      .filter((k) => visible(k.data.accountId))
-      .map((k) => hsmKeyResource(k.id, k.data, labels.get(k.data.partitionId) ?? ''))
-      .filter(
-        (r) =>
-          matchesFilter(query.id, r.id) &&
-          matchesFilter(query.partition_id, r.partition_id) &&
-          matchesFilter(query.label, r.label) &&
-          matchesFilter(query.object_id, r.object_id) &&
-          matchesFilter(query.status, r.status) &&
-          matchesFilter(query.kms_id, r.kms_id),
-      );
-    return page(resources, listQuery);
+    return listing.page(keys.filter((k) => visible(k.data.accountId)).map((k) => hsmKeyResource(k.id, k.data, labels.get(k.data.partitionId) ?? '')));
   }
 
   /** Missing, or of a container the user holds no action on: 404 for admins, 403 for users. */

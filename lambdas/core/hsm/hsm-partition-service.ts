@@ -8,7 +8,8 @@
  */
 import { NotFoundError } from '../errors';
 import type { HsmAgent } from '../ports/hsm';
-import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
+import { LISTS } from '../../contract/lists';
+import { type ListPage, parseList } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
 import {
@@ -51,7 +52,6 @@ export interface HsmPartitionServiceDeps {
   readonly ids: IdGenerator;
 }
 
-const SORTABLE = ['id', 'name', 'hsm_type', 'token_label', 'createdAt', 'updatedAt'];
 
 export class HsmPartitionService {
   constructor(private readonly deps: HsmPartitionServiceDeps) {}
@@ -86,11 +86,8 @@ export class HsmPartitionService {
 
   /** Filters `id`, `name`, `hsm_type`, `token_label`. */
   async list(query: Readonly<Record<string, string | undefined>>): Promise<ListPage<PartitionResource>> {
-    const listQuery = parseListQuery(query, SORTABLE);
-    const resources = (await this.deps.state.list<PartitionData>('partition'))
-      .map((p) => partitionResource(p.id, p.data))
-      .filter((r) => matchesFilter(query.id, r.id) && matchesFilter(query.name, r.name) && matchesFilter(query.hsm_type, r.hsm_type) && matchesFilter(query.token_label, r.token_label));
-    return page(resources, listQuery);
+    const listing = parseList(query, LISTS.hsmPartitions);
+    return listing.page((await this.deps.state.list<PartitionData>('partition')).map((p) => partitionResource(p.id, p.data)));
   }
 
   async get(id: string): Promise<PartitionResource> {

@@ -1,5 +1,5 @@
 /**
- * XKS credentials of an external key store (seeds 001 "Create Credential" … "Rotate Credential";
+ * XKS credentials of an external key store (CCKM's "Create Credential" … "Rotate Credential";
  * 004 "Rotate Credentials"): create, list, get, delete, rotate.
  *
  * The current credentials are a list inside the key store record, oldest first, so every change is
@@ -22,7 +22,8 @@
 import type { Access } from '../accounts/access';
 import type { AwsKms } from '../ports/aws-kms';
 import { ConflictError, NotFoundError } from '../errors';
-import { type ListPage, matchesFilter, page, parseListQuery } from '../listing';
+import { LISTS } from '../../contract/lists';
+import { type ListPage, parseList } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
 import { credentialResource, type XksCredentialData, type XksCredentialResource } from './credential';
@@ -79,8 +80,6 @@ export interface DeletedCredentialInUse {
 
 type LastUses = ReadonlyMap<string, Date>;
 
-const SORTABLE = ['createdAt', 'updatedAt', 'version', 'access_key_id', 'id'];
-
 export class KeyStoreCredentialService {
   constructor(private readonly deps: KeyStoreCredentialServiceDeps) {}
 
@@ -106,13 +105,10 @@ export class KeyStoreCredentialService {
   }
 
   async list(access: Access, keyStoreId: string, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<XksCredentialResource>> {
-    const listQuery = parseListQuery(query, SORTABLE);
+    const listing = parseList(query, LISTS.keyStoreCredentials);
     const { store } = await loadKeyStore(this.deps.state, access, keyStoreId);
     const uses = await this.deps.credentialUsage.lastUses(store.id);
-    const resources = store.data.credentials
-      .map((c) => credentialResource(store.id, c, uses.get(c.id)))
-      .filter((c) => matchesFilter(query.access_key_id, c.access_key_id));
-    return page(resources, listQuery);
+    return listing.page(store.data.credentials.map((c) => credentialResource(store.id, c, uses.get(c.id))));
   }
 
   async get(access: Access, keyStoreId: string, credentialId: string): Promise<XksCredentialResource> {

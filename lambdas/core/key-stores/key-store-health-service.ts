@@ -1,5 +1,5 @@
 /**
- * GetKeyStoreHealth (seed 001, "Check Health Status of External Custom Key Store"): an
+ * GetKeyStoreHealth (CCKM's "Check Health Status of External Custom Key Store"): an
  * unauthenticated deep check of a key store — an AES-GCM encrypt and decrypt with its health-check
  * key inside the HSM, through the HSM agent (management functions never load PKCS#11). At most
  * `RATE_PER_SECOND` checks per key store per instance; beyond that TooManyRequestsError (429).

@@ -1,6 +1,6 @@
 /**
  * External custom key stores: create, list, get, update, delete, block, unblock
- * (seeds 001 "Create a Custom Key Store" … "Unblock Access", 004 operator guide).
+ * (CCKM's "Create a Custom Key Store" … "Unblock Access"; CCKM's operator guide).
  *
  * Invariants and where they are kept:
  *  - the name is unique: a name claim in the create transaction, moved by rename on update;
@@ -19,7 +19,8 @@
 import type { Access } from '../accounts/access';
 import type { AwsKms, ExternalKeyStoreChanges, KmsLocation } from '../ports/aws-kms';
 import { ConflictError, ValidationError } from '../errors';
-import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
+import { LISTS } from '../../contract/lists';
+import { type ListPage, parseList } from '../listing';
 import { ACCOUNT_COUNTERS } from '../accounts/account';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
@@ -135,7 +136,6 @@ export interface KeyStoreServiceDeps {
   readonly awsKms: AwsKms;
 }
 
-const SORTABLE = ['name', 'createdAt', 'updatedAt', 'region', 'kms', 'kms_id', 'id'];
 
 export class KeyStoreService {
   /** AWS KMS connection states of linked stores, kept per container for a few seconds. */
@@ -299,9 +299,7 @@ export class KeyStoreService {
 
   /** Stores the caller may view (`viewkeystore` on their container), filtered, sorted and paged. */
   async list(access: Access, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<KeyStoreResource>> {
-    const listQuery = parseListQuery(query, SORTABLE);
-    const blocked = parseBooleanFilter(query, 'blocked');
-    const linked = parseBooleanFilter(query, 'linked_state');
+    const listing = parseList(query, LISTS.keyStores);
     const { state } = this.deps;
     const [stores, accounts, labelById] = await Promise.all([
       state.list<KeyStoreData>('keyStore'),
@@ -318,22 +316,7 @@ export class KeyStoreService {
         connection: connections[i],
       }),
     );
-    const customKeyStoreType = query.custom_key_store_type === 'CLOUD_HSM' ? CLOUDHSM_KEY_STORE : query.custom_key_store_type;
-    const matches = (r: KeyStoreResource): boolean =>
-      matchesFilter(query.id, r.id) &&
-      matchesFilter(query.name, r.name) &&
-      (matchesFilter(query.kms, r.kms) || matchesFilter(query.kms, r.kms_id)) &&
-      matchesFilter(query.kms_id, r.kms_id) &&
-      matchesFilter(query.region, r.region) &&
-      matchesFilter(query.cloud_name, r.cloud_name) &&
-      matchesFilter(query.type, r.type) &&
-      matchesFilter(blocked, r.local_hosted_params.blocked) &&
-      matchesFilter(linked, r.local_hosted_params.linked_state) &&
-      matchesFilter(query.xks_proxy_connectivity, r.aws_param.xks_proxy_connectivity) &&
-      matchesFilter(query.connection_state, r.aws_param.connection_state) &&
-      matchesFilter(normalizeSourceKeyTier(query.source_key_tier), r.local_hosted_params.source_key_tier) &&
-      matchesFilter(customKeyStoreType, r.aws_param.custom_key_store_type);
-    return page(resources.filter(matches), listQuery);
+    return listing.page(resources);
   }
 
   async get(access: Access, id: string): Promise<KeyStoreResource> {

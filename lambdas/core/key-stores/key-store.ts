@@ -1,6 +1,6 @@
 /**
  * External custom key stores (`EXTERNAL_KEY_STORE`), as stored and as the API shows them
- * (seeds 001 "Create a Custom Key Store" … "Edit a Custom Key Store", 004 operator guide).
+ * (CCKM's "Create a Custom Key Store" … "Edit a Custom Key Store"; CCKM's operator guide).
  * Every store here is locally hosted (`type: 'LOCAL'`: its proxy is this key manager). A linked
  * store also exists in AWS KMS (`aws`: its `cks-` id and the credential AWS KMS signs with); its
  * `connection_state` is AWS KMS's, read when it is shown. An unlinked one is `DISCONNECTED` as far
@@ -259,7 +259,7 @@ export function resolveConnectivity(
   return { xksProxyConnectivity: connectivity };
 }
 
-/** Attributes a health-check key must have, with the value each must have (seeds 001/004). */
+/** Attributes a health-check key must have, with the value each must have (CCKM's key store docs). */
 export const HEALTH_CHECK_KEY_ATTRIBUTES: ReadonlyArray<readonly [KeyAttributeName, boolean]> = [
   ['CKA_EXTRACTABLE', false],
   ['CKA_SENSITIVE', true],

@@ -1,5 +1,5 @@
 /**
- * Virtual keys (seeds 001 "Create a Virtual Key" … "List Virtual Key Versions"; admin routes):
+ * Virtual keys (CCKM's "Create a Virtual Key" … "List Virtual Key Versions"; admin routes):
  * create, list, get, update (`deletable`), delete, list versions. Also the state changes the HYOK
  * key service composes into its own transactions: a new virtual key over a source key, and a new
  * version (rotation).
@@ -9,7 +9,8 @@
  * key cannot be destroyed while any version still points at it.
  */
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
+import { LISTS } from '../../contract/lists';
+import { type ListPage, parseList } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
 import { HSM_KEY_COUNTERS } from '../hsm/hsm-key';
@@ -27,7 +28,7 @@ import {
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
 import { type HsmKeyRecord, partitionLabel, partitionLabels, requireHsmKey, visibleAccounts } from '../key-references';
 import { notFoundFor } from '../accounts/access';
-import type { Principal } from '../accounts/principal';
+import type { Principal } from '../ports/token-verifier';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 
 export type VirtualKeyRecord = EntityRecord<VirtualKeyData>;
@@ -49,8 +50,6 @@ export interface VirtualKeyServiceDeps {
   readonly ids: IdGenerator;
 }
 
-const SORTABLE = ['createdAt', 'updatedAt', 'version', 'partition_id', 'source_key_id', 'id'];
-const VERSION_SORTABLE = ['createdAt', 'updatedAt', 'version', 'source_key_id', 'id'];
 
 export class VirtualKeyService {
   constructor(private readonly deps: VirtualKeyServiceDeps) {}
@@ -65,21 +64,9 @@ export class VirtualKeyService {
 
   /** Users see only the virtual keys of containers they hold an action on. */
   async list(principal: Principal, query: Readonly<Record<string, string | undefined>>): Promise<ListPage<VirtualKeyResource>> {
-    const listQuery = parseListQuery(query, SORTABLE);
-    const deletable = parseBooleanFilter(query, 'deletable');
+    const listing = parseList(query, LISTS.virtualKeys);
     const [keys, labels, visible] = await Promise.all([this.deps.state.list<VirtualKeyData>('virtualKey'), partitionLabels(this.deps.state), visibleAccounts(this.deps.state, principal)]);
-    const resources = keys
-      .filter((k) => visible(k.data.accountId))
-      .map((k) => virtualKeyResource(k.id, k.data, labels.get(k.data.partitionId) ?? ''))
-      .filter(
-        (r) =>
-          matchesFilter(query.id, r.id) &&
-          matchesFilter(query.partition_id, r.partition_id) &&
-          matchesFilter(query.source_key_id, r.source_key_id) &&
-          matchesFilter(query.partition_label, r.partition_label) &&
-          matchesFilter(deletable, r.deletable),
-      );
-    return page(resources, listQuery);
+    return listing.page(keys.filter((k) => visible(k.data.accountId)).map((k) => virtualKeyResource(k.id, k.data, labels.get(k.data.partitionId) ?? '')));
   }
 
   async get(principal: Principal, id: string): Promise<VirtualKeyResource> {
@@ -130,13 +117,7 @@ export class VirtualKeyService {
 
 /** Versions of a virtual key as a filtered, sorted page (also the HYOK key's versions). */
 export function listVersions(key: VirtualKeyRecord, label: string, query: Readonly<Record<string, string | undefined>>): ListPage<VirtualKeyVersionResource> {
-  const listQuery = parseListQuery(query, VERSION_SORTABLE);
-  const resources = key.data.versions
-    .map((v) => virtualKeyVersionResource(key.id, v, label))
-    .filter(
-      (r) => matchesFilter(query.partition_id, r.partition_id) && matchesFilter(query.source_key_id, r.source_key_id) && matchesFilter(query.partition_label, r.partition_label),
-    );
-  return page(resources, listQuery);
+  return parseList(query, LISTS.virtualKeyVersions).page(key.data.versions.map((v) => virtualKeyVersionResource(key.id, v, label)));
 }
 
 export async function loadVirtualKey(state: StateStore, id: string): Promise<VirtualKeyRecord> {

@@ -1,5 +1,5 @@
 /**
- * Virtual keys (seeds 001 "Create a Virtual Key" … "List Virtual Key Versions"): the indirection
+ * Virtual keys (CCKM's "Create a Virtual Key" … "List Virtual Key Versions"): the indirection
  * between an HYOK key and HSM source keys that makes rotation possible. Version 0 points at the
  * source key the virtual key was created with; every rotation appends a version pointing at a new
  * source key, and every version stays usable for decryption.

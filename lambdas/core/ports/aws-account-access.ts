@@ -1,5 +1,5 @@
 /**
- * The port through which the control plane reaches an AWS account (issue 2 §4.1: "natively through
+ * The port through which the control plane reaches an AWS account ("natively through
  * `assume_role_arn` (+ `assume_role_external_id`) or the deployment's own account"). STS on AWS
  * (adapters/aws/sts-account-access.ts); locally a stand-in that says there is no AWS account.
  */

@@ -14,7 +14,7 @@ import type {
 import type { HmacResult, SignHmacRequest, WrapForImportRequest, WrappedKeyMaterial } from '../../contract/hsm-key-types';
 
 /**
- * The HSM agent (design.md): the only way the control plane reaches PKCS#11.
+ * The HSM agent (README, "Architecture"): the only way the control plane reaches PKCS#11.
  * On AWS a Lambda invoke of the agent function; locally the same service in-process.
  */
 export interface HsmAgent {

@@ -1,7 +1,7 @@
 /**
- * `AwsAccountAccess` for local mode: there is no AWS account to reach (design.md, "AWS-side calls
- * that have no local counterpart fail with a clear message saying what they need"). Account
- * containers are still created locally; the composition root simply does not verify their roles.
+ * `AwsAccountAccess` for local mode: there is no AWS account to reach (README, "npm start": AWS-side
+ * calls that have no local counterpart fail with a clear message saying what they need). Account
+ * containers are still created locally; the local adapter set does not verify their roles.
  */
 import type { AccountRoleRef, AwsAccountAccess, AwsAccountDescription } from '../../core/ports/aws-account-access';
 import { DependencyError } from '../../core/errors';

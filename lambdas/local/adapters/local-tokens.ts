@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import { UnauthorizedError } from '../../core/errors';
-import { NOT_AN_ACCESS_TOKEN, type Principal, principalFromClaims } from '../../core/accounts/principal';
-import type { TokenVerifier } from '../../core/ports/token-verifier';
+import { NOT_AN_ACCESS_TOKEN, principalFromClaims } from '../../core/accounts/principal';
+import type { Principal, TokenVerifier } from '../../core/ports/token-verifier';
 
 /** `iss` of local tokens (and the only issuer LocalTokenVerifier accepts). */
 export const LOCAL_TOKEN_ISSUER = 'local';

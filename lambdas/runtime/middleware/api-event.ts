@@ -3,7 +3,7 @@
  * who called (set by `authenticate`) and the parsed, schema-checked input (set by `validateRequest`).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { Principal } from '../../core/accounts/principal';
+import type { Principal } from '../../core/ports/token-verifier';
 
 export interface ApiEvent extends APIGatewayProxyEvent {
   /** Set by the authenticate middleware (an anonymous principal on public routes). */

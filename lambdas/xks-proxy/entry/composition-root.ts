@@ -1,8 +1,8 @@
 /**
  * The XKS proxy's composition root: builds the proxy once per container from the runtime
- * configuration (runtime/config.ts, names in contract/env.ts) and the management API's adapters
- * (runtime/dependencies.ts: DynamoDB state, Secrets Manager or local secrets), plus the PKCS#11
- * KeyCrypto, which only the proxy container loads.
+ * configuration (runtime/config.ts, names in contract/env.ts) and the two ports it takes from the
+ * configured adapter set (runtime/ports.ts: state, secrets, credential usage), plus the
+ * PKCS#11 KeyCrypto, which only the proxy container loads.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -12,8 +12,9 @@ import type { PartitionConnection } from '../../contract/hsm';
 import type { HsmError } from '../../core/ports/hsm';
 import { Pkcs11KeyCrypto } from '../../adapters/pkcs11/key-crypto';
 import { StateStoreXksStateSource } from '../../core/state-store-xks-state-source';
-import { loadConfig, readChoice, readOptionalString } from '../../runtime/config';
-import { createDependencies, type Dependencies } from '../../runtime/dependencies';
+import { portsFor } from '../../runtime/adapter-set';
+import { loadConfig, readChoice, readOptionalString, type RuntimeConfig } from '../../runtime/config';
+import type { Ports } from '../../runtime/ports';
 import { PowertoolsXksMetrics } from '../observability/metrics';
 import { XksProxy, type XksProxyDeps } from '../xks-proxy';
 
@@ -41,22 +42,29 @@ export function createXksLogger(): Logger {
   return new Logger({ serviceName: METRICS.service });
 }
 
+/** The ports the proxy takes from the adapter set. */
+export type XksProxyPorts = Pick<Ports, 'state' | 'secrets' | 'credentialUsage'>;
+
 /**
- * The proxy's ports over the management API's adapters: state read through the control plane's
- * StateStore, secrets from its SecretStore, AES-GCM in the HSM through PKCS#11 (with the
- * proxy's share of the 250 ms KMS budget).
+ * The proxy's dependencies: state read through the control plane's StateStore, secrets from its
+ * SecretStore, AES-GCM in the HSM through PKCS#11 (with the proxy's share of the 250 ms KMS budget).
  */
-export function xksProxyDeps(runtime: Dependencies, logger: Logger, options: { readonly metrics: boolean }): XksProxyDeps {
+export function xksProxyDeps(
+  ports: XksProxyPorts,
+  config: Pick<RuntimeConfig, 'pkcs11Libraries'>,
+  logger: Logger,
+  options: { readonly metrics: boolean },
+): XksProxyDeps {
   const metrics = options.metrics ? new PowertoolsXksMetrics(new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service })) : undefined;
   const onConnectionDropped = (partition: PartitionConnection, failure: HsmError) => {
     logger.warn('HSM connection dropped', { partitionId: partition.partitionId, hsmType: partition.hsmType, reason: failure.reason, returnCode: failure.returnCode });
     metrics?.hsmConnectionDropped();
   };
   return {
-    state: new StateStoreXksStateSource(runtime.state),
-    keyCrypto: new Pkcs11KeyCrypto(pkcs11Config({ libraries: runtime.config.pkcs11Libraries, onConnectionDropped }), runtime.secrets),
-    secrets: runtime.secrets,
-    credentialUsage: runtime.credentialUsage,
+    state: new StateStoreXksStateSource(ports.state),
+    keyCrypto: new Pkcs11KeyCrypto(pkcs11Config({ libraries: config.pkcs11Libraries, onConnectionDropped }), ports.secrets),
+    secrets: ports.secrets,
+    credentialUsage: ports.credentialUsage,
     logger,
     metrics,
   };
@@ -71,7 +79,7 @@ export interface XksProxyRuntime {
 /** Everything the Lambda entry needs, from the environment. */
 export function createXksProxyRuntime(env: Env = process.env, logger: Logger = createXksLogger()): XksProxyRuntime {
   const settings = loadXksProxySettings(env);
-  const runtime = createDependencies(loadConfig(env));
-  const proxy = new XksProxy(xksProxyDeps(runtime, logger, { metrics: true }), { fleetSize: settings.fleetSize });
+  const config = loadConfig(env);
+  const proxy = new XksProxy(xksProxyDeps(portsFor(config), config, logger, { metrics: true }), { fleetSize: settings.fleetSize });
   return { proxy, logger, settings };
 }

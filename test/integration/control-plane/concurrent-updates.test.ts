@@ -20,6 +20,10 @@ import { apiEvent, type EventOptions, type JsonResponse, lambdaContext, parseRes
 import { admin, keyServices, keyStoreSetup, seedAccount } from '../../helpers/key-fixtures';
 import { MemorySecretStore } from '../../helpers/softhsm';
 import { createTestStateTable, type TestStateTable } from '../../helpers/state-table';
+import { useLocalAdapterSet } from '../../../lambdas/local/local-adapter-set';
+
+// Local mode's adapter set (the one KEY_MANAGER_MODE=local selects) is registered by local code only.
+useLocalAdapterSet();
 
 type Handler = (event: ReturnType<typeof apiEvent>, context: Context) => Promise<APIGatewayProxyResult>;
 

@@ -34,6 +34,10 @@ import { handler as deleteKeyStore } from '../../../lambdas/handlers/delete-key-
 import { apiEvent, lambdaContext, parseResponse, TestTokens, type EventOptions, type JsonResponse } from '../../helpers/api-events';
 import { createTestToken, type TestToken } from '../../helpers/softhsm';
 import { createTestStateTable, type TestStateTable } from '../../helpers/state-table';
+import { useLocalAdapterSet } from '../../../lambdas/local/local-adapter-set';
+
+// Local mode's adapter set (the one KEY_MANAGER_MODE=local selects) is registered by local code only.
+useLocalAdapterSet();
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

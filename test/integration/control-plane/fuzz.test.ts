@@ -1,5 +1,5 @@
 /**
- * Robustness of every management route (issue 2 §4.7: "bad input never produces a 500 and never
+ * Robustness of every management route ("bad input never produces a 500 and never
  * changes state"). A few thousand malformed requests, generated from the route table and its
  * schemas with a seeded PRNG, go through each route's real handler to DynamoDB Local, the local
  * secret store and a SoftHSM2 token that hold a complete state (account container, partitions,
@@ -39,6 +39,10 @@ import { createTestToken, tokenDirectory, type TestToken } from '../../helpers/s
 import { createTestStateTable, type TestStateTable } from '../../helpers/state-table';
 import { FakeAwsKms } from '../../helpers/fake-aws-kms';
 import { ValidationError } from '../../../lambdas/core/errors';
+import { useLocalAdapterSet } from '../../../lambdas/local/local-adapter-set';
+
+// Local mode's adapter set (the one KEY_MANAGER_MODE=local selects) is registered by local code only.
+useLocalAdapterSet();
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

@@ -14,6 +14,10 @@ import { apiEvent, lambdaContext, parseResponse, TestTokens } from '../../helper
 import { admin, attributes, keyServices, type KeyServices, keyStoreSetup, rejectionOf, seedHsmKey } from '../../helpers/key-fixtures';
 import { MemorySecretStore } from '../../helpers/softhsm';
 import { createTestStateTable, type TestStateTable } from '../../helpers/state-table';
+import { useLocalAdapterSet } from '../../../lambdas/local/local-adapter-set';
+
+// Local mode's adapter set (the one KEY_MANAGER_MODE=local selects) is registered by local code only.
+useLocalAdapterSet();
 
 let table: TestStateTable;
 let secrets: MemorySecretStore;

@@ -12,6 +12,10 @@ import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies, setDependencies } from '../../../lambdas/runtime/dependencies';
 import { apiEvent, lambdaContext, TestTokens } from '../../helpers/api-events';
 import { rejectionOf } from '../../helpers/key-fixtures';
+import { useLocalAdapterSet } from '../../../lambdas/local/local-adapter-set';
+
+// Local mode's adapter set (the one KEY_MANAGER_MODE=local selects) is registered by local code only.
+useLocalAdapterSet();
 
 const documents = mockClient(DynamoDBDocumentClient);
 const meta = (attempts: number, httpStatusCode: number) => ({ $metadata: { attempts, httpStatusCode } });

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { RouteDefinition } from '../../../lambdas/contract/routes';
 import { UnauthorizedError } from '../../../lambdas/core/errors';
-import type { Principal } from '../../../lambdas/core/accounts/principal';
-import type { TokenVerifier } from '../../../lambdas/core/ports/token-verifier';
+import type { Principal, TokenVerifier } from '../../../lambdas/core/ports/token-verifier';
 import { type RunningGateway, RouteMatcher, startLocalGateway } from '../../../lambdas/local/local-gateway';
 
 const route = (operation: string, method: RouteDefinition['method'], path: string, access: RouteDefinition['access'] = { kind: 'admin' }): RouteDefinition => ({

@@ -9,6 +9,10 @@ import { ConflictError } from '../../../lambdas/core/errors';
 import { HsmError } from '../../../lambdas/core/ports/hsm';
 import { MemoryStateStore } from '../../helpers/memory-state-store';
 import { apiEvent, lambdaContext, parseResponse, TestTokens, type EventOptions } from '../../helpers/api-events';
+import { useLocalAdapterSet } from '../../../lambdas/local/local-adapter-set';
+
+// Local mode's adapter set (the one KEY_MANAGER_MODE=local selects) is registered by local code only.
+useLocalAdapterSet();
 
 const tokens = TestTokens.create();
 let logged: string[];

@@ -13,6 +13,10 @@ import { LocalSecretStore } from '../../../lambdas/local/adapters/local-secret-s
 import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies } from '../../../lambdas/runtime/dependencies';
 import { MemoryStateStore } from '../../helpers/memory-state-store';
+import { useLocalAdapterSet } from '../../../lambdas/local/local-adapter-set';
+
+// Local mode's adapter set (the one KEY_MANAGER_MODE=local selects) is registered by local code only.
+useLocalAdapterSet();
 
 describe('loadConfig', () => {
   it('reads the mode, the table and the optional settings, with aws as the default mode', () => {

@@ -1,7 +1,7 @@
 import { isPermitted, isVisible, notFoundFor, type Access } from '../../../../lambdas/core/accounts/access';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../../lambdas/core/errors';
 import type { AccountData, AclEntry } from '../../../../lambdas/core/accounts/account';
-import type { Principal } from '../../../../lambdas/core/accounts/principal';
+import type { Principal } from '../../../../lambdas/core/ports/token-verifier';
 import { resolveAccount } from '../../../../lambdas/core/key-references';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
 

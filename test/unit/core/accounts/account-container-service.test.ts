@@ -1,7 +1,7 @@
 /** AccountContainerService on the in-memory StateStore (the same contract as DynamoDB: test/integration/state). */
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../../lambdas/core/errors';
 import { ACCOUNT_COUNTERS } from '../../../../lambdas/core/accounts/account';
-import type { Principal } from '../../../../lambdas/core/accounts/principal';
+import type { Principal } from '../../../../lambdas/core/ports/token-verifier';
 import { AccountContainerService, type CreateAccountContainerRequest } from '../../../../lambdas/core/accounts/account-container-service';
 import { FakeAwsAccountAccess } from '../../../helpers/fake-aws-account-access';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';

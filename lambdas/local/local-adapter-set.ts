@@ -1,0 +1,41 @@
+/**
+ * The local adapter set (`KEY_MANAGER_MODE=local`): DynamoDB Local for state, the encrypted local
+ * secret store, tokens signed by a key under the state folder, the HSM agent in-process over
+ * PKCS#11 (the service the agent Lambda runs, with the agent's time budget), and an AWS account
+ * stand-in that says there is none. It lives here, in local mode's home, so that no Lambda bundle
+ * contains it: the local runner and tests register it with `useLocalAdapterSet()`.
+ */
+import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../adapters/pkcs11/config';
+import type { HsmAgent } from '../core/ports/hsm';
+import type { SecretStore } from '../core/ports/secret-store';
+import { registerAdapterSet } from '../runtime/adapter-set';
+import { awsKmsAdapters, stateTableAdapters } from '../runtime/aws-adapter-set';
+import type { AdapterSettings } from '../runtime/config';
+import { type AdapterSet, systemClock, uuidGenerator } from '../runtime/ports';
+import { LocalAwsAccountAccess } from './adapters/local-aws-account-access';
+import { LocalSecretStore } from './adapters/local-secret-store';
+import { LocalTokenVerifier } from './adapters/local-tokens';
+
+export const localAdapterSet: AdapterSet = (settings) => ({
+  ...stateTableAdapters(settings),
+  secrets: () => new LocalSecretStore({ stateDir: settings.localStateDir }),
+  hsmAgent: (ports) => inProcessHsmAgent(settings, ports.secrets),
+  tokens: () => LocalTokenVerifier.fromStateDir(settings.localStateDir),
+  awsAccountAccess: () => new LocalAwsAccountAccess(),
+  // Containers are registered without assuming their roles: there is no AWS account to reach.
+  accountRoleVerifier: () => undefined,
+  ...awsKmsAdapters(),
+  clock: () => systemClock,
+  ids: () => uuidGenerator,
+});
+
+/** Makes the local adapter set the one of `local` mode in this process. */
+export function useLocalAdapterSet(): void {
+  registerAdapterSet('local', localAdapterSet);
+}
+
+/** Required when first used, so that taking the set does not load pkcs11js until the agent is needed. */
+function inProcessHsmAgent(settings: AdapterSettings, secrets: SecretStore): HsmAgent {
+  const { Pkcs11HsmAgent } = require('../adapters/pkcs11/hsm-agent') as typeof import('../adapters/pkcs11/hsm-agent');
+  return new Pkcs11HsmAgent(pkcs11Config({ libraries: settings.pkcs11Libraries, callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), secrets);
+}
