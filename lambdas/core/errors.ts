@@ -4,14 +4,27 @@
  * `{code, codeDesc, message}`; anything else becomes a bare 500 and is logged, never sent.
  * Constructors never log.
  */
+const KEY_MANAGER_ERROR = Symbol.for('xks-key-manager.KeyManagerError');
+
 export abstract class KeyManagerError extends Error {
   abstract readonly statusCode: number;
   /** CCKM's `NCERR…` name, used in `codeDesc`. */
   abstract readonly code: string;
+  readonly [KEY_MANAGER_ERROR] = true;
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
+  }
+
+  /**
+   * `instanceof KeyManagerError` (the base class only) also recognises errors made by another copy
+   * of this module in the same process, as when a bundle runs on ports registered from outside it
+   * (runtime/adapter-set.ts); subclasses keep the ordinary check.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === KeyManagerError && typeof value === 'object' && value !== null && (value as { [KEY_MANAGER_ERROR]?: unknown })[KEY_MANAGER_ERROR] === true;
   }
 
   toJSON(): { code: number; codeDesc: string; message: string } {

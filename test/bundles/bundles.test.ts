@@ -5,6 +5,10 @@
  * the local system (DynamoDB Local, SoftHSM2, local-mode tokens). A bundling defect (a missing
  * module, an ESM/CommonJS mix-up, a handler that is not exported) fails here instead of on AWS.
  *
+ * No deployed bundle contains local-mode code (checked below), so each process first loads the
+ * local adapter set from a file this suite builds apart and registers it, as the local runner
+ * does (runtime/adapter-set.ts keeps registered sets per process); the bundle then runs unchanged.
+ *
  * One synthesis with bundling (esbuild, every route) for the whole file; slow by nature, so it
  * lives apart from test/infra, which skips bundling.
  */
@@ -30,7 +34,8 @@ jest.setTimeout(900_000);
 /** Loads `<dir>/<module>.js` as Lambda's Node.js runtime does (require from the task root) and prints what its export answers to the event on stdin. */
 const INVOKE = `
 const path = require('node:path');
-const [dir, handler] = process.argv.slice(1);
+const [dir, handler, localAdapterSet] = process.argv.slice(1);
+require(localAdapterSet).useLocalAdapterSet();
 const [moduleName, exportName] = [handler.slice(0, handler.lastIndexOf('.')), handler.slice(handler.lastIndexOf('.') + 1)];
 let input = '';
 process.stdin.on('data', (c) => { input += c; }).on('end', async () => {
@@ -51,7 +56,7 @@ interface Invocation {
 function invoke(dir: string, handler: string, event: unknown, env: Record<string, string>): Promise<Invocation> {
   return new Promise((resolve, reject) => {
     // A clean environment: nothing of jest's, nor its module paths; the cwd is the bundle's folder, as Lambda's task root.
-    const child = spawn(process.execPath, ['-e', INVOKE, dir, handler], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', INVOKE, dir, handler, localAdapterSetFile], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c: Buffer) => { output += c.toString(); });
     child.stderr.on('data', (c: Buffer) => { output += c.toString(); });
@@ -61,6 +66,14 @@ function invoke(dir: string, handler: string, event: unknown, env: Record<string
       resolve({ code, output: output.slice(-4000), result: line ? (JSON.parse(line.slice('RESULT '.length)) as Record<string, any>) : undefined });
     });
     child.stdin.end(JSON.stringify(event));
+  });
+}
+
+/** Runs the project's esbuild with `args` (from the project root). */
+function esbuild(args: readonly string[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'), args, { cwd: PROJECT_ROOT, stdio: 'inherit' });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`esbuild exited with ${code}`))));
   });
 }
 
@@ -74,6 +87,7 @@ function installPkcs11js(root: string): void {
 }
 
 let outdir: string;
+let localAdapterSetFile: string;
 let stateDir: string;
 let table: TestStateTable;
 let stack: KeyManagerStack;
@@ -107,6 +121,8 @@ beforeAll(async () => {
   // Only local mode reaches PKCS#11 from a management function (on AWS they call the HSM agent):
   // pkcs11js, external in every bundle, is put where the bundles find it, and nothing else is.
   installPkcs11js(outdir);
+  localAdapterSetFile = join(outdir, 'local-adapter-set.js');
+  await esbuild(['lambdas/local/local-adapter-set.ts', '--bundle', '--platform=node', '--target=node20', '--format=cjs', '--external:pkcs11js', `--outfile=${localAdapterSetFile}`]);
 });
 
 afterAll(async () => {
@@ -147,6 +163,20 @@ describe('management function bundles', () => {
   });
 });
 
+/** What only local-mode code contains (names of its adapters), which no deployed bundle may carry. */
+const LOCAL_MODE_MARKERS = ['LocalSecretStore', 'LocalTokenVerifier', 'useLocalAdapterSet'];
+
+describe('deployed code carries no local-mode code', () => {
+  it('no management function bundle contains the local adapters', () => {
+    const carrying = routes.flatMap((route) => {
+      const bundle = bundleOf(stack.managementApi.functions.get(route.operation)!.function);
+      const text = readFileSync(join(bundle.dir, `${bundle.handler.slice(0, bundle.handler.lastIndexOf('.'))}.js`), 'utf8');
+      return LOCAL_MODE_MARKERS.filter((marker) => text.includes(marker)).map((marker) => `${route.operation}: ${marker}`);
+    });
+    expect(carrying).toEqual([]);
+  });
+});
+
 /** The entries and esbuild arguments of the Dockerfile's bundling step (`RUN npx esbuild name=file … --outdir=dist`). */
 function dockerfileBundling(): { entries: Record<string, string>; args: string[] } {
   const text = readFileSync(join(PROJECT_ROOT, PROXY_DOCKERFILE), 'utf8').replace(/\\\n/g, ' ');
@@ -163,14 +193,16 @@ describe('proxy image entry points, built as the Dockerfile builds them', () => 
   beforeAll(async () => {
     taskRoot = mkdtempSync(join(tmpdir(), 'image-'));
     const { entries, args } = dockerfileBundling();
-    await new Promise<void>((resolve, reject) => {
-      const esbuild = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'), [...Object.entries(entries).map(([n, f]) => `${n}=${f}`), ...args, `--outdir=${taskRoot}`], { cwd: PROJECT_ROOT, stdio: 'inherit' });
-      esbuild.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`esbuild exited with ${code}`))));
-    });
+    await esbuild([...Object.entries(entries).map(([n, f]) => `${n}=${f}`), ...args, `--outdir=${taskRoot}`]);
     installPkcs11js(taskRoot);
   });
 
   afterAll(() => rmSync(taskRoot, { recursive: true, force: true }));
+
+  it('carry no local-mode code', () => {
+    const texts = Object.values(IMAGE_ENTRIES).map((e) => readFileSync(join(taskRoot, `${e.cmd[0]!.split('.')[0]!}.js`), 'utf8'));
+    expect(texts.flatMap((text) => LOCAL_MODE_MARKERS.filter((marker) => text.includes(marker)))).toEqual([]);
+  });
 
   it('builds exactly the entries the stack runs, under the names their CMDs give', () => {
     const { entries } = dockerfileBundling();
