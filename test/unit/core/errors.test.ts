@@ -34,6 +34,6 @@ describe('KeyManagerError', () => {
     expect(new ValidationError('bad', 'name') instanceof KeyManagerError).toBe(true);
     expect(new Error('plain') instanceof KeyManagerError).toBe(false);
     expect({ statusCode: 400 } instanceof KeyManagerError).toBe(false);
-    expect(null instanceof KeyManagerError).toBe(false);
+    expect((null as unknown) instanceof KeyManagerError).toBe(false);
   });
 });
