@@ -3,6 +3,7 @@
  * ./schemas.ts). Plain data.
  */
 import { HSM_TYPES, KEY_ATTRIBUTE_NAMES } from './hsm';
+import { EC_CURVES, GENERATION_MECHANISMS, KEY_SIZES } from './hsm-key-types';
 import type { JsonSchema } from './json-schema';
 import { LISTS } from './lists';
 import { displayName as name, listQuery as query, strictObject as strict } from './schema-parts';
@@ -22,8 +23,10 @@ export const hsmSchemas = {
       partition_id: { type: 'string', minLength: 1, maxLength: 256 },
       /** CKA_LABEL. */
       label: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x20-\\x7e]+$' },
-      mechanism: { enum: ['CKM_AES_KEY_GEN'] },
-      size: { enum: [256] },
+      mechanism: { enum: Object.values(GENERATION_MECHANISMS) },
+      /** Bits; which sizes a mechanism takes is checked by the service (hsm-key-types.ts). */
+      size: { enum: [...new Set(Object.values(KEY_SIZES).flat())].sort((a, b) => a - b) },
+      curve: { enum: [...EC_CURVES] },
       attributes: { type: 'array', uniqueItems: true, maxItems: KEY_ATTRIBUTE_NAMES.length, items: { enum: [...KEY_ATTRIBUTE_NAMES] } },
     },
     ['partition_id', 'label', 'attributes'],

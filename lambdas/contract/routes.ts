@@ -125,7 +125,7 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'TestHsmPartition', method: 'POST', path: `${PARTITIONS}/{id}/test`, handler: h('test-hsm-partition'), access: { kind: 'admin' }, needs: { ...READ, hsmAgent: true }, summary: 'Log in to an HSM partition and report its state' },
 
   // HSM source keys
-  { operation: 'CreateHsmKey', method: 'POST', path: HSM_KEYS, handler: h('create-hsm-key'), access: { kind: 'admin' }, requestSchema: schemas.createHsmKey, successStatus: 201, needs: { ...WRITE, hsmAgent: true }, summary: 'Generate an AES key inside an HSM partition' },
+  { operation: 'CreateHsmKey', method: 'POST', path: HSM_KEYS, handler: h('create-hsm-key'), access: { kind: 'admin' }, requestSchema: schemas.createHsmKey, successStatus: 201, needs: { ...WRITE, hsmAgent: true }, summary: 'Generate a key inside an HSM partition (AES, RSA or EC key pair, generic secret for HMAC)' },
   { operation: 'ListHsmKeys', method: 'GET', path: HSM_KEYS, handler: h('list-hsm-keys'), access: { kind: 'authenticated' }, querySchema: schemas.listHsmKeysQuery, needs: READ, summary: 'List HSM source keys' },
   { operation: 'GetHsmKey', method: 'GET', path: `${HSM_KEYS}/{id}`, handler: h('get-hsm-key'), access: { kind: 'authenticated' }, needs: READ, summary: 'Get an HSM source key' },
   { operation: 'DeleteHsmKey', method: 'DELETE', path: `${HSM_KEYS}/{id}`, handler: h('delete-hsm-key'), access: { kind: 'admin' }, successStatus: 204, needs: { ...WRITE, hsmAgent: true }, summary: 'Destroy an HSM source key' },

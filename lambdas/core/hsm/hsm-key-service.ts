@@ -1,6 +1,7 @@
 /**
- * HSM source keys (`/v1/cckm/hsm/keys`): AES-256 keys generated inside a partition by the HSM
- * agent, listed, read and destroyed.
+ * HSM source keys (`/v1/cckm/hsm/keys`): keys generated inside a partition by the HSM agent (AES-256,
+ * RSA and EC key pairs, generic secrets for HMAC: hsm-key-types.ts), listed, read and destroyed.
+ * Only AES-256 keys back key stores and virtual keys (key-stores/key-store.ts `checkAes256`).
  *
  * Invariants and where they are kept:
  *  - labels are unique within a partition (a name claim `<partition>/<label>`);
@@ -19,9 +20,9 @@ import { LISTS } from '../../contract/lists';
 import { type ListPage, parseList } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
+import type { GenerationMechanism } from '../../contract/hsm-key-types';
+import { checkExtractableOnlyWrapped, describeSpec, hsmKeySpecOf, matchesSpec } from './hsm-key-types';
 import {
-  AES_KEY_GEN,
-  AES_KEY_SIZE,
   HSM_KEY_COUNTERS,
   type HsmKeyData,
   hsmKeyRef,
@@ -41,9 +42,16 @@ export const HSM_KEY_RESOURCE = 'HSM source key';
 export interface CreateHsmKeyRequest {
   readonly partition_id: string;
   readonly label: string;
-  readonly mechanism?: typeof AES_KEY_GEN;
-  readonly size?: typeof AES_KEY_SIZE;
-  /** These boolean attributes are set true; every other one false (CKA_TOKEN is always true). */
+  /** @default CKM_AES_KEY_GEN */
+  readonly mechanism?: GenerationMechanism;
+  /** Bits: AES 256, RSA 2048/3072/4096, generic secret 224/256/384/512. @default 256 for AES */
+  readonly size?: number;
+  /** EC keys: P-256, P-384, P-521 or secp256k1. */
+  readonly curve?: string;
+  /**
+   * These boolean attributes are set true; every other one false (CKA_TOKEN is always true).
+   * CKA_EXTRACTABLE needs CKA_SENSITIVE. On a key pair CKA_ENCRYPT, CKA_VERIFY and CKA_WRAP are the public key's.
+   */
   readonly attributes: readonly KeyAttributeName[];
 }
 
@@ -60,7 +68,8 @@ export class HsmKeyService {
   constructor(private readonly deps: HsmKeyServiceDeps) {}
 
   /**
-   * 1. Resolve the partition (400 naming `partition_id` when it does not exist).
+   * 1. Resolve the partition (400 naming `partition_id` when it does not exist) and check the key
+   *    type it is asked for (400 naming `mechanism`, `size`, `curve` or `attributes`).
    * 2. Write the record `in_progress` with its label claim and the partition's count (409 on a taken label).
    * 3. Generate the key in the HSM under a random 16-byte CKA_ID; on failure remove the record again.
    * 4. Record the attributes the HSM reports and mark the key `AVAILABLE`.
@@ -68,13 +77,15 @@ export class HsmKeyService {
   async create(request: CreateHsmKeyRequest): Promise<HsmKeyResource> {
     const { state, hsmAgent, clock, ids } = this.deps;
     const partition = await requirePartition(state, request.partition_id, 'partition_id');
+    const spec = hsmKeySpecOf(request, partition.data.hsmType);
+    checkExtractableOnlyWrapped(request.attributes);
     const id = ids.newId();
     const now = clock.now().toISOString();
     const pending: HsmKeyData = {
       partitionId: partition.id,
       label: request.label,
       objectId: randomBytes(16).toString('hex'),
-      mechanism: AES_KEY_GEN,
+      mechanism: spec.mechanism,
       keyType: 'OTHER',
       sizeBits: 0,
       attributes: NO_ATTRIBUTES,
@@ -101,17 +112,27 @@ export class HsmKeyService {
     let info: HsmKeyInfo;
     try {
       const attributes = Object.fromEntries(KEY_ATTRIBUTE_NAMES.map((name) => [name, request.attributes.includes(name)])) as KeyAttributes;
-      info = await hsmAgent.generateKey(connection, { objectId: pending.objectId, label: request.label, sizeBits: AES_KEY_SIZE, attributes });
-      if (info.keyType !== 'AES' || info.sizeBits !== AES_KEY_SIZE) {
+      const { keyType, sizeBits, curve } = spec;
+      info = await hsmAgent.generateKey(connection, { objectId: pending.objectId, label: request.label, keyType, sizeBits, ...(curve === undefined ? {} : { curve }), attributes });
+      if (!matchesSpec(info, spec)) {
         await hsmAgent.destroyKey(key);
-        throw new DependencyError(`The HSM generated a key of type ${info.keyType} with ${info.sizeBits} bits instead of AES-256`);
+        throw new DependencyError(`The HSM generated a key of type ${describeSpec(info)} instead of ${describeSpec(spec)}`);
       }
     } catch (error) {
       await state.transact(this.removalOps(id, pending));
       throw error;
     }
 
-    const available: HsmKeyData = { ...pending, keyType: info.keyType, sizeBits: info.sizeBits, attributes: info.attributes, status: 'AVAILABLE', updatedAt: clock.now().toISOString() };
+    const available: HsmKeyData = {
+      ...pending,
+      keyType: info.keyType,
+      sizeBits: info.sizeBits,
+      ...(info.curve === undefined ? {} : { curve: info.curve }),
+      ...(info.publicKeyPem === undefined ? {} : { publicKeyPem: info.publicKeyPem }),
+      attributes: info.attributes,
+      status: 'AVAILABLE',
+      updatedAt: clock.now().toISOString(),
+    };
     try {
       await state.transact([{ op: 'update', kind: 'hsmKey', id, data: available, expectedVersion: 1 }]);
     } catch (error) {

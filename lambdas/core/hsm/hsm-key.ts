@@ -1,9 +1,10 @@
 /**
- * HSM source keys: AES-256 keys generated inside a partition (`/v1/cckm/hsm/keys`). The record keeps
+ * HSM source keys: keys generated inside a partition (`/v1/cckm/hsm/keys`). The record keeps
  * what the HSM reported right after generation (type, size, boolean attributes read back, never
  * assumed), so that lists and the key store's health-check key rules need no HSM round trip.
  */
 import type { HsmKeyInfo, HsmKeyRef, KeyAttributeName, PartitionConnection } from '../../contract/hsm';
+import type { EcCurve, GenerationMechanism } from '../../contract/hsm-key-types';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
 
 /**
@@ -14,8 +15,6 @@ import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
  */
 export const HSM_KEY_COUNTERS = { references: 'references' } as const;
 
-export const AES_KEY_GEN = 'CKM_AES_KEY_GEN';
-export const AES_KEY_SIZE = 256;
 
 /**
  * `in_progress` from the moment the record claims its label until the HSM has generated the key and
@@ -31,7 +30,7 @@ export interface HsmKeyData extends Timestamps, HsmKeyInfo {
    * (create, PATCH) or by an admin's first reference. Unset: only admins may reference it.
    */
   readonly accountId?: string;
-  readonly mechanism: typeof AES_KEY_GEN;
+  readonly mechanism: GenerationMechanism;
   /** The attributes the caller listed (true); the HSM's own answer is `attributes`. */
   readonly requestedAttributes: readonly KeyAttributeName[];
   readonly status: HsmKeyStatus;
@@ -43,9 +42,15 @@ export interface HsmKeyResource extends ResourceEnvelope {
   readonly label: string;
   /** CKA_ID, hex: how the XKS proxy finds the key in the partition. */
   readonly object_id: string;
-  readonly mechanism: typeof AES_KEY_GEN;
+  readonly mechanism: GenerationMechanism;
+  /** AES, RSA, EC or GENERIC_SECRET, as the HSM reports it (CKA_KEY_TYPE). */
   readonly key_type: HsmKeyInfo['keyType'];
+  /** Bits: CKA_VALUE_LEN * 8, the RSA modulus, the EC curve's field. */
   readonly size: number;
+  /** EC keys. */
+  readonly curve?: EcCurve;
+  /** Key pairs: the public key (PEM), as read from the HSM. */
+  readonly public_key?: string;
   /** Every boolean attribute as the HSM reported it. */
   readonly attributes: Readonly<Record<KeyAttributeName, boolean>>;
   readonly status: HsmKeyStatus;
@@ -63,6 +68,8 @@ export function hsmKeyResource(id: string, key: HsmKeyData, partitionLabel: stri
     mechanism: key.mechanism,
     key_type: key.keyType,
     size: key.sizeBits,
+    ...(key.curve === undefined ? {} : { curve: key.curve }),
+    ...(key.publicKeyPem === undefined ? {} : { public_key: key.publicKeyPem }),
     attributes: key.attributes,
     status: key.status,
     ...(key.accountId === undefined ? {} : { kms_id: key.accountId }),

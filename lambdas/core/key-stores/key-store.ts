@@ -275,7 +275,7 @@ export type SourceKeyFacts = Pick<HsmKeyInfo, 'keyType' | 'sizeBits' | 'attribut
 /** An AES-256 key: the only kind AWS KMS external keys (and health checks) can use. */
 export function checkAes256(key: SourceKeyFacts, field: string): void {
   if (key.keyType !== 'AES' || key.sizeBits !== 256) {
-    throw new ValidationError(`must be an AES-256 key; this one is ${key.keyType === 'AES' ? `AES-${key.sizeBits}` : 'not an AES key'}`, field);
+    throw new ValidationError(`must be an AES-256 key; this one is ${key.keyType === 'AES' ? `AES-${key.sizeBits}` : `not an AES key (${key.keyType})`}`, field);
   }
 }
 

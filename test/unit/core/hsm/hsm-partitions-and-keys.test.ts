@@ -207,9 +207,43 @@ describe('HsmKeyService', () => {
   it('destroys and forgets a key the HSM did not make AES-256', async () => {
     const { id: partitionId } = await createPartition();
     agent.report = { sizeBits: 128 };
-    await expect(keys.create({ partition_id: partitionId, label: 'k', attributes: [] })).rejects.toThrow('The HSM generated a key of type AES with 128 bits instead of AES-256');
+    await expect(keys.create({ partition_id: partitionId, label: 'k', attributes: [] })).rejects.toThrow('The HSM generated a key of type AES-128 instead of AES-256');
     expect(agent.keys.size).toBe(0);
     expect(await state.list('hsmKey')).toEqual([]);
+  });
+
+  it.each([
+    ['an RSA 3072 key pair', { mechanism: 'CKM_RSA_PKCS_KEY_PAIR_GEN', size: 3072 }, { key_type: 'RSA', size: 3072, public_key: expect.stringContaining('BEGIN PUBLIC KEY') }],
+    ['an EC secp256k1 key pair', { mechanism: 'CKM_EC_KEY_PAIR_GEN', curve: 'secp256k1' }, { key_type: 'EC', size: 256, curve: 'secp256k1', public_key: expect.any(String) }],
+    ['a generic secret for HMAC 384', { mechanism: 'CKM_GENERIC_SECRET_KEY_GEN', size: 384 }, { key_type: 'GENERIC_SECRET', size: 384 }],
+  ] as const)('generates %s on a SoftHSM2 partition and shows its type, size or curve and public key', async (_name, typeFields, shown) => {
+    // Arrange
+    const { id: partitionId } = await partitions.create({ name: 'soft', hsm_type: 'softhsm', token_label: 'soft1', pin: PIN });
+    // Act
+    const created = await keys.create({ partition_id: partitionId, label: 'typed', attributes: ['CKA_SIGN', 'CKA_SENSITIVE', 'CKA_EXTRACTABLE'], ...typeFields });
+    // Assert
+    expect(created).toMatchObject({ mechanism: typeFields.mechanism, status: 'AVAILABLE', ...shown });
+    expect([...agent.keys.values()][0]).toMatchObject({ keyType: shown.key_type, sizeBits: shown.size });
+  });
+
+  it.each([
+    ['an EC key without a curve', { mechanism: 'CKM_EC_KEY_PAIR_GEN' }, 'curve'],
+    ['an EC key with a size', { mechanism: 'CKM_EC_KEY_PAIR_GEN', curve: 'P-256', size: 256 }, 'size'],
+    ['an RSA size AWS KMS does not take', { mechanism: 'CKM_RSA_PKCS_KEY_PAIR_GEN', size: 224 }, 'size'],
+    ['an RSA key without a size', { mechanism: 'CKM_RSA_PKCS_KEY_PAIR_GEN' }, 'size'],
+    ['a curve on an AES key', { curve: 'P-256' }, 'curve'],
+    ['an AES size other than 256', { size: 512 }, 'size'],
+    ['a generic secret on a Luna partition', { mechanism: 'CKM_GENERIC_SECRET_KEY_GEN', size: 256 }, 'mechanism'],
+    ['an extractable key that is not sensitive', { attributes: ['CKA_EXTRACTABLE'] }, 'attributes'],
+  ] as const)('refuses %s with a 400 naming %s, before touching state or the HSM', async (_name, fields, field) => {
+    const { id: partitionId } = await createPartition();
+
+    const error = await rejectionOf(keys.create({ partition_id: partitionId, label: 'k', attributes: [], ...fields }));
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe(field);
+    expect(await state.list('hsmKey')).toEqual([]);
+    expect(agent.keys.size).toBe(0);
   });
 
   it('is deleted only while nothing references it, and destroyed in the HSM', async () => {

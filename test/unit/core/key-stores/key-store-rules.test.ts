@@ -93,6 +93,10 @@ describe('checkHealthCheckKey', () => {
   it('refuses keys that are not AES-256', () => {
     expect(validationMessage(() => checkAes256({ ...aes256, sizeBits: 128 }, 'k'))).toContain('AES-128');
     expect(validationMessage(() => checkAes256({ ...aes256, keyType: 'OTHER' }, 'k'))).toContain('not an AES key');
+    // Keys of the other types are for upload to AWS KMS only: XKS keys stay AES-256.
+    for (const keyType of ['RSA', 'EC', 'GENERIC_SECRET'] as const) {
+      expect(validationMessage(() => checkAes256({ ...aes256, keyType }, 'k'))).toContain(`not an AES key (${keyType})`);
+    }
   });
 });
 
