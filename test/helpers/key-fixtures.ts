@@ -128,7 +128,7 @@ export function keyServices(
   credentialUsage: CredentialUsage = new MemoryCredentialUsage(),
   awsKmsKeys = new FakeAwsKmsKeys(),
 ): KeyServices {
-  const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms });
+  const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms, credentialUsage });
   const awsKeys = new AwsKeyService({ state, clock, awsKmsKeys });
   return {
     keyStores,

@@ -14,4 +14,8 @@ export class MemoryCredentialUsage implements CredentialUsage {
   async lastUses(keyStoreId: string): Promise<ReadonlyMap<string, Date>> {
     return new Map(this.uses.get(keyStoreId) ?? []);
   }
+
+  async forgetStore(keyStoreId: string): Promise<void> {
+    this.uses.delete(keyStoreId);
+  }
 }

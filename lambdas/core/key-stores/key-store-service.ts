@@ -45,6 +45,7 @@ import {
 } from './key-store';
 import { xksProxyUriPath } from '../../contract/xks-proxy-uri';
 import type { SecretStore } from '../ports/secret-store';
+import type { CredentialUsage } from '../ports/credential-usage';
 import { secretNames } from '../secret-names';
 import type { StateOp, StateStore } from '../ports/state-store';
 import { discardXksSecrets, issueXksCredential, type IssuedXksCredential, landedDespite } from './xks-credentials';
@@ -134,6 +135,8 @@ export interface KeyStoreServiceDeps {
   readonly ids: IdGenerator;
   /** AWS KMS of the account containers (linked stores). */
   readonly awsKms: AwsKms;
+  /** The proxy's record of credential uses; a deleted store's is removed with it. */
+  readonly credentialUsage: CredentialUsage;
 }
 
 
@@ -412,7 +415,7 @@ export class KeyStoreService {
    * has KMS keys (the 409 says how many).
    */
   async delete(access: Access, id: string): Promise<void> {
-    const { state, secrets } = this.deps;
+    const { state } = this.deps;
     const removed = await retryOnChange(async () => {
       const { store, account } = await loadKeyStore(state, access, id);
       const hyokKeys = store.counters[KEY_STORE_COUNTERS.hyokKeys] ?? 0;
@@ -424,7 +427,7 @@ export class KeyStoreService {
       await state.transact(deleteOps(store));
       return store.data.credentials;
     });
-    await discardXksSecrets(secrets, id, removed.map((c) => c.id));
+    await this.discardLeftovers(id, removed);
   }
 
   block(access: Access, id: string): Promise<KeyStoreResource> {
@@ -479,14 +482,25 @@ export class KeyStoreService {
 
   /** Removes a store that was created here but could not be created in AWS KMS: record, name, counters, secrets. */
   private async deleteHere(id: string): Promise<void> {
-    const { state, secrets } = this.deps;
+    const { state } = this.deps;
     const removed = await retryOnChange(async () => {
       const store = await state.get<KeyStoreData>('keyStore', id);
       if (store === undefined) return [];
       await state.transact(deleteOps(store));
       return store.data.credentials;
     });
-    await discardXksSecrets(secrets, id, removed.map((c) => c.id));
+    await this.discardLeftovers(id, removed);
+  }
+
+  /**
+   * After a store's delete committed: its secrets and its credential uses, best effort (the store
+   * is gone either way, and a second attempt finds nothing to remove).
+   */
+  private async discardLeftovers(id: string, credentials: readonly { readonly id: string }[]): Promise<void> {
+    await Promise.all([
+      discardXksSecrets(this.deps.secrets, id, credentials.map((c) => c.id)),
+      this.deps.credentialUsage.forgetStore(id).catch(() => undefined),
+    ]);
   }
 
   private async changeConnection(access: Access, id: string, change: (at: KmsLocation, customKeyStoreId: string) => Promise<void>): Promise<KeyStoreResource> {

@@ -10,4 +10,6 @@ export interface CredentialUsage {
   recordUse(keyStoreId: string, credentialId: string, at: Date): Promise<void>;
   /** The last recorded use of each of the store's credentials that has one. */
   lastUses(keyStoreId: string): Promise<ReadonlyMap<string, Date>>;
+  /** Removes every use recorded for the store (it was deleted); nothing to remove is not an error. */
+  forgetStore(keyStoreId: string): Promise<void>;
 }

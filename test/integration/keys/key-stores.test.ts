@@ -293,6 +293,50 @@ describe('credentials', () => {
   });
 });
 
+describe('credential uses of a deleted store', () => {
+  /** The raw credentialUse# items of a store, as a scan finds them. */
+  async function usageItems(keyStoreId: string): Promise<unknown[]> {
+    const page = await table.client.send(
+      new ScanCommand({ TableName: table.tableName, FilterExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `credentialUse#${keyStoreId}` } } }),
+    );
+    return page.Items ?? [];
+  }
+
+  it('are removed with the store; another store keeps its own', async () => {
+    // Arrange
+    const setup = await keyStoreSetup(table.store);
+    const deleted = await services.keyStores.create(admin(), setup.request());
+    const kept = await services.keyStores.create(admin(), setup.request({ name: `kept-${Date.now()}` }));
+    const second = await services.credentials.create(admin(), deleted.id);
+    const [first] = (await services.credentials.list(admin(), deleted.id, { sort: 'version' })).resources;
+    await usage.recordUse(deleted.id, first.id, new Date());
+    await usage.recordUse(deleted.id, second.id, new Date());
+    const [keptCredential] = (await services.credentials.list(admin(), kept.id, {})).resources;
+    await usage.recordUse(kept.id, keptCredential.id, new Date());
+    expect(await usageItems(deleted.id)).toHaveLength(2);
+
+    // Act
+    await services.keyStores.delete(admin(), deleted.id);
+
+    // Assert
+    expect(await usageItems(deleted.id)).toEqual([]);
+    expect([...(await usage.lastUses(kept.id)).keys()]).toEqual([keptCredential.id]);
+  });
+
+  it('forgetStore removes more items than one batch write takes, and a second call finds nothing to do', async () => {
+    // Arrange
+    const storeId = `kst-many-${Date.now()}`;
+    for (let i = 0; i < 60; i++) await usage.recordUse(storeId, `cred-${i}`, new Date());
+
+    // Act
+    await usage.forgetStore(storeId);
+    await usage.forgetStore(storeId);
+
+    // Assert
+    expect(await usageItems(storeId)).toEqual([]);
+  });
+});
+
 describe('handlers', () => {
   const tokens = TestTokens.create();
 

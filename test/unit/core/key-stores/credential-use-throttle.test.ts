@@ -38,6 +38,7 @@ describe('CredentialUseThrottle', () => {
         return calls.length === 1 ? new Promise((_resolve, reject) => (release = () => reject(new Error('throttled')))) : Promise.resolve();
       },
       lastUses: async () => new Map(),
+      forgetStore: async () => undefined,
     };
     const errors: unknown[] = [];
     const throttle = new CredentialUseThrottle(failing, { now: () => 5, onError: (e) => errors.push(e) });

@@ -29,8 +29,9 @@ beforeEach(async () => {
   secrets = new MemorySecretStore();
   kms = new FakeAwsKms();
   const clock = { now: () => new Date(now) };
-  keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms: kms });
-  credentials = new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores, awsKms: kms, credentialUsage: new MemoryCredentialUsage() });
+  const credentialUsage = new MemoryCredentialUsage();
+  keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms: kms, credentialUsage });
+  credentials = new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores, awsKms: kms, credentialUsage });
   setup = await keyStoreSetup(state);
 });
 
