@@ -25,6 +25,8 @@ export const ENV = {
   userPoolClientId: 'USER_POOL_CLIENT_ID',
   /** Local mode: the folder holding local state (.local/ by default). */
   localStateDir: 'LOCAL_STATE_DIR',
+  /** The AWS SDK's endpoint override for STS (local mode: the local AWS stand-in). */
+  awsEndpointUrlSts: 'AWS_ENDPOINT_URL_STS',
   /** PKCS#11 library per HSM type (defaults in adapters/pkcs11). */
   pkcs11LibrarySofthsm: 'PKCS11_LIBRARY_SOFTHSM',
   pkcs11LibraryLuna: 'PKCS11_LIBRARY_LUNA',

@@ -1,10 +1,12 @@
 /**
  * The local adapter set (`KEY_MANAGER_MODE=local`): DynamoDB Local for state, the encrypted local
  * secret store, tokens signed by a key under the state folder, the HSM agent in-process over
- * PKCS#11 (the service the agent Lambda runs, with the agent's time budget), and an AWS account
- * stand-in that says there is none. It lives here, in local mode's home, so that no Lambda bundle
+ * PKCS#11 (the service the agent Lambda runs, with the agent's time budget), and AWS accounts
+ * through the local AWS stand-in's STS when the runner started it (none otherwise). It lives here, in local mode's home, so that no Lambda bundle
  * contains it: the local runner and tests register it with `useLocalAdapterSet()`.
  */
+import { STSClient } from '@aws-sdk/client-sts';
+import { StsAccountAccess } from '../adapters/aws/sts-account-access';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../adapters/pkcs11/config';
 import type { HsmAgent } from '../core/ports/hsm';
 import type { SecretStore } from '../core/ports/secret-store';
@@ -21,9 +23,9 @@ export const localAdapterSet: AdapterSet = (settings) => ({
   secrets: () => new LocalSecretStore({ stateDir: settings.localStateDir }),
   hsmAgent: (ports) => inProcessHsmAgent(settings, ports.secrets),
   tokens: () => LocalTokenVerifier.fromStateDir(settings.localStateDir),
-  awsAccountAccess: () => new LocalAwsAccountAccess(),
-  // Containers are registered without assuming their roles: there is no AWS account to reach.
-  accountRoleVerifier: () => undefined,
+  // Through the local AWS stand-in's STS when the runner started one (as on AWS); else there is no AWS account to reach.
+  awsAccountAccess: () => (settings.localStsEndpoint ? new StsAccountAccess({ client: new STSClient({}) }) : new LocalAwsAccountAccess()),
+  accountRoleVerifier: (ports) => (settings.localStsEndpoint ? ports.awsAccountAccess : undefined),
   ...awsKmsAdapters(),
   clock: () => systemClock,
   ids: () => uuidGenerator,

@@ -10,13 +10,14 @@
  *    local mode (KEY_MANAGER_MODE=local, STATE_TABLE_NAME, DYNAMODB_ENDPOINT, LOCAL_STATE_DIR, ...);
  * 4. serves the management API (every handler in-process) on http://127.0.0.1:<port>/api, with
  *    tokens signed by a key kept under `<state>/jwt`, and issues an admin token;
- * 5. registers the SoftHSM2 token as the HSM partition `local-softhsm` through the API itself;
- * 6. serves the XKS proxy over HTTPS on 127.0.0.1:<xks-port> (self-signed certificate under `<state>/tls`);
- * 7. starts the local AWS stand-in (AWS KMS and STS, state under `<state>/aws`) on
- *    http://127.0.0.1:<aws-port>, calling that proxy as AWS KMS does, and points the SDK's KMS and
- *    STS clients at it (AWS_ENDPOINT_URL_KMS / _STS) with its default account's credentials;
- *    it also answers CloudHSMv2, and holds one local CloudHSM cluster (a SoftHSM2 token of its own,
- *    files under `<state>/cloudhsm`) for AWS_CLOUDHSM key stores;
+ * 5. serves the XKS proxy over HTTPS on 127.0.0.1:<xks-port> (self-signed certificate under `<state>/tls`);
+ * 6. starts the local AWS stand-in (AWS KMS and STS, state under `<state>/aws`) on
+ *    http://127.0.0.1:<aws-port>, calling that proxy as AWS KMS does, and points the SDK's KMS,
+ *    STS and CloudHSMv2 clients at it (AWS_ENDPOINT_URL_KMS / _STS / _CLOUDHSM_V2) with its default
+ *    account's credentials, so account containers are described and their roles checked through
+ *    its STS; it also holds one local CloudHSM cluster (a SoftHSM2 token of its own, files under
+ *    `<state>/cloudhsm`) for AWS_CLOUDHSM key stores;
+ * 7. registers the SoftHSM2 token as the HSM partition `local-softhsm` through the API itself;
  * 8. writes `<state>/endpoints.json` and prints it.
  * Ctrl-C (or SIGTERM) stops everything it started. Reset: stop it and `rm -rf .local`.
  */
@@ -27,7 +28,8 @@ import { parseArgs } from 'node:util';
 import { createStateTableIfMissing } from '../adapters/dynamodb/state-table';
 import { issueLocalToken, loadOrCreateSigningKey, LocalTokenVerifier } from './adapters/local-tokens';
 import { ENV, GROUPS } from '../contract/env';
-import { dependencies } from '../runtime/dependencies';
+import { portsFor } from '../runtime/adapter-set';
+import { loadConfig } from '../runtime/config';
 import { useLocalAdapterSet } from './local-adapter-set';
 import { type RunningGateway, startLocalGateway } from './local-gateway';
 import { createXksLogger, xksProxyDeps } from '../xks-proxy/entry/composition-root';
@@ -134,14 +136,10 @@ async function start(running: Running): Promise<void> {
   );
   const apiUrl = running.gateway.url;
 
-  const partition = await ensureLocalPartition({ apiUrl, adminToken }).catch((error: unknown) => ({
-    kind: 'skipped' as const,
-    reason: (error as Error).message,
-  }));
-  if (partition.kind === 'skipped') warn(`HSM partition local-softhsm is not registered: ${partition.reason}`);
-  else log(`HSM partition local-softhsm ${partition.kind === 'registered' ? 'registered' : 'found'} (id ${partition.partitionId})`);
-
-  // The XKS proxy shares the handlers' adapters (state store, local secret store) in this process.
+  // The XKS proxy takes its ports (state, secrets, credential usage) from the local adapter set now; the
+  // handlers build theirs at their first request, after the AWS stand-in below has set the SDK's
+  // endpoints, so that their configuration names the local STS (runtime/config.ts localStsEndpoint).
+  const proxyConfig = loadConfig();
   const tls = ensureSelfSignedCert(join(stateDir, 'tls'));
   running.xks = await listenOrExplain('--xks-port', options.xksPort, () =>
     startXksHttpsServer({
@@ -150,7 +148,7 @@ async function start(running: Running): Promise<void> {
       ...tls,
       // DynamoDB Local and SoftHSM2 share this machine with everything else: a wider deadline than
       // the 200 ms on AWS, so that a slow first state read on a busy laptop is not a timeout.
-      deps: { ...xksProxyDeps(dependencies(), dependencies().config, createXksLogger(), { metrics: false }), proxyOptions: { requestTimeoutMs: 1_000 } },
+      deps: { ...xksProxyDeps(portsFor(proxyConfig), proxyConfig, createXksLogger(), { metrics: false }), proxyOptions: { requestTimeoutMs: 1_000 } },
     }),
   );
   const xks = { xksUrl: running.xks.url, xksCaCert: tls.certPath };
@@ -174,6 +172,13 @@ async function start(running: Running): Promise<void> {
     AWS_ACCESS_KEY_ID: aws.accessKeyId,
     AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
   });
+
+  const partition = await ensureLocalPartition({ apiUrl, adminToken }).catch((error: unknown) => ({
+    kind: 'skipped' as const,
+    reason: (error as Error).message,
+  }));
+  if (partition.kind === 'skipped') warn(`HSM partition local-softhsm is not registered: ${partition.reason}`);
+  else log(`HSM partition local-softhsm ${partition.kind === 'registered' ? 'registered' : 'found'} (id ${partition.partitionId})`);
 
   const cloudHsm = await ensureLocalCloudHsmCluster(running.aws.state, { accountId: aws.accountId, region: aws.region, dir: join(stateDir, 'cloudhsm') });
 

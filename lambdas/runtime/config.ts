@@ -37,6 +37,12 @@ export interface AdapterSettings {
   readonly localStateDir: string;
   /** local mode: PKCS#11 library overrides per HSM type (the in-process HSM agent). */
   readonly pkcs11Libraries: Partial<Record<HsmType, string>>;
+  /**
+   * local mode: the local AWS stand-in's STS (the SDK's own `AWS_ENDPOINT_URL_STS`, set by the local
+   * runner). With it, account containers are described and their roles checked through STS as on
+   * AWS; without it (tests of the management API alone) local mode has no AWS account.
+   */
+  readonly localStsEndpoint?: string;
 }
 
 /** The management API's and the XKS proxy's configuration: the state table is required. */
@@ -81,6 +87,7 @@ export function loadHsmAgentConfig(env: Env = process.env): AdapterSettings {
     secretNamePrefix: readOptionalString(env, ENV.secretNamePrefix),
     localStateDir: resolve(readOptionalString(env, ENV.localStateDir) ?? '.local'),
     pkcs11Libraries: pkcs11LibraryOverrides(env),
+    localStsEndpoint: readOptionalString(env, ENV.awsEndpointUrlSts),
   };
 }
 
@@ -97,5 +104,6 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     secretsKmsKeyId: readOptionalString(env, ENV.secretsKmsKeyId),
     localStateDir: resolve(readOptionalString(env, ENV.localStateDir) ?? '.local'),
     pkcs11Libraries: pkcs11LibraryOverrides(env),
+    localStsEndpoint: readOptionalString(env, ENV.awsEndpointUrlSts),
   };
 }
