@@ -27,7 +27,29 @@ export type HsmAgentRequest =
   | { readonly operation: 'destroyKey'; readonly args: [HsmKeyRef] }
   | { readonly operation: 'checkKey'; readonly args: [HsmKeyRef] }
   | { readonly operation: 'wrapKeyForImport'; readonly args: [HsmKeyRef, WrapForImportRequest] }
-  | { readonly operation: 'signHmac'; readonly args: [HsmKeyRef, SignHmacRequest] };
+  | { readonly operation: 'signHmac'; readonly args: [HsmKeyRef, SignHmacRequest] }
+  | { readonly operation: 'encrypt'; readonly args: [HsmKeyRef, GcmEncryptArgs] }
+  | { readonly operation: 'decrypt'; readonly args: [HsmKeyRef, GcmDecryptArgs] };
+
+/**
+ * AES-256-GCM through the agent, Base64 on the wire: `encrypt` answers `{iv, ciphertext, tag}`,
+ * `decrypt` answers `{plaintext}`. The control plane uses them for key stores' health-check
+ * ciphertexts only (KMS data never reaches the agent).
+ */
+export interface GcmEncryptArgs {
+  readonly plaintext: string;
+  readonly aad: string;
+}
+
+export interface GcmSealedWire {
+  readonly iv: string;
+  readonly ciphertext: string;
+  readonly tag: string;
+}
+
+export interface GcmDecryptArgs extends GcmSealedWire {
+  readonly aad: string;
+}
 
 export type HsmAgentOperation = HsmAgentRequest['operation'];
 
@@ -75,6 +97,27 @@ const keyRef: Check<HsmKeyRef> = (value, path) => {
   return { partition: partitionConnection(fields.partition, `${path}.partition`), objectId: hex(fields.objectId, `${path}.objectId`) };
 };
 
+/** At most 8 KiB of Base64, like the proxy's own plaintext limit. */
+const base64: Check<string> = (value, path) =>
+  typeof value === 'string' && value.length <= 11_000 && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0
+    ? value
+    : fail(path, 'Base64 of at most 8 KiB');
+
+const gcmEncryptArgs: Check<GcmEncryptArgs> = (value, path) => {
+  const fields = record(value, path);
+  return { plaintext: base64(fields.plaintext, `${path}.plaintext`), aad: base64(fields.aad, `${path}.aad`) };
+};
+
+const gcmDecryptArgs: Check<GcmDecryptArgs> = (value, path) => {
+  const fields = record(value, path);
+  return {
+    iv: base64(fields.iv, `${path}.iv`),
+    ciphertext: base64(fields.ciphertext, `${path}.ciphertext`),
+    tag: base64(fields.tag, `${path}.tag`),
+    aad: base64(fields.aad, `${path}.aad`),
+  };
+};
+
 const generateKeyRequest: Check<GenerateKeyRequest> = (value, path) => {
   const fields = record(value, path);
   const typed = typedKeyFields(fields, path);
@@ -98,6 +141,8 @@ const ARGUMENTS: { readonly [O in HsmAgentOperation]: readonly Check<unknown>[] 
   checkKey: [keyRef],
   wrapKeyForImport: [keyRef, wrapForImportRequest],
   signHmac: [keyRef, signHmacRequest],
+  encrypt: [keyRef, gcmEncryptArgs],
+  decrypt: [keyRef, gcmDecryptArgs],
 };
 
 /** Checks an invoke payload; throws HsmAgentRequestError naming the first bad field. */

@@ -57,6 +57,7 @@ export class StateStoreXksStateSource implements XksStateSource {
       enableSuccessAuditEvent: data.enableSuccessAuditEvent,
       partition: connection,
       healthCheckKey: hsmKeyRef(healthCheckKey.data, connection),
+      ...(data.healthCheckCiphertext === undefined ? {} : { healthCheckCiphertext: data.healthCheckCiphertext }),
       credentials: data.credentials.map((c) => ({ id: c.id, accessKeyId: c.accessKeyId, secretName: secretNames.xksCredential(store.id, c.id) })),
     };
   }

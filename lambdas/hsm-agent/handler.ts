@@ -14,6 +14,7 @@ import { loadHsmAgentConfig } from '../runtime/config';
 import {
   HsmAgentRequestError,
   parseHsmAgentRequest,
+  type GcmSealedWire,
   type HsmAgentRequest,
   type HsmAgentResponse,
 } from '../contract/hsm-agent-protocol';
@@ -60,10 +61,14 @@ const LOGGED_RESULT: Readonly<Record<HsmAgentRequest['operation'], boolean>> = {
   checkKey: true,
   wrapKeyForImport: false,
   signHmac: false,
+  encrypt: false,
+  decrypt: false,
 };
 
-/** Calls the agent method the request names. */
-function dispatchHsmAgentRequest(agent: HsmAgent, request: HsmAgentRequest): Promise<unknown> {
+const fromBase64 = (text: string): Buffer => Buffer.from(text, 'base64');
+
+/** Calls the agent method the request names (Base64 on the wire, Buffers at the port). */
+async function dispatchHsmAgentRequest(agent: HsmAgent, request: HsmAgentRequest): Promise<unknown> {
   switch (request.operation) {
     case 'testPartition':
       return agent.testPartition(...request.args);
@@ -79,6 +84,16 @@ function dispatchHsmAgentRequest(agent: HsmAgent, request: HsmAgentRequest): Pro
       return agent.wrapKeyForImport(...request.args);
     case 'signHmac':
       return agent.signHmac(...request.args);
+    case 'encrypt': {
+      const [key, { plaintext, aad }] = request.args;
+      const sealed = await agent.encrypt(key, fromBase64(plaintext), fromBase64(aad));
+      return { iv: sealed.iv.toString('base64'), ciphertext: sealed.ciphertext.toString('base64'), tag: sealed.tag.toString('base64') } satisfies GcmSealedWire;
+    }
+    case 'decrypt': {
+      const [key, { iv, ciphertext, tag, aad }] = request.args;
+      const plaintext = await agent.decrypt(key, { iv: fromBase64(iv), ciphertext: fromBase64(ciphertext), tag: fromBase64(tag) }, fromBase64(aad));
+      return { plaintext: plaintext.toString('base64') };
+    }
   }
 }
 

@@ -161,7 +161,7 @@ export class XksProxy {
         const store = await this.state.preloadKeyStore(id);
         if (!store) return false;
         await Promise.all(store.credentials.map((credential) => this.secrets.resolve(credential)));
-        const health = await this.healthCheck.check(store.healthCheckKey);
+        const health = await this.healthCheck.check(store);
         if (!health.ok) throw health.error;
         return true;
       });

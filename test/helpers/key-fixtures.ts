@@ -21,6 +21,8 @@ import type { SecretStore } from '../../lambdas/core/ports/secret-store';
 import { AwsKeyService } from '../../lambdas/core/keys/aws-key-service';
 import { HyokKeyService } from '../../lambdas/core/keys/hyok-key-service';
 import { FakeAwsKmsKeys } from './fake-aws-kms-keys';
+import { MemoryHsmAgent } from './memory-hsm-agent';
+import type { HsmAgent } from '../../lambdas/core/ports/hsm';
 import { KeyStoreCredentialService } from '../../lambdas/core/key-stores/key-store-credential-service';
 import { type CreateKeyStoreRequest, KeyStoreService } from '../../lambdas/core/key-stores/key-store-service';
 import { VirtualKeyService } from '../../lambdas/core/keys/virtual-key-service';
@@ -127,8 +129,9 @@ export function keyServices(
   awsKms: AwsKms = new FakeAwsKms(),
   credentialUsage: CredentialUsage = new MemoryCredentialUsage(),
   awsKmsKeys = new FakeAwsKmsKeys(),
+  hsmAgent: HsmAgent = new MemoryHsmAgent(),
 ): KeyServices {
-  const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms, credentialUsage });
+  const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms, credentialUsage, hsmAgent });
   const awsKeys = new AwsKeyService({ state, clock, awsKmsKeys });
   return {
     keyStores,

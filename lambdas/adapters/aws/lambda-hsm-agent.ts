@@ -5,10 +5,10 @@
  * function error (crash, Lambda timeout) becomes DEVICE_ERROR or TIMEOUT.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { HsmError, type HsmAgent } from '../../core/ports/hsm';
+import { HsmError, type GcmCiphertext, type HsmAgent } from '../../core/ports/hsm';
 import type { GenerateKeyRequest, HsmKeyInfo, HsmKeyRef, PartitionConnection, PartitionTestResult } from '../../contract/hsm';
-import { isHsmFailureReason, type HsmAgentRequest } from '../../contract/hsm-agent-protocol';
 import type { HmacResult, SignHmacRequest, WrapForImportRequest, WrappedKeyMaterial } from '../../contract/hsm-key-types';
+import { isHsmFailureReason, type GcmSealedWire, type HsmAgentRequest } from '../../contract/hsm-agent-protocol';
 
 export interface LambdaHsmAgentConfig {
   /** Name or ARN of the HSM agent function (ENV.hsmAgentFunctionName, read by the composition root). */
@@ -47,6 +47,18 @@ export class LambdaHsmAgent implements HsmAgent {
 
   signHmac(key: HsmKeyRef, request: SignHmacRequest): Promise<HmacResult> {
     return this.invoke({ operation: 'signHmac', args: [key, request] });
+  }
+
+  async encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext> {
+    const sealed = await this.invoke<GcmSealedWire>({ operation: 'encrypt', args: [key, { plaintext: plaintext.toString('base64'), aad: aad.toString('base64') }] });
+    return { iv: Buffer.from(sealed.iv, 'base64'), ciphertext: Buffer.from(sealed.ciphertext, 'base64'), tag: Buffer.from(sealed.tag, 'base64') };
+  }
+
+  async decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer): Promise<Buffer> {
+    const { iv, ciphertext, tag } = input;
+    const wire = { iv: iv.toString('base64'), ciphertext: ciphertext.toString('base64'), tag: tag.toString('base64'), aad: aad.toString('base64') };
+    const opened = await this.invoke<{ plaintext: string }>({ operation: 'decrypt', args: [key, wire] });
+    return Buffer.from(opened.plaintext, 'base64');
   }
 
   private async invoke<T>(request: HsmAgentRequest): Promise<T> {

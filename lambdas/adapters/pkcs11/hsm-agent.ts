@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { HsmError, type HsmAgent } from '../../core/ports/hsm';
+import { HsmError, type GcmCiphertext, type HsmAgent } from '../../core/ports/hsm';
 import type { GenerateKeyRequest, HsmKeyInfo, HsmKeyRef, PartitionConnection, PartitionTestResult } from '../../contract/hsm';
 import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
@@ -81,6 +81,14 @@ export class Pkcs11HsmAgent implements HsmAgent {
 
   signHmac(key: HsmKeyRef, request: SignHmacRequest): Promise<HmacResult> {
     return this.partitions.run(key.partition, (lease) => signHmac(lease, key.objectId, request));
+  }
+
+  encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext> {
+    return this.crypto.encrypt(key, plaintext, aad);
+  }
+
+  decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer): Promise<Buffer> {
+    return this.crypto.decrypt(key, input, aad);
   }
 
   /** An AES-GCM encrypt and decrypt of random bytes with the key, inside the HSM. */

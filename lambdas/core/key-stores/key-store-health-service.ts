@@ -1,13 +1,15 @@
 /**
  * GetKeyStoreHealth (CCKM's "Check Health Status of External Custom Key Store"): an
  * unauthenticated deep check of a key store — an AES-GCM encrypt and decrypt with its health-check
- * key inside the HSM, through the HSM agent (management functions never load PKCS#11). At most
+ * key inside the HSM, and a decrypt of the store's health-check ciphertext (which proves the key is
+ * still the one that was set), through the HSM agent (management functions never load PKCS#11). At most
  * `RATE_PER_SECOND` checks per key store per instance; beyond that TooManyRequestsError (429).
  */
 import { ConflictError, DependencyError, NotFoundError, TooManyRequestsError } from '../errors';
 import type { HsmAgent } from '../ports/hsm';
 import type { PartitionTestResult } from '../../contract/hsm';
 import { TokenBucket } from '../token-bucket';
+import { openHealthCheckCiphertext } from './health-check-ciphertext';
 import type { XksStateSource } from '../ports/xks-state-source';
 
 export interface KeyStoreHealthOptions {
@@ -48,7 +50,12 @@ export class KeyStoreHealthService {
     const store = await this.keyStores.getKeyStore(keyStoreId);
     if (!store) throw new NotFoundError('Key store', keyStoreId);
     if (store.blocked) throw new ConflictError(`Key store ${JSON.stringify(keyStoreId)} is blocked`);
-    const result = await this.hsmAgent.checkKey(store.healthCheckKey);
+    const { healthCheckKey, healthCheckCiphertext } = store;
+    const [roundTrip, stored] = await Promise.all([
+      this.hsmAgent.checkKey(healthCheckKey),
+      healthCheckCiphertext === undefined ? undefined : openHealthCheckCiphertext(this.hsmAgent, healthCheckKey, store.id, healthCheckCiphertext),
+    ]);
+    const result = stored === undefined || !roundTrip.ready ? roundTrip : stored;
     if (!result.ready) {
       throw new DependencyError('The key store did not pass the health check with its health-check key', {
         cause: { keyStoreId, result } satisfies KeyStoreHealthFailure,

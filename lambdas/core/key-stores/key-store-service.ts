@@ -24,7 +24,10 @@ import { type ListPage, parseList } from '../listing';
 import { ACCOUNT_COUNTERS } from '../accounts/account';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
-import { HSM_KEY_COUNTERS } from '../hsm/hsm-key';
+import { HSM_KEY_COUNTERS, hsmKeyRef } from '../hsm/hsm-key';
+import { partitionConnection } from '../hsm/partition';
+import type { HsmAgent } from '../ports/hsm';
+import { sealHealthCheckCiphertext } from './health-check-ciphertext';
 import {
   checkHealthCheckKey,
   checkXksProxyUriEndpoint,
@@ -137,6 +140,8 @@ export interface KeyStoreServiceDeps {
   readonly awsKms: AwsKms;
   /** The proxy's record of credential uses; a deleted store's is removed with it. */
   readonly credentialUsage: CredentialUsage;
+  /** Makes the health-check ciphertext with the health-check key when it is set. */
+  readonly hsmAgent: HsmAgent;
 }
 
 
@@ -184,6 +189,7 @@ export class KeyStoreService {
     checkHealthCheckKey(healthCheckKey.data, 'local_hosted_params.health_check_key_id');
 
     const id = ids.newId();
+    const healthCheckCiphertext = await sealHealthCheckCiphertext(this.deps.hsmAgent, hsmKeyRef(healthCheckKey.data, partitionConnection(partition.id, partition.data)), id);
     const now = clock.now().toISOString();
     const issued = await issueXksCredential(secrets, { keyStoreId: id, version: 1, credentialId: ids.newId(), now, uriPath: xksProxyUriPath(id) });
     const data: KeyStoreData = {
@@ -196,6 +202,7 @@ export class KeyStoreService {
       partitionId: partition.id,
       sourceKeyTier,
       healthCheckKeyId: healthCheckKey.id,
+      healthCheckCiphertext,
       maxCredentials: local.max_credentials ?? DEFAULT_MAX_CREDENTIALS,
       blocked: local.blocked ?? false,
       mtlsEnabled: local.mtls_enabled ?? false,
@@ -353,13 +360,15 @@ export class KeyStoreService {
       const old = store.data;
       if (old.linkedState) await this.refuseLinkedUpdate(store, account, request);
       const ops: StateOp[] = [];
-      let healthCheckKeyId = old.healthCheckKeyId;
+      let { healthCheckKeyId, healthCheckCiphertext } = old;
       if (local.health_check_key_id !== undefined && local.health_check_key_id !== old.healthCheckKeyId) {
         const key = await requireHsmKey(state, local.health_check_key_id, 'local_hosted_params.health_check_key_id', access);
         ops.push(...(await claimKeyFor(state, access, 'hsmKey', key, old.accountId, 'local_hosted_params.health_check_key_id')));
         requireInPartition(key, old.partitionId, 'local_hosted_params.health_check_key_id');
         checkHealthCheckKey(key.data, 'local_hosted_params.health_check_key_id');
+        const partition = await requirePartition(state, old.partitionId, 'local_hosted_params.health_check_key_id');
         healthCheckKeyId = key.id;
+        healthCheckCiphertext = await sealHealthCheckCiphertext(this.deps.hsmAgent, hsmKeyRef(key.data, partitionConnection(partition.id, partition.data)), id);
         ops.push(
           { op: 'count', kind: 'hsmKey', id: key.id, counter: HSM_KEY_COUNTERS.references, delta: 1, conflictMessage: `HSM key ${key.id} was deleted meanwhile` },
           { op: 'count', kind: 'hsmKey', id: old.healthCheckKeyId, counter: HSM_KEY_COUNTERS.references, delta: -1, min: 0 },
@@ -381,6 +390,7 @@ export class KeyStoreService {
         xksProxyUriEndpoint: endpoint ?? old.xksProxyUriEndpoint,
         ...resolveConnectivity(connectivity, vpcName),
         healthCheckKeyId,
+        ...(healthCheckCiphertext === undefined ? {} : { healthCheckCiphertext }),
         maxCredentials,
         mtlsEnabled: local.mtls_enabled ?? old.mtlsEnabled,
         enableSuccessAuditEvent: request.enable_success_audit_event ?? old.enableSuccessAuditEvent,

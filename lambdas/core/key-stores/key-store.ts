@@ -61,6 +61,8 @@ export interface KeyStoreData extends Timestamps {
   readonly partitionId: string;
   readonly sourceKeyTier: SourceKeyTier;
   readonly healthCheckKeyId: string;
+  /** Base64, made by the health-check key when it was set (health-check-ciphertext.ts); absent on records written before. */
+  readonly healthCheckCiphertext?: string;
   readonly maxCredentials: number;
   readonly blocked: boolean;
   readonly mtlsEnabled: boolean;
@@ -146,6 +148,8 @@ export interface KeyStoreResource extends ResourceEnvelope {
     readonly source_container_type: SourceKeyTier;
     readonly source_key_tier: SourceKeyTier;
     readonly health_check_key_id: string;
+    /** The store's id encrypted by the health-check key when it was set; deep health checks decrypt it. */
+    readonly health_check_ciphertext?: string;
     /** The unauthenticated deep health check of the store (operator's guide "Health Check URI Path"): prefix it with https://<host>. */
     readonly health_check_uri_path: string;
     readonly max_credentials: number;
@@ -191,6 +195,7 @@ export function keyStoreResource(id: string, store: KeyStoreData, context: KeySt
       source_container_type: store.sourceKeyTier,
       source_key_tier: store.sourceKeyTier,
       health_check_key_id: store.healthCheckKeyId,
+      ...(store.healthCheckCiphertext === undefined ? {} : { health_check_ciphertext: store.healthCheckCiphertext }),
       health_check_uri_path: healthCheckUriPath(id),
       max_credentials: store.maxCredentials,
       linked_state: store.linkedState,

@@ -28,6 +28,10 @@ export interface HsmAgent {
   wrapKeyForImport(key: HsmKeyRef, request: WrapForImportRequest): Promise<WrappedKeyMaterial>;
   /** An HMAC computed in the HSM with a generic secret key. */
   signHmac(key: HsmKeyRef, request: SignHmacRequest): Promise<HmacResult>;
+  /** AES-256-GCM inside the HSM, for key stores' health-check ciphertexts (never KMS data). */
+  encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer): Promise<GcmCiphertext>;
+  /** Fails with reason DECRYPT_FAILED when the tag does not verify (another key, altered bytes). */
+  decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer): Promise<Buffer>;
 }
 
 /** Result of an AES-256-GCM encryption inside the HSM. */

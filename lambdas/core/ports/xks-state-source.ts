@@ -22,6 +22,8 @@ export interface XksKeyStoreView {
   readonly enableSuccessAuditEvent: boolean;
   readonly partition: PartitionConnection;
   readonly healthCheckKey: HsmKeyRef;
+  /** What the health-check key made of the store's id when it was set (Base64); absent on older stores. */
+  readonly healthCheckCiphertext?: string;
   /** Every currently valid credential. */
   readonly credentials: readonly XksCredentialView[];
 }

@@ -1,12 +1,15 @@
 /**
  * The deep health check behind GetHealthStatus: an AES-GCM encrypt and decrypt inside the HSM
  * with the store's health-check key (never a KMS key, as the spec asks), so that a 200 means an
- * encrypt or decrypt right after would succeed. A passing result is reused for at most
+ * encrypt or decrypt right after would succeed, and a decrypt of the store's health-check
+ * ciphertext (core/key-stores/health-check-ciphertext.ts), so that a different key under the
+ * health-check key's CKA_ID fails the check. A passing result is reused for at most
  * `maxAgeMs` (the spec allows one minute); a failing one is not cached, so recovery shows at once.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { HsmError, type KeyCrypto } from '../../core/ports/hsm';
-import type { HsmKeyRef } from '../../contract/hsm';
+import type { XksKeyStoreView } from '../../core/ports/xks-state-source';
+import { openHealthCheckCiphertext } from '../../core/key-stores/health-check-ciphertext';
 import { toXksError, XksError } from '../errors';
 import { ExpiringCache } from '../state/expiring-cache';
 
@@ -18,6 +21,9 @@ export type EkmHealthStatus = 'ACTIVE' | 'DEGRADED' | 'UNAVAILABLE';
 export type HealthResult =
   | { readonly ok: true; readonly status: EkmHealthStatus; readonly latencyMs: number }
   | { readonly ok: false; readonly error: XksError };
+
+/** What a check needs of the store. */
+export type HealthCheckedStore = Pick<XksKeyStoreView, 'id' | 'healthCheckKey' | 'healthCheckCiphertext'>;
 
 export interface DeepHealthCheckOptions {
   /** @default 30_000 */
@@ -50,10 +56,11 @@ export class DeepHealthCheck {
     this.onResult = options.onResult;
   }
 
-  async check(key: HsmKeyRef): Promise<HealthResult> {
-    const cacheKey = `${key.partition.partitionId}\n${key.partition.tokenLabel}\n${key.objectId}`;
+  async check(store: HealthCheckedStore): Promise<HealthResult> {
+    const key = store.healthCheckKey;
+    const cacheKey = `${key.partition.partitionId}\n${key.partition.tokenLabel}\n${key.objectId}\n${store.id}\n${store.healthCheckCiphertext ?? ''}`;
     const result = await this.cache.get(cacheKey, async () => {
-      const outcome = await this.run(key);
+      const outcome = await this.run(store);
       this.onResult?.(outcome.ok);
       return outcome;
     });
@@ -61,7 +68,7 @@ export class DeepHealthCheck {
     return result;
   }
 
-  private async run(key: HsmKeyRef): Promise<HealthResult> {
+  private async run({ id, healthCheckKey: key, healthCheckCiphertext }: HealthCheckedStore): Promise<HealthResult> {
     const started = this.now();
     try {
       const plaintext = randomBytes(32);
@@ -70,6 +77,10 @@ export class DeepHealthCheck {
       const opened = await this.keyCrypto.decrypt(key, sealed, aad);
       if (opened.length !== plaintext.length || !timingSafeEqual(opened, plaintext)) {
         throw new HsmError('DEVICE_ERROR', undefined, 'the health-check decrypt returned a different plaintext');
+      }
+      if (healthCheckCiphertext !== undefined) {
+        const stored = await openHealthCheckCiphertext(this.keyCrypto, key, id, healthCheckCiphertext);
+        if (!stored.ready) throw new HsmError('KEY_NOT_FOUND', undefined, `the health-check key is not the one that was set: ${stored.message}`);
       }
       const latencyMs = this.now() - started;
       return { ok: true, status: latencyMs > this.degradedAfterMs ? 'DEGRADED' : 'ACTIVE', latencyMs };

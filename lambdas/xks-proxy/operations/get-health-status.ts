@@ -35,7 +35,7 @@ const EKM_BY_HSM_TYPE: Readonly<Record<HsmType, { readonly vendor: string; reado
 };
 
 async function enact({ store, healthCheck, proxyInfo }: StoreContext): Promise<GetHealthStatusResponse> {
-  const result = await healthCheck.check(store.healthCheckKey);
+  const result = await healthCheck.check(store);
   if (!result.ok) throw result.error;
   const ekm = EKM_BY_HSM_TYPE[store.partition.hsmType];
   return {

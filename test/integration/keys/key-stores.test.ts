@@ -10,6 +10,7 @@ import type { KeyStoreData } from '../../../lambdas/core/key-stores/key-store';
 import { secretNames } from '../../../lambdas/core/secret-names';
 import { loadConfig } from '../../../lambdas/runtime/config';
 import { createDependencies, setDependencies } from '../../../lambdas/runtime/dependencies';
+import { MemoryHsmAgent } from '../../helpers/memory-hsm-agent';
 import { apiEvent, lambdaContext, parseResponse, TestTokens } from '../../helpers/api-events';
 import { admin, attributes, keyServices, type KeyServices, keyStoreSetup, rejectionOf, seedHsmKey } from '../../helpers/key-fixtures';
 import { MemorySecretStore } from '../../helpers/softhsm';
@@ -341,7 +342,7 @@ describe('handlers', () => {
   const tokens = TestTokens.create();
 
   beforeEach(() => {
-    setDependencies(createDependencies(loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName }), { state: table.store, credentialUsage: table.credentialUsage, secrets, tokens: tokens.verifier }));
+    setDependencies(createDependencies(loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName }), { state: table.store, credentialUsage: table.credentialUsage, secrets, tokens: tokens.verifier, hsmAgent: new MemoryHsmAgent() }));
   });
 
   afterAll(() => setDependencies(undefined));

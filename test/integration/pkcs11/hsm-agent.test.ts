@@ -1,11 +1,18 @@
 /**
  * The HSM agent service against a real SoftHSM2 token: partition test, key generation with the
- * attributes read back from the HSM, describe, destroy and the deep key check.
+ * attributes read back from the HSM, describe, destroy, the deep key check, and encrypt/decrypt
+ * through the agent function's wire format (health-check ciphertexts).
  */
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { Pkcs11HsmAgent } from '../../../lambdas/adapters/pkcs11/hsm-agent';
 import { createTestToken, type TestToken } from '../../helpers/softhsm';
 import { attributes, hsmErrorOf, keyRequest, SOURCE_KEY_ATTRIBUTES } from './fixtures';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { InvokeCommand, LambdaClient, type InvokeCommandInput } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { LambdaHsmAgent } from '../../../lambdas/adapters/aws/lambda-hsm-agent';
+import { createHsmAgentHandler } from '../../../lambdas/hsm-agent/handler';
+import { openHealthCheckCiphertext, sealHealthCheckCiphertext } from '../../../lambdas/core/key-stores/health-check-ciphertext';
 
 const config = pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS });
 let token: TestToken;
@@ -135,3 +142,54 @@ describe('checkKey', () => {
     expect(result.message).toMatch(/^KEY_NOT_FOUND: /);
   });
 });
+
+describe('encrypt and decrypt through the agent function (LambdaHsmAgent → Lambda entry → SoftHSM2)', () => {
+  // The mocked invoke runs the real entry on the JSON payload the client sent, as Lambda would.
+  const lambda = mockClient(LambdaClient);
+  const logged: string[] = [];
+  const logger = new Logger({ serviceName: 'hsm-agent-test', logFormatter: undefined });
+  let client: LambdaHsmAgent;
+
+  beforeEach(() => {
+    lambda.reset();
+    logged.length = 0;
+    jest.spyOn(logger, 'info').mockImplementation((...args: unknown[]) => void logged.push(JSON.stringify(args)));
+    const entry = createHsmAgentHandler(() => agent, logger);
+    lambda.on(InvokeCommand).callsFake(async ({ Payload: sent }: InvokeCommandInput) => ({
+      StatusCode: 200,
+      Payload: Buffer.from(JSON.stringify(await entry(JSON.parse(typeof sent === 'string' ? sent : new TextDecoder().decode(sent as Uint8Array))))),
+    }));
+    client = new LambdaHsmAgent({ functionName: 'agent' }, new LambdaClient({ region: 'us-east-1' }));
+  });
+
+  it('seals a key store id with the health-check key and opens it again; another key under the CKA_ID does not open it', async () => {
+    // Arrange
+    const request = keyRequest();
+    await agent.generateKey(token.partition, request);
+    const key = { partition: token.partition, objectId: request.objectId };
+
+    // Act
+    const ciphertext = await sealHealthCheckCiphertext(client, key, STORE_ID);
+    const opened = await openHealthCheckCiphertext(client, key, STORE_ID, ciphertext);
+    await agent.destroyKey(key);
+    await agent.generateKey(token.partition, request);
+    const reopened = await openHealthCheckCiphertext(client, key, STORE_ID, ciphertext);
+
+    // Assert
+    expect(Buffer.from(ciphertext, 'base64')).toHaveLength(64);
+    expect(opened).toEqual({ ready: true, message: 'ready' });
+    expect(reopened).toEqual({ ready: false, message: 'DECRYPT_FAILED: the health-check key no longer decrypts the ciphertext it made' });
+    expect(logged.join('\n')).not.toContain(Buffer.from(STORE_ID).toString('base64')); // decrypt results stay out of the log
+  });
+
+  it('answers an HSM refusal as HsmError with its reason (a key without CKA_DECRYPT)', async () => {
+    const request = keyRequest(attributes('CKA_ENCRYPT', 'CKA_SENSITIVE'));
+    await agent.generateKey(token.partition, request);
+    const key = { partition: token.partition, objectId: request.objectId };
+    const sealed = await client.encrypt(key, Buffer.from('x'), Buffer.alloc(0));
+
+    await expect(client.decrypt(key, sealed, Buffer.alloc(0))).rejects.toMatchObject({ reason: 'KEY_FUNCTION_NOT_PERMITTED' });
+  });
+});
+
+const STORE_ID = '8f3c6f0e-3c1b-4d0a-9a55-2f8a3b1c0d9e';

@@ -168,7 +168,7 @@ describe('RotateHyokKey source_key_id', () => {
 });
 
 describe('HSM source keys and virtual keys as users see them', () => {
-  const agent = { testPartition: jest.fn(), generateKey: jest.fn(), describeKey: jest.fn(), destroyKey: jest.fn(), checkKey: jest.fn(), wrapKeyForImport: jest.fn(), signHmac: jest.fn() };
+  const agent = { testPartition: jest.fn(), generateKey: jest.fn(), describeKey: jest.fn(), destroyKey: jest.fn(), checkKey: jest.fn(), wrapKeyForImport: jest.fn(), signHmac: jest.fn(), encrypt: jest.fn(), decrypt: jest.fn() };
   const hsmKeys = () => new HsmKeyService({ state, hsmAgent: agent, clock: { now: () => new Date() }, ids: { newId: () => Math.random().toString(36).slice(2) } });
   const alice = user('alice').principal;
 

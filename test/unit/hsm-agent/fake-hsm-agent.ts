@@ -46,5 +46,7 @@ export function fakeHsmAgent(): jest.Mocked<HsmAgent> {
     checkKey: jest.fn(),
     wrapKeyForImport: jest.fn(),
     signHmac: jest.fn(),
+    encrypt: jest.fn(),
+    decrypt: jest.fn(),
   };
 }

@@ -23,6 +23,22 @@ describe('HSM agent Lambda entry', () => {
     expect(tested).toEqual({ ok: true, result: { ready: true, message: 'ready' } });
   });
 
+  it('encrypt and decrypt: Base64 on the wire, Buffers at the agent', async () => {
+    const agent = fakeHsmAgent();
+    agent.encrypt.mockResolvedValue({ iv: Buffer.alloc(12, 1), ciphertext: Buffer.from('ct'), tag: Buffer.alloc(16, 2) });
+    agent.decrypt.mockResolvedValue(Buffer.from('plain'));
+    const handler = createHsmAgentHandler(() => agent, silentLogger());
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+    const sealed = await handler({ operation: 'encrypt', args: [keyRef, { plaintext: b64('plain'), aad: b64('aad') }] });
+    const opened = await handler({ operation: 'decrypt', args: [keyRef, { iv: b64('iv'), ciphertext: b64('ct'), tag: b64('tag'), aad: b64('aad') }] });
+
+    expect(agent.encrypt).toHaveBeenCalledWith(keyRef, Buffer.from('plain'), Buffer.from('aad'));
+    expect(sealed).toEqual({ ok: true, result: { iv: Buffer.alloc(12, 1).toString('base64'), ciphertext: b64('ct'), tag: Buffer.alloc(16, 2).toString('base64') } });
+    expect(agent.decrypt).toHaveBeenCalledWith(keyRef, { iv: Buffer.from('iv'), ciphertext: Buffer.from('ct'), tag: Buffer.from('tag') }, Buffer.from('aad'));
+    expect(opened).toEqual({ ok: true, result: { plaintext: b64('plain') } });
+  });
+
   it('answers result null when the agent returns nothing (missing key, destroy)', async () => {
     const agent = fakeHsmAgent();
     agent.describeKey.mockResolvedValue(undefined);
@@ -70,6 +86,8 @@ describe('HSM agent Lambda entry', () => {
     ['an unknown wrapping algorithm', { operation: 'wrapKeyForImport', args: [keyRef, { wrappingPublicKey: 'AAAA', algorithm: 'RSAES_PKCS1_V1_5' }] }, 'payload.args[1].algorithm must be one of RSAES_OAEP_SHA_1'],
     ['a wrapping key that is not base64', { operation: 'wrapKeyForImport', args: [keyRef, { wrappingPublicKey: 'not base64!', algorithm: 'RSAES_OAEP_SHA_1' }] }, 'payload.args[1].wrappingPublicKey must be a base64 string'],
     ['an unknown HMAC algorithm', { operation: 'signHmac', args: [keyRef, { message: 'AAAA', algorithm: 'HMAC_MD5' }] }, 'payload.args[1].algorithm must be one of HMAC_SHA_224'],
+    ['plaintext that is not Base64', { operation: 'encrypt', args: [keyRef, { plaintext: 'not base64!', aad: '' }] }, 'payload.args[1].plaintext must be Base64'],
+    ['a decrypt without its tag', { operation: 'decrypt', args: [keyRef, { iv: 'AAAA', ciphertext: '', aad: '' }] }, 'payload.args[1].tag must be Base64'],
     [
       'a missing attribute',
       { operation: 'generateKey', args: [partition, { ...generateRequest, attributes: { CKA_ENCRYPT: true } }] },

@@ -1,7 +1,8 @@
 import { HsmError, type GcmCiphertext, type KeyCrypto } from '../../../lambdas/core/ports/hsm';
 import type { HsmKeyRef } from '../../../lambdas/contract/hsm';
 import { ExpiringCache } from '../../../lambdas/xks-proxy/state/expiring-cache';
-import { DeepHealthCheck } from '../../../lambdas/xks-proxy/health/deep-health-check';
+import { DeepHealthCheck, type HealthCheckedStore } from '../../../lambdas/xks-proxy/health/deep-health-check';
+import { sealHealthCheckCiphertext } from '../../../lambdas/core/key-stores/health-check-ciphertext';
 import { CredentialSecrets } from '../../../lambdas/xks-proxy/state/credential-secrets';
 import { MemorySecretStore } from '../../helpers/softhsm';
 import { MemoryKeyCrypto, TEST_PARTITION } from '../../xks/support/fakes';
@@ -64,6 +65,7 @@ describe('CredentialSecrets', () => {
 
 describe('DeepHealthCheck', () => {
   const key: HsmKeyRef = { partition: TEST_PARTITION, objectId: 'hc' };
+  const store: HealthCheckedStore = { id: 'ks-1', healthCheckKey: key };
 
   function slowCrypto(delayMs: number, clock: { now: number }): KeyCrypto {
     const inner = new MemoryKeyCrypto();
@@ -80,8 +82,8 @@ describe('DeepHealthCheck', () => {
 
   it('reports ACTIVE, and DEGRADED when the check is slower than degradedAfterMs', async () => {
     const clock = { now: 0 };
-    expect(await new DeepHealthCheck(slowCrypto(5, clock), { now: () => clock.now }).check(key)).toMatchObject({ ok: true, status: 'ACTIVE' });
-    expect(await new DeepHealthCheck(slowCrypto(150, clock), { now: () => clock.now }).check(key)).toMatchObject({ ok: true, status: 'DEGRADED', latencyMs: 150 });
+    expect(await new DeepHealthCheck(slowCrypto(5, clock), { now: () => clock.now }).check(store)).toMatchObject({ ok: true, status: 'ACTIVE' });
+    expect(await new DeepHealthCheck(slowCrypto(150, clock), { now: () => clock.now }).check(store)).toMatchObject({ ok: true, status: 'DEGRADED', latencyMs: 150 });
   });
 
   it('reuses a passing result for maxAgeMs and never a failing one', async () => {
@@ -90,14 +92,27 @@ describe('DeepHealthCheck', () => {
     crypto.addKey('hc');
     const results: boolean[] = [];
     const check = new DeepHealthCheck(crypto, { maxAgeMs: 1_000, now: () => clock.now, onResult: (passed) => results.push(passed) });
-    await check.check(key);
-    await check.check(key);
+    await check.check(store);
+    await check.check(store);
     clock.now = 1_000;
     crypto.failure = new HsmError('DEVICE_ERROR', 'CKR_DEVICE_ERROR', 'down');
-    expect(await check.check(key)).toMatchObject({ ok: false, error: { errorName: 'InternalException' } });
+    expect(await check.check(store)).toMatchObject({ ok: false, error: { errorName: 'InternalException' } });
     crypto.failure = undefined;
-    expect(await check.check(key)).toMatchObject({ ok: true });
+    expect(await check.check(store)).toMatchObject({ ok: true });
     expect(results).toEqual([true, false, true]);
+  });
+
+  it('fails with InternalException when the store\'s health-check ciphertext does not open (another key under the CKA_ID)', async () => {
+    // Arrange: a ciphertext made by the key, then new material under the same CKA_ID.
+    const crypto = new MemoryKeyCrypto();
+    crypto.addKey('hc');
+    const sealed: HealthCheckedStore = { ...store, healthCheckCiphertext: await sealHealthCheckCiphertext(crypto, key, store.id) };
+    expect(await new DeepHealthCheck(crypto).check(sealed)).toMatchObject({ ok: true });
+    crypto.addKey('hc');
+
+    // Act + Assert: the round trip alone would pass; the stored ciphertext does not.
+    expect(await new DeepHealthCheck(crypto).check(store)).toMatchObject({ ok: true });
+    expect(await new DeepHealthCheck(crypto).check(sealed)).toMatchObject({ ok: false, error: { errorName: 'InternalException' } });
   });
 
   it('refuses a cache age over one minute (the spec limit)', () => {

@@ -1,4 +1,3 @@
-import type { HsmAgent } from '../../../lambdas/core/ports/hsm';
 import type { HsmKeyRef, PartitionTestResult } from '../../../lambdas/contract/hsm';
 import { handler } from '../../../lambdas/handlers/get-key-store-health';
 import { KeyStoreHealthService } from '../../../lambdas/core/key-stores/key-store-health-service';
@@ -8,39 +7,43 @@ import { MemoryStateStore } from '../../helpers/memory-state-store';
 import { admin, clock, keyServices, keyStoreSetup } from '../../helpers/key-fixtures';
 import { apiEvent, lambdaContext, parseResponse } from '../../helpers/api-events';
 import { MemoryXksState, TEST_PARTITION } from '../../xks/support/fakes';
+import { MemoryHsmAgent } from '../../helpers/memory-hsm-agent';
+import { FakeAwsKms } from '../../helpers/fake-aws-kms';
+import { MemoryCredentialUsage } from '../../helpers/memory-credential-usage';
+import { FakeAwsKmsKeys } from '../../helpers/fake-aws-kms-keys';
 
-/** An HSM agent whose deep check answers what the test says and records the keys it checked. */
-class CheckingAgent implements Pick<HsmAgent, 'checkKey'> {
+/** An HSM agent whose round-trip check answers what the test says and records the keys it checked. */
+class CheckingAgent extends MemoryHsmAgent {
   readonly checked: HsmKeyRef[] = [];
   result: PartitionTestResult = { ready: true, message: 'ready' };
-  async checkKey(key: HsmKeyRef): Promise<PartitionTestResult> {
+  override async checkKey(key: HsmKeyRef): Promise<PartitionTestResult> {
     this.checked.push(key);
     return this.result;
   }
 }
 
-const unused = (): never => {
-  throw new Error('not used by GetKeyStoreHealth');
-};
-const agentPort = (agent: CheckingAgent): HsmAgent => ({ checkKey: (key) => agent.checkKey(key), testPartition: unused, generateKey: unused, describeKey: unused, destroyKey: unused, wrapKeyForImport: unused, signHmac: unused });
 
 describe('GetKeyStoreHealth handler', () => {
   let agent: CheckingAgent;
   let storeId: string;
-  let healthCheckObjectId: string;
+  let healthCheckKey: HsmKeyRef;
+  let healthCheckCiphertext: string | undefined;
 
   beforeEach(async () => {
-    // Arrange: a key store created by the KeyStoreService on an in-memory state store.
+    // Arrange: a key store created by the KeyStoreService on an in-memory state store; the agent
+    // made its health-check ciphertext.
     const state = new MemoryStateStore();
     const secrets = new MemorySecretStore();
     const setup = await keyStoreSetup(state);
-    storeId = (await keyServices(state, secrets).keyStores.create(admin('keystoreadd'), setup.request())).id;
-    healthCheckObjectId = setup.healthCheckKey.objectId;
     agent = new CheckingAgent();
+    const store = await keyServices(state, secrets, new FakeAwsKms(), new MemoryCredentialUsage(), new FakeAwsKmsKeys(), agent).keyStores.create(admin('keystoreadd'), setup.request());
+    storeId = store.id;
+    healthCheckCiphertext = store.local_hosted_params.health_check_ciphertext;
+    healthCheckKey = { partition: { partitionId: setup.partition.id, hsmType: 'softhsm', tokenLabel: setup.partition.tokenLabel, pinSecretName: '' }, objectId: setup.healthCheckKey.objectId };
     setDependencies(
       createDependencies(
         { mode: 'aws', stateTableName: 'unused', localStateDir: '/tmp/unused', pkcs11Libraries: {} },
-        { state, secrets, hsmAgent: agentPort(agent), clock },
+        { state, secrets, hsmAgent: agent, clock },
       ),
     );
   });
@@ -51,7 +54,22 @@ describe('GetKeyStoreHealth handler', () => {
     const result = await handler(apiEvent('GetKeyStoreHealth', { params: { id: storeId } }), lambdaContext());
     expect(result.statusCode).toBe(200);
     expect(result.body).toBe('');
-    expect(agent.checked.map((key) => key.objectId)).toEqual([healthCheckObjectId]);
+    expect(agent.checked.map((key) => key.objectId)).toEqual([healthCheckKey.objectId]);
+    expect(agent.crypto.calls.decrypt).toBe(1); // the creation-time ciphertext (the round trip is scripted)
+  });
+
+  it('keeps a 64-byte health-check ciphertext (IV, the store id, tag) that the health-check key made', async () => {
+    const bytes = Buffer.from(healthCheckCiphertext ?? '', 'base64');
+    expect(bytes).toHaveLength(12 + storeId.length + 16);
+    expect(bytes.toString('latin1')).not.toContain(storeId);
+  });
+
+  it('answers 502 when the partition holds another key under the health-check key\'s CKA_ID', async () => {
+    // Arrange: new material under the same CKA_ID; its own round trip still works.
+    agent.replaceKey(healthCheckKey);
+    const result = parseResponse(await handler(apiEvent('GetKeyStoreHealth', { params: { id: storeId } }), lambdaContext()));
+    expect(agent.checked).toHaveLength(1);
+    expect(result.statusCode).toBe(502);
   });
 
   it('answers 502 when the deep check fails, without the HSM detail', async () => {
@@ -75,7 +93,7 @@ describe('KeyStoreHealthService', () => {
       state.putKeyStore({ id, name: id, region: 'us-east-1', blocked: id === 'ks-2', mtlsEnabled: false, enableSuccessAuditEvent: false, partition: TEST_PARTITION, healthCheckKey, credentials: [] });
     }
     const agent = new CheckingAgent();
-    return { agent, state, health: new KeyStoreHealthService(state, agentPort(agent), { now }) };
+    return { agent, state, health: new KeyStoreHealthService(state, agent, { now }) };
   }
 
   it('allows 2 checks per second per key store, then 429, and refills over time', async () => {

@@ -28,7 +28,8 @@ export const servicesBackend = (options: ServicesBackendOptions = {}): BackendFa
   const state = table.store;
   const secrets = options.secrets ?? token.secretStore;
   if (options.secrets) await options.secrets.put(token.partition.pinSecretName, token.pin);
-  const services = keyServices(state, secrets);
+  // The token's agent makes the stores' health-check ciphertexts, so the proxy's deep check can open them.
+  const services = keyServices(state, secrets, undefined, undefined, undefined, agent);
   const account = await seedAccount(state, { regions: [REGION] });
   // The partition record names the test token; its PIN is already in the token's SecretStore.
   const partition = await seedPartition(state, { id: token.partition.partitionId, tokenLabel: token.partition.tokenLabel });

@@ -77,6 +77,14 @@ class ScriptedHsmAgent implements HsmAgent {
   async signHmac(): Promise<never> {
     throw new Error('not used by these tests');
   }
+
+  async encrypt(): Promise<never> {
+    throw new Error('not used by these tests');
+  }
+
+  async decrypt(): Promise<never> {
+    throw new Error('not used by these tests');
+  }
 }
 
 const PIN = 'pin-0000-never-shown';

@@ -14,6 +14,7 @@ import { admin, ids, keyStoreSetup, rejectionOf } from '../../../helpers/key-fix
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
 import { MemoryCredentialUsage } from '../../../helpers/memory-credential-usage';
 import { MemorySecretStore } from '../../../helpers/softhsm';
+import { MemoryHsmAgent } from '../../../helpers/memory-hsm-agent';
 
 let now: number;
 let state: MemoryStateStore;
@@ -30,7 +31,7 @@ beforeEach(async () => {
   kms = new FakeAwsKms();
   const clock = { now: () => new Date(now) };
   const credentialUsage = new MemoryCredentialUsage();
-  keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms: kms, credentialUsage });
+  keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms: kms, credentialUsage, hsmAgent: new MemoryHsmAgent() });
   credentials = new KeyStoreCredentialService({ state, secrets, clock, ids, keyStores, awsKms: kms, credentialUsage });
   setup = await keyStoreSetup(state);
 });
