@@ -32,6 +32,8 @@ export const schemas = {
   createHyokKey: hyokKeySchemas.create,
   rotateHyokKey: hyokKeySchemas.rotate,
   linkHyokKey: awsKeySchemas.link,
+  uploadAwsKey: awsKeySchemas.upload,
+  importAwsKeyMaterial: awsKeySchemas.importMaterial,
   listAwsKeysQuery: awsKeySchemas.listQuery,
   scheduleAwsKeyDeletion: awsKeySchemas.scheduleDeletion,
   awsKeyAlias: awsKeySchemas.alias,

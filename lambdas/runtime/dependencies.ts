@@ -15,6 +15,7 @@ import { HsmKeyService } from '../core/hsm/hsm-key-service';
 import { HsmPartitionService } from '../core/hsm/hsm-partition-service';
 import { AwsKeyService } from '../core/keys/aws-key-service';
 import { HyokKeyService } from '../core/keys/hyok-key-service';
+import { KeyUploadService } from '../core/keys/key-upload-service';
 import { VirtualKeyService } from '../core/keys/virtual-key-service';
 import { KeyStoreCredentialService } from '../core/key-stores/key-store-credential-service';
 import { KeyStoreHealthService } from '../core/key-stores/key-store-health-service';
@@ -36,6 +37,7 @@ export interface Services {
   readonly virtualKeys: VirtualKeyService;
   readonly hyokKeys: HyokKeyService;
   readonly awsKeys: AwsKeyService;
+  readonly keyUploads: KeyUploadService;
 }
 
 export interface Dependencies extends Ports, Services {
@@ -56,6 +58,7 @@ const SERVICES: Makers<Services, Dependencies> = {
   virtualKeys: (deps) => new VirtualKeyService(deps),
   hyokKeys: (deps) => new HyokKeyService(deps),
   awsKeys: (deps) => new AwsKeyService(deps),
+  keyUploads: (deps) => new KeyUploadService(deps),
 };
 
 /** The ports of `config.mode`'s adapter set (or `given` ones) and the services over them. */

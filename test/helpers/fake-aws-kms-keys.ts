@@ -5,16 +5,22 @@
  * adapter translates AWS's into. Tests queue failures with `failNext`. Integration tests use the
  * real adapter against the local AWS stand-in instead.
  */
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../../lambdas/core/errors';
 import type { KmsLocation } from '../../lambdas/core/ports/aws-kms';
-import type { AwsKmsKeys, CreateKmsKeyRequest, KmsKeyMetadata, KmsTag } from '../../lambdas/core/ports/aws-kms-keys';
+import type { AwsKmsKeys, CreateKmsKeyRequest, ImportKmsKeyMaterialRequest, KmsImportParameters, KmsKeyMetadata, KmsTag } from '../../lambdas/core/ports/aws-kms-keys';
+
+/** One wrapping public key for every GetParametersForImport of the fake (generating RSA keys per call is slow). */
+const WRAPPING_PUBLIC_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'der', type: 'spki' });
 
 interface FakeKey {
   metadata: KmsKeyMetadata;
   tags: KmsTag[];
   policy: string;
   at: KmsLocation;
+  /** Imported key material as ImportKeyMaterial got it (still wrapped), and the tokens handed out. */
+  imported?: Uint8Array;
+  importTokens: Uint8Array[];
 }
 
 export class FakeAwsKmsKeys implements AwsKmsKeys {
@@ -50,20 +56,20 @@ export class FakeAwsKmsKeys implements AwsKmsKeys {
       KeyId: keyId,
       Arn: `arn:aws:kms:${at.region}:${at.accountId}:key/${keyId}`,
       CreationDate: this.now().toISOString(),
-      Enabled: true,
+      Enabled: request.origin !== 'EXTERNAL',
       Description: request.description ?? '',
-      KeyUsage: 'ENCRYPT_DECRYPT',
-      KeyState: 'Enabled',
-      Origin: store === undefined ? 'AWS_KMS' : 'EXTERNAL_KEY_STORE',
+      KeyUsage: request.keyUsage ?? 'ENCRYPT_DECRYPT',
+      KeyState: request.origin === 'EXTERNAL' ? 'PendingImport' : 'Enabled',
+      Origin: request.origin ?? (store === undefined ? 'AWS_KMS' : 'EXTERNAL_KEY_STORE'),
       KeyManager: 'CUSTOMER',
-      CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
-      KeySpec: 'SYMMETRIC_DEFAULT',
-      EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
-      MultiRegion: false,
+      CustomerMasterKeySpec: request.keySpec ?? 'SYMMETRIC_DEFAULT',
+      KeySpec: request.keySpec ?? 'SYMMETRIC_DEFAULT',
+      ...((request.keySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT' ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } : {}),
+      MultiRegion: request.multiRegion ?? false,
       ...(store === undefined ? {} : { CustomKeyStoreId: store.customKeyStoreId, XksKeyConfiguration: { Id: store.xksKeyId } }),
     };
     const policy = request.policy ?? JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${at.accountId}:root` }, Action: 'kms:*', Resource: '*' }] });
-    this.keys.set(keyId, { metadata, tags: [...(request.tags ?? [])], policy, at });
+    this.keys.set(keyId, { metadata, tags: [...(request.tags ?? [])], policy, at, importTokens: [] });
     return metadata;
   }
 
@@ -100,7 +106,7 @@ export class FakeAwsKmsKeys implements AwsKmsKeys {
 
   async scheduleKeyDeletion(_at: KmsLocation, keyId: string, days: number): Promise<void> {
     this.enter('scheduleKeyDeletion');
-    const key = this.require(keyId, ['Enabled', 'Disabled']);
+    const key = this.require(keyId, ['Enabled', 'Disabled', 'PendingImport']);
     if (days < 7 || days > 30) throw new ValidationError(`AWS KMS refused it: PendingWindowInDays ${days}`, 'days');
     const deletion = new Date(this.now().getTime() + days * 86_400_000).toISOString();
     key.metadata = { ...key.metadata, KeyState: 'PendingDeletion', Enabled: false, DeletionDate: deletion, PendingDeletionWindowInDays: days };
@@ -115,7 +121,7 @@ export class FakeAwsKmsKeys implements AwsKmsKeys {
 
   async createAlias(_at: KmsLocation, alias: string, keyId: string): Promise<void> {
     this.enter('createAlias');
-    this.require(keyId, ['Enabled', 'Disabled']);
+    this.require(keyId, ['Enabled', 'Disabled', 'PendingImport']);
     if (this.aliases.has(alias)) throw new ConflictError(`alias: AWS KMS CreateAlias: AlreadyExistsException: An alias with the name ${alias} already exists`);
     this.aliases.set(alias, keyId);
   }
@@ -149,6 +155,33 @@ export class FakeAwsKmsKeys implements AwsKmsKeys {
     this.enter('putKeyPolicy');
     const key = this.require(keyId, ['Enabled', 'Disabled']);
     key.policy = policy;
+  }
+
+  async getParametersForImport(_at: KmsLocation, keyId: string): Promise<KmsImportParameters> {
+    this.enter('getParametersForImport');
+    const key = this.require(keyId, ['Enabled', 'Disabled', 'PendingImport']);
+    if (key.metadata.Origin !== 'EXTERNAL') throw new ConflictError(`AWS KMS GetParametersForImport: UnsupportedOperationException: ${key.metadata.Arn} has origin ${key.metadata.Origin}`);
+    const importToken = randomBytes(64);
+    key.importTokens.push(importToken);
+    return { importToken, publicKey: WRAPPING_PUBLIC_KEY, parametersValidTo: new Date(this.now().getTime() + 86_400_000).toISOString() };
+  }
+
+  async importKeyMaterial(_at: KmsLocation, keyId: string, request: ImportKmsKeyMaterialRequest): Promise<void> {
+    this.enter('importKeyMaterial');
+    const key = this.require(keyId, ['Enabled', 'Disabled', 'PendingImport']);
+    if (!key.importTokens.some((token) => Buffer.from(token).equals(Buffer.from(request.importToken)))) throw new ConflictError('AWS KMS ImportKeyMaterial: InvalidImportTokenException');
+    key.imported = request.encryptedKeyMaterial;
+    const expiry = request.validTo === undefined ? { ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' } : { ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: request.validTo };
+    const { ValidTo: _v, ...rest } = key.metadata;
+    key.metadata = { ...rest, ...expiry, ...(key.metadata.KeyState === 'PendingImport' ? { KeyState: 'Enabled', Enabled: true } : {}) };
+  }
+
+  async deleteImportedKeyMaterial(_at: KmsLocation, keyId: string): Promise<void> {
+    this.enter('deleteImportedKeyMaterial');
+    const key = this.require(keyId, ['Enabled', 'Disabled', 'PendingImport']);
+    key.imported = undefined;
+    const { ValidTo: _v, ExpirationModel: _e, ...rest } = key.metadata;
+    key.metadata = { ...rest, KeyState: 'PendingImport', Enabled: false };
   }
 
   private setState(key: FakeKey, state: 'Enabled' | 'Disabled'): void {

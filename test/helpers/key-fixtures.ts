@@ -99,6 +99,7 @@ export async function seedHsmKey(
     label,
     keyType: info.keyType ?? 'AES',
     sizeBits: info.sizeBits ?? 256,
+    ...(info.curve === undefined ? {} : { curve: info.curve }),
     attributes: attributesOfKey,
     mechanism: 'CKM_AES_KEY_GEN',
     requestedAttributes: KEY_ATTRIBUTE_NAMES.filter((name) => attributesOfKey[name]),

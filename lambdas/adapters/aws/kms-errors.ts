@@ -31,6 +31,11 @@ export const KMS_PARAMETER_FIELDS: Readonly<Record<string, string>> = {
   Policy: 'policy',
   PendingWindowInDays: 'days',
   TagKeys: 'tags',
+  // BYOK upload (the upload route's fields).
+  ValidTo: 'aws_param.ValidTo',
+  KeySpec: 'aws_param.CustomerMasterKeySpec',
+  KeyUsage: 'aws_param.KeyUsage',
+  MultiRegion: 'aws_param.MultiRegion',
 };
 
 /** How each custom key store exception is answered: its class and, for 400s, the field it concerns. */
@@ -61,6 +66,9 @@ const CUSTOM_KEY_STORE_ERRORS: Readonly<Record<string, { readonly status: 400 | 
   InvalidAliasNameException: { status: 400, field: 'alias' },
   MalformedPolicyDocumentException: { status: 400, field: 'policy' },
   TagException: { status: 400, field: 'tags' },
+  // Imported key material.
+  IncorrectKeyMaterialException: { status: 409 },
+  ExpiredImportTokenException: { status: 409 },
 };
 
 const ACCESS_DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'InvalidClientTokenId']);

@@ -8,10 +8,13 @@ import {
   CreateAliasCommand,
   CreateKeyCommand,
   DeleteAliasCommand,
+  DeleteImportedKeyMaterialCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
   EnableKeyCommand,
   GetKeyPolicyCommand,
+  GetParametersForImportCommand,
+  ImportKeyMaterialCommand,
   type KeyMetadata,
   type KMSClient,
   ListAliasesCommand,
@@ -24,7 +27,8 @@ import {
 } from '@aws-sdk/client-kms';
 import { DependencyError } from '../../core/errors';
 import type { KmsLocation } from '../../core/ports/aws-kms';
-import type { AwsKmsKeys, CreateKmsKeyRequest, KmsKeyMetadata, KmsTag } from '../../core/ports/aws-kms-keys';
+import type { AlgorithmSpec, KeySpec, KeyUsageType, WrappingKeySpec } from '@aws-sdk/client-kms';
+import type { AwsKmsKeys, CreateKmsKeyRequest, ImportKmsKeyMaterialRequest, KmsImportParameters, KmsKeyMetadata, KmsTag } from '../../core/ports/aws-kms-keys';
 
 /** Pages read of ListAliases / ListResourceTags before giving up (100 entries a page). */
 const MAX_PAGES = 50;
@@ -38,9 +42,11 @@ export abstract class SdkKmsKeys implements AwsKmsKeys {
     const answer = await this.call(at, 'CreateKey', (kms) =>
       kms.send(
         new CreateKeyCommand({
-          KeyUsage: 'ENCRYPT_DECRYPT',
-          KeySpec: 'SYMMETRIC_DEFAULT',
+          KeyUsage: (request.keyUsage ?? 'ENCRYPT_DECRYPT') as KeyUsageType,
+          KeySpec: (request.keySpec ?? 'SYMMETRIC_DEFAULT') as KeySpec,
           ...(store === undefined ? {} : { Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: store.customKeyStoreId, XksKeyId: store.xksKeyId }),
+          ...(request.origin === undefined ? {} : { Origin: request.origin }),
+          ...(request.multiRegion === undefined ? {} : { MultiRegion: request.multiRegion }),
           ...(request.description === undefined ? {} : { Description: request.description }),
           ...(request.policy === undefined ? {} : { Policy: request.policy }),
           ...(request.bypassPolicyLockoutSafetyCheck === undefined ? {} : { BypassPolicyLockoutSafetyCheck: request.bypassPolicyLockoutSafetyCheck }),
@@ -132,6 +138,33 @@ export abstract class SdkKmsKeys implements AwsKmsKeys {
         }),
       ),
     );
+  }
+
+  async getParametersForImport(at: KmsLocation, keyId: string, wrappingAlgorithm: string, wrappingKeySpec: string): Promise<KmsImportParameters> {
+    const answer = await this.call(at, 'GetParametersForImport', (kms) =>
+      kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: wrappingAlgorithm as AlgorithmSpec, WrappingKeySpec: wrappingKeySpec as WrappingKeySpec })),
+    );
+    if (answer.ImportToken === undefined || answer.PublicKey === undefined) {
+      throw new DependencyError(`AWS KMS GetParametersForImport in account ${at.accountId} (${at.region}) answered without an import token or public key`);
+    }
+    return { importToken: answer.ImportToken, publicKey: answer.PublicKey, ...(answer.ParametersValidTo === undefined ? {} : { parametersValidTo: answer.ParametersValidTo.toISOString() }) };
+  }
+
+  async importKeyMaterial(at: KmsLocation, keyId: string, request: ImportKmsKeyMaterialRequest): Promise<void> {
+    await this.call(at, 'ImportKeyMaterial', (kms) =>
+      kms.send(
+        new ImportKeyMaterialCommand({
+          KeyId: keyId,
+          ImportToken: request.importToken,
+          EncryptedKeyMaterial: request.encryptedKeyMaterial,
+          ...(request.validTo === undefined ? { ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' } : { ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date(request.validTo) }),
+        }),
+      ),
+    );
+  }
+
+  async deleteImportedKeyMaterial(at: KmsLocation, keyId: string): Promise<void> {
+    await this.call(at, 'DeleteImportedKeyMaterial', (kms) => kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: keyId })));
   }
 }
 

@@ -189,7 +189,7 @@ export class HsmKeyService {
         id,
         uniqueName: hsmKeyUniqueName(key.partitionId, key.label),
         requireZero: [HSM_KEY_COUNTERS.references],
-        conflictMessage: `The HSM key ${JSON.stringify(key.label)} cannot be deleted while a key store or a virtual key uses it`,
+        conflictMessage: `The HSM key ${JSON.stringify(key.label)} cannot be deleted while a key store, a virtual key or an uploaded AWS key uses it`,
       },
       { op: 'count', kind: 'partition', id: key.partitionId, counter: PARTITION_COUNTERS.hsmKeys, delta: -1, min: 0 },
     ];

@@ -54,9 +54,10 @@ export interface AwsKeyResource extends ResourceEnvelope {
   readonly custom_key_store_name?: string;
   readonly job_config_id?: string;
   readonly aws_param: AwsParam;
-  // HYOK keys only:
+  /** HYOK keys: the current version's source key; uploaded keys: the HSM key whose material AWS KMS holds. */
   readonly local_key_id?: string;
   readonly local_key_name?: string;
+  // HYOK keys only:
   readonly locally_hosted?: true;
   /** Number of the virtual key version new encryptions use. */
   readonly version?: number;
@@ -97,6 +98,7 @@ export function awsKeyResource(id: string, key: AwsKeyData, context: AwsKeyConte
     ...(key.keySource === undefined ? {} : { key_source: key.keySource }),
     ...(key.customKeyStoreId === undefined ? {} : { custom_key_store_id: key.customKeyStoreId }),
     ...(key.jobConfigId === undefined ? {} : { job_config_id: key.jobConfigId }),
+    ...(key.localKeyId === undefined ? {} : { local_key_id: key.localKeyId, local_key_name: key.localKeyName ?? '' }),
     aws_param: linkedAwsParam(key) ?? {},
   };
 }

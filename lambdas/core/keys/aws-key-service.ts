@@ -25,6 +25,7 @@ import { accessForKind, type AwsKeyRecord, kindOf, listFilter, present, relatedO
 import { keyPolicyFor, POLICY_SHORTCUTS, type PolicyShortcut } from './key-policy';
 import { kmsLocationOf, readKmsKey } from './kms-key-reads';
 import { VIRTUAL_KEY_COUNTERS } from './virtual-key';
+import { HSM_KEY_COUNTERS } from '../hsm/hsm-key';
 
 export const AWS_KEY_RESOURCE = 'AWS key';
 
@@ -159,6 +160,9 @@ export class AwsKeyService {
           { op: 'count', kind: 'keyStore', id: key.data.keyStoreId, counter: KEY_STORE_COUNTERS.hyokKeys, delta: -1, min: 0 },
           { op: 'count', kind: 'virtualKey', id: key.data.virtualKeyId, counter: VIRTUAL_KEY_COUNTERS.hyokKeys, delta: -1, min: 0 },
         );
+      } else if (key.data.localKeyId !== undefined) {
+        // An uploaded key releases its HSM key (which may then be destroyed).
+        ops.push({ op: 'count', kind: 'hsmKey', id: key.data.localKeyId, counter: HSM_KEY_COUNTERS.references, delta: -1, min: 0 });
       }
       await state.transact(ops);
     });

@@ -55,6 +55,9 @@ export interface OtherAwsKeyData extends AwsKeyCommon {
   readonly keySource?: string;
   /** The key manager's id of the custom key store the key is in, if any. */
   readonly customKeyStoreId?: string;
+  /** Uploaded keys: the HSM source key whose material AWS KMS holds (it counts this key among its references), and its label. */
+  readonly localKeyId?: string;
+  readonly localKeyName?: string;
   readonly jobConfigId?: string;
 }
 

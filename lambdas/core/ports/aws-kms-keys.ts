@@ -56,6 +56,27 @@ export interface CreateKmsKeyRequest {
   readonly tags?: readonly KmsTag[];
   /** Keys in an external key store: the store's `cks-` id and the external key id the proxy knows. */
   readonly externalKeyStore?: { readonly customKeyStoreId: string; readonly xksKeyId: string };
+  /** `EXTERNAL`: a key without material, PendingImport until ImportKeyMaterial. @default AWS_KMS (or EXTERNAL_KEY_STORE with `externalKeyStore`) */
+  readonly origin?: 'EXTERNAL';
+  /** @default SYMMETRIC_DEFAULT */
+  readonly keySpec?: string;
+  /** @default ENCRYPT_DECRYPT */
+  readonly keyUsage?: string;
+  readonly multiRegion?: boolean;
+}
+
+/** GetParametersForImport's answer: the wrapping public key (DER SubjectPublicKeyInfo) and the import token. */
+export interface KmsImportParameters {
+  readonly importToken: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly parametersValidTo?: string;
+}
+
+export interface ImportKmsKeyMaterialRequest {
+  readonly importToken: Uint8Array;
+  readonly encryptedKeyMaterial: Uint8Array;
+  /** When the material expires (ExpirationModel KEY_MATERIAL_EXPIRES); absent: it does not expire. */
+  readonly validTo?: string;
 }
 
 export interface AwsKmsKeys {
@@ -85,4 +106,11 @@ export interface AwsKmsKeys {
   untagKey(at: KmsLocation, keyId: string, tagKeys: readonly string[]): Promise<void>;
   /** PutKeyPolicy (`default`) with a JSON policy document. */
   putKeyPolicy(at: KmsLocation, keyId: string, policy: string, bypassPolicyLockoutSafetyCheck?: boolean): Promise<void>;
+
+  /** GetParametersForImport of a key with Origin EXTERNAL (`wrappingAlgorithm` as AWS KMS names it). */
+  getParametersForImport(at: KmsLocation, keyId: string, wrappingAlgorithm: string, wrappingKeySpec: string): Promise<KmsImportParameters>;
+  /** ImportKeyMaterial; the key is Enabled afterwards (unless it was disabled). */
+  importKeyMaterial(at: KmsLocation, keyId: string, request: ImportKmsKeyMaterialRequest): Promise<void>;
+  /** DeleteImportedKeyMaterial: the key is PendingImport afterwards. */
+  deleteImportedKeyMaterial(at: KmsLocation, keyId: string): Promise<void>;
 }

@@ -259,7 +259,7 @@ describe('HsmKeyService', () => {
     const key = await keys.create({ partition_id: partitionId, label: 'k', attributes: [] });
     await state.transact([{ op: 'count', kind: 'hsmKey', id: key.id, counter: HSM_KEY_COUNTERS.references, delta: 1 }]);
 
-    await expect(keys.delete(key.id)).rejects.toThrow(new ConflictError('The HSM key "k" cannot be deleted while a key store or a virtual key uses it'));
+    await expect(keys.delete(key.id)).rejects.toThrow(new ConflictError('The HSM key "k" cannot be deleted while a key store, a virtual key or an uploaded AWS key uses it'));
     expect(agent.keys.has(key.object_id)).toBe(true);
 
     await state.transact([{ op: 'count', kind: 'hsmKey', id: key.id, counter: HSM_KEY_COUNTERS.references, delta: -1 }]);
