@@ -7,6 +7,7 @@
  *           `{ ok: false, reason, returnCode, message }` describing an HsmError.
  */
 import {
+  GCM_IV_CONVENTIONS,
   HSM_TYPES,
   KEY_ATTRIBUTE_NAMES,
   type GenerateKeyRequest,
@@ -84,11 +85,14 @@ export const partitionConnection: Check<PartitionConnection> = (value, path) => 
   const fields = record(value, path);
   const hsmType = fields.hsmType;
   if (!HSM_TYPES.includes(hsmType as PartitionConnection['hsmType'])) fail(`${path}.hsmType`, `one of ${HSM_TYPES.join(', ')}`);
+  const convention = fields.gcmIvConvention;
+  if (convention !== undefined && !GCM_IV_CONVENTIONS.includes(convention as never)) fail(`${path}.gcmIvConvention`, `one of ${GCM_IV_CONVENTIONS.join(', ')}`);
   return {
     partitionId: text(fields.partitionId, `${path}.partitionId`),
     hsmType: hsmType as PartitionConnection['hsmType'],
     tokenLabel: text(fields.tokenLabel, `${path}.tokenLabel`),
     pinSecretName: text(fields.pinSecretName, `${path}.pinSecretName`),
+    ...(convention === undefined ? {} : { gcmIvConvention: convention as PartitionConnection['gcmIvConvention'] }),
   };
 };
 

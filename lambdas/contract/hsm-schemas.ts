@@ -2,7 +2,7 @@
  * Request and query schemas of the HSM partition and HSM source key routes (referenced from
  * ./schemas.ts). Plain data.
  */
-import { HSM_TYPES, KEY_ATTRIBUTE_NAMES } from './hsm';
+import { GCM_IV_CONVENTIONS, HSM_TYPES, KEY_ATTRIBUTE_NAMES } from './hsm';
 import { EC_CURVES, GENERATION_MECHANISMS, KEY_SIZES } from './hsm-key-types';
 import type { JsonSchema } from './json-schema';
 import { LISTS } from './lists';
@@ -13,10 +13,12 @@ const tokenLabel: JsonSchema = { type: 'string', minLength: 1, maxLength: 32, pa
 /** A partition PIN or password; never echoed in any response or message. */
 const pin: JsonSchema = { type: 'string', minLength: 1, maxLength: 255 };
 const description: JsonSchema = { type: 'string', maxLength: 1024 };
+/** Who makes AES-GCM IVs on this partition (contract/hsm.ts GcmIvConvention); default per HSM type. */
+const gcmIvConvention: JsonSchema = { enum: [...GCM_IV_CONVENTIONS] };
 
 export const hsmSchemas = {
-  createPartition: strict({ name, hsm_type: { enum: [...HSM_TYPES] }, token_label: tokenLabel, pin, description }, ['name', 'hsm_type', 'token_label', 'pin']),
-  updatePartition: strict({ token_label: tokenLabel, pin, description }, [], { minProperties: 1 }),
+  createPartition: strict({ name, hsm_type: { enum: [...HSM_TYPES] }, token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention }, ['name', 'hsm_type', 'token_label', 'pin']),
+  updatePartition: strict({ token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention }, [], { minProperties: 1 }),
   listPartitionsQuery: query(LISTS.hsmPartitions),
   createKey: strict(
     {

@@ -7,6 +7,27 @@ import type { EcCurve, HsmKeyType } from './hsm-key-types';
 export type HsmType = 'luna' | 'cloudhsm' | 'softhsm';
 export const HSM_TYPES: readonly HsmType[] = ['luna', 'cloudhsm', 'softhsm'];
 
+/**
+ * Who makes the 96-bit IV of an AES-GCM encryption, and where it comes back (decryption is the
+ * same for all: the IV is passed in):
+ * - `hsm-after-tag`: an empty IV is passed (ulIvLen 0); the HSM generates one and returns
+ *   ciphertext ‖ tag ‖ IV. Luna 7, as AWS's reference XKS proxy (aws-kms-xks-proxy,
+ *   handlers/encrypt.rs) was tested with.
+ * - `hsm-in-iv-buffer`: 12 zero bytes are passed; the HSM ignores them and writes the IV it
+ *   generated into that buffer (AWS CloudHSM's PKCS#11 library, "Supported mechanisms": "the HSM
+ *   writes the generated IV to the memory reference pointed to by the pIV element").
+ * - `caller-hsm-rng`: the caller passes 12 bytes drawn from the HSM's RNG (C_GenerateRandom);
+ *   SoftHSM2, and HSMs whose policy lets the caller choose the IV.
+ * Whatever the convention, a ciphertext whose IV is all zeros is never handed out.
+ */
+export type GcmIvConvention = 'hsm-after-tag' | 'hsm-in-iv-buffer' | 'caller-hsm-rng';
+export const GCM_IV_CONVENTIONS: readonly GcmIvConvention[] = ['hsm-after-tag', 'hsm-in-iv-buffer', 'caller-hsm-rng'];
+export const DEFAULT_GCM_IV_CONVENTION: Readonly<Record<HsmType, GcmIvConvention>> = {
+  luna: 'hsm-after-tag',
+  cloudhsm: 'hsm-in-iv-buffer',
+  softhsm: 'caller-hsm-rng',
+};
+
 /** Everything needed to open a session on a partition. The PIN is fetched by the HSM side. */
 export interface PartitionConnection {
   readonly partitionId: string;
@@ -14,6 +35,8 @@ export interface PartitionConnection {
   readonly tokenLabel: string;
   /** Name of the secret (SecretStore) that holds the partition PIN. Never the PIN itself. */
   readonly pinSecretName: string;
+  /** The partition's IV convention. @default DEFAULT_GCM_IV_CONVENTION[hsmType] */
+  readonly gcmIvConvention?: GcmIvConvention;
 }
 
 /**

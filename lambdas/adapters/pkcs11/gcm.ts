@@ -1,14 +1,13 @@
 /**
- * AES-256-GCM with a 128-bit tag inside the HSM. Who makes the 96-bit IV depends on the HSM:
- * - SoftHSM2 uses the caller's IV: 12 bytes from the HSM's own RNG (C_GenerateRandom);
- * - CloudHSM generates it and writes it back into the IV buffer passed in (12 zero bytes);
- * - Luna generates it and appends it after the tag: output = ciphertext ‖ tag ‖ IV.
- * Decryption is the same everywhere: ciphertext ‖ tag in, the IV passed in.
+ * AES-256-GCM with a 128-bit tag inside the HSM. Who makes the 96-bit IV is the partition's
+ * GcmIvConvention (contract/hsm.ts: by default Luna appends its own after the tag, CloudHSM writes
+ * its own into the IV buffer, SoftHSM2 takes 12 bytes from its RNG). Decryption is the same
+ * everywhere: ciphertext ‖ tag in, the IV passed in.
  * C_Encrypt and C_Decrypt run where the HSM type's CipherCallMode says (config.ts).
  */
 import * as pkcs11js from 'pkcs11js';
 import { HsmError, type GcmCiphertext } from '../../core/ports/hsm';
-import type { HsmType } from '../../contract/hsm';
+import type { GcmIvConvention, HsmType } from '../../contract/hsm';
 import type { CipherCallMode } from './config';
 import type { SessionLease } from './session-lease';
 
@@ -16,6 +15,7 @@ import type { SessionLease } from './session-lease';
 export interface GcmDevice {
   readonly hsmType: HsmType;
   readonly cipherCallMode: CipherCallMode;
+  readonly ivConvention: GcmIvConvention;
 }
 
 export const GCM_IV_BYTES = 12;
@@ -49,28 +49,28 @@ async function cipherCall(
 
 export async function gcmEncrypt(
   lease: SessionLease,
-  { hsmType, cipherCallMode }: GcmDevice,
+  { hsmType, cipherCallMode, ivConvention }: GcmDevice,
   key: pkcs11js.Handle,
   plaintext: Buffer,
   aad: Buffer,
 ): Promise<GcmCiphertext> {
   const { pkcs11, session } = lease;
+  const ivAppended = ivConvention === 'hsm-after-tag';
   const iv =
-    hsmType === 'softhsm'
+    ivConvention === 'caller-hsm-rng'
       ? lease.call('C_GenerateRandom', () => pkcs11.C_GenerateRandom(session, Buffer.alloc(GCM_IV_BYTES)))
-      : Buffer.alloc(GCM_IV_BYTES);
+      : ivAppended
+        ? emptyWithMemory()
+        : Buffer.alloc(GCM_IV_BYTES);
   lease.call('C_EncryptInit', () => pkcs11.C_EncryptInit(session, gcmMechanism(iv, aad), key));
-  const ivAppended = hsmType === 'luna';
   const expectedLength = plaintext.length + GCM_TAG_BYTES + (ivAppended ? GCM_IV_BYTES : 0);
-  // An empty Buffer may have no memory behind it, which pkcs11js passes on as a NULL pointer
-  // (CKR_ARGUMENTS_BAD); a zero-length view of real memory is a valid empty input.
-  const input = plaintext.length > 0 ? plaintext : Buffer.alloc(1).subarray(0, 0);
+  const input = plaintext.length > 0 ? plaintext : emptyWithMemory();
   const output = await cipherCall(lease, cipherCallMode, 'C_Encrypt', input, Buffer.alloc(expectedLength));
   if (output.length !== expectedLength) {
     throw new HsmError(
       'DEVICE_ERROR',
       undefined,
-      `C_Encrypt returned ${output.length} bytes where a ${hsmType} HSM returns ${expectedLength}; check the partition's HSM type`,
+      `C_Encrypt returned ${output.length} bytes where the IV convention ${ivConvention} expects ${expectedLength}; check the partition's HSM type and gcm_iv_convention`,
     );
   }
   const tagEnd = plaintext.length + GCM_TAG_BYTES;
@@ -79,11 +79,19 @@ export async function gcmEncrypt(
     tag: output.subarray(plaintext.length, tagEnd),
     iv: ivAppended ? output.subarray(tagEnd) : iv,
   };
-  if (hsmType !== 'softhsm' && result.iv.every((byte) => byte === 0)) {
-    // The HSM used the zero IV we passed as a placeholder: never hand out such a ciphertext.
-    throw new HsmError('DEVICE_ERROR', undefined, `the ${hsmType} HSM did not generate an IV; check the partition's HSM type`);
+  if (result.iv.every((byte) => byte === 0)) {
+    // The HSM used the zero placeholder (or its RNG failed): never hand out such a ciphertext.
+    throw new HsmError('DEVICE_ERROR', undefined, `the ${hsmType} HSM did not generate an IV (convention ${ivConvention}); check the partition's gcm_iv_convention`);
   }
   return result;
+}
+
+/**
+ * A zero-length Buffer with memory behind it. An empty Buffer may have none, which pkcs11js passes
+ * on as a NULL pointer (CKR_ARGUMENTS_BAD for data); a zero-length view of real memory is valid.
+ */
+function emptyWithMemory(): Buffer {
+  return Buffer.alloc(1).subarray(0, 0);
 }
 
 export async function gcmDecrypt(

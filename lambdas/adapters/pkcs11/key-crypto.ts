@@ -4,7 +4,7 @@
  */
 import type * as pkcs11js from 'pkcs11js';
 import { HsmError, type GcmCiphertext, type KeyCrypto, type KeyCryptoCallOptions } from '../../core/ports/hsm';
-import type { HsmKeyInfo, HsmKeyRef, PartitionConnection } from '../../contract/hsm';
+import { DEFAULT_GCM_IV_CONVENTION, type HsmKeyInfo, type HsmKeyRef, type PartitionConnection } from '../../contract/hsm';
 import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
 import { gcmDecrypt, gcmEncrypt, type GcmDevice } from './gcm';
@@ -33,8 +33,8 @@ export class Pkcs11KeyCrypto implements KeyCrypto {
     return this.partitions.run(key.partition, async (lease) => lease.key(key.objectId)?.info, options);
   }
 
-  private device({ hsmType }: PartitionConnection): GcmDevice {
-    return { hsmType, cipherCallMode: this.config.cipherCallModes[hsmType] };
+  private device({ hsmType, gcmIvConvention }: PartitionConnection): GcmDevice {
+    return { hsmType, cipherCallMode: this.config.cipherCallModes[hsmType], ivConvention: gcmIvConvention ?? DEFAULT_GCM_IV_CONVENTION[hsmType] };
   }
 }
 

@@ -20,7 +20,7 @@ import {
   type PartitionResource,
   type PartitionTestResource,
 } from './partition';
-import type { HsmType } from '../../contract/hsm';
+import type { GcmIvConvention, HsmType } from '../../contract/hsm';
 import { secretNames } from '../secret-names';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStore } from '../ports/state-store';
@@ -35,13 +35,18 @@ export interface CreateHsmPartitionRequest {
   readonly token_label: string;
   readonly pin: string;
   readonly description?: string;
+  readonly gcm_iv_convention?: GcmIvConvention;
 }
 
-/** PATCH /v1/cckm/hsm/partitions/{id}. */
+/**
+ * PATCH /v1/cckm/hsm/partitions/{id}. A new `gcm_iv_convention` applies to new encryptions within
+ * the proxy's state staleness; older ciphertexts still decrypt (decryption takes the IV as given).
+ */
 export interface UpdateHsmPartitionRequest {
   readonly token_label?: string;
   readonly pin?: string;
   readonly description?: string;
+  readonly gcm_iv_convention?: GcmIvConvention;
 }
 
 export interface HsmPartitionServiceDeps {
@@ -69,6 +74,7 @@ export class HsmPartitionService {
       hsmType: request.hsm_type,
       tokenLabel: request.token_label,
       ...(request.description === undefined ? {} : { description: request.description }),
+      ...(request.gcm_iv_convention === undefined ? {} : { gcmIvConvention: request.gcm_iv_convention }),
       createdAt: now,
       updatedAt: now,
     };
@@ -107,6 +113,7 @@ export class HsmPartitionService {
         ...partition.data,
         ...(request.token_label === undefined ? {} : { tokenLabel: request.token_label }),
         ...(request.description === undefined ? {} : { description: request.description }),
+        ...(request.gcm_iv_convention === undefined ? {} : { gcmIvConvention: request.gcm_iv_convention }),
         updatedAt: this.deps.clock.now().toISOString(),
       };
       await this.deps.state.transact([{ op: 'update', kind: 'partition', id, data, expectedVersion: partition.version, conflictMessage: CHANGED_CONCURRENTLY }]);

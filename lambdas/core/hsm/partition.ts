@@ -3,7 +3,7 @@
  * generates source keys in. The PIN is kept in the SecretStore under `secretNames.hsmPin(id)`;
  * the record holds only that name, and no response ever carries the PIN.
  */
-import type { HsmType, PartitionConnection } from '../../contract/hsm';
+import { DEFAULT_GCM_IV_CONVENTION, type GcmIvConvention, type HsmType, type PartitionConnection } from '../../contract/hsm';
 import { secretNames } from '../secret-names';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
 
@@ -19,6 +19,8 @@ export interface PartitionData extends Timestamps {
   readonly hsmType: HsmType;
   readonly tokenLabel: string;
   readonly description?: string;
+  /** Set by the operator when the HSM's policy differs from its type's default. @default DEFAULT_GCM_IV_CONVENTION[hsmType] */
+  readonly gcmIvConvention?: GcmIvConvention;
 }
 
 export interface PartitionResource extends ResourceEnvelope {
@@ -28,6 +30,8 @@ export interface PartitionResource extends ResourceEnvelope {
   /** The label CCKM shows for a partition (`partition_label` in key stores and keys). */
   readonly partition_label: string;
   readonly description?: string;
+  /** Who makes AES-GCM IVs on this partition, and where they come back (contract/hsm.ts); the HSM type's default unless set. */
+  readonly gcm_iv_convention: GcmIvConvention;
 }
 
 export function partitionResource(id: string, partition: PartitionData): PartitionResource {
@@ -38,12 +42,14 @@ export function partitionResource(id: string, partition: PartitionData): Partiti
     token_label: partition.tokenLabel,
     partition_label: partition.tokenLabel,
     ...(partition.description === undefined ? {} : { description: partition.description }),
+    gcm_iv_convention: partition.gcmIvConvention ?? DEFAULT_GCM_IV_CONVENTION[partition.hsmType],
   };
 }
 
 /** What the HSM agent needs to open a session on the partition (the PIN by secret name only). */
-export function partitionConnection(id: string, partition: Pick<PartitionData, 'hsmType' | 'tokenLabel'>): PartitionConnection {
-  return { partitionId: id, hsmType: partition.hsmType, tokenLabel: partition.tokenLabel, pinSecretName: secretNames.hsmPin(id) };
+export function partitionConnection(id: string, partition: Pick<PartitionData, 'hsmType' | 'tokenLabel' | 'gcmIvConvention'>): PartitionConnection {
+  const { hsmType, tokenLabel, gcmIvConvention } = partition;
+  return { partitionId: id, hsmType, tokenLabel, pinSecretName: secretNames.hsmPin(id), ...(gcmIvConvention === undefined ? {} : { gcmIvConvention }) };
 }
 
 /** Answer of `POST /v1/cckm/hsm/partitions/{id}/test`. */

@@ -146,6 +146,17 @@ describe('failures', () => {
 
     expect(error.reason).toBe('DEVICE_ERROR');
   });
+
+  it('follows the partition\'s gcm_iv_convention: a SoftHSM2 partition set to hsm-in-iv-buffer is refused (SoftHSM2 uses the zero IV given)', async () => {
+    const zeroIvPartition: HsmKeyRef = { partition: { ...token.partition, gcmIvConvention: 'hsm-in-iv-buffer' }, objectId: key.objectId };
+    const rngPartition: HsmKeyRef = { partition: { ...token.partition, gcmIvConvention: 'caller-hsm-rng' }, objectId: key.objectId };
+
+    const error = await hsmErrorOf(crypto.encrypt(zeroIvPartition, Buffer.from('x'), AAD));
+    const sealed = await crypto.encrypt(rngPartition, Buffer.from('x'), AAD);
+
+    expect(error).toMatchObject({ reason: 'DEVICE_ERROR', message: expect.stringContaining('did not generate an IV') });
+    expect(sealed.iv.equals(Buffer.alloc(12))).toBe(false);
+  });
 });
 
 describe('describe', () => {

@@ -1,14 +1,14 @@
 /**
- * How each HSM type's IV reaches the caller, and where its C_Encrypt / C_Decrypt run. CloudHSM
- * and Luna cannot run here, so a scripted PKCS#11 stands in for them; SoftHSM2 is covered for real
- * in test/integration/pkcs11.
+ * How each IV convention's IV reaches the caller (each HSM type's default, and a partition that
+ * sets another), and where C_Encrypt / C_Decrypt run. CloudHSM and Luna cannot run here, so a
+ * scripted PKCS#11 stands in for them; SoftHSM2 is covered for real in test/integration/pkcs11.
  */
 import * as pkcs11js from 'pkcs11js';
 import { DEFAULT_CIPHER_CALL_MODES } from '../../../lambdas/adapters/pkcs11/config';
 import { Deadline } from '../../../lambdas/adapters/pkcs11/deadline';
 import { gcmDecrypt, gcmEncrypt, type GcmDevice } from '../../../lambdas/adapters/pkcs11/gcm';
 import { SessionLease, type LeaseOwner } from '../../../lambdas/adapters/pkcs11/session-lease';
-import type { HsmType } from '../../../lambdas/contract/hsm';
+import { DEFAULT_GCM_IV_CONVENTION, type GcmIvConvention, type HsmType } from '../../../lambdas/contract/hsm';
 
 const SESSION = Buffer.from([1]);
 const KEY = Buffer.from([2]);
@@ -20,6 +20,13 @@ interface Script {
   writeIvBack?: boolean;
   /** Extra bytes the fake HSM appends after ciphertext ‖ tag. */
   appendIv?: boolean;
+  /**
+   * Like Luna 7 as AWS's reference proxy uses it: only an empty IV is accepted (the HSM makes its
+   * own and appends it); a caller IV is refused with CKR_MECHANISM_PARAM_INVALID.
+   */
+  generatesIvOnly?: boolean;
+  /** What C_GenerateRandom fills in. @default RNG_IV */
+  rng?: Buffer;
 }
 
 function fakeHsm(script: Script, hsmType: HsmType = 'softhsm') {
@@ -35,9 +42,12 @@ function fakeHsm(script: Script, hsmType: HsmType = 'softhsm') {
     return out.subarray(0, plain.length);
   };
   const pkcs11 = {
-    C_GenerateRandom: jest.fn((_session: Buffer, buffer: Buffer) => RNG_IV.copy(buffer) && buffer),
+    C_GenerateRandom: jest.fn((_session: Buffer, buffer: Buffer) => (script.rng ?? RNG_IV).copy(buffer) && buffer),
     C_EncryptInit: jest.fn((_session: Buffer, mechanism: pkcs11js.Mechanism) => {
       seen.mechanism = mechanism;
+      if (script.generatesIvOnly && ((mechanism.parameter as pkcs11js.AesGCM).iv as Buffer).length !== 0) {
+        throw new pkcs11js.Pkcs11Error('CKR_MECHANISM_PARAM_INVALID:0');
+      }
       if (script.writeIvBack) HSM_IV.copy((mechanism.parameter as pkcs11js.AesGCM).iv as Buffer);
     }),
     C_Encrypt: jest.fn((_session: Buffer, data: Buffer, out: Buffer) => encrypt(data, out)),
@@ -52,9 +62,15 @@ function fakeHsm(script: Script, hsmType: HsmType = 'softhsm') {
   return { pkcs11, lease, seen };
 }
 
-/** The device as Pkcs11KeyCrypto builds it from the default config. */
-const deviceOf = (hsmType: HsmType): GcmDevice => ({ hsmType, cipherCallMode: DEFAULT_CIPHER_CALL_MODES[hsmType] });
-const encrypt = (lease: SessionLease, hsmType: HsmType) => gcmEncrypt(lease, deviceOf(hsmType), KEY, Buffer.from('plain'), Buffer.from('aad'));
+/** The device as Pkcs11KeyCrypto builds it from the default config (and the partition's IV convention when it sets one). */
+const deviceOf = (hsmType: HsmType, ivConvention: GcmIvConvention = DEFAULT_GCM_IV_CONVENTION[hsmType]): GcmDevice => ({
+  hsmType,
+  cipherCallMode: DEFAULT_CIPHER_CALL_MODES[hsmType],
+  ivConvention,
+});
+const encrypt = (lease: SessionLease, hsmType: HsmType, ivConvention?: GcmIvConvention) =>
+  gcmEncrypt(lease, deviceOf(hsmType, ivConvention), KEY, Buffer.from('plain'), Buffer.from('aad'));
+const ivOf = (seen: { mechanism?: pkcs11js.Mechanism }) => (seen.mechanism?.parameter as pkcs11js.AesGCM).iv as Buffer;
 const SEALED = { iv: HSM_IV, ciphertext: Buffer.from('nialp'), tag: Buffer.alloc(16, 0xee) };
 
 describe('gcmEncrypt', () => {
@@ -73,26 +89,58 @@ describe('gcmEncrypt', () => {
     });
   });
 
-  it('CloudHSM: reads the IV the HSM wrote back into the buffer passed in', async () => {
-    const { lease, pkcs11 } = fakeHsm({ writeIvBack: true });
+  it('CloudHSM: passes 12 zero bytes and reads the IV the HSM wrote back into that buffer', async () => {
+    const { lease, pkcs11, seen } = fakeHsm({ writeIvBack: true });
+    let passed: Buffer | undefined;
+    pkcs11.C_EncryptInit.mockImplementationOnce((_session: Buffer, mechanism: pkcs11js.Mechanism) => {
+      passed = Buffer.from((mechanism.parameter as pkcs11js.AesGCM).iv as Buffer);
+      HSM_IV.copy((mechanism.parameter as pkcs11js.AesGCM).iv as Buffer);
+      seen.mechanism = mechanism;
+    });
 
     const result = await encrypt(lease, 'cloudhsm');
 
+    expect(passed).toEqual(Buffer.alloc(12));
     expect(pkcs11.C_GenerateRandom).not.toHaveBeenCalled();
     expect(result.iv).toEqual(HSM_IV);
     expect(result.ciphertext).toEqual(Buffer.from('nialp'));
     expect(result.tag).toEqual(Buffer.alloc(16, 0xee));
   });
 
-  it('Luna: takes the IV the HSM appended after the tag', async () => {
-    const { lease, pkcs11 } = fakeHsm({ appendIv: true });
+  it('Luna: passes an empty IV (ulIvLen 0) and takes the IV the HSM appended after the tag', async () => {
+    const { lease, pkcs11, seen } = fakeHsm({ appendIv: true, generatesIvOnly: true }, 'luna');
 
     const result = await encrypt(lease, 'luna');
 
     expect(pkcs11.C_GenerateRandom).not.toHaveBeenCalled();
+    expect(ivOf(seen)).toHaveLength(0);
+    expect((seen.mechanism?.parameter as pkcs11js.AesGCM).ivBits).toBe(0);
     expect(result.iv).toEqual(HSM_IV);
     expect(result.ciphertext).toEqual(Buffer.from('nialp'));
     expect(result.tag).toEqual(Buffer.alloc(16, 0xee));
+  });
+
+  it('a Luna partition set to caller-hsm-rng (an HSM policy that takes the caller\'s IV): 12 bytes from the HSM RNG, no IV after the tag', async () => {
+    const { lease, pkcs11, seen } = fakeHsm({}, 'luna');
+
+    const result = await encrypt(lease, 'luna', 'caller-hsm-rng');
+
+    expect(pkcs11.C_GenerateRandom).toHaveBeenCalledTimes(1);
+    expect(ivOf(seen)).toEqual(RNG_IV);
+    expect(result.iv).toEqual(RNG_IV);
+    expect(pkcs11.C_EncryptAsync).toHaveBeenCalledTimes(1); // still a network HSM: on a worker thread
+  });
+
+  it('an HSM that only generates IVs refuses a partition set to a caller IV (the operator set the wrong convention)', async () => {
+    const { lease } = fakeHsm({ appendIv: true, generatesIvOnly: true }, 'luna');
+
+    await expect(encrypt(lease, 'luna', 'hsm-in-iv-buffer')).rejects.toMatchObject({ returnCode: 'CKR_MECHANISM_PARAM_INVALID' });
+  });
+
+  it('refuses an all-zero IV from the HSM RNG too', async () => {
+    const { lease } = fakeHsm({ rng: Buffer.alloc(12) });
+
+    await expect(encrypt(lease, 'softhsm')).rejects.toMatchObject({ reason: 'DEVICE_ERROR', message: expect.stringContaining('did not generate an IV') });
   });
 
   it('refuses a ciphertext when an HSM that should generate the IV left the zero placeholder', async () => {
@@ -101,10 +149,10 @@ describe('gcmEncrypt', () => {
     await expect(encrypt(lease, 'cloudhsm')).rejects.toMatchObject({ reason: 'DEVICE_ERROR', message: expect.stringContaining('did not generate an IV') });
   });
 
-  it('refuses an output whose length does not fit the HSM type (Luna without the appended IV)', async () => {
+  it('refuses an output whose length does not fit the IV convention (Luna without the appended IV)', async () => {
     const { lease } = fakeHsm({ writeIvBack: true });
 
-    await expect(encrypt(lease, 'luna')).rejects.toMatchObject({ reason: 'DEVICE_ERROR', message: expect.stringContaining('HSM type') });
+    await expect(encrypt(lease, 'luna')).rejects.toMatchObject({ reason: 'DEVICE_ERROR', message: expect.stringContaining('gcm_iv_convention') });
   });
 });
 

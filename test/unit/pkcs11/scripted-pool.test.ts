@@ -7,7 +7,7 @@ import { pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { gcmDecrypt } from '../../../lambdas/adapters/pkcs11/gcm';
 import type { Pkcs11Module } from '../../../lambdas/adapters/pkcs11/module';
 import { PartitionSessionPool } from '../../../lambdas/adapters/pkcs11/session-pool';
-import type { HsmType, PartitionConnection } from '../../../lambdas/contract/hsm';
+import { DEFAULT_GCM_IV_CONVENTION, type HsmType, type PartitionConnection } from '../../../lambdas/contract/hsm';
 import type { HsmError } from '../../../lambdas/core/ports/hsm';
 import { MemorySecretStore } from '../../helpers/softhsm';
 
@@ -49,7 +49,7 @@ function poolFor(hsmType: HsmType) {
   const dropped: HsmError[] = [];
   const config = pkcs11Config({ onConnectionDropped: (_partition, failure) => dropped.push(failure) });
   const pool = new PartitionSessionPool(partition, library.module, config, secrets);
-  const device = { hsmType, cipherCallMode: config.cipherCallModes[hsmType] };
+  const device = { hsmType, cipherCallMode: config.cipherCallModes[hsmType], ivConvention: DEFAULT_GCM_IV_CONVENTION[hsmType] };
   const decrypt = (options?: { deadlineAt?: number }) => pool.run((lease) => gcmDecrypt(lease, device, Buffer.from([9]), SEALED, Buffer.alloc(0)), options);
   return { ...library, pool, dropped, decrypt };
 }

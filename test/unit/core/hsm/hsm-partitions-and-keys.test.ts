@@ -121,6 +121,7 @@ describe('HsmPartitionService', () => {
       token_label: 'par1',
       partition_label: 'par1',
       description: 'primary',
+      gcm_iv_convention: 'hsm-after-tag',
     });
     expect(secrets.values.get(secretNames.hsmPin(created.id))).toBe(PIN);
     const everything = JSON.stringify([await state.list('partition'), state.transactions, await partitions.list({}), await partitions.get(created.id)]);
@@ -139,6 +140,18 @@ describe('HsmPartitionService', () => {
     expect(updated).toMatchObject({ token_label: 'par2', description: 'moved' });
     expect(secrets.values.get(secretNames.hsmPin(id))).toBe('new-pin');
     await expect(partitions.update('missing', { description: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('shows the HSM type\'s IV convention, or the one the operator set, and passes a set one to the HSM side', async () => {
+    const luna = await createPartition();
+    const set = await partitions.create({ name: 'luna-2', hsm_type: 'luna', token_label: 'par2', pin: PIN, gcm_iv_convention: 'caller-hsm-rng' });
+    const changed = await partitions.update(luna.id, { gcm_iv_convention: 'hsm-in-iv-buffer' });
+    await partitions.test(set.id);
+
+    expect(luna.gcm_iv_convention).toBe('hsm-after-tag');
+    expect(set.gcm_iv_convention).toBe('caller-hsm-rng');
+    expect(changed.gcm_iv_convention).toBe('hsm-in-iv-buffer');
+    expect(agent.tested).toEqual([{ partitionId: set.id, hsmType: 'luna', tokenLabel: 'par2', pinSecretName: secretNames.hsmPin(set.id), gcmIvConvention: 'caller-hsm-rng' }]);
   });
 
   it('tests the partition through the HSM agent, by secret name', async () => {
