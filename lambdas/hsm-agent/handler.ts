@@ -99,8 +99,9 @@ async function dispatchHsmAgentRequest(agent: HsmAgent, request: HsmAgentRequest
 
 /**
  * Composition root of the agent function, with an init-phase warm-up: on Lambda the agent is
- * built and its PKCS#11 library loaded and initialised while the module loads; the handler awaits
- * that. A failure is logged and the next invocation starts over. The agent learns its partitions
+ * built and its PKCS#11 library loaded and initialised in the init phase (the image's entry is
+ * the ES module `lambda.mjs` beside this file, which awaits `warmUpOnLambda()` at its top level);
+ * the handler awaits that. A failure is logged and the next invocation starts over. The agent learns its partitions
  * from its calls, so logins happen at the first call on each (nobody waits on a hot path here).
  */
 const agentLogger = new Logger({ serviceName: 'hsm-agent' });
@@ -122,6 +123,9 @@ function initializeAgent(): Promise<Pkcs11HsmAgent> {
   return initialization;
 }
 
-if (process.env.AWS_LAMBDA_FUNCTION_NAME) initializeAgent().catch(() => undefined);
+/** On Lambda: loads and initialises PKCS#11 now (a failure is logged and retried by the next invocation); elsewhere nothing. */
+export async function warmUpOnLambda(): Promise<void> {
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) await initializeAgent().catch(() => undefined);
+}
 
 export const handler = createHsmAgentHandler(initializeAgent, agentLogger);

@@ -15,8 +15,8 @@ import { PROJECT_ROOT } from '../private/project';
 export const PROXY_DOCKERFILE = 'lambdas/xks-proxy/Dockerfile';
 /** Entry files the image bundles (relative to the repository root) and the CMD that selects each. */
 export const IMAGE_ENTRIES = {
-  xksProxy: { file: 'lambdas/xks-proxy/entry/alb-handler.ts', cmd: ['xks-proxy.handler'] },
-  hsmAgent: { file: 'lambdas/hsm-agent/handler.ts', cmd: ['hsm-agent.handler'] },
+  xksProxy: { file: 'lambdas/xks-proxy/entry/lambda.mjs', cmd: ['xks-proxy.handler'] },
+  hsmAgent: { file: 'lambdas/hsm-agent/lambda.mjs', cmd: ['hsm-agent.handler'] },
 } as const;
 
 /**

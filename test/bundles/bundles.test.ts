@@ -31,15 +31,29 @@ import { CDK_JSON_CONTEXT } from '../infra/fixtures';
 
 jest.setTimeout(900_000);
 
-/** Loads `<dir>/<module>.js` as Lambda's Node.js runtime does (require from the task root) and prints what its export answers to the event on stdin. */
+/**
+ * Loads `<dir>/<module>.js` (CommonJS, required) or `<dir>/<module>.mjs` (an ES module, imported) as
+ * Lambda's Node.js runtime does from the task root, prints LOADED once the module has finished
+ * loading (an ES module's top-level await included: Lambda's init phase), then what its export
+ * answers to the event on stdin.
+ */
 const INVOKE = `
 const path = require('node:path');
+const fs = require('node:fs');
+const { pathToFileURL } = require('node:url');
 const [dir, handler, localAdapterSet] = process.argv.slice(1);
 require(localAdapterSet).useLocalAdapterSet();
+// node -e defines a global require, which Lambda's runtime does not give an ES module: without it, as there.
+const requireCommonJs = require;
+delete globalThis.require;
 const [moduleName, exportName] = [handler.slice(0, handler.lastIndexOf('.')), handler.slice(handler.lastIndexOf('.') + 1)];
 let input = '';
 process.stdin.on('data', (c) => { input += c; }).on('end', async () => {
-  const fn = require(path.join(dir, moduleName + '.js'))[exportName];
+  const file = ['.js', '.mjs'].map((ext) => path.join(dir, moduleName + ext)).find((f) => fs.existsSync(f));
+  if (!file) { console.error('no module ' + moduleName + ' in ' + dir); process.exit(3); }
+  const loaded = file.endsWith('.mjs') ? await import(pathToFileURL(file).href) : requireCommonJs(file);
+  process.stdout.write('\\nLOADED\\n');
+  const fn = loaded[exportName];
   if (typeof fn !== 'function') { console.error('no function ' + exportName + ' exported by ' + moduleName); process.exit(3); }
   const context = { awsRequestId: 'bundle-test', functionName: 'bundle-test', getRemainingTimeInMillis: () => 20000 };
   const result = await fn(JSON.parse(input), context);
@@ -182,9 +196,16 @@ function dockerfileBundling(): { entries: Record<string, string>; args: string[]
   const text = readFileSync(join(PROJECT_ROOT, PROXY_DOCKERFILE), 'utf8').replace(/\\\n/g, ' ');
   const line = text.split('\n').find((l) => /^RUN npx esbuild /.test(l));
   if (!line) throw new Error(`${PROXY_DOCKERFILE} has no "RUN npx esbuild" step`);
-  const words = line.replace(/^RUN npx esbuild /, '').trim().split(/\s+/);
-  const entries = Object.fromEntries(words.filter((w) => /^[\w-]+=[\w/.-]+\.ts$/.test(w)).map((w) => w.split('=') as [string, string]));
+  // Shell words: the step has no spaces inside its arguments, and single quotes only around whole ones.
+  const words = line.replace(/^RUN npx esbuild /, '').trim().split(/\s+/).map((w) => w.replace(/^'(.*)'$/, '$1'));
+  const entries = Object.fromEntries(words.filter((w) => /^[\w-]+=[\w/.-]+\.m?[tj]s$/.test(w)).map((w) => w.split('=') as [string, string]));
   return { entries, args: words.filter((w) => w.startsWith('--') && !w.startsWith('--outdir=')) };
+}
+
+/** Whether the entry logged `message` before the runtime could call its handler (the module had not finished loading before). */
+function initializedBeforeLoaded(output: string, message: string): boolean {
+  const initialized = output.indexOf(message);
+  return initialized >= 0 && initialized < output.indexOf('\nLOADED\n');
 }
 
 describe('proxy image entry points, built as the Dockerfile builds them', () => {
@@ -200,7 +221,7 @@ describe('proxy image entry points, built as the Dockerfile builds them', () => 
   afterAll(() => rmSync(taskRoot, { recursive: true, force: true }));
 
   it('carry no local-mode code', () => {
-    const texts = Object.values(IMAGE_ENTRIES).map((e) => readFileSync(join(taskRoot, `${e.cmd[0]!.split('.')[0]!}.js`), 'utf8'));
+    const texts = Object.values(IMAGE_ENTRIES).map((e) => readFileSync(join(taskRoot, `${e.cmd[0]!.split('.')[0]!}.mjs`), 'utf8'));
     expect(texts.flatMap((text) => LOCAL_MODE_MARKERS.filter((marker) => text.includes(marker)))).toEqual([]);
   });
 
@@ -209,17 +230,19 @@ describe('proxy image entry points, built as the Dockerfile builds them', () => 
     expect(entries).toEqual(Object.fromEntries(Object.values(IMAGE_ENTRIES).map((e) => [e.cmd[0]!.split('.')[0]!, e.file])));
   });
 
-  it('the XKS proxy entry answers the ALB\'s health check', async () => {
+  it('the XKS proxy entry finishes its warm-up while it loads (Lambda\'s init phase) and answers the ALB\'s health check', async () => {
     const event = { requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/xks/1' } }, httpMethod: 'GET', path: '/ping', queryStringParameters: {}, headers: { host: 'xks.example.com' }, body: '', isBase64Encoded: false };
-    const { code, result, output } = await invoke(taskRoot, IMAGE_ENTRIES.xksProxy.cmd[0], event, { ...localEnv(), [ENV.serviceName]: 'xks-proxy' });
+    const { code, result, output } = await invoke(taskRoot, IMAGE_ENTRIES.xksProxy.cmd[0], event, { ...localEnv(), [ENV.serviceName]: 'xks-proxy', AWS_LAMBDA_FUNCTION_NAME: 'bundle-xks-proxy' });
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
     expect(result).toMatchObject({ statusCode: 200 });
+    expect(initializedBeforeLoaded(output, 'xks-proxy initialized')).toBe(true);
   });
 
   it('the HSM agent entry loads pkcs11js and answers a partition test from the HSM', async () => {
     const request = { operation: 'testPartition', args: [{ partitionId: 'p-bundle', hsmType: 'softhsm', tokenLabel: 'no-such-token-in-this-test', pinSecretName: 'xks-key-manager/hsm-pin/p-bundle' }] };
-    const { code, result, output } = await invoke(taskRoot, IMAGE_ENTRIES.hsmAgent.cmd[0], request, { ...localEnv(), [ENV.serviceName]: 'hsm-agent' });
+    const { code, result, output } = await invoke(taskRoot, IMAGE_ENTRIES.hsmAgent.cmd[0], request, { ...localEnv(), [ENV.serviceName]: 'hsm-agent', AWS_LAMBDA_FUNCTION_NAME: 'bundle-hsm-agent' });
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    expect(initializedBeforeLoaded(output, 'HSM agent initialized')).toBe(true);
     expect(result).toEqual(expect.objectContaining({ ok: expect.any(Boolean) }));
     expect(JSON.stringify(result)).not.toMatch(/Cannot find module|invalid HSM agent request/);
   });

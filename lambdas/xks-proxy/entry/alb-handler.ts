@@ -101,9 +101,9 @@ export function createAlbHandler(proxy: XksProxy, options: AlbAdapterOptions): (
  * invocation starts over: it never leaves the instance broken. Outside Lambda (tests, tools
  * importing this module) nothing starts until the first invocation.
  *
- * The bundle is CommonJS (no top-level await), so Lambda does not hold its init phase open for
- * this promise: what is not done when the runtime first waits for an event completes at the first
- * invocation, which awaits it.
+ * The image's entry is the ES module `lambda.mjs` beside this file, which awaits `warmUpOnLambda()`
+ * at its top level: Lambda holds an ES module's init phase open until that await settles, so the
+ * warm-up is done before the first event is delivered.
  */
 const logger = createXksLogger();
 let initialization: Promise<(event: ALBEvent) => Promise<ALBResult>> | undefined;
@@ -128,7 +128,10 @@ function describeError(error: unknown): Record<string, unknown> {
   return error instanceof Error ? { name: error.name, message: error.message.slice(0, 512) } : { message: String(error).slice(0, 512) };
 }
 
-if (process.env.AWS_LAMBDA_FUNCTION_NAME) initialize().catch(() => undefined);
+/** On Lambda: builds and warms the runtime now (a failure is logged and retried by the next invocation); elsewhere nothing. */
+export async function warmUpOnLambda(): Promise<void> {
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) await initialize().catch(() => undefined);
+}
 
 export const handler = async (event: ALBEvent, context?: Context): Promise<ALBResult> => {
   if (context) logger.addContext(context);
