@@ -58,5 +58,7 @@ it('runs the README walkthrough as written: account → keys → store → HYOK 
   expect(stdout).toContain('{"linked_state":true,"KeyState":"Enabled","Origin":"EXTERNAL_KEY_STORE","Alias":["alias/demo-hyok"]}\n');
   expect(stdout).toContain('through alias/demo-hyok: hello from AWS KMS\n');
   expect(stdout).toContain('AWS KMS signs with the new credential: true\n');
+  expect(stdout).toContain('{"key_material_origin":"cckm","local_key_name":"demo-byok-rsa","KeyState":"Enabled","Origin":"EXTERNAL","KeySpec":"RSA_2048"}\n');
+  expect(stdout).toContain("AWS KMS's public key is the HSM key's\n");
   expect(stdout).toMatch(/\n(DISCONNECTING|DISCONNECTED)\n$/);
 }, 240_000);

@@ -27,12 +27,14 @@ export interface LocalSystemOptions {
   readonly stateDir?: string;
   /** How long to wait for endpoints.json. @default 90_000 ms */
   readonly startTimeoutMs?: number;
+  /** How much of the runner's output `output()` keeps (its last characters). @default 20_000 */
+  readonly outputTailChars?: number;
 }
 
 export interface LocalSystem extends LocalEndpoints {
   readonly stateDir: string;
   readonly pid: number;
-  /** What the runner printed so far (stdout and stderr, last 20,000 characters). */
+  /** What the runner printed so far (stdout and stderr, the last `outputTailChars` characters). */
   output(): string;
   /** A token for any user, signed by this system's key (e.g. a non-admin for 403 tests). */
   issueToken(username: string, groups: readonly string[]): Promise<string>;
@@ -48,13 +50,13 @@ export interface RunnerProcess {
 }
 
 /** Starts bin/local.ts with `args` (a low-level handle; most tests want startLocalSystem). */
-export function spawnRunner(args: readonly string[]): RunnerProcess {
+export function spawnRunner(args: readonly string[], outputTailChars = OUTPUT_TAIL_CHARS): RunnerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPOSITORY_ROOT, 'bin', 'local.ts'), ...args], {
     cwd: REPOSITORY_ROOT,
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output = collectOutput(child, OUTPUT_TAIL_CHARS);
+  const output = collectOutput(child, outputTailChars);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   return { child, output, exited };
 }
@@ -65,7 +67,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const endpointsFile = join(stateDir, 'endpoints.json');
   rmSync(endpointsFile, { force: true }); // left by a runner that was killed: not this run's
   const [port, xksPort, awsPort] = [await freePort(), await freePort(), await freePort()];
-  const runner = spawnRunner(['--port', String(port), '--xks-port', String(xksPort), '--aws-port', String(awsPort), '--state-dir', stateDir]);
+  const runner = spawnRunner(['--port', String(port), '--xks-port', String(xksPort), '--aws-port', String(awsPort), '--state-dir', stateDir], options.outputTailChars);
   const stop = async (): Promise<void> => {
     await stopChild(runner.child, 15_000);
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });

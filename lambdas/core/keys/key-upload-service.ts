@@ -195,6 +195,10 @@ export class KeyUploadService {
 /** The failure of `step`, its message saying so and what was done about it; its class (status) kept. */
 function failedAt(error: unknown, step: string, note: string): unknown {
   const failure = error instanceof HsmError ? new DependencyError(`the HSM refused (${error.returnCode ?? error.reason}): ${error.message}`, { cause: error }) : error;
-  if (failure instanceof Error) failure.message = `BYOK upload step ${step} failed: ${failure.message}; ${note}`;
+  if (!(failure instanceof Error)) return failure;
+  // A 400 keeps naming its field first, as every 400 of the API does.
+  const field = failure instanceof ValidationError && failure.field !== undefined && failure.message.startsWith(`${failure.field}: `) ? failure.field : undefined;
+  const said = field === undefined ? failure.message : failure.message.slice(field.length + 2);
+  failure.message = `${field === undefined ? '' : `${field}: `}BYOK upload step ${step} failed: ${said}; ${note}`;
   return failure;
 }
