@@ -7,7 +7,7 @@
  * deletion.
  */
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand, KMSClient, ListAliasesCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
-import { adminApi, type LocalSystem, startLocalSystem } from '../helpers/local-system';
+import { adminApi, type LocalSystem, localKmsClient, retryingProxyTimeouts, startLocalSystem } from '../helpers/local-system';
 import { afterStalenessLimit, timeUntil } from '../xks/support/poll';
 
 const REGION = 'us-east-1';
@@ -18,7 +18,7 @@ let kms: KMSClient;
 
 beforeAll(async () => {
   system = await startLocalSystem();
-  kms = new KMSClient({ endpoint: system.aws.endpointUrl, region: REGION, credentials: system.aws, maxAttempts: 1 });
+  kms = localKmsClient(system, REGION);
 });
 
 afterAll(async () => {
@@ -30,15 +30,7 @@ afterAll(async () => {
 const api: ReturnType<typeof adminApi> = (...args) => adminApi(system)(...args);
 
 /** AWS KMS calls, retried only on AWS KMS's "the proxy did not respond in time" (250 ms on a loaded machine). */
-async function viaKms<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      if (attempt >= 4 || !/did not respond in time/.test(String((error as Error).message))) throw error;
-    }
-  }
-}
+const viaKms = retryingProxyTimeouts;
 
 const encrypt = (keyId: string, text: string) => viaKms(() => kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from(text) })));
 const decrypt = async (blob: Uint8Array | undefined) => Buffer.from((await viaKms(() => kms.send(new DecryptCommand({ CiphertextBlob: blob })))).Plaintext as Uint8Array).toString();

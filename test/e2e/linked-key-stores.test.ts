@@ -18,7 +18,7 @@ import {
   KMSClient,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import { type LocalSystem, startLocalSystem } from '../helpers/local-system';
+import { adminApi, adminCall, type LocalSystem, localKmsClient, retryingProxyTimeouts, startLocalSystem } from '../helpers/local-system';
 import { afterStalenessLimit, timeUntil } from '../xks/support/poll';
 
 const run = promisify(execFile);
@@ -30,7 +30,7 @@ let kms: KMSClient;
 
 beforeAll(async () => {
   system = await startLocalSystem();
-  kms = new KMSClient({ endpoint: system.aws.endpointUrl, region: REGION, credentials: system.aws, maxAttempts: 1 });
+  kms = localKmsClient(system, REGION);
 });
 
 afterAll(async () => {
@@ -39,37 +39,9 @@ afterAll(async () => {
 });
 
 /** A management API call with the admin token; answers status and body. */
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${system.apiUrl}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
-
-async function api(method: string, path: string, body?: unknown, expected = 200): Promise<any> {
-  const { status, json } = await call(method, path, body);
-  if (status !== expected) throw new Error(`${method} ${path}: expected ${expected}, got ${status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/**
- * AWS KMS gives the proxy 250 ms and, when it misses them, says "Retry the request". On this shared
- * two-core machine the proxy's first call for a key (a state read and a PKCS#11 key lookup) can
- * miss them, so AWS KMS calls are retried on that answer only, as AWS advises; any other failure
- * fails at once.
- */
-async function retryingProxyTimeouts<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      if (attempt >= 4 || !/did not respond in time/.test(String((error as Error).message))) throw error;
-    }
-  }
-}
+const call: ReturnType<typeof adminCall> = (...args) => adminCall(system)(...args);
+/** A management API call with the admin token that must answer `expected`. */
+const api: ReturnType<typeof adminApi> = (...args) => adminApi(system)(...args);
 
 /** The AWS CLI against the local AWS KMS, as the README shows it. */
 async function awsCli(...args: string[]): Promise<any> {

@@ -7,6 +7,7 @@
  *   await fetch(`${system.apiUrl}/v1/cckm/aws/kms`, { headers: { Authorization: `Bearer ${system.adminToken}` } });
  *   await system.stop();
  */
+import { KMSClient } from '@aws-sdk/client-kms';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,16 +109,45 @@ async function waitForEndpoints(file: string, runner: RunnerProcess, timeoutMs: 
   }
 }
 
-/** A management API caller with the system's admin token: answers the parsed body, or throws when the status is not `expected`. */
-export function adminApi(system: LocalSystem): (method: string, path: string, body?: unknown, expected?: number) => Promise<any> {
-  return async (method, path, body, expected = 200) => {
+/** A management API call with the system's admin token: its status and parsed body, whatever the status. */
+export function adminCall(system: LocalSystem): (method: string, path: string, body?: unknown) => Promise<{ status: number; json: any }> {
+  return async (method, path, body) => {
     const response = await fetch(`${system.apiUrl}${path}`, {
       method,
       headers: { Authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    if (response.status !== expected) throw new Error(`${method} ${path}: expected ${expected}, got ${response.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
+    return { status: response.status, json: text ? JSON.parse(text) : undefined };
   };
+}
+
+/** A management API caller with the system's admin token: answers the parsed body, or throws when the status is not `expected`. */
+export function adminApi(system: LocalSystem): (method: string, path: string, body?: unknown, expected?: number) => Promise<any> {
+  return async (method, path, body, expected = 200) => {
+    const { status, json } = await adminCall(system)(method, path, body);
+    if (status !== expected) throw new Error(`${method} ${path}: expected ${expected}, got ${status} ${JSON.stringify(json)}`);
+    return json;
+  };
+}
+
+/** An AWS KMS client of the local AWS KMS in `region`, with the default account's credentials and no SDK retries. */
+export function localKmsClient(system: LocalSystem, region: string): KMSClient {
+  return new KMSClient({ endpoint: system.aws.endpointUrl, region, credentials: system.aws, maxAttempts: 1 });
+}
+
+/**
+ * AWS KMS gives the proxy 250 ms and, when it misses them, says "Retry the request". On this shared
+ * two-core machine the proxy's first call for a key (a state read and a PKCS#11 key lookup) can
+ * miss them, so AWS KMS calls are retried on that answer only, as AWS advises; any other failure
+ * fails at once.
+ */
+export async function retryingProxyTimeouts<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= 4 || !/did not respond in time/.test(String((error as Error).message))) throw error;
+    }
+  }
 }
