@@ -31,6 +31,7 @@ export const keyStoreSchemas = {
       local_hosted_params: strict({
         blocked: bool,
         mtls_enabled: bool,
+        mtls_client_subject_cn: text(253),
         partition_id: id,
         health_check_key_id: id,
         max_credentials: { type: 'integer', minimum: 2, maximum: 20 },
@@ -59,6 +60,7 @@ export const keyStoreSchemas = {
       local_hosted_params: strict({
         health_check_key_id: id,
         mtls_enabled: bool,
+        mtls_client_subject_cn: text(253),
         max_credentials: { type: 'integer', minimum: 2, maximum: 20 },
       }),
       aws_param: strict({

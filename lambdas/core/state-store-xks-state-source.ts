@@ -54,6 +54,7 @@ export class StateStoreXksStateSource implements XksStateSource {
       region: data.region,
       blocked: data.blocked,
       mtlsEnabled: data.mtlsEnabled,
+      ...(data.mtlsClientSubjectCn === undefined ? {} : { mtlsClientSubjectCn: data.mtlsClientSubjectCn }),
       enableSuccessAuditEvent: data.enableSuccessAuditEvent,
       partition: connection,
       healthCheckKey: hsmKeyRef(healthCheckKey.data, connection),

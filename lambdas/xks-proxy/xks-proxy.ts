@@ -16,6 +16,7 @@ import type { KeyCrypto } from '../core/ports/hsm';
 import type { SecretStore } from '../core/ports/secret-store';
 import type { CredentialUsage } from '../core/ports/credential-usage';
 import { CredentialUseThrottle } from '../core/key-stores/credential-use-throttle';
+import { kmsClientCertificateCn } from '../core/key-stores/key-store';
 import type { XksKeyStoreView, XksStateSource } from '../core/ports/xks-state-source';
 import { AuditLog, roundLatency, type AuditFields, type XksLogger } from './observability/audit';
 import { CredentialSecrets } from './state/credential-secrets';
@@ -74,7 +75,7 @@ export interface XksProxyOptions {
   readonly requestTimeoutMs?: number;
   /**
    * The client certificate subject CN a store with mTLS accepts.
-   * @default - `cks.kms.<store region>.amazonaws.com`, the name AWS KMS presents (spec, "Authentication")
+   * @default - the store's `mtlsClientSubjectCn`, else `cks.kms.<store region>.amazonaws.com`, the name AWS KMS presents (spec, "Authentication")
    */
   readonly mtlsSubjectCn?: (store: XksKeyStoreView) => string;
   readonly now?: () => number;
@@ -133,7 +134,7 @@ export class XksProxy {
     if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error(`fleetSize must be an integer > 0, got ${fleetSize}`);
     this.proxyInfo = { fleetSize, vendor: XKS_PROXY_VENDOR, model: `${XKS_PROXY_VENDOR} XKS proxy ${packageVersion}` };
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.mtlsSubjectCn = options.mtlsSubjectCn ?? ((store) => `cks.kms.${store.region}.amazonaws.com`);
+    this.mtlsSubjectCn = options.mtlsSubjectCn ?? ((store) => store.mtlsClientSubjectCn ?? kmsClientCertificateCn(store.region));
   }
 
   /**

@@ -29,6 +29,7 @@ import { partitionConnection } from '../hsm/partition';
 import type { HsmAgent } from '../ports/hsm';
 import { sealHealthCheckCiphertext } from './health-check-ciphertext';
 import {
+  checkClientSubjectCn,
   checkHealthCheckKey,
   checkXksProxyUriEndpoint,
   CLOUDHSM_KEY_STORE,
@@ -81,6 +82,7 @@ export interface CreateKeyStoreRequest {
   readonly local_hosted_params?: {
     readonly blocked?: boolean;
     readonly mtls_enabled?: boolean;
+    readonly mtls_client_subject_cn?: string;
     readonly partition_id?: string;
     readonly health_check_key_id?: string;
     readonly max_credentials?: number;
@@ -106,6 +108,7 @@ export interface UpdateKeyStoreRequest {
   readonly local_hosted_params?: {
     readonly health_check_key_id?: string;
     readonly mtls_enabled?: boolean;
+    readonly mtls_client_subject_cn?: string;
     readonly max_credentials?: number;
   };
   readonly aws_param?: {
@@ -206,6 +209,7 @@ export class KeyStoreService {
       maxCredentials: local.max_credentials ?? DEFAULT_MAX_CREDENTIALS,
       blocked: local.blocked ?? false,
       mtlsEnabled: local.mtls_enabled ?? false,
+      ...(local.mtls_client_subject_cn === undefined ? {} : { mtlsClientSubjectCn: checkClientSubjectCn(local.mtls_client_subject_cn, 'local_hosted_params.mtls_client_subject_cn') }),
       enableSuccessAuditEvent: request.enable_success_audit_event ?? false,
       linkedState: request.linked_state ?? false,
       type: 'LOCAL',
@@ -393,6 +397,7 @@ export class KeyStoreService {
         ...(healthCheckCiphertext === undefined ? {} : { healthCheckCiphertext }),
         maxCredentials,
         mtlsEnabled: local.mtls_enabled ?? old.mtlsEnabled,
+        ...(local.mtls_client_subject_cn === undefined ? {} : { mtlsClientSubjectCn: checkClientSubjectCn(local.mtls_client_subject_cn, 'local_hosted_params.mtls_client_subject_cn') }),
         enableSuccessAuditEvent: request.enable_success_audit_event ?? old.enableSuccessAuditEvent,
         updatedAt: clock.now().toISOString(),
       };

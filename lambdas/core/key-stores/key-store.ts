@@ -66,6 +66,8 @@ export interface KeyStoreData extends Timestamps {
   readonly maxCredentials: number;
   readonly blocked: boolean;
   readonly mtlsEnabled: boolean;
+  /** The CN an mTLS client certificate must carry. @default kmsClientCertificateCn(region) */
+  readonly mtlsClientSubjectCn?: string;
   readonly enableSuccessAuditEvent: boolean;
   /** Whether the store is also in AWS KMS (set by create with `linked_state: true` or by link). */
   readonly linkedState: boolean;
@@ -142,6 +144,8 @@ export interface KeyStoreResource extends ResourceEnvelope {
   readonly local_hosted_params: {
     readonly blocked: boolean;
     readonly mtls_enabled: boolean;
+    /** The subject CN the proxy requires of the client certificate when mtls_enabled (AWS KMS's by default). */
+    readonly mtls_client_subject_cn: string;
     readonly partition_id: string;
     readonly partition_label: string;
     readonly source_container_id: string;
@@ -189,6 +193,7 @@ export function keyStoreResource(id: string, store: KeyStoreData, context: KeySt
     local_hosted_params: {
       blocked: store.blocked,
       mtls_enabled: store.mtlsEnabled,
+      mtls_client_subject_cn: store.mtlsClientSubjectCn ?? kmsClientCertificateCn(store.region),
       partition_id: store.partitionId,
       partition_label: context.partitionLabel,
       source_container_id: store.partitionId,
@@ -210,6 +215,26 @@ export function keyStoreResource(id: string, store: KeyStoreData, context: KeySt
 
 const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
+/** A DNS name: labels of letters, digits and inner hyphens, at most 253 characters, not all-numeric at the end. */
+function isDnsName(host: string): boolean {
+  const labels = host.split('.');
+  return host.length > 0 && host.length <= 253 && labels.every((label) => HOSTNAME_LABEL.test(label)) && !/^\d+$/.test(labels[labels.length - 1]);
+}
+
+/**
+ * The subject CN of the client certificate AWS KMS presents for mTLS in a region (the XKS spec,
+ * "Authentication"): the proxy's default for a store with mTLS.
+ */
+export function kmsClientCertificateCn(region: string): string {
+  return `cks.kms.${region}.amazonaws.com`;
+}
+
+/** `mtls_client_subject_cn`: a DNS name (what a certificate's CN names here). */
+export function checkClientSubjectCn(value: string, field: string): string {
+  if (!isDnsName(value)) throw new ValidationError('must be a DNS name, e.g. cks.kms.us-east-1.amazonaws.com', field);
+  return value;
+}
+
 /**
  * `xks_proxy_uri_endpoint`: `https://` followed by a DNS name, nothing else (AWS KMS sends to
  * port 443 and adds the path itself). At most 128 characters, as AWS KMS allows.
@@ -217,11 +242,7 @@ const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 export function checkXksProxyUriEndpoint(value: string, field: string): string {
   const hint = 'must be https://<fully qualified domain name>, without port, path, query or trailing slash (e.g. https://xks.example.com)';
   if (value.length > 128 || !value.startsWith('https://')) throw new ValidationError(hint, field);
-  const host = value.slice('https://'.length);
-  const labels = host.split('.');
-  if (host.length === 0 || host.length > 253 || !labels.every((label) => HOSTNAME_LABEL.test(label)) || /^\d+$/.test(labels[labels.length - 1])) {
-    throw new ValidationError(hint, field);
-  }
+  if (!isDnsName(value.slice('https://'.length))) throw new ValidationError(hint, field);
   return value;
 }
 

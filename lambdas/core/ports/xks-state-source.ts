@@ -19,6 +19,8 @@ export interface XksKeyStoreView {
   readonly region: string;
   readonly blocked: boolean;
   readonly mtlsEnabled: boolean;
+  /** The subject CN a client certificate must carry with mTLS, when the store sets one. */
+  readonly mtlsClientSubjectCn?: string;
   readonly enableSuccessAuditEvent: boolean;
   readonly partition: PartitionConnection;
   readonly healthCheckKey: HsmKeyRef;

@@ -94,6 +94,13 @@ describe('XksProxy authentication', () => {
       expect((await fixture.call(operationPath('health'), healthBody(), { clientCertificateVerified: true, clientCertificateSubjectCn: kmsCn })).status).toBe(200);
     });
 
+    it('requires the subject CN the store sets instead of AWS KMS\'s default', async () => {
+      const fixture = proxyFixture();
+      fixture.state.updateKeyStore(STORE_ID, { mtlsEnabled: true, mtlsClientSubjectCn: 'xks-client.example.com' });
+      expect((await fixture.call(operationPath('health'), healthBody(), { clientCertificateVerified: true, clientCertificateSubjectCn: kmsCn })).status).toBe(401);
+      expect((await fixture.call(operationPath('health'), healthBody(), { clientCertificateVerified: true, clientCertificateSubjectCn: 'xks-client.example.com' })).status).toBe(200);
+    });
+
     it('does not ask for a certificate when the store does not enable mTLS', async () => {
       expect((await proxyFixture().call(operationPath('health'), healthBody())).status).toBe(200);
     });

@@ -269,6 +269,23 @@ describe('list and get', () => {
   });
 });
 
+describe('the mTLS client certificate subject', () => {
+  it('is AWS KMS\'s for the store\'s region unless set; a set one must be a DNS name (400 naming the field, nothing changed)', async () => {
+    const plain = await services.keyStores.create(admin(), setup.request({ region: 'us-east-1' }));
+    const custom = await services.keyStores.create(admin(), setup.request({ local_hosted_params: { ...setup.request().local_hosted_params, mtls_enabled: true, mtls_client_subject_cn: 'xks-client.example.com' } }));
+    const bad = await rejectionOf(services.keyStores.create(admin(), setup.request({ local_hosted_params: { ...setup.request().local_hosted_params, mtls_client_subject_cn: 'not a name!' } })));
+    const badUpdate = await rejectionOf(services.keyStores.update(admin('keystoreupdate'), custom.id, { local_hosted_params: { mtls_client_subject_cn: 'https://x.example.com' } }));
+    const changed = await services.keyStores.update(admin('keystoreupdate'), plain.id, { local_hosted_params: { mtls_client_subject_cn: 'other.example.com' } });
+
+    expect(plain.local_hosted_params.mtls_client_subject_cn).toBe('cks.kms.us-east-1.amazonaws.com');
+    expect(custom.local_hosted_params.mtls_client_subject_cn).toBe('xks-client.example.com');
+    expect(bad).toMatchObject({ statusCode: 400, field: 'local_hosted_params.mtls_client_subject_cn' });
+    expect(badUpdate).toMatchObject({ statusCode: 400, field: 'local_hosted_params.mtls_client_subject_cn' });
+    expect((await services.keyStores.get(admin('viewkeystore'), custom.id)).local_hosted_params.mtls_client_subject_cn).toBe('xks-client.example.com');
+    expect(changed.local_hosted_params.mtls_client_subject_cn).toBe('other.example.com');
+  });
+});
+
 describe('update', () => {
   it('renames, moves the endpoint and connectivity, and moves the health-check key reference', async () => {
     // Arrange
