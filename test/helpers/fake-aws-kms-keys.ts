@@ -60,13 +60,14 @@ export class FakeAwsKmsKeys implements AwsKmsKeys {
       Description: request.description ?? '',
       KeyUsage: request.keyUsage ?? 'ENCRYPT_DECRYPT',
       KeyState: request.origin === 'EXTERNAL' ? 'PendingImport' : 'Enabled',
-      Origin: request.origin ?? (store === undefined ? 'AWS_KMS' : 'EXTERNAL_KEY_STORE'),
+      Origin: request.origin ?? (store !== undefined ? 'EXTERNAL_KEY_STORE' : request.cloudHsmKeyStore !== undefined ? 'AWS_CLOUDHSM' : 'AWS_KMS'),
       KeyManager: 'CUSTOMER',
       CustomerMasterKeySpec: request.keySpec ?? 'SYMMETRIC_DEFAULT',
       KeySpec: request.keySpec ?? 'SYMMETRIC_DEFAULT',
       ...((request.keySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT' ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } : {}),
       MultiRegion: request.multiRegion ?? false,
       ...(store === undefined ? {} : { CustomKeyStoreId: store.customKeyStoreId, XksKeyConfiguration: { Id: store.xksKeyId } }),
+      ...(request.cloudHsmKeyStore === undefined ? {} : { CustomKeyStoreId: request.cloudHsmKeyStore.customKeyStoreId }),
     };
     const policy = request.policy ?? JSON.stringify({ Version: '2012-10-17', Id: 'key-default-1', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${at.accountId}:root` }, Action: 'kms:*', Resource: '*' }] });
     this.keys.set(keyId, { metadata, tags: [...(request.tags ?? [])], policy, at, importTokens: [] });

@@ -8,6 +8,8 @@
 import { ConflictError, ValidationError } from '../../lambdas/core/errors';
 import type {
   AwsKms,
+  CloudHsmKeyStoreChanges,
+  CloudHsmKeyStoreSettings,
   CustomKeyStoreConnectionState,
   CustomKeyStoreStatus,
   ExternalKeyStoreChanges,
@@ -18,8 +20,12 @@ import type {
 } from '../../lambdas/core/ports/aws-kms';
 
 interface FakeStore {
+  /** External key stores' settings (a CloudHSM store's name lives here too, its other settings are unused). */
   settings: ExternalKeyStoreSettings;
+  /** CloudHSM key stores only. */
+  cloudHsm?: CloudHsmKeyStoreSettings;
   state: CustomKeyStoreConnectionState;
+  errorCode?: string;
   keys: number;
   at: KmsLocation;
 }
@@ -27,6 +33,8 @@ interface FakeStore {
 export class FakeAwsKms implements AwsKms {
   readonly stores = new Map<string, FakeStore>();
   readonly calls: string[] = [];
+  /** CloudHSM clusters by id and their kmsuser password: connecting with another password is FAILED / INVALID_CREDENTIALS. */
+  readonly clusters = new Map<string, { kmsuserPassword: string }>();
   private readonly failures: Array<{ operation: string; error: Error; always?: boolean }> = [];
   private next = 0;
 
@@ -52,11 +60,55 @@ export class FakeAwsKms implements AwsKms {
     return id;
   }
 
+  async createCloudHsmKeyStore(at: KmsLocation, settings: CloudHsmKeyStoreSettings): Promise<string> {
+    this.enter('createCloudHsmKeyStore');
+    if (!this.clusters.has(settings.cloudHsmClusterId)) throw new ValidationError(`AWS KMS CreateCustomKeyStore: CloudHsmClusterNotFoundException: ${settings.cloudHsmClusterId}`, 'aws_param.cloud_hsm_cluster_id');
+    if ([...this.stores.values()].some((s) => s.cloudHsm?.cloudHsmClusterId === settings.cloudHsmClusterId)) {
+      throw new ConflictError(`aws_param.cloud_hsm_cluster_id: AWS KMS CreateCustomKeyStore: CloudHsmClusterInUseException: ${settings.cloudHsmClusterId}`);
+    }
+    if ([...this.stores.values()].some((s) => s.at.accountId === at.accountId && s.at.region === at.region && s.settings.name === settings.name)) {
+      throw new ConflictError(`name: AWS KMS CreateCustomKeyStore: CustomKeyStoreNameInUseException: ${settings.name}`);
+    }
+    const id = `cks-${(this.next++).toString(16).padStart(17, '0')}`;
+    const none = { uriEndpoint: '', uriPath: '', connectivity: 'PUBLIC_ENDPOINT' as const, credential: { accessKeyId: '', rawSecretAccessKey: '' } };
+    this.stores.set(id, { settings: { name: settings.name, ...none }, cloudHsm: { ...settings }, state: 'DISCONNECTED', keys: 0, at });
+    return id;
+  }
+
+  async updateCloudHsmKeyStore(_at: KmsLocation, customKeyStoreId: string, changes: CloudHsmKeyStoreChanges): Promise<void> {
+    this.enter('updateCloudHsmKeyStore');
+    const store = this.require(customKeyStoreId);
+    if ((changes.cloudHsmClusterId !== undefined || changes.keyStorePassword !== undefined) && store.state !== 'DISCONNECTED') {
+      throw new ConflictError('AWS KMS UpdateCustomKeyStore: CustomKeyStoreInvalidStateException: must be DISCONNECTED');
+    }
+    if (changes.name !== undefined) store.settings = { ...store.settings, name: changes.name };
+    store.cloudHsm = { ...(store.cloudHsm as CloudHsmKeyStoreSettings), ...changes };
+  }
+
+  async listCustomKeyStores(at: KmsLocation): Promise<CustomKeyStoreStatus[]> {
+    this.enter('listCustomKeyStores');
+    const ids = [...this.stores.entries()].filter(([, s]) => s.at.accountId === at.accountId && s.at.region === at.region).map(([id]) => id);
+    return ids.map((id) => this.statusOf(id, this.stores.get(id) as FakeStore));
+  }
+
   async describeCustomKeyStore(_at: KmsLocation, customKeyStoreId: string): Promise<CustomKeyStoreStatus | undefined> {
     this.enter('describeCustomKeyStore');
     const store = this.stores.get(customKeyStoreId);
-    if (store === undefined) return undefined;
+    return store === undefined ? undefined : this.statusOf(customKeyStoreId, store);
+  }
+
+  private statusOf(customKeyStoreId: string, store: FakeStore): CustomKeyStoreStatus {
     const { settings } = store;
+    if (store.cloudHsm !== undefined) {
+      return {
+        customKeyStoreId,
+        name: settings.name,
+        type: 'AWS_CLOUDHSM',
+        connectionState: store.state,
+        ...(store.errorCode === undefined ? {} : { connectionErrorCode: store.errorCode }),
+        cloudHsmClusterId: store.cloudHsm.cloudHsmClusterId,
+      };
+    }
     return {
       customKeyStoreId,
       name: settings.name,
@@ -82,12 +134,23 @@ export class FakeAwsKms implements AwsKms {
 
   async connectCustomKeyStore(_at: KmsLocation, customKeyStoreId: string): Promise<void> {
     this.enter('connectCustomKeyStore');
-    this.require(customKeyStoreId).state = 'CONNECTED';
+    const store = this.require(customKeyStoreId);
+    if (store.state === 'FAILED') throw new ConflictError('AWS KMS ConnectCustomKeyStore: CustomKeyStoreInvalidStateException: disconnect a FAILED store first');
+    const cluster = store.cloudHsm === undefined ? undefined : this.clusters.get(store.cloudHsm.cloudHsmClusterId);
+    if (store.cloudHsm !== undefined && cluster?.kmsuserPassword !== store.cloudHsm.keyStorePassword) {
+      store.state = 'FAILED';
+      store.errorCode = cluster === undefined ? 'CLUSTER_NOT_FOUND' : 'INVALID_CREDENTIALS';
+      return;
+    }
+    store.state = 'CONNECTED';
+    delete store.errorCode;
   }
 
   async disconnectCustomKeyStore(_at: KmsLocation, customKeyStoreId: string): Promise<void> {
     this.enter('disconnectCustomKeyStore');
-    this.require(customKeyStoreId).state = 'DISCONNECTED';
+    const store = this.require(customKeyStoreId);
+    store.state = 'DISCONNECTED';
+    delete store.errorCode;
   }
 
   async deleteCustomKeyStore(_at: KmsLocation, customKeyStoreId: string): Promise<void> {

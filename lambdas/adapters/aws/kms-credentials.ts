@@ -8,8 +8,8 @@
  * The session is an hour (the default maximum session of an IAM role) and is replaced five minutes
  * before it ends, the margin the SDK itself uses before it refreshes credentials.
  */
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity } from '@smithy/types';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { DependencyError } from '../../core/errors';
 import type { KmsLocation } from '../../core/ports/aws-kms';
 import { callKms, type RetryOptions } from './kms-errors';
@@ -81,4 +81,53 @@ export class AssumedRoleCredentials {
       expiration: credentials.Expiration,
     };
   }
+}
+
+export interface AccountCredentialsProps {
+  /** STS endpoint override (the local AWS stand-in). @default the SDK's (AWS_ENDPOINT_URL_STS, else AWS) */
+  readonly stsEndpoint?: string;
+  /** The deployment's own credentials. @default the SDK's default provider chain (the function's role) */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  readonly retry?: RetryOptions;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * What an SDK client acting in a location signs with, for every AWS client of the control plane
+ * (AWS KMS, CloudHSM): the container's role, assumed and cached above, or the deployment's own
+ * credentials for a container without one. One STS client per region.
+ */
+export class AccountCredentials {
+  private readonly stsClients = new Map<string, STSClient>();
+  private readonly assumed: AssumedRoleCredentials;
+
+  constructor(private readonly props: AccountCredentialsProps = {}) {
+    this.assumed = new AssumedRoleCredentials({ stsClientFor: (region) => this.stsClient(region), now: props.now, retry: props.retry });
+  }
+
+  /** The `credentials` of a client for `at` (undefined: the SDK's default chain). */
+  for(at: KmsLocation): AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined {
+    const roleArn = at.assumeRoleArn;
+    return roleArn === undefined ? this.props.credentials : () => this.assumed.credentialsFor({ ...at, assumeRoleArn: roleArn });
+  }
+
+  private stsClient(region: string): STSClient {
+    let client = this.stsClients.get(region);
+    if (client === undefined) {
+      client = new STSClient({
+        region,
+        maxAttempts: 1,
+        ...(this.props.stsEndpoint === undefined ? {} : { endpoint: this.props.stsEndpoint }),
+        ...(this.props.credentials === undefined ? {} : { credentials: this.props.credentials }),
+      });
+      this.stsClients.set(region, client);
+    }
+    return client;
+  }
+}
+
+/** One SDK client per container, region and role: the key of an adapter's client cache. */
+export function clientKey(at: KmsLocation): string {
+  return JSON.stringify([at.containerId, at.region, at.assumeRoleArn ?? null, at.assumeRoleExternalId ?? null]);
 }

@@ -25,6 +25,9 @@ export const KMS_PARAMETER_FIELDS: Readonly<Record<string, string>> = {
   XksProxyVpcEndpointServiceName: 'aws_param.xks_proxy_vpc_endpoint_service_name',
   XksProxyAuthenticationCredential: 'access_key_id',
   CustomKeyStoreId: 'aws_param.custom_key_store_id',
+  CloudHsmClusterId: 'aws_param.cloud_hsm_cluster_id',
+  TrustAnchorCertificate: 'aws_param.trust_anchor_certificate',
+  KeyStorePassword: 'aws_param.key_store_password',
   // KMS key operations (the AWS key routes' fields).
   AliasName: 'alias',
   Description: 'description',
@@ -60,6 +63,13 @@ const CUSTOM_KEY_STORE_ERRORS: Readonly<Record<string, { readonly status: 400 | 
   XksKeyInvalidConfigurationException: { status: 400 },
   UnsupportedOperationException: { status: 400 },
   InvalidArnException: { status: 400 },
+  // CloudHSM key stores.
+  CloudHsmClusterNotFoundException: { status: 400, field: 'aws_param.cloud_hsm_cluster_id' },
+  CloudHsmClusterNotActiveException: { status: 409, field: 'aws_param.cloud_hsm_cluster_id' },
+  CloudHsmClusterInUseException: { status: 409, field: 'aws_param.cloud_hsm_cluster_id' },
+  CloudHsmClusterNotRelatedException: { status: 400, field: 'aws_param.cloud_hsm_cluster_id' },
+  CloudHsmClusterInvalidConfigurationException: { status: 400, field: 'aws_param.cloud_hsm_cluster_id' },
+  IncorrectTrustAnchorException: { status: 400, field: 'aws_param.trust_anchor_certificate' },
   // KMS key operations.
   AlreadyExistsException: { status: 409, field: 'alias' },
   DisabledException: { status: 409 },

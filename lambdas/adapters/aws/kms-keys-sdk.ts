@@ -47,6 +47,7 @@ export abstract class SdkKmsKeys implements AwsKmsKeys {
           ...(store === undefined ? {} : { Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: store.customKeyStoreId, XksKeyId: store.xksKeyId }),
           ...(request.origin === undefined ? {} : { Origin: request.origin }),
           ...(request.multiRegion === undefined ? {} : { MultiRegion: request.multiRegion }),
+          ...(request.cloudHsmKeyStore === undefined ? {} : { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: request.cloudHsmKeyStore.customKeyStoreId }),
           ...(request.description === undefined ? {} : { Description: request.description }),
           ...(request.policy === undefined ? {} : { Policy: request.policy }),
           ...(request.bypassPolicyLockoutSafetyCheck === undefined ? {} : { BypassPolicyLockoutSafetyCheck: request.bypassPolicyLockoutSafetyCheck }),

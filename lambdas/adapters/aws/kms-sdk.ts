@@ -19,11 +19,12 @@ import {
   ListKeysCommand,
   UpdateCustomKeyStoreCommand,
 } from '@aws-sdk/client-kms';
-import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConflictError, DependencyError } from '../../core/errors';
 import type {
   AwsKms,
+  CloudHsmKeyStoreChanges,
+  CloudHsmKeyStoreSettings,
   CustomKeyStoreConnectionState,
   CustomKeyStoreStatus,
   ExternalKeyStoreChanges,
@@ -33,7 +34,7 @@ import type {
   KmsLocation,
   XksProxyConnectivity,
 } from '../../core/ports/aws-kms';
-import { AssumedRoleCredentials } from './kms-credentials';
+import { AccountCredentials, clientKey } from './kms-credentials';
 import { callKms, type RetryOptions } from './kms-errors';
 import { SdkKmsKeys } from './kms-keys-sdk';
 
@@ -58,8 +59,7 @@ export interface SdkAwsKmsProps {
 /** The key operations (AwsKmsKeys) come from SdkKmsKeys, which calls through `call` below. */
 export class SdkAwsKms extends SdkKmsKeys implements AwsKms {
   private readonly kmsClients = new Map<string, KMSClient>();
-  private readonly stsClients = new Map<string, STSClient>();
-  private readonly assumed: AssumedRoleCredentials;
+  private readonly credentials: AccountCredentials;
 
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -68,7 +68,7 @@ export class SdkAwsKms extends SdkKmsKeys implements AwsKms {
     super();
     this.now = props.now ?? Date.now;
     this.sleep = props.retry?.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.assumed = new AssumedRoleCredentials({ stsClientFor: (region) => this.stsClient(region), now: props.now, retry: props.retry });
+    this.credentials = new AccountCredentials({ stsEndpoint: props.endpoint, credentials: props.credentials, now: props.now, retry: props.retry });
   }
 
   async createExternalKeyStore(at: KmsLocation, settings: ExternalKeyStoreSettings): Promise<string> {
@@ -85,6 +85,52 @@ export class SdkAwsKms extends SdkKmsKeys implements AwsKms {
     );
     if (!answer.CustomKeyStoreId) throw new DependencyError(`AWS KMS CreateCustomKeyStore in account ${at.accountId} (${at.region}) answered without a CustomKeyStoreId`);
     return answer.CustomKeyStoreId;
+  }
+
+  async createCloudHsmKeyStore(at: KmsLocation, settings: CloudHsmKeyStoreSettings): Promise<string> {
+    const answer = await withoutPassword(settings.keyStorePassword, () =>
+      this.call(at, 'CreateCustomKeyStore', (kms) =>
+        kms.send(
+          new CreateCustomKeyStoreCommand({
+            CustomKeyStoreName: settings.name,
+            CustomKeyStoreType: 'AWS_CLOUDHSM',
+            CloudHsmClusterId: settings.cloudHsmClusterId,
+            TrustAnchorCertificate: settings.trustAnchorCertificate,
+            KeyStorePassword: settings.keyStorePassword,
+          }),
+        ),
+      ),
+    );
+    if (!answer.CustomKeyStoreId) throw new DependencyError(`AWS KMS CreateCustomKeyStore in account ${at.accountId} (${at.region}) answered without a CustomKeyStoreId`);
+    return answer.CustomKeyStoreId;
+  }
+
+  async updateCloudHsmKeyStore(at: KmsLocation, customKeyStoreId: string, changes: CloudHsmKeyStoreChanges): Promise<void> {
+    await withoutPassword(changes.keyStorePassword, () =>
+      this.call(at, 'UpdateCustomKeyStore', (kms) =>
+        kms.send(
+          new UpdateCustomKeyStoreCommand({
+            CustomKeyStoreId: customKeyStoreId,
+            ...(changes.name === undefined ? {} : { NewCustomKeyStoreName: changes.name }),
+            ...(changes.cloudHsmClusterId === undefined ? {} : { CloudHsmClusterId: changes.cloudHsmClusterId }),
+            ...(changes.keyStorePassword === undefined ? {} : { KeyStorePassword: changes.keyStorePassword }),
+          }),
+        ),
+      ),
+    );
+  }
+
+  async listCustomKeyStores(at: KmsLocation): Promise<CustomKeyStoreStatus[]> {
+    const stores: CustomKeyStoreStatus[] = [];
+    let marker: string | undefined;
+    do {
+      const answer = await this.call(at, 'DescribeCustomKeyStores', (kms) =>
+        kms.send(new DescribeCustomKeyStoresCommand({ Limit: 1000, ...(marker === undefined ? {} : { Marker: marker }) })),
+      );
+      stores.push(...(answer.CustomKeyStores ?? []).map(customKeyStoreStatus));
+      marker = answer.Truncated ? answer.NextMarker : undefined;
+    } while (marker !== undefined);
+    return stores;
   }
 
   async describeCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<CustomKeyStoreStatus | undefined> {
@@ -213,11 +259,10 @@ export class SdkAwsKms extends SdkKmsKeys implements AwsKms {
   }
 
   private kmsClient(at: KmsLocation): KMSClient {
-    const key = JSON.stringify([at.containerId, at.region, at.assumeRoleArn ?? null, at.assumeRoleExternalId ?? null]);
+    const key = clientKey(at);
     let client = this.kmsClients.get(key);
     if (client === undefined) {
-      const roleArn = at.assumeRoleArn;
-      const credentials = roleArn === undefined ? this.props.credentials : () => this.assumed.credentialsFor({ ...at, assumeRoleArn: roleArn });
+      const credentials = this.credentials.for(at);
       client = new KMSClient({
         region: at.region,
         maxAttempts: 1,
@@ -225,20 +270,6 @@ export class SdkAwsKms extends SdkKmsKeys implements AwsKms {
         ...(credentials === undefined ? {} : { credentials }),
       });
       this.kmsClients.set(key, client);
-    }
-    return client;
-  }
-
-  private stsClient(region: string): STSClient {
-    let client = this.stsClients.get(region);
-    if (client === undefined) {
-      client = new STSClient({
-        region,
-        maxAttempts: 1,
-        ...(this.props.endpoint === undefined ? {} : { endpoint: this.props.endpoint }),
-        ...(this.props.credentials === undefined ? {} : { credentials: this.props.credentials }),
-      });
-      this.stsClients.set(region, client);
     }
     return client;
   }
@@ -265,6 +296,7 @@ function customKeyStoreStatus(entry: CustomKeyStoresListEntry): CustomKeyStoreSt
     type: entry.CustomKeyStoreType === 'AWS_CLOUDHSM' ? 'AWS_CLOUDHSM' : 'EXTERNAL_KEY_STORE',
     connectionState: (entry.ConnectionState ?? 'DISCONNECTED') as CustomKeyStoreConnectionState,
     ...(entry.ConnectionErrorCode ? { connectionErrorCode: entry.ConnectionErrorCode } : {}),
+    ...(entry.CloudHsmClusterId ? { cloudHsmClusterId: entry.CloudHsmClusterId } : {}),
     ...(proxy === undefined
       ? {}
       : {
@@ -277,6 +309,21 @@ function customKeyStoreStatus(entry: CustomKeyStoresListEntry): CustomKeyStoreSt
           },
         }),
   };
+}
+
+/**
+ * Runs a call that sends a kmsuser password: AWS's messages do not quote it, but should one ever
+ * do (a validation message echoing the value), it is cut out before the error travels on.
+ */
+async function withoutPassword<T>(password: string | undefined, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (password !== undefined && error instanceof Error && error.message.includes(password)) {
+      error.message = error.message.split(password).join('***');
+    }
+    throw error;
+  }
 }
 
 /** True when `error` was translated from the AWS error `name` (kms-errors.ts keeps it as the cause). */

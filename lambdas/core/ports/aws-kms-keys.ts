@@ -56,7 +56,9 @@ export interface CreateKmsKeyRequest {
   readonly tags?: readonly KmsTag[];
   /** Keys in an external key store: the store's `cks-` id and the external key id the proxy knows. */
   readonly externalKeyStore?: { readonly customKeyStoreId: string; readonly xksKeyId: string };
-  /** `EXTERNAL`: a key without material, PendingImport until ImportKeyMaterial. @default AWS_KMS (or EXTERNAL_KEY_STORE with `externalKeyStore`) */
+  /** Keys in a CloudHSM key store (Origin `AWS_CLOUDHSM`): the store's `cks-` id; AWS KMS makes the key in the cluster. */
+  readonly cloudHsmKeyStore?: { readonly customKeyStoreId: string };
+  /** `EXTERNAL`: a key without material, PendingImport until ImportKeyMaterial. @default AWS_KMS (EXTERNAL_KEY_STORE with `externalKeyStore`, AWS_CLOUDHSM with `cloudHsmKeyStore`) */
   readonly origin?: 'EXTERNAL';
   /** @default SYMMETRIC_DEFAULT */
   readonly keySpec?: string;

@@ -48,6 +48,19 @@ export interface ExternalKeyStoreSettings {
 /** The settings UpdateCustomKeyStore changes: only those given. */
 export type ExternalKeyStoreChanges = Partial<ExternalKeyStoreSettings>;
 
+/** A CloudHSM key store's settings in AWS KMS (CreateCustomKeyStore with `AWS_CLOUDHSM`). */
+export interface CloudHsmKeyStoreSettings {
+  readonly name: string;
+  readonly cloudHsmClusterId: string;
+  /** PEM of the certificate that issued the cluster's certificate. */
+  readonly trustAnchorCertificate: string;
+  /** The `kmsuser` crypto user's password (AWS KMS keeps it; it does not change it in the cluster). */
+  readonly keyStorePassword: string;
+}
+
+/** What UpdateCustomKeyStore may change in a CloudHSM key store: only those given. */
+export type CloudHsmKeyStoreChanges = Partial<Omit<CloudHsmKeyStoreSettings, 'trustAnchorCertificate'>>;
+
 /** AWS KMS's `ConnectionState` of a custom key store. */
 export type CustomKeyStoreConnectionState = 'CONNECTED' | 'CONNECTING' | 'DISCONNECTED' | 'DISCONNECTING' | 'FAILED';
 export const CONNECTION_STATES: readonly CustomKeyStoreConnectionState[] = ['CONNECTED', 'CONNECTING', 'DISCONNECTED', 'DISCONNECTING', 'FAILED'];
@@ -61,6 +74,8 @@ export interface CustomKeyStoreStatus {
   readonly connectionState: CustomKeyStoreConnectionState;
   /** Why the last connection attempt failed (`INVALID_CREDENTIALS`, `XKS_PROXY_NOT_REACHABLE`, ...); only with FAILED. */
   readonly connectionErrorCode?: string;
+  /** CloudHSM key stores: the cluster AWS KMS uses. */
+  readonly cloudHsmClusterId?: string;
   /** External key stores: the proxy settings AWS KMS uses, including the access key id of the credential it signs with. */
   readonly xksProxy?: {
     readonly accessKeyId: string;
@@ -99,6 +114,20 @@ export interface AwsKms {
    * @returns the new store's id (`cks-...`)
    */
   createExternalKeyStore(at: KmsLocation, settings: ExternalKeyStoreSettings): Promise<string>;
+
+  /**
+   * CreateCustomKeyStore (`AWS_CLOUDHSM`). AWS KMS checks the cluster (exists, ACTIVE, HSMs in two
+   * availability zones, not used by another store) and the trust anchor before it answers; the
+   * password is not checked until the store is connected.
+   * @returns the new store's id (`cks-...`)
+   */
+  createCloudHsmKeyStore(at: KmsLocation, settings: CloudHsmKeyStoreSettings): Promise<string>;
+
+  /** UpdateCustomKeyStore of a CloudHSM key store; AWS KMS changes the cluster and password only while it is DISCONNECTED (409). */
+  updateCloudHsmKeyStore(at: KmsLocation, customKeyStoreId: string, changes: CloudHsmKeyStoreChanges): Promise<void>;
+
+  /** DescribeCustomKeyStores, every page: all custom key stores of the account in the region. */
+  listCustomKeyStores(at: KmsLocation): Promise<CustomKeyStoreStatus[]>;
 
   /** DescribeCustomKeyStores by id; undefined when AWS KMS has no such store (deleted outside the key manager). */
   describeCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<CustomKeyStoreStatus | undefined>;

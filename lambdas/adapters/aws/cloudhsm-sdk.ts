@@ -1,0 +1,125 @@
+/**
+ * `CloudHsmClusters` on `@aws-sdk/client-cloudhsm-v2`. One client per account container and
+ * region, signing with the container's assumed role (kms-credentials.ts, the same STS sessions as
+ * the AWS KMS adapter would take) or, for a container without one, with the deployment's own
+ * credentials.
+ *
+ * The client version this project can install (3.332.0) predates the SDK's
+ * `AWS_ENDPOINT_URL_<SERVICE>` variables, so it needs an explicit `endpoint` to reach anything but
+ * AWS: `props.endpoint`, else this adapter reads `AWS_ENDPOINT_URL_CLOUDHSM_V2` itself when it makes
+ * a client, as newer SDK versions do (the local runner sets it to the AWS stand-in; unset on AWS).
+ * STS clients (for assuming roles) read their own variable, or take `stsEndpoint`.
+ *
+ * The SDK's own retries are off (`maxAttempts: 1`): throttling is retried in kms-errors.ts'
+ * callKms, and every failure is translated here.
+ */
+import { CloudHSMV2Client, type Cluster, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { ENV } from '../../contract/env';
+import { DependencyError, ForbiddenError, KeyManagerError, ServiceUnavailableError, ValidationError } from '../../core/errors';
+import type { KmsLocation } from '../../core/ports/aws-kms';
+import type { CloudHsmCluster, CloudHsmClusters } from '../../core/ports/cloudhsm-clusters';
+import { AccountCredentials, clientKey } from './kms-credentials';
+import { actingAs, callKms, isThrottling, type RetryOptions } from './kms-errors';
+
+/** DescribeClusters' largest page. */
+const PAGE_SIZE = 25;
+/** Pages read at most (2,500 clusters: far beyond CloudHSM's default quota of 4 clusters per region). */
+const MAX_PAGES = 100;
+
+export interface SdkCloudHsmClustersProps {
+  /** CloudHSMv2 endpoint override (the local AWS stand-in). @default AWS_ENDPOINT_URL_CLOUDHSM_V2 when set, else AWS's regional endpoints */
+  readonly endpoint?: string;
+  /** STS endpoint override for assuming roles. @default the SDK's (AWS_ENDPOINT_URL_STS, else AWS) */
+  readonly stsEndpoint?: string;
+  /** The deployment's own credentials. @default the SDK's default provider chain (the function's role) */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Throttling retries (tests pass a sleep that does not wait). */
+  readonly retry?: RetryOptions;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export class SdkCloudHsmClusters implements CloudHsmClusters {
+  private readonly clients = new Map<string, CloudHSMV2Client>();
+  private readonly credentials: AccountCredentials;
+
+  constructor(private readonly props: SdkCloudHsmClustersProps = {}) {
+    this.credentials = new AccountCredentials({ stsEndpoint: props.stsEndpoint, credentials: props.credentials, now: props.now, retry: props.retry });
+  }
+
+  async describeClusters(at: KmsLocation): Promise<CloudHsmCluster[]> {
+    const clusters: CloudHsmCluster[] = [];
+    let nextToken: string | undefined;
+    for (let pages = 0; pages < MAX_PAGES; pages += 1) {
+      const answer = await this.call(at, () => this.client(at).send(new DescribeClustersCommand({ MaxResults: PAGE_SIZE, ...(nextToken === undefined ? {} : { NextToken: nextToken }) })));
+      clusters.push(...(answer.Clusters ?? []).flatMap((cluster) => (cluster.ClusterId ? [clusterAsAwsReturnsIt(cluster)] : [])));
+      nextToken = answer.NextToken || undefined;
+      if (nextToken === undefined) break;
+    }
+    return clusters;
+  }
+
+  /** One call with throttling retries; every other failure translated (and never called "AWS KMS"'s). */
+  private async call<T>(at: KmsLocation, send: () => Promise<T>): Promise<T> {
+    try {
+      return await callKms({ at, operation: 'cloudhsmv2:DescribeClusters' }, async () => {
+        try {
+          return await send();
+        } catch (error) {
+          if (error instanceof KeyManagerError || isThrottling(error)) throw error;
+          throw translateCloudHsmError(error, at);
+        }
+      }, this.props.retry);
+    } catch (error) {
+      if (error instanceof ServiceUnavailableError && !(error.cause instanceof KeyManagerError)) {
+        throw new ServiceUnavailableError(`AWS CloudHSM is throttling DescribeClusters in ${where(at)}; try again in a few seconds`, { cause: error.cause });
+      }
+      throw error;
+    }
+  }
+
+  private client(at: KmsLocation): CloudHSMV2Client {
+    const key = clientKey(at);
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      const endpoint = this.props.endpoint ?? (process.env[ENV.cloudHsmEndpoint] || undefined);
+      const credentials = this.credentials.for(at);
+      client = new CloudHSMV2Client({
+        region: at.region,
+        maxAttempts: 1,
+        ...(endpoint === undefined ? {} : { endpoint }),
+        ...(credentials === undefined ? {} : { credentials }),
+      });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+}
+
+function where(at: KmsLocation): string {
+  return `account ${at.accountId} (${at.region})`;
+}
+
+const ACCESS_DENIED = new Set(['CloudHsmAccessDeniedException', 'AccessDeniedException', 'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidSignatureException']);
+
+/** CloudHSMv2's refusals as the project's errors, each saying what AWS said, where and as whom. */
+export function translateCloudHsmError(error: unknown, at: KmsLocation): KeyManagerError {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const said = `AWS CloudHSM DescribeClusters in ${where(at)}: ${name}: ${message}`;
+  if (ACCESS_DENIED.has(name)) {
+    return new ForbiddenError(
+      `AWS denied cloudhsm:DescribeClusters in ${where(at)} to ${actingAs(at)}: ${message}. The role needs the permissions listed in README ("Deploying to AWS")`,
+      { cause: error },
+    );
+  }
+  if (name === 'CloudHsmInvalidRequestException' || name === 'ValidationException') return new ValidationError(said, 'region', { cause: error });
+  return new DependencyError(said, { cause: error });
+}
+
+/** The cluster with AWS's field names and JSON values (dates as ISO strings), without PreCoPassword. */
+function clusterAsAwsReturnsIt(cluster: Cluster): CloudHsmCluster {
+  const { PreCoPassword: _secret, ...rest } = cluster;
+  return JSON.parse(JSON.stringify(rest)) as CloudHsmCluster;
+}
