@@ -27,6 +27,8 @@ export const ENV = {
   localStateDir: 'LOCAL_STATE_DIR',
   /** The AWS SDK's endpoint override for STS (local mode: the local AWS stand-in). */
   awsEndpointUrlSts: 'AWS_ENDPOINT_URL_STS',
+  /** The CloudHSMv2 endpoint override (the SDK's own variable name; the local runner sets it to the AWS stand-in). */
+  cloudHsmEndpoint: 'AWS_ENDPOINT_URL_CLOUDHSM_V2',
   /** PKCS#11 library per HSM type (defaults in adapters/pkcs11). */
   pkcs11LibrarySofthsm: 'PKCS11_LIBRARY_SOFTHSM',
   pkcs11LibraryLuna: 'PKCS11_LIBRARY_LUNA',
@@ -74,6 +76,8 @@ export const SECRET_PREFIXES = {
   xks: 'xks-key-manager/xks/',
   /** HSM partition PINs: `xks-key-manager/hsm-pin/<partitionId>`. */
   hsmPin: 'xks-key-manager/hsm-pin/',
+  /** CloudHSM key stores' kmsuser passwords: `xks-key-manager/cloudhsm-password/<keyStoreId>`. */
+  cloudHsmPassword: 'xks-key-manager/cloudhsm-password/',
 } as const;
 
 /**

@@ -4,7 +4,7 @@
  *
  * The schemas check shapes: types, enums, lengths and numeric bounds. Rules that span fields or need
  * state (VPC connectivity needs a service name, the endpoint is `https://<fqdn>`, the health-check
- * key's attributes, CloudHSM stores "not available yet") live in the services, which answer with a
+ * key's attributes, which fields each store type takes) live in the services, which answer with a
  * 400 that says what to do. Fields the services refuse with such a message are listed here so that
  * the caller gets that message rather than "unknown property".
  */
@@ -44,7 +44,7 @@ export const keyStoreSchemas = {
         xks_proxy_uri_endpoint: text(256),
         xks_proxy_uri_path: text(256),
         xks_proxy_vpc_endpoint_service_name: text(256),
-        // AWS_CLOUDHSM fields: refused by the service ("not available yet").
+        // AWS_CLOUDHSM fields (the service checks them, and refuses them for external stores).
         cloud_hsm_cluster_id: text(64),
         key_store_password: text(128),
         trust_anchor_certificate: text(16384),
@@ -71,6 +71,7 @@ export const keyStoreSchemas = {
         // Refused by the service with a message saying where these are managed.
         access_key_id: text(64),
         secret_access_key: text(128),
+        // AWS_CLOUDHSM stores only.
         cloud_hsm_cluster_id: text(64),
         key_store_password: text(128),
       }),
@@ -78,6 +79,12 @@ export const keyStoreSchemas = {
     [],
     { minProperties: 1 },
   ),
+  /** POST .../{id}/connect: a CloudHSM store's new kmsuser password, replacing the stored one first. */
+  connect: strict({ key_store_password: text(128) }),
+  /** POST .../get-unused-cloudhsm-clusters. */
+  unusedCloudHsmClusters: strict({ kms: id, region: text(64) }, ['kms', 'region']),
+  /** POST .../{id}/create-aws-key: a KMS key in a CloudHSM store (aws_param.Alias is required; the service says so). */
+  createCloudHsmKey: strict({ aws_param: linkAwsParam, ...POLICY_SHORTCUT_SCHEMAS }, ['aws_param']),
   /** POST .../{id}/link (CCKM's "Link Local External Custom Key Store"). */
   link: strict(
     {

@@ -52,7 +52,8 @@ export const LISTS = {
     filters: {
       id: {}, name: {}, kms, kms_id: {}, region: {}, cloud_name: {}, type: {},
       blocked: { ...bool, fields: ['local_hosted_params.blocked'] },
-      linked_state: { ...bool, fields: ['local_hosted_params.linked_state'] },
+      // External stores show it in local_hosted_params; CloudHSM stores (always in AWS KMS) at the top.
+      linked_state: { ...bool, fields: ['local_hosted_params.linked_state', 'linked_state'] },
       xks_proxy_connectivity: { fields: ['aws_param.xks_proxy_connectivity'] },
       connection_state: { fields: ['aws_param.connection_state'] },
       // The seeds spell Luna's tier both `hsm-luna` (responses) and `luna-hsm` (request docs).

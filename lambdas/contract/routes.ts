@@ -42,7 +42,7 @@ export interface RouteNeeds {
    * Secrets by kind (XKS secret access keys, HSM partition PINs): `read` their values, `write`
    * (create, replace, delete, and read back), or `delete` only (never read a value).
    */
-  readonly secrets?: { readonly xks?: SecretAccess; readonly hsmPin?: SecretAccess };
+  readonly secrets?: { readonly xks?: SecretAccess; readonly hsmPin?: SecretAccess; readonly cloudHsmPassword?: SecretAccess };
   /** Invokes the HSM agent (the only way the control plane reaches PKCS#11). */
   readonly hsmAgent?: boolean;
   /** Calls STS AssumeRole on registered account roles (sts:AssumeRole on `role/<ACCOUNT_ROLE_NAME_PREFIX>*`). */
@@ -53,7 +53,12 @@ export interface RouteNeeds {
    * function's own role, which the CDK grants exactly these actions.
    */
   readonly awsKms?: readonly AwsKmsAction[];
+  /** AWS CloudHSM actions the route calls in account containers' accounts, the same way as `awsKms`. */
+  readonly cloudHsm?: readonly CloudHsmAction[];
 }
+
+/** The AWS CloudHSM (CloudHSMv2) API actions the control plane calls (IAM action `cloudhsm:<name>`). */
+export type CloudHsmAction = 'DescribeClusters';
 
 /** The AWS KMS API actions the control plane calls (IAM action `kms:<name>`). */
 export type AwsKmsAction =
@@ -134,16 +139,18 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'DeleteHsmKey', method: 'DELETE', path: `${HSM_KEYS}/{id}`, handler: h('delete-hsm-key'), access: { kind: 'admin' }, successStatus: 204, needs: { ...WRITE, hsmAgent: true }, summary: 'Destroy an HSM source key' },
 
   // External custom key stores
-  { operation: 'CreateKeyStore', method: 'POST', path: KEY_STORES, handler: h('create-key-store'), access: { kind: 'acl', action: 'keystoreadd' }, requestSchema: schemas.createKeyStore, successStatus: 201, needs: { ...WRITE, secrets: { xks: 'write' }, hsmAgent: true, ...callsAwsKms(...LINKS_KEY_STORE) }, summary: 'Create an external custom key store (linked: in AWS KMS too)' },
+  { operation: 'CreateKeyStore', method: 'POST', path: KEY_STORES, handler: h('create-key-store'), access: { kind: 'acl', action: 'keystoreadd' }, requestSchema: schemas.createKeyStore, successStatus: 201, needs: { ...WRITE, secrets: { xks: 'write', cloudHsmPassword: 'write' }, hsmAgent: true, ...callsAwsKms(...LINKS_KEY_STORE) }, summary: 'Create a custom key store: external (linked: in AWS KMS too) or CloudHSM (in AWS KMS)' },
   { operation: 'ListKeyStores', method: 'GET', path: KEY_STORES, handler: h('list-key-stores'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listKeyStoresQuery, needs: { ...READ, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'List custom key stores' },
   { operation: 'GetKeyStore', method: 'GET', path: `${KEY_STORES}/{id}`, handler: h('get-key-store'), access: { kind: 'acl', action: 'viewkeystore' }, needs: { ...READ, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'Get a custom key store' },
-  { operation: 'UpdateKeyStore', method: 'PATCH', path: `${KEY_STORES}/{id}`, handler: h('update-key-store'), access: { kind: 'acl', action: 'keystoreupdate' }, requestSchema: schemas.updateKeyStore, needs: { ...WRITE, hsmAgent: true, ...callsAwsKms('UpdateCustomKeyStore', SHOWS_KEY_STORE) }, summary: 'Update a custom key store (linked: in AWS KMS too)' },
-  { operation: 'DeleteKeyStore', method: 'DELETE', path: `${KEY_STORES}/{id}`, handler: h('delete-key-store'), access: { kind: 'acl', action: 'keystoredelete' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'delete' }, ...callsAwsKms('DeleteCustomKeyStore', 'ListKeys', 'DescribeKey') }, summary: 'Delete a custom key store (linked: in AWS KMS too)' },
+  { operation: 'UpdateKeyStore', method: 'PATCH', path: `${KEY_STORES}/{id}`, handler: h('update-key-store'), access: { kind: 'acl', action: 'keystoreupdate' }, requestSchema: schemas.updateKeyStore, needs: { ...WRITE, secrets: { cloudHsmPassword: 'write' }, hsmAgent: true, ...callsAwsKms('UpdateCustomKeyStore', SHOWS_KEY_STORE) }, summary: 'Update a custom key store (linked: in AWS KMS too)' },
+  { operation: 'DeleteKeyStore', method: 'DELETE', path: `${KEY_STORES}/{id}`, handler: h('delete-key-store'), access: { kind: 'acl', action: 'keystoredelete' }, successStatus: 204, needs: { ...WRITE, secrets: { xks: 'delete', cloudHsmPassword: 'delete' }, ...callsAwsKms('DeleteCustomKeyStore', 'ListKeys', 'DescribeKey', SHOWS_KEY_STORE) }, summary: 'Delete a custom key store (linked: in AWS KMS too)' },
   { operation: 'BlockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/block`, handler: h('block-key-store'), access: { kind: 'acl', action: 'keystoreblock' }, needs: { ...WRITE, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'Block AWS KMS requests to a key store' },
   { operation: 'UnblockKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/unblock`, handler: h('unblock-key-store'), access: { kind: 'acl', action: 'keystoreunblock' }, needs: { ...WRITE, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'Unblock AWS KMS requests to a key store' },
   { operation: 'LinkKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/link`, handler: h('link-key-store'), access: { kind: 'acl', action: 'keystorelink' }, requestSchema: schemas.linkKeyStore, needs: { ...WRITE, secrets: { xks: 'read' }, ...callsAwsKms(...LINKS_KEY_STORE) }, summary: 'Link an unlinked key store: create it in AWS KMS' },
-  { operation: 'ConnectKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/connect`, handler: h('connect-key-store'), access: { kind: 'acl', action: 'keystoreconnect' }, needs: { ...READ, ...callsAwsKms('ConnectCustomKeyStore', SHOWS_KEY_STORE) }, summary: 'Connect a linked key store in AWS KMS' },
-  { operation: 'DisconnectKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/disconnect`, handler: h('disconnect-key-store'), access: { kind: 'acl', action: 'keystoredisconnect' }, needs: { ...READ, ...callsAwsKms('DisconnectCustomKeyStore', SHOWS_KEY_STORE) }, summary: 'Disconnect a linked key store in AWS KMS' },
+  { operation: 'ConnectKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/connect`, handler: h('connect-key-store'), access: { kind: 'acl', action: 'keystoreconnect' }, requestSchema: schemas.connectKeyStore, needs: { ...READ, secrets: { cloudHsmPassword: 'write' }, ...callsAwsKms('ConnectCustomKeyStore', 'UpdateCustomKeyStore', SHOWS_KEY_STORE) }, summary: 'Connect a linked or CloudHSM key store in AWS KMS (CloudHSM: optionally with a new kmsuser password)' },
+  { operation: 'DisconnectKeyStore', method: 'POST', path: `${KEY_STORES}/{id}/disconnect`, handler: h('disconnect-key-store'), access: { kind: 'acl', action: 'keystoredisconnect' }, needs: { ...READ, ...callsAwsKms('DisconnectCustomKeyStore', SHOWS_KEY_STORE) }, summary: 'Disconnect a linked or CloudHSM key store in AWS KMS' },
+  { operation: 'GetUnusedCloudHsmClusters', method: 'POST', path: `${KEY_STORES}/get-unused-cloudhsm-clusters`, handler: h('get-unused-cloud-hsm-clusters'), access: { kind: 'acl', action: 'viewkeystore' }, requestSchema: schemas.unusedCloudHsmClusters, needs: { ...READ, ...callsAwsKms(SHOWS_KEY_STORE), cloudHsm: ['DescribeClusters'] }, summary: 'CloudHSM clusters of an account and region that no CloudHSM key store uses' },
+  { operation: 'CreateCloudHsmKey', method: 'POST', path: `${KEY_STORES}/{id}/create-aws-key`, handler: h('create-cloud-hsm-key'), access: { kind: 'acl', action: 'cloudhsmkeycreate' }, requestSchema: schemas.createCloudHsmKey, successStatus: 201, needs: changesKmsKey('CreateKey', 'CreateAlias', 'ScheduleKeyDeletion'), summary: 'Create a KMS key in a CloudHSM key store (an AWS key of kind cloudhsm)' },
   { operation: 'GetKeyStoreHealth', method: 'POST', path: `${KEY_STORES}/{id}/health`, handler: h('get-key-store-health'), access: { kind: 'public' }, needs: { ...READ, hsmAgent: true }, summary: 'Deep health check of a key store (unauthenticated, rate limited)' },
 
   // XKS credentials

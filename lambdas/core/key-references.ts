@@ -54,7 +54,12 @@ export function getAccount(state: StateStore, accountId: string): Promise<Accoun
 /** A key store the caller may do the route's action on: missing is 404 for admins, 403 for users. */
 export async function loadKeyStore(state: StateStore, access: Access, id: string): Promise<{ store: KeyStoreRecord; account: AccountRecord | undefined }> {
   const store = await state.get<KeyStoreData>('keyStore', id);
-  if (store === undefined) throw notFoundFor(access.principal, KEY_STORE_RESOURCE, id);
+  if (store === undefined) {
+    const cloudHsm = await state.get<{ readonly accountId: string }>('cloudHsmKeyStore', id);
+    if (cloudHsm === undefined) throw notFoundFor(access.principal, KEY_STORE_RESOURCE, id);
+    authorize(access, await getAccount(state, cloudHsm.data.accountId));
+    throw new ValidationError(`key store ${id} is an AWS_CLOUDHSM key store; this operation applies to external key stores (EXTERNAL_KEY_STORE) only`, 'id');
+  }
   const account = await getAccount(state, store.data.accountId);
   authorize(access, account);
   return { store, account };

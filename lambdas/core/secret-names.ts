@@ -4,4 +4,5 @@ import { SECRET_PREFIXES } from '../contract/env';
 export const secretNames = {
   xksCredential: (keyStoreId: string, credentialId: string): string => `${SECRET_PREFIXES.xks}${keyStoreId}/${credentialId}`,
   hsmPin: (partitionId: string): string => `${SECRET_PREFIXES.hsmPin}${partitionId}`,
+  cloudHsmPassword: (keyStoreId: string): string => `${SECRET_PREFIXES.cloudHsmPassword}${keyStoreId}`,
 } as const;

@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('CreateKeyStore', (req, deps) => deps.keyStores.create(req.access, req.body));
+export const handler = apiHandler('CreateKeyStore', (req, deps) => deps.customKeyStores.create(req.access, req.body));

@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('DeleteKeyStore', (req, deps) => deps.keyStores.delete(req.access, req.params.id));
+export const handler = apiHandler('DeleteKeyStore', (req, deps) => deps.customKeyStores.delete(req.access, req.params.id));

@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('DisconnectKeyStore', (req, deps) => deps.keyStores.disconnect(req.access, req.params.id));
+export const handler = apiHandler('DisconnectKeyStore', (req, deps) => deps.customKeyStores.disconnect(req.access, req.params.id));

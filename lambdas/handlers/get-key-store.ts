@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('GetKeyStore', (req, deps) => deps.keyStores.get(req.access, req.params.id));
+export const handler = apiHandler('GetKeyStore', (req, deps) => deps.customKeyStores.get(req.access, req.params.id));

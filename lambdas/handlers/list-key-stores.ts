@@ -1,3 +1,3 @@
 import { apiHandler } from '../runtime/api-handler';
 
-export const handler = apiHandler('ListKeyStores', (req, deps) => deps.keyStores.list(req.access, req.query));
+export const handler = apiHandler('ListKeyStores', (req, deps) => deps.customKeyStores.list(req.access, req.query));

@@ -7,6 +7,7 @@
  */
 import { STSClient } from '@aws-sdk/client-sts';
 import { StsAccountAccess } from '../adapters/aws/sts-account-access';
+import { SdkCloudHsmClusters } from '../adapters/aws/cloudhsm-sdk';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../adapters/pkcs11/config';
 import type { HsmAgent } from '../core/ports/hsm';
 import type { SecretStore } from '../core/ports/secret-store';
@@ -27,6 +28,7 @@ export const localAdapterSet: AdapterSet = (settings) => ({
   awsAccountAccess: () => (settings.localStsEndpoint ? new StsAccountAccess({ client: new STSClient({}) }) : new LocalAwsAccountAccess()),
   accountRoleVerifier: (ports) => (settings.localStsEndpoint ? ports.awsAccountAccess : undefined),
   ...awsKmsAdapters(),
+  cloudHsm: () => new SdkCloudHsmClusters(settings.cloudHsmEndpoint === undefined ? {} : { endpoint: settings.cloudHsmEndpoint }),
   clock: () => systemClock,
   ids: () => uuidGenerator,
 });

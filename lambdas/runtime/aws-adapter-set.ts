@@ -9,6 +9,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ENV } from '../contract/env';
 import { SdkAwsKms } from '../adapters/aws/kms-sdk';
+import { SdkCloudHsmClusters } from '../adapters/aws/cloudhsm-sdk';
 import { CognitoTokenVerifier } from '../adapters/aws/cognito-token-verifier';
 import { LambdaHsmAgent } from '../adapters/aws/lambda-hsm-agent';
 import { SecretsManagerSecretStore } from '../adapters/aws/secrets-manager-secret-store';
@@ -36,6 +37,7 @@ export const awsAdapterSet: AdapterSet = (settings) => ({
   awsAccountAccess: () => new StsAccountAccess({ client: new STSClient({}) }),
   accountRoleVerifier: (ports) => ports.awsAccountAccess,
   ...awsKmsAdapters(),
+  cloudHsm: () => new SdkCloudHsmClusters(settings.cloudHsmEndpoint === undefined ? {} : { endpoint: settings.cloudHsmEndpoint }),
   clock: () => systemClock,
   ids: () => uuidGenerator,
 });

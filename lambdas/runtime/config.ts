@@ -43,6 +43,12 @@ export interface AdapterSettings {
    * AWS; without it (tests of the management API alone) local mode has no AWS account.
    */
   readonly localStsEndpoint?: string;
+  /**
+   * The CloudHSMv2 endpoint (`AWS_ENDPOINT_URL_CLOUDHSM_V2`; locally the AWS stand-in, set by the
+   * local runner; unset on AWS). The installable @aws-sdk/client-cloudhsm-v2 (3.332.0) predates the
+   * SDK's endpoint variables, so the adapter is given it explicitly.
+   */
+  readonly cloudHsmEndpoint?: string;
 }
 
 /** The management API's and the XKS proxy's configuration: the state table is required. */
@@ -105,5 +111,6 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     localStateDir: resolve(readOptionalString(env, ENV.localStateDir) ?? '.local'),
     pkcs11Libraries: pkcs11LibraryOverrides(env),
     localStsEndpoint: readOptionalString(env, ENV.awsEndpointUrlSts),
+    cloudHsmEndpoint: readOptionalString(env, ENV.cloudHsmEndpoint),
   };
 }

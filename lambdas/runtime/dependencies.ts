@@ -20,6 +20,10 @@ import { VirtualKeyService } from '../core/keys/virtual-key-service';
 import { KeyStoreCredentialService } from '../core/key-stores/key-store-credential-service';
 import { KeyStoreHealthService } from '../core/key-stores/key-store-health-service';
 import { KeyStoreService } from '../core/key-stores/key-store-service';
+import { CloudHsmClusterService } from '../core/key-stores/cloudhsm-cluster-service';
+import { CloudHsmKeyStoreService } from '../core/key-stores/cloudhsm-key-store-service';
+import { CustomKeyStores } from '../core/key-stores/custom-key-stores';
+import { CloudHsmKeyService } from '../core/keys/cloudhsm-key-service';
 import { StateStoreXksStateSource } from '../core/state-store-xks-state-source';
 import { portMakersFor } from './adapter-set';
 import { loadConfig, type RuntimeConfig } from './config';
@@ -31,6 +35,11 @@ export interface Services {
   readonly hsmPartitions: HsmPartitionService;
   readonly hsmKeys: HsmKeyService;
   readonly keyStores: KeyStoreService;
+  readonly cloudHsmKeyStores: CloudHsmKeyStoreService;
+  /** The custom key store routes: external and CloudHSM stores. */
+  readonly customKeyStores: CustomKeyStores;
+  readonly cloudHsmClusters: CloudHsmClusterService;
+  readonly cloudHsmKeys: CloudHsmKeyService;
   readonly keyStoreCredentials: KeyStoreCredentialService;
   /** One per container: its rate limit counts per instance. */
   readonly keyStoreHealth: KeyStoreHealthService;
@@ -50,6 +59,10 @@ const SERVICES: Makers<Services, Dependencies> = {
   hsmPartitions: (deps) => new HsmPartitionService(deps),
   hsmKeys: (deps) => new HsmKeyService(deps),
   keyStores: (deps) => new KeyStoreService(deps),
+  cloudHsmKeyStores: (deps) => new CloudHsmKeyStoreService(deps),
+  customKeyStores: (deps) => new CustomKeyStores(deps.keyStores, deps.cloudHsmKeyStores),
+  cloudHsmClusters: (deps) => new CloudHsmClusterService(deps),
+  cloudHsmKeys: (deps) => new CloudHsmKeyService(deps),
   keyStoreCredentials: (deps) => new KeyStoreCredentialService(deps),
   keyStoreHealth: (deps) => {
     const { state, hsmAgent, clock } = deps;

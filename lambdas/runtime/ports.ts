@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { AwsAccountAccess } from '../core/ports/aws-account-access';
 import type { AwsKms } from '../core/ports/aws-kms';
 import type { AwsKmsKeys } from '../core/ports/aws-kms-keys';
+import type { CloudHsmClusters } from '../core/ports/cloudhsm-clusters';
 import type { Clock } from '../core/ports/clock';
 import type { CredentialUsage } from '../core/ports/credential-usage';
 import type { HsmAgent } from '../core/ports/hsm';
@@ -40,6 +41,8 @@ export interface Ports {
   readonly awsKms: AwsKms;
   /** The KMS keys of the account containers (the same SDK adapter as `awsKms`). */
   readonly awsKmsKeys: AwsKmsKeys;
+  /** AWS CloudHSM clusters of the account containers (locally the stand-in: AWS_ENDPOINT_URL_CLOUDHSM_V2, read by the adapter). */
+  readonly cloudHsm: CloudHsmClusters;
   readonly clock: Clock;
   readonly ids: IdGenerator;
 }

@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 import { ACCOUNT_ROLE_NAME_PREFIX, API_SCOPE, ENV } from '../../lambdas/contract/env';
 import { routes as allRoutes, type RouteDefinition, type SecretAccess } from '../../lambdas/contract/routes';
 import { toApiGatewaySchema } from '../private/api-gateway-schema';
-import { grantAwsKms } from '../private/kms-grants';
+import { grantAwsKms, grantCloudHsm } from '../private/kms-grants';
 import { acknowledge, acknowledgeFinding, acknowledgeWildcardGrant } from '../private/nag';
 import { routeAreas } from '../private/route-areas';
 import type { HsmAgent } from './hsm-agent';
@@ -210,7 +210,7 @@ export class ManagementApi extends Construct {
     const { needs } = route;
     if (needs.state === 'readwrite') props.stateTable.grantReadWrite(role);
     else if (needs.state === 'read') props.stateTable.grantRead(role);
-    for (const kind of ['xks', 'hsmPin'] as const) {
+    for (const kind of ['xks', 'hsmPin', 'cloudHsmPassword'] as const) {
       const access = needs.secrets?.[kind];
       if (access) props.secrets.grant(role, kind, access);
     }
@@ -220,6 +220,7 @@ export class ManagementApi extends Construct {
       acknowledgeWildcardGrant(role, accountRoleArnPattern, `Registered AWS accounts are run-time data; the function may assume only roles named ${ACCOUNT_ROLE_NAME_PREFIX}* (the name the README tells customers to give the role in each account), whose trust policy names this deployment.`);
     }
     if (needs.awsKms && needs.awsKms.length > 0) grantAwsKms(role, needs.awsKms);
+    if (needs.cloudHsm && needs.cloudHsm.length > 0) grantCloudHsm(role, needs.cloudHsm);
   }
 
   /** CCKM-shaped JSON errors (`{code, codeDesc, message}`) for what API Gateway answers itself. */

@@ -28,7 +28,10 @@ import type { SecretAccess } from '../../lambdas/contract/routes';
 import { acknowledgeWildcardGrant } from '../private/nag';
 
 /** The kinds of secrets a route may need (`RouteNeeds.secrets`). */
-export type SecretKind = 'xks' | 'hsmPin';
+export type SecretKind = keyof typeof SECRET_PREFIXES;
+
+/** What one secret of each kind belongs to (for the messages). */
+const SECRET_OWNERS: Readonly<Record<SecretKind, string>> = { xks: 'XKS credential', hsmPin: 'HSM partition', cloudHsmPassword: 'CloudHSM key store (its kmsuser password)' };
 
 /** Actions to read a secret's value. */
 const READ_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
@@ -104,7 +107,7 @@ export class SecretPrefixes extends Construct {
     };
     const account = new iam.AccountRootPrincipal();
     this.key = new kms.Key(this, 'Key', {
-      description: `Encrypts the Secrets Manager secrets of ${stack.stackName} (XKS credentials, HSM partition PINs)`,
+      description: `Encrypts the Secrets Manager secrets of ${stack.stackName} (XKS credentials, HSM partition PINs, CloudHSM kmsuser passwords)`,
       enableKeyRotation: true,
       rotationPeriod: Duration.days(365),
       pendingWindow: Duration.days(30),
@@ -206,6 +209,6 @@ export class SecretPrefixes extends Construct {
   }
 
   private acknowledgePattern(grantee: iam.IGrantable, kind: SecretKind): void {
-    acknowledgeWildcardGrant(grantee, this.arnPattern(kind), `Secrets are created at run time, one per ${kind === 'xks' ? 'XKS credential' : 'HSM partition'}; the grant covers the names under ${this.namePrefix}${SECRET_PREFIXES[kind]} only (plus the random suffix Secrets Manager appends).`);
+    acknowledgeWildcardGrant(grantee, this.arnPattern(kind), `Secrets are created at run time, one per ${SECRET_OWNERS[kind]}; the grant covers the names under ${this.namePrefix}${SECRET_PREFIXES[kind]} only (plus the random suffix Secrets Manager appends).`);
   }
 }

@@ -11,7 +11,7 @@
  */
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { AwsKmsAction } from '../../lambdas/contract/routes';
+import type { AwsKmsAction, CloudHsmAction } from '../../lambdas/contract/routes';
 import { acknowledgeWildcardGrant } from './nag';
 
 /** The actions that IAM scopes to a KMS key ARN; all others apply to the account as a whole. */
@@ -41,4 +41,14 @@ export function grantAwsKms(role: iam.IRole, actions: readonly AwsKmsAction[]): 
     iam.Grant.addToPrincipal({ grantee: role, actions: onAliases.map((action) => `kms:${action}`), resourceArns: [keys, aliases] });
     acknowledgeWildcardGrant(role, aliases, `Aliases and keys are run-time data; ${onAliases.join(' and ')} are granted on the aliases and keys of the deployment's own account only.`);
   }
+}
+
+/**
+ * The AWS CloudHSM actions a route calls (`needs.cloudHsm`), for containers without a role (with
+ * one, the role in the account carries them). cloudhsm:DescribeClusters has no resource type in
+ * IAM, so it can only be granted on "*".
+ */
+export function grantCloudHsm(role: iam.IRole, actions: readonly CloudHsmAction[]): void {
+  iam.Grant.addToPrincipal({ grantee: role, actions: actions.map((action) => `cloudhsm:${action}`), resourceArns: ['*'] });
+  acknowledgeWildcardGrant(role, '*', `IAM's cloudhsm:DescribeClusters has no resource type and can only be granted on "*"; this role holds just the CloudHSM actions its route calls (${actions.join(', ')}), in the deployment's own account.`);
 }

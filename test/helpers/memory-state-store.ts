@@ -5,7 +5,7 @@
  * and against DynamoDbStateStore, so that a service tested on it behaves the same on DynamoDB.
  */
 import { ConflictError } from '../../lambdas/core/errors';
-import type { EntityKind, EntityRecord, StateOp, StateStore } from '../../lambdas/core/ports/state-store';
+import { type EntityKind, type EntityRecord, nameScopeOf, type StateOp, type StateStore } from '../../lambdas/core/ports/state-store';
 
 interface Stored {
   kind: EntityKind;
@@ -55,7 +55,7 @@ export class MemoryStateStore implements StateStore {
 
 function apply(op: StateOp, entities: Map<string, Stored>, names: Map<string, string>): void {
   const key = `${op.kind}#${op.id}`;
-  const nameKey = (name: string): string => `${op.kind}#${name}`;
+  const nameKey = (name: string): string => `${nameScopeOf(op.kind)}#${name}`;
   const fail = (fallback: string): never => {
     throw new ConflictError(op.conflictMessage ?? fallback);
   };

@@ -204,10 +204,12 @@ describe('least privilege', () => {
     for (const route of routes) {
       const fn = stack.managementApi.functions.get(route.operation)!;
       const statements = statementsOf(Stack.of(fn), templateOf(app, fn), fn.role).filter((s) => s.actions.some((a) => a.startsWith('kms:')) && !onSecretsKey(s));
-      const granted = statements.flatMap((s) => s.actions).sort();
+      const granted = statements.flatMap((s) => s.actions).filter((a) => a.startsWith('kms:')).sort();
       expect([route.operation, granted]).toEqual([route.operation, (route.needs.awsKms ?? []).map((a) => `kms:${a}`).sort()]);
+      // IAM's statements on "*" may also carry the route's CloudHSM actions (asserted in their own test).
+      const cloudHsmActions = (route.needs.cloudHsm ?? []).map((a) => `cloudhsm:${a}`);
       for (const s of statements) {
-        expect(s.actions.every((a) => /^kms:[A-Z][A-Za-z]+$/.test(a))).toBe(true);
+        expect(s.actions.every((a) => /^kms:[A-Z][A-Za-z]+$/.test(a) || cloudHsmActions.includes(a))).toBe(true);
         if (s.actions.some((a) => ON_KEYS.has(a))) {
           // Actions on keys (and aliases): the own account's keys (and aliases) only, never with account-wide ones.
           expect([route.operation, s.actions.filter((a) => !ON_KEYS.has(a))]).toEqual([route.operation, []]);
@@ -220,6 +222,23 @@ describe('least privilege', () => {
     }
     const everyKmsAction = [...app.templates.values()].flatMap(policyStatements).filter((s) => !onSecretsKey(s)).flatMap((s) => s.actions).filter((a) => a.startsWith('kms:'));
     expect(new Set(everyKmsAction)).toEqual(new Set(routes.flatMap((r) => r.needs.awsKms ?? []).map((a) => `kms:${a}`)));
+  });
+
+  it('grants cloudhsm:DescribeClusters to the routes that declare it, on "*" (IAM has no resource type for it), and no other CloudHSM action to anyone', () => {
+    // Arrange
+    const app = vpcEndpoint();
+    const { stack } = app;
+
+    // Act + Assert
+    expect(routes.filter((r) => (r.needs.cloudHsm ?? []).length > 0).map((r) => r.operation)).toEqual(['GetUnusedCloudHsmClusters']);
+    for (const route of routes) {
+      const fn = stack.managementApi.functions.get(route.operation)!;
+      const statements = statementsOf(Stack.of(fn), templateOf(app, fn), fn.role).filter((s) => s.actions.some((a) => a.startsWith('cloudhsm:')));
+      expect([route.operation, statements.flatMap((s) => s.actions.filter((a) => a.startsWith('cloudhsm:')))]).toEqual([route.operation, (route.needs.cloudHsm ?? []).map((a) => `cloudhsm:${a}`)]);
+      for (const s of statements) expect(s.resources).toEqual(['*']);
+    }
+    const everyCloudHsmAction = [...app.templates.values()].flatMap(policyStatements).flatMap((s) => s.actions).filter((a) => a.startsWith('cloudhsm:'));
+    expect(new Set(everyCloudHsmAction)).toEqual(new Set(['cloudhsm:DescribeClusters']));
   });
 
   it('lets the XKS proxy read state and secrets only, and the HSM agent read HSM PINs only', () => {
@@ -504,7 +523,7 @@ describe('the secrets\' own KMS key', () => {
     const app = vpcEndpoint();
     const secretPatterns = [...app.templates.values()].flatMap(policyStatements).filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:'))).map((s) => JSON.stringify(s.resources));
     expect(secretPatterns.length).toBeGreaterThan(0);
-    for (const pattern of secretPatterns) expect(pattern).toMatch(/:secret:XksKeyManager\/xks-key-manager\/(xks|hsm-pin)\/\*/);
+    for (const pattern of secretPatterns) expect(pattern).toMatch(/:secret:XksKeyManager\/xks-key-manager\/(xks|hsm-pin|cloudhsm-password)\/\*/);
     for (const route of routes) {
       const fn = app.stack.managementApi.functions.get(route.operation)!.function;
       const variables = templateOf(app, fn).findResources('AWS::Lambda::Function')[Stack.of(fn).getLogicalId(fn.node.defaultChild as import('aws-cdk-lib').CfnElement)]!.Properties.Environment.Variables as Record<string, unknown>;

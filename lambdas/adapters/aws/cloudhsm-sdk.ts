@@ -6,16 +6,15 @@
  *
  * The client version this project can install (3.332.0) predates the SDK's
  * `AWS_ENDPOINT_URL_<SERVICE>` variables, so it needs an explicit `endpoint` to reach anything but
- * AWS: `props.endpoint`, else this adapter reads `AWS_ENDPOINT_URL_CLOUDHSM_V2` itself when it makes
- * a client, as newer SDK versions do (the local runner sets it to the AWS stand-in; unset on AWS).
- * STS clients (for assuming roles) read their own variable, or take `stsEndpoint`.
+ * AWS: the adapter sets pass `AWS_ENDPOINT_URL_CLOUDHSM_V2` (config.ts `cloudHsmEndpoint`; the
+ * local runner sets it to the AWS stand-in). STS clients (for assuming roles) read their own
+ * variable, or take `stsEndpoint`.
  *
  * The SDK's own retries are off (`maxAttempts: 1`): throttling is retried in kms-errors.ts'
  * callKms, and every failure is translated here.
  */
 import { CloudHSMV2Client, type Cluster, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { ENV } from '../../contract/env';
 import { DependencyError, ForbiddenError, KeyManagerError, ServiceUnavailableError, ValidationError } from '../../core/errors';
 import type { KmsLocation } from '../../core/ports/aws-kms';
 import type { CloudHsmCluster, CloudHsmClusters } from '../../core/ports/cloudhsm-clusters';
@@ -28,7 +27,7 @@ const PAGE_SIZE = 25;
 const MAX_PAGES = 100;
 
 export interface SdkCloudHsmClustersProps {
-  /** CloudHSMv2 endpoint override (the local AWS stand-in). @default AWS_ENDPOINT_URL_CLOUDHSM_V2 when set, else AWS's regional endpoints */
+  /** CloudHSMv2 endpoint override (the local AWS stand-in). @default AWS's regional endpoints */
   readonly endpoint?: string;
   /** STS endpoint override for assuming roles. @default the SDK's (AWS_ENDPOINT_URL_STS, else AWS) */
   readonly stsEndpoint?: string;
@@ -83,7 +82,7 @@ export class SdkCloudHsmClusters implements CloudHsmClusters {
     const key = clientKey(at);
     let client = this.clients.get(key);
     if (client === undefined) {
-      const endpoint = this.props.endpoint ?? (process.env[ENV.cloudHsmEndpoint] || undefined);
+      const { endpoint } = this.props;
       const credentials = this.credentials.for(at);
       client = new CloudHSMV2Client({
         region: at.region,

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../contract/env';
 import { ConflictError } from '../../core/errors';
-import type { EntityKind, EntityRecord, StateOp, StateStore } from '../../core/ports/state-store';
+import { type EntityKind, type EntityRecord, nameScopeOf, type StateOp, type StateStore } from '../../core/ports/state-store';
 import { stateStoreFailure } from './dynamodb-errors';
 import { ENTITY_SK, entityPk, NAME_SK, namePk } from './state-table';
 
@@ -236,7 +236,7 @@ export class DynamoDbStateStore implements StateStore {
       item: {
         Put: {
           TableName: this.tableName,
-          Item: { [PK]: namePk(op.kind, name), [SK]: NAME_SK, kind: op.kind, name, owner: op.id },
+          Item: { [PK]: namePk(nameScopeOf(op.kind), name), [SK]: NAME_SK, kind: op.kind, name, owner: op.id },
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': PK },
         },
@@ -252,7 +252,7 @@ export class DynamoDbStateStore implements StateStore {
       item: {
         Delete: {
           TableName: this.tableName,
-          Key: { [PK]: namePk(op.kind, name), [SK]: NAME_SK },
+          Key: { [PK]: namePk(nameScopeOf(op.kind), name), [SK]: NAME_SK },
           ConditionExpression: 'attribute_not_exists(#pk) OR #owner = :owner',
           ExpressionAttributeNames: { '#pk': PK, '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': op.id },

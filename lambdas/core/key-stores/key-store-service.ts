@@ -157,7 +157,7 @@ export class KeyStoreService {
   }
 
   /**
-   * 1. Refuse what is not available yet (CloudHSM stores) and check the fields.
+   * 1. Refuse CloudHSM fields (those stores are cloudhsm-key-store-service.ts's) and check the fields.
    * 2. Resolve the account container (ACL `keystoreadd`), its region, the partition and the
    *    health-check key, and check the key's attributes.
    * 3. Write the first credential's secret, then the store, the name claim and the counters in one
@@ -353,7 +353,7 @@ export class KeyStoreService {
       );
     }
     if (aws.cloud_hsm_cluster_id !== undefined || aws.key_store_password !== undefined) {
-      throw new ValidationError('only applies to AWS_CLOUDHSM key stores, which are not available yet', aws.cloud_hsm_cluster_id !== undefined ? 'aws_param.cloud_hsm_cluster_id' : 'aws_param.key_store_password');
+      throw new ValidationError(`only applies to ${CLOUDHSM_KEY_STORE} key stores; key store ${id} is an ${EXTERNAL_KEY_STORE}`, aws.cloud_hsm_cluster_id !== undefined ? 'aws_param.cloud_hsm_cluster_id' : 'aws_param.key_store_password');
     }
     const endpoint = aws.xks_proxy_uri_endpoint === undefined ? undefined : checkXksProxyUriEndpoint(aws.xks_proxy_uri_endpoint, 'aws_param.xks_proxy_uri_endpoint');
     if (aws.xks_proxy_uri_path !== undefined && aws.xks_proxy_uri_path !== xksProxyUriPath(id)) {
@@ -596,16 +596,13 @@ export class KeyStoreService {
   }
 }
 
-/** CloudHSM key stores are the next wave; say so instead of half-doing them. */
+/** An external key store request: `EXTERNAL_KEY_STORE` (the default) and none of the CloudHSM fields (CloudHSM stores: cloudhsm-key-store-service.ts). */
 function refuseUnavailable(request: CreateKeyStoreRequest): void {
   const type = request.aws_param.custom_key_store_type ?? EXTERNAL_KEY_STORE;
-  if (type === CLOUDHSM_KEY_STORE) {
-    throw new ValidationError('AWS_CLOUDHSM (CloudHSM-backed) key stores are not available yet; only EXTERNAL_KEY_STORE', 'aws_param.custom_key_store_type');
-  }
-  if (type !== EXTERNAL_KEY_STORE) throw new ValidationError(`must be ${EXTERNAL_KEY_STORE}`, 'aws_param.custom_key_store_type');
+  if (type !== EXTERNAL_KEY_STORE) throw new ValidationError(`must be ${EXTERNAL_KEY_STORE} or ${CLOUDHSM_KEY_STORE}`, 'aws_param.custom_key_store_type');
   for (const field of ['cloud_hsm_cluster_id', 'key_store_password', 'trust_anchor_certificate'] as const) {
     if (request.aws_param[field] !== undefined) {
-      throw new ValidationError('only applies to AWS_CLOUDHSM key stores, which are not available yet', `aws_param.${field}`);
+      throw new ValidationError(`only applies to ${CLOUDHSM_KEY_STORE} key stores (aws_param.custom_key_store_type)`, `aws_param.${field}`);
     }
   }
 }
@@ -625,7 +622,7 @@ function resolveSourceKeyTier(partition: PartitionRecord, requested: string | un
 }
 
 /** The account's key store counters (total and per region), +1 on create, -1 on delete. */
-function accountCounts(accountId: string, region: string, delta: 1 | -1): StateOp[] {
+export function accountCounts(accountId: string, region: string, delta: 1 | -1): StateOp[] {
   const missing = `AWS account container ${accountId} was deleted meanwhile`;
   return [ACCOUNT_COUNTERS.keyStores, ACCOUNT_COUNTERS.keyStoresInRegion(region)].map((counter) => ({
     op: 'count' as const,

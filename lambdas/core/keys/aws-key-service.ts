@@ -13,6 +13,7 @@ import { type Access, notFoundFor } from '../accounts/access';
 import { ConflictError, ValidationError } from '../errors';
 import { authorize, getAccount, mayDo, type AccountRecord } from '../key-references';
 import { KEY_STORE_COUNTERS } from '../key-stores/key-store';
+import { CLOUDHSM_KEY_STORE_COUNTERS } from '../key-stores/cloudhsm-key-store';
 import { type ListPage, page, parseListQuery } from '../listing';
 import type { Clock } from '../ports/clock';
 import type { KmsLocation } from '../ports/aws-kms';
@@ -163,6 +164,8 @@ export class AwsKeyService {
       } else if (key.data.localKeyId !== undefined) {
         // An uploaded key releases its HSM key (which may then be destroyed).
         ops.push({ op: 'count', kind: 'hsmKey', id: key.data.localKeyId, counter: HSM_KEY_COUNTERS.references, delta: -1, min: 0 });
+      } else if (key.data.kind === 'cloudhsm' && key.data.customKeyStoreId !== undefined) {
+        ops.push({ op: 'count', kind: 'cloudHsmKeyStore', id: key.data.customKeyStoreId, counter: CLOUDHSM_KEY_STORE_COUNTERS.awsKeys, delta: -1, min: 0 });
       }
       await state.transact(ops);
     });

@@ -51,14 +51,29 @@ export function linkPlan(request: LinkHyokKeyRequest, accountId: string): LinkPl
 }
 
 /** Creates the KMS key of HYOK key `hyokKeyId` in AWS KMS store `customKeyStoreId`, and its alias. */
-export async function createKmsKey(kms: AwsKmsKeys, at: KmsLocation, plan: LinkPlan, target: { readonly hyokKeyId: string; readonly customKeyStoreId: string }): Promise<KmsKeyMetadata> {
-  const metadata = await kms.createKey(at, { ...plan.createKey, externalKeyStore: { customKeyStoreId: target.customKeyStoreId, xksKeyId: externalKeyId(target.hyokKeyId) } });
+export function createKmsKey(kms: AwsKmsKeys, at: KmsLocation, plan: LinkPlan, target: { readonly hyokKeyId: string; readonly customKeyStoreId: string }): Promise<KmsKeyMetadata> {
+  return createKmsKeyWithAlias(kms, at, plan, { externalKeyStore: { customKeyStoreId: target.customKeyStoreId, xksKeyId: externalKeyId(target.hyokKeyId) } }, 'the HYOK key left unlinked');
+}
+
+/**
+ * CreateKey with the plan's parameters where `placement` says (an external or a CloudHSM key
+ * store), then the plan's alias; an alias refused schedules the new key's deletion, and the error
+ * says so, ending with `leftNote` (what is left of the request).
+ */
+export async function createKmsKeyWithAlias(
+  kms: AwsKmsKeys,
+  at: KmsLocation,
+  plan: LinkPlan,
+  placement: Pick<CreateKmsKeyRequest, 'externalKeyStore' | 'cloudHsmKeyStore'>,
+  leftNote: string,
+): Promise<KmsKeyMetadata> {
+  const metadata = await kms.createKey(at, { ...plan.createKey, ...placement });
   if (plan.alias !== undefined) {
     try {
       await kms.createAlias(at, plan.alias, metadata.KeyId);
     } catch (error) {
       await undoKmsKey(kms, at, metadata.KeyId);
-      throw withNote(error, `; the new KMS key ${metadata.KeyId} was scheduled for deletion (7 days) and the HYOK key left unlinked`);
+      throw withNote(error, `; the new KMS key ${metadata.KeyId} was scheduled for deletion (7 days) and ${leftNote}`);
     }
   }
   return metadata;

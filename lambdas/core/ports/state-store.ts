@@ -13,9 +13,18 @@ export type EntityKind =
   | 'account' // AWS account container
   | 'partition' // HSM partition
   | 'hsmKey' // HSM source key
-  | 'keyStore' // custom key store, with its XKS credentials inside
+  | 'keyStore' // external custom key store, with its XKS credentials inside
+  | 'cloudHsmKeyStore' // CloudHSM custom key store (AWS_CLOUDHSM)
   | 'virtualKey' // with its versions inside
   | 'awsKey'; // HYOK key (AWS key in an external key store)
+
+/**
+ * The kind whose names a kind's `uniqueName` claims share: custom key stores of both types have one
+ * namespace, as AWS KMS names them; every other kind has its own.
+ */
+export function nameScopeOf(kind: EntityKind): EntityKind {
+  return kind === 'cloudHsmKeyStore' ? 'keyStore' : kind;
+}
 
 export interface EntityRecord<T> {
   readonly kind: EntityKind;

@@ -178,13 +178,9 @@ describe('create', () => {
     });
     it('a URI path (the manager assigns it)', () =>
       expectRefused(services.keyStores.create(admin(), setup.request({ aws_param: { xks_proxy_uri_endpoint: 'https://xks.example.com', xks_proxy_uri_path: '/x/kms/xks/v1' } })), 'aws_param.xks_proxy_uri_path'));
-    it('a CloudHSM key store: not available yet', async () => {
-      await expectRefused(
-        services.keyStores.create(admin(), setup.request({ aws_param: { custom_key_store_type: 'AWS_CLOUDHSM', cloud_hsm_cluster_id: 'cluster-1' } })),
-        'aws_param.custom_key_store_type',
-        'CloudHSM',
-      );
-      await expectRefused(services.keyStores.create(admin(), setup.request({ aws_param: { xks_proxy_uri_endpoint: 'https://xks.example.com', key_store_password: 'x' } })), 'aws_param.key_store_password', 'not available yet');
+    it('another store type, and CloudHSM fields on an external store (CloudHSM stores are the CloudHSM service\'s)', async () => {
+      await expectRefused(services.keyStores.create(admin(), setup.request({ aws_param: { custom_key_store_type: 'OTHER', xks_proxy_uri_endpoint: 'https://xks.example.com' } })), 'aws_param.custom_key_store_type', 'AWS_CLOUDHSM');
+      await expectRefused(services.keyStores.create(admin(), setup.request({ aws_param: { xks_proxy_uri_endpoint: 'https://xks.example.com', key_store_password: 'x' } })), 'aws_param.key_store_password', 'only applies to AWS_CLOUDHSM');
     });
   });
 
