@@ -16,6 +16,7 @@ import { awsKmsAdapters, stateTableAdapters } from '../runtime/aws-adapter-set';
 import type { AdapterSettings } from '../runtime/config';
 import { type AdapterSet, systemClock, uuidGenerator } from '../runtime/ports';
 import { LocalAwsAccountAccess } from './adapters/local-aws-account-access';
+import { LOCAL_AWS_ENV } from './local-aws-env';
 import { LocalSecretStore } from './adapters/local-secret-store';
 import { LocalTokenVerifier } from './adapters/local-tokens';
 
@@ -28,7 +29,8 @@ export const localAdapterSet: AdapterSet = (settings) => ({
   awsAccountAccess: () => (settings.localStsEndpoint ? new StsAccountAccess({ client: new STSClient({}) }) : new LocalAwsAccountAccess()),
   accountRoleVerifier: (ports) => (settings.localStsEndpoint ? ports.awsAccountAccess : undefined),
   ...awsKmsAdapters(),
-  cloudHsm: () => new SdkCloudHsmClusters(settings.cloudHsmEndpoint === undefined ? {} : { endpoint: settings.cloudHsmEndpoint }),
+  // The stand-in's CloudHSMv2 when the runner started one; else nowhere (nothing listens there), never AWS.
+  cloudHsm: () => new SdkCloudHsmClusters({ endpoint: settings.cloudHsmEndpoint ?? LOCAL_AWS_ENV.AWS_ENDPOINT_URL }),
   clock: () => systemClock,
   ids: () => uuidGenerator,
 });

@@ -9,7 +9,10 @@
  */
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { adminApi, type LocalSystem, startLocalSystem } from '../helpers/local-system';
 import { timeUntil } from '../xks/support/poll';
 
@@ -151,3 +154,26 @@ it('refuses bad CloudHSM store input with a 400 naming the field, and creates no
   expect(await refused('POST', STORES, 400, { ...base, aws_param: withoutAnchor })).toMatch(/^aws_param\.trust_anchor_certificate: is required/);
   expect((await api('GET', STORES)).total).toBe(before);
 });
+
+it('runs the README\'s CloudHSM steps as written, on a system of their own (the cluster above is in use)', async () => {
+  // Arrange
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const script = readme.split('\n### CloudHSM key stores (curl)\n')[1]?.match(/```bash\n([\s\S]*?)\n```/)?.[1];
+  if (script === undefined) throw new Error('README.md has no bash block under "### CloudHSM key stores (curl)"');
+  const own = await startLocalSystem();
+  try {
+    // Act
+    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { env: { ...process.env, STATE_DIR: own.stateDir }, cwd: join(__dirname, '..', '..'), timeout: 120_000 });
+
+    // Assert: each step printed what the README says.
+    expect(stdout).toContain('{"total":1,"detailed_status":"Unused CloudHSM cluster(s) found","clusters":[{"ClusterId":"' + own.cloudHsm.clusterId + '","State":"ACTIVE","hsms":2}]}\n');
+    expect(stdout).toMatch(/\{"id":"[0-9a-f-]+","type":"CloudHSM","custom_key_store_id":"cks-[0-9a-f]{17}","connection_state":"DISCONNECTED"\}\n/);
+    expect(stdout).toContain('\nFAILED INVALID_CREDENTIALS\nDISCONNECTED\nCONNECTED\n');
+    expect(stdout).toContain('{"key_material_origin":"CloudHSM","Origin":"AWS_CLOUDHSM","KeyState":"Enabled","Alias":["alias/demo-cloudhsm"]}\n');
+    expect(stdout).toContain('\nhello from the cluster\nDISCONNECTED\nKMSInvalidStateException\n');
+    expect(stdout).toMatch(/cannot be deleted: it still has 1 AWS key\(s\)/);
+    expect(own.output()).not.toContain('not-the-password');
+  } finally {
+    await own.stop();
+  }
+}, 300_000);
