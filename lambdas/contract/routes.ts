@@ -100,8 +100,6 @@ const LINKS_KEY_STORE: readonly AwsKmsAction[] = ['CreateCustomKeyStore', 'Delet
 const READS_KMS_KEY: readonly AwsKmsAction[] = ['DescribeKey', 'ListAliases', 'ListResourceTags', 'GetKeyPolicy'];
 /** One AWS KMS call on a key, then its record refreshed. */
 const changesKmsKey = (...actions: AwsKmsAction[]): RouteNeeds => ({ ...WRITE, ...callsAwsKms(...actions, ...READS_KMS_KEY) });
-/** Importing material from an HSM key: AWS KMS's wrapping key, the key wrapped by the HSM agent, the import. */
-const IMPORTS_KEY_MATERIAL: RouteNeeds = { hsmAgent: true, ...callsAwsKms('GetParametersForImport', 'ImportKeyMaterial') };
 /** Linking an HYOK key creates its KMS key and alias (its deletion is scheduled again when the link cannot complete). */
 const LINKS_HYOK_KEY = changesKmsKey('CreateKey', 'CreateAlias', 'ScheduleKeyDeletion');
 
@@ -191,7 +189,7 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'AddAwsKeyTags', method: 'POST', path: `${AWS_KEYS}/{id}/add-tags`, handler: h('add-aws-key-tags'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.addAwsKeyTags, needs: changesKmsKey('TagResource'), summary: 'Add or change tags of an AWS key (TagResource)' },
   { operation: 'RemoveAwsKeyTags', method: 'POST', path: `${AWS_KEYS}/{id}/remove-tags`, handler: h('remove-aws-key-tags'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.removeAwsKeyTags, needs: changesKmsKey('UntagResource'), summary: 'Remove tags of an AWS key (UntagResource)' },
   { operation: 'UploadAwsKey', method: 'POST', path: '/v1/cckm/aws/upload-key', handler: h('upload-aws-key'), access: { kind: 'acl', action: 'keyupload' }, requestSchema: schemas.uploadAwsKey, successStatus: 201, needs: { ...changesKmsKey('CreateKey', 'CreateAlias', 'ScheduleKeyDeletion', 'GetParametersForImport', 'ImportKeyMaterial'), hsmAgent: true }, summary: 'Upload an HSM key to AWS KMS (BYOK): a KMS key with Origin EXTERNAL, the material wrapped inside the HSM and imported' },
-  { operation: 'ImportAwsKeyMaterial', method: 'POST', path: `${AWS_KEYS}/{id}/import-material`, handler: h('import-aws-key-material'), access: { kind: 'acl', action: 'keymaterialimport' }, requestSchema: schemas.importAwsKeyMaterial, needs: { ...changesKmsKey('GetParametersForImport', 'ImportKeyMaterial'), ...IMPORTS_KEY_MATERIAL }, summary: 'Import the material of an uploaded key again from its HSM key' },
+  { operation: 'ImportAwsKeyMaterial', method: 'POST', path: `${AWS_KEYS}/{id}/import-material`, handler: h('import-aws-key-material'), access: { kind: 'acl', action: 'keymaterialimport' }, requestSchema: schemas.importAwsKeyMaterial, needs: { ...changesKmsKey('GetParametersForImport', 'ImportKeyMaterial'), hsmAgent: true }, summary: 'Import the material of an uploaded key again from its HSM key' },
   { operation: 'DeleteAwsKeyMaterial', method: 'POST', path: `${AWS_KEYS}/{id}/delete-material`, handler: h('delete-aws-key-material'), access: { kind: 'acl', action: 'keymaterialdelete' }, needs: changesKmsKey('DeleteImportedKeyMaterial'), summary: 'Delete the imported material of an uploaded key (DeleteImportedKeyMaterial)' },
   { operation: 'UpdateAwsKeyPolicy', method: 'POST', path: `${AWS_KEYS}/{id}/policy`, handler: h('update-aws-key-policy'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.updateAwsKeyPolicy, needs: changesKmsKey('PutKeyPolicy'), summary: 'Replace the key policy of an AWS key (PutKeyPolicy), from a document or the key_admins/key_users lists' },
 ];
