@@ -96,11 +96,12 @@ it('lists the unused cluster, creates a CloudHSM store on it, connects with the 
   // Act 6: a KMS key in the store, generated in the cluster, becomes an AWS key of kind cloudhsm.
   const key = await api('POST', `${STORES}/${store.id}/create-aws-key`, { aws_param: { Alias: 'cloudhsm-e2e', Description: 'made in the cluster', Tags: [{ TagKey: 'team', TagValue: 'blue' }] }, key_users: ['richard-roe'] }, 201);
   expect(key).toMatchObject({
-    key_material_origin: 'CloudHSM', key_source: 'CloudHSM', custom_key_store_id: store.id, linked_state: true,
+    key_material_origin: 'CloudHSM', key_source: 'CloudHSM', custom_key_store_id: store.id, custom_key_store_name: 'cloudhsm-store', linked_state: true,
     aws_param: { Origin: 'AWS_CLOUDHSM', KeyState: 'Enabled', CustomKeyStoreId: store.aws_param.custom_key_store_id, CloudHsmClusterId: system.cloudHsm.clusterId, Alias: ['alias/cloudhsm-e2e'], Tags: [{ TagKey: 'team', TagValue: 'blue' }], Description: 'made in the cluster' },
   });
   expect(JSON.stringify(key.aws_param.Policy)).toContain(`arn:aws:iam::${system.aws.accountId}:user/richard-roe`);
-  expect((await api('GET', `/v1/cckm/aws/keys/${key.id}`)).aws_param.KeyID).toBe(key.aws_param.KeyID);
+  expect(await api('GET', `/v1/cckm/aws/keys/${key.id}`)).toMatchObject({ custom_key_store_name: 'cloudhsm-store', aws_param: { KeyID: key.aws_param.KeyID } });
+  expect((await api('GET', `/v1/cckm/aws/keys?custom_key_store_id=${store.id}`)).resources.map((k: { id: string; custom_key_store_name: string }) => [k.id, k.custom_key_store_name])).toEqual([[key.id, 'cloudhsm-store']]);
 
   // Act 7: Encrypt and Decrypt through the local AWS KMS, by the alias.
   const encrypted = await kms.send(new EncryptCommand({ KeyId: 'alias/cloudhsm-e2e', Plaintext: Buffer.from('hello from the cluster') }));

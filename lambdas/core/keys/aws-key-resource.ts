@@ -12,6 +12,8 @@ import { type AwsKeyData, externalKeyId, type HyokKeyData, isHyokKey } from './a
 /** What the response needs besides the key: names of related records, for HYOK keys their source. */
 export interface AwsKeyContext {
   readonly accountName: string;
+  /** Keys of the other kinds in one of the key manager's key stores (CloudHSM keys): the store's name. */
+  readonly keyStoreName?: string;
   readonly hyok?: {
     readonly keyStoreName: string;
     /** The current version's source key. */
@@ -97,6 +99,7 @@ export function awsKeyResource(id: string, key: AwsKeyData, context: AwsKeyConte
     key_material_origin: key.keyMaterialOrigin,
     ...(key.keySource === undefined ? {} : { key_source: key.keySource }),
     ...(key.customKeyStoreId === undefined ? {} : { custom_key_store_id: key.customKeyStoreId }),
+    ...(context.keyStoreName === undefined ? {} : { custom_key_store_name: context.keyStoreName }),
     ...(key.jobConfigId === undefined ? {} : { job_config_id: key.jobConfigId }),
     ...(key.localKeyId === undefined ? {} : { local_key_id: key.localKeyId, local_key_name: key.localKeyName ?? '' }),
     aws_param: linkedAwsParam(key) ?? {},

@@ -8,6 +8,7 @@ import type { AwsKeyKind } from '../../contract/acl';
 import type { Access } from '../accounts/access';
 import type { AccountData } from '../accounts/account';
 import type { KeyStoreData } from '../key-stores/key-store';
+import type { CloudHsmKeyStoreData } from '../key-stores/cloudhsm-key-store';
 import { matchesFilter, parseBooleanFilter } from '../listing';
 import type { EntityRecord, StateStore } from '../ports/state-store';
 import { type AwsKeyData, awsKeyKind, isHyokKey } from './aws-key';
@@ -26,27 +27,31 @@ export function accessForKind(access: Access, kind: AwsKeyKind): Access {
 export interface Related {
   readonly accounts: ReadonlyMap<string, EntityRecord<AccountData>>;
   readonly stores: ReadonlyMap<string, EntityRecord<KeyStoreData>>;
+  readonly cloudHsmStores: ReadonlyMap<string, EntityRecord<CloudHsmKeyStoreData>>;
   readonly virtualKeys: ReadonlyMap<string, EntityRecord<VirtualKeyData>>;
 }
 
 /** What one key's response needs, read from the state. */
 export async function relatedOf(state: StateStore, key: AwsKeyData): Promise<Related> {
-  const [account, store, virtualKey] = await Promise.all([
+  const cloudHsmStoreId = !isHyokKey(key) && key.kind === 'cloudhsm' ? key.customKeyStoreId : undefined;
+  const [account, store, cloudHsmStore, virtualKey] = await Promise.all([
     state.get<AccountData>('account', key.accountId),
     isHyokKey(key) ? state.get<KeyStoreData>('keyStore', key.keyStoreId) : undefined,
+    cloudHsmStoreId === undefined ? undefined : state.get<CloudHsmKeyStoreData>('cloudHsmKeyStore', cloudHsmStoreId),
     isHyokKey(key) ? state.get<VirtualKeyData>('virtualKey', key.virtualKeyId) : undefined,
   ]);
-  return { accounts: byId([account]), stores: byId([store]), virtualKeys: byId([virtualKey]) };
+  return { accounts: byId([account]), stores: byId([store]), cloudHsmStores: byId([cloudHsmStore]), virtualKeys: byId([virtualKey]) };
 }
 
-/** What a list's responses need: every account, store and virtual key, read once. */
+/** What a list's responses need: every account, store (of both types) and virtual key, read once. */
 export async function relatedOfAll(state: StateStore): Promise<Related> {
-  const [accounts, stores, virtualKeys] = await Promise.all([
+  const [accounts, stores, cloudHsmStores, virtualKeys] = await Promise.all([
     state.list<AccountData>('account'),
     state.list<KeyStoreData>('keyStore'),
+    state.list<CloudHsmKeyStoreData>('cloudHsmKeyStore'),
     state.list<VirtualKeyData>('virtualKey'),
   ]);
-  return { accounts: byId(accounts), stores: byId(stores), virtualKeys: byId(virtualKeys) };
+  return { accounts: byId(accounts), stores: byId(stores), cloudHsmStores: byId(cloudHsmStores), virtualKeys: byId(virtualKeys) };
 }
 
 export function present(key: AwsKeyRecord, related: Related): AwsKeyResource {
@@ -55,7 +60,10 @@ export function present(key: AwsKeyRecord, related: Related): AwsKeyResource {
 
 function contextOf(key: AwsKeyData, related: Related): AwsKeyContext {
   const accountName = related.accounts.get(key.accountId)?.data.name ?? '';
-  if (!isHyokKey(key)) return { accountName };
+  if (!isHyokKey(key)) {
+    const cloudHsmStore = key.kind === 'cloudhsm' && key.customKeyStoreId !== undefined ? related.cloudHsmStores.get(key.customKeyStoreId) : undefined;
+    return { accountName, ...(cloudHsmStore === undefined ? {} : { keyStoreName: cloudHsmStore.data.name }) };
+  }
   const virtualKey = related.virtualKeys.get(key.virtualKeyId);
   const current = virtualKey === undefined ? undefined : currentVersion(virtualKey.data);
   return {

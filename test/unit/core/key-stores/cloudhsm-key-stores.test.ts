@@ -210,7 +210,7 @@ describe('KMS keys in a CloudHSM store', () => {
     const key = await keys.create(admin('cloudhsmkeycreate'), store.id, { aws_param: { Alias: 'hsm-key', Description: 'd', Tags: [{ TagKey: 'a', TagValue: 'b' }] }, key_users: ['richard-roe'] });
 
     // Assert
-    expect(key).toMatchObject({ key_material_origin: 'CloudHSM', key_source: 'CloudHSM', custom_key_store_id: store.id, linked_state: true, aws_param: { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: store.aws_param.custom_key_store_id, Alias: ['alias/hsm-key'], Tags: [{ TagKey: 'a', TagValue: 'b' }] } });
+    expect(key).toMatchObject({ key_material_origin: 'CloudHSM', key_source: 'CloudHSM', custom_key_store_id: store.id, custom_key_store_name: 'hsm-store', linked_state: true, aws_param: { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: store.aws_param.custom_key_store_id, Alias: ['alias/hsm-key'], Tags: [{ TagKey: 'a', TagValue: 'b' }] } });
     expect(JSON.stringify(key.aws_param.Policy)).toContain(':user/richard-roe');
     expect((await state.get('cloudHsmKeyStore', store.id))?.counters).toMatchObject({ awsKeys: 1 });
   });
