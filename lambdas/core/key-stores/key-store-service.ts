@@ -70,6 +70,7 @@ import {
   resolveAccount,
 } from '../key-references';
 import { ConnectionStates, kmsLocation } from './aws-kms-links';
+import { releaseAssignment } from '../schedules/schedule-assignments';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 
 /** POST /v1/cckm/aws/custom-key-stores (shape checked by `keyStoreSchemas.create`). */
@@ -647,6 +648,7 @@ function deleteOps(store: KeyStoreRecord): StateOp[] {
     { op: 'delete', kind: 'keyStore', id: store.id, expectedVersion: store.version, uniqueName: store.data.name, requireZero: [KEY_STORE_COUNTERS.hyokKeys], conflictMessage: CHANGED_CONCURRENTLY },
     ...accountCounts(store.data.accountId, store.data.region, -1),
     { op: 'count', kind: 'hsmKey', id: store.data.healthCheckKeyId, counter: HSM_KEY_COUNTERS.references, delta: -1, min: 0 },
+    ...releaseAssignment(store.data.labels),
   ];
 }
 

@@ -25,6 +25,7 @@ import type { AwsKeyResource } from './aws-key-resource';
 import { accessForKind, type AwsKeyRecord, kindOf, listFilter, present, relatedOf, relatedOfAll, SORTABLE_FIELDS } from './aws-key-views';
 import { keyPolicyFor, POLICY_SHORTCUTS, type PolicyShortcut } from './key-policy';
 import { kmsLocationOf, readKmsKey } from './kms-key-reads';
+import { releaseAssignment } from '../schedules/schedule-assignments';
 import { VIRTUAL_KEY_COUNTERS } from './virtual-key';
 import { HSM_KEY_COUNTERS } from '../hsm/hsm-key';
 
@@ -155,7 +156,7 @@ export class AwsKeyService {
           );
         }
       }
-      const ops: StateOp[] = [{ op: 'delete', kind: 'awsKey', id, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY }];
+      const ops: StateOp[] = [{ op: 'delete', kind: 'awsKey', id, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY }, ...releaseAssignment(key.data.labels)];
       if (isHyokKey(key.data)) {
         ops.push(
           { op: 'count', kind: 'keyStore', id: key.data.keyStoreId, counter: KEY_STORE_COUNTERS.hyokKeys, delta: -1, min: 0 },

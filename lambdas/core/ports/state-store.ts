@@ -16,7 +16,9 @@ export type EntityKind =
   | 'keyStore' // external custom key store, with its XKS credentials inside
   | 'cloudHsmKeyStore' // CloudHSM custom key store (AWS_CLOUDHSM)
   | 'virtualKey' // with its versions inside
-  | 'awsKey'; // HYOK key (AWS key in an external key store)
+  | 'awsKey' // HYOK key (AWS key in an external key store)
+  | 'jobConfig' // schedule: a job configuration (README "Schedules")
+  | 'jobRun'; // one run of a job configuration, with its per-target results
 
 /**
  * The kind whose names a kind's `uniqueName` claims share: custom key stores of both types have one

@@ -1,0 +1,171 @@
+/**
+ * Job configurations as stored and shown (README "Schedules"): what to run (`operation` and its
+ * params), when (`run_at`, read in `timezone` between `start_date` and `end_date`), and whether it
+ * is switched off (`disabled`). The request's params object for the operation
+ * (`cckm_<operation>_params`) is shown as `job_config_params`.
+ */
+import { ValidationError } from '../errors';
+import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+import type { JobSchedule } from '../ports/job-scheduler';
+import { parseCron, RUN_AT_FIELD } from './cron';
+
+export const JOB_OPERATIONS = ['cckm_xks_credential_rotation', 'cckm_synchronization', 'cckm_key_rotation'] as const;
+export type JobOperation = (typeof JOB_OPERATIONS)[number];
+
+/** The request field holding an operation's params. */
+export const paramsField = (operation: JobOperation): string => `${operation}_params`;
+
+export const JOB_CONFIG_RESOURCE = 'Job configuration';
+
+/** Counters on a job configuration record. */
+export const JOB_CONFIG_COUNTERS = {
+  /** Key stores and keys assigned to it: it is not deleted while any are. */
+  assigned: 'assigned',
+} as const;
+
+/** Targets one configuration may have: one run handles them all, within one invocation. */
+export const MAX_ASSIGNED_PER_CONFIG = 50;
+
+export interface KeyRotationParams {
+  readonly cloud_name: 'aws';
+  /** Rotate a key only when its current version is at least this many days old (0: every run). */
+  readonly rotation_after?: number;
+}
+
+export interface JobConfigData extends Timestamps {
+  readonly name: string;
+  readonly operation: JobOperation;
+  readonly runAt: string;
+  readonly timezone: string;
+  readonly description?: string;
+  readonly disabled: boolean;
+  readonly startDate?: string;
+  readonly endDate?: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface JobConfigResource extends ResourceEnvelope {
+  readonly name: string;
+  readonly operation: JobOperation;
+  readonly run_at: string;
+  readonly timezone: string;
+  readonly description: string;
+  readonly disabled: boolean;
+  readonly start_date?: string;
+  readonly end_date?: string;
+  readonly job_config_params: Readonly<Record<string, unknown>>;
+  /** Key stores and keys assigned to it. */
+  readonly assigned_count: number;
+}
+
+/** The request fields a create or update may carry (shapes already checked by the route schemas). */
+export interface JobConfigFields {
+  readonly name?: string;
+  readonly run_at?: string;
+  readonly timezone?: string;
+  readonly description?: string;
+  readonly disabled?: boolean;
+  readonly start_date?: string;
+  readonly end_date?: string;
+  readonly [params: string]: unknown;
+}
+
+export type CreateJobConfigRequest = JobConfigFields & { readonly name: string; readonly operation: JobOperation; readonly run_at: string };
+
+export function jobConfigResource(id: string, data: JobConfigData, assigned: number): JobConfigResource {
+  return {
+    ...envelope('scheduler_job_config', id, data),
+    name: data.name,
+    operation: data.operation,
+    run_at: data.runAt,
+    timezone: data.timezone,
+    description: data.description ?? '',
+    disabled: data.disabled,
+    ...(data.startDate === undefined ? {} : { start_date: data.startDate }),
+    ...(data.endDate === undefined ? {} : { end_date: data.endDate }),
+    job_config_params: data.params,
+    assigned_count: assigned,
+  };
+}
+
+export function scheduleOf(id: string, data: JobConfigData): JobSchedule {
+  return {
+    jobConfigId: id,
+    runAt: data.runAt,
+    timezone: data.timezone,
+    ...(data.startDate === undefined ? {} : { startDate: data.startDate }),
+    ...(data.endDate === undefined ? {} : { endDate: data.endDate }),
+    enabled: !data.disabled,
+  };
+}
+
+/**
+ * The configuration `fields` make of `base` (undefined for a create), checked: the cron
+ * expression, the time zone, end after start, the operation's params and no other operation's.
+ */
+export function applyFields(operation: JobOperation, fields: JobConfigFields, base: JobConfigData | undefined, now: string): JobConfigData {
+  for (const other of JOB_OPERATIONS) {
+    if (other !== operation && fields[paramsField(other)] !== undefined) {
+      throw new ValidationError(`belongs to operation ${other}, not ${operation}`, paramsField(other));
+    }
+  }
+  const runAt = fields.run_at ?? base?.runAt;
+  if (runAt === undefined) throw new ValidationError('is required', RUN_AT_FIELD);
+  parseCron(runAt);
+  const timezone = fields.timezone ?? base?.timezone ?? 'UTC';
+  checkTimezone(timezone);
+  const startDate = pick(fields, 'start_date', base?.startDate);
+  const endDate = pick(fields, 'end_date', base?.endDate);
+  if (startDate !== undefined && endDate !== undefined && Date.parse(endDate) <= Date.parse(startDate)) {
+    throw new ValidationError(`must be after start_date (${startDate})`, 'end_date');
+  }
+  const rawParams = fields[paramsField(operation)] as Record<string, unknown> | undefined;
+  const params = rawParams === undefined ? (base?.params ?? checkParams(operation, {})) : checkParams(operation, rawParams);
+  const description = fields.description ?? base?.description;
+  return {
+    name: fields.name ?? base?.name ?? '',
+    operation,
+    runAt: runAt.trim(),
+    timezone,
+    ...(description === undefined ? {} : { description }),
+    disabled: fields.disabled ?? base?.disabled ?? false,
+    ...(startDate === undefined ? {} : { startDate }),
+    ...(endDate === undefined ? {} : { endDate }),
+    params,
+    createdAt: base?.createdAt ?? now,
+    updatedAt: now,
+  };
+}
+
+/** A date field: the request's value, `null`/'' to clear it, else the stored one. */
+function pick(fields: JobConfigFields, name: 'start_date' | 'end_date', stored: string | undefined): string | undefined {
+  if (!(name in fields)) return stored;
+  const value = fields[name] as string | null | undefined;
+  if (value === null || value === '' || value === undefined) return undefined;
+  if (Number.isNaN(Date.parse(value))) throw new ValidationError('must be an RFC 3339 date and time', name);
+  return new Date(value).toISOString();
+}
+
+function checkTimezone(timezone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw new ValidationError(`${JSON.stringify(timezone)} is not an IANA time zone (e.g. UTC, Europe/Paris)`, 'timezone');
+  }
+}
+
+/** The operation's params, checked beyond their schema's shape. */
+function checkParams(operation: JobOperation, params: Record<string, unknown>): Record<string, unknown> {
+  const field = paramsField(operation);
+  const cloudName = params.cloud_name ?? 'aws';
+  if (cloudName !== 'aws') throw new ValidationError(`cloud_name must be "aws" (the only cloud this key manager serves)`, field);
+  if (operation === 'cckm_key_rotation') {
+    for (const name of ['expiration', 'expire_in']) {
+      if (params[name] !== undefined) throw new ValidationError(`${name} is not built yet (README "Not built yet"): HYOK keys keep every version so that old ciphertexts decrypt`, field);
+    }
+    if (params.aws_param !== undefined) {
+      throw new ValidationError('aws_param (retain_alias) does not apply to HYOK keys: a rotation adds a version to the same KMS key, whose aliases stay', field);
+    }
+  }
+  return { ...params, cloud_name: 'aws' };
+}
