@@ -44,6 +44,14 @@ export const ENV = {
    * so the proxy may trust the ALB's `x-amzn-mtls-clientcert-*` headers. @default false
    */
   xksAlbMtlsVerify: 'XKS_ALB_MTLS_VERIFY',
+  /** Job configuration routes: the stack's EventBridge Scheduler schedule group. */
+  jobScheduleGroup: 'JOB_SCHEDULE_GROUP',
+  /** Job configuration routes: ARN of the job-runner function (schedules' target, run-now's invoke). */
+  jobRunnerFunctionArn: 'JOB_RUNNER_FUNCTION_ARN',
+  /** Job configuration routes: ARN of the role EventBridge Scheduler assumes to invoke the runner. */
+  jobSchedulerRoleArn: 'JOB_SCHEDULER_ROLE_ARN',
+  /** Job configuration routes: ARN of the queue that gets invocations that failed after every retry. */
+  jobDeadLetterQueueArn: 'JOB_DEAD_LETTER_QUEUE_ARN',
 } as const;
 
 /** Cognito groups (and the same claim in local tokens). */

@@ -84,4 +84,12 @@ export const LISTS = {
     },
     sortable: [],
   },
+  jobConfigs: {
+    filters: { id: {}, name: {}, operation: {}, disabled: bool },
+    sortable: ['name', 'operation', 'createdAt', 'updatedAt', 'id'],
+  },
+  jobRuns: {
+    filters: { job_config_id: {}, status: {}, operation: {}, trigger: {} },
+    sortable: ['createdAt', 'updatedAt', 'started_at', 'finished_at', 'scheduled_time', 'status', 'job_config_name', 'id'],
+  },
 } as const satisfies Record<string, ListDefinition>;

@@ -55,6 +55,8 @@ export interface RouteNeeds {
   readonly awsKms?: readonly AwsKmsAction[];
   /** AWS CloudHSM actions the route calls in account containers' accounts, the same way as `awsKms`. */
   readonly cloudHsm?: readonly CloudHsmAction[];
+  /** Changes job configurations' schedules (EventBridge Scheduler) and starts runs now (invokes the job runner). */
+  readonly jobScheduler?: boolean;
 }
 
 /** The AWS CloudHSM (CloudHSMv2) API actions the control plane calls (IAM action `cloudhsm:<name>`). */
@@ -109,6 +111,9 @@ const HSM_KEYS = '/v1/cckm/hsm/keys';
 const KEY_STORES = '/v1/cckm/aws/custom-key-stores';
 const VIRTUAL_KEYS = '/v1/cckm/virtual/keys';
 const AWS_KEYS = '/v1/cckm/aws/keys';
+const JOB_CONFIGS = '/v1/scheduler/job-configs';
+/** Job configuration changes write the record and its schedule in one request. */
+const SCHEDULES: RouteNeeds = { ...WRITE, jobScheduler: true };
 /** Seeing an AWS key takes the view action of its kind. */
 const VIEW_AWS_KEY: RouteAccess = { kind: 'acl', action: AWS_KEY_VIEW_ACTIONS.hyok, byKeyKind: AWS_KEY_VIEW_ACTIONS };
 
@@ -192,6 +197,20 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'ImportAwsKeyMaterial', method: 'POST', path: `${AWS_KEYS}/{id}/import-material`, handler: h('import-aws-key-material'), access: { kind: 'acl', action: 'keymaterialimport' }, requestSchema: schemas.importAwsKeyMaterial, needs: { ...changesKmsKey('GetParametersForImport', 'ImportKeyMaterial'), hsmAgent: true }, summary: 'Import the material of an uploaded key again from its HSM key' },
   { operation: 'DeleteAwsKeyMaterial', method: 'POST', path: `${AWS_KEYS}/{id}/delete-material`, handler: h('delete-aws-key-material'), access: { kind: 'acl', action: 'keymaterialdelete' }, needs: changesKmsKey('DeleteImportedKeyMaterial'), summary: 'Delete the imported material of an uploaded key (DeleteImportedKeyMaterial)' },
   { operation: 'UpdateAwsKeyPolicy', method: 'POST', path: `${AWS_KEYS}/{id}/policy`, handler: h('update-aws-key-policy'), access: { kind: 'acl', action: 'keyupdate' }, requestSchema: schemas.updateAwsKeyPolicy, needs: changesKmsKey('PutKeyPolicy'), summary: 'Replace the key policy of an AWS key (PutKeyPolicy), from a document or the key_admins/key_users lists' },
+
+  // Schedules: job configurations, their runs, and their assignment to key stores and HYOK keys
+  { operation: 'CreateJobConfig', method: 'POST', path: JOB_CONFIGS, handler: h('create-job-config'), access: { kind: 'admin' }, requestSchema: schemas.createJobConfig, successStatus: 201, needs: SCHEDULES, summary: 'Create a job configuration and its schedule' },
+  { operation: 'ListJobConfigs', method: 'GET', path: JOB_CONFIGS, handler: h('list-job-configs'), access: { kind: 'admin' }, querySchema: schemas.listJobConfigsQuery, needs: READ, summary: 'List job configurations' },
+  { operation: 'GetJobConfig', method: 'GET', path: `${JOB_CONFIGS}/{id}`, handler: h('get-job-config'), access: { kind: 'admin' }, needs: READ, summary: 'Get a job configuration' },
+  { operation: 'UpdateJobConfig', method: 'PATCH', path: `${JOB_CONFIGS}/{id}`, handler: h('update-job-config'), access: { kind: 'admin' }, requestSchema: schemas.updateJobConfig, needs: SCHEDULES, summary: 'Update a job configuration and its schedule' },
+  { operation: 'DeleteJobConfig', method: 'DELETE', path: `${JOB_CONFIGS}/{id}`, handler: h('delete-job-config'), access: { kind: 'admin' }, successStatus: 204, needs: SCHEDULES, summary: 'Delete a job configuration and its schedule (refused while assigned)' },
+  { operation: 'RunJobConfigNow', method: 'POST', path: `${JOB_CONFIGS}/{id}/run-now`, handler: h('run-job-config-now'), access: { kind: 'admin' }, successStatus: 201, needs: SCHEDULES, summary: 'Start a run of a job configuration now (in the background)' },
+  { operation: 'ListJobRuns', method: 'GET', path: '/v1/scheduler/jobs', handler: h('list-job-runs'), access: { kind: 'admin' }, querySchema: schemas.listJobRunsQuery, needs: READ, summary: 'List job runs' },
+  { operation: 'GetJobRun', method: 'GET', path: '/v1/scheduler/jobs/{id}', handler: h('get-job-run'), access: { kind: 'admin' }, needs: READ, summary: 'Get a job run with its per-target results' },
+  { operation: 'EnableCredentialRotationJob', method: 'POST', path: `${KEY_STORES}/{id}/enable-credential-rotation-job`, handler: h('enable-credential-rotation-job'), access: { kind: 'acl', action: 'keystoreupdate' }, requestSchema: schemas.assignJobConfig, needs: { ...WRITE, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'Assign a credential rotation job configuration to a linked key store' },
+  { operation: 'DisableCredentialRotationJob', method: 'POST', path: `${KEY_STORES}/{id}/disable-credential-rotation-job`, handler: h('disable-credential-rotation-job'), access: { kind: 'acl', action: 'keystoreupdate' }, needs: { ...WRITE, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'Unassign the credential rotation job configuration of a key store' },
+  { operation: 'EnableAwsKeyRotationJob', method: 'POST', path: `${AWS_KEYS}/{id}/enable-rotation-job`, handler: h('enable-aws-key-rotation-job'), access: { kind: 'acl', action: 'keyrotate' }, requestSchema: schemas.assignJobConfig, needs: WRITE, summary: 'Assign a key rotation job configuration to an HYOK key' },
+  { operation: 'DisableAwsKeyRotationJob', method: 'POST', path: `${AWS_KEYS}/{id}/disable-rotation-job`, handler: h('disable-aws-key-rotation-job'), access: { kind: 'acl', action: 'keyrotate' }, needs: WRITE, summary: 'Unassign the key rotation job configuration of an HYOK key' },
 ];
 
 /** Look a route up by operation name (used by handlers and tests). */

@@ -8,6 +8,7 @@ import { awsKeySchemas } from './aws-key-schemas';
 import { hsmSchemas } from './hsm-schemas';
 import type { JsonSchema } from './json-schema';
 import { hyokKeySchemas, keyStoreSchemas, virtualKeySchemas } from './key-schemas';
+import { schedulerSchemas } from './scheduler-schemas';
 
 export const schemas = {
   createAccountContainer: accountSchemas.create,
@@ -44,4 +45,5 @@ export const schemas = {
   addAwsKeyTags: awsKeySchemas.addTags,
   removeAwsKeyTags: awsKeySchemas.removeTags,
   updateAwsKeyPolicy: awsKeySchemas.policy,
+  ...schedulerSchemas,
 } satisfies Record<string, JsonSchema>;

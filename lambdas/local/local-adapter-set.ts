@@ -17,6 +17,7 @@ import type { AdapterSettings } from '../runtime/config';
 import { type AdapterSet, systemClock, uuidGenerator } from '../runtime/ports';
 import { LocalAwsAccountAccess } from './adapters/local-aws-account-access';
 import { LOCAL_AWS_ENV } from './local-aws-env';
+import { LocalJobScheduler } from './adapters/local-job-scheduler';
 import { LocalSecretStore } from './adapters/local-secret-store';
 import { LocalTokenVerifier } from './adapters/local-tokens';
 
@@ -33,6 +34,7 @@ export const localAdapterSet: AdapterSet = (settings) => ({
   cloudHsm: () => new SdkCloudHsmClusters({ endpoint: settings.cloudHsmEndpoint ?? LOCAL_AWS_ENV.AWS_ENDPOINT_URL }),
   clock: () => systemClock,
   ids: () => uuidGenerator,
+  jobScheduler: () => new LocalJobScheduler({ stateDir: settings.localStateDir }),
 });
 
 /** Makes the local adapter set the one of `local` mode in this process. */

@@ -42,6 +42,7 @@ import { ensureLocalPartition } from './local-partition';
 import { acquireRunnerLock, RunnerAlreadyRunningError, type RunnerLock } from './runner-lock';
 import { ensureSelfSignedCert } from './self-signed-cert';
 import { writeSoftHsmConfig } from './softhsm-token';
+import { LocalScheduler } from './local-scheduler';
 
 const STATE_TABLE_NAME = 'key-manager-state';
 /** Like the deployed API's stage: URLs read `/api/v1/cckm/...`, as in CCKM. */
@@ -76,18 +77,21 @@ interface Running {
   gateway?: RunningGateway;
   xks?: XksHttpsServer;
   aws?: AwsStandIn;
+  scheduler?: LocalScheduler;
 }
 
 const log = (message: string): void => console.log(`[local] ${message}`);
 const warn = (message: string): void => console.warn(`[local] WARNING: ${message}`);
 
-function parseOptions(): { port: number; xksPort: number; awsPort: number; stateDir: string } {
+function parseOptions(): { port: number; xksPort: number; awsPort: number; stateDir: string; schedulerClock: 'system' | 'manual' } {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '8080' },
       'xks-port': { type: 'string', default: '8443' },
       'aws-port': { type: 'string', default: '4599' },
       'state-dir': { type: 'string', default: '.local' },
+      // Tests: the scheduler's clock moves only when told, over the IPC channel (startScheduler).
+      'scheduler-clock': { type: 'string', default: 'system' },
     },
   });
   const port = (name: string, value: string): number => {
@@ -100,6 +104,7 @@ function parseOptions(): { port: number; xksPort: number; awsPort: number; state
     xksPort: port('xks-port', values['xks-port']),
     awsPort: port('aws-port', values['aws-port']),
     stateDir: resolve(values['state-dir']),
+    schedulerClock: schedulerClock(values['scheduler-clock']),
   };
 }
 
@@ -182,6 +187,8 @@ async function start(running: Running): Promise<void> {
 
   const cloudHsm = await ensureLocalCloudHsmCluster(running.aws.state, { accountId: aws.accountId, region: aws.region, dir: join(stateDir, 'cloudhsm') });
 
+  running.scheduler = startScheduler(stateDir, options.schedulerClock);
+
   const endpoints: LocalEndpoints = { apiUrl, adminToken, ...xks, dynamoDbEndpoint: running.dynamoDb.endpoint, aws, cloudHsm };
   // Written whole and renamed, so a reader polling for it never sees half a file; 0600: it holds the admin token.
   writeFileSync(`${endpointsFile}.tmp`, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
@@ -210,7 +217,34 @@ async function listenOrExplain<T>(option: string, port: number, listen: () => Pr
   }
 }
 
+function schedulerClock(value: string): 'system' | 'manual' {
+  if (value !== 'system' && value !== 'manual') throw new Error(`--scheduler-clock must be system or manual, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * The in-process scheduler of job configurations, running the same job runner as EventBridge
+ * Scheduler does on AWS. With `--scheduler-clock manual` (tests) it ticks only when a parent
+ * process sends `{type: 'scheduler.tick', now}` over the IPC channel, and answers
+ * `{type: 'scheduler.ticked', now, runs}` (or `error`).
+ */
+function startScheduler(stateDir: string, clock: 'system' | 'manual'): LocalScheduler {
+  const scheduler = new LocalScheduler({ stateDir, run: (event) => dependencies().jobRunner.run(event), log, manualClock: clock === 'manual' });
+  scheduler.start();
+  if (clock === 'manual' && process.send !== undefined) {
+    process.on('message', (message: { type?: string; now?: string }) => {
+      if (message?.type !== 'scheduler.tick' || typeof message.now !== 'string') return;
+      scheduler
+        .tick(new Date(message.now))
+        .then((runs) => process.send?.({ type: 'scheduler.ticked', now: message.now, runs }))
+        .catch((error: unknown) => process.send?.({ type: 'scheduler.ticked', now: message.now, error: String(error) }));
+    });
+  }
+  return scheduler;
+}
+
 async function stop(running: Running): Promise<void> {
+  await running.scheduler?.stop();
   await running.aws?.stop().catch((error: unknown) => warn(`AWS stand-in did not stop cleanly: ${String(error)}`));
   await running.xks?.close().catch((error: unknown) => warn(`XKS proxy did not close cleanly: ${String(error)}`));
   await running.gateway?.close();

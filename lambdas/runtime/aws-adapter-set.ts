@@ -5,12 +5,15 @@
  * settings.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ENV } from '../contract/env';
 import { SdkAwsKms } from '../adapters/aws/kms-sdk';
 import { SdkCloudHsmClusters } from '../adapters/aws/cloudhsm-sdk';
 import { CognitoTokenVerifier } from '../adapters/aws/cognito-token-verifier';
+import { EventBridgeJobScheduler } from '../adapters/aws/event-bridge-job-scheduler';
 import { LambdaHsmAgent } from '../adapters/aws/lambda-hsm-agent';
 import { SecretsManagerSecretStore } from '../adapters/aws/secrets-manager-secret-store';
 import { StsAccountAccess } from '../adapters/aws/sts-account-access';
@@ -40,6 +43,17 @@ export const awsAdapterSet: AdapterSet = (settings) => ({
   cloudHsm: () => new SdkCloudHsmClusters(settings.cloudHsmEndpoint === undefined ? {} : { endpoint: settings.cloudHsmEndpoint }),
   clock: () => systemClock,
   ids: () => uuidGenerator,
+  jobScheduler: () =>
+    new EventBridgeJobScheduler(
+      {
+        groupName: requireSetting(settings.jobScheduleGroup, ENV.jobScheduleGroup),
+        runnerFunctionArn: requireSetting(settings.jobRunnerFunctionArn, ENV.jobRunnerFunctionArn),
+        schedulerRoleArn: requireSetting(settings.jobSchedulerRoleArn, ENV.jobSchedulerRoleArn),
+        deadLetterQueueArn: requireSetting(settings.jobDeadLetterQueueArn, ENV.jobDeadLetterQueueArn),
+      },
+      new SchedulerClient({}),
+      new LambdaClient({}),
+    ),
 });
 
 /** The ports over the state table, through one DynamoDB client (DynamoDB Local when the settings name an endpoint). */

@@ -49,6 +49,11 @@ export interface AdapterSettings {
    * SDK's endpoint variables, so the adapter is given it explicitly.
    */
   readonly cloudHsmEndpoint?: string;
+  /** aws mode, job configuration routes: where schedules go and what they run (contract/env.ts). */
+  readonly jobScheduleGroup?: string;
+  readonly jobRunnerFunctionArn?: string;
+  readonly jobSchedulerRoleArn?: string;
+  readonly jobDeadLetterQueueArn?: string;
 }
 
 /** The management API's and the XKS proxy's configuration: the state table is required. */
@@ -112,5 +117,9 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     pkcs11Libraries: pkcs11LibraryOverrides(env),
     localStsEndpoint: readOptionalString(env, ENV.awsEndpointUrlSts),
     cloudHsmEndpoint: readOptionalString(env, ENV.cloudHsmEndpoint),
+    jobScheduleGroup: readOptionalString(env, ENV.jobScheduleGroup),
+    jobRunnerFunctionArn: readOptionalString(env, ENV.jobRunnerFunctionArn),
+    jobSchedulerRoleArn: readOptionalString(env, ENV.jobSchedulerRoleArn),
+    jobDeadLetterQueueArn: readOptionalString(env, ENV.jobDeadLetterQueueArn),
   };
 }

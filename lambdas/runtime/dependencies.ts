@@ -25,6 +25,10 @@ import { CloudHsmKeyStoreService } from '../core/key-stores/cloudhsm-key-store-s
 import { CustomKeyStores } from '../core/key-stores/custom-key-stores';
 import { CloudHsmKeyService } from '../core/keys/cloudhsm-key-service';
 import { StateStoreXksStateSource } from '../core/state-store-xks-state-source';
+import { JobConfigService } from '../core/schedules/job-config-service';
+import { JobRunService } from '../core/schedules/job-run-service';
+import { JobRunner } from '../core/schedules/job-runner';
+import { ScheduleAssignmentService } from '../core/schedules/schedule-assignments';
 import { portMakersFor } from './adapter-set';
 import { loadConfig, type RuntimeConfig } from './config';
 import { lazily, type Makers, type Ports } from './ports';
@@ -47,6 +51,11 @@ export interface Services {
   readonly hyokKeys: HyokKeyService;
   readonly awsKeys: AwsKeyService;
   readonly keyUploads: KeyUploadService;
+  readonly jobConfigs: JobConfigService;
+  readonly jobRuns: JobRunService;
+  /** What EventBridge Scheduler invokes on AWS (lambdas/jobs/job-runner.ts) and the in-process scheduler locally. */
+  readonly jobRunner: JobRunner;
+  readonly scheduleAssignments: ScheduleAssignmentService;
 }
 
 export interface Dependencies extends Ports, Services {
@@ -72,6 +81,10 @@ const SERVICES: Makers<Services, Dependencies> = {
   hyokKeys: (deps) => new HyokKeyService(deps),
   awsKeys: (deps) => new AwsKeyService(deps),
   keyUploads: (deps) => new KeyUploadService(deps),
+  jobConfigs: (deps) => new JobConfigService({ ...deps, synchronizationAvailable: false }),
+  jobRuns: (deps) => new JobRunService(deps),
+  jobRunner: (deps) => new JobRunner(deps),
+  scheduleAssignments: (deps) => new ScheduleAssignmentService(deps),
 };
 
 /** The ports of `config.mode`'s adapter set (or `given` ones) and the services over them. */

@@ -20,6 +20,7 @@ import type { Clock } from '../core/ports/clock';
 import type { CredentialUsage } from '../core/ports/credential-usage';
 import type { HsmAgent } from '../core/ports/hsm';
 import type { IdGenerator } from '../core/ports/id-generator';
+import type { JobScheduler } from '../core/ports/job-scheduler';
 import type { SecretStore } from '../core/ports/secret-store';
 import type { StateStore } from '../core/ports/state-store';
 import type { TokenVerifier } from '../core/ports/token-verifier';
@@ -45,6 +46,8 @@ export interface Ports {
   readonly cloudHsm: CloudHsmClusters;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Job configurations' schedules: EventBridge Scheduler on AWS; locally the file the in-process scheduler reads. */
+  readonly jobScheduler: JobScheduler;
 }
 
 /** How each member of `T` is built, from the (lazily built) whole `Self` it is part of. */

@@ -8,7 +8,8 @@
  * either. A configuration assigned to key stores or keys is not deleted (409 naming them).
  */
 import { ConflictError, DependencyError, KeyManagerError, ValidationError } from '../errors';
-import { type ListPage, matchesFilter, page, parseBooleanFilter, parseListQuery } from '../listing';
+import { LISTS } from '../../contract/lists';
+import { type ListPage, parseList } from '../listing';
 import type { Clock } from '../ports/clock';
 import type { IdGenerator } from '../ports/id-generator';
 import type { JobScheduler } from '../ports/job-scheduler';
@@ -21,7 +22,6 @@ import {
   type CreateJobConfigRequest,
   JOB_CONFIG_COUNTERS,
   JOB_CONFIG_RESOURCE,
-  JOB_OPERATIONS,
   type JobConfigData,
   type JobConfigFields,
   type JobConfigResource,
@@ -41,7 +41,6 @@ export interface JobConfigServiceDeps {
   readonly synchronizationAvailable: boolean;
 }
 
-const SORTABLE = ['name', 'operation', 'createdAt', 'updatedAt', 'id'];
 /** Rewrites of a schedule that raced other updates of its record. */
 const SETTLE_ATTEMPTS = 5;
 
@@ -66,16 +65,8 @@ export class JobConfigService {
   }
 
   async list(query: Readonly<Record<string, string | undefined>>): Promise<ListPage<JobConfigResource>> {
-    const listQuery = parseListQuery(query, SORTABLE);
-    const disabled = parseBooleanFilter(query, 'disabled');
-    if (query.operation && !(JOB_OPERATIONS as readonly string[]).includes(query.operation)) {
-      throw new ValidationError(`must be one of ${JOB_OPERATIONS.join(', ')}`, 'operation');
-    }
-    const resources = (await this.deps.state.list<JobConfigData>('jobConfig'))
-      .map((r) => present(r))
-      .filter((c) => matchesFilter(query.name, c.name) && matchesFilter(query.id, c.id) && matchesFilter(query.operation, c.operation))
-      .filter((c) => disabled === undefined || c.disabled === disabled);
-    return page(resources, listQuery);
+    const listing = parseList(query, LISTS.jobConfigs);
+    return listing.page((await this.deps.state.list<JobConfigData>('jobConfig')).map((r) => present(r)));
   }
 
   async get(id: string): Promise<JobConfigResource> {
