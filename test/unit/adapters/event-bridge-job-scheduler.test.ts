@@ -72,14 +72,14 @@ describe('EventBridgeJobScheduler', () => {
   });
 
   it('creates the schedule when an update finds none', async () => {
-    scheduler.on(UpdateScheduleCommand).rejects(new ResourceNotFoundException({ message: 'Schedule not found', ...meta }));
+    scheduler.on(UpdateScheduleCommand).rejects(new ResourceNotFoundException({ Message: 'Schedule not found', message: 'Schedule not found', ...meta }));
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn', ...meta });
     await adapter.update(SCHEDULE);
     expect(scheduler.commandCalls(CreateScheduleCommand)[0].args[0].input).toEqual(EXPECTED_SCHEDULE);
   });
 
   it('deletes the schedule; one already gone is not an error', async () => {
-    scheduler.on(DeleteScheduleCommand).rejectsOnce(new ResourceNotFoundException({ message: 'gone', ...meta })).resolves(meta);
+    scheduler.on(DeleteScheduleCommand).rejectsOnce(new ResourceNotFoundException({ Message: 'gone', message: 'gone', ...meta })).resolves(meta);
     await adapter.remove(ID);
     await adapter.remove(ID);
     expect(scheduler).toHaveReceivedCommandWith(DeleteScheduleCommand, { Name: `job-config-${ID}`, GroupName: 'KeyManager-jobs' });
@@ -111,7 +111,7 @@ describe('job configurations with EventBridge Scheduler: a refused schedule call
   const create = { name: 'nightly', operation: 'cckm_xks_credential_rotation' as const, run_at: '0 3 * * *' };
 
   it('create: no record is left and the name is free again', async () => {
-    scheduler.on(CreateScheduleCommand).rejectsOnce(new ValidationException({ message: 'Invalid RoleArn', ...meta })).resolves({ ScheduleArn: 'arn', ...meta });
+    scheduler.on(CreateScheduleCommand).rejectsOnce(new ValidationException({ Message: 'Invalid RoleArn', message: 'Invalid RoleArn', ...meta })).resolves({ ScheduleArn: 'arn', ...meta });
     const refused = await service.create(create).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(DependencyError);
     expect((refused as Error).message).toMatch(/not created: Invalid RoleArn/);
@@ -124,7 +124,7 @@ describe('job configurations with EventBridge Scheduler: a refused schedule call
   it('update: the record keeps its old values when the schedule cannot follow', async () => {
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn', ...meta });
     const made = await service.create(create);
-    scheduler.on(UpdateScheduleCommand).rejects(new ValidationException({ message: 'throttled', ...meta }));
+    scheduler.on(UpdateScheduleCommand).rejects(new ValidationException({ Message: 'throttled', message: 'throttled', ...meta }));
     await expect(service.update(made.id, { run_at: '0 4 * * *', name: 'renamed', disabled: true })).rejects.toThrow(/not changed: throttled/);
     const kept = await service.get(made.id);
     expect({ name: kept.name, run_at: kept.run_at, disabled: kept.disabled }).toEqual({ name: 'nightly', run_at: '0 3 * * *', disabled: false });
@@ -137,7 +137,7 @@ describe('job configurations with EventBridge Scheduler: a refused schedule call
   it('delete: the record comes back when the schedule cannot be deleted', async () => {
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn', ...meta });
     const made = await service.create(create);
-    scheduler.on(DeleteScheduleCommand).rejects(new ValidationException({ message: 'denied', ...meta }));
+    scheduler.on(DeleteScheduleCommand).rejects(new ValidationException({ Message: 'denied', message: 'denied', ...meta }));
     await expect(service.delete(made.id)).rejects.toThrow(/not deleted: denied/);
     expect((await service.get(made.id)).name).toBe('nightly');
   });
