@@ -30,6 +30,16 @@ export interface LocalSystemOptions {
   readonly startTimeoutMs?: number;
   /** How much of the runner's output `output()` keeps (its last characters). @default 20_000 */
   readonly outputTailChars?: number;
+  /**
+   * `manual`: the in-process scheduler's clock moves only by `tickScheduler` (`--scheduler-clock manual`,
+   * over an IPC channel), so tests make schedules fall due without waiting. @default 'system'
+   */
+  readonly schedulerClock?: 'system' | 'manual';
+}
+
+/** What one scheduler tick made (the job runs, as GET /v1/scheduler/jobs/{id} shows them). */
+export interface SchedulerTick {
+  readonly runs: readonly any[];
 }
 
 export interface LocalSystem extends LocalEndpoints {
@@ -39,6 +49,8 @@ export interface LocalSystem extends LocalEndpoints {
   output(): string;
   /** A token for any user, signed by this system's key (e.g. a non-admin for 403 tests). */
   issueToken(username: string, groups: readonly string[]): Promise<string>;
+  /** With `schedulerClock: 'manual'`: runs what is due at `now` (and queued run-nows); resolves when those runs are done. */
+  tickScheduler(now: Date): Promise<SchedulerTick>;
   /** SIGTERM (as Ctrl-C would), waits for the runner to exit; removes a temp state folder. */
   stop(): Promise<void>;
 }
@@ -51,11 +63,11 @@ export interface RunnerProcess {
 }
 
 /** Starts bin/local.ts with `args` (a low-level handle; most tests want startLocalSystem). */
-export function spawnRunner(args: readonly string[], outputTailChars = OUTPUT_TAIL_CHARS): RunnerProcess {
+export function spawnRunner(args: readonly string[], outputTailChars = OUTPUT_TAIL_CHARS, options: { readonly ipc?: boolean } = {}): RunnerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPOSITORY_ROOT, 'bin', 'local.ts'), ...args], {
     cwd: REPOSITORY_ROOT,
     env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   const output = collectOutput(child, outputTailChars);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
@@ -68,7 +80,12 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const endpointsFile = join(stateDir, 'endpoints.json');
   rmSync(endpointsFile, { force: true }); // left by a runner that was killed: not this run's
   const [port, xksPort, awsPort] = [await freePort(), await freePort(), await freePort()];
-  const runner = spawnRunner(['--port', String(port), '--xks-port', String(xksPort), '--aws-port', String(awsPort), '--state-dir', stateDir], options.outputTailChars);
+  const manualClock = options.schedulerClock === 'manual';
+  const runner = spawnRunner(
+    ['--port', String(port), '--xks-port', String(xksPort), '--aws-port', String(awsPort), '--state-dir', stateDir, ...(manualClock ? ['--scheduler-clock', 'manual'] : [])],
+    options.outputTailChars,
+    { ipc: manualClock },
+  );
   const stop = async (): Promise<void> => {
     await stopChild(runner.child, 15_000);
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
@@ -83,12 +100,28 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       pid: runner.child.pid,
       output: runner.output,
       issueToken: (username, groups) => issueLocalToken(loadOrCreateSigningKey(stateDir), { username, groups, expiresIn: '1h' }),
+      tickScheduler: (now) => tickScheduler(runner, manualClock, now),
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+async function tickScheduler(runner: RunnerProcess, manualClock: boolean, now: Date): Promise<SchedulerTick> {
+  if (!manualClock) throw new Error("tickScheduler needs startLocalSystem({ schedulerClock: 'manual' })");
+  const at = now.toISOString();
+  return new Promise((resolveTick, rejectTick) => {
+    const onMessage = (message: { type?: string; now?: string; runs?: any[]; error?: string }): void => {
+      if (message?.type !== 'scheduler.ticked' || message.now !== at) return;
+      runner.child.off('message', onMessage);
+      if (message.error !== undefined) rejectTick(new Error(`scheduler tick at ${at} failed: ${message.error}`));
+      else resolveTick({ runs: message.runs ?? [] });
+    };
+    runner.child.on('message', onMessage);
+    runner.child.send({ type: 'scheduler.tick', now: at });
+  });
 }
 
 async function waitForEndpoints(file: string, runner: RunnerProcess, timeoutMs: number): Promise<LocalEndpoints> {
