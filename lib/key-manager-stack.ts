@@ -5,6 +5,7 @@
  */
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
@@ -12,6 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DataPlaneNetwork } from './constructs/data-plane-network';
 import { HsmAgent } from './constructs/hsm-agent';
+import { JobScheduling } from './constructs/job-scheduling';
 import { ManagementApi } from './constructs/management-api';
 import { Monitoring } from './constructs/monitoring';
 import { ProxyImage } from './constructs/proxy-image';
@@ -31,6 +33,7 @@ export class KeyManagerStack extends Stack {
   public readonly stateTable: StateTable;
   public readonly managementApi: ManagementApi;
   public readonly hsmAgent: HsmAgent;
+  public readonly jobScheduling: JobScheduling;
   public readonly xksProxy: XksProxy;
   public readonly monitoring: Monitoring;
 
@@ -70,13 +73,16 @@ export class KeyManagerStack extends Stack {
       securityGroup: network.hsmClientSecurityGroup,
       secrets,
     });
+    const managementArchitecture = p.managementArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+    this.jobScheduling = new JobScheduling(this, 'Jobs', { stateTable: this.stateTable, secrets, hsmAgent: this.hsmAgent, architecture: managementArchitecture });
     this.managementApi = new ManagementApi(this, 'ManagementApi', {
       stateTable: this.stateTable,
       secrets,
       userPool: users.userPool,
       userPoolClient: users.userPoolClient,
       hsmAgent: this.hsmAgent,
-      architecture: p.managementArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      jobScheduling: this.jobScheduling,
+      architecture: managementArchitecture,
       webAclRateLimit: p.waf ? p.wafApiRateLimit : undefined,
     });
 
@@ -131,6 +137,7 @@ export class KeyManagerStack extends Stack {
       proxyTargetGroup: this.xksProxy.targetGroup,
       api: this.managementApi.api,
     });
+    this.jobScheduling.deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.monitoring.alarmTopic));
 
     this.outputs(p, users);
   }
@@ -154,6 +161,7 @@ export class KeyManagerStack extends Stack {
       out('PrivateDnsVerificationRecordValue', verification.value, 'Value of that TXT record');
     }
     out('HsmAgentFunctionName', this.hsmAgent.function.functionName, 'The HSM agent (invoked by the control plane only)');
+    out('JobScheduleGroupName', this.jobScheduling.scheduleGroup.scheduleGroupName, 'EventBridge Scheduler group holding one schedule per job configuration');
     out('StateTableName', this.stateTable.table.tableName, 'DynamoDB table holding the control plane state (retained on stack deletion)');
     out('AlarmTopicArn', this.monitoring.alarmTopic.topicArn, 'Subscribe your on-call address to this SNS topic');
     out('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');

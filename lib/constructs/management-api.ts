@@ -24,6 +24,7 @@ import { grantAwsKms, grantCloudHsm } from '../private/kms-grants';
 import { acknowledge, acknowledgeFinding, acknowledgeWildcardGrant } from '../private/nag';
 import { routeAreas } from '../private/route-areas';
 import type { HsmAgent } from './hsm-agent';
+import type { JobScheduling } from './job-scheduling';
 import { OperationFunction } from './operation-function';
 import { RateLimitWebAcl } from './rate-limit-web-acl';
 import type { SecretPrefixes } from './secret-prefixes';
@@ -40,6 +41,8 @@ export interface ManagementApiProps {
   readonly userPoolClient: cognito.IUserPoolClient;
   /** The HSM agent; required when a route `needs.hsmAgent`. @default - none */
   readonly hsmAgent?: HsmAgent;
+  /** The schedule group and job runner; required when a route `needs.jobScheduler`. @default - none */
+  readonly jobScheduling?: JobScheduling;
   /** @default - every route of lambdas/contract/routes.ts */
   readonly routes?: readonly RouteDefinition[];
   /**
@@ -163,6 +166,7 @@ export class ManagementApi extends Construct {
         [ENV.userPoolId]: props.userPool.userPoolId,
         [ENV.userPoolClientId]: props.userPoolClient.userPoolClientId,
         ...(route.needs.hsmAgent && props.hsmAgent ? { [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName } : {}),
+        ...(route.needs.jobScheduler && props.jobScheduling ? props.jobScheduling.environment : {}),
         // The secrets' namespace; for writers also their key and the resource policy each new secret gets.
         ...(secretAccess === 'none' ? {} : props.secrets.environmentFor(secretAccess)),
       },
@@ -215,6 +219,7 @@ export class ManagementApi extends Construct {
       if (access) props.secrets.grant(role, kind, access);
     }
     if (needs.hsmAgent && props.hsmAgent) props.hsmAgent.grantInvoke(role);
+    if (needs.jobScheduler && props.jobScheduling) props.jobScheduling.grantScheduling(role);
     if (needs.assumeAccountRole) {
       iam.Grant.addToPrincipal({ grantee: role, actions: ['sts:AssumeRole'], resourceArns: [accountRoleArnPattern] });
       acknowledgeWildcardGrant(role, accountRoleArnPattern, `Registered AWS accounts are run-time data; the function may assume only roles named ${ACCOUNT_ROLE_NAME_PREFIX}* (the name the README tells customers to give the role in each account), whose trust policy names this deployment.`);
@@ -257,6 +262,9 @@ function validateRoutes(routes: readonly RouteDefinition[], props: ManagementApi
     if (!/^[A-Za-z0-9]+$/.test(route.operation)) throw new Error(`ManagementApi: operation name "${route.operation}" must be alphanumeric (it names the function and the request model).`);
     if (route.needs.hsmAgent && !props.hsmAgent) {
       throw new Error(`ManagementApi: route ${route.operation} needs the HSM agent; pass \`hsmAgent\` (an HsmAgent construct).`);
+    }
+    if (route.needs.jobScheduler && !props.jobScheduling) {
+      throw new Error(`ManagementApi: route ${route.operation} needs the job scheduler; pass \`jobScheduling\` (a JobScheduling construct).`);
     }
   }
 }

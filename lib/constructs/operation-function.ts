@@ -30,7 +30,7 @@ export const NODE_RUNTIME = lambda.Runtime.NODEJS_22_X;
  * pkcs11js stays external: it is a native addon that only local mode's composition reaches (the
  * management functions reach PKCS#11 through the HSM agent, never directly), so it is not shipped.
  */
-const BUNDLING: nodejs.BundlingOptions = {
+export const BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.CJS,
   target: 'node22',
   mainFields: ['module', 'main'],
