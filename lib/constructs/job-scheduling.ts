@@ -31,6 +31,9 @@ import type { StateTable } from './state-table';
 /** What a run calls in AWS KMS: credential rotation pushes the new credential; key rotation re-reads the KMS key. */
 const RUNNER_KMS_ACTIONS: readonly AwsKmsAction[] = ['UpdateCustomKeyStore', 'DescribeCustomKeyStores', 'DescribeKey', 'ListAliases', 'ListResourceTags', 'GetKeyPolicy'];
 
+/** The runner function's description (what tells it apart from the route functions in a template). */
+export const JOB_RUNNER_DESCRIPTION = 'Runs job configurations (EventBridge Scheduler schedules and run-now)';
+
 export interface JobSchedulingProps {
   readonly stateTable: StateTable;
   readonly secrets: SecretPrefixes;
@@ -93,7 +96,7 @@ export class JobScheduling extends Construct {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      description: 'Runs job configurations (EventBridge Scheduler schedules and run-now)',
+      description: JOB_RUNNER_DESCRIPTION,
       entry: path.join(PROJECT_ROOT, 'lambdas/jobs/job-runner.ts'),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,

@@ -9,6 +9,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { ENV, GROUPS, METRICS, SECRET_PREFIXES, STATE_TABLE } from '../../lambdas/contract/env';
 import { routes } from '../../lambdas/contract/routes';
+import { JOB_RUNNER_DESCRIPTION } from '../../lib/constructs/job-scheduling';
 import { routeAreas } from '../../lib/private/route-areas';
 import { policyStatements, resourcesOfType, statementsOf, synthesizeApp, templateOf, unsuppressedNagFindings } from './fixtures';
 
@@ -69,11 +70,11 @@ describe('state table', () => {
 });
 
 describe('management API', () => {
-  it('has one Node.js 22 function per route', () => {
+  it('has one Node.js 22 function per route (and the job runner)', () => {
     const app = vpcEndpoint();
     expect(app.stack.managementApi.functions.size).toBe(routes.length);
     const described = resourcesOfType(app, 'AWS::Lambda::Function').filter((f) => f.Properties.Runtime === 'nodejs22.x').map((f) => f.Properties.Description as string);
-    expect(described.sort()).toEqual(routes.map((r) => r.summary).sort());
+    expect(described.sort()).toEqual([...routes.map((r) => r.summary), JOB_RUNNER_DESCRIPTION].sort());
   });
 
   it('puts each area of the route table in its own nested stack, with the functions, methods and models of its routes', () => {
@@ -146,7 +147,9 @@ describe('management API', () => {
   it('uses an existing user pool without creating one', () => {
     const app = synthesizeApp({ userPoolId: 'us-east-1_AbCdEf123', userPoolClientId: 'client123' });
     expect(resourcesOfType(app, 'AWS::Cognito::UserPool')).toEqual([]);
-    const variables = resourcesOfType(app, 'AWS::Lambda::Function').filter((f) => f.Properties.Runtime === 'nodejs22.x').map((f) => f.Properties.Environment.Variables as Record<string, unknown>);
+    const variables = resourcesOfType(app, 'AWS::Lambda::Function')
+      .filter((f) => f.Properties.Runtime === 'nodejs22.x' && f.Properties.Description !== JOB_RUNNER_DESCRIPTION)
+      .map((f) => f.Properties.Environment.Variables as Record<string, unknown>);
     expect(variables).toHaveLength(routes.length);
     for (const v of variables) expect(v).toMatchObject({ [ENV.userPoolId]: 'us-east-1_AbCdEf123', [ENV.userPoolClientId]: 'client123' });
   });
@@ -184,8 +187,10 @@ describe('least privilege', () => {
       expect([route.operation, secretResources.includes(SECRET_PREFIXES.xks)]).toEqual([route.operation, Boolean(route.needs.secrets?.xks)]);
       expect([route.operation, secretResources.includes(SECRET_PREFIXES.hsmPin)]).toEqual([route.operation, Boolean(route.needs.secrets?.hsmPin)]);
       const invoke = statements.filter((s) => s.actions.includes('lambda:InvokeFunction'));
-      expect([route.operation, invoke.length]).toEqual([route.operation, route.needs.hsmAgent ? 1 : 0]);
-      for (const s of invoke) expect(s.resources).toEqual([agentArn]);
+      const invokesAgent = invoke.filter((s) => JSON.stringify(s.resources) === JSON.stringify([agentArn]));
+      expect([route.operation, invokesAgent.length]).toEqual([route.operation, route.needs.hsmAgent ? 1 : 0]);
+      // The only other function a route may invoke is the job runner (run-now: test/infra/job-scheduling.test.ts).
+      expect([route.operation, invoke.length - invokesAgent.length]).toEqual([route.operation, route.needs.jobScheduler ? 1 : 0]);
       const assume = statements.filter((s) => s.actions.includes('sts:AssumeRole'));
       expect([route.operation, assume.length]).toEqual([route.operation, route.needs.assumeAccountRole ? 1 : 0]);
       for (const s of assume) expect(JSON.stringify(s.resources)).toContain(':role/xks-key-manager-*');
