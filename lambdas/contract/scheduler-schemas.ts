@@ -10,8 +10,8 @@ import { displayName, listQuery as query, strictObject as strict } from './schem
 
 const OPERATIONS = ['cckm_xks_credential_rotation', 'cckm_synchronization', 'cckm_key_rotation'];
 const cloudName: JsonSchema = { type: 'string', enum: ['aws'] };
-/** RFC 3339, or null / '' to clear it on update. */
-const date: JsonSchema = { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'string', maxLength: 0 }, { type: 'null' }] };
+/** RFC 3339 (checked by the service), or null / '' to clear it on update. */
+const date: JsonSchema = { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'null' }] };
 
 const commonFields: Record<string, JsonSchema> = {
   name: displayName,

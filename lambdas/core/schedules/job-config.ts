@@ -137,12 +137,14 @@ export function applyFields(operation: JobOperation, fields: JobConfigFields, ba
   };
 }
 
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
 /** A date field: the request's value, `null`/'' to clear it, else the stored one. */
 function pick(fields: JobConfigFields, name: 'start_date' | 'end_date', stored: string | undefined): string | undefined {
   if (!(name in fields)) return stored;
   const value = fields[name] as string | null | undefined;
   if (value === null || value === '' || value === undefined) return undefined;
-  if (Number.isNaN(Date.parse(value))) throw new ValidationError('must be an RFC 3339 date and time', name);
+  if (!RFC_3339.test(value) || Number.isNaN(Date.parse(value))) throw new ValidationError(`must be an RFC 3339 date and time (e.g. 2027-01-01T00:00:00Z), not ${JSON.stringify(value)}`, name);
   return new Date(value).toISOString();
 }
 
