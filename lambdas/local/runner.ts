@@ -43,6 +43,7 @@ import { acquireRunnerLock, RunnerAlreadyRunningError, type RunnerLock } from '.
 import { ensureSelfSignedCert } from './self-signed-cert';
 import { writeSoftHsmConfig } from './softhsm-token';
 import { LocalScheduler } from './local-scheduler';
+import { dependencies } from '../runtime/dependencies';
 
 const STATE_TABLE_NAME = 'key-manager-state';
 /** Like the deployed API's stage: URLs read `/api/v1/cckm/...`, as in CCKM. */
