@@ -70,7 +70,7 @@ import {
   resolveAccount,
 } from '../key-references';
 import { ConnectionStates, kmsLocation } from './aws-kms-links';
-import { releaseAssignment } from '../schedules/schedule-assignments';
+import { releaseAssignment } from '../job-config-labels';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 
 /** POST /v1/cckm/aws/custom-key-stores (shape checked by `keyStoreSchemas.create`). */

@@ -25,7 +25,7 @@ import type { AwsKeyResource } from './aws-key-resource';
 import { accessForKind, type AwsKeyRecord, kindOf, listFilter, present, relatedOf, relatedOfAll, SORTABLE_FIELDS } from './aws-key-views';
 import { keyPolicyFor, POLICY_SHORTCUTS, type PolicyShortcut } from './key-policy';
 import { kmsLocationOf, readKmsKey } from './kms-key-reads';
-import { releaseAssignment } from '../schedules/schedule-assignments';
+import { releaseAssignment } from '../job-config-labels';
 import { VIRTUAL_KEY_COUNTERS } from './virtual-key';
 import { HSM_KEY_COUNTERS } from '../hsm/hsm-key';
 

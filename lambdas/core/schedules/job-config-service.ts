@@ -16,11 +16,11 @@ import type { JobScheduler } from '../ports/job-scheduler';
 import type { EntityRecord, StateStore } from '../ports/state-store';
 import { NotFoundError } from '../errors';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
+import { JOB_CONFIG_COUNTERS } from '../job-config-labels';
 import { assignedTargets } from './schedule-assignments';
 import {
   applyFields,
   type CreateJobConfigRequest,
-  JOB_CONFIG_COUNTERS,
   JOB_CONFIG_RESOURCE,
   type JobConfigData,
   type JobConfigFields,

@@ -17,12 +17,6 @@ export const paramsField = (operation: JobOperation): string => `${operation}_pa
 
 export const JOB_CONFIG_RESOURCE = 'Job configuration';
 
-/** Counters on a job configuration record. */
-export const JOB_CONFIG_COUNTERS = {
-  /** Key stores and keys assigned to it: it is not deleted while any are. */
-  assigned: 'assigned',
-} as const;
-
 /** Targets one configuration may have: one run handles them all, within one invocation. */
 export const MAX_ASSIGNED_PER_CONFIG = 50;
 

@@ -29,7 +29,7 @@ import type { JobRunnerEvent } from '../ports/job-scheduler';
 import type { EntityRecord, StateStore } from '../ports/state-store';
 import { type JobConfigData, type KeyRotationParams, MAX_ASSIGNED_PER_CONFIG } from './job-config';
 import { finalStatus, type JobRunData, type JobRunResource, type JobRunResult, jobRunResource, scheduledRunId } from './job-run';
-import { JOB_CONFIG_LABEL } from './schedule-assignments';
+import { JOB_CONFIG_LABEL } from '../job-config-labels';
 
 /** Who the runner acts as: the key manager itself, with an administrator's reach. */
 export const SCHEDULER_ACCESS: Access = {

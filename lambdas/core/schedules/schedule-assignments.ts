@@ -17,9 +17,8 @@ import type { AwsKeyResource } from '../keys/aws-key-resource';
 import type { AwsKeyService } from '../keys/aws-key-service';
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
-import { JOB_CONFIG_COUNTERS, type JobConfigData, type JobOperation, MAX_ASSIGNED_PER_CONFIG } from './job-config';
-
-export const JOB_CONFIG_LABEL = 'job_config_id';
+import { JOB_CONFIG_COUNTERS, JOB_CONFIG_LABEL, releaseAssignment } from '../job-config-labels';
+import { type JobConfigData, type JobOperation, MAX_ASSIGNED_PER_CONFIG } from './job-config';
 
 export interface AssignedTarget {
   readonly type: 'key store' | 'AWS key';
@@ -42,12 +41,6 @@ export async function assignedTargets(state: StateStore, jobConfigId: string): P
     ...stores.map((s) => ({ type: 'key store' as const, id: s.id, name: s.data.name })),
     ...keys.map((k) => ({ type: 'AWS key' as const, id: k.id, name: k.data.kms?.aliases[0] ?? k.id })),
   ];
-}
-
-/** Ops that release a deleted target's assignment (in the target's delete transaction). */
-export function releaseAssignment(labels: Readonly<Record<string, string>> | undefined): StateOp[] {
-  const jobConfigId = labels?.[JOB_CONFIG_LABEL];
-  return jobConfigId === undefined ? [] : [{ op: 'count', kind: 'jobConfig', id: jobConfigId, counter: JOB_CONFIG_COUNTERS.assigned, delta: -1, min: 0 }];
 }
 
 export class ScheduleAssignmentService {
