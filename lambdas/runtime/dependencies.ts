@@ -81,7 +81,8 @@ const SERVICES: Makers<Services, Dependencies> = {
   hyokKeys: (deps) => new HyokKeyService(deps),
   awsKeys: (deps) => new AwsKeyService(deps),
   keyUploads: (deps) => new KeyUploadService(deps),
-  jobConfigs: (deps) => new JobConfigService({ ...deps, synchronizationAvailable: false }),
+  // Named one by one: spreading `deps` would build every member, this one included.
+  jobConfigs: ({ state, clock, ids, jobScheduler }) => new JobConfigService({ state, clock, ids, jobScheduler, synchronizationAvailable: false }),
   jobRuns: (deps) => new JobRunService(deps),
   jobRunner: (deps) => new JobRunner(deps),
   scheduleAssignments: (deps) => new ScheduleAssignmentService(deps),
