@@ -8,8 +8,8 @@
  * by run-now. The refusals: a cron expression EventBridge cannot express, deleting an assigned
  * configuration.
  */
-import { DecryptCommand, DescribeCustomKeyStoresCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { adminApi, type LocalSystem, startLocalSystem } from '../helpers/local-system';
+import { DecryptCommand, DescribeCustomKeyStoresCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { adminApi, localKmsClient, type LocalSystem, retryingProxyTimeouts, startLocalSystem } from '../helpers/local-system';
 import { timeUntil } from '../xks/support/poll';
 
 const REGION = 'us-east-1';
@@ -19,7 +19,7 @@ let api: ReturnType<typeof adminApi>;
 
 beforeAll(async () => {
   system = await startLocalSystem({ schedulerClock: 'manual' });
-  kms = new KMSClient({ endpoint: system.aws.endpointUrl, region: REGION, credentials: system.aws, maxAttempts: 1 });
+  kms = localKmsClient(system, REGION);
   api = adminApi(system);
 });
 
@@ -27,17 +27,6 @@ afterAll(async () => {
   kms?.destroy();
   await system?.stop();
 });
-
-/** AWS KMS gives the proxy 250 ms; on this shared machine a first call may miss them, and AWS says to retry. */
-async function retryingProxyTimeouts<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      if (attempt >= 4 || !/did not respond in time/.test(String((error as Error).message))) throw error;
-    }
-  }
-}
 
 async function awsAccessKeyId(cks: string): Promise<string | undefined> {
   const [store] = (await kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: cks }))).CustomKeyStores ?? [];
