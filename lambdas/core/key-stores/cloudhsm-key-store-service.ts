@@ -41,6 +41,7 @@ import {
 import { CLOUDHSM_KEY_STORE } from './key-store';
 import { accountCounts, type CreateKeyStoreRequest, type UpdateKeyStoreRequest } from './key-store-service';
 
+import { replaceKmsuserPassword } from './kmsuser-password';
 import { landedDespite } from './xks-credentials';
 
 export type CloudHsmKeyStoreRecord = EntityRecord<CloudHsmKeyStoreData>;
@@ -155,7 +156,7 @@ export class CloudHsmKeyStoreService {
         ...(clusterId === undefined || clusterId === old.cloudHsmClusterId ? {} : { cloudHsmClusterId: clusterId }),
       };
       const data: CloudHsmKeyStoreData = { ...old, name: changes.name ?? old.name, cloudHsmClusterId: changes.cloudHsmClusterId ?? old.cloudHsmClusterId, updatedAt: clock.now().toISOString() };
-      const restorePassword = password === undefined ? undefined : await this.replacePassword(id, at, store.data.customKeyStoreId, password, changes);
+      const restorePassword = password === undefined ? undefined : await replaceKmsuserPassword(this.deps, { keyStoreId: id, at, customKeyStoreId: store.data.customKeyStoreId }, password, changes);
       if (restorePassword === undefined && Object.keys(changes).length > 0) await awsKms.updateCloudHsmKeyStore(at, old.customKeyStoreId, changes);
       try {
         await state.transact([{
@@ -180,7 +181,7 @@ export class CloudHsmKeyStoreService {
     const at = locationOf(store, account);
     if (password !== undefined) {
       await this.requireDisconnected(store, at, 'given a new password');
-      await this.replacePassword(id, at, store.data.customKeyStoreId, password, {});
+      await replaceKmsuserPassword(this.deps, { keyStoreId: id, at, customKeyStoreId: store.data.customKeyStoreId }, password, {});
     }
     await this.deps.awsKms.connectCustomKeyStore(at, store.data.customKeyStoreId);
     return this.presentFresh(store, account);
@@ -241,27 +242,4 @@ export class CloudHsmKeyStoreService {
     }
   }
 
-  /**
-   * Writes the new password, then gives it (with `changes`) to AWS KMS; when AWS KMS refuses, the
-   * old one is written back. Returns what puts the old password back in both places.
-   */
-  private async replacePassword(id: string, at: KmsLocation, customKeyStoreId: string, password: string, changes: CloudHsmKeyStoreChanges): Promise<() => Promise<void>> {
-    const { secrets, awsKms } = this.deps;
-    const name = secretNames.cloudHsmPassword(id);
-    const old = await secrets.get(name);
-    const putBack = async (): Promise<void> => {
-      await (old === undefined ? secrets.delete(name) : secrets.put(name, old)).catch(() => undefined);
-    };
-    await secrets.put(name, password);
-    try {
-      await awsKms.updateCloudHsmKeyStore(at, customKeyStoreId, { ...changes, keyStorePassword: password });
-    } catch (error) {
-      await putBack();
-      throw error;
-    }
-    return async () => {
-      if (old !== undefined) await awsKms.updateCloudHsmKeyStore(at, customKeyStoreId, { keyStorePassword: old }).catch(() => undefined);
-      await putBack();
-    };
-  }
 }
