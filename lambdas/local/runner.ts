@@ -81,6 +81,15 @@ interface Running {
   scheduler?: LocalScheduler;
 }
 
+/** The local proxy's request deadline (200 ms on AWS): DynamoDB Local and SoftHSM2 share the machine with everything else. */
+const LOCAL_PROXY_DEADLINE_MS = 1_000;
+/**
+ * How long the local AWS KMS waits for the proxy (250 ms on AWS, the stand-in's default): longer
+ * than the local proxy's deadline, so that the proxy's own answer (a timeout included) is what the
+ * caller sees, not AWS KMS giving up first on a busy machine.
+ */
+const LOCAL_AWS_KMS_PROXY_TIMEOUT_MS = 1_500;
+
 const log = (message: string): void => console.log(`[local] ${message}`);
 const warn = (message: string): void => console.warn(`[local] WARNING: ${message}`);
 
@@ -154,7 +163,7 @@ async function start(running: Running): Promise<void> {
       ...tls,
       // DynamoDB Local and SoftHSM2 share this machine with everything else: a wider deadline than
       // the 200 ms on AWS, so that a slow first state read on a busy laptop is not a timeout.
-      deps: { ...xksProxyDeps(portsFor(proxyConfig), proxyConfig, createXksLogger(), { metrics: false }), proxyOptions: { requestTimeoutMs: 1_000 } },
+      deps: { ...xksProxyDeps(portsFor(proxyConfig), proxyConfig, createXksLogger(), { metrics: false }), proxyOptions: { requestTimeoutMs: LOCAL_PROXY_DEADLINE_MS } },
     }),
   );
   const xks = { xksUrl: running.xks.url, xksCaCert: tls.certPath };
@@ -162,7 +171,14 @@ async function start(running: Running): Promise<void> {
   // AWS KMS and STS: every XKS proxy URI endpoint leads to the proxy above, as an endpoint
   // service's private DNS name does on AWS. The handlers' SDK clients go there from now on.
   running.aws = await listenOrExplain('--aws-port', options.awsPort, () =>
-    startAwsStandIn({ stateDir: join(stateDir, 'aws'), port: options.awsPort, xksProxyBaseUrl: xks.xksUrl, xksCaCert: tls.certPath, log: (message) => log(`aws: ${message}`) }),
+    startAwsStandIn({
+      stateDir: join(stateDir, 'aws'),
+      port: options.awsPort,
+      xksProxyBaseUrl: xks.xksUrl,
+      xksCaCert: tls.certPath,
+      xksTimeoutMs: LOCAL_AWS_KMS_PROXY_TIMEOUT_MS,
+      log: (message) => log(`aws: ${message}`),
+    }),
   );
   const aws = {
     endpointUrl: running.aws.endpointUrl,
