@@ -84,6 +84,8 @@ export class KeyManagerStack extends Stack {
       jobScheduling: this.jobScheduling,
       architecture: managementArchitecture,
       webAclRateLimit: p.waf ? p.wafApiRateLimit : undefined,
+      // The same condition as the proxy's trust store below (parameters.ts requires both or neither).
+      mtlsTrustStore: p.mtlsTrustStoreBucket !== undefined && p.mtlsTrustStoreKey !== undefined,
     });
 
     const accessLogBucket = new s3.Bucket(this, 'LoadBalancerLogs', {

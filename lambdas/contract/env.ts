@@ -41,7 +41,8 @@ export const ENV = {
   xksProxyFleetSize: 'XKS_PROXY_FLEET_SIZE',
   /**
    * XKS proxy behind an ALB: `true` when the listener's mutual authentication runs in `verify` mode,
-   * so the proxy may trust the ALB's `x-amzn-mtls-clientcert-*` headers. @default false
+   * so the proxy may trust the ALB's `x-amzn-mtls-clientcert-*` headers; on management functions,
+   * that key stores may enable mTLS (the deployment has a trust store). @default false
    */
   xksAlbMtlsVerify: 'XKS_ALB_MTLS_VERIFY',
   /** Job configuration routes: the stack's EventBridge Scheduler schedule group. */

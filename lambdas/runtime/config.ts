@@ -27,6 +27,8 @@ export interface AdapterSettings {
   readonly userPoolClientId?: string;
   /** aws mode: the HSM agent function (routes with `needs.hsmAgent`). */
   readonly hsmAgentFunctionName?: string;
+  /** Whether the deployment verifies XKS client certificates (an ALB trust store): only then may key stores enable mTLS. @default false */
+  readonly mtlsTrustStore?: boolean;
   /** aws mode, functions that create secrets: the deployment's role ARN pattern for each secret's resource policy. */
   readonly secretsAllowedPrincipalArnPattern?: string;
   /** aws mode: prefix of every secret name (the deployment's namespace). */
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     userPoolId: readOptionalString(env, ENV.userPoolId),
     userPoolClientId: readOptionalString(env, ENV.userPoolClientId),
     hsmAgentFunctionName: readOptionalString(env, ENV.hsmAgentFunctionName),
+    mtlsTrustStore: readChoice(env, ENV.xksAlbMtlsVerify, ['true', 'false'], 'false') === 'true',
     secretsAllowedPrincipalArnPattern: readOptionalString(env, ENV.secretsAllowedPrincipalArnPattern),
     secretNamePrefix: readOptionalString(env, ENV.secretNamePrefix),
     secretsKmsKeyId: readOptionalString(env, ENV.secretsKmsKeyId),

@@ -69,6 +69,12 @@ export interface ManagementApiProps {
    * @default - no web ACL
    */
   readonly webAclRateLimit?: number;
+  /**
+   * Whether the XKS proxy's ALB verifies client certificates against a trust store. Only then may
+   * key stores enable mTLS; without it the key store routes refuse `mtls_enabled: true` (400).
+   * @default false
+   */
+  readonly mtlsTrustStore?: boolean;
 }
 
 export class ManagementApi extends Construct {
@@ -167,6 +173,7 @@ export class ManagementApi extends Construct {
         [ENV.userPoolClientId]: props.userPoolClient.userPoolClientId,
         ...(route.needs.hsmAgent && props.hsmAgent ? { [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName } : {}),
         ...(route.needs.jobScheduler && props.jobScheduling ? props.jobScheduling.environment : {}),
+        ...(props.mtlsTrustStore ? { [ENV.xksAlbMtlsVerify]: 'true' } : {}),
         // The secrets' namespace; for writers also their key and the resource policy each new secret gets.
         ...(secretAccess === 'none' ? {} : props.secrets.environmentFor(secretAccess)),
       },

@@ -132,7 +132,8 @@ export function keyServices(
   awsKmsKeys = new FakeAwsKmsKeys(),
   hsmAgent: HsmAgent = new MemoryHsmAgent(),
 ): KeyServices {
-  const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms, credentialUsage, hsmAgent });
+  // These deployments have a mutual-TLS trust store, so stores may enable mTLS.
+  const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms, credentialUsage, hsmAgent }, { mtlsTrustStore: true });
   const awsKeys = new AwsKeyService({ state, clock, awsKmsKeys });
   return {
     keyStores,

@@ -127,6 +127,23 @@ describe('ManagementApi', () => {
     expect(() => new ManagementApi(stack, 'Api', props(stack, { routes: [{ ...routeFor('ListKeyStores'), operation: 'list-key-stores' }] }))).toThrow(/must be alphanumeric/);
   });
 
+  it('tells its functions whether the deployment has a mutual-TLS trust store (key stores may enable mTLS only then)', () => {
+    const stackWith = testStack();
+    const withTrustStore = new ManagementApi(stackWith, 'Api', props(stackWith, { mtlsTrustStore: true }));
+    const stackWithout = testStack();
+    const without = new ManagementApi(stackWithout, 'Api', props(stackWithout));
+
+    const environments = (api: ManagementApi) =>
+      [...api.functions.values()].flatMap((operation) =>
+        Object.values(Template.fromStack(Stack.of(operation.function)).findResources('AWS::Lambda::Function')).map(
+          (fn) => (fn as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables ?? {},
+        ),
+      );
+    expect(environments(withTrustStore).some((vars) => vars.XKS_ALB_MTLS_VERIFY === 'true')).toBe(true);
+    expect(environments(without).length).toBeGreaterThan(0);
+    expect(environments(without).some((vars) => 'XKS_ALB_MTLS_VERIFY' in vars)).toBe(false);
+  });
+
   it('refuses a route that needs the HSM agent when none is given', () => {
     const stack = testStack();
     expect(() => new ManagementApi(stack, 'Api', props(stack, { routes: [routeFor('TestHsmPartition')] }))).toThrow(/route TestHsmPartition needs the HSM agent; pass `hsmAgent`/);

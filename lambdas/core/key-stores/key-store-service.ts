@@ -149,11 +149,23 @@ export interface KeyStoreServiceDeps {
 }
 
 
+export interface KeyStoreServiceOptions {
+  /**
+   * Whether the deployment verifies XKS client certificates (the ALB's trust store). Without one
+   * no client certificate ever reaches the proxy, so a store with mTLS would refuse every request:
+   * `mtls_enabled: true` is refused instead. @default false
+   */
+  readonly mtlsTrustStore?: boolean;
+}
+
 export class KeyStoreService {
   /** AWS KMS connection states of linked stores, kept per container for a few seconds. */
   private readonly connections: ConnectionStates;
 
-  constructor(private readonly deps: KeyStoreServiceDeps) {
+  constructor(
+    private readonly deps: KeyStoreServiceDeps,
+    private readonly options: KeyStoreServiceOptions = {},
+  ) {
     this.connections = new ConnectionStates(deps.awsKms, () => deps.clock.now().getTime());
   }
 
@@ -172,6 +184,7 @@ export class KeyStoreService {
     const { aws_param: aws } = request;
     const local = request.local_hosted_params;
     refuseUnavailable(request);
+    this.refuseMtlsWithoutTrustStore(local?.mtls_enabled);
     if (local?.partition_id === undefined) throw new ValidationError('is required', 'local_hosted_params.partition_id');
     if (local.health_check_key_id === undefined) throw new ValidationError('is required', 'local_hosted_params.health_check_key_id');
     if (aws.xks_proxy_uri_endpoint === undefined) throw new ValidationError('is required', 'aws_param.xks_proxy_uri_endpoint');
@@ -360,6 +373,7 @@ export class KeyStoreService {
     if (aws.xks_proxy_uri_path !== undefined && aws.xks_proxy_uri_path !== xksProxyUriPath(id)) {
       throw new ValidationError(`cannot be changed; this key store's path is ${xksProxyUriPath(id)}`, 'aws_param.xks_proxy_uri_path');
     }
+    this.refuseMtlsWithoutTrustStore(local.mtls_enabled);
     return retryOnChange(async () => {
       const { store, account } = await loadKeyStore(state, access, id);
       const old = store.data;
@@ -424,6 +438,15 @@ export class KeyStoreService {
       if (old.aws !== undefined && account !== undefined) await this.pushUpdate(updated, old, account, changesInAwsKms(old, data));
       return this.present(updated, account);
     });
+  }
+
+  private refuseMtlsWithoutTrustStore(mtlsEnabled: boolean | undefined): void {
+    if (mtlsEnabled === true && this.options.mtlsTrustStore !== true) {
+      throw new ValidationError(
+        'cannot be true: this deployment has no mutual-TLS trust store, so no client certificate would reach the proxy (deploy with mtlsTrustStoreBucket and mtlsTrustStoreKey)',
+        'local_hosted_params.mtls_enabled',
+      );
+    }
   }
 
   /**

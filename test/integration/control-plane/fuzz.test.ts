@@ -827,7 +827,8 @@ beforeAll(async () => {
   secretsDir = mkdtempSync(join(tmpdir(), 'fuzz-secrets-'));
   const secrets = new LocalSecretStore({ stateDir: secretsDir });
   const agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), secrets);
-  const config = loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT, LOCAL_STATE_DIR: secretsDir });
+  // A deployment with a mutual-TLS trust store (XKS_ALB_MTLS_VERIFY), so stores may enable mTLS.
+  const config = loadConfig({ KEY_MANAGER_MODE: 'local', STATE_TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT, LOCAL_STATE_DIR: secretsDir, XKS_ALB_MTLS_VERIFY: 'true' });
   // AWS KMS refuses every new store as it would when it cannot reach the proxy (fuzz bodies never reach AWS).
   const awsKms = new FakeAwsKms().failAlways('createExternalKeyStore', new ValidationError('AWS KMS CreateCustomKeyStore: XksProxyUriUnreachableException: unreachable', 'aws_param.xks_proxy_uri_endpoint'));
   setDependencies(createDependencies(config, { state: table.store, credentialUsage: table.credentialUsage, secrets, hsmAgent: agent, tokens: tokens.verifier, awsKms }));

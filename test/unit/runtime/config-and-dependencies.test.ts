@@ -30,7 +30,9 @@ describe('loadConfig', () => {
       secretsAllowedPrincipalArnPattern: undefined,
       localStateDir: expect.stringMatching(/\/\.local$/),
       pkcs11Libraries: { luna: '/opt/luna.so' },
+      mtlsTrustStore: false,
     });
+    expect(loadConfig({ STATE_TABLE_NAME: 'state', XKS_ALB_MTLS_VERIFY: 'true' }).mtlsTrustStore).toBe(true);
   });
 
   it('fails fast, naming the variable', () => {

@@ -10,6 +10,8 @@ import { ACCESS_KEY_ID_PATTERN, SECRET_ACCESS_KEY_PATTERN } from '../../../../la
 import {
   admin,
   attributes,
+  clock,
+  ids,
   HEALTH_CHECK_ATTRIBUTES,
   keyServices,
   type KeyServices,
@@ -21,6 +23,10 @@ import {
 } from '../../../helpers/key-fixtures';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
 import { MemorySecretStore } from '../../../helpers/softhsm';
+import { MemoryHsmAgent } from '../../../helpers/memory-hsm-agent';
+import { FakeAwsKms } from '../../../helpers/fake-aws-kms';
+import { MemoryCredentialUsage } from '../../../helpers/memory-credential-usage';
+import { KeyStoreService } from '../../../../lambdas/core/key-stores/key-store-service';
 
 let state: MemoryStateStore;
 let secrets: MemorySecretStore;
@@ -262,6 +268,21 @@ describe('list and get', () => {
   it('refuses bad list parameters with a 400 naming them', async () => {
     expect((await rejectionOf(services.keyStores.list(admin(), { sort: 'colour' }))).message).toContain('sort');
     expect((await rejectionOf(services.keyStores.list(admin(), { blocked: 'maybe' }))).message).toContain('blocked');
+  });
+});
+
+describe('mtls_enabled without a trust store', () => {
+  it('is refused with a 400 naming it on create and PATCH, and nothing changes', async () => {
+    const keyStores = new KeyStoreService({ state, secrets, clock, ids, awsKms: new FakeAwsKms(), credentialUsage: new MemoryCredentialUsage(), hsmAgent: new MemoryHsmAgent() });
+    const existing = await keyStores.create(admin(), setup.request());
+    const before = await state.list('keyStore');
+
+    const created = await rejectionOf(keyStores.create(admin(), setup.request({ local_hosted_params: { ...setup.request().local_hosted_params, mtls_enabled: true } })));
+    const updated = await rejectionOf(keyStores.update(admin('keystoreupdate'), existing.id, { local_hosted_params: { mtls_enabled: true } }));
+
+    for (const error of [created, updated]) expect(error).toMatchObject({ statusCode: 400, field: 'local_hosted_params.mtls_enabled' });
+    expect(await state.list('keyStore')).toEqual(before);
+    await expect(keyStores.update(admin('keystoreupdate'), existing.id, { local_hosted_params: { mtls_enabled: false } })).resolves.toMatchObject({ local_hosted_params: { mtls_enabled: false } });
   });
 });
 
