@@ -177,6 +177,18 @@ describe('management function bundles', () => {
   });
 });
 
+describe('job runner bundle', () => {
+  it('loads in a fresh process and answers a schedule\'s event: nothing to run for a configuration that does not exist', async () => {
+    const bundle = bundleOf(stack.jobScheduling.runner);
+    const event = { job_config_id: 'bundle-no-such-config', scheduled_time: '2026-12-01T03:00:00Z' };
+    const { code, result, output } = await invoke(bundle.dir, bundle.handler, event, { ...bundle.environment, ...localEnv() });
+    expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    expect(result).toEqual({ status: 'skipped' });
+    const text = readFileSync(join(bundle.dir, `${bundle.handler.slice(0, bundle.handler.lastIndexOf('.'))}.js`), 'utf8');
+    expect(LOCAL_MODE_MARKERS.filter((marker) => text.includes(marker))).toEqual([]);
+  });
+});
+
 /** What only local-mode code contains (names of its adapters), which no deployed bundle may carry. */
 const LOCAL_MODE_MARKERS = ['LocalSecretStore', 'LocalTokenVerifier', 'useLocalAdapterSet'];
 
