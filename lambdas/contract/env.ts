@@ -33,6 +33,8 @@ export const ENV = {
   pkcs11LibrarySofthsm: 'PKCS11_LIBRARY_SOFTHSM',
   pkcs11LibraryLuna: 'PKCS11_LIBRARY_LUNA',
   pkcs11LibraryCloudhsm: 'PKCS11_LIBRARY_CLOUDHSM',
+  /** Job queues: `{"<JobKind>": "<SQS queue URL>"}` of the kinds a function starts or works on (contract/jobs.ts). */
+  jobQueueUrls: 'JOB_QUEUE_URLS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** Powertools Metrics namespace (`METRICS.namespace`). */

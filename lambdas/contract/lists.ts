@@ -92,4 +92,13 @@ export const LISTS = {
     filters: { job_config_id: {}, status: {}, operation: {}, trigger: {} },
     sortable: ['createdAt', 'updatedAt', 'started_at', 'finished_at', 'scheduled_time', 'status', 'job_config_name', 'id'],
   },
+  /**
+   * Synchronization jobs (AWS keys and key stores alike). The seeds spell the running status both
+   * `in_progress` and `in progress`; `kms` (a name or id among the job's containers) is matched by
+   * the job service, as the job shows a list of them.
+   */
+  synchronizationJobs: {
+    filters: { id: {}, overall_status: { aliases: { 'in progress': 'in_progress' } }, kms: {} },
+    sortable: ['createdAt', 'updatedAt', 'overall_status', 'id'],
+  },
 } as const satisfies Record<string, ListDefinition>;

@@ -9,6 +9,7 @@
  * Adding an operation = one row here + one file in lambdas/handlers/ exporting `handler`.
  */
 import { type AclAction, AWS_KEY_VIEW_ACTIONS, type AwsKeyKind } from './acl';
+import type { JobKind } from './jobs';
 import type { JsonSchema } from './json-schema';
 import { schemas } from './schemas';
 
@@ -57,6 +58,8 @@ export interface RouteNeeds {
   readonly cloudHsm?: readonly CloudHsmAction[];
   /** Changes job configurations' schedules (EventBridge Scheduler) and starts runs now (invokes the job runner). */
   readonly jobScheduler?: boolean;
+  /** Starts jobs of these kinds (contract/jobs.ts): the function may send units to their queues. */
+  readonly startsJobs?: readonly JobKind[];
 }
 
 /** The AWS CloudHSM (CloudHSMv2) API actions the control plane calls (IAM action `cloudhsm:<name>`). */
@@ -68,7 +71,7 @@ export type AwsKmsAction =
   | 'DisconnectCustomKeyStore' | 'DeleteCustomKeyStore' | 'ListKeys' | 'DescribeKey'
   | 'CreateKey' | 'GetKeyPolicy' | 'ListAliases' | 'ListResourceTags' | 'EnableKey' | 'DisableKey' | 'ScheduleKeyDeletion'
   | 'CancelKeyDeletion' | 'CreateAlias' | 'DeleteAlias' | 'UpdateKeyDescription' | 'TagResource' | 'UntagResource' | 'PutKeyPolicy'
-  | 'GetParametersForImport' | 'ImportKeyMaterial' | 'DeleteImportedKeyMaterial';
+  | 'GetParametersForImport' | 'ImportKeyMaterial' | 'DeleteImportedKeyMaterial' | 'GetKeyRotationStatus';
 
 export interface RouteDefinition {
   /** CCKM-style operation name; also the handler file's name in kebab case. */
@@ -114,6 +117,8 @@ const AWS_KEYS = '/v1/cckm/aws/keys';
 const JOB_CONFIGS = '/v1/scheduler/job-configs';
 /** Job configuration changes write the record and its schedule in one request. */
 const SCHEDULES: RouteNeeds = { ...WRITE, jobScheduler: true };
+const KEY_SYNC_JOBS = '/v1/cckm/aws/synchronization-jobs';
+const STORE_SYNC_JOBS = `${KEY_STORES}/synchronization-jobs`;
 /** Seeing an AWS key takes the view action of its kind. */
 const VIEW_AWS_KEY: RouteAccess = { kind: 'acl', action: AWS_KEY_VIEW_ACTIONS.hyok, byKeyKind: AWS_KEY_VIEW_ACTIONS };
 
@@ -211,6 +216,15 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'DisableCredentialRotationJob', method: 'POST', path: `${KEY_STORES}/{id}/disable-credential-rotation-job`, handler: h('disable-credential-rotation-job'), access: { kind: 'acl', action: 'keystoreupdate' }, needs: { ...WRITE, ...callsAwsKms(SHOWS_KEY_STORE) }, summary: 'Unassign the credential rotation job configuration of a key store' },
   { operation: 'EnableAwsKeyRotationJob', method: 'POST', path: `${AWS_KEYS}/{id}/enable-rotation-job`, handler: h('enable-aws-key-rotation-job'), access: { kind: 'acl', action: 'keyrotate' }, requestSchema: schemas.assignJobConfig, needs: WRITE, summary: 'Assign a key rotation job configuration to an HYOK key' },
   { operation: 'DisableAwsKeyRotationJob', method: 'POST', path: `${AWS_KEYS}/{id}/disable-rotation-job`, handler: h('disable-aws-key-rotation-job'), access: { kind: 'acl', action: 'keyrotate' }, needs: WRITE, summary: 'Unassign the key rotation job configuration of an HYOK key' },
+  // Synchronization jobs (contract/jobs.ts; README "Synchronization jobs")
+  { operation: 'StartAwsKeySynchronization', method: 'POST', path: KEY_SYNC_JOBS, handler: h('start-aws-key-synchronization'), access: { kind: 'acl', action: 'keysynchronize' }, requestSchema: schemas.startSynchronizationJob, successStatus: 201, needs: { ...WRITE, startsJobs: ['AwsKeySynchronization'] }, summary: 'Start downloading the KMS keys of account containers\' regions into AWS keys' },
+  { operation: 'ListAwsKeySynchronizations', method: 'GET', path: KEY_SYNC_JOBS, handler: h('list-aws-key-synchronizations'), access: { kind: 'acl', action: 'keysynchronize' }, querySchema: schemas.listSynchronizationJobsQuery, needs: READ, summary: 'List AWS key synchronization jobs' },
+  { operation: 'GetAwsKeySynchronization', method: 'GET', path: `${KEY_SYNC_JOBS}/{id}`, handler: h('get-aws-key-synchronization'), access: { kind: 'acl', action: 'keysynchronize' }, needs: READ, summary: 'Get an AWS key synchronization job, its progress per account and region' },
+  { operation: 'CancelAwsKeySynchronization', method: 'POST', path: `${KEY_SYNC_JOBS}/{id}/cancel`, handler: h('cancel-aws-key-synchronization'), access: { kind: 'acl', action: 'keysynchronize' }, needs: WRITE, summary: 'Cancel an AWS key synchronization job (it stops within one page)' },
+  { operation: 'StartKeyStoreSynchronization', method: 'POST', path: STORE_SYNC_JOBS, handler: h('start-key-store-synchronization'), access: { kind: 'acl', action: 'keystorelink' }, requestSchema: schemas.startSynchronizationJob, successStatus: 201, needs: { ...WRITE, startsJobs: ['KeyStoreSynchronization'] }, summary: 'Refresh All: start synchronizing the custom key stores of account containers\' regions with AWS KMS' },
+  { operation: 'ListKeyStoreSynchronizations', method: 'GET', path: STORE_SYNC_JOBS, handler: h('list-key-store-synchronizations'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listSynchronizationJobsQuery, needs: READ, summary: 'List key store synchronization jobs' },
+  { operation: 'GetKeyStoreSynchronization', method: 'GET', path: `${STORE_SYNC_JOBS}/{id}`, handler: h('get-key-store-synchronization'), access: { kind: 'acl', action: 'viewkeystore' }, needs: READ, summary: 'Get a key store synchronization job, its progress per account and region' },
+  { operation: 'CancelKeyStoreSynchronization', method: 'POST', path: `${STORE_SYNC_JOBS}/{id}/cancel`, handler: h('cancel-key-store-synchronization'), access: { kind: 'acl', action: 'keystorelink' }, needs: WRITE, summary: 'Cancel a key store synchronization job (it stops within one page)' },
 ];
 
 /** Look a route up by operation name (used by handlers and tests). */

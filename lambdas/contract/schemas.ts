@@ -7,6 +7,7 @@ import { accountSchemas } from './account-schemas';
 import { awsKeySchemas } from './aws-key-schemas';
 import { hsmSchemas } from './hsm-schemas';
 import type { JsonSchema } from './json-schema';
+import { jobSchemas } from './job-schemas';
 import { hyokKeySchemas, keyStoreSchemas, virtualKeySchemas } from './key-schemas';
 import { schedulerSchemas } from './scheduler-schemas';
 
@@ -46,4 +47,6 @@ export const schemas = {
   removeAwsKeyTags: awsKeySchemas.removeTags,
   updateAwsKeyPolicy: awsKeySchemas.policy,
   ...schedulerSchemas,
+  startSynchronizationJob: jobSchemas.start,
+  listSynchronizationJobsQuery: jobSchemas.listQuery,
 } satisfies Record<string, JsonSchema>;

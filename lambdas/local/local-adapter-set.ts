@@ -15,6 +15,8 @@ import { registerAdapterSet } from '../runtime/adapter-set';
 import { awsKmsAdapters, stateTableAdapters } from '../runtime/aws-adapter-set';
 import type { AdapterSettings } from '../runtime/config';
 import { type AdapterSet, systemClock, uuidGenerator } from '../runtime/ports';
+import { jobRunnerFor } from '../core/jobs/job-steps';
+import { InProcessJobQueue } from './adapters/in-process-job-queue';
 import { LocalAwsAccountAccess } from './adapters/local-aws-account-access';
 import { LOCAL_AWS_ENV } from './local-aws-env';
 import { LocalJobScheduler } from './adapters/local-job-scheduler';
@@ -35,6 +37,8 @@ export const localAdapterSet: AdapterSet = (settings) => ({
   clock: () => systemClock,
   ids: () => uuidGenerator,
   jobScheduler: () => new LocalJobScheduler({ stateDir: settings.localStateDir }),
+  // The workers' code runs in this process on the units the queue holds (ports.jobQueue is this queue).
+  jobQueue: (ports) => new InProcessJobQueue({ worker: (unit) => jobRunnerFor(ports).run(unit) }),
 });
 
 /** Makes the local adapter set the one of `local` mode in this process. */

@@ -8,10 +8,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ENV } from '../contract/env';
 import { SdkAwsKms } from '../adapters/aws/kms-sdk';
 import { SdkCloudHsmClusters } from '../adapters/aws/cloudhsm-sdk';
+import { parseQueueUrls, SqsJobQueue } from '../adapters/aws/sqs-job-queue';
 import { CognitoTokenVerifier } from '../adapters/aws/cognito-token-verifier';
 import { EventBridgeJobScheduler } from '../adapters/aws/event-bridge-job-scheduler';
 import { LambdaHsmAgent } from '../adapters/aws/lambda-hsm-agent';
@@ -54,6 +56,7 @@ export const awsAdapterSet: AdapterSet = (settings) => ({
       new SchedulerClient({}),
       new LambdaClient({}),
     ),
+  jobQueue: () => new SqsJobQueue({ client: new SQSClient({}), queueUrls: parseQueueUrls(settings.jobQueueUrls) }),
 });
 
 /** The ports over the state table, through one DynamoDB client (DynamoDB Local when the settings name an endpoint). */

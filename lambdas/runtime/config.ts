@@ -37,6 +37,8 @@ export interface AdapterSettings {
   readonly secretsKmsKeyId?: string;
   /** local mode: the folder of local state (secrets, token keys). @default `.local` under the working directory */
   readonly localStateDir: string;
+  /** aws mode: JOB_QUEUE_URLS as the CDK wrote it (adapters/aws/sqs-job-queue.ts reads it). */
+  readonly jobQueueUrls?: string;
   /** local mode: PKCS#11 library overrides per HSM type (the in-process HSM agent). */
   readonly pkcs11Libraries: Partial<Record<HsmType, string>>;
   /**
@@ -124,5 +126,6 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     jobRunnerFunctionArn: readOptionalString(env, ENV.jobRunnerFunctionArn),
     jobSchedulerRoleArn: readOptionalString(env, ENV.jobSchedulerRoleArn),
     jobDeadLetterQueueArn: readOptionalString(env, ENV.jobDeadLetterQueueArn),
+    jobQueueUrls: readOptionalString(env, ENV.jobQueueUrls),
   };
 }

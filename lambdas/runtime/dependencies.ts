@@ -13,6 +13,9 @@ import { AccountContainerService } from '../core/accounts/account-container-serv
 import { AwsAccountService } from '../core/accounts/aws-account-service';
 import { HsmKeyService } from '../core/hsm/hsm-key-service';
 import { HsmPartitionService } from '../core/hsm/hsm-partition-service';
+import type { JobRunner as SyncUnitRunner } from '../core/jobs/job-runner';
+import { JobService } from '../core/jobs/job-service';
+import { jobRunnerFor } from '../core/jobs/job-steps';
 import { AwsKeyService } from '../core/keys/aws-key-service';
 import { HyokKeyService } from '../core/keys/hyok-key-service';
 import { KeyUploadService } from '../core/keys/key-upload-service';
@@ -56,6 +59,10 @@ export interface Services {
   /** What EventBridge Scheduler invokes on AWS (lambdas/jobs/job-runner.ts) and the in-process scheduler locally. */
   readonly jobRunner: JobRunner;
   readonly scheduleAssignments: ScheduleAssignmentService;
+  /** Synchronization jobs: start (schedules call it too), list, get, cancel. */
+  readonly jobs: JobService;
+  /** Runs one unit of a synchronization job (the worker functions, the local job queue). */
+  readonly syncRunner: SyncUnitRunner;
 }
 
 export interface Dependencies extends Ports, Services {
@@ -86,6 +93,8 @@ const SERVICES: Makers<Services, Dependencies> = {
   jobRuns: (deps) => new JobRunService(deps),
   jobRunner: (deps) => new JobRunner(deps),
   scheduleAssignments: (deps) => new ScheduleAssignmentService(deps),
+  jobs: (deps) => new JobService(deps),
+  syncRunner: (deps) => jobRunnerFor(deps),
 };
 
 /** The ports of `config.mode`'s adapter set (or `given` ones) and the services over them. */

@@ -21,6 +21,7 @@ import type { CredentialUsage } from '../core/ports/credential-usage';
 import type { HsmAgent } from '../core/ports/hsm';
 import type { IdGenerator } from '../core/ports/id-generator';
 import type { JobScheduler } from '../core/ports/job-scheduler';
+import type { JobQueue } from '../core/ports/job-queue';
 import type { SecretStore } from '../core/ports/secret-store';
 import type { StateStore } from '../core/ports/state-store';
 import type { TokenVerifier } from '../core/ports/token-verifier';
@@ -48,6 +49,8 @@ export interface Ports {
   readonly ids: IdGenerator;
   /** Job configurations' schedules: EventBridge Scheduler on AWS; locally the file the in-process scheduler reads. */
   readonly jobScheduler: JobScheduler;
+  /** Units of synchronization jobs: SQS on AWS, an in-process queue running the job runner locally. */
+  readonly jobQueue: JobQueue;
 }
 
 /** How each member of `T` is built, from the (lazily built) whole `Self` it is part of. */

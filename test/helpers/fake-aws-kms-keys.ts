@@ -21,6 +21,7 @@ interface FakeKey {
   /** Imported key material as ImportKeyMaterial got it (still wrapped), and the tokens handed out. */
   imported?: Uint8Array;
   importTokens: Uint8Array[];
+  rotationEnabled?: boolean;
 }
 
 export class FakeAwsKmsKeys implements AwsKmsKeys {
@@ -93,6 +94,12 @@ export class FakeAwsKmsKeys implements AwsKmsKeys {
   async getKeyPolicy(_at: KmsLocation, keyId: string): Promise<string> {
     this.enter('getKeyPolicy');
     return this.require(keyId).policy;
+  }
+
+  async getKeyRotationStatus(_at: KmsLocation, keyId: string): Promise<boolean | undefined> {
+    this.enter('getKeyRotationStatus');
+    const key = this.require(keyId);
+    return key.metadata.Origin === 'AWS_KMS' ? key.rotationEnabled ?? false : undefined;
   }
 
   async enableKey(_at: KmsLocation, keyId: string): Promise<void> {

@@ -91,6 +91,13 @@ export class FakeAwsKms implements AwsKms {
     return ids.map((id) => this.statusOf(id, this.stores.get(id) as FakeStore));
   }
 
+  /** One page holding every store (the fake does not page). */
+  async listCustomKeyStoresPage(at: KmsLocation): Promise<{ stores: CustomKeyStoreStatus[] }> {
+    this.enter('listCustomKeyStoresPage');
+    const ids = [...this.stores.entries()].filter(([, s]) => s.at.accountId === at.accountId && s.at.region === at.region).map(([id]) => id);
+    return { stores: ids.map((id) => this.statusOf(id, this.stores.get(id) as FakeStore)) };
+  }
+
   async describeCustomKeyStore(_at: KmsLocation, customKeyStoreId: string): Promise<CustomKeyStoreStatus | undefined> {
     this.enter('describeCustomKeyStore');
     const store = this.stores.get(customKeyStoreId);

@@ -34,6 +34,13 @@ export class MemoryStateStore implements StateStore {
       .map((e) => toRecord(e) as EntityRecord<T>);
   }
 
+  async listPage<T>(kind: EntityKind, options: { readonly after?: string; readonly limit: number }): Promise<{ records: EntityRecord<T>[]; next?: string }> {
+    const after = options.after;
+    const all = (await this.list<T>(kind)).filter((r) => after === undefined || r.id > after).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const records = all.slice(0, options.limit);
+    return all.length > options.limit ? { records, next: records[records.length - 1].id } : { records };
+  }
+
   async transact(ops: readonly StateOp[]): Promise<void> {
     const entities = clone(this.entities);
     const names = clone(this.names);

@@ -15,6 +15,7 @@ import {
   GetKeyPolicyCommand,
   GetParametersForImportCommand,
   ImportKeyMaterialCommand,
+  GetKeyRotationStatusCommand,
   type KeyMetadata,
   type KMSClient,
   ListAliasesCommand,
@@ -25,7 +26,7 @@ import {
   UntagResourceCommand,
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
-import { DependencyError } from '../../core/errors';
+import { DependencyError, ValidationError } from '../../core/errors';
 import type { KmsLocation } from '../../core/ports/aws-kms';
 import type { AlgorithmSpec, KeySpec, KeyUsageType, WrappingKeySpec } from '@aws-sdk/client-kms';
 import type { AwsKmsKeys, CreateKmsKeyRequest, ImportKmsKeyMaterialRequest, KmsImportParameters, KmsKeyMetadata, KmsTag } from '../../core/ports/aws-kms-keys';
@@ -90,6 +91,19 @@ export abstract class SdkKmsKeys implements AwsKmsKeys {
   async getKeyPolicy(at: KmsLocation, keyId: string): Promise<string> {
     const answer = await this.call(at, 'GetKeyPolicy', (kms) => kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })));
     return answer.Policy ?? '';
+  }
+
+  async getKeyRotationStatus(at: KmsLocation, keyId: string): Promise<boolean | undefined> {
+    try {
+      const answer = await this.call(at, 'GetKeyRotationStatus', (kms) => kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId })));
+      return answer.KeyRotationEnabled ?? false;
+    } catch (error) {
+      // Keys AWS KMS cannot rotate automatically; the adapter's table answers it as a bad request.
+      if (error instanceof DependencyError || error instanceof ValidationError) {
+        if (/UnsupportedOperationException/.test(error.message)) return undefined;
+      }
+      throw error;
+    }
   }
 
   async enableKey(at: KmsLocation, keyId: string): Promise<void> {

@@ -133,6 +133,14 @@ export class SdkAwsKms extends SdkKmsKeys implements AwsKms {
     return stores;
   }
 
+  async listCustomKeyStoresPage(at: KmsLocation, options: { readonly marker?: string; readonly limit?: number } = {}): Promise<{ stores: CustomKeyStoreStatus[]; nextMarker?: string }> {
+    const answer = await this.call(at, 'DescribeCustomKeyStores', (kms) =>
+      kms.send(new DescribeCustomKeyStoresCommand({ ...(options.marker === undefined ? {} : { Marker: options.marker }), ...(options.limit === undefined ? {} : { Limit: options.limit }) })),
+    );
+    const stores = (answer.CustomKeyStores ?? []).map(customKeyStoreStatus);
+    return answer.Truncated && answer.NextMarker ? { stores, nextMarker: answer.NextMarker } : { stores };
+  }
+
   async describeCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<CustomKeyStoreStatus | undefined> {
     try {
       const answer = await this.call(at, 'DescribeCustomKeyStores', (kms) => kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: customKeyStoreId })));

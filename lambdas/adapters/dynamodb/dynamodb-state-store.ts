@@ -16,6 +16,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   paginateQuery,
+  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -81,6 +82,30 @@ export class DynamoDbStateStore implements StateStore {
   async list<T>(kind: EntityKind): Promise<EntityRecord<T>[]> {
     try {
       return await this.listAll<T>(kind);
+    } catch (error) {
+      throw stateStoreFailure(error, false);
+    }
+  }
+
+  async listPage<T>(kind: EntityKind, options: { readonly after?: string; readonly limit: number }): Promise<{ records: EntityRecord<T>[]; next?: string }> {
+    const startKey =
+      options.after === undefined
+        ? undefined
+        : { [listIndex.partitionKey]: kind, [listIndex.sortKey]: options.after, [PK]: entityPk(kind, options.after), [SK]: ENTITY_SK };
+    try {
+      const { Items = [], LastEvaluatedKey } = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: listIndex.name,
+          KeyConditionExpression: '#listPk = :kind',
+          ExpressionAttributeNames: { '#listPk': listIndex.partitionKey },
+          ExpressionAttributeValues: { ':kind': kind },
+          Limit: options.limit,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      const records = Items.map((item) => toRecord<T>(item as StoredEntity));
+      return LastEvaluatedKey === undefined || records.length === 0 ? { records } : { records, next: records[records.length - 1].id };
     } catch (error) {
       throw stateStoreFailure(error, false);
     }

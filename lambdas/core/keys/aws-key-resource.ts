@@ -33,6 +33,7 @@ export type AwsParam = Partial<Omit<KmsKeyMetadata, 'KeyId'>> & {
   readonly Policy?: unknown;
   readonly Alias?: readonly string[];
   readonly Tags?: readonly KmsTag[];
+  readonly KeyRotationEnabled?: boolean;
 };
 
 export interface AwsKeyResource extends ResourceEnvelope {
@@ -138,6 +139,7 @@ function linkedAwsParam(key: AwsKeyData): AwsParam | undefined {
     ...(key.kms.policy === undefined ? {} : { Policy: key.kms.policy }),
     Alias: key.kms.aliases,
     Tags: key.kms.tags,
+    ...(key.kms.rotationEnabled === undefined ? {} : { KeyRotationEnabled: key.kms.rotationEnabled }),
   };
 }
 

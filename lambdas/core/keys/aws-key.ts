@@ -20,6 +20,8 @@ export interface KmsKeySnapshot {
   readonly policy?: unknown;
   readonly aliases: readonly string[];
   readonly tags: readonly KmsTag[];
+  /** GetKeyRotationStatus, as synchronization reads it; absent when not read or not applicable. */
+  readonly rotationEnabled?: boolean;
   readonly syncedAt: string;
 }
 
@@ -33,6 +35,8 @@ interface AwsKeyCommon extends Timestamps {
   /** Set once AWS KMS has no such key any more (a refresh found it deleted). */
   readonly gone?: boolean;
   readonly kms?: KmsKeySnapshot;
+  /** The synchronization job that last wrote the record (a unit delivered twice skips what it did). */
+  readonly syncedBy?: string;
   /** Set by the latest rotation. */
   readonly rotatedAt?: string;
   readonly labels?: Readonly<Record<string, string>>;

@@ -93,6 +93,11 @@ export interface AwsKmsKeys {
   listKeyTags(at: KmsLocation, keyId: string): Promise<KmsTag[]>;
   /** GetKeyPolicy (`default`), as JSON text. */
   getKeyPolicy(at: KmsLocation, keyId: string): Promise<string>;
+  /**
+   * GetKeyRotationStatus: whether automatic rotation is on; undefined for keys AWS KMS cannot rotate
+   * (asymmetric, HMAC, imported, custom key store keys: UnsupportedOperationException).
+   */
+  getKeyRotationStatus(at: KmsLocation, keyId: string): Promise<boolean | undefined>;
 
   enableKey(at: KmsLocation, keyId: string): Promise<void>;
   disableKey(at: KmsLocation, keyId: string): Promise<void>;

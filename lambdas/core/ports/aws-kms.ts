@@ -128,6 +128,8 @@ export interface AwsKms {
 
   /** DescribeCustomKeyStores, every page: all custom key stores of the account in the region. */
   listCustomKeyStores(at: KmsLocation): Promise<CustomKeyStoreStatus[]>;
+  /** DescribeCustomKeyStores without an id: one page (at most `limit`, 1-1000) of every custom key store of the account and region. */
+  listCustomKeyStoresPage(at: KmsLocation, options?: { readonly marker?: string; readonly limit?: number }): Promise<{ readonly stores: readonly CustomKeyStoreStatus[]; readonly nextMarker?: string }>;
 
   /** DescribeCustomKeyStores by id; undefined when AWS KMS has no such store (deleted outside the key manager). */
   describeCustomKeyStore(at: KmsLocation, customKeyStoreId: string): Promise<CustomKeyStoreStatus | undefined>;

@@ -16,9 +16,10 @@ export type EntityKind =
   | 'keyStore' // external custom key store, with its XKS credentials inside
   | 'cloudHsmKeyStore' // CloudHSM custom key store (AWS_CLOUDHSM)
   | 'virtualKey' // with its versions inside
-  | 'awsKey' // HYOK key (AWS key in an external key store)
+  | 'awsKey' // AWS key of any kind (HYOK, native, BYOK, CloudHSM)
   | 'jobConfig' // schedule: a job configuration (README "Schedules")
-  | 'jobRun'; // one run of a job configuration, with its per-target results
+  | 'jobRun' // one run of a job configuration, with its per-target results
+  | 'job'; // synchronization job (core/jobs/)
 
 /**
  * The kind whose names a kind's `uniqueName` claims share: custom key stores of both types have one
@@ -61,6 +62,11 @@ export interface StateStore {
   get<T>(kind: EntityKind, id: string): Promise<EntityRecord<T> | undefined>;
   /** Every entity of a kind. Unordered. */
   list<T>(kind: EntityKind): Promise<EntityRecord<T>[]>;
+  /**
+   * At most `limit` entities of a kind, in id order, after the id `after`: what a job reads in one
+   * bounded step. `next` is the cursor for the following page; absent on the last one.
+   */
+  listPage<T>(kind: EntityKind, options: { readonly after?: string; readonly limit: number }): Promise<{ readonly records: EntityRecord<T>[]; readonly next?: string }>;
   /** Applies every op or none. Throws ConflictError (first failed op's message) on a failed condition. */
   transact(ops: readonly StateOp[]): Promise<void>;
 }

@@ -79,6 +79,23 @@ describe.each(implementations)('%s', (_, setUp) => {
       expect(partitions.every((r) => r.kind === 'partition')).toBe(true);
     });
 
+    it('pages through a kind in id order, each page at most `limit` long, the cursor after its last id', async () => {
+      const prefix = newId('job');
+      const ids = Array.from({ length: 5 }, (_, i) => `${prefix}-${i}`);
+      await table.store.transact(ids.map((id) => ({ op: 'create' as const, kind: 'job' as const, id, data: {} })));
+
+      const seen: string[] = [];
+      let after: string | undefined = `${prefix}-`;
+      for (let pages = 0; after !== undefined && pages < 10; pages += 1) {
+        const page: { records: { id: string }[]; next?: string } = await table.store.listPage('job', { after, limit: 2 });
+        expect(page.records.length).toBeLessThanOrEqual(2);
+        seen.push(...page.records.map((r) => r.id).filter((id) => id.startsWith(prefix)));
+        after = page.records.some((r) => !r.id.startsWith(prefix)) ? undefined : page.next;
+      }
+
+      expect(seen).toEqual(ids);
+    });
+
     it('follows every page of the list index (more than 1 MB of items)', async () => {
       const filler = 'x'.repeat(60_000);
       const ids = Array.from({ length: 25 }, () => newId('vk'));

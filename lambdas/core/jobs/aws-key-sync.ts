@@ -1,0 +1,156 @@
+/**
+ * AWS key synchronization, one step of a unit (account container × region) at a time (README
+ * "Synchronization jobs"):
+ *  - phase `start`/`keys`: one ListKeys page (KEYS_PER_PAGE), then for each key DescribeKey,
+ *    ListAliases, ListResourceTags, GetKeyPolicy and GetKeyRotationStatus (the refresh operation's
+ *    reads, kms-key-reads.ts) into its AWS key record;
+ *  - phase `gone`: one page of AWS key records (RECORDS_PER_PAGE); those of this container and
+ *    region that this job did not see, and that nothing read since the job started, are marked gone.
+ *
+ * Never a duplicate: a key's record id is derived from its ARN (syncedKeyId), and records are
+ * created with a condition (a concurrent run's create makes ours an update); a key in one of our
+ * external key stores joins its HYOK key's record (the external key id is that record's id).
+ * A record is rewritten only with its version unchanged since it was read.
+ */
+import { createHash } from 'node:crypto';
+import { ConflictError } from '../errors';
+import { type AwsKeyData, isHyokKey, type KmsKeySnapshot, type OtherAwsKeyData } from '../keys/aws-key';
+import { readKmsKey } from '../keys/kms-key-reads';
+import type { AwsKms, KmsLocation } from '../ports/aws-kms';
+import type { AwsKmsKeys, KmsKeyMetadata } from '../ports/aws-kms-keys';
+import type { Clock } from '../ports/clock';
+import type { EntityRecord, StateStore } from '../ports/state-store';
+import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
+import type { JobCount } from './job';
+import { FIRST_PHASE } from './job-service';
+import type { StepContext, StepResult } from './job-runner';
+import { mapBounded } from './map-bounded';
+
+/** Keys per ListKeys page: each costs five reads, so a page stays far below the worker's time limit. */
+export const KEYS_PER_PAGE = 100;
+/** Records per page of the gone sweep. */
+export const RECORDS_PER_PAGE = 500;
+/** Keys of one page read at a time (AWS KMS's per-operation quotas are per account and region). */
+const KEY_CONCURRENCY = 8;
+
+export interface AwsKeySyncDeps {
+  readonly state: StateStore;
+  readonly clock: Clock;
+  readonly awsKms: Pick<AwsKms, 'listKeys'>;
+  readonly awsKmsKeys: AwsKmsKeys;
+}
+
+type Outcome = Partial<Record<JobCount, number>>;
+
+export function awsKeySyncStep(deps: AwsKeySyncDeps): (context: StepContext) => Promise<StepResult> {
+  return async (context) => (context.unit.phase === 'gone' ? sweepGone(deps, context) : keysPage(deps, context));
+}
+
+async function keysPage(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): Promise<StepResult> {
+  const page = await deps.awsKms.listKeys(at, { limit: KEYS_PER_PAGE, ...(unit.phase === FIRST_PHASE || unit.cursor === undefined ? {} : { marker: unit.cursor }) });
+  const outcomes = await mapBounded(page.keyIds, KEY_CONCURRENCY, (keyId) => syncKey(deps, at, job.id, keyId));
+  return {
+    counts: sum(outcomes),
+    next: page.nextMarker === undefined ? { phase: 'gone' } : { phase: 'keys', cursor: page.nextMarker },
+  };
+}
+
+/** One key into its record: created, updated when AWS KMS's side changed, else only stamped as seen. */
+async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: string, keyId: string): Promise<Outcome> {
+  const { state, clock, awsKmsKeys } = deps;
+  const read = await readKmsKey(awsKmsKeys, at, keyId, clock.now());
+  if (read === 'gone') return {}; // deleted between ListKeys and DescribeKey
+  const rotationEnabled = await awsKmsKeys.getKeyRotationStatus(at, keyId).catch(() => undefined);
+  const snapshot: KmsKeySnapshot = rotationEnabled === undefined ? read : { ...read, rotationEnabled };
+  return retryOnChange(async () => {
+    const existing = await recordFor(state, at, snapshot.metadata);
+    const now = clock.now().toISOString();
+    if (existing === undefined) {
+      const id = syncedKeyId(snapshot.metadata.Arn);
+      const data: OtherAwsKeyData = { ...kindOf(snapshot.metadata), accountId: at.containerId, region: at.region, linkedState: true, blocked: false, kms: snapshot, syncedBy: jobId, createdAt: now, updatedAt: now };
+      try {
+        await state.transact([{ op: 'create', kind: 'awsKey', id, data }]);
+      } catch (error) {
+        // A concurrent run created it first: read it again and update it instead.
+        if (error instanceof ConflictError) throw new ConflictError(CHANGED_CONCURRENTLY, { cause: error });
+        throw error;
+      }
+      return { found: 1, created: 1 };
+    }
+    // This job wrote it already (its unit was delivered twice): counted then.
+    if (existing.data.syncedBy === jobId) return {};
+    const changed = existing.data.gone === true || !existing.data.linkedState || !sameKmsSide(existing.data.kms, snapshot);
+    const data: AwsKeyData = { ...existing.data, kms: snapshot, gone: false, linkedState: true, syncedBy: jobId, updatedAt: changed ? now : existing.data.updatedAt };
+    await state.transact([{ op: 'update', kind: 'awsKey', id: existing.id, data, expectedVersion: existing.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+    return changed ? { found: 1, updated: 1 } : { found: 1 };
+  });
+}
+
+/** The record a key joins: the HYOK key an external key names (same container), else the one derived from its ARN. */
+async function recordFor(state: StateStore, at: KmsLocation, metadata: KmsKeyMetadata): Promise<EntityRecord<AwsKeyData> | undefined> {
+  const xksKeyId = metadata.XksKeyConfiguration?.Id;
+  if (metadata.Origin === 'EXTERNAL_KEY_STORE' && xksKeyId !== undefined) {
+    const hyok = await state.get<AwsKeyData>('awsKey', xksKeyId);
+    if (hyok !== undefined && isHyokKey(hyok.data) && hyok.data.accountId === at.containerId && hyok.data.region === at.region) return hyok;
+  }
+  return state.get<AwsKeyData>('awsKey', syncedKeyId(metadata.Arn));
+}
+
+async function sweepGone(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): Promise<StepResult> {
+  const { state, clock } = deps;
+  const page = await state.listPage<AwsKeyData>('awsKey', { limit: RECORDS_PER_PAGE, ...(unit.cursor === undefined ? {} : { after: unit.cursor }) });
+  const stale = page.records.filter(
+    (r) => r.data.accountId === at.containerId && r.data.region === at.region && r.data.linkedState && r.data.gone !== true && r.data.kms !== undefined && r.data.syncedBy !== job.id && r.data.kms.syncedAt <= job.data.createdAt,
+  );
+  let gone = 0;
+  for (const record of stale) {
+    const now = clock.now().toISOString();
+    try {
+      await state.transact([{ op: 'update', kind: 'awsKey', id: record.id, data: { ...record.data, gone: true, updatedAt: now }, expectedVersion: record.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+      gone += 1;
+    } catch (error) {
+      // Changed since the page was read (a refresh or another run saw it): not ours to mark.
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  return { counts: { gone }, ...(page.next === undefined ? {} : { next: { phase: 'gone', cursor: page.next } }) };
+}
+
+/** The record id of a synchronized key: a UUID derived from its ARN, so that two runs can only ever make one record. */
+export function syncedKeyId(arn: string): string {
+  const hex = createHash('sha256').update(`aws-key:${arn}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The record kind and `key_material_origin` of a key found in AWS KMS, from its Origin. */
+function kindOf(metadata: KmsKeyMetadata): Pick<OtherAwsKeyData, 'kind' | 'keyMaterialOrigin'> {
+  switch (metadata.Origin) {
+    case 'EXTERNAL':
+      return { kind: 'byok', keyMaterialOrigin: 'external' };
+    case 'AWS_CLOUDHSM':
+      return { kind: 'cloudhsm', keyMaterialOrigin: 'CloudHSM' };
+    case 'EXTERNAL_KEY_STORE':
+      // A key of a store that is not ours (or of an external key we do not hold): AWS KMS's key, shown as native.
+      return { kind: 'native', keyMaterialOrigin: 'external_key_store' };
+    default:
+      return { kind: 'native', keyMaterialOrigin: 'native' };
+  }
+}
+
+/** Whether AWS KMS's side is the same as last read (the read time aside). */
+function sameKmsSide(before: KmsKeySnapshot | undefined, now: KmsKeySnapshot): boolean {
+  if (before === undefined) return false;
+  const { syncedAt: _a, ...a } = before;
+  const { syncedAt: _b, ...b } = now;
+  return stableJson(a) === stableJson(b);
+}
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1))) : v));
+}
+
+function sum(outcomes: readonly Outcome[]): Outcome {
+  const total: Record<JobCount, number> = { found: 0, created: 0, updated: 0, gone: 0 };
+  for (const o of outcomes) for (const [name, n] of Object.entries(o)) total[name as JobCount] += n ?? 0;
+  return total;
+}

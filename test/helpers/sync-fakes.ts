@@ -1,0 +1,41 @@
+/**
+ * Fakes for synchronization job tests: a job queue that keeps units until the test delivers them,
+ * and ListKeys over FakeAwsKmsKeys (the fake AWS KMS of the key operations), paged by key id.
+ */
+import type { KmsKeyPage, KmsLocation } from '../../lambdas/core/ports/aws-kms';
+import type { JobQueue, JobUnit } from '../../lambdas/core/ports/job-queue';
+import type { FakeAwsKmsKeys } from './fake-aws-kms-keys';
+
+export class RecordingJobQueue implements JobQueue {
+  readonly waiting: Array<{ unit: JobUnit; delaySeconds: number }> = [];
+
+  async send(units: readonly JobUnit[], options: { readonly delaySeconds?: number } = {}): Promise<void> {
+    for (const unit of units) this.waiting.push({ unit: structuredClone(unit), delaySeconds: options.delaySeconds ?? 0 });
+  }
+
+  /** Delivers waiting units (in order) to `worker` until none is left or `max` were delivered. */
+  async drain(worker: (unit: JobUnit) => Promise<unknown>, max = 10_000): Promise<number> {
+    let delivered = 0;
+    while (this.waiting.length > 0 && delivered < max) {
+      const { unit } = this.waiting.shift()!;
+      await worker(unit);
+      delivered += 1;
+    }
+    return delivered;
+  }
+}
+
+/** ListKeys of the keys FakeAwsKmsKeys holds in `at`'s account and region, by key id. */
+export function fakeListKeys(keys: FakeAwsKmsKeys): { listKeys(at: KmsLocation, options?: { marker?: string; limit?: number }): Promise<KmsKeyPage> } {
+  return {
+    async listKeys(at, options = {}) {
+      const ids = [...keys.keys.values()]
+        .filter((k) => k.at.accountId === at.accountId && k.at.region === at.region)
+        .map((k) => k.metadata.KeyId)
+        .sort()
+        .filter((id) => options.marker === undefined || id > options.marker);
+      const page = ids.slice(0, options.limit ?? 100);
+      return ids.length > page.length ? { keyIds: page, nextMarker: page[page.length - 1] } : { keyIds: page };
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { JobService } from '../../../../lambdas/core/jobs/job-service';
+import { backoffSeconds, JobRunner, MAX_ATTEMPTS } from '../../../../lambdas/core/jobs/job-runner';
+import { awsKeySyncStep, KEYS_PER_PAGE, syncedKeyId } from '../../../../lambdas/core/jobs/aws-key-sync';
+import { ServiceUnavailableError } from '../../../../lambdas/core/errors';
+import type { AwsKeyData } from '../../../../lambdas/core/keys/aws-key';
+import { FakeAwsKmsKeys } from '../../../helpers/fake-aws-kms-keys';
+import { admin, clock, ids, rejectionOf, seedAccount, user } from '../../../helpers/key-fixtures';
+import { MemoryStateStore } from '../../../helpers/memory-state-store';
+import { fakeListKeys, RecordingJobQueue } from '../../../helpers/sync-fakes';
+
+const ACCOUNT = '111122223333';
+
+async function setup(options: { regions?: string[] } = {}) {
+  const state = new MemoryStateStore();
+  const queue = new RecordingJobQueue();
+  const kms = new FakeAwsKmsKeys();
+  const account = await seedAccount(state, { regions: options.regions ?? ['us-east-1', 'eu-west-1'], acls: [{ user_id: 'alice', actions: ['keysynchronize'] }] });
+  const jobs = new JobService({ state, clock, ids, jobQueue: queue });
+  const runner = new JobRunner({ state, clock, jobQueue: queue }, { AwsKeySynchronization: awsKeySyncStep({ state, clock, awsKms: fakeListKeys(kms), awsKmsKeys: kms }) });
+  const at = (region: string) => ({ containerId: account.id, accountId: ACCOUNT, region });
+  const run = async () => queue.drain((unit) => runner.run(unit));
+  const keys = async () => (await state.list<AwsKeyData>('awsKey')).sort((a, b) => (a.id < b.id ? -1 : 1));
+  return { state, queue, kms, account, jobs, runner, at, run, keys };
+}
+
+describe('AWS key synchronization jobs', () => {
+  it('downloads every key of each region into one record each, with aliases, tags and policy, and completes', async () => {
+    // Arrange
+    const s = await setup();
+    const native = await s.kms.createKey(s.at('us-east-1'), { description: 'app key', tags: [{ TagKey: 'team', TagValue: 'blue' }] });
+    await s.kms.createAlias(s.at('us-east-1'), 'alias/app', native.KeyId);
+    await s.kms.createKey(s.at('eu-west-1'), {});
+
+    // Act
+    const started = await s.jobs.start('AwsKeySynchronization', admin('keysynchronize'), { kms: [s.account.name] });
+    await s.run();
+
+    // Assert
+    const job = await s.jobs.get('AwsKeySynchronization', admin('keysynchronize'), started.id);
+    expect(job).toMatchObject({ overall_status: 'completed', found: 2, created: 2, updated: 0, gone: 0, abort: false, cloud: 'aws' });
+    expect(job.detailed_status).toEqual({ [`${ACCOUNT}/us-east-1`]: 'region synchronized successfully', [`${ACCOUNT}/eu-west-1`]: 'region synchronized successfully' });
+    const record = await s.state.get<AwsKeyData>('awsKey', syncedKeyId(native.Arn));
+    expect(record?.data).toMatchObject({ kind: 'native', keyMaterialOrigin: 'native', accountId: s.account.id, region: 'us-east-1', linkedState: true });
+    expect(record?.data.kms).toMatchObject({ aliases: ['alias/app'], tags: [{ TagKey: 'team', TagValue: 'blue' }], rotationEnabled: false });
+    expect(record?.data.kms?.metadata).toMatchObject({ Description: 'app key', Origin: 'AWS_KMS' });
+  });
+
+  it('a second run creates nothing and updates nothing that did not change; a changed key is updated, a deleted one marked gone', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    const a = await s.kms.createKey(s.at('us-east-1'), {});
+    const b = await s.kms.createKey(s.at('us-east-1'), {});
+    await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+    const before = await s.keys();
+
+    const second = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+
+    expect(await s.jobs.get('AwsKeySynchronization', admin(), second.id)).toMatchObject({ overall_status: 'completed', found: 2, created: 0, updated: 0, gone: 0 });
+    const after = await s.keys();
+    expect(after.map((k) => k.id)).toEqual(before.map((k) => k.id));
+    expect(after.map((k) => k.data.updatedAt)).toEqual(before.map((k) => k.data.updatedAt));
+
+    await s.kms.updateKeyDescription(s.at('us-east-1'), a.KeyId, 'changed');
+    s.kms.expire(b.KeyId);
+    const third = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+
+    expect(await s.jobs.get('AwsKeySynchronization', admin(), third.id)).toMatchObject({ found: 1, created: 0, updated: 1, gone: 1 });
+    expect((await s.state.get<AwsKeyData>('awsKey', syncedKeyId(b.Arn)))?.data.gone).toBe(true);
+    expect((await s.state.get<AwsKeyData>('awsKey', syncedKeyId(a.Arn)))?.data.kms?.metadata.Description).toBe('changed');
+  });
+
+  it('two concurrent runs over the same region make one record per key', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    for (let i = 0; i < 5; i += 1) await s.kms.createKey(s.at('us-east-1'), {});
+    await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+
+    const units = s.queue.waiting.splice(0).map((w) => w.unit);
+    await Promise.all(units.map((unit) => s.runner.run(unit)));
+    await s.run();
+
+    expect((await s.keys()).length).toBe(5);
+  });
+
+  it('works a region one ListKeys page per step, and a cancel stops it before the next page with partial counts', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    for (let i = 0; i < KEYS_PER_PAGE + 5; i += 1) await s.kms.createKey(s.at('us-east-1'), {});
+    const job = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+
+    await s.queue.drain((unit) => s.runner.run(unit), 1);
+    expect(s.queue.waiting.map((w) => w.unit.phase)).toEqual(['keys']);
+    const cancelled = await s.jobs.cancel('AwsKeySynchronization', admin(), job.id);
+    expect(cancelled.abort).toBe(true);
+    await s.run();
+
+    const ended = await s.jobs.get('AwsKeySynchronization', admin(), job.id);
+    expect(ended).toMatchObject({ overall_status: 'cancelled', found: KEYS_PER_PAGE, created: KEYS_PER_PAGE, abort: true });
+    expect(ended.detailed_status[`${ACCOUNT}/us-east-1`]).toBe('cancelled');
+    expect((await rejectionOf(s.jobs.cancel('AwsKeySynchronization', admin(), job.id))).message).toMatch(/already ended \(cancelled\)/);
+  });
+
+  it('queues a throttled step again with growing backoff, and gives the unit up as failed after the last attempt', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    await s.kms.createKey(s.at('us-east-1'), {});
+    const job = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    for (let i = 0; i < MAX_ATTEMPTS; i += 1) s.kms.failNext('describeKeyMetadata', new ServiceUnavailableError('AWS KMS is throttling DescribeKey'));
+
+    const delays: number[] = [];
+    while (s.queue.waiting.length > 0) {
+      const { unit, delaySeconds } = s.queue.waiting.shift()!;
+      if (unit.attempt > 0) delays.push(delaySeconds);
+      await s.runner.run(unit);
+    }
+
+    expect(delays.length).toBe(MAX_ATTEMPTS - 1);
+    expect(delays[delays.length - 1]).toBeGreaterThan(delays[0]);
+    const ended = await s.jobs.get('AwsKeySynchronization', admin(), job.id);
+    expect(ended.overall_status).toBe('failed');
+    expect(ended.detailed_status[`${ACCOUNT}/us-east-1`]).toMatch(/^failed: AWS KMS is throttling/);
+    expect(backoffSeconds(20, () => 1)).toBe(900);
+  });
+
+  it('answers 400 naming synchronize_all when it comes with kms or regions, and 400 for a region the container does not have', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    const both = await rejectionOf(s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id], synchronize_all: true }));
+    expect(both).toMatchObject({ statusCode: 400 });
+    expect(both.message).toMatch(/synchronize_all and kms, regions are mutually exclusive/);
+    expect(await rejectionOf(s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id], regions: ['ap-south-1'] }))).toMatchObject({ statusCode: 400 });
+    expect(s.queue.waiting).toEqual([]);
+    expect(await s.state.list('job')).toEqual([]);
+  });
+
+  it('lets a user start and see jobs only of containers whose ACL grants keysynchronize', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    const other = await seedAccount(s.state, { regions: ['us-east-1'] });
+    expect(await rejectionOf(s.jobs.start('AwsKeySynchronization', user('alice', 'keysynchronize'), { kms: [other.id] }))).toMatchObject({ statusCode: 403 });
+    const mine = await s.jobs.start('AwsKeySynchronization', user('alice', 'keysynchronize'), { synchronize_all: true });
+    const theirs = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [other.id] });
+
+    expect(mine.kms).toEqual([s.account.id]);
+    const listed = await s.jobs.list('AwsKeySynchronization', user('alice', 'keysynchronize'), {});
+    expect(listed.resources.map((j) => j.id)).toEqual([mine.id]);
+    expect(await rejectionOf(s.jobs.get('AwsKeySynchronization', user('alice', 'keysynchronize'), theirs.id))).toMatchObject({ statusCode: 403 });
+    expect((await s.jobs.list('AwsKeySynchronization', admin(), { overall_status: 'in progress' })).total).toBe(2);
+  });
+});
