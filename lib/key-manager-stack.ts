@@ -14,6 +14,7 @@ import type { Construct } from 'constructs';
 import { DataPlaneNetwork } from './constructs/data-plane-network';
 import { HsmAgent } from './constructs/hsm-agent';
 import { JobScheduling } from './constructs/job-scheduling';
+import { JobWorkers } from './constructs/job-workers';
 import { ManagementApi } from './constructs/management-api';
 import { Monitoring } from './constructs/monitoring';
 import { ProxyImage } from './constructs/proxy-image';
@@ -36,6 +37,8 @@ export class KeyManagerStack extends Stack {
   public readonly jobScheduling: JobScheduling;
   public readonly xksProxy: XksProxy;
   public readonly monitoring: Monitoring;
+  /** The job engine: a queue, dead-letter queue, alarm and worker per job kind. */
+  public readonly jobWorkers: JobWorkers;
 
   constructor(scope: Construct, id: string, props: KeyManagerStackProps) {
     const p = props.parameters;
@@ -75,8 +78,13 @@ export class KeyManagerStack extends Stack {
     });
     const managementArchitecture = p.managementArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
     this.jobScheduling = new JobScheduling(this, 'Jobs', { stateTable: this.stateTable, secrets, hsmAgent: this.hsmAgent, architecture: managementArchitecture });
+    this.jobWorkers = new JobWorkers(this, 'SyncJobs', {
+      stateTable: this.stateTable,
+      architecture: managementArchitecture,
+    });
     this.managementApi = new ManagementApi(this, 'ManagementApi', {
       stateTable: this.stateTable,
+      jobWorkers: this.jobWorkers,
       secrets,
       userPool: users.userPool,
       userPoolClient: users.userPoolClient,
@@ -140,6 +148,7 @@ export class KeyManagerStack extends Stack {
       api: this.managementApi.api,
     });
     this.jobScheduling.deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.monitoring.alarmTopic));
+    for (const alarm of this.jobWorkers.alarms) alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.monitoring.alarmTopic));
 
     this.outputs(p, users);
   }

@@ -23,6 +23,7 @@ import { VirtualKeyService } from '../core/keys/virtual-key-service';
 import { KeyStoreCredentialService } from '../core/key-stores/key-store-credential-service';
 import { KeyStoreHealthService } from '../core/key-stores/key-store-health-service';
 import { KeyStoreService } from '../core/key-stores/key-store-service';
+import { RemoteKeyStoreService } from '../core/key-stores/remote-key-store-service';
 import { CloudHsmClusterService } from '../core/key-stores/cloudhsm-cluster-service';
 import { CloudHsmKeyStoreService } from '../core/key-stores/cloudhsm-key-store-service';
 import { CustomKeyStores } from '../core/key-stores/custom-key-stores';
@@ -76,7 +77,7 @@ const SERVICES: Makers<Services, Dependencies> = {
   hsmKeys: (deps) => new HsmKeyService(deps),
   keyStores: (deps) => new KeyStoreService(deps, { mtlsTrustStore: deps.config.mtlsTrustStore ?? false }),
   cloudHsmKeyStores: (deps) => new CloudHsmKeyStoreService(deps),
-  customKeyStores: (deps) => new CustomKeyStores(deps.keyStores, deps.cloudHsmKeyStores),
+  customKeyStores: (deps) => new CustomKeyStores(deps.keyStores, deps.cloudHsmKeyStores, new RemoteKeyStoreService(deps)),
   cloudHsmClusters: (deps) => new CloudHsmClusterService(deps),
   cloudHsmKeys: (deps) => new CloudHsmKeyService(deps),
   keyStoreCredentials: (deps) => new KeyStoreCredentialService(deps),

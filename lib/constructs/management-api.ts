@@ -20,12 +20,15 @@ import { Construct } from 'constructs';
 import { ACCOUNT_ROLE_NAME_PREFIX, API_SCOPE, ENV } from '../../lambdas/contract/env';
 import { routes as allRoutes, type RouteDefinition, type SecretAccess } from '../../lambdas/contract/routes';
 import { toApiGatewaySchema } from '../private/api-gateway-schema';
-import { grantAwsKms, grantCloudHsm } from '../private/kms-grants';
-import { acknowledge, acknowledgeFinding, acknowledgeWildcardGrant } from '../private/nag';
+import { grantAssumeAccountRoles, grantAwsKms, grantCloudHsm } from '../private/kms-grants';
+import { acknowledge, acknowledgeFinding } from '../private/nag';
 import { routeAreas } from '../private/route-areas';
 import type { HsmAgent } from './hsm-agent';
 import type { JobScheduling } from './job-scheduling';
+import { type JobWorkers, jobQueueUrls } from './job-workers';
 import { OperationFunction } from './operation-function';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { JobKind } from '../../lambdas/contract/jobs';
 import { RateLimitWebAcl } from './rate-limit-web-acl';
 import type { SecretPrefixes } from './secret-prefixes';
 import type { StateTable } from './state-table';
@@ -39,6 +42,8 @@ export interface ManagementApiProps {
    */
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
+  /** The job queues and workers; required when a route `needs.startsJobs`. @default - none */
+  readonly jobWorkers?: JobWorkers;
   /** The HSM agent; required when a route `needs.hsmAgent`. @default - none */
   readonly hsmAgent?: HsmAgent;
   /** The schedule group and job runner; required when a route `needs.jobScheduler`. @default - none */
@@ -176,6 +181,7 @@ export class ManagementApi extends Construct {
         ...(props.mtlsTrustStore ? { [ENV.xksAlbMtlsVerify]: 'true' } : {}),
         // The secrets' namespace; for writers also their key and the resource policy each new secret gets.
         ...(secretAccess === 'none' ? {} : props.secrets.environmentFor(secretAccess)),
+        ...(route.needs.startsJobs?.length ? { [ENV.jobQueueUrls]: jobQueueUrls(scope, route.needs.startsJobs.map((kind) => [kind, this.jobQueue(route, props, kind)])) } : {}),
       },
     });
     this.grantNeeds(route, operation.role, props, shared.accountRoleArnPattern);
@@ -211,6 +217,13 @@ export class ManagementApi extends Construct {
     return operation;
   }
 
+  /** The queue of job kind `kind`, which `route` starts (JobWorkers in the props). */
+  private jobQueue(route: RouteDefinition, props: ManagementApiProps, kind: JobKind): sqs.IQueue {
+    const queue = props.jobWorkers?.queue(kind);
+    if (queue === undefined) throw new Error(`ManagementApi: route ${route.operation} starts ${kind} jobs; pass \`jobWorkers\` with a worker for that kind (lambdas/contract/jobs.ts).`);
+    return queue;
+  }
+
   /** The stage's invoke URL (ends with `/<stageName>/`). */
   public get url(): string {
     return this.api.url;
@@ -227,12 +240,10 @@ export class ManagementApi extends Construct {
     }
     if (needs.hsmAgent && props.hsmAgent) props.hsmAgent.grantInvoke(role);
     if (needs.jobScheduler && props.jobScheduling) props.jobScheduling.grantScheduling(role);
-    if (needs.assumeAccountRole) {
-      iam.Grant.addToPrincipal({ grantee: role, actions: ['sts:AssumeRole'], resourceArns: [accountRoleArnPattern] });
-      acknowledgeWildcardGrant(role, accountRoleArnPattern, `Registered AWS accounts are run-time data; the function may assume only roles named ${ACCOUNT_ROLE_NAME_PREFIX}* (the name the README tells customers to give the role in each account), whose trust policy names this deployment.`);
-    }
+    if (needs.assumeAccountRole) grantAssumeAccountRoles(role, accountRoleArnPattern);
     if (needs.awsKms && needs.awsKms.length > 0) grantAwsKms(role, needs.awsKms);
     if (needs.cloudHsm && needs.cloudHsm.length > 0) grantCloudHsm(role, needs.cloudHsm);
+    for (const kind of needs.startsJobs ?? []) this.jobQueue(route, props, kind).grantSendMessages(role);
   }
 
   /** CCKM-shaped JSON errors (`{code, codeDesc, message}`) for what API Gateway answers itself. */

@@ -11,13 +11,14 @@
  */
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { ACCOUNT_ROLE_NAME_PREFIX } from '../../lambdas/contract/env';
 import type { AwsKmsAction, CloudHsmAction } from '../../lambdas/contract/routes';
 import { acknowledgeWildcardGrant } from './nag';
 
 /** The actions that IAM scopes to a KMS key ARN; all others apply to the account as a whole. */
 const KEY_ACTIONS: ReadonlySet<AwsKmsAction> = new Set<AwsKmsAction>([
   'DescribeKey', 'GetKeyPolicy', 'ListResourceTags', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion',
-  'UpdateKeyDescription', 'TagResource', 'UntagResource', 'PutKeyPolicy',
+  'UpdateKeyDescription', 'TagResource', 'UntagResource', 'PutKeyPolicy', 'GetKeyRotationStatus',
 ]);
 /** The actions IAM checks on a key and on an alias. */
 const ALIAS_ACTIONS: ReadonlySet<AwsKmsAction> = new Set<AwsKmsAction>(['CreateAlias', 'DeleteAlias']);
@@ -51,4 +52,10 @@ export function grantAwsKms(role: iam.IRole, actions: readonly AwsKmsAction[]): 
 export function grantCloudHsm(role: iam.IRole, actions: readonly CloudHsmAction[]): void {
   iam.Grant.addToPrincipal({ grantee: role, actions: actions.map((action) => `cloudhsm:${action}`), resourceArns: ['*'] });
   acknowledgeWildcardGrant(role, '*', `IAM's cloudhsm:DescribeClusters has no resource type and can only be granted on "*"; this role holds just the CloudHSM actions its route calls (${actions.join(', ')}), in the deployment's own account.`);
+}
+
+/** sts:AssumeRole on the roles the customer creates for the key manager in registered accounts (`<pattern>`). */
+export function grantAssumeAccountRoles(role: iam.IRole, accountRoleArnPattern: string): void {
+  iam.Grant.addToPrincipal({ grantee: role, actions: ['sts:AssumeRole'], resourceArns: [accountRoleArnPattern] });
+  acknowledgeWildcardGrant(role, accountRoleArnPattern, `Registered AWS accounts are run-time data; the function may assume only roles named ${ACCOUNT_ROLE_NAME_PREFIX}* (the name the README tells customers to give the role in each account), whose trust policy names this deployment.`);
 }

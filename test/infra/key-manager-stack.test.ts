@@ -8,6 +8,7 @@ import { Names, Stack, type App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { ENV, GROUPS, METRICS, SECRET_PREFIXES, STATE_TABLE } from '../../lambdas/contract/env';
+import { jobs } from '../../lambdas/contract/jobs';
 import { routes } from '../../lambdas/contract/routes';
 import { JOB_RUNNER_DESCRIPTION } from '../../lib/constructs/job-scheduling';
 import { routeAreas } from '../../lib/private/route-areas';
@@ -70,11 +71,11 @@ describe('state table', () => {
 });
 
 describe('management API', () => {
-  it('has one Node.js 22 function per route (and the job runner)', () => {
+  it('has one Node.js 22 function per route, the job runner and one worker per job kind', () => {
     const app = vpcEndpoint();
     expect(app.stack.managementApi.functions.size).toBe(routes.length);
     const described = resourcesOfType(app, 'AWS::Lambda::Function').filter((f) => f.Properties.Runtime === 'nodejs22.x').map((f) => f.Properties.Description as string);
-    expect(described.sort()).toEqual([...routes.map((r) => r.summary), JOB_RUNNER_DESCRIPTION].sort());
+    expect(described.sort()).toEqual([...routes.map((r) => r.summary), JOB_RUNNER_DESCRIPTION, ...jobs.map((j) => j.summary)].sort());
   });
 
   it('puts each area of the route table in its own nested stack, with the functions, methods and models of its routes', () => {
@@ -148,7 +149,7 @@ describe('management API', () => {
     const app = synthesizeApp({ userPoolId: 'us-east-1_AbCdEf123', userPoolClientId: 'client123' });
     expect(resourcesOfType(app, 'AWS::Cognito::UserPool')).toEqual([]);
     const variables = resourcesOfType(app, 'AWS::Lambda::Function')
-      .filter((f) => f.Properties.Runtime === 'nodejs22.x' && f.Properties.Description !== JOB_RUNNER_DESCRIPTION)
+      .filter((f) => f.Properties.Runtime === 'nodejs22.x' && f.Properties.Description !== JOB_RUNNER_DESCRIPTION && f.Properties.Environment.Variables[ENV.serviceName] === 'management-api')
       .map((f) => f.Properties.Environment.Variables as Record<string, unknown>);
     expect(variables).toHaveLength(routes.length);
     for (const v of variables) expect(v).toMatchObject({ [ENV.userPoolId]: 'us-east-1_AbCdEf123', [ENV.userPoolClientId]: 'client123' });
@@ -198,7 +199,7 @@ describe('least privilege', () => {
   });
 
   it('grants each route exactly the AWS KMS actions it calls, key actions only on the own account\'s keys (and aliases), and kms:* to nobody', () => {
-    const ON_KEYS = new Set(['DescribeKey', 'GetKeyPolicy', 'ListResourceTags', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion', 'UpdateKeyDescription', 'TagResource', 'UntagResource', 'PutKeyPolicy', 'CreateAlias', 'DeleteAlias'].map((a) => `kms:${a}`));
+    const ON_KEYS = new Set(['DescribeKey', 'GetKeyPolicy', 'GetKeyRotationStatus', 'ListResourceTags', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion', 'UpdateKeyDescription', 'TagResource', 'UntagResource', 'PutKeyPolicy', 'CreateAlias', 'DeleteAlias'].map((a) => `kms:${a}`));
     // Arrange
     const app = vpcEndpoint();
     const { stack } = app;
@@ -226,7 +227,7 @@ describe('least privilege', () => {
       }
     }
     const everyKmsAction = [...app.templates.values()].flatMap(policyStatements).filter((s) => !onSecretsKey(s)).flatMap((s) => s.actions).filter((a) => a.startsWith('kms:'));
-    expect(new Set(everyKmsAction)).toEqual(new Set(routes.flatMap((r) => r.needs.awsKms ?? []).map((a) => `kms:${a}`)));
+    expect(new Set(everyKmsAction)).toEqual(new Set([...routes, ...jobs].flatMap((r) => r.needs.awsKms ?? []).map((a) => `kms:${a}`)));
   });
 
   it('grants cloudhsm:DescribeClusters to the routes that declare it, on "*" (IAM has no resource type for it), and no other CloudHSM action to anyone', () => {

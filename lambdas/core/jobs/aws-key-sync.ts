@@ -50,13 +50,13 @@ async function keysPage(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): P
   const page = await deps.awsKms.listKeys(at, { limit: KEYS_PER_PAGE, ...(unit.phase === FIRST_PHASE || unit.cursor === undefined ? {} : { marker: unit.cursor }) });
   const outcomes = await mapBounded(page.keyIds, KEY_CONCURRENCY, (keyId) => syncKey(deps, at, job.id, keyId));
   return {
-    counts: sum(outcomes),
+    counts: sumOutcomes(outcomes),
     next: page.nextMarker === undefined ? { phase: 'gone' } : { phase: 'keys', cursor: page.nextMarker },
   };
 }
 
 /** One key into its record: created, updated when AWS KMS's side changed, else only stamped as seen. */
-async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: string, keyId: string): Promise<Outcome> {
+export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: string, keyId: string): Promise<Outcome> {
   const { state, clock, awsKmsKeys } = deps;
   const read = await readKmsKey(awsKmsKeys, at, keyId, clock.now());
   if (read === 'gone') return {}; // deleted between ListKeys and DescribeKey
@@ -118,7 +118,12 @@ async function sweepGone(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): 
 
 /** The record id of a synchronized key: a UUID derived from its ARN, so that two runs can only ever make one record. */
 export function syncedKeyId(arn: string): string {
-  const hex = createHash('sha256').update(`aws-key:${arn}`).digest('hex');
+  return derivedId(`aws-key:${arn}`);
+}
+
+/** A UUID (version 5 layout) derived from `name`: the same name always gives the same id. */
+export function derivedId(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -149,7 +154,7 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1))) : v));
 }
 
-function sum(outcomes: readonly Outcome[]): Outcome {
+export function sumOutcomes(outcomes: readonly Outcome[]): Outcome {
   const total: Record<JobCount, number> = { found: 0, created: 0, updated: 0, gone: 0 };
   for (const o of outcomes) for (const [name, n] of Object.entries(o)) total[name as JobCount] += n ?? 0;
   return total;

@@ -9,6 +9,7 @@ import type { JobQueue } from '../ports/job-queue';
 import type { StateStore } from '../ports/state-store';
 import { awsKeySyncStep } from './aws-key-sync';
 import { JobRunner } from './job-runner';
+import { keyStoreSyncStep } from './key-store-sync';
 
 export interface JobWorkerPorts {
   readonly state: StateStore;
@@ -21,5 +22,6 @@ export interface JobWorkerPorts {
 export function jobRunnerFor(ports: JobWorkerPorts): JobRunner {
   return new JobRunner(ports, {
     AwsKeySynchronization: awsKeySyncStep(ports),
+    KeyStoreSynchronization: keyStoreSyncStep(ports),
   });
 }

@@ -3,7 +3,7 @@
  * custom key store: external ones (key-store-service.ts) and CloudHSM ones
  * (cloudhsm-key-store-service.ts). This picks the service for each request (create by
  * `aws_param.custom_key_store_type`, the rest by which kind of store has the id) and lists both
- * together.
+ * together, with the remote stores key store synchronization found (shown, never changed).
  */
 import type { Access } from '../accounts/access';
 import { ValidationError } from '../errors';
@@ -13,9 +13,12 @@ import { type ListPage, MAX_LIMIT, parseList } from '../listing';
 import type { CloudHsmKeyStoreResource } from './cloudhsm-key-store';
 import type { CloudHsmKeyStoreService } from './cloudhsm-key-store-service';
 import { CLOUDHSM_KEY_STORE, type KeyStoreResource } from './key-store';
+import type { RemoteKeyStoreResource } from './remote-key-store';
+import type { RemoteKeyStoreService } from './remote-key-store-service';
 import type { CreateKeyStoreRequest, KeyStoreService, KeyStoreWithNewCredential, UpdateKeyStoreRequest } from './key-store-service';
 
-export type CustomKeyStoreResource = KeyStoreResource | CloudHsmKeyStoreResource;
+/** A store of ours of either type, or a remote one (read-only, found by key store synchronization). */
+export type CustomKeyStoreResource = KeyStoreResource | CloudHsmKeyStoreResource | RemoteKeyStoreResource;
 
 /** POST .../{id}/connect: CloudHSM stores may be given a new kmsuser password to connect with. */
 export interface ConnectKeyStoreRequest {
@@ -28,6 +31,7 @@ export class CustomKeyStores {
   constructor(
     private readonly external: KeyStoreService,
     private readonly cloudHsm: CloudHsmKeyStoreService,
+    private readonly remote?: RemoteKeyStoreService,
   ) {}
 
   create(access: Access, request: CreateKeyStoreRequest): Promise<KeyStoreWithNewCredential | CloudHsmKeyStoreResource> {
@@ -35,6 +39,8 @@ export class CustomKeyStores {
   }
 
   async get(access: Access, id: string): Promise<CustomKeyStoreResource> {
+    const remote = await this.remote?.find(access, id);
+    if (remote !== undefined) return remote;
     return (await this.isCloudHsm(id)) ? this.cloudHsm.get(access, id) : this.external.get(access, id);
   }
 
@@ -67,7 +73,8 @@ export class CustomKeyStores {
     const listing = parseList(query, LISTS.keyStores);
     const external = await this.external.list(access, { ...query, skip: '0', limit: String(MAX_LIMIT) });
     const cloudHsm = await this.cloudHsm.listAll((account) => mayDo(access, account));
-    return listing.page<CustomKeyStoreResource>([...external.resources, ...cloudHsm]);
+    const remote = (await this.remote?.listAll((account) => mayDo(access, account))) ?? [];
+    return listing.page<CustomKeyStoreResource>([...external.resources, ...cloudHsm, ...remote]);
   }
 
   private async isCloudHsm(id: string): Promise<boolean> {

@@ -19,7 +19,8 @@ export type EntityKind =
   | 'awsKey' // AWS key of any kind (HYOK, native, BYOK, CloudHSM)
   | 'jobConfig' // schedule: a job configuration (README "Schedules")
   | 'jobRun' // one run of a job configuration, with its per-target results
-  | 'job'; // synchronization job (core/jobs/)
+  | 'job' // synchronization job (core/jobs/)
+  | 'remoteKeyStore'; // a custom key store found in AWS KMS that is not one of ours (type REMOTE)
 
 /**
  * The kind whose names a kind's `uniqueName` claims share: custom key stores of both types have one

@@ -1,0 +1,80 @@
+/**
+ * Remote key stores: custom key stores that key store synchronization ("Refresh All") found in an
+ * account container's AWS KMS and that are not ours (another key manager's, another CCKM's). They
+ * are shown among the key stores with `type: REMOTE`, read-only: their proxy is not this key
+ * manager, so they have no partition, health-check key or credentials here (operator's guide:
+ * "You cannot edit health check key or max credentials for a remote type external custom key store").
+ */
+import type { CustomKeyStoreStatus } from '../ports/aws-kms';
+import type { EntityRecord } from '../ports/state-store';
+import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+
+export interface RemoteKeyStoreData extends Timestamps {
+  /** The account container (`kms_id`) and region it was found in. */
+  readonly accountId: string;
+  readonly region: string;
+  /** DescribeCustomKeyStores as last read. */
+  readonly aws: CustomKeyStoreStatus;
+  /** The synchronization job that last read it. */
+  readonly syncedBy: string;
+  readonly syncedAt: string;
+}
+
+export type RemoteKeyStoreRecord = EntityRecord<RemoteKeyStoreData>;
+
+export interface RemoteKeyStoreResource extends ResourceEnvelope {
+  readonly name: string;
+  readonly kms: string;
+  readonly kms_id: string;
+  readonly region: string;
+  readonly type: 'REMOTE';
+  readonly locally_hosted: false;
+  readonly cloud_name: 'aws';
+  readonly labels: Readonly<Record<string, string>>;
+  readonly gone: false;
+  readonly synced_at: string;
+  readonly aws_param: {
+    readonly custom_key_store_name: string;
+    readonly custom_key_store_type: CustomKeyStoreStatus['type'];
+    readonly custom_key_store_id: string;
+    readonly connection_state: CustomKeyStoreStatus['connectionState'];
+    readonly connection_error_code?: string;
+    readonly xks_proxy_uri_endpoint?: string;
+    readonly xks_proxy_uri_path?: string;
+    readonly xks_proxy_connectivity?: string;
+    readonly xks_proxy_vpc_endpoint_service_name?: string;
+  };
+}
+
+export function remoteKeyStoreResource(record: RemoteKeyStoreRecord, accountName: string): RemoteKeyStoreResource {
+  const { aws } = record.data;
+  const proxy = aws.xksProxy;
+  return {
+    ...envelope('aws_cks', record.id, record.data),
+    name: aws.name,
+    kms: accountName,
+    kms_id: record.data.accountId,
+    region: record.data.region,
+    type: 'REMOTE',
+    locally_hosted: false,
+    cloud_name: 'aws',
+    labels: {},
+    gone: false,
+    synced_at: record.data.syncedAt,
+    aws_param: {
+      custom_key_store_name: aws.name,
+      custom_key_store_type: aws.type,
+      custom_key_store_id: aws.customKeyStoreId,
+      connection_state: aws.connectionState,
+      ...(aws.connectionErrorCode === undefined ? {} : { connection_error_code: aws.connectionErrorCode }),
+      ...(proxy === undefined
+        ? {}
+        : {
+            xks_proxy_uri_endpoint: proxy.uriEndpoint,
+            xks_proxy_uri_path: proxy.uriPath,
+            xks_proxy_connectivity: proxy.connectivity,
+            ...(proxy.vpcEndpointServiceName === undefined ? {} : { xks_proxy_vpc_endpoint_service_name: proxy.vpcEndpointServiceName }),
+          }),
+    },
+  };
+}

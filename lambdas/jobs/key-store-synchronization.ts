@@ -1,0 +1,3 @@
+import { jobWorker } from './job-worker';
+
+export const handler = jobWorker('KeyStoreSynchronization');
