@@ -150,7 +150,8 @@ function sameKmsSide(before: KmsKeySnapshot | undefined, now: KmsKeySnapshot): b
   return stableJson(a) === stableJson(b);
 }
 
-function stableJson(value: unknown): string {
+/** JSON with object keys sorted: records read back from DynamoDB may list a map's keys in another order. */
+export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1))) : v));
 }
 

@@ -79,7 +79,14 @@ export class JobService {
     };
     await state.transact([{ op: 'create', kind: 'job', id, data, counters: { [JOB_COUNTERS.unitsLeft]: units.length } }]);
     const queued: JobUnit[] = units.map((u) => ({ jobId: id, kind, accountId: u.accountId, region: u.region, phase: FIRST_PHASE, attempt: 0 }));
-    await jobQueue.send(queued);
+    try {
+      await jobQueue.send(queued);
+    } catch (error) {
+      // Units that may not all be queued would leave the job in progress for ever: it ends failed (the caller sees the 503).
+      const failed: JobData = { ...data, status: 'failed', detailedStatus: Object.fromEntries(units.map((u) => [unitKey(u), UNIT_STATUS.failed('its units could not be queued')])), completedAt: now };
+      await state.transact([{ op: 'update', kind: 'job', id, data: failed, expectedVersion: 1 }]).catch(() => undefined);
+      throw error;
+    }
     return jobResource({ kind: 'job', id, data, version: 1, counters: { [JOB_COUNTERS.unitsLeft]: units.length } });
   }
 

@@ -19,7 +19,7 @@ import type { KeyStoreData } from '../key-stores/key-store';
 import type { RemoteKeyStoreData } from '../key-stores/remote-key-store';
 import type { AwsKms, CustomKeyStoreStatus, KmsLocation } from '../ports/aws-kms';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
-import { type AwsKeySyncDeps, derivedId, KEYS_PER_PAGE, sumOutcomes, syncKey } from './aws-key-sync';
+import { type AwsKeySyncDeps, derivedId, KEYS_PER_PAGE, stableJson, sumOutcomes, syncKey } from './aws-key-sync';
 import type { JobCount } from './job';
 import type { StepContext, StepResult } from './job-runner';
 import { mapBounded } from './map-bounded';
@@ -79,7 +79,7 @@ async function syncStore(deps: KeyStoreSyncDeps, at: KmsLocation, jobId: string,
       return { found: 1, created: 1 };
     }
     if (existing.data.syncedBy === jobId) return {};
-    const changed = JSON.stringify(existing.data.aws) !== JSON.stringify(aws);
+    const changed = stableJson(existing.data.aws) !== stableJson(aws);
     const data: RemoteKeyStoreData = { ...existing.data, aws, syncedBy: jobId, syncedAt: now, updatedAt: changed ? now : existing.data.updatedAt };
     await state.transact([{ op: 'update', kind: 'remoteKeyStore', id, data, expectedVersion: existing.version, conflictMessage: CHANGED_CONCURRENTLY }]);
     return changed ? { found: 1, updated: 1 } : { found: 1 };
