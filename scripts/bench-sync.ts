@@ -26,6 +26,7 @@ import { ENV } from '../lambdas/contract/env';
 import { createStateTableIfMissing } from '../lambdas/adapters/dynamodb/state-table';
 import { startDynamoDbLocal } from '../lambdas/local/dynamodb-local';
 import { InProcessJobQueue } from '../lambdas/local/adapters/in-process-job-queue';
+import { useLocalAdapterSet } from '../lambdas/local/local-adapter-set';
 import { applyLocalAwsEnv } from '../lambdas/local/local-aws-env';
 import { startAwsStandIn } from '../lambdas/local/aws-stand-in';
 import { loadConfig } from '../lambdas/runtime/config';
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     clients.forEach((c) => c.destroy());
     console.log(`created in ${((Date.now() - createStarted) / 1000).toFixed(1)} s`);
 
+    useLocalAdapterSet();
     let deps: Dependencies | undefined;
     const queue = new InProcessJobQueue({ worker: (unit) => (deps as Dependencies).jobRunner.run(unit) });
     deps = createDependencies(loadConfig(), { jobQueue: queue });
