@@ -12,9 +12,8 @@
  * external key stores joins its HYOK key's record (the external key id is that record's id).
  * A record is rewritten only with its version unchanged since it was read.
  */
-import { createHash } from 'node:crypto';
 import { ConflictError } from '../errors';
-import { type AwsKeyData, isHyokKey, type KmsKeySnapshot, type OtherAwsKeyData } from '../keys/aws-key';
+import { type AwsKeyData, awsKeyRecordId, isHyokKey, type KmsKeySnapshot, type OtherAwsKeyData } from '../keys/aws-key';
 import { readKmsKey } from '../keys/kms-key-reads';
 import type { AwsKms, KmsLocation } from '../ports/aws-kms';
 import type { AwsKmsKeys, KmsKeyMetadata } from '../ports/aws-kms-keys';
@@ -60,6 +59,8 @@ export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: stri
   const { state, clock, awsKmsKeys } = deps;
   const read = await readKmsKey(awsKmsKeys, at, keyId, clock.now());
   if (read === 'gone') return {}; // deleted between ListKeys and DescribeKey
+  // An imported key without material yet: an upload may be making it (it records the key itself, under the same id).
+  if (read.metadata.Origin === 'EXTERNAL' && read.metadata.KeyState === 'PendingImport') return {};
   const rotationEnabled = await awsKmsKeys.getKeyRotationStatus(at, keyId).catch(() => undefined);
   const snapshot: KmsKeySnapshot = rotationEnabled === undefined ? read : { ...read, rotationEnabled };
   return retryOnChange(async () => {
@@ -116,16 +117,8 @@ async function sweepGone(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): 
   return { counts: { gone }, ...(page.next === undefined ? {} : { next: { phase: 'gone', cursor: page.next } }) };
 }
 
-/** The record id of a synchronized key: a UUID derived from its ARN, so that two runs can only ever make one record. */
-export function syncedKeyId(arn: string): string {
-  return derivedId(`aws-key:${arn}`);
-}
-
-/** A UUID (version 5 layout) derived from `name`: the same name always gives the same id. */
-export function derivedId(name: string): string {
-  const hex = createHash('sha256').update(name).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+/** The record id of a synchronized key (the one BYOK upload gives it too). */
+export const syncedKeyId = awsKeyRecordId;
 
 /** The record kind and `key_material_origin` of a key found in AWS KMS, from its Origin. */
 function kindOf(metadata: KmsKeyMetadata): Pick<OtherAwsKeyData, 'kind' | 'keyMaterialOrigin'> {

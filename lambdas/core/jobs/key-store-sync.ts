@@ -15,11 +15,13 @@ import { XKS_API_SUFFIX, XKS_PROXY_PATH_PREFIX } from '../../contract/xks-proxy-
 import { ConflictError } from '../errors';
 import type { AwsKeyData } from '../keys/aws-key';
 import { isHyokKey } from '../keys/aws-key';
+import type { CloudHsmKeyStoreData } from '../key-stores/cloudhsm-key-store';
 import type { KeyStoreData } from '../key-stores/key-store';
 import type { RemoteKeyStoreData } from '../key-stores/remote-key-store';
 import type { AwsKms, CustomKeyStoreStatus, KmsLocation } from '../ports/aws-kms';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
-import { type AwsKeySyncDeps, derivedId, KEYS_PER_PAGE, stableJson, sumOutcomes, syncKey } from './aws-key-sync';
+import { derivedId } from '../keys/aws-key';
+import { type AwsKeySyncDeps, KEYS_PER_PAGE, stableJson, sumOutcomes, syncKey } from './aws-key-sync';
 import type { JobCount } from './job';
 import type { StepContext, StepResult } from './job-runner';
 import { mapBounded } from './map-bounded';
@@ -40,8 +42,10 @@ export function keyStoreSyncStep(deps: KeyStoreSyncDeps): (context: StepContext)
 
 async function storesPage(deps: KeyStoreSyncDeps, { job, unit, at }: StepContext): Promise<StepResult> {
   const page = await deps.awsKms.listCustomKeyStoresPage(at, { limit: STORES_PER_PAGE, ...(unit.phase === 'stores' && unit.cursor !== undefined ? { marker: unit.cursor } : {}) });
+  // Our CloudHSM key stores are ours by their cks- id (AWS KMS allows only a few custom key stores a region).
+  const ourCloudHsm = new Set((await deps.state.list<CloudHsmKeyStoreData>('cloudHsmKeyStore')).map((r) => r.data.customKeyStoreId));
   const outcomes: Outcome[] = [];
-  for (const store of page.stores) outcomes.push(await syncStore(deps, at, job.id, store));
+  for (const store of page.stores) outcomes.push(ourCloudHsm.has(store.customKeyStoreId) ? { found: 1 } : await syncStore(deps, at, job.id, store));
   return { counts: sumOutcomes(outcomes), next: page.nextMarker === undefined ? { phase: 'keys' } : { phase: 'stores', cursor: page.nextMarker } };
 }
 

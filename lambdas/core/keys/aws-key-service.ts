@@ -213,9 +213,16 @@ export class AwsKeyService {
     return { key, at: kmsLocationOf(account, key.data.accountId, key.data.region), keyId };
   }
 
+  /** A key the caller may change: not one AWS manages (synchronization records those read-only). */
+  private async changeable(access: Access, id: string): Promise<KmsTarget> {
+    const target = await this.target(access, id);
+    if (target.key.data.kms?.metadata.KeyManager === 'AWS') throw new ConflictError(`AWS key ${id} is managed by AWS (KeyManager AWS): it is read-only here`);
+    return target;
+  }
+
   /** One AWS KMS call on the caller's key, then the record refreshed from AWS KMS. */
   private async operate(access: Access, id: string, call: (target: KmsTarget) => Promise<void>): Promise<AwsKeyResource> {
-    const target = await this.target(access, id);
+    const target = await this.changeable(access, id);
     await call(target);
     return this.sync(target);
   }

@@ -8,6 +8,7 @@
  *  - `native`, `byok`, `cloudhsm`: keys that synchronization, BYOK upload and CloudHSM key stores
  *    bring (OtherAwsKeyData holds what they share; each adds its own fields there).
  */
+import { createHash } from 'node:crypto';
 import type { AwsKeyKind } from '../../contract/acl';
 import type { KmsKeyMetadata, KmsTag } from '../ports/aws-kms-keys';
 import type { SourceKeyTier } from '../key-stores/key-store';
@@ -118,4 +119,19 @@ function parsePolicy(text: string): unknown {
 /** `alias/<name>`, from a name given with or without the prefix. */
 export function aliasName(alias: string): string {
   return alias.startsWith('alias/') ? alias : `alias/${alias}`;
+}
+
+/**
+ * The record id of a KMS key the key manager did not create as an HYOK key (synchronized, uploaded):
+ * a UUID derived from its ARN, so that upload and synchronization, and two synchronizations at
+ * once, can only ever make one record for it (the create is conditional on the id).
+ */
+export function awsKeyRecordId(arn: string): string {
+  return derivedId(`aws-key:${arn}`);
+}
+
+/** A UUID (version 5 layout) derived from `name`: the same name always gives the same id. */
+export function derivedId(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -20,7 +20,7 @@ import type { IdGenerator } from '../ports/id-generator';
 import type { StateStore } from '../ports/state-store';
 import { landedDespite } from '../key-stores/xks-credentials';
 import type { OtherAwsKeyData } from './aws-key';
-import { kmsKeySnapshot } from './aws-key';
+import { awsKeyRecordId, kmsKeySnapshot } from './aws-key';
 import type { AwsKeyResource } from './aws-key-resource';
 import { present, relatedOf } from './aws-key-views';
 import { createKmsKeyWithAlias, type LinkHyokKeyRequest, linkPlan, undoKmsKey } from './hyok-key-link';
@@ -41,7 +41,7 @@ export class CloudHsmKeyService {
   constructor(private readonly deps: CloudHsmKeyServiceDeps) {}
 
   async create(access: Access, keyStoreId: string, request: CreateCloudHsmKeyRequest): Promise<AwsKeyResource> {
-    const { state, clock, ids, awsKmsKeys } = this.deps;
+    const { state, clock, awsKmsKeys } = this.deps;
     if (request.aws_param?.Alias === undefined) throw new ValidationError('is required: the alias of the new KMS key', 'aws_param.Alias');
     const { store, account } = await this.deps.cloudHsmKeyStores.load(access, keyStoreId);
     const at = locationOf(store, account);
@@ -50,7 +50,8 @@ export class CloudHsmKeyService {
     const read = await readKmsKey(awsKmsKeys, at, metadata.KeyId, clock.now()).catch(() => undefined);
     const now = clock.now().toISOString();
     const snapshot = read === undefined || read === 'gone' ? kmsKeySnapshot({ metadata, aliases: plan.alias ? [plan.alias] : [], tags: plan.createKey.tags ?? [] }, now) : read;
-    const id = ids.newId();
+    // The id synchronization derives for this key too, so that it joins this record (aws-key.ts).
+    const id = awsKeyRecordId(metadata.Arn);
     const data: OtherAwsKeyData = {
       kind: 'cloudhsm',
       keyMaterialOrigin: 'CloudHSM',

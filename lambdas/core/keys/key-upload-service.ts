@@ -24,7 +24,7 @@ import type { Clock } from '../ports/clock';
 import { HsmError, type HsmAgent } from '../ports/hsm';
 import type { IdGenerator } from '../ports/id-generator';
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
-import { type AwsKeyData, kmsKeyIdOf, kmsKeySnapshot, type OtherAwsKeyData } from './aws-key';
+import { type AwsKeyData, awsKeyRecordId, kmsKeyIdOf, kmsKeySnapshot, type OtherAwsKeyData } from './aws-key';
 import type { AwsKeyResource } from './aws-key-resource';
 import { AWS_KEY_RESOURCE, type AwsKeyService } from './aws-key-service';
 import { type LinkHyokKeyRequest, linkPlan, undoKmsKey } from './hyok-key-link';
@@ -71,7 +71,7 @@ export class KeyUploadService {
   constructor(private readonly deps: KeyUploadServiceDeps) {}
 
   async upload(access: Access, request: UploadKeyRequest): Promise<AwsKeyResource> {
-    const { state, clock, ids, awsKmsKeys } = this.deps;
+    const { state, clock, awsKmsKeys } = this.deps;
     const account = await resolveAccount(state, access, request.kms, 'kms');
     if (!account.data.regions.includes(request.region)) {
       throw new ValidationError(`must be one of the regions of AWS account container ${account.data.name}: ${account.data.regions.join(', ')}`, 'region');
@@ -113,7 +113,8 @@ export class KeyUploadService {
         createdAt: now,
         updatedAt: now,
       };
-      const id = ids.newId();
+      // The id synchronization derives for this key too, so that it joins this record (aws-key.ts).
+      const id = awsKeyRecordId(metadata.Arn);
       const writes: StateOp[] = [
         { op: 'create', kind: 'awsKey', id, data },
         { op: 'count', kind: 'hsmKey', id: source.id, counter: HSM_KEY_COUNTERS.references, delta: 1, conflictMessage: `HSM key ${source.id} was deleted meanwhile` },

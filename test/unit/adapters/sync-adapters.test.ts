@@ -66,7 +66,7 @@ describe('SdkAwsKms reads of synchronization', () => {
 
   it('DescribeCustomKeyStores without an id, one page with the marker to go on', async () => {
     kms.on(DescribeCustomKeyStoresCommand).resolves({ ...meta, Truncated: true, NextMarker: 'm2', CustomKeyStores: [{ CustomKeyStoreId: 'cks-1', CustomKeyStoreName: 'n', CustomKeyStoreType: 'EXTERNAL_KEY_STORE', ConnectionState: 'CONNECTED', XksProxyConfiguration: { AccessKeyId: 'AK', UriEndpoint: 'https://x.example.com', UriPath: '/kms/xks/v1', Connectivity: 'PUBLIC_ENDPOINT' } }] });
-    const page = await adapter().listCustomKeyStores(AT, { marker: 'm1', limit: 50 });
+    const page = await adapter().listCustomKeyStoresPage(AT, { marker: 'm1', limit: 50 });
     expect(page).toEqual({ nextMarker: 'm2', stores: [expect.objectContaining({ customKeyStoreId: 'cks-1', connectionState: 'CONNECTED', xksProxy: expect.objectContaining({ uriEndpoint: 'https://x.example.com' }) })] });
     expect(kms.commandCalls(DescribeCustomKeyStoresCommand)[0].args[0].input).toEqual({ Marker: 'm1', Limit: 50 });
   });

@@ -2,7 +2,8 @@ import { JobService } from '../../../../lambdas/core/jobs/job-service';
 import { backoffSeconds, JobRunner, MAX_ATTEMPTS } from '../../../../lambdas/core/jobs/job-runner';
 import { awsKeySyncStep, KEYS_PER_PAGE, syncedKeyId } from '../../../../lambdas/core/jobs/aws-key-sync';
 import { ServiceUnavailableError } from '../../../../lambdas/core/errors';
-import type { AwsKeyData } from '../../../../lambdas/core/keys/aws-key';
+import { type AwsKeyData, awsKeyRecordId } from '../../../../lambdas/core/keys/aws-key';
+import { AwsKeyService } from '../../../../lambdas/core/keys/aws-key-service';
 import { FakeAwsKmsKeys } from '../../../helpers/fake-aws-kms-keys';
 import { admin, clock, ids, rejectionOf, seedAccount, user } from '../../../helpers/key-fixtures';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
@@ -120,6 +121,37 @@ describe('AWS key synchronization jobs', () => {
     expect(ended.overall_status).toBe('failed');
     expect(ended.detailed_status[`${ACCOUNT}/us-east-1`]).toMatch(/^failed: AWS KMS is throttling/);
     expect(backoffSeconds(20, () => 1)).toBe(900);
+  });
+
+  it('an uploaded (BYOK) key joins its record: the upload gave it the id synchronization derives from the ARN', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    const imported = await s.kms.createKey(s.at('us-east-1'), {});
+    s.kms.keys.get(imported.KeyId)!.metadata = { ...imported, Origin: 'EXTERNAL' };
+    const now = new Date().toISOString();
+    const uploaded = { kind: 'byok', keyMaterialOrigin: 'cckm', keySource: 'hsm-softhsm', accountId: s.account.id, region: 'us-east-1', linkedState: true, blocked: false, createdAt: now, updatedAt: now };
+    await s.state.transact([{ op: 'create', kind: 'awsKey', id: awsKeyRecordId(imported.Arn), data: uploaded }]);
+
+    const job = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+
+    expect(await s.jobs.get('AwsKeySynchronization', admin(), job.id)).toMatchObject({ found: 1, created: 0, updated: 1 });
+    expect((await s.keys()).map((k) => [k.data.kind, (k.data as { keyMaterialOrigin?: string }).keyMaterialOrigin, k.data.kms?.metadata.Origin])).toEqual([['byok', 'cckm', 'EXTERNAL']]);
+  });
+
+  it('records a key AWS manages read-only: refresh works, every change is a 409 before AWS KMS is called', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    const managed = await s.kms.createKey(s.at('us-east-1'), {});
+    s.kms.keys.get(managed.KeyId)!.metadata = { ...managed, KeyManager: 'AWS' };
+    await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+    const id = syncedKeyId(managed.Arn);
+    const awsKeys = new AwsKeyService({ state: s.state, clock, awsKmsKeys: s.kms });
+
+    expect((await awsKeys.refresh(admin(), id)).aws_param.KeyManager).toBe('AWS');
+    const calls = s.kms.calls.length;
+    expect(await rejectionOf(awsKeys.disable(admin(), id))).toMatchObject({ statusCode: 409, message: expect.stringMatching(/managed by AWS/) });
+    expect(await rejectionOf(awsKeys.addAlias(admin(), id, { alias: 'mine' }))).toMatchObject({ statusCode: 409 });
+    expect(s.kms.calls.length).toBe(calls);
   });
 
   it('answers 400 naming synchronize_all when it comes with kms or regions, and 400 for a region the container does not have', async () => {
