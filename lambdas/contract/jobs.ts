@@ -7,9 +7,10 @@
  *
  * Adding a kind of job = one row here + one worker file in lambdas/jobs/ exporting `handler`.
  */
+import type { JobKind } from './job-kinds';
 import type { RouteNeeds } from './routes';
 
-export type JobKind = 'AwsKeySynchronization' | 'KeyStoreSynchronization';
+export type { JobKind } from './job-kinds';
 
 export interface JobDefinition {
   readonly kind: JobKind;

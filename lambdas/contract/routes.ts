@@ -9,7 +9,7 @@
  * Adding an operation = one row here + one file in lambdas/handlers/ exporting `handler`.
  */
 import { type AclAction, AWS_KEY_VIEW_ACTIONS, type AwsKeyKind } from './acl';
-import type { JobKind } from './jobs';
+import type { JobKind } from './job-kinds';
 import type { JsonSchema } from './json-schema';
 import { schemas } from './schemas';
 
