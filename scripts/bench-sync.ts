@@ -85,7 +85,7 @@ async function main(): Promise<void> {
 
     useLocalAdapterSet();
     let deps: Dependencies | undefined;
-    const queue = new InProcessJobQueue({ worker: (unit) => (deps as Dependencies).jobRunner.run(unit) });
+    const queue = new InProcessJobQueue({ worker: (unit) => (deps as Dependencies).syncRunner.run(unit) });
     deps = createDependencies(loadConfig(), { jobQueue: queue });
     const now = new Date().toISOString();
     await deps.state.transact([{ op: 'create', kind: 'account', id: 'bench-account', data: { name: 'bench', accountId: aws.accountId, regions, status: 'active', acls: [], createdAt: now, updatedAt: now }, uniqueName: 'bench' }]);
