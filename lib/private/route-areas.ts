@@ -32,6 +32,8 @@ export interface RouteArea {
 
 /** The area of one route, from its path. */
 export function areaOf(route: RouteDefinition): string {
+  // Both kinds of synchronization job (AWS keys, key stores) share one area, whatever path they are under.
+  if (route.path.split('/').includes('synchronization-jobs')) return 'SynchronizationJobs';
   const segment = route.path.split('/').find((s) => s !== '' && !COMMON_SEGMENTS.has(s));
   if (!segment || segment.startsWith('{')) throw new Error(`Route ${route.operation}: path ${route.path} has no segment that names its area.`);
   return AREA_OF_SEGMENT[segment] ?? segment.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
