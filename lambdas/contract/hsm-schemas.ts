@@ -30,8 +30,11 @@ export const hsmSchemas = {
       size: { enum: [...new Set(Object.values(KEY_SIZES).flat())].sort((a, b) => a - b) },
       curve: { enum: [...EC_CURVES] },
       attributes: { type: 'array', uniqueItems: true, maxItems: KEY_ATTRIBUTE_NAMES.length, items: { enum: [...KEY_ATTRIBUTE_NAMES] } },
+      /** The owning account container, name or id. */
+      kms_id: { type: 'string', minLength: 1, maxLength: 256 },
     },
     ['partition_id', 'label', 'attributes'],
   ),
+  updateKey: strict({ kms_id: { type: 'string', minLength: 1, maxLength: 256 } }, ['kms_id']),
   listKeysQuery: query(LISTS.hsmKeys),
 } satisfies Record<string, JsonSchema>;

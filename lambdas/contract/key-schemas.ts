@@ -97,8 +97,8 @@ export const keyStoreSchemas = {
 } satisfies Record<string, JsonSchema>;
 
 export const virtualKeySchemas = {
-  create: strict({ source_key_id: id, deletable: bool }, ['source_key_id']),
-  update: strict({ deletable: bool }, ['deletable']),
+  create: strict({ source_key_id: id, deletable: bool, kms_id: id }, ['source_key_id']),
+  update: strict({ deletable: bool, kms_id: id }, [], { minProperties: 1 }),
   listQuery: query(LISTS.virtualKeys),
   /** Versions of a virtual key, and of an HYOK key (its virtual key's versions). */
   listVersionsQuery: query(LISTS.virtualKeyVersions),

@@ -144,6 +144,7 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'CreateHsmKey', method: 'POST', path: HSM_KEYS, handler: h('create-hsm-key'), access: { kind: 'admin' }, requestSchema: schemas.createHsmKey, successStatus: 201, needs: { ...WRITE, hsmAgent: true }, summary: 'Generate a key inside an HSM partition (AES, RSA or EC key pair, generic secret for HMAC)' },
   { operation: 'ListHsmKeys', method: 'GET', path: HSM_KEYS, handler: h('list-hsm-keys'), access: { kind: 'authenticated' }, querySchema: schemas.listHsmKeysQuery, needs: READ, summary: 'List HSM source keys' },
   { operation: 'GetHsmKey', method: 'GET', path: `${HSM_KEYS}/{id}`, handler: h('get-hsm-key'), access: { kind: 'authenticated' }, needs: READ, summary: 'Get an HSM source key' },
+  { operation: 'UpdateHsmKey', method: 'PATCH', path: `${HSM_KEYS}/{id}`, handler: h('update-hsm-key'), access: { kind: 'admin' }, requestSchema: schemas.updateHsmKey, needs: WRITE, summary: 'Set the owning account container (kms_id) of an HSM source key' },
   { operation: 'DeleteHsmKey', method: 'DELETE', path: `${HSM_KEYS}/{id}`, handler: h('delete-hsm-key'), access: { kind: 'admin' }, successStatus: 204, needs: { ...WRITE, hsmAgent: true }, summary: 'Destroy an HSM source key' },
 
   // External custom key stores

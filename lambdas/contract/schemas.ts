@@ -21,6 +21,7 @@ export const schemas = {
   updateHsmPartition: hsmSchemas.updatePartition,
   listHsmPartitionsQuery: hsmSchemas.listPartitionsQuery,
   createHsmKey: hsmSchemas.createKey,
+  updateHsmKey: hsmSchemas.updateKey,
   listHsmKeysQuery: hsmSchemas.listKeysQuery,
   createKeyStore: keyStoreSchemas.create,
   updateKeyStore: keyStoreSchemas.update,

@@ -32,6 +32,13 @@ export async function resolveAccount(state: StateStore, access: Access, nameOrId
   return account;
 }
 
+/** The account container an admin names in `field` (name or id); 400 naming the field when there is none. */
+export async function requireAccount(state: StateStore, nameOrId: string, field: string): Promise<AccountRecord> {
+  const account = await findAccount(state, nameOrId);
+  if (account === undefined) throw new ValidationError(`no AWS account container has the name or id ${JSON.stringify(nameOrId)}`, field);
+  return account;
+}
+
 /** The account container with this id, or else with this name. */
 async function findAccount(state: StateStore, idOrName: string): Promise<AccountRecord | undefined> {
   return (await state.get<AccountData>('account', idOrName)) ?? (await state.list<AccountData>('account')).find((account) => account.data.name === idOrName);
@@ -93,8 +100,9 @@ export interface OwnedKeyData {
 
 /**
  * Tenancy of key references: may the HSM source key or virtual key that a request names in
- * `field` back a key store or HYOK key of container `accountId`? Returns the op that assigns an
- * unowned key to that container (an admin's first reference), or none.
+ * `field` back a key store or HYOK key of container `accountId`? Returns the op to commit with the
+ * reference: the one that assigns an unowned key to that container (an admin's first reference),
+ * or a check that the key is unchanged (so it is still that container's when the reference lands).
  *  - owned by `accountId`: yes;
  *  - owned by no one: admins assign it; users get 403, exactly as for a key that does not exist;
  *  - owned by another container: 409 naming the field, for admins too; a user who may not see
@@ -110,7 +118,8 @@ export async function claimKeyFor(
   field: string,
 ): Promise<StateOp[]> {
   const owner = key.data.accountId;
-  if (owner === accountId) return [];
+  // Still this container's when the reference commits: an admin may move an unused key meanwhile.
+  if (owner === accountId) return [{ op: 'check', kind, id: key.id, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY }];
   const { principal } = access;
   if (owner === undefined) {
     if (!principal.isAdmin) throw new ForbiddenError();
@@ -126,7 +135,7 @@ export async function claimKeyFor(
 
 /**
  * Applies `ops` together with a key's `claim` (from claimKeyFor). When a racing first reference
- * assigned the key meanwhile (the claim's version moved), `reclaim` re-reads it and decides again:
+ * assigned the key meanwhile, or an admin moved it (the claim's version moved), `reclaim` re-reads it and decides again:
  * owned by the same container now needs no claim, by another one is the 409.
  */
 export async function transactWithClaim(state: StateStore, ops: readonly StateOp[], claim: readonly StateOp[], reclaim: () => Promise<StateOp[]>): Promise<void> {

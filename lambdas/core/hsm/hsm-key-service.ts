@@ -35,6 +35,8 @@ import type { StateOp, StateStore } from '../ports/state-store';
 import { partitionLabel, partitionLabels, requirePartition, visibleAccounts } from '../key-references';
 import { notFoundFor } from '../accounts/access';
 import type { Principal } from '../ports/token-verifier';
+import { moveHsmKeyOps, requestedOwner, requireOwner } from '../key-ownership';
+import { retryOnChange } from '../retry-on-change';
 
 export const HSM_KEY_RESOURCE = 'HSM source key';
 
@@ -53,6 +55,14 @@ export interface CreateHsmKeyRequest {
    * CKA_EXTRACTABLE needs CKA_SENSITIVE. On a key pair CKA_ENCRYPT, CKA_VERIFY and CKA_WRAP are the public key's.
    */
   readonly attributes: readonly KeyAttributeName[];
+  /** The owning account container (name or id); unset: only admins may reference the key until one does. */
+  readonly kms_id?: string;
+}
+
+/** PATCH /v1/cckm/hsm/keys/{id} (shape checked by `hsmSchemas.updateKey`). */
+export interface UpdateHsmKeyRequest {
+  /** The owning account container (name or id); a key in use keeps its owner. */
+  readonly kms_id: string;
 }
 
 export interface HsmKeyServiceDeps {
@@ -79,10 +89,12 @@ export class HsmKeyService {
     const partition = await requirePartition(state, request.partition_id, 'partition_id');
     const spec = hsmKeySpecOf(request, partition.data.hsmType);
     checkExtractableOnlyWrapped(request.attributes);
+    const accountId = await requestedOwner(state, request.kms_id);
     const id = ids.newId();
     const now = clock.now().toISOString();
     const pending: HsmKeyData = {
       partitionId: partition.id,
+      ...(accountId === undefined ? {} : { accountId }),
       label: request.label,
       objectId: randomBytes(16).toString('hex'),
       mechanism: spec.mechanism,
@@ -156,6 +168,21 @@ export class HsmKeyService {
     const key = await this.deps.state.get<HsmKeyData>('hsmKey', id);
     if (!key || !(await visibleAccounts(this.deps.state, principal))(key.data.accountId)) throw notFoundFor(principal, HSM_KEY_RESOURCE, id);
     return hsmKeyResource(id, key.data, await partitionLabel(this.deps.state, key.data.partitionId));
+  }
+
+  /** Sets the owning container (key-ownership.ts: 400 for a missing one, 409 while the key is in use or still being generated). */
+  async update(id: string, request: UpdateHsmKeyRequest): Promise<HsmKeyResource> {
+    const { state, clock } = this.deps;
+    const accountId = await requireOwner(state, request.kms_id);
+    return retryOnChange(async () => {
+      const key = await state.get<HsmKeyData>('hsmKey', id);
+      if (!key) throw new NotFoundError(HSM_KEY_RESOURCE, id);
+      if (key.data.status !== 'AVAILABLE') throw new ConflictError(`The HSM key ${id} is ${key.data.status}; set its kms_id once it is AVAILABLE`);
+      const data: HsmKeyData = { ...key.data, accountId, updatedAt: clock.now().toISOString() };
+      const ops = moveHsmKeyOps(key, accountId, data);
+      if (ops.length > 0) await state.transact(ops);
+      return hsmKeyResource(id, ops.length > 0 ? data : key.data, await partitionLabel(state, key.data.partitionId));
+    });
   }
 
   /**

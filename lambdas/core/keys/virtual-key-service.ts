@@ -26,7 +26,8 @@ import {
   type VirtualKeyVersionResource,
 } from './virtual-key';
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
-import { type HsmKeyRecord, partitionLabel, partitionLabels, requireHsmKey, visibleAccounts } from '../key-references';
+import { type HsmKeyRecord, partitionLabel, partitionLabels, requireHsmKey, transactWithClaim, visibleAccounts } from '../key-references';
+import { claimSourceKeys, moveVirtualKeyOps, requestedOwner } from '../key-ownership';
 import { notFoundFor } from '../accounts/access';
 import type { Principal } from '../ports/token-verifier';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
@@ -38,10 +39,14 @@ export const VIRTUAL_KEY_RESOURCE = 'Virtual key';
 export interface CreateVirtualKeyRequest {
   readonly source_key_id: string;
   readonly deletable?: boolean;
+  /** The owning account container (name or id); by default the source key's. */
+  readonly kms_id?: string;
 }
 
 export interface UpdateVirtualKeyRequest {
-  readonly deletable: boolean;
+  readonly deletable?: boolean;
+  /** The owning account container (name or id); a virtual key in use keeps its owner. */
+  readonly kms_id?: string;
 }
 
 export interface VirtualKeyServiceDeps {
@@ -56,9 +61,11 @@ export class VirtualKeyService {
 
   async create(request: CreateVirtualKeyRequest): Promise<VirtualKeyResource> {
     const { state, clock, ids } = this.deps;
+    const accountId = await requestedOwner(state, request.kms_id);
     const sourceKey = await requireHsmKey(state, request.source_key_id, 'source_key_id');
-    const planned = newVirtualKey(sourceKey, 'source_key_id', { now: clock.now().toISOString(), ids, deletable: request.deletable ?? false });
-    await state.transact(planned.ops);
+    const planned = newVirtualKey(sourceKey, 'source_key_id', { now: clock.now().toISOString(), ids, deletable: request.deletable ?? false, accountId });
+    if (accountId === undefined) await state.transact(planned.ops);
+    else await transactWithClaim(state, planned.ops, await claimSourceKeys(state, [sourceKey.id], accountId), () => claimSourceKeys(state, [sourceKey.id], accountId));
     return virtualKeyResource(planned.id, planned.data, await partitionLabel(state, planned.data.partitionId));
   }
 
@@ -76,10 +83,18 @@ export class VirtualKeyService {
 
   async update(id: string, request: UpdateVirtualKeyRequest): Promise<VirtualKeyResource> {
     const { state, clock } = this.deps;
+    const accountId = await requestedOwner(state, request.kms_id);
     return retryOnChange(async () => {
       const key = await loadVirtualKey(state, id);
-      const data: VirtualKeyData = { ...key.data, deletable: request.deletable, updatedAt: clock.now().toISOString() };
-      await state.transact([{ op: 'update', kind: 'virtualKey', id, data, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+      const data: VirtualKeyData = {
+        ...key.data,
+        ...(request.deletable === undefined ? {} : { deletable: request.deletable }),
+        ...(accountId === undefined ? {} : { accountId }),
+        updatedAt: clock.now().toISOString(),
+      };
+      const move = accountId === undefined ? [] : await moveVirtualKeyOps(state, key, accountId, data);
+      const write: StateOp = { op: 'update', kind: 'virtualKey', id, data, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY };
+      await state.transact(move.length > 0 ? move : [write]);
       return virtualKeyResource(id, data, await partitionLabel(state, data.partitionId));
     });
   }

@@ -224,6 +224,7 @@ const show = (value: unknown): string => {
 
 interface Seeded {
   readonly account: { id: string; name: string };
+  readonly otherAccount: { id: string };
   readonly partition: { id: string; name: string };
   /** A second partition on the same token: keys in it are in "the wrong partition". */
   readonly otherPartition: { id: string };
@@ -308,6 +309,7 @@ function validRequest(route: RouteDefinition, s: Seeded, tokens: Tokens): Reques
       aws_param: { xks_proxy_uri_endpoint: 'https://xks.example.com', xks_proxy_connectivity: 'PUBLIC_ENDPOINT' },
     }),
     UpdateKeyStore: () => ({ name: fresh('fuzz-store'), enable_success_audit_event: true, local_hosted_params: { mtls_enabled: true }, aws_param: { xks_proxy_uri_endpoint: 'https://xks2.example.com' } }),
+    UpdateHsmKey: () => ({ kms_id: s.account.id }),
     CreateVirtualKey: () => ({ source_key_id: s.keys.source2, deletable: true }),
     UpdateVirtualKey: () => ({ deletable: true }),
     CreateHyokKey: () => ({ local_hosted_params: { source_key_id: s.keys.source2, custom_key_store_id: s.fullStore.id } }),
@@ -402,6 +404,10 @@ function semanticCases(s: Seeded): Record<string, { what: string; change: (r: Re
       { what: "another store's credential", change: (r) => (r.params = { id: s.fullStore.id, credentialId: s.singleStore.credentialId }), status: 404 },
     ],
     GetKeyStoreCredential: [{ what: "another store's credential", change: (r) => (r.params = { id: s.fullStore.id, credentialId: s.singleStore.credentialId }), status: 404 }],
+    UpdateHsmKey: [
+      { what: 'an unknown container', change: body((b) => (b.kms_id = unknown)), status: 400 },
+      { what: 'a key a key store uses, to another container', change: (r) => ((r.params = { id: s.keys.healthCheck.id }), (r.body = { kms_id: s.otherAccount.id })), status: 409 },
+    ],
     CreateVirtualKey: [
       { what: 'an unknown source key', change: body((b) => (b.source_key_id = unknown)), status: 400 },
       { what: 'a partition id as source key', change: body((b) => (b.source_key_id = s.partition.id)), status: 400 },
@@ -410,7 +416,8 @@ function semanticCases(s: Seeded): Record<string, { what: string; change: (r: Re
     CreateHyokKey: [
       { what: 'AWS parameters', change: body((b) => (b.aws_param = { KeyUsage: 'ENCRYPT_DECRYPT' })), status: 400 },
       { what: 'AWS parameters with prototype keys', change: body((b) => (b.aws_param = pollution())), status: 400 },
-      { what: 'key users', change: body((b) => (b.key_users = ['arn:aws:iam::111122223333:user/u'])), status: 400 },
+      // Well-formed link parameters on an unlinked store: the store must be linked first.
+      { what: 'key users', change: body((b) => (b.key_users = ['arn:aws:iam::111122223333:user/u'])), status: 409 },
       { what: 'a policy template', change: body((b) => (b.policytemplate = 'template')), status: 400 },
       { what: 'an unknown key store', change: body((b) => (b.local_hosted_params.custom_key_store_id = unknown)), status: 400 },
       { what: 'an unknown source key', change: body((b) => (b.local_hosted_params.source_key_id = unknown)), status: 400 },
@@ -700,6 +707,7 @@ const HEALTH_CHECK = ['CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_WRAP', 'CKA_UNWRAP', 'C
 async function seedState(): Promise<Seeded> {
   const account = await seed('CreateAccountContainer', { body: { name: 'fuzz-home', account_id: '111122223333', regions: ['us-east-1', 'eu-west-1'] } });
   await seed('UpdateAccountContainerAcls', { params: { id: account.id }, body: { acls: [{ user_id: 'viewer', permit: true, actions: ['viewkeystore'] }] } });
+  const otherAccount = await seed('CreateAccountContainer', { body: { name: 'fuzz-other', account_id: '111122223333', regions: ['us-east-1'] } });
   const partitionBody = (name: string) => ({ name, hsm_type: 'softhsm', token_label: softhsm.partition.tokenLabel, pin: softhsm.pin });
   const partition = await seed('CreateHsmPartition', { body: partitionBody('fuzz-partition-main') });
   const otherPartition = await seed('CreateHsmPartition', { body: partitionBody('fuzz-partition-other') });
@@ -732,6 +740,7 @@ async function seedState(): Promise<Seeded> {
   const hyokKey = await seed('CreateHyokKey', { body: { local_hosted_params: { source_key_id: virtualKey.id, custom_key_store_id: full.id } } });
   return {
     account: { id: account.id, name: account.name },
+    otherAccount: { id: otherAccount.id },
     partition: { id: partition.id, name: partition.name },
     otherPartition: { id: otherPartition.id },
     keys: { healthCheck: { id: healthCheck.id, label: healthCheck.label }, source1: source1.id, source2: source2.id, weak: weak.id, inOtherPartition: inOther.id },

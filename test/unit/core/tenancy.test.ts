@@ -192,3 +192,90 @@ describe('HSM source keys and virtual keys as users see them', () => {
     expect(await rejectionOf(services.virtualKeys.listVersions(alice, virtualKeyB, {}))).toBeInstanceOf(ForbiddenError);
   });
 });
+
+describe('kms_id set by an admin', () => {
+  const agent = {
+    testPartition: jest.fn(),
+    generateKey: jest.fn(async (_c: unknown, r: { objectId: string; label: string; attributes: HsmKeyData['attributes'] }) => ({ objectId: r.objectId, label: r.label, keyType: 'AES' as const, sizeBits: 256, attributes: r.attributes })),
+    describeKey: jest.fn(),
+    destroyKey: jest.fn(),
+    checkKey: jest.fn(),
+    wrapKeyForImport: jest.fn(),
+    signHmac: jest.fn(),
+    encrypt: jest.fn(),
+    decrypt: jest.fn(),
+  };
+  const hsmKeys = () => new HsmKeyService({ state, hsmAgent: agent, clock: { now: () => new Date() }, ids: { newId: () => Math.random().toString(36).slice(2) } });
+  const createRequest = (kmsId?: string) => ({ partition_id: world.partition.id, label: `k-${Math.random().toString(36).slice(2, 10)}`, attributes: ['CKA_ENCRYPT', 'CKA_DECRYPT'] as const, ...(kmsId === undefined ? {} : { kms_id: kmsId }) });
+
+  it('CreateHsmKey and CreateVirtualKey take the container by id or name; a missing one is a 400 naming kms_id that writes nothing', async () => {
+    const { a, b, keys } = world;
+    const byId = await hsmKeys().create({ ...createRequest(a.id), attributes: ['CKA_ENCRYPT', 'CKA_DECRYPT'] });
+    const byName = await hsmKeys().create({ ...createRequest(b.name), attributes: ['CKA_ENCRYPT', 'CKA_DECRYPT'] });
+    const virtualKey = await services.virtualKeys.create({ source_key_id: keys.unowned, kms_id: a.name });
+    expect(byId.kms_id).toBe(a.id);
+    expect(byName.kms_id).toBe(b.id);
+    expect(virtualKey.kms_id).toBe(a.id);
+    expect(await owner('hsmKey', keys.unowned)).toBe(a.id); // its source key goes along
+    for (const attempt of [hsmKeys().create({ ...createRequest('no-such-container'), attributes: ['CKA_ENCRYPT'] }), services.virtualKeys.create({ source_key_id: keys.sourceA, kms_id: 'no-such-container' })]) {
+      const error = await refusal(attempt);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).field).toBe('kms_id');
+    }
+  });
+
+  it('CreateVirtualKey refuses (409 naming kms_id) a container other than its source key\'s', async () => {
+    const { b, keys } = world;
+    const error = await refusal(services.virtualKeys.create({ source_key_id: keys.sourceA, kms_id: b.id }));
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.message).toMatch(new RegExp(`^kms_id: HSM source key ${keys.sourceA} belongs to AWS account container ${world.a.id}`));
+  });
+
+  it('PATCH moves an unused HSM key, and a key store of the old container can no longer use it', async () => {
+    const { a, b, keys, storeRequest } = world;
+    const moved = await hsmKeys().update(keys.sourceA, { kms_id: b.id });
+    expect(moved.kms_id).toBe(b.id);
+    expect(await refusal(services.keyStores.create(user('alice', 'keystoreadd'), storeRequest(a, keys.sourceA)))).toBeInstanceOf(ForbiddenError);
+    await expect(hsmKeys().update(keys.unowned, { kms_id: a.name })).resolves.toHaveProperty('kms_id', a.id);
+  });
+
+  it('PATCH refuses (409 naming kms_id) to move an HSM key or a virtual key that backs a container\'s stores or HYOK keys; the same container is a no-op', async () => {
+    const { a, b, keys, virtualKeyB } = world;
+    for (const attempt of [hsmKeys().update(keys.healthA, { kms_id: b.id }), hsmKeys().update(keys.sourceB, { kms_id: a.id }), services.virtualKeys.update(virtualKeyB, { kms_id: a.id })]) {
+      const error = await refusal(attempt);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error.message).toMatch(/^kms_id: /);
+    }
+    expect(await owner('hsmKey', keys.healthA)).toBe(a.id);
+    expect(await owner('virtualKey', virtualKeyB)).toBe(b.id);
+    await expect(hsmKeys().update(keys.healthA, { kms_id: a.id })).resolves.toHaveProperty('kms_id', a.id);
+  });
+
+  it('PATCH of an unused virtual key moves it with its unowned source keys; one built on another container\'s key is refused', async () => {
+    const { a, b, keys } = world;
+    const virtualKey = await services.virtualKeys.create({ source_key_id: keys.unowned });
+    const moved = await services.virtualKeys.update(virtualKey.id, { kms_id: b.id });
+    expect(moved.kms_id).toBe(b.id);
+    expect(await owner('hsmKey', keys.unowned)).toBe(b.id);
+    const overA = await services.virtualKeys.create({ source_key_id: keys.sourceA });
+    const error = await refusal(services.virtualKeys.update(overA.id, { kms_id: b.id }));
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.message).toContain(`belongs to AWS account container ${a.id}`);
+  });
+
+  it('a reference that raced a move never lands on the moved key\'s new container', async () => {
+    const { a, b, keys, storeRequest } = world;
+    const results = await Promise.allSettled([
+      services.keyStores.create(admin(), storeRequest(a, keys.sourceA)),
+      hsmKeys().update(keys.sourceA, { kms_id: b.id }),
+    ]);
+    const key = (await state.get<HsmKeyData>('hsmKey', keys.sourceA))!;
+    if (key.data.accountId === b.id) {
+      expect(results[0].status).toBe('rejected');
+      expect(key.counters.references ?? 0).toBe(0);
+    } else {
+      expect(results[0].status).toBe('fulfilled');
+      expect(results[1].status).toBe('rejected');
+    }
+  });
+});
