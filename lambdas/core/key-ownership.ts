@@ -37,7 +37,7 @@ export async function requireOwner(state: StateStore, kmsId: string): Promise<st
 /** The ops that make `accountId` the owner of an HSM source key (none when it already is). */
 export function moveHsmKeyOps(key: EntityRecord<HsmKeyData>, accountId: string, data: HsmKeyData): StateOp[] {
   if (key.data.accountId === accountId) return [];
-  return moveOps('hsmKey', key, data, HSM_KEY_COUNTERS.references, 'HSM source key', 'key stores or virtual key versions reference it');
+  return moveOps('hsmKey', key, data, HSM_KEY_COUNTERS.references, 'HSM source key', 'key stores, virtual key versions or uploaded AWS keys reference it');
 }
 
 /** The ops that make `accountId` the owner of a virtual key and of its versions' HSM source keys. */

@@ -10,7 +10,8 @@
  *    stores and virtual key versions adjust in their transactions). The record goes first, in one
  *    transaction with that guard, so nothing can start referencing a key that is being destroyed;
  *  - the record exists before the HSM object (status `in_progress`), so a crash never leaves a
- *    key in the HSM that no record names.
+ *    key in the HSM that no record names; when the agent call times out (the HSM may have made the
+ *    key), the record stays as `PENDING` and is settled later (pending-hsm-keys.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { ConflictError, DependencyError, NotFoundError } from '../errors';
@@ -29,9 +30,12 @@ import {
   hsmKeyResource,
   type HsmKeyResource,
   hsmKeyUniqueName,
+  availableHsmKey,
+  hsmKeyRemovalOps,
 } from './hsm-key';
+import { isTimeout, PendingHsmKeys } from './pending-hsm-keys';
 import { PARTITION_COUNTERS, partitionConnection, type PartitionData } from './partition';
-import type { StateOp, StateStore } from '../ports/state-store';
+import type { StateStore } from '../ports/state-store';
 import { partitionLabel, partitionLabels, requirePartition, visibleAccounts } from '../key-references';
 import { notFoundFor } from '../accounts/access';
 import type { Principal } from '../ports/token-verifier';
@@ -75,7 +79,11 @@ export interface HsmKeyServiceDeps {
 const NO_ATTRIBUTES = Object.fromEntries(KEY_ATTRIBUTE_NAMES.map((name) => [name, false])) as KeyAttributes;
 
 export class HsmKeyService {
-  constructor(private readonly deps: HsmKeyServiceDeps) {}
+  private readonly pending: PendingHsmKeys;
+
+  constructor(private readonly deps: HsmKeyServiceDeps) {
+    this.pending = new PendingHsmKeys(deps);
+  }
 
   /**
    * 1. Resolve the partition (400 naming `partition_id` when it does not exist) and check the key
@@ -131,20 +139,12 @@ export class HsmKeyService {
         throw new DependencyError(`The HSM generated a key of type ${describeSpec(info)} instead of ${describeSpec(spec)}`);
       }
     } catch (error) {
-      await state.transact(this.removalOps(id, pending));
+      if (isTimeout(error)) throw await this.pending.markPending(id, pending, error);
+      await state.transact(hsmKeyRemovalOps(id, pending));
       throw error;
     }
 
-    const available: HsmKeyData = {
-      ...pending,
-      keyType: info.keyType,
-      sizeBits: info.sizeBits,
-      ...(info.curve === undefined ? {} : { curve: info.curve }),
-      ...(info.publicKeyPem === undefined ? {} : { publicKeyPem: info.publicKeyPem }),
-      attributes: info.attributes,
-      status: 'AVAILABLE',
-      updatedAt: clock.now().toISOString(),
-    };
+    const available = availableHsmKey(pending, info, clock.now().toISOString());
     try {
       await state.transact([{ op: 'update', kind: 'hsmKey', id, data: available, expectedVersion: 1 }]);
     } catch (error) {
@@ -165,7 +165,9 @@ export class HsmKeyService {
 
   /** Missing, or of a container the user holds no action on: 404 for admins, 403 for users. */
   async get(principal: Principal, id: string): Promise<HsmKeyResource> {
-    const key = await this.deps.state.get<HsmKeyData>('hsmKey', id);
+    const stored = await this.deps.state.get<HsmKeyData>('hsmKey', id);
+    // A PENDING key is settled first: completed from what the HSM has, or removed when it has none.
+    const key = stored?.data.status === 'PENDING' ? await this.pending.settle(stored) : stored;
     if (!key || !(await visibleAccounts(this.deps.state, principal))(key.data.accountId)) throw notFoundFor(principal, HSM_KEY_RESOURCE, id);
     return hsmKeyResource(id, key.data, await partitionLabel(this.deps.state, key.data.partitionId));
   }
@@ -194,7 +196,7 @@ export class HsmKeyService {
     const key = await state.get<HsmKeyData>('hsmKey', id);
     if (!key) throw new NotFoundError(HSM_KEY_RESOURCE, id);
     const partition = await state.get<PartitionData>('partition', key.data.partitionId);
-    await state.transact(this.removalOps(id, key.data));
+    await state.transact(hsmKeyRemovalOps(id, key.data));
     if (!partition) return; // Its partition is gone (it cannot be while keys count on it): nothing to destroy.
     try {
       await hsmAgent.destroyKey(hsmKeyRef(key.data, partitionConnection(partition.id, partition.data)));
@@ -205,20 +207,5 @@ export class HsmKeyService {
       ]);
       throw error;
     }
-  }
-
-  /** The record, its label claim and the partition's count, together; refused while referenced. */
-  private removalOps(id: string, key: HsmKeyData): StateOp[] {
-    return [
-      {
-        op: 'delete',
-        kind: 'hsmKey',
-        id,
-        uniqueName: hsmKeyUniqueName(key.partitionId, key.label),
-        requireZero: [HSM_KEY_COUNTERS.references],
-        conflictMessage: `The HSM key ${JSON.stringify(key.label)} cannot be deleted while a key store, a virtual key or an uploaded AWS key uses it`,
-      },
-      { op: 'count', kind: 'partition', id: key.partitionId, counter: PARTITION_COUNTERS.hsmKeys, delta: -1, min: 0 },
-    ];
   }
 }

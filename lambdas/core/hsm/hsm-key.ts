@@ -6,6 +6,8 @@
 import type { HsmKeyInfo, HsmKeyRef, KeyAttributeName, PartitionConnection } from '../../contract/hsm';
 import type { EcCurve, GenerationMechanism } from '../../contract/hsm-key-types';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+import type { StateOp } from '../ports/state-store';
+import { PARTITION_COUNTERS } from './partition';
 
 /**
  * Counters kept on the HSM key record. `references`: key stores using it as their health-check key
@@ -19,9 +21,11 @@ export const HSM_KEY_COUNTERS = { references: 'references' } as const;
 /**
  * `in_progress` from the moment the record claims its label until the HSM has generated the key and
  * its attributes are read back; then `AVAILABLE`. A record left `in_progress` (a crash mid-way)
- * reports no attributes (all false, type OTHER) and can be deleted.
+ * reports no attributes (all false, type OTHER) and can be deleted. `PENDING`: the agent's
+ * generate call timed out, so the HSM may or may not hold the key; reading the key and the daily
+ * sweep settle it (pending-hsm-keys.ts).
  */
-export type HsmKeyStatus = 'in_progress' | 'AVAILABLE';
+export type HsmKeyStatus = 'in_progress' | 'PENDING' | 'AVAILABLE';
 
 export interface HsmKeyData extends Timestamps, HsmKeyInfo {
   readonly partitionId: string;
@@ -84,4 +88,33 @@ export function hsmKeyUniqueName(partitionId: string, label: string): string {
 /** Where the key lives, for the HSM agent and the XKS proxy. */
 export function hsmKeyRef(key: Pick<HsmKeyData, 'objectId'>, partition: PartitionConnection): HsmKeyRef {
   return { partition, objectId: key.objectId };
+}
+
+/** The record of a key the HSM has generated, with what the HSM reports about it. */
+export function availableHsmKey(key: HsmKeyData, info: HsmKeyInfo, now: string): HsmKeyData {
+  return {
+    ...key,
+    keyType: info.keyType,
+    sizeBits: info.sizeBits,
+    ...(info.curve === undefined ? {} : { curve: info.curve }),
+    ...(info.publicKeyPem === undefined ? {} : { publicKeyPem: info.publicKeyPem }),
+    attributes: info.attributes,
+    status: 'AVAILABLE',
+    updatedAt: now,
+  };
+}
+
+/** Removing a key's record: the record, its label claim and the partition's count, together; refused while referenced. */
+export function hsmKeyRemovalOps(id: string, key: HsmKeyData): StateOp[] {
+  return [
+    {
+      op: 'delete',
+      kind: 'hsmKey',
+      id,
+      uniqueName: hsmKeyUniqueName(key.partitionId, key.label),
+      requireZero: [HSM_KEY_COUNTERS.references],
+      conflictMessage: `The HSM key ${JSON.stringify(key.label)} cannot be deleted while a key store, a virtual key or an uploaded AWS key uses it`,
+    },
+    { op: 'count', kind: 'partition', id: key.partitionId, counter: PARTITION_COUNTERS.hsmKeys, delta: -1, min: 0 },
+  ];
 }
