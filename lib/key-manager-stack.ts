@@ -12,6 +12,7 @@ import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DataPlaneNetwork } from './constructs/data-plane-network';
+import { DailySweep } from './constructs/daily-sweep';
 import { HsmAgent } from './constructs/hsm-agent';
 import { JobScheduling } from './constructs/job-scheduling';
 import { JobWorkers } from './constructs/job-workers';
@@ -82,6 +83,7 @@ export class KeyManagerStack extends Stack {
       stateTable: this.stateTable,
       architecture: managementArchitecture,
     });
+    new DailySweep(this, 'DailySweep', { stateTable: this.stateTable, secrets, hsmAgent: this.hsmAgent, architecture: managementArchitecture });
     this.managementApi = new ManagementApi(this, 'ManagementApi', {
       stateTable: this.stateTable,
       jobWorkers: this.jobWorkers,

@@ -18,6 +18,7 @@
  *    its STS; it also holds one local CloudHSM cluster (a SoftHSM2 token of its own, files under
  *    `<state>/cloudhsm`) for AWS_CLOUDHSM key stores;
  * 7. registers the SoftHSM2 token as the HSM partition `local-softhsm` through the API itself;
+ *    and starts the daily sweep in-process (at once, then every day: daily-sweep-timer.ts);
  * 8. writes `<state>/endpoints.json` and prints it.
  * Ctrl-C (or SIGTERM) stops everything it started. Reset: stop it and `rm -rf .local`.
  */
@@ -44,6 +45,7 @@ import { ensureSelfSignedCert } from './self-signed-cert';
 import { writeSoftHsmConfig } from './softhsm-token';
 import { LocalScheduler } from './local-scheduler';
 import { dependencies } from '../runtime/dependencies';
+import { type RunningDailySweep, startDailySweep } from './daily-sweep-timer';
 
 const STATE_TABLE_NAME = 'key-manager-state';
 /** Like the deployed API's stage: URLs read `/api/v1/cckm/...`, as in CCKM. */
@@ -79,6 +81,7 @@ interface Running {
   xks?: XksHttpsServer;
   aws?: AwsStandIn;
   scheduler?: LocalScheduler;
+  sweep?: RunningDailySweep;
 }
 
 /** The local proxy's request deadline (200 ms on AWS): DynamoDB Local and SoftHSM2 share the machine with everything else. */
@@ -205,6 +208,8 @@ async function start(running: Running): Promise<void> {
   const cloudHsm = await ensureLocalCloudHsmCluster(running.aws.state, { accountId: aws.accountId, region: aws.region, dir: join(stateDir, 'cloudhsm') });
 
   running.scheduler = startScheduler(stateDir, options.schedulerClock);
+  // The daily sweep (unreferenced secrets, PENDING HSM keys), as EventBridge Scheduler runs it on AWS: now, then daily.
+  running.sweep = startDailySweep(portsFor(loadConfig()), (message) => log(`sweep: ${message}`));
 
   const endpoints: LocalEndpoints = { apiUrl, adminToken, ...xks, dynamoDbEndpoint: running.dynamoDb.endpoint, aws, cloudHsm };
   // Written whole and renamed, so a reader polling for it never sees half a file; 0600: it holds the admin token.
@@ -262,6 +267,7 @@ function startScheduler(stateDir: string, clock: 'system' | 'manual'): LocalSche
 
 async function stop(running: Running): Promise<void> {
   await running.scheduler?.stop();
+  await running.sweep?.stop();
   await running.aws?.stop().catch((error: unknown) => warn(`AWS stand-in did not stop cleanly: ${String(error)}`));
   await running.xks?.close().catch((error: unknown) => warn(`XKS proxy did not close cleanly: ${String(error)}`));
   await running.gateway?.close();

@@ -10,15 +10,18 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { HsmType, PartitionConnection } from '../../lambdas/contract/hsm';
 import { secretNames } from '../../lambdas/core/secret-names';
-import type { SecretStore } from '../../lambdas/core/ports/secret-store';
+import type { SecretStore, StoredSecret } from '../../lambdas/core/ports/secret-store';
 import { createSoftHsmToken, writeSoftHsmConfig } from '../../lambdas/local/softhsm-token';
 
 /** A Map-backed SecretStore for tests. */
 export class MemorySecretStore implements SecretStore {
   readonly values = new Map<string, string>();
+  /** When each secret was first put (tests may move it back to age a secret). */
+  readonly createdAt = new Map<string, Date>();
 
   async put(name: string, value: string): Promise<void> {
     this.values.set(name, value);
+    if (!this.createdAt.has(name)) this.createdAt.set(name, new Date());
   }
 
   async get(name: string): Promise<string | undefined> {
@@ -27,6 +30,11 @@ export class MemorySecretStore implements SecretStore {
 
   async delete(name: string): Promise<void> {
     this.values.delete(name);
+    this.createdAt.delete(name);
+  }
+
+  async list(): Promise<StoredSecret[]> {
+    return [...this.values.keys()].map((name) => ({ name, createdAt: this.createdAt.get(name) ?? new Date() }));
   }
 }
 

@@ -21,6 +21,7 @@ import {
   DeleteSecretCommand,
   GetSecretValueCommand,
   InvalidRequestException,
+  paginateListSecrets,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
   ResourceExistsException,
@@ -28,8 +29,8 @@ import {
   RestoreSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { ENV } from '../../contract/env';
-import type { SecretStore } from '../../core/ports/secret-store';
+import { ENV, SECRET_PREFIXES } from '../../contract/env';
+import type { SecretStore, StoredSecret } from '../../core/ports/secret-store';
 
 /** What principals outside the deployment may still do with a secret: see that it exists and how it is protected. */
 export const OUTSIDER_ACTIONS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy', 'secretsmanager:ListSecretVersionIds'] as const;
@@ -130,6 +131,24 @@ export class SecretsManagerSecretStore implements SecretStore {
       if (error instanceof ResourceNotFoundException || isPendingDeletion(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * ListSecrets filtered by name prefix (the deployment's prefix + each kind's), without secrets
+   * pending deletion. The filter ignores case, so names are matched exactly again here.
+   */
+  async list(): Promise<StoredSecret[]> {
+    const prefixes = Object.values(SECRET_PREFIXES).map((prefix) => this.namePrefix + prefix);
+    const listed: StoredSecret[] = [];
+    const pages = paginateListSecrets({ client: this.client }, { Filters: [{ Key: 'name', Values: prefixes }], IncludePlannedDeletion: false });
+    for await (const page of pages) {
+      for (const secret of page.SecretList ?? []) {
+        const { Name: name, CreatedDate: createdAt } = secret;
+        if (name === undefined || createdAt === undefined || !prefixes.some((prefix) => name.startsWith(prefix))) continue;
+        listed.push({ name: name.slice(this.namePrefix.length), createdAt });
+      }
+    }
+    return listed;
   }
 
   async delete(logicalName: string): Promise<void> {

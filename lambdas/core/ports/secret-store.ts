@@ -9,4 +9,15 @@ export interface SecretStore {
   get(name: string): Promise<string | undefined>;
   /** Deletes the secret; deleting a missing secret is not an error. */
   delete(name: string): Promise<void>;
+  /**
+   * Every secret of this deployment under the kinds' prefixes (`SECRET_PREFIXES`), by the names
+   * `put` was given, with when each was written first (or, where the store cannot tell, last).
+   * Never their values.
+   */
+  list(): Promise<readonly StoredSecret[]>;
+}
+
+export interface StoredSecret {
+  readonly name: string;
+  readonly createdAt: Date;
 }

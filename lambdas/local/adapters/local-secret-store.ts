@@ -8,9 +8,10 @@
  * each other's updates. The secret name is the GCM AAD, so a file copied over another is refused.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SecretStore } from '../../core/ports/secret-store';
+import type { SecretStore, StoredSecret } from '../../core/ports/secret-store';
+import { SECRET_PREFIXES } from '../../contract/env';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -71,6 +72,29 @@ export class LocalSecretStore implements SecretStore {
 
   async delete(name: string): Promise<void> {
     await rm(this.pathOf(name), { force: true });
+  }
+
+  /** Names come from the files (never the values); the time is the file's last write (a `put` replaces the file). */
+  async list(): Promise<StoredSecret[]> {
+    let files: string[];
+    try {
+      files = (await readdir(this.secretsDir)).filter((file) => file.endsWith('.json'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const prefixes = Object.values(SECRET_PREFIXES);
+    const listed: StoredSecret[] = [];
+    for (const file of files) {
+      const path = join(this.secretsDir, file);
+      try {
+        const { name } = JSON.parse(await readFile(path, 'utf8')) as SecretFile;
+        if (prefixes.some((prefix) => name.startsWith(prefix))) listed.push({ name, createdAt: (await stat(path)).mtime });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error; // deleted meanwhile
+      }
+    }
+    return listed;
   }
 
   private pathOf(name: string): string {

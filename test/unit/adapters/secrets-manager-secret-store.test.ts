@@ -3,6 +3,7 @@ import {
   DeleteSecretCommand,
   GetSecretValueCommand,
   InvalidRequestException,
+  ListSecretsCommand,
   MalformedPolicyDocumentException,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
@@ -186,5 +187,30 @@ describe('the deployment namespace', () => {
     const ids = secretsManager.calls().map((call) => { const input = (call.args[0] as { input: { Name?: string; SecretId?: string } }).input; return input.Name ?? input.SecretId; });
     expect(new Set(ids)).toEqual(new Set(['Prod/xks-key-manager/hsm-pin/p1']));
     expect(secretsManager.commandCalls(CreateSecretCommand)[0]!.args[0].input).toMatchObject({ Name: 'Prod/xks-key-manager/hsm-pin/p1', KmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/k-1' });
+  });
+});
+
+describe('list', () => {
+  it('lists by the deployment prefix and each kind\'s, page by page, giving the names put was given and their creation dates; never values', async () => {
+    // Arrange
+    const prefixed = new SecretsManagerSecretStore({ client: new SecretsManagerClient({ region: 'us-east-1' }), namePrefix: 'Stack/' });
+    const created = new Date('2026-11-30T10:00:00Z');
+    secretsManager
+      .on(ListSecretsCommand)
+      .resolvesOnce({ SecretList: [{ Name: 'Stack/xks-key-manager/xks/s1/c1', CreatedDate: created }, { Name: 'STACK/xks-key-manager/xks/other/c1', CreatedDate: created }], NextToken: 'page-2' })
+      .resolvesOnce({ SecretList: [{ Name: 'Stack/xks-key-manager/hsm-pin/p1', CreatedDate: created }, { Name: 'Stack/xks-key-manager/hsm-pin/no-date' }] });
+
+    // Act
+    const listed = await prefixed.list();
+
+    // Assert
+    expect(listed).toEqual([
+      { name: 'xks-key-manager/xks/s1/c1', createdAt: created },
+      { name: 'xks-key-manager/hsm-pin/p1', createdAt: created },
+    ]);
+    const inputs = secretsManager.commandCalls(ListSecretsCommand).map((call) => call.args[0].input);
+    expect(inputs[0]).toMatchObject({ Filters: [{ Key: 'name', Values: ['Stack/xks-key-manager/xks/', 'Stack/xks-key-manager/hsm-pin/'] }], IncludePlannedDeletion: false });
+    expect(inputs[1]).toMatchObject({ NextToken: 'page-2' });
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 });

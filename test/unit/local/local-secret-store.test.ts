@@ -76,3 +76,19 @@ describe('LocalSecretStore', () => {
     await expect(store.get('victim')).rejects.toThrow('The local secret "victim" cannot be decrypted');
   });
 });
+
+describe('LocalSecretStore.list', () => {
+  it('names the secrets under the kinds\' prefixes with their file times, without decrypting any, and forgets deleted ones', async () => {
+    const store = new LocalSecretStore({ stateDir });
+    await expect(store.list()).resolves.toEqual([]);
+    await store.put('xks-key-manager/hsm-pin/p1', 'pin');
+    await store.put('xks-key-manager/xks/ks/c1', 'secret');
+    await store.put('something-else/x', 'not ours');
+    await store.delete('xks-key-manager/xks/ks/c1');
+
+    const listed = await store.list();
+
+    expect(listed.map((s) => s.name)).toEqual(['xks-key-manager/hsm-pin/p1']);
+    expect(listed[0].createdAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
+  });
+});

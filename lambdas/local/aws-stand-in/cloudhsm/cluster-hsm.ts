@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { HsmKeyInfo, HsmKeyRef, PartitionConnection, PartitionTestResult } from '../../../contract/hsm';
 import { HsmError } from '../../../core/ports/hsm';
-import type { SecretStore } from '../../../core/ports/secret-store';
+import type { SecretStore, StoredSecret } from '../../../core/ports/secret-store';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../../../adapters/pkcs11/config';
 import { Pkcs11KeyCrypto } from '../../../adapters/pkcs11/key-crypto';
 import { Pkcs11HsmAgent } from '../../../adapters/pkcs11/hsm-agent';
@@ -33,6 +33,9 @@ class InMemorySecrets implements SecretStore {
   }
   async delete(name: string): Promise<void> {
     this.values.delete(name);
+  }
+  async list(): Promise<StoredSecret[]> {
+    return []; // the stand-in's own login secrets, never swept
   }
 }
 
