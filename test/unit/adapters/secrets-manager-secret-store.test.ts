@@ -13,6 +13,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { SECRET_PREFIXES } from '../../../lambdas/contract/env';
 import { SecretsManagerSecretStore, secretResourcePolicy } from '../../../lambdas/adapters/aws/secrets-manager-secret-store';
 
 const secretsManager = mockClient(SecretsManagerClient);
@@ -209,7 +210,8 @@ describe('list', () => {
       { name: 'xks-key-manager/hsm-pin/p1', createdAt: created },
     ]);
     const inputs = secretsManager.commandCalls(ListSecretsCommand).map((call) => call.args[0].input);
-    expect(inputs[0]).toMatchObject({ Filters: [{ Key: 'name', Values: ['Stack/xks-key-manager/xks/', 'Stack/xks-key-manager/hsm-pin/'] }], IncludePlannedDeletion: false });
+    expect(inputs[0]).toMatchObject({ Filters: [{ Key: 'name', Values: Object.values(SECRET_PREFIXES).map((prefix) => `Stack/${prefix}`) }], IncludePlannedDeletion: false });
+    expect(inputs[0].Filters?.[0].Values).toEqual(expect.arrayContaining(['Stack/xks-key-manager/xks/', 'Stack/xks-key-manager/hsm-pin/']));
     expect(inputs[1]).toMatchObject({ NextToken: 'page-2' });
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
