@@ -21,7 +21,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/contract/env';
+import { ENV, METRICS } from '../../lambdas/contract/env';
 import { acknowledge, acknowledgeFinding } from '../private/nag';
 import { PROJECT_ROOT } from '../private/project';
 import type { HsmAgent } from './hsm-agent';
@@ -31,6 +31,7 @@ import type { StateTable } from './state-table';
 
 /** The sweep's entry, relative to the repository root. */
 export const DAILY_SWEEP_ENTRY = 'lambdas/sweeps/daily-sweep.ts';
+export const DAILY_SWEEP_DESCRIPTION = 'Daily sweep: unreferenced secrets (after 1 hour) and PENDING HSM keys';
 
 export interface DailySweepProps {
   readonly stateTable: StateTable;
@@ -71,7 +72,7 @@ export class DailySweep extends Construct {
       role: this.role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      description: 'Daily sweep: unreferenced secrets (after 1 hour) and PENDING HSM keys',
+      description: DAILY_SWEEP_DESCRIPTION,
       entry: path.join(PROJECT_ROOT, DAILY_SWEEP_ENTRY),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
@@ -80,6 +81,7 @@ export class DailySweep extends Construct {
       environment: {
         [ENV.serviceName]: 'daily-sweep',
         [ENV.logLevel]: 'INFO',
+        [ENV.metricsNamespace]: METRICS.namespace,
         [ENV.stateTableName]: props.stateTable.table.tableName,
         [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName,
         ...props.secrets.environmentFor('delete'),
