@@ -78,11 +78,11 @@ export class KeyManagerStack extends Stack {
       secrets,
     });
     const managementArchitecture = p.managementArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
-    this.jobScheduling = new JobScheduling(this, 'Jobs', { stateTable: this.stateTable, secrets, hsmAgent: this.hsmAgent, architecture: managementArchitecture });
     this.jobWorkers = new JobWorkers(this, 'SyncJobs', {
       stateTable: this.stateTable,
       architecture: managementArchitecture,
     });
+    this.jobScheduling = new JobScheduling(this, 'Jobs', { stateTable: this.stateTable, secrets, hsmAgent: this.hsmAgent, jobWorkers: this.jobWorkers, architecture: managementArchitecture });
     new DailySweep(this, 'DailySweep', { stateTable: this.stateTable, secrets, hsmAgent: this.hsmAgent, architecture: managementArchitecture });
     this.managementApi = new ManagementApi(this, 'ManagementApi', {
       stateTable: this.stateTable,

@@ -90,7 +90,7 @@ const SERVICES: Makers<Services, Dependencies> = {
   awsKeys: (deps) => new AwsKeyService(deps),
   keyUploads: (deps) => new KeyUploadService(deps),
   // Named one by one: spreading `deps` would build every member, this one included.
-  jobConfigs: ({ state, clock, ids, jobScheduler }) => new JobConfigService({ state, clock, ids, jobScheduler, synchronizationAvailable: false }),
+  jobConfigs: ({ state, clock, ids, jobScheduler }) => new JobConfigService({ state, clock, ids, jobScheduler }),
   jobRuns: (deps) => new JobRunService(deps),
   jobRunner: (deps) => new JobRunner(deps),
   scheduleAssignments: (deps) => new ScheduleAssignmentService(deps),

@@ -19,14 +19,19 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ACCOUNT_ROLE_NAME_PREFIX, ENV, METRICS } from '../../lambdas/contract/env';
+import type { JobKind } from '../../lambdas/contract/job-kinds';
 import type { AwsKmsAction } from '../../lambdas/contract/routes';
 import { grantAwsKms } from '../private/kms-grants';
 import { acknowledge, acknowledgeWildcardGrant } from '../private/nag';
 import { PROJECT_ROOT } from '../private/project';
 import type { HsmAgent } from './hsm-agent';
+import { type JobWorkers, jobQueueUrls } from './job-workers';
 import { BUNDLING, NODE_RUNTIME } from './operation-function';
 import type { SecretPrefixes } from './secret-prefixes';
 import type { StateTable } from './state-table';
+
+/** The job kind the synchronization operation starts. */
+const SYNC_JOB_KIND: JobKind = 'AwsKeySynchronization';
 
 /** What a run calls in AWS KMS: credential rotation pushes the new credential; key rotation re-reads the KMS key. */
 const RUNNER_KMS_ACTIONS: readonly AwsKmsAction[] = ['UpdateCustomKeyStore', 'DescribeCustomKeyStores', 'DescribeKey', 'ListAliases', 'ListResourceTags', 'GetKeyPolicy'];
@@ -39,6 +44,12 @@ export interface JobSchedulingProps {
   readonly secrets: SecretPrefixes;
   /** Key rotation generates source keys in the HSM. */
   readonly hsmAgent: HsmAgent;
+  /**
+   * The synchronization operation starts AWS key synchronization jobs: the runner writes the job and
+   * sends its units to that kind's queue (and nothing else of the workers). Without it the
+   * operation's runs fail, saying the queue is not configured.
+   */
+  readonly jobWorkers?: JobWorkers;
   /** @default lambda.Architecture.ARM_64 */
   readonly architecture?: lambda.Architecture;
   /** @default `arn:<partition>:iam::*:role/xks-key-manager-*` */
@@ -81,6 +92,7 @@ export class JobScheduling extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    const syncQueue = props.jobWorkers?.queue(SYNC_JOB_KIND);
     const logGroup = new logs.LogGroup(this, 'RunnerLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     const role = new iam.Role(this, 'RunnerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -110,8 +122,10 @@ export class JobScheduling extends Construct {
         [ENV.stateTableName]: props.stateTable.table.tableName,
         [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName,
         ...props.secrets.environmentFor('write'),
+        ...(syncQueue ? { [ENV.jobQueueUrls]: jobQueueUrls(this, [[SYNC_JOB_KIND, syncQueue]]) } : {}),
       },
     });
+    syncQueue?.grantSendMessages(role);
     acknowledge(this.runner, 'AwsSolutions-L1', 'The project targets the nodejs22.x runtime (toolchain pinned to Node 22; middy 6); newer runtimes are adopted deliberately, not by default.');
     props.stateTable.grantReadWrite(role);
     props.secrets.grant(role, 'xks', 'write');

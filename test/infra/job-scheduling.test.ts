@@ -35,6 +35,15 @@ describe('job scheduling', () => {
     expect(statements.find((s) => s.actions.includes('sqs:SendMessage'))!.resources).toEqual([resolve(jobs.deadLetterQueue.queueArn)]);
   });
 
+  it('lets the runner send to the AWS key synchronization queue only (the synchronization operation starts jobs), and names it', () => {
+    const statements = statementsOf(app.stack, template, jobs.runner.role!);
+    const sends = statements.filter((s) => s.actions.some((a) => a.startsWith('sqs:')));
+    expect(sends).toHaveLength(1);
+    expect(sends[0]!.actions).toContain('sqs:SendMessage');
+    expect(sends[0]!.resources).toEqual([resolve(app.stack.jobWorkers.queue('AwsKeySynchronization')!.queueArn)]);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [ENV.jobQueueUrls]: Match.anyValue() }) } });
+  });
+
   it('has an encrypted dead-letter queue with an alarm on the first message, sent to the alarm topic', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

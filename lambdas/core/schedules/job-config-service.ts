@@ -7,7 +7,7 @@
  * again from the newest record (`settleSchedule`), so concurrent updates lose nothing there
  * either. A configuration assigned to key stores or keys is not deleted (409 naming them).
  */
-import { ConflictError, DependencyError, KeyManagerError, ValidationError } from '../errors';
+import { ConflictError, DependencyError, KeyManagerError } from '../errors';
 import { LISTS } from '../../contract/lists';
 import { type ListPage, parseList } from '../listing';
 import type { Clock } from '../ports/clock';
@@ -37,8 +37,6 @@ export interface JobConfigServiceDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly jobScheduler: JobScheduler;
-  /** Whether the synchronization operation can run in this build (its job engine is there). */
-  readonly synchronizationAvailable: boolean;
 }
 
 /** Rewrites of a schedule that raced other updates of its record. */
@@ -49,7 +47,6 @@ export class JobConfigService {
 
   async create(request: CreateJobConfigRequest): Promise<JobConfigResource> {
     const { state, clock, ids, jobScheduler } = this.deps;
-    this.refuseUnbuilt(request.operation);
     const id = ids.newId();
     const data = applyFields(request.operation, request, undefined, clock.now().toISOString());
     await state.transact([
@@ -126,7 +123,6 @@ export class JobConfigService {
   async runNow(id: string): Promise<JobRunResource> {
     const { state, clock, ids, jobScheduler } = this.deps;
     const record = await this.load(id);
-    this.refuseUnbuilt(record.data.operation);
     const runId = ids.newId();
     const now = clock.now().toISOString();
     const run: JobRunData = {
@@ -148,11 +144,6 @@ export class JobConfigService {
     return record;
   }
 
-  private refuseUnbuilt(operation: string): void {
-    if (operation === 'cckm_synchronization' && !this.deps.synchronizationAvailable) {
-      throw new ValidationError('cckm_synchronization is not built yet (README "Not built yet"): AWS key synchronization jobs are not there to start', 'operation');
-    }
-  }
 
   private async refuseWhileAssigned(record: JobConfigRecord): Promise<void> {
     const targets = await assignedTargets(this.deps.state, record.id);

@@ -20,6 +20,15 @@ export const JOB_CONFIG_RESOURCE = 'Job configuration';
 /** Targets one configuration may have: one run handles them all, within one invocation. */
 export const MAX_ASSIGNED_PER_CONFIG = 50;
 
+/** `cckm_synchronization_params`: which account containers' AWS keys a run synchronizes. */
+export interface SynchronizationParams {
+  readonly cloud_name: 'aws';
+  /** Account containers (names or ids); or */
+  readonly kms?: readonly string[];
+  /** every container, each with all its regions. */
+  readonly synchronize_all?: boolean;
+}
+
 export interface KeyRotationParams {
   readonly cloud_name: 'aws';
   /** Rotate a key only when its current version is at least this many days old (0: every run). */
@@ -161,6 +170,13 @@ function checkParams(operation: JobOperation, params: Record<string, unknown>): 
     }
     if (params.aws_param !== undefined) {
       throw new ValidationError('aws_param (retain_alias) does not apply to HYOK keys: a rotation adds a version to the same KMS key, whose aliases stay', field);
+    }
+  }
+  if (operation === 'cckm_synchronization') {
+    const kms = (params.kms as readonly string[] | undefined) ?? [];
+    const all = params.synchronize_all === true;
+    if (all === kms.length > 0) {
+      throw new ValidationError('give either kms (the account containers to synchronize, names or ids) or synchronize_all: true', field);
     }
   }
   return { ...params, cloud_name: 'aws' };

@@ -13,7 +13,8 @@
  *  - `cckm_key_rotation`: generates a new AES-256 key in the HSM partition of each assigned HYOK
  *    key's store and rotates the key to it (a new version; older ciphertexts still decrypt);
  *    with `rotation_after` (days), keys whose current version is younger are skipped;
- *  - `cckm_synchronization`: not built yet (README "Not built yet").
+ *  - `cckm_synchronization`: starts an AWS key synchronization job (its units run on the job
+ *    engine, not in this invocation) for the configured containers; the run lists the job.
  */
 import { GROUPS } from '../../contract/env';
 import type { Access } from '../accounts/access';
@@ -27,7 +28,8 @@ import type { HyokKeyService } from '../keys/hyok-key-service';
 import type { Clock } from '../ports/clock';
 import type { JobRunnerEvent } from '../ports/job-scheduler';
 import type { EntityRecord, StateStore } from '../ports/state-store';
-import { type JobConfigData, type KeyRotationParams, MAX_ASSIGNED_PER_CONFIG } from './job-config';
+import { type JobConfigData, type KeyRotationParams, MAX_ASSIGNED_PER_CONFIG, type SynchronizationParams } from './job-config';
+import type { JobService } from '../jobs/job-service';
 import { finalStatus, type JobRunData, type JobRunResource, type JobRunResult, jobRunResource, scheduledRunId } from './job-run';
 import { JOB_CONFIG_LABEL } from '../job-config-labels';
 
@@ -46,6 +48,7 @@ export interface JobRunnerDeps {
   readonly keyStoreCredentials: Pick<KeyStoreCredentialService, 'rotate'>;
   readonly hyokKeys: Pick<HyokKeyService, 'rotate'>;
   readonly hsmKeys: Pick<HsmKeyService, 'create' | 'delete'>;
+  readonly jobs: Pick<JobService, 'start'>;
 }
 
 type RunRecord = EntityRecord<JobRunData>;
@@ -97,7 +100,16 @@ export class JobRunner {
       case 'cckm_key_rotation':
         return this.rotateKeys(config.id, config.data.params as unknown as KeyRotationParams);
       case 'cckm_synchronization':
-        return [{ target_type: 'synchronization_job', target_id: '', status: 'failed', message: 'cckm_synchronization is not built yet (README "Not built yet")' }];
+        return [await this.startSynchronization(config.data.params as unknown as SynchronizationParams)];
+    }
+  }
+
+  private async startSynchronization(params: SynchronizationParams): Promise<JobRunResult> {
+    try {
+      const job = await this.deps.jobs.start('AwsKeySynchronization', SCHEDULER_ACCESS, { kms: params.kms, synchronize_all: params.synchronize_all });
+      return { target_type: 'synchronization_job', target_id: job.id, status: 'done', message: `started synchronization job ${job.id}` };
+    } catch (error) {
+      return failedResult('synchronization_job', '', error);
     }
   }
 
@@ -159,7 +171,11 @@ async function attempt(type: JobRunResult['target_type'], id: string, work: () =
   try {
     return { target_type: type, target_id: id, status: 'done', message: await work() };
   } catch (error) {
-    const message = error instanceof KeyManagerError ? error.message : `internal error (${(error as Error).name ?? 'Error'})`;
-    return { target_type: type, target_id: id, status: 'failed', message };
+    return failedResult(type, id, error);
   }
+}
+
+function failedResult(type: JobRunResult['target_type'], id: string, error: unknown): JobRunResult {
+  const message = error instanceof KeyManagerError ? error.message : `internal error (${(error as Error).name ?? 'Error'})`;
+  return { target_type: type, target_id: id, status: 'failed', message };
 }

@@ -105,7 +105,7 @@ describe('job configurations with EventBridge Scheduler: a refused schedule call
   beforeEach(() => {
     state = new MemoryStateStore();
     n = 0;
-    service = new JobConfigService({ state, clock: { now: () => now }, ids: { newId: () => `${ID.slice(0, -1)}${n++}` }, jobScheduler: adapter, synchronizationAvailable: false });
+    service = new JobConfigService({ state, clock: { now: () => now }, ids: { newId: () => `${ID.slice(0, -1)}${n++}` }, jobScheduler: adapter });
   });
 
   const create = { name: 'nightly', operation: 'cckm_xks_credential_rotation' as const, run_at: '0 3 * * *' };

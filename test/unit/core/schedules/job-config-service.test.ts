@@ -22,7 +22,7 @@ const now = new Date('2026-12-01T12:00:00Z');
 beforeEach(() => {
   state = new MemoryStateStore();
   scheduler = new RecordingScheduler();
-  service = new JobConfigService({ state, clock: { now: () => now }, ids: { newId: () => `id-${n++}` }, jobScheduler: scheduler, synchronizationAvailable: false });
+  service = new JobConfigService({ state, clock: { now: () => now }, ids: { newId: () => `id-${n++}` }, jobScheduler: scheduler });
 });
 
 const base = { name: 'nightly', operation: 'cckm_key_rotation' as const, run_at: '0 3 * * *' };
@@ -35,7 +35,8 @@ describe('job configuration validation (400 naming the field, nothing made)', ()
     [{ ...base, timezone: 'Mars/Olympus' }, 'timezone', /not an IANA time zone/],
     [{ ...base, cckm_xks_credential_rotation_params: { cloud_name: 'aws' } }, 'cckm_xks_credential_rotation_params', /belongs to operation cckm_xks_credential_rotation/],
     [{ ...base, cckm_key_rotation_params: { cloud_name: 'aws', expire_in: 30 } }, 'cckm_key_rotation_params', /expire_in is not built yet/],
-    [{ ...base, operation: 'cckm_synchronization' as const }, 'operation', /not built yet/],
+    [{ ...base, operation: 'cckm_synchronization' as const }, 'cckm_synchronization_params', /either kms .* or synchronize_all/],
+    [{ ...base, operation: 'cckm_synchronization' as const, cckm_synchronization_params: { cloud_name: 'aws', kms: ['a'], synchronize_all: true } }, 'cckm_synchronization_params', /either kms/],
   ])('%j → 400 on %s', async (request, field, message) => {
     const error = await service.create(request as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
