@@ -5,6 +5,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { ENV } from '../../lambdas/contract/env';
 import { routes } from '../../lambdas/contract/routes';
 import { statementsOf, synthesizeApp, templateOf, unsuppressedNagFindings } from './fixtures';
@@ -36,7 +37,7 @@ describe('job scheduling', () => {
   });
 
   it('lets the runner send to the AWS key synchronization queue only (the synchronization operation starts jobs), and names it', () => {
-    const statements = statementsOf(app.stack, template, jobs.runner.role!);
+    const statements = statementsOf(app.stack, template, jobs.runner.role as iam.Role);
     const sends = statements.filter((s) => s.actions.some((a) => a.startsWith('sqs:')));
     expect(sends).toHaveLength(1);
     expect(sends[0]!.actions).toContain('sqs:SendMessage');
