@@ -80,8 +80,8 @@ it('runs credential rotation and HYOK key rotation on schedule and by run-now', 
   expect(inUse.status).toBe(409);
   expect(((await inUse.json()) as any).message).toContain(`key store ${store.id} (scheduled-store)`);
 
-  // Act 2: the scheduler's clock passes the next minute.
-  const t1 = new Date(Date.now() + 61_000);
+  // Act 2: the scheduler's clock passes the next minute (10 s into a minute, so that 5 s later is still the same one).
+  const t1 = new Date(Math.floor((Date.now() + 61_000) / 60_000) * 60_000 + 10_000);
   const first = await system.tickScheduler(t1);
 
   // Assert: one run, the store done; AWS KMS holds the new credential, which the proxy accepted.

@@ -26,6 +26,7 @@ import type { AwsKeyData, HyokKeyData } from '../keys/aws-key';
 import { isHyokKey } from '../keys/aws-key';
 import type { HyokKeyService } from '../keys/hyok-key-service';
 import type { Clock } from '../ports/clock';
+import type { IdGenerator } from '../ports/id-generator';
 import type { JobRunnerEvent } from '../ports/job-scheduler';
 import type { EntityRecord, StateStore } from '../ports/state-store';
 import { type JobConfigData, type KeyRotationParams, MAX_ASSIGNED_PER_CONFIG, type SynchronizationParams } from './job-config';
@@ -49,6 +50,7 @@ export interface JobRunnerDeps {
   readonly hyokKeys: Pick<HyokKeyService, 'rotate'>;
   readonly hsmKeys: Pick<HsmKeyService, 'create' | 'delete'>;
   readonly jobs: Pick<JobService, 'start'>;
+  readonly ids: IdGenerator;
 }
 
 type RunRecord = EntityRecord<JobRunData>;
@@ -144,10 +146,11 @@ export class JobRunner {
 
   /** A new AES-256 key in the store's partition, then the HYOK key rotated to it (the key is destroyed again when the rotation fails). */
   private async rotateKey(key: EntityRecord<HyokKeyData>): Promise<string> {
-    const { state, clock, hsmKeys, hyokKeys } = this.deps;
+    const { state, clock, ids, hsmKeys, hyokKeys } = this.deps;
     const store = await state.get<KeyStoreData>('keyStore', key.data.keyStoreId);
     if (store === undefined) throw new ConflictError(`its key store ${key.data.keyStoreId} no longer exists`);
-    const label = `rotation-${key.id}-${clock.now().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`;
+    // Unique even for two runs in one second (a scheduled run and a run-now): labels are claimed per partition.
+    const label = `rotation-${key.id}-${clock.now().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${ids.newId().slice(0, 8)}`;
     const source = await hsmKeys.create({ partition_id: store.data.partitionId, label, attributes: [...SOURCE_KEY_ATTRIBUTES] });
     try {
       const rotated = await hyokKeys.rotate(SCHEDULER_ACCESS, key.id, { source_key_id: source.id });
