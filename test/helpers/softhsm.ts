@@ -11,6 +11,10 @@ import { basename, dirname, join } from 'node:path';
 import type { HsmType, PartitionConnection } from '../../lambdas/contract/hsm';
 import { secretNames } from '../../lambdas/core/secret-names';
 import type { SecretStore, StoredSecret } from '../../lambdas/core/ports/secret-store';
+import * as pkcs11js from 'pkcs11js';
+import { AGENT_CALL_TIMEOUT_MS, DEFAULT_PKCS11_LIBRARIES } from '../../lambdas/adapters/pkcs11/config';
+import { Deadline } from '../../lambdas/adapters/pkcs11/deadline';
+import { pkcs11ModuleFor } from '../../lambdas/adapters/pkcs11/module';
 import { createSoftHsmToken, writeSoftHsmConfig } from '../../lambdas/local/softhsm-token';
 
 /** A Map-backed SecretStore for tests. */
@@ -107,4 +111,30 @@ export function makeTokenUnavailable(label: string): () => void {
   const away = join(dirname(tokenRoot()), `${basename(dir)}.away`);
   renameSync(dir, away);
   return () => renameSync(away, dir);
+}
+
+/**
+ * A logged-in user session on `token` through this process's PKCS#11 module (a library another
+ * suite of this jest worker loaded sees a new token only after re-initialising, which the module
+ * does without breaking its other users). For tests that drive PKCS#11 directly.
+ */
+export async function openUserSession(token: TestToken): Promise<{ pkcs11: pkcs11js.PKCS11; session: pkcs11js.Handle }> {
+  const module = pkcs11ModuleFor(DEFAULT_PKCS11_LIBRARIES.softhsm);
+  let pkcs11!: pkcs11js.PKCS11;
+  const findSlot = async () => {
+    pkcs11 = await module.enter(new Deadline(AGENT_CALL_TIMEOUT_MS));
+    try {
+      return module.findSlot(token.partition.tokenLabel);
+    } finally {
+      module.leave();
+    }
+  };
+  let slot = await findSlot();
+  if (slot === undefined) {
+    await module.reinitialize(module.generation, 0, new Deadline(AGENT_CALL_TIMEOUT_MS));
+    slot = await findSlot();
+  }
+  const session = pkcs11.C_OpenSession(slot!, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
+  return { pkcs11, session };
 }

@@ -5,10 +5,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
-import { AGENT_CALL_TIMEOUT_MS, DEFAULT_PKCS11_LIBRARIES } from '../../../lambdas/adapters/pkcs11/config';
-import { Deadline } from '../../../lambdas/adapters/pkcs11/deadline';
-import { pkcs11ModuleFor } from '../../../lambdas/adapters/pkcs11/module';
-import { createTestToken, type TestToken } from '../../helpers/softhsm';
+import { createTestToken, openUserSession, type TestToken } from '../../helpers/softhsm';
 
 let token: TestToken;
 let pkcs11: pkcs11js.PKCS11;
@@ -17,22 +14,7 @@ const wrappingJwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKe
 
 beforeAll(async () => {
   token = await createTestToken({ prefix: 'trusted' });
-  const module = pkcs11ModuleFor(DEFAULT_PKCS11_LIBRARIES.softhsm);
-  const findSlot = async () => {
-    pkcs11 = await module.enter(new Deadline(AGENT_CALL_TIMEOUT_MS));
-    try {
-      return module.findSlot(token.partition.tokenLabel);
-    } finally {
-      module.leave();
-    }
-  };
-  let slot = await findSlot();
-  if (slot === undefined) {
-    await module.reinitialize(module.generation, 0, new Deadline(AGENT_CALL_TIMEOUT_MS));
-    slot = await findSlot();
-  }
-  session = pkcs11.C_OpenSession(slot!, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
+  ({ pkcs11, session } = await openUserSession(token));
 });
 
 afterAll(() => {

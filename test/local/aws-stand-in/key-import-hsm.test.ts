@@ -9,10 +9,7 @@
 import { createPublicKey } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { CreateKeyCommand, GenerateMacCommand, GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, type AlgorithmSpec } from '@aws-sdk/client-kms';
-import { AGENT_CALL_TIMEOUT_MS, DEFAULT_PKCS11_LIBRARIES } from '../../../lambdas/adapters/pkcs11/config';
-import { Deadline } from '../../../lambdas/adapters/pkcs11/deadline';
-import { pkcs11ModuleFor } from '../../../lambdas/adapters/pkcs11/module';
-import { createTestToken, type TestToken } from '../../helpers/softhsm';
+import { createTestToken, openUserSession, type TestToken } from '../../helpers/softhsm';
 import { standInFixture, type StandInFixture } from './stand-in-fixture';
 
 let aws: StandInFixture;
@@ -23,24 +20,7 @@ let session: pkcs11js.Handle;
 beforeAll(async () => {
   aws = await standInFixture();
   token = await createTestToken({ prefix: 'kms-import' });
-  // The process's module: a library another suite of this jest worker loaded sees a new token only
-  // after re-initialising, which the module does without breaking its other users.
-  const module = pkcs11ModuleFor(DEFAULT_PKCS11_LIBRARIES.softhsm);
-  const findSlot = async () => {
-    pkcs11 = await module.enter(new Deadline(AGENT_CALL_TIMEOUT_MS));
-    try {
-      return module.findSlot(token.partition.tokenLabel);
-    } finally {
-      module.leave();
-    }
-  };
-  let slot = await findSlot();
-  if (slot === undefined) {
-    await module.reinitialize(module.generation, 0, new Deadline(AGENT_CALL_TIMEOUT_MS));
-    slot = await findSlot();
-  }
-  session = pkcs11.C_OpenSession(slot!, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  pkcs11.C_Login(session, pkcs11js.CKU_USER, token.pin);
+  ({ pkcs11, session } = await openUserSession(token));
 });
 
 afterAll(async () => {
