@@ -60,7 +60,7 @@ export class DailySweep extends Construct {
     logGroup.grantWrite(this.role);
     props.stateTable.grantReadWrite(this.role);
     props.hsmAgent.grantInvoke(this.role);
-    for (const kind of ['xks', 'hsmPin'] as const) props.secrets.grantDelete(this.role, kind);
+    for (const kind of ['xks', 'hsmPin', 'cloudHsmPassword'] as const) props.secrets.grantDelete(this.role, kind);
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
     acknowledge(this.role, 'AwsSolutions-IAM5[Resource::*]', 'secretsmanager:ListSecrets supports no resource-level permission (IAM grants it on * only); it returns names and dates, never values, and the function lists by the deployment prefix only.');
 

@@ -59,6 +59,7 @@ it('lets the sweep function list and delete the deployment\'s secrets, and never
   const deleted = JSON.stringify(deletes.flatMap((s) => s.resources));
   expect(deleted).toContain('xks-key-manager/xks/*');
   expect(deleted).toContain('xks-key-manager/hsm-pin/*');
+  expect(deleted).toContain('xks-key-manager/cloudhsm-password/*');
   expect(statements.find((s) => s.actions.includes('secretsmanager:ListSecrets'))!.actions).toEqual(['secretsmanager:ListSecrets']);
   template.hasResourceProperties('AWS::Lambda::Function', {
     Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'daily-sweep', SECRET_NAME_PREFIX: Match.anyValue() }) },

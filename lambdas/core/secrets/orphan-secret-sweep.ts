@@ -10,9 +10,10 @@
  * 1. List the secrets (names and creation times only, never values), then read the records: a
  *    secret written after the listing is not considered, and one listed is judged by records read
  *    after it.
- * 2. A secret is referenced by the key store credential (`xks/<store>/<credential>`) or the HSM
- *    partition (`hsm-pin/<partition>`) its name says; a name of another form under our prefixes is
- *    left alone (it is not ours to judge).
+ * 2. A secret is referenced by the key store credential (`xks/<store>/<credential>`), the HSM
+ *    partition (`hsm-pin/<partition>`) or the CloudHSM key store (`cloudhsm-password/<store>`, its
+ *    kmsuser password) its name says; a name of another form under our prefixes is left alone (it
+ *    is not ours to judge).
  * 3. Delete each orphan older than the grace period; a failed delete is reported and tried again
  *    the next day.
  * 4. Settle PENDING HSM keys (hsm/pending-hsm-keys.ts).
@@ -24,6 +25,7 @@ import type { SecretStore } from '../ports/secret-store';
 import type { StateStore } from '../ports/state-store';
 import type { KeyStoreData } from '../key-stores/key-store';
 import type { PartitionData } from '../hsm/partition';
+import type { CloudHsmKeyStoreData } from '../key-stores/cloudhsm-key-store';
 import type { PendingHsmKeys, SettledHsmKeys } from '../hsm/pending-hsm-keys';
 import { secretNames } from '../secret-names';
 
@@ -75,19 +77,33 @@ export class OrphanSecretSweep {
     return { removedSecrets, failedSecrets, youngOrphans, hsmKeys };
   }
 
-  /** The secret names the records hold: every credential of every key store, every partition's PIN. */
+  /**
+   * The secret names the records hold: every credential of every external key store, every
+   * partition's PIN, every CloudHSM key store's kmsuser password.
+   */
   private async referencedNames(): Promise<ReadonlySet<string>> {
-    const [stores, partitions] = await Promise.all([this.deps.state.list<KeyStoreData>('keyStore'), this.deps.state.list<PartitionData>('partition')]);
+    const { state } = this.deps;
+    const [stores, partitions, cloudHsmStores] = await Promise.all([
+      state.list<KeyStoreData>('keyStore'),
+      state.list<PartitionData>('partition'),
+      state.list<CloudHsmKeyStoreData>('cloudHsmKeyStore'),
+    ]);
     return new Set([
       ...stores.flatMap((store) => store.data.credentials.map((credential) => secretNames.xksCredential(store.id, credential.id))),
       ...partitions.map((partition) => secretNames.hsmPin(partition.id)),
+      ...cloudHsmStores.map((store) => secretNames.cloudHsmPassword(store.id)),
     ]);
   }
 }
 
-/** Names the sweep may judge: `xks/<store>/<credential>` and `hsm-pin/<partition>`, nothing else. */
+/** What follows each judged prefix in a name of ours: `<store>/<credential>`, `<partition>`, `<store>`. */
+const JUDGED_NAMES: ReadonlyArray<readonly [prefix: string, rest: RegExp]> = [
+  [SECRET_PREFIXES.xks, /^[^/]+\/[^/]+$/],
+  [SECRET_PREFIXES.hsmPin, /^[^/]+$/],
+  [SECRET_PREFIXES.cloudHsmPassword, /^[^/]+$/],
+];
+
+/** Names the sweep may judge: the three forms above, nothing else. */
 function isJudged(name: string): boolean {
-  if (name.startsWith(SECRET_PREFIXES.xks)) return /^[^/]+\/[^/]+$/.test(name.slice(SECRET_PREFIXES.xks.length));
-  if (name.startsWith(SECRET_PREFIXES.hsmPin)) return /^[^/]+$/.test(name.slice(SECRET_PREFIXES.hsmPin.length));
-  return false;
+  return JUDGED_NAMES.some(([prefix, rest]) => name.startsWith(prefix) && rest.test(name.slice(prefix.length)));
 }

@@ -1,14 +1,17 @@
 /**
  * The daily sweep over the in-memory stores: unreferenced secrets older than the grace period go,
  * referenced, young and foreign ones stay; a failed delete is reported; PENDING HSM keys are
- * settled through the same run; the report holds names only.
+ * settled through the same run; CloudHSM key stores' kmsuser passwords are judged like the rest;
+ * the report holds names only.
  */
+import { CloudHsmKeyStoreService } from '../../../../lambdas/core/key-stores/cloudhsm-key-store-service';
 import { PendingHsmKeys } from '../../../../lambdas/core/hsm/pending-hsm-keys';
 import type { HsmAgent } from '../../../../lambdas/core/ports/hsm';
 import { ORPHAN_GRACE_MS, OrphanSecretSweep } from '../../../../lambdas/core/secrets/orphan-secret-sweep';
 import { secretNames } from '../../../../lambdas/core/secret-names';
 import { runDailySweep } from '../../../../lambdas/sweeps/daily-sweep';
-import { admin, keyServices, keyStoreSetup } from '../../../helpers/key-fixtures';
+import { FakeAwsKms } from '../../../helpers/fake-aws-kms';
+import { admin, ids, keyServices, keyStoreSetup, seedAccount } from '../../../helpers/key-fixtures';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
 import { MemorySecretStore } from '../../../helpers/softhsm';
 
@@ -72,4 +75,34 @@ it('reports a delete that failed and goes on with the others', async () => {
   expect(report.failedSecrets).toEqual([failing]);
   expect(report.removedSecrets).toEqual([removed]);
   expect(secrets.values.has(failing)).toBe(true);
+});
+
+it('judges CloudHSM key stores\' kmsuser password secrets: a store\'s own stays, one no store names goes after the grace period', async () => {
+  // Arrange
+  const state = new MemoryStateStore();
+  const secrets = new MemorySecretStore();
+  const kms = new FakeAwsKms();
+  kms.clusters.set('cluster-aaaaaaaaaaa', { kmsuserPassword: 'kmsuser-pw-1' });
+  const account = await seedAccount(state);
+  const cloudHsmStores = new CloudHsmKeyStoreService({ state, secrets, clock, ids, awsKms: kms });
+  const store = await cloudHsmStores.create(admin(), {
+    name: 'hsm-store', kms: account.name, region: 'us-east-1',
+    aws_param: { custom_key_store_type: 'AWS_CLOUDHSM', cloud_hsm_cluster_id: 'cluster-aaaaaaaaaaa', key_store_password: 'kmsuser-pw-1', trust_anchor_certificate: '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n' },
+  });
+  const kept = secretNames.cloudHsmPassword(store.id);
+  const orphan = secretNames.cloudHsmPassword('store-whose-record-never-landed');
+  const young = secretNames.cloudHsmPassword('store-being-created');
+  const foreign = secretNames.cloudHsmPassword('not/ours');
+  for (const name of [orphan, young, foreign]) await secrets.put(name, 'kmsuser-password-marker');
+  for (const name of [kept, orphan, foreign]) secrets.createdAt.set(name, new Date(now - ORPHAN_GRACE_MS - 1));
+  secrets.createdAt.set(young, new Date(now - ORPHAN_GRACE_MS + 60_000));
+
+  // Act
+  const report = await new OrphanSecretSweep({ state, secrets, clock, pendingHsmKeys: new PendingHsmKeys({ state, hsmAgent: agent, clock }) }).run();
+
+  // Assert
+  expect(report.removedSecrets).toEqual([orphan]);
+  expect(report.youngOrphans).toEqual([young]);
+  expect([...secrets.values.keys()].sort()).toEqual([foreign, kept, young].sort());
+  expect(JSON.stringify(report)).not.toContain('kmsuser-password-marker');
 });
