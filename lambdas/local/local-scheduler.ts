@@ -2,8 +2,8 @@
  * The in-process scheduler of `npm start`: it runs job configurations' schedules
  * (`<state>/scheduler/schedules.json`, written by LocalJobScheduler) through the same job runner
  * that EventBridge Scheduler invokes on AWS, reading each 5-field `run_at` with croner in the
- * configuration's time zone (`?` read as `*`, as EventBridge does; croner's own `?` means "the
- * time the pattern was made").
+ * configuration's time zone, as the pattern core/schedules/cron-expressions.ts writes from it
+ * (the same reading that EventBridge Scheduler's expression is written from).
  *
  * Each tick runs, per enabled schedule, the latest run due since the last one it made (or since
  * the schedule was written), within the start and end dates: after a stop, a run that fell due
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { Cron } from 'croner';
 import type { JobRunnerEvent } from '../core/ports/job-scheduler';
 import type { JobRunResource } from '../core/schedules/job-run';
-import { withoutQuestionMarks } from '../core/schedules/cron';
+import { toCronerPattern } from '../core/schedules/cron-expressions';
 import { changeSchedulerFile, type LocalSchedule, readSchedulerFile, schedulerDir } from './adapters/local-job-scheduler';
 
 export interface LocalSchedulerOptions {
@@ -36,7 +36,7 @@ export interface LocalSchedulerOptions {
 
 /** The latest time `schedule` was due in (after, now], within its dates; undefined when none was. */
 export function latestDue(schedule: LocalSchedule, after: Date, now: Date): Date | undefined {
-  const cron = new Cron(withoutQuestionMarks(schedule.runAt), { timezone: schedule.timezone, mode: '5-part', paused: true });
+  const cron = new Cron(toCronerPattern(schedule.runAt), { timezone: schedule.timezone, mode: '5-part', paused: true });
   const until = schedule.endDate !== undefined && Date.parse(schedule.endDate) < now.getTime() ? new Date(schedule.endDate) : now;
   const [due] = cron.previousRuns(1, new Date(until.getTime() + 1000));
   if (due === undefined || due > until || due <= after) return undefined;

@@ -5,11 +5,12 @@
  * store, rotates it (AWS KMS gets the new credential, checks it against the proxy, and keeps
  * encrypting through it) and its job run lists the store as done; a key rotation configuration adds
  * a version to the HYOK key assigned to it while older ciphertexts still decrypt, on schedule and
- * by run-now. The refusals: a cron expression EventBridge cannot express, deleting an assigned
+ * by run-now; configurations with day and month names and EventBridge's day rules (`MON#1`, `L`) run
+ * on the days they name. The refusals: cron expressions EventBridge cannot express, deleting an assigned
  * configuration.
  */
 import { DecryptCommand, DescribeCustomKeyStoresCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { adminApi, localKmsClient, type LocalSystem, retryingProxyTimeouts, startLocalSystem } from '../helpers/local-system';
+import { adminApi, adminCall, localKmsClient, type LocalSystem, retryingProxyTimeouts, startLocalSystem } from '../helpers/local-system';
 import { timeUntil } from '../xks/support/poll';
 
 const REGION = 'us-east-1';
@@ -149,4 +150,35 @@ it('run-now of a synchronization configuration starts an AWS key synchronization
   const jobId: string = run.results[0].target_id;
   await timeUntil(async () => (await api('GET', `/v1/cckm/aws/synchronization-jobs/${jobId}`)).overall_status === 'completed', 60_000, 500);
   expect(await api('GET', `/v1/cckm/aws/synchronization-jobs/${jobId}`)).toMatchObject({ kms: ['synced-by-schedule'], overall_status: 'completed' });
+}, 120_000);
+
+it('runs configurations with names and EventBridge day rules (MON#1, L) when they fall due, and refuses ones EventBridge would not take', async () => {
+  // Arrange: only this test's configurations are enabled; credential rotation with nothing assigned makes an empty run.
+  const call = adminCall(system);
+  for (const other of (await api('GET', '/v1/scheduler/job-configs')).resources) {
+    await api('PATCH', `/v1/scheduler/job-configs/${other.id}`, { disabled: true });
+  }
+  const make = (name: string, runAt: string) =>
+    api('POST', '/v1/scheduler/job-configs', { name, operation: 'cckm_xks_credential_rotation', run_at: runAt, cckm_xks_credential_rotation_params: { cloud_name: 'aws' } }, 201);
+  const firstMonday = await make('first-monday', '30 6 ? * mon#1');
+  const endOfFebruary = await make('end-of-february', '0 0 L FEB ?');
+  const ticked = async (at: string) =>
+    (await system.tickScheduler(new Date(at))).runs.map((run) => `${run.job_config_name} ${run.scheduled_time}`);
+
+  // Act + Assert: 1 Feb 2027 is the month's first Monday; 8 Feb its second; 28 Feb the last day; 1 Mar again a first Monday.
+  expect(await ticked('2027-02-01T06:30:10Z')).toEqual(['first-monday 2027-02-01T06:30:00.000Z']);
+  expect(await ticked('2027-02-08T06:30:10Z')).toEqual([]);
+  expect(await ticked('2027-02-28T00:00:10Z')).toEqual(['end-of-february 2027-02-28T00:00:00.000Z']);
+  expect(await ticked('2027-03-01T06:30:10Z')).toEqual(['first-monday 2027-03-01T06:30:00.000Z']);
+
+  // Expressions EventBridge Scheduler would refuse are a 400 naming run_at, on create and on update; nothing changes.
+  const refusedCreate = await call('POST', '/v1/scheduler/job-configs', { name: 'sixth-friday', operation: 'cckm_xks_credential_rotation', run_at: '0 0 ? * FRI#6' });
+  expect(refusedCreate.status).toBe(400);
+  expect(refusedCreate.json.message).toBe('run_at: day of week field: occurrence after # 6 is outside 1-5');
+  const refusedUpdate = await call('PATCH', `/v1/scheduler/job-configs/${endOfFebruary.id}`, { run_at: '0 0 LW * ?' });
+  expect(refusedUpdate.status).toBe(400);
+  expect(refusedUpdate.json.message).toMatch(/^run_at: day of month field: "LW": L \(the last day\) and nW/);
+  expect((await api('GET', `/v1/scheduler/job-configs/${endOfFebruary.id}`)).run_at).toBe('0 0 L FEB ?');
+  expect((await api('GET', '/v1/scheduler/job-configs?name=sixth-friday')).total).toBe(0);
+  expect((await api('GET', `/v1/scheduler/jobs?job_config_id=${firstMonday.id}`)).total).toBe(2);
 }, 120_000);

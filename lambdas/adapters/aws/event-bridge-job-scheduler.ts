@@ -1,7 +1,7 @@
 /**
  * The JobScheduler on AWS: one EventBridge Scheduler schedule per job configuration, named
  * `job-config-<id>` in the stack's schedule group. Its expression is `run_at` converted to
- * `cron(...)` (core/schedules/cron.ts), read in the configuration's time zone, between its start
+ * `cron(...)` (core/schedules/cron-expressions.ts), read in the configuration's time zone, between its start
  * and end dates, `DISABLED` while the configuration is; its target is the job-runner function,
  * invoked with the configuration's id and the time the run was due (EventBridge Scheduler fills
  * in `<aws.scheduler.scheduled-time>`), through the scheduler role (which may invoke that function
@@ -17,7 +17,7 @@ import {
   type SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import { toEventBridgeCron } from '../../core/schedules/cron';
+import { toEventBridgeCron } from '../../core/schedules/cron-expressions';
 import type { JobRunnerEvent, JobSchedule, JobScheduler } from '../../core/ports/job-scheduler';
 
 export interface EventBridgeJobSchedulerConfig {
