@@ -75,6 +75,8 @@ export const STATE_TABLE = {
   listIndex: { name: 'byList', partitionKey: 'listPk', sortKey: 'listSk' },
   /** Partition key prefix of the credential last-use items, the only items the XKS proxy writes (its grant is limited to them). */
   credentialUsePkPrefix: 'credentialUse#',
+  /** Partition key prefix of the key store records (`<kind>#<id>`), which the XKS proxy's use writes check exist (its ConditionCheckItem grant is limited to them). */
+  keyStorePkPrefix: 'keyStore#',
 } as const;
 
 /**

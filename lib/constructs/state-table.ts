@@ -65,16 +65,20 @@ export class StateTable extends Construct {
   }
 
   /**
-   * UpdateItem on the credential last-use items only (`dynamodb:LeadingKeys` limited to their
-   * partition key prefix): what the XKS proxy writes besides reading.
+   * What the XKS proxy writes besides reading: UpdateItem on the credential last-use items only
+   * (`dynamodb:LeadingKeys` limited to their partition key prefix), in a transaction whose
+   * ConditionCheckItem on the key store's record (limited to key store records) makes sure the
+   * store still exists.
    */
   public grantRecordCredentialUse(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:UpdateItem'],
-      resourceArns: [this.table.tableArn],
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${STATE_TABLE.credentialUsePkPrefix}*`] } },
-    });
+    const onItemsOf = (actions: string[], pkPrefix: string): iam.Grant =>
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions,
+        resourceArns: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${pkPrefix}*`] } },
+      });
+    return onItemsOf(['dynamodb:UpdateItem'], STATE_TABLE.credentialUsePkPrefix).combine(onItemsOf(['dynamodb:ConditionCheckItem'], STATE_TABLE.keyStorePkPrefix));
   }
 
   private acknowledgeIndexes(grantee: iam.IGrantable): void {

@@ -4,13 +4,17 @@
  * proxy's writes never touch a key store's record or version. A write keeps the later time
  * (a condition), so proxies in several containers never move it backwards. A deleted store's
  * items are removed with it (`forgetStore`, called by the key store service right after the
- * store's delete transaction).
+ * store's delete transaction). A proxy may still hold the deleted store in its cache for a few
+ * seconds, so each write is one transaction with a check that the store's record exists: a use
+ * recorded after the delete writes nothing, and one recorded before it is there for
+ * `forgetStore` to find. (The write is throttled to once a minute per credential, so the
+ * transaction's doubled write cost does not matter.)
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, paginateQuery, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { STATE_TABLE } from '../../contract/env';
 import type { CredentialUsage } from '../../core/ports/credential-usage';
-import { credentialUsePk } from './state-table';
+import { credentialUsePk, ENTITY_SK, entityPk } from './state-table';
 
 const { partitionKey: PK, sortKey: SK } = STATE_TABLE;
 /** DynamoDB's BatchWriteItem takes at most 25 requests. */
@@ -26,18 +30,27 @@ export class DynamoDbCredentialUsage implements CredentialUsage {
   }
 
   async recordUse(keyStoreId: string, credentialId: string, at: Date): Promise<void> {
+    const { tableName: TableName } = this.props;
     try {
       await this.documents.send(
-        new UpdateCommand({
-          TableName: this.props.tableName,
-          Key: { [PK]: credentialUsePk(keyStoreId), [SK]: credentialId },
-          UpdateExpression: 'SET lastUsedAt = :at',
-          ConditionExpression: 'attribute_not_exists(lastUsedAt) OR lastUsedAt < :at',
-          ExpressionAttributeValues: { ':at': at.toISOString() },
+        new TransactWriteCommand({
+          TransactItems: [
+            { ConditionCheck: { TableName, Key: { [PK]: entityPk('keyStore', keyStoreId), [SK]: ENTITY_SK }, ConditionExpression: 'attribute_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } } },
+            {
+              Update: {
+                TableName,
+                Key: { [PK]: credentialUsePk(keyStoreId), [SK]: credentialId },
+                UpdateExpression: 'SET lastUsedAt = :at',
+                ConditionExpression: 'attribute_not_exists(lastUsedAt) OR lastUsedAt < :at',
+                ExpressionAttributeValues: { ':at': at.toISOString() },
+              },
+            },
+          ],
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error; // a later use is already there
+      // The store is gone, or a later use is already there: either way nothing to write.
+      if (!(error instanceof TransactionCanceledException && error.CancellationReasons?.every((r) => r.Code === 'None' || r.Code === 'ConditionalCheckFailed'))) throw error;
     }
   }
 

@@ -3,7 +3,7 @@
  * a new HYOK key), secrets kept out of DynamoDB and out of responses, and the handlers end to end
  * (status codes, CCKM error bodies, ACL).
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDbCredentialUsage } from '../../../lambdas/adapters/dynamodb/dynamodb-credential-usage';
 import { ConflictError } from '../../../lambdas/core/errors';
 import type { KeyStoreData } from '../../../lambdas/core/key-stores/key-store';
@@ -324,10 +324,28 @@ describe('credential uses of a deleted store', () => {
     expect([...(await usage.lastUses(kept.id)).keys()]).toEqual([keptCredential.id]);
   });
 
+  it('a use the proxy records after the store was deleted (its cache still held the store) writes nothing', async () => {
+    // Arrange
+    const setup = await keyStoreSetup(table.store);
+    const store = await services.keyStores.create(admin(), setup.request({ name: `late-use-${Date.now()}` }));
+    const [credential] = (await services.credentials.list(admin(), store.id, {})).resources;
+    await services.keyStores.delete(admin(), store.id);
+
+    // Act
+    await usage.recordUse(store.id, credential.id, new Date());
+
+    // Assert
+    expect(await usageItems(store.id)).toEqual([]);
+  });
+
   it('forgetStore removes more items than one batch write takes, and a second call finds nothing to do', async () => {
     // Arrange
     const storeId = `kst-many-${Date.now()}`;
-    for (let i = 0; i < 60; i++) await usage.recordUse(storeId, `cred-${i}`, new Date());
+    // Written directly: recordUse writes only for a store that exists, and a store has at most a few credentials.
+    for (let i = 0; i < 60; i++) {
+      await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: `credentialUse#${storeId}` }, sk: { S: `cred-${i}` }, lastUsedAt: { S: new Date().toISOString() } } }));
+    }
+    expect(await usageItems(storeId)).toHaveLength(60);
 
     // Act
     await usage.forgetStore(storeId);
