@@ -1,10 +1,12 @@
 /**
  * Fakes for synchronization job tests: a job queue that keeps units until the test delivers them,
- * and ListKeys over FakeAwsKmsKeys (the fake AWS KMS of the key operations), paged by key id.
+ * ListKeys over FakeAwsKmsKeys (the fake AWS KMS of the key operations), paged by key id, and a
+ * worker stopping between a page's writes and its counts.
  */
 import type { KmsKeyPage, KmsLocation } from '../../lambdas/core/ports/aws-kms';
 import type { JobQueue, JobUnit } from '../../lambdas/core/ports/job-queue';
 import type { FakeAwsKmsKeys } from './fake-aws-kms-keys';
+import type { MemoryStateStore } from './memory-state-store';
 
 export class RecordingJobQueue implements JobQueue {
   readonly waiting: Array<{ unit: JobUnit; delaySeconds: number }> = [];
@@ -37,5 +39,18 @@ export function fakeListKeys(keys: FakeAwsKmsKeys): { listKeys(at: KmsLocation, 
       const page = ids.slice(0, options.limit ?? 100);
       return ids.length > page.length ? { keyIds: page, nextMarker: page[page.length - 1] } : { keyIds: page };
     },
+  };
+}
+
+/** The next transaction that counts a page fails, as a worker stopping after the page's writes would. */
+export function stopOnceBeforeCount(state: MemoryStateStore): void {
+  const transact = state.transact.bind(state);
+  let stop = true;
+  state.transact = async (ops) => {
+    if (stop && ops.some((o) => o.kind === 'jobPage')) {
+      stop = false;
+      throw new Error('worker stopped');
+    }
+    return transact(ops);
   };
 }

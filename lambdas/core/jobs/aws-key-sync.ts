@@ -20,9 +20,10 @@ import type { AwsKmsKeys, KmsKeyMetadata } from '../ports/aws-kms-keys';
 import type { Clock } from '../ports/clock';
 import type { EntityRecord, StateStore } from '../ports/state-store';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
-import type { JobCount } from './job';
+import type { SyncOutcome } from '../sync-outcome';
+import { type JobCount, syncCounts } from './job';
 import { FIRST_PHASE } from './job-service';
-import type { StepContext, StepResult } from './job-runner';
+import { isTransient, type StepContext, type StepResult } from './job-runner';
 import { mapBounded } from './map-bounded';
 
 /** Keys per ListKeys page: each costs five reads, so a page stays far below the worker's time limit. */
@@ -61,14 +62,18 @@ export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: stri
   if (read === 'gone') return {}; // deleted between ListKeys and DescribeKey
   // An imported key without material yet: an upload may be making it (it records the key itself, under the same id).
   if (read.metadata.Origin === 'EXTERNAL' && read.metadata.KeyState === 'PendingImport') return {};
-  const rotationEnabled = await awsKmsKeys.getKeyRotationStatus(at, keyId).catch(() => undefined);
+  // Keys that have no rotation status (asymmetric, HMAC, imported, custom key store) answer an error; throttling is retried like the other reads.
+  const rotationEnabled = await awsKmsKeys.getKeyRotationStatus(at, keyId).catch((error: unknown) => {
+    if (isTransient(error)) throw error;
+    return undefined;
+  });
   const snapshot: KmsKeySnapshot = rotationEnabled === undefined ? read : { ...read, rotationEnabled };
   return retryOnChange(async () => {
     const existing = await recordFor(state, at, snapshot.metadata);
     const now = clock.now().toISOString();
     if (existing === undefined) {
       const id = syncedKeyId(snapshot.metadata.Arn);
-      const data: OtherAwsKeyData = { ...kindOf(snapshot.metadata), accountId: at.containerId, region: at.region, linkedState: true, blocked: false, kms: snapshot, syncedBy: jobId, createdAt: now, updatedAt: now };
+      const data: OtherAwsKeyData = { ...kindOf(snapshot.metadata), accountId: at.containerId, region: at.region, linkedState: true, blocked: false, kms: snapshot, syncedBy: jobId, syncOutcome: 'created', createdAt: now, updatedAt: now };
       try {
         await state.transact([{ op: 'create', kind: 'awsKey', id, data }]);
       } catch (error) {
@@ -76,14 +81,15 @@ export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: stri
         if (error instanceof ConflictError) throw new ConflictError(CHANGED_CONCURRENTLY, { cause: error });
         throw error;
       }
-      return { found: 1, created: 1 };
+      return syncCounts('created');
     }
-    // This job wrote it already (its unit was delivered twice): counted then.
-    if (existing.data.syncedBy === jobId) return {};
+    // This job wrote it already (its page was delivered again): counted as it was then.
+    if (existing.data.syncedBy === jobId) return syncCounts(existing.data.syncOutcome ?? 'unchanged');
     const changed = existing.data.gone === true || !existing.data.linkedState || !sameKmsSide(existing.data.kms, snapshot);
-    const data: AwsKeyData = { ...existing.data, kms: snapshot, gone: false, linkedState: true, syncedBy: jobId, updatedAt: changed ? now : existing.data.updatedAt };
+    const syncOutcome: SyncOutcome = changed ? 'updated' : 'unchanged';
+    const data: AwsKeyData = { ...existing.data, kms: snapshot, gone: false, linkedState: true, syncedBy: jobId, syncOutcome, updatedAt: changed ? now : existing.data.updatedAt };
     await state.transact([{ op: 'update', kind: 'awsKey', id: existing.id, data, expectedVersion: existing.version, conflictMessage: CHANGED_CONCURRENTLY }]);
-    return changed ? { found: 1, updated: 1 } : { found: 1 };
+    return syncCounts(syncOutcome);
   });
 }
 
@@ -100,14 +106,15 @@ async function recordFor(state: StateStore, at: KmsLocation, metadata: KmsKeyMet
 async function sweepGone(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): Promise<StepResult> {
   const { state, clock } = deps;
   const page = await state.listPage<AwsKeyData>('awsKey', { limit: RECORDS_PER_PAGE, ...(unit.cursor === undefined ? {} : { after: unit.cursor }) });
-  const stale = page.records.filter(
-    (r) => r.data.accountId === at.containerId && r.data.region === at.region && r.data.linkedState && r.data.gone !== true && r.data.kms !== undefined && r.data.syncedBy !== job.id && r.data.kms.syncedAt <= job.data.createdAt,
-  );
-  let gone = 0;
+  const here = page.records.filter((r) => r.data.accountId === at.containerId && r.data.region === at.region);
+  // Marked gone by this job already (its page was delivered again): counted as they were then.
+  let gone = here.filter((r) => r.data.syncedBy === job.id && r.data.syncOutcome === 'gone').length;
+  const stale = here.filter((r) => r.data.linkedState && r.data.gone !== true && r.data.kms !== undefined && r.data.syncedBy !== job.id && r.data.kms.syncedAt <= job.data.createdAt);
   for (const record of stale) {
     const now = clock.now().toISOString();
     try {
-      await state.transact([{ op: 'update', kind: 'awsKey', id: record.id, data: { ...record.data, gone: true, updatedAt: now }, expectedVersion: record.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+      const data: AwsKeyData = { ...record.data, gone: true, syncedBy: job.id, syncOutcome: 'gone', updatedAt: now };
+      await state.transact([{ op: 'update', kind: 'awsKey', id: record.id, data, expectedVersion: record.version, conflictMessage: CHANGED_CONCURRENTLY }]);
       gone += 1;
     } catch (error) {
       // Changed since the page was read (a refresh or another run saw it): not ours to mark.

@@ -5,7 +5,9 @@
  *     queue delivers at least once);
  *  2. `abort` set: the unit ends `cancelled` (checked before every page, so a job stops within one);
  *  3. runs one step of the job kind (one page of AWS KMS), adds the step's counts to the job's
- *     counters, and queues the unit's continuation, or ends the unit when there is none;
+ *     counters once per page (a page record, created in the same transaction, makes the counts of a
+ *     page delivered again a no-op), and queues the unit's continuation, or ends the unit when
+ *     there is none;
  *  4. throttling and other transient failures: the same unit is queued again with exponential
  *     backoff (SQS delay), up to MAX_ATTEMPTS; then, like any other failure, the unit ends failed
  *     with the reason in `detailed_status`.
@@ -14,7 +16,8 @@
  */
 import type { JobKind } from '../../contract/jobs';
 import type { AccountData } from '../accounts/account';
-import { DependencyError, KeyManagerError, ServiceUnavailableError, TooManyRequestsError } from '../errors';
+import { ConflictError, DependencyError, KeyManagerError, ServiceUnavailableError, TooManyRequestsError } from '../errors';
+import { derivedId } from '../keys/aws-key';
 import type { AccountRecord } from '../key-references';
 import { kmsLocation } from '../key-stores/aws-kms-links';
 import type { KmsLocation } from '../ports/aws-kms';
@@ -86,17 +89,33 @@ export class JobRunner {
       }
       return this.end(job.id, unitKey(ref), UNIT_STATUS.failed(reasonOf(error)), 'failed');
     }
-    await this.count(job.id, result.counts);
+    await this.count(unit, result.counts);
     if (result.next === undefined) return this.end(job.id, unitKey(ref), UNIT_STATUS.done, 'done');
     await jobQueue.send([{ ...unit, phase: result.next.phase, ...(result.next.cursor === undefined ? { cursor: undefined } : { cursor: result.next.cursor }), attempt: 0 }]);
     return 'continued';
   }
 
-  private async count(jobId: string, counts: StepResult['counts']): Promise<void> {
+  /**
+   * Adds a page's counts to the job, once: with them a `jobPage` record named for the page (job,
+   * unit, phase, cursor) is created, so that a page delivered again (SQS delivers at least once; a
+   * worker may have stopped after its writes, before the message was deleted) finds it and adds
+   * nothing. Steps give the same counts for a page when it is run again (records remember what
+   * the job did to them), so the first delivery to count is right.
+   */
+  private async count(unit: JobUnit, counts: StepResult['counts']): Promise<void> {
+    const { state, clock } = this.deps;
     const ops: StateOp[] = Object.entries(counts)
       .filter(([, n]) => n !== undefined && n > 0)
-      .map(([name, n]) => ({ op: 'count', kind: 'job', id: jobId, counter: JOB_COUNTERS[name as JobCount], delta: n as number }));
-    if (ops.length > 0) await this.deps.state.transact(ops);
+      .map(([name, n]) => ({ op: 'count', kind: 'job', id: unit.jobId, counter: JOB_COUNTERS[name as JobCount], delta: n as number }));
+    if (ops.length === 0) return;
+    const id = jobPageId(unit);
+    const page: JobPageData = { jobId: unit.jobId, accountId: unit.accountId, region: unit.region, phase: unit.phase, counts, countedAt: clock.now().toISOString() };
+    try {
+      await state.transact([{ op: 'create', kind: 'jobPage', id, data: page, conflictMessage: PAGE_COUNTED }, ...ops]);
+    } catch (error) {
+      if (error instanceof ConflictError && (await state.get('jobPage', id)) !== undefined) return;
+      throw error;
+    }
   }
 
   /** Marks the unit and takes it off `unitsLeft`, in one conditional write; the last unit ends the job. */
@@ -117,6 +136,23 @@ export class JobRunner {
       return outcome;
     });
   }
+}
+
+/** A page of a unit whose counts were added to its job (job-runner.ts `count`). */
+export interface JobPageData {
+  readonly jobId: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly phase: string;
+  readonly counts: StepResult['counts'];
+  readonly countedAt: string;
+}
+
+const PAGE_COUNTED = 'this page of the unit has been counted already';
+
+/** The `jobPage` id of the page a unit is at: the same for every delivery of that unit and page. */
+export function jobPageId(unit: Pick<JobUnit, 'jobId' | 'accountId' | 'region' | 'phase' | 'cursor'>): string {
+  return derivedId(`job-page:${JSON.stringify([unit.jobId, unit.accountId, unit.region, unit.phase, unit.cursor ?? null])}`);
 }
 
 /** Throttling, 5xx and a dependency that failed: worth another try later. */

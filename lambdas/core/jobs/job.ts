@@ -8,6 +8,7 @@
 import type { JobKind } from '../../contract/jobs';
 import type { EntityRecord } from '../ports/state-store';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+import type { SyncOutcome } from '../sync-outcome';
 
 /**
  * `overall_status`. The seeds spell the running state both `in_progress` (the list filter's values,
@@ -27,6 +28,20 @@ export const UNIT_STATUS = {
 
 export const JOB_COUNTERS = { unitsLeft: 'unitsLeft', found: 'found', created: 'created', updated: 'updated', gone: 'gone' } as const;
 export type JobCount = Exclude<keyof typeof JOB_COUNTERS, 'unitsLeft'>;
+
+/** The counts one record adds to its job, from what the job did to it. */
+export function syncCounts(outcome: SyncOutcome): Partial<Record<JobCount, number>> {
+  switch (outcome) {
+    case 'created':
+      return { found: 1, created: 1 };
+    case 'updated':
+      return { found: 1, updated: 1 };
+    case 'unchanged':
+      return { found: 1 };
+    case 'gone':
+      return { gone: 1 };
+  }
+}
 
 /** One unit: an account container and region. */
 export interface JobUnitRef {

@@ -101,7 +101,7 @@ function ourStoreIdIn(aws: CustomKeyStoreStatus): string | undefined {
 async function hyokKeysPage(deps: KeyStoreSyncDeps, { job, unit, at }: StepContext): Promise<StepResult> {
   const page = await deps.awsKms.listKeys(at, { limit: KEYS_PER_PAGE, ...(unit.cursor === undefined ? {} : { marker: unit.cursor }) });
   const outcomes = await mapBounded(page.keyIds, KEY_CONCURRENCY, async (keyId): Promise<Outcome> => {
-    if (!(await namesUnlinkedHyokKey(deps, at, keyId))) return {};
+    if (!(await namesUnlinkedHyokKey(deps, at, job.id, keyId))) return {};
     const outcome = await syncKey(deps, at, job.id, keyId);
     // Linking an HYOK key is the change this job makes; finding it is counted as a key, not a store.
     return outcome.updated ? { updated: 1 } : {};
@@ -109,13 +109,16 @@ async function hyokKeysPage(deps: KeyStoreSyncDeps, { job, unit, at }: StepConte
   return { counts: sumOutcomes(outcomes), ...(page.nextMarker === undefined ? {} : { next: { phase: 'keys', cursor: page.nextMarker } }) };
 }
 
-/** Whether the KMS key is an external key of one of our linked stores that names an unlinked HYOK key of this container. */
-async function namesUnlinkedHyokKey(deps: KeyStoreSyncDeps, at: KmsLocation, keyId: string): Promise<boolean> {
+/**
+ * Whether the KMS key is an external key of one of our linked stores that names an unlinked HYOK
+ * key of this container (or one this job linked: its page was delivered again).
+ */
+async function namesUnlinkedHyokKey(deps: KeyStoreSyncDeps, at: KmsLocation, jobId: string, keyId: string): Promise<boolean> {
   const metadata = await deps.awsKmsKeys.describeKeyMetadata(at, keyId).catch(() => undefined);
   const xksKeyId = metadata?.XksKeyConfiguration?.Id;
   if (metadata?.Origin !== 'EXTERNAL_KEY_STORE' || xksKeyId === undefined) return false;
   const hyok = await deps.state.get<AwsKeyData>('awsKey', xksKeyId);
-  if (hyok === undefined || !isHyokKey(hyok.data) || hyok.data.linkedState || hyok.data.accountId !== at.containerId || hyok.data.region !== at.region) return false;
+  if (hyok === undefined || !isHyokKey(hyok.data) || (hyok.data.linkedState && hyok.data.syncedBy !== jobId) || hyok.data.accountId !== at.containerId || hyok.data.region !== at.region) return false;
   const store = await deps.state.get<KeyStoreData>('keyStore', hyok.data.keyStoreId);
   return store?.data.aws?.customKeyStoreId === metadata.CustomKeyStoreId;
 }

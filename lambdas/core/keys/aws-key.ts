@@ -13,6 +13,7 @@ import type { AwsKeyKind } from '../../contract/acl';
 import type { KmsKeyMetadata, KmsTag } from '../ports/aws-kms-keys';
 import type { SourceKeyTier } from '../key-stores/key-store';
 import type { Timestamps } from '../resource';
+import type { SyncOutcome } from '../sync-outcome';
 
 /** AWS KMS's side of a key, as last read (refreshed after every operation and by `refresh`). */
 export interface KmsKeySnapshot {
@@ -36,8 +37,9 @@ interface AwsKeyCommon extends Timestamps {
   /** Set once AWS KMS has no such key any more (a refresh found it deleted). */
   readonly gone?: boolean;
   readonly kms?: KmsKeySnapshot;
-  /** The synchronization job that last wrote the record (a unit delivered twice skips what it did). */
+  /** The synchronization job that last wrote the record, and what it did (a unit delivered twice skips what it did, and counts it the same). */
   readonly syncedBy?: string;
+  readonly syncOutcome?: SyncOutcome;
   /** Set by the latest rotation. */
   readonly rotatedAt?: string;
   readonly labels?: Readonly<Record<string, string>>;

@@ -20,6 +20,7 @@ export type EntityKind =
   | 'jobConfig' // schedule: a job configuration (README "Schedules")
   | 'jobRun' // one run of a job configuration, with its per-target results
   | 'job' // synchronization job (core/jobs/)
+  | 'jobPage' // a page of a job's unit whose counts were added to the job (core/jobs/job-runner.ts)
   | 'remoteKeyStore'; // a custom key store found in AWS KMS that is not one of ours (type REMOTE)
 
 /**

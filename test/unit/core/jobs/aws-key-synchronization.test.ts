@@ -7,7 +7,7 @@ import { AwsKeyService } from '../../../../lambdas/core/keys/aws-key-service';
 import { FakeAwsKmsKeys } from '../../../helpers/fake-aws-kms-keys';
 import { admin, clock, ids, rejectionOf, seedAccount, user } from '../../../helpers/key-fixtures';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
-import { fakeListKeys, RecordingJobQueue } from '../../../helpers/sync-fakes';
+import { fakeListKeys, RecordingJobQueue, stopOnceBeforeCount } from '../../../helpers/sync-fakes';
 
 const ACCOUNT = '111122223333';
 
@@ -100,6 +100,50 @@ describe('AWS key synchronization jobs', () => {
     expect(ended).toMatchObject({ overall_status: 'cancelled', found: KEYS_PER_PAGE, created: KEYS_PER_PAGE, abort: true });
     expect(ended.detailed_status[`${ACCOUNT}/us-east-1`]).toBe('cancelled');
     expect((await rejectionOf(s.jobs.cancel('AwsKeySynchronization', admin(), job.id))).message).toMatch(/already ended \(cancelled\)/);
+  });
+
+  it('counts a page once when its unit is delivered again: after a stop between the page\'s writes and its counts, after its counts, and twice at once', async () => {
+    // Arrange: two pages of keys; the first count transaction fails as a worker stopping there would
+    const s = await setup({ regions: ['us-east-1'] });
+    for (let i = 0; i < KEYS_PER_PAGE + 3; i += 1) await s.kms.createKey(s.at('us-east-1'), {});
+    const job = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    stopOnceBeforeCount(s.state);
+
+    // Act: the first page is delivered again after the stop (SQS: the message was not deleted)
+    const first = s.queue.waiting.shift()!.unit;
+    await expect(s.runner.run(first)).rejects.toThrow('worker stopped');
+    expect(s.queue.waiting).toEqual([]);
+    expect(await s.runner.run(first)).toBe('continued');
+    // ... and once more after its counts and continuation (the message deleted too late)
+    expect(await s.runner.run(first)).toBe('continued');
+    // The second page twice at once
+    const second = s.queue.waiting.shift()!.unit;
+    s.queue.waiting.splice(0);
+    await Promise.all([s.runner.run(second), s.runner.run(second)]);
+    await s.run();
+
+    // Assert
+    const ended = await s.jobs.get('AwsKeySynchronization', admin(), job.id);
+    expect(ended).toMatchObject({ overall_status: 'completed', found: KEYS_PER_PAGE + 3, created: KEYS_PER_PAGE + 3, updated: 0 });
+    expect((await s.keys()).length).toBe(KEYS_PER_PAGE + 3);
+  });
+
+  it('counts a gone sweep page once when it is delivered again after its writes', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    const a = await s.kms.createKey(s.at('us-east-1'), {});
+    await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+    s.kms.expire(a.KeyId);
+    const job = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.queue.drain((unit) => s.runner.run(unit), 1);
+    const sweep = s.queue.waiting[0].unit;
+    expect(sweep.phase).toBe('gone');
+    stopOnceBeforeCount(s.state);
+
+    await expect(s.runner.run(sweep)).rejects.toThrow('worker stopped');
+    await s.runner.run(sweep);
+
+    expect(await s.jobs.get('AwsKeySynchronization', admin(), job.id)).toMatchObject({ overall_status: 'completed', found: 0, gone: 1 });
   });
 
   it('queues a throttled step again with growing backoff, and gives the unit up as failed after the last attempt', async () => {
