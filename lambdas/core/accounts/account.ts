@@ -6,21 +6,35 @@
  */
 import type { AclAction } from '../../contract/acl';
 import type { AccountRoleRef } from '../ports/aws-account-access';
+import type { StateOp } from '../ports/state-store';
 import { ValidationError } from '../errors';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
 
 /**
  * Counters kept on the account record (StateStore `counters`), maintained by the services that
- * create and delete what lives in an account. The key store service adds, in its create
- * transaction, `{op:'count', kind:'account', id, counter: ACCOUNT_COUNTERS.keyStores, delta: 1}` and
- * the same for `keyStoresInRegion(region)`; and -1 of both (min 0) when it deletes the store.
- * The account is deleted only while `keyStores` is 0, and a region is removed only while its
- * counter is 0.
+ * create and delete what lives in an account. The key store services add
+ * `accountKeyStoreCounts(id, region, 1)` to their create transactions and
+ * `accountKeyStoreCounts(id, region, -1)` to their delete transactions. The account is deleted
+ * only while `keyStores` is 0, and a region is removed only while its counter is 0.
  */
 export const ACCOUNT_COUNTERS = {
   keyStores: 'keyStores',
   keyStoresInRegion: (region: string): string => `keyStores@${region}`,
 } as const;
+
+/** The account's key store counters (total and per region), +1 on create, -1 on delete. */
+export function accountKeyStoreCounts(accountId: string, region: string, delta: 1 | -1): StateOp[] {
+  const missing = `AWS account container ${accountId} was deleted meanwhile`;
+  return [ACCOUNT_COUNTERS.keyStores, ACCOUNT_COUNTERS.keyStoresInRegion(region)].map((counter) => ({
+    op: 'count' as const,
+    kind: 'account' as const,
+    id: accountId,
+    counter,
+    delta,
+    ...(delta < 0 ? { min: 0 } : {}),
+    conflictMessage: missing,
+  }));
+}
 
 export type AccountStatus = 'active' | 'archived';
 

@@ -1,7 +1,7 @@
 /**
  * HSM source keys (`/v1/cckm/hsm/keys`): keys generated inside a partition by the HSM agent (AES-256,
  * RSA and EC key pairs, generic secrets for HMAC: hsm-key-types.ts), listed, read and destroyed.
- * Only AES-256 keys back key stores and virtual keys (key-stores/key-store.ts `checkAes256`).
+ * Only AES-256 keys back key stores and virtual keys (key-stores/key-store-rules.ts `checkAes256`).
  *
  * Invariants and where they are kept:
  *  - labels are unique within a partition (a name claim `<partition>/<label>`);

@@ -39,7 +39,8 @@ import {
   type CloudHsmKeyStoreResource,
 } from './cloudhsm-key-store';
 import { CLOUDHSM_KEY_STORE } from './key-store';
-import { accountCounts, type CreateKeyStoreRequest, type UpdateKeyStoreRequest } from './key-store-service';
+import type { CreateKeyStoreRequest, UpdateKeyStoreRequest } from './key-store-requests';
+import { accountKeyStoreCounts } from '../accounts/account';
 
 import { replaceKmsuserPassword } from './kmsuser-password';
 import { landedDespite } from './xks-credentials';
@@ -100,7 +101,7 @@ export class CloudHsmKeyStoreService {
           counters: { [CLOUDHSM_KEY_STORE_COUNTERS.awsKeys]: 0 },
           conflictMessage: `A key store named ${JSON.stringify(request.name)} already exists`,
         },
-        ...accountCounts(account.id, request.region, 1),
+        ...accountKeyStoreCounts(account.id, request.region, 1),
       ]);
     } catch (error) {
       if (!(await landedDespite(error, async () => (await state.get('cloudHsmKeyStore', id)) !== undefined))) {
@@ -210,7 +211,7 @@ export class CloudHsmKeyStoreService {
       this.connections.forget(store.data.customKeyStoreId);
       await state.transact([
         { op: 'delete', kind: 'cloudHsmKeyStore', id, expectedVersion: store.version, uniqueName: store.data.name, requireZero: [CLOUDHSM_KEY_STORE_COUNTERS.awsKeys], conflictMessage: CHANGED_CONCURRENTLY },
-        ...accountCounts(store.data.accountId, store.data.region, -1),
+        ...accountKeyStoreCounts(store.data.accountId, store.data.region, -1),
       ]);
     });
     await secrets.delete(secretNames.cloudHsmPassword(id)).catch(() => undefined);

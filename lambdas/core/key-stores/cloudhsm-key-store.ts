@@ -13,7 +13,7 @@ import type { EntityRecord } from '../ports/state-store';
 import { kmsLocation } from './aws-kms-links';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
 import { CLOUDHSM_KEY_STORE, type ConnectionView } from './key-store';
-import type { CreateKeyStoreRequest, UpdateKeyStoreRequest } from './key-store-service';
+import type { CreateKeyStoreRequest, UpdateKeyStoreRequest } from './key-store-requests';
 
 /** The seeds' `type` of a CloudHSM-backed store (the list filter's `LOCAL`, `REMOTE` or `CloudHSM`). */
 export const CLOUDHSM_HOSTING_TYPE = 'CloudHSM';

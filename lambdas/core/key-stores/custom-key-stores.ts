@@ -15,7 +15,9 @@ import type { CloudHsmKeyStoreService } from './cloudhsm-key-store-service';
 import { CLOUDHSM_KEY_STORE, type KeyStoreResource } from './key-store';
 import type { RemoteKeyStoreResource } from './remote-key-store';
 import type { RemoteKeyStoreService } from './remote-key-store-service';
-import type { CreateKeyStoreRequest, KeyStoreService, KeyStoreWithNewCredential, UpdateKeyStoreRequest } from './key-store-service';
+import type { KeyStoreWithNewCredential } from './key-store-creation';
+import type { CreateKeyStoreRequest, UpdateKeyStoreRequest } from './key-store-requests';
+import type { KeyStoreService } from './key-store-service';
 
 /** A store of ours of either type, or a remote one (read-only, found by key store synchronization). */
 export type CustomKeyStoreResource = KeyStoreResource | CloudHsmKeyStoreResource | RemoteKeyStoreResource;

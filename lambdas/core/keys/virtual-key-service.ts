@@ -14,7 +14,7 @@ import { type ListPage, parseList } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
 import { HSM_KEY_COUNTERS } from '../hsm/hsm-key';
-import { checkAes256 } from '../key-stores/key-store';
+import { checkAes256 } from '../key-stores/key-store-rules';
 import {
   currentVersion,
   VIRTUAL_KEY_COUNTERS,

@@ -9,7 +9,7 @@ import { ConflictError, ValidationError } from '../../../../lambdas/core/errors'
 import { CloudHsmClusterService } from '../../../../lambdas/core/key-stores/cloudhsm-cluster-service';
 import { CloudHsmKeyStoreService } from '../../../../lambdas/core/key-stores/cloudhsm-key-store-service';
 import { CustomKeyStores } from '../../../../lambdas/core/key-stores/custom-key-stores';
-import type { CreateKeyStoreRequest } from '../../../../lambdas/core/key-stores/key-store-service';
+import type { CreateKeyStoreRequest } from '../../../../lambdas/core/key-stores/key-store-requests';
 import { AwsKeyService } from '../../../../lambdas/core/keys/aws-key-service';
 import { CloudHsmKeyService } from '../../../../lambdas/core/keys/cloudhsm-key-service';
 import type { CloudHsmCluster, CloudHsmClusters } from '../../../../lambdas/core/ports/cloudhsm-clusters';

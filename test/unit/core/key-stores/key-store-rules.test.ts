@@ -12,7 +12,7 @@ import {
   checkHealthCheckKey,
   checkXksProxyUriEndpoint,
   resolveConnectivity,
-} from '../../../../lambdas/core/key-stores/key-store';
+} from '../../../../lambdas/core/key-stores/key-store-rules';
 import { xksProxyUriPath } from '../../../../lambdas/contract/xks-proxy-uri';
 import { attributes, HEALTH_CHECK_ATTRIBUTES } from '../../../helpers/key-fixtures';
 
