@@ -1,6 +1,6 @@
 /**
- * XKS credentials of an external key store (CCKM's "Create Credential" … "Rotate Credential";
- * 004 "Rotate Credentials"): create, list, get, delete, rotate.
+ * XKS credentials of an external key store (CCKM's "Create Credential" … "Rotate Credential",
+ * and the operator guide's "Rotate Credentials"): create, list, get, delete, rotate.
  *
  * The current credentials are a list inside the key store record, oldest first, so every change is
  * one write guarded by the store's version: a store never holds more than `max_credentials`, never
@@ -13,11 +13,9 @@
  * credential AWS KMS signs with, and those it signed with in the last five minutes, are never
  * dropped (refuseDroppingAwsCredentials).
  *
- * AWS KMS takes up to five minutes to start using a credential it was given and keeps using the
- * old one until then, so a credential that authenticated a request in the last `IN_USE_WINDOW_MS`
- * (recorded by the XKS proxy through CredentialUsage) is never dropped to make room: rotation
- * answers 409 naming it, and a new credential at max_credentials drops the oldest unused one
- * instead. An explicit DELETE still removes a credential in use (the operator asked), and says so.
+ * A credential AWS KMS may still be using is never dropped to make room (credential-eviction.ts):
+ * rotation answers 409 naming it, and a new credential at max_credentials drops the oldest unused
+ * one instead. An explicit DELETE still removes a credential in use (the operator asked), and says so.
  */
 import type { Access } from '../accounts/access';
 import type { AwsKms } from '../ports/aws-kms';
@@ -37,11 +35,12 @@ import { CREDENTIAL_PROPAGATION_MS, kmsLocation, linkWithNewCredential, refuseDr
 import { getAccount, type KeyStoreRecord, loadKeyStore } from '../key-references';
 import type { KeyStoreService } from './key-store-service';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
+import { credentialsToDrop, isInUse, type WhenFull } from './credential-eviction';
 
 /** POST .../credentials: the credential, with its secret shown once. */
 export type NewCredentialResource = XksCredentialResource & IssuedXksCredential['response'];
 
-/** POST .../rotate-credential (seed): the store, the new credential (secret shown once) and the count. */
+/** POST .../rotate-credential (CCKM's "Rotate Credential"): the store, the new credential (secret shown once) and the count. */
 export type RotatedCredentialResource = KeyStoreResource &
   IssuedXksCredential['response'] & {
     /** Id of the credential just created. */
@@ -66,9 +65,6 @@ export interface KeyStoreCredentialServiceDeps {
   readonly credentialUsage: CredentialUsage;
 }
 
-/** A credential used this recently may still be the one AWS KMS holds (it takes up to 5 min to switch). */
-export const IN_USE_WINDOW_MS = 10 * 60_000;
-
 /** DELETE of a credential that was in use: 200 with this body instead of 204. */
 export interface DeletedCredentialInUse {
   readonly id: string;
@@ -77,8 +73,6 @@ export interface DeletedCredentialInUse {
   readonly last_used_at: string;
   readonly message: string;
 }
-
-type LastUses = ReadonlyMap<string, Date>;
 
 export class KeyStoreCredentialService {
   constructor(private readonly deps: KeyStoreCredentialServiceDeps) {}
@@ -138,7 +132,7 @@ export class KeyStoreCredentialService {
     });
     await discardXksSecrets(secrets, keyStoreId, [credentialId]);
     const lastUsed = (await credentialUsage.lastUses(keyStoreId)).get(credentialId);
-    if (lastUsed === undefined || !this.inUse(lastUsed)) return undefined;
+    if (lastUsed === undefined || !isInUse(lastUsed, clock)) return undefined;
     return {
       id: credentialId,
       access_key_id: removed.accessKeyId,
@@ -159,11 +153,11 @@ export class KeyStoreCredentialService {
   private async addCredential(
     access: Access,
     keyStoreId: string,
-    whenFull: 'drop-oldest-unused' | 'drop-oldest',
+    whenFull: WhenFull,
   ): Promise<{ store: KeyStoreRecord; issued: IssuedXksCredential; kept: readonly XksCredentialData[]; dropped: readonly XksCredentialData[] }> {
     const { state, secrets, clock, ids, credentialUsage } = this.deps;
     const { store: current } = await loadKeyStore(state, access, keyStoreId);
-    this.makeRoom(current, whenFull, await credentialUsage.lastUses(keyStoreId));
+    credentialsToDrop(current, whenFull, await credentialUsage.lastUses(keyStoreId), clock);
     const credentialId = ids.newId();
     const issued = await issueXksCredential(secrets, {
       keyStoreId,
@@ -179,7 +173,7 @@ export class KeyStoreCredentialService {
         const version = store.data.credentialVersion + 1;
         const now = clock.now().toISOString();
         const credential: XksCredentialData = { ...issued.credential, version, createdAt: now, updatedAt: now };
-        const dropped = this.makeRoom(store, whenFull, await credentialUsage.lastUses(keyStoreId));
+        const dropped = credentialsToDrop(store, whenFull, await credentialUsage.lastUses(keyStoreId), clock);
         const kept = [...store.data.credentials.filter((c) => !dropped.includes(c)), credential];
         refuseDroppingAwsCredentials(store.id, store.data, dropped, clock.now());
         const data: KeyStoreData = { ...store.data, credentials: kept, credentialVersion: version, updatedAt: now };
@@ -240,43 +234,6 @@ export class KeyStoreCredentialService {
       await state.transact([{ op: 'update', kind: 'keyStore', id: current.id, data, expectedVersion: current.version, conflictMessage: CHANGED_CONCURRENTLY }]);
       return { ...current, data, version: current.version + 1 };
     });
-  }
-
-  /**
-   * The credentials that go so that one more fits under max_credentials: the oldest ones (rotate)
-   * or the oldest unused ones (create). 409 when one of them authenticated a request in the last
-   * 10 minutes (rotate) or when every credential did (create).
-   */
-  private makeRoom(store: KeyStoreRecord, whenFull: 'drop-oldest-unused' | 'drop-oldest', uses: LastUses): XksCredentialData[] {
-    const { credentials, maxCredentials } = store.data;
-    const excess = Math.max(0, credentials.length + 1 - maxCredentials);
-    if (excess === 0) return [];
-    const inUse = (c: XksCredentialData): boolean => this.inUse(uses.get(c.id));
-    if (whenFull === 'drop-oldest') {
-      const dropped = credentials.slice(0, excess);
-      const busy = dropped.find(inUse);
-      if (busy) {
-        throw new ConflictError(
-          `Rotating would delete credential ${busy.id} (access key id ${busy.accessKeyId}), which AWS KMS last used at ${uses.get(busy.id)?.toISOString()}, ` +
-            `less than 10 minutes ago. Update the external key store in AWS KMS to a newer credential first and rotate once it is no longer used, ` +
-            `or delete it explicitly (DELETE .../credentials/${busy.id}), or raise max_credentials`,
-        );
-      }
-      return dropped;
-    }
-    const unused = credentials.filter((c) => !inUse(c));
-    if (unused.length < excess) {
-      const busy = credentials.filter(inUse).map((c) => `${c.id} (last used ${uses.get(c.id)?.toISOString()})`);
-      throw new ConflictError(
-        `Key store ${store.id} has max_credentials (${maxCredentials}) credentials and AWS KMS used each of them in the last 10 minutes: ${busy.join(', ')}. ` +
-          `Delete one explicitly (DELETE .../credentials/{id}) or raise max_credentials`,
-      );
-    }
-    return unused.slice(0, excess);
-  }
-
-  private inUse(lastUsed: Date | undefined): boolean {
-    return lastUsed !== undefined && this.deps.clock.now().getTime() - lastUsed.getTime() < IN_USE_WINDOW_MS;
   }
 }
 

@@ -12,30 +12,31 @@
  * transaction as the HYOK key.
  *
  * `local_hosted_params.source_key_id` may name a virtual key, or an HSM source key: then a virtual
- * key over it (not deletable, as the seeds' default) is created in the same transaction.
+ * key over it (not deletable, as CCKM's default) is created in the same transaction
+ * (hyok-key-source.ts).
  *
  * Creating a linked key writes the HYOK key first (AWS KMS asks the proxy for it while it creates
  * the KMS key), then calls AWS KMS; when AWS KMS refuses, the same transaction's writes are undone,
  * so no HYOK key is left behind.
  */
 import { type Access, missingReferenceFor } from '../accounts/access';
-import { ConflictError, ValidationError } from '../errors';
+import { ConflictError } from '../errors';
 import type { ListPage } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
 import type { AwsKmsKeys } from '../ports/aws-kms-keys';
-import type { HsmKeyData } from '../hsm/hsm-key';
-import { KEY_STORE_COUNTERS, type KeyStoreData, normalizeSourceKeyTier } from '../key-stores/key-store';
-import { MAX_HYOK_KEYS_PER_VIRTUAL_KEY, VIRTUAL_KEY_COUNTERS, type VirtualKeyData, type VirtualKeyVersionResource } from './virtual-key';
+import { KEY_STORE_COUNTERS, type KeyStoreData } from '../key-stores/key-store';
+import type { VirtualKeyVersionResource } from './virtual-key';
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
-import { authorize, claimKeyFor, getAccount, KEY_STORE_RESOURCE, type KeyStoreRecord, partitionLabel, requireHsmKey, requireInPartition, transactWithClaim } from '../key-references';
+import { authorize, claimKeyFor, getAccount, KEY_STORE_RESOURCE, type KeyStoreRecord, partitionLabel, requireHsmKey, transactWithClaim } from '../key-references';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 import { type AwsKeyData, type HyokKeyData, isHyokKey, kmsKeySnapshot } from './aws-key';
 import type { HyokKeyResource } from './aws-key-resource';
 import { AWS_KEY_RESOURCE, type AwsKeyService } from './aws-key-service';
 import { asksToLink, createKmsKey, type LinkHyokKeyRequest, linkPlan, type LinkPlan, requireLinkedStore, undoKmsKey } from './hyok-key-link';
 import { kmsLocationOf, readKmsKey } from './kms-key-reads';
-import { listVersions, loadVirtualKey, newVersion, newVirtualKey } from './virtual-key-service';
+import { listVersions, loadVirtualKey, newVersion } from './virtual-key-service';
+import { backingVirtualKey, checkTier } from './hyok-key-source';
 
 export type HyokKeyRecord = EntityRecord<HyokKeyData>;
 
@@ -84,43 +85,9 @@ export class HyokKeyService {
     const link = asksToLink(request)
       ? { plan: linkPlan(request, account?.data.accountId ?? ''), customKeyStoreId: requireLinkedStore(store.id, store.data.aws?.customKeyStoreId) }
       : undefined;
-    const field = 'local_hosted_params.source_key_id';
     const now = clock.now().toISOString();
     const id = ids.newId();
-    const ops: StateOp[] = [];
-    let claim: StateOp[];
-    let reclaim: () => Promise<StateOp[]>;
-    let virtualKeyId: string;
-    const existing = await state.get<VirtualKeyData>('virtualKey', params.source_key_id);
-    if (existing !== undefined) {
-      claim = await claimKeyFor(state, access, 'virtualKey', existing, store.data.accountId, field);
-      reclaim = async () => claimKeyFor(state, access, 'virtualKey', await loadVirtualKey(state, existing.id), store.data.accountId, field);
-      if (existing.data.partitionId !== store.data.partitionId) {
-        throw new ValidationError(`virtual key ${existing.id} is in HSM partition ${existing.data.partitionId}, not in ${store.data.partitionId} (the key store's partition)`, field);
-      }
-      if ((existing.counters[VIRTUAL_KEY_COUNTERS.hyokKeys] ?? 0) >= MAX_HYOK_KEYS_PER_VIRTUAL_KEY) {
-        throw new ConflictError(`Virtual key ${existing.id} already backs an HYOK key; use another virtual key or an HSM source key id`);
-      }
-      virtualKeyId = existing.id;
-      ops.push({
-        op: 'count',
-        kind: 'virtualKey',
-        id: existing.id,
-        counter: VIRTUAL_KEY_COUNTERS.hyokKeys,
-        delta: 1,
-        max: MAX_HYOK_KEYS_PER_VIRTUAL_KEY,
-        conflictMessage: `Virtual key ${existing.id} already backs an HYOK key, or was deleted meanwhile`,
-      });
-    } else {
-      const sourceKey = await state.get<HsmKeyData>('hsmKey', params.source_key_id);
-      if (sourceKey === undefined) throw missingReferenceFor(access.principal, `no virtual key or HSM source key has the id ${JSON.stringify(params.source_key_id)}`, field);
-      claim = await claimKeyFor(state, access, 'hsmKey', sourceKey, store.data.accountId, field);
-      reclaim = async () => claimKeyFor(state, access, 'hsmKey', await requireHsmKey(state, sourceKey.id, field, access), store.data.accountId, field);
-      requireInPartition(sourceKey, store.data.partitionId, field);
-      const planned = newVirtualKey(sourceKey, field, { now, ids, deletable: false, hyokKeys: 1, accountId: store.data.accountId });
-      virtualKeyId = planned.id;
-      ops.push(...planned.ops);
-    }
+    const { virtualKeyId, ops, claim, reclaim } = await backingVirtualKey(state, access, store, params.source_key_id, { now, ids });
     const data: HyokKeyData = {
       kind: 'hyok',
       keyStoreId: store.id,
@@ -261,10 +228,4 @@ function undo(op: StateOp): StateOp {
   if (op.op === 'create') return { op: 'delete', kind: op.kind, id: op.id };
   if (op.op === 'count') return { op: 'count', kind: op.kind, id: op.id, counter: op.counter, delta: -op.delta, min: 0 };
   throw new Error(`cannot undo a ${op.op} op`);
-}
-
-/** An optional `source_key_tier` must be the key store's (its partition's) tier. */
-function checkTier(requested: string | undefined, tier: string, field: string): void {
-  const normalized = normalizeSourceKeyTier(requested);
-  if (normalized !== undefined && normalized !== tier) throw new ValidationError(`must be the key store's source key tier, ${tier}`, field);
 }
