@@ -1,20 +1,20 @@
 /**
  * Request and query schemas of the AWS key routes (`/v1/cckm/aws/keys`, create-hyok-key's AWS
- * parameters, link; README "AWS keys"; referenced from ./schemas.ts). Plain data. Rules across
+ * parameters, link; README "AWS keys"; referenced from ./schemas.ts). TypeBox (schema-parts.ts), request types beside them. Rules across
  * fields (a policy document, a template and the shortcut lists exclude each other) live in the
  * services.
  */
-import type { JsonSchema } from './json-schema';
+import { type Static, Type } from '@sinclair/typebox';
+import type { RequestSchema } from './json-schema';
 import { LISTS } from './lists';
-import { listQuery as query, strictObject as strict } from './schema-parts';
+import { anyObject, listQuery as query, enumOf, strictObject as strict, text } from './schema-parts';
 
-const text = (maxLength = 256, minLength = 1): JsonSchema => ({ type: 'string', minLength, maxLength });
 /** IAM user/role names or ARNs, account ids: the shortcut lists of a key policy. */
-const principals: JsonSchema = { type: 'array', items: text(2048), maxItems: 100 };
+const principals = Type.Array(text(2048), { maxItems: 100 });
 /** A key policy document: AWS KMS takes up to 32 KB; a JSON object, or a string holding one. */
-const policyDocument: JsonSchema = { anyOf: [{ type: 'object' }, { type: 'string', maxLength: 32768 }] };
+const policyDocument = Type.Union([anyObject(), Type.String({ maxLength: 32768 })]);
 /** AWS's tag limits: keys 1-128, values 0-256 characters, 50 tags a key. */
-const awsTags: JsonSchema = { type: 'array', maxItems: 50, items: strict({ TagKey: text(128), TagValue: text(256, 0) }, ['TagKey', 'TagValue']) };
+const awsTags = Type.Array(strict({ TagKey: text(128), TagValue: text(256, 0) }, ['TagKey', 'TagValue']), { maxItems: 50 });
 
 export const POLICY_SHORTCUT_SCHEMAS = {
   external_accounts: principals,
@@ -23,26 +23,26 @@ export const POLICY_SHORTCUT_SCHEMAS = {
   key_users: principals,
   key_users_roles: principals,
   policytemplate: text(256),
-} satisfies Record<string, JsonSchema>;
+};
 
 const LINK_AWS_PARAMS = {
   Alias: text(256),
   Description: text(8192, 0),
   Tags: awsTags,
   Policy: policyDocument,
-  BypassPolicyLockoutSafetyCheck: { type: 'boolean' },
-} satisfies Record<string, JsonSchema>;
+  BypassPolicyLockoutSafetyCheck: Type.Boolean(),
+};
 
 /** The seeds' `aws_param` of link and create-hyok-key. */
-export const linkAwsParam: JsonSchema = strict(LINK_AWS_PARAMS);
+export const linkAwsParam = strict(LINK_AWS_PARAMS);
 
 /** The AWS KMS key specs an HSM key's material can be uploaded as (CCKM's upload key types). */
-const UPLOAD_KEY_SPECS = [
+const UPLOAD_KEY_SPECS = enumOf([
   'SYMMETRIC_DEFAULT', 'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
   'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512',
-];
+]);
 /** RFC 3339 date and time (checked further, and for being in the future, by the service). */
-const dateTime: JsonSchema = { type: 'string', minLength: 20, maxLength: 40 };
+const dateTime = text(40, 20);
 
 export const awsKeySchemas = {
   link: strict({ aws_param: linkAwsParam, ...POLICY_SHORTCUT_SCHEMAS }),
@@ -50,30 +50,42 @@ export const awsKeySchemas = {
   upload: strict(
     {
       kms: text(256),
-      region: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z0-9-]+$' },
+      region: text(64, 1, { pattern: '^[a-z0-9-]+$' }),
       source_key_tier: text(32),
       source_key_identifier: text(256),
-      KeyExpiration: { type: 'boolean' },
+      KeyExpiration: Type.Boolean(),
       aws_param: strict({
         ...LINK_AWS_PARAMS,
-        CustomerMasterKeySpec: { enum: UPLOAD_KEY_SPECS },
-        KeyUsage: { enum: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC'] },
-        MultiRegion: { type: 'boolean' },
+        CustomerMasterKeySpec: UPLOAD_KEY_SPECS,
+        KeyUsage: enumOf(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC']),
+        MultiRegion: Type.Boolean(),
         ValidTo: dateTime,
       }),
       ...POLICY_SHORTCUT_SCHEMAS,
     },
     ['kms', 'region', 'source_key_identifier'],
   ),
-  importMaterial: strict({ KeyExpiration: { type: 'boolean' }, ValidTo: dateTime }),
-  scheduleDeletion: strict({ days: { type: 'integer', minimum: 7, maximum: 30 } }),
+  importMaterial: strict({ KeyExpiration: Type.Boolean(), ValidTo: dateTime }),
+  scheduleDeletion: strict({ days: Type.Integer({ minimum: 7, maximum: 30 }) }),
   alias: strict({ alias: text(256) }, ['alias']),
   description: strict({ description: text(8192, 0) }, ['description']),
   addTags: strict(
-    { tags: { type: 'array', minItems: 1, maxItems: 50, items: strict({ tag_key: text(128), tag_value: text(256, 0) }, ['tag_key', 'tag_value']) } },
+    { tags: Type.Array(strict({ tag_key: text(128), tag_value: text(256, 0) }, ['tag_key', 'tag_value']), { minItems: 1, maxItems: 50 }) },
     ['tags'],
   ),
-  removeTags: strict({ tags: { type: 'array', minItems: 1, maxItems: 50, items: text(128) } }, ['tags']),
-  policy: strict({ policy: policyDocument, bypass_policy_lockout_safety_check: { type: 'boolean' }, ...POLICY_SHORTCUT_SCHEMAS }, [], { minProperties: 1 }),
+  removeTags: strict({ tags: Type.Array(text(128), { minItems: 1, maxItems: 50 }) }, ['tags']),
+  policy: strict({ policy: policyDocument, bypass_policy_lockout_safety_check: Type.Boolean(), ...POLICY_SHORTCUT_SCHEMAS }, [], { minProperties: 1 }),
   listQuery: query(LISTS.awsKeys),
-} satisfies Record<string, JsonSchema>;
+} satisfies Record<string, RequestSchema>;
+
+export type LinkHyokKeyRequest = Static<typeof awsKeySchemas.link>;
+export type UploadAwsKeyRequest = Static<typeof awsKeySchemas.upload>;
+export type ImportAwsKeyMaterialRequest = Static<typeof awsKeySchemas.importMaterial>;
+export type ScheduleAwsKeyDeletionRequest = Static<typeof awsKeySchemas.scheduleDeletion>;
+export type AwsKeyAliasRequest = Static<typeof awsKeySchemas.alias>;
+export type UpdateAwsKeyDescriptionRequest = Static<typeof awsKeySchemas.description>;
+export type AddAwsKeyTagsRequest = Static<typeof awsKeySchemas.addTags>;
+export type RemoveAwsKeyTagsRequest = Static<typeof awsKeySchemas.removeTags>;
+export type UpdateAwsKeyPolicyRequest = Static<typeof awsKeySchemas.policy>;
+/** The `aws_param` of link and create-hyok-key (and create-aws-key in a CloudHSM store). */
+export type LinkAwsParam = Static<typeof linkAwsParam>;

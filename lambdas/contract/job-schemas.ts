@@ -1,17 +1,20 @@
 /**
  * Request and query schemas of the synchronization-job routes (`/v1/cckm/aws/synchronization-jobs`,
- * `/v1/cckm/aws/custom-key-stores/synchronization-jobs`; README "Synchronization jobs"). Plain data.
+ * `/v1/cckm/aws/custom-key-stores/synchronization-jobs`; README "Synchronization jobs"). TypeBox (schema-parts.ts), request types beside them.
  * `synchronize_all` excluding `kms` and `regions` is checked by the job service (one 400 naming both).
  */
-import type { JsonSchema } from './json-schema';
+import { type Static, Type } from '@sinclair/typebox';
+import type { RequestSchema } from './json-schema';
 import { LISTS } from './lists';
-import { listQuery, strictObject } from './schema-parts';
+import { listQuery, strictObject, text } from './schema-parts';
 
-const names: JsonSchema = { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 256 } };
+const names = Type.Array(text(256), { maxItems: 100 });
 /** AWS region names (`us-east-1`, `cn-north-1`, `us-gov-west-1`, ...). */
-const regions: JsonSchema = { type: 'array', maxItems: 50, items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d{1,2}$' } };
+const regions = Type.Array(Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d{1,2}$' }), { maxItems: 50 });
 
 export const jobSchemas = {
-  start: strictObject({ kms: names, regions, synchronize_all: { type: 'boolean' } }),
+  start: strictObject({ kms: names, regions, synchronize_all: Type.Boolean() }),
   listQuery: listQuery(LISTS.synchronizationJobs),
-} satisfies Record<string, JsonSchema>;
+} satisfies Record<string, RequestSchema>;
+
+export type StartSynchronizationJobRequest = Static<typeof jobSchemas.start>;

@@ -1,6 +1,6 @@
 /**
  * Request and query schemas of the key store, credential, virtual key and HYOK key routes
- * (CCKM's key store and key APIs; referenced from ./schemas.ts). Plain data.
+ * (CCKM's key store and key APIs; referenced from ./schemas.ts). TypeBox (schema-parts.ts), request types beside them.
  *
  * The schemas check shapes: types, enums, lengths and numeric bounds. Rules that span fields or need
  * state (VPC connectivity needs a service name, the endpoint is `https://<fqdn>`, the health-check
@@ -8,15 +8,15 @@
  * 400 that says what to do. Fields the services refuse with such a message are listed here so that
  * the caller gets that message rather than "unknown property".
  */
-import type { JsonSchema } from './json-schema';
+import { type Static, Type } from '@sinclair/typebox';
+import type { RequestSchema } from './json-schema';
 import { linkAwsParam, POLICY_SHORTCUT_SCHEMAS } from './aws-key-schemas';
 import { LISTS } from './lists';
-import { listQuery as query, strictObject as strict } from './schema-parts';
+import { enumOf, listQuery as query, strictObject as strict, text } from './schema-parts';
 
-const text = (maxLength = 256): JsonSchema => ({ type: 'string', minLength: 1, maxLength });
 /** A resource id (our ids are UUIDs; names are accepted where the seeds say "name or id"). */
-const id: JsonSchema = text(256);
-const bool: JsonSchema = { type: 'boolean' };
+const id = text(256);
+const bool = Type.Boolean();
 
 const policy = strict({ reserved: bool });
 
@@ -34,13 +34,13 @@ export const keyStoreSchemas = {
         mtls_client_subject_cn: text(253),
         partition_id: id,
         health_check_key_id: id,
-        max_credentials: { type: 'integer', minimum: 2, maximum: 20 },
+        max_credentials: Type.Integer({ minimum: 2, maximum: 20 }),
         source_key_tier: text(32),
         policy,
       }),
       aws_param: strict({
         custom_key_store_type: text(32),
-        xks_proxy_connectivity: { enum: ['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE'] },
+        xks_proxy_connectivity: enumOf(['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE']),
         xks_proxy_uri_endpoint: text(256),
         xks_proxy_uri_path: text(256),
         xks_proxy_vpc_endpoint_service_name: text(256),
@@ -61,10 +61,10 @@ export const keyStoreSchemas = {
         health_check_key_id: id,
         mtls_enabled: bool,
         mtls_client_subject_cn: text(253),
-        max_credentials: { type: 'integer', minimum: 2, maximum: 20 },
+        max_credentials: Type.Integer({ minimum: 2, maximum: 20 }),
       }),
       aws_param: strict({
-        xks_proxy_connectivity: { enum: ['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE'] },
+        xks_proxy_connectivity: enumOf(['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE']),
         xks_proxy_uri_endpoint: text(256),
         xks_proxy_uri_path: text(256),
         xks_proxy_vpc_endpoint_service_name: text(256),
@@ -94,7 +94,14 @@ export const keyStoreSchemas = {
   ),
   listQuery: query(LISTS.keyStores),
   listCredentialsQuery: query(LISTS.keyStoreCredentials),
-} satisfies Record<string, JsonSchema>;
+} satisfies Record<string, RequestSchema>;
+
+export type CreateKeyStoreRequest = Static<typeof keyStoreSchemas.create>;
+export type UpdateKeyStoreRequest = Static<typeof keyStoreSchemas.update>;
+export type ConnectKeyStoreRequest = Static<typeof keyStoreSchemas.connect>;
+export type UnusedCloudHsmClustersRequest = Static<typeof keyStoreSchemas.unusedCloudHsmClusters>;
+export type CreateCloudHsmKeyRequest = Static<typeof keyStoreSchemas.createCloudHsmKey>;
+export type LinkKeyStoreRequest = Static<typeof keyStoreSchemas.link>;
 
 export const virtualKeySchemas = {
   create: strict({ source_key_id: id, deletable: bool, kms_id: id }, ['source_key_id']),
@@ -102,7 +109,10 @@ export const virtualKeySchemas = {
   listQuery: query(LISTS.virtualKeys),
   /** Versions of a virtual key, and of an HYOK key (its virtual key's versions). */
   listVersionsQuery: query(LISTS.virtualKeyVersions),
-} satisfies Record<string, JsonSchema>;
+} satisfies Record<string, RequestSchema>;
+
+export type CreateVirtualKeyRequest = Static<typeof virtualKeySchemas.create>;
+export type UpdateVirtualKeyRequest = Static<typeof virtualKeySchemas.update>;
 
 export const hyokKeySchemas = {
   create: strict(
@@ -118,4 +128,7 @@ export const hyokKeySchemas = {
     ['local_hosted_params'],
   ),
   rotate: strict({ source_key_id: id, source_key_tier: text(32) }, ['source_key_id']),
-} satisfies Record<string, JsonSchema>;
+} satisfies Record<string, RequestSchema>;
+
+export type CreateHyokKeyRequest = Static<typeof hyokKeySchemas.create>;
+export type RotateHyokKeyRequest = Static<typeof hyokKeySchemas.rotate>;

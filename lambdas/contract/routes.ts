@@ -8,9 +8,10 @@
  *
  * Adding an operation = one row here + one file in lambdas/handlers/ exporting `handler`.
  */
+import type { Static } from '@sinclair/typebox';
 import { type AclAction, AWS_KEY_VIEW_ACTIONS, type AwsKeyKind } from './acl';
 import type { JobKind } from './job-kinds';
-import type { JsonSchema } from './json-schema';
+import type { RequestSchema } from './json-schema';
 import { schemas } from './schemas';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -82,10 +83,10 @@ export interface RouteDefinition {
   /** Handler module, relative to the repository root; it exports `handler`. */
   readonly handler: string;
   readonly access: RouteAccess;
-  /** JSON schema of the request body (POST/PATCH); validated once, by middleware. */
-  readonly requestSchema?: JsonSchema;
-  /** JSON schema of the query string parameters (all strings, as received). */
-  readonly querySchema?: JsonSchema;
+  /** JSON schema of the request body (POST/PATCH); validated once, by middleware; the handler's `req.body` has its type. */
+  readonly requestSchema?: RequestSchema;
+  /** JSON schema of the query string parameters (all strings, as received); the handler's `req.query` has its type. */
+  readonly querySchema?: RequestSchema;
   /** Success status (default 200). */
   readonly successStatus?: 200 | 201 | 204;
   readonly needs: RouteNeeds;
@@ -122,7 +123,8 @@ const STORE_SYNC_JOBS = `${KEY_STORES}/synchronization-jobs`;
 /** Seeing an AWS key takes the view action of its kind. */
 const VIEW_AWS_KEY: RouteAccess = { kind: 'acl', action: AWS_KEY_VIEW_ACTIONS.hyok, byKeyKind: AWS_KEY_VIEW_ACTIONS };
 
-export const routes: readonly RouteDefinition[] = [
+/** The table as written: `as const` keeps each row's operation name and its schemas' types (RequestBody, RequestQuery below). */
+const ROUTE_TABLE = [
   // AWS account containers
   { operation: 'CreateAccountContainer', method: 'POST', path: ACCOUNTS, handler: h('create-account-container'), access: { kind: 'admin' }, requestSchema: schemas.createAccountContainer, successStatus: 201, needs: { ...WRITE, assumeAccountRole: true }, summary: 'Add an AWS account container' },
   { operation: 'ListAccountContainers', method: 'GET', path: ACCOUNTS, handler: h('list-account-containers'), access: { kind: 'authenticated' }, querySchema: schemas.listAccountContainersQuery, needs: READ, summary: 'List AWS account containers' },
@@ -226,7 +228,17 @@ export const routes: readonly RouteDefinition[] = [
   { operation: 'ListKeyStoreSynchronizations', method: 'GET', path: STORE_SYNC_JOBS, handler: h('list-key-store-synchronizations'), access: { kind: 'acl', action: 'viewkeystore' }, querySchema: schemas.listSynchronizationJobsQuery, needs: READ, summary: 'List key store synchronization jobs' },
   { operation: 'GetKeyStoreSynchronization', method: 'GET', path: `${STORE_SYNC_JOBS}/{id}`, handler: h('get-key-store-synchronization'), access: { kind: 'acl', action: 'viewkeystore' }, needs: READ, summary: 'Get a key store synchronization job, its progress per account and region' },
   { operation: 'CancelKeyStoreSynchronization', method: 'POST', path: `${STORE_SYNC_JOBS}/{id}/cancel`, handler: h('cancel-key-store-synchronization'), access: { kind: 'acl', action: 'keystorelink' }, needs: WRITE, summary: 'Cancel a key store synchronization job (it stops within one page)' },
-];
+] as const satisfies readonly RouteDefinition[];
+
+export const routes: readonly RouteDefinition[] = ROUTE_TABLE;
+
+/** The operation names of the route table. */
+export type Operation = (typeof ROUTE_TABLE)[number]['operation'];
+type RouteRow<O extends Operation> = Extract<(typeof ROUTE_TABLE)[number], { readonly operation: O }>;
+/** The body type of an operation's requests: its `requestSchema`'s (undefined when it has none). */
+export type RequestBody<O extends Operation> = RouteRow<O> extends { readonly requestSchema: infer S extends RequestSchema } ? Static<S> : undefined;
+/** The query type of an operation's requests: its `querySchema`'s (any string parameters when it has none). */
+export type RequestQuery<O extends Operation> = RouteRow<O> extends { readonly querySchema: infer S extends RequestSchema } ? Static<S> : Readonly<Record<string, string | undefined>>;
 
 /** Look a route up by operation name (used by handlers and tests). */
 export function routeFor(operation: string): RouteDefinition {

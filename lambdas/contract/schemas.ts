@@ -1,12 +1,14 @@
 /**
  * Request schemas of the management API, referenced by the route table.
- * Plain data (JSON Schema objects). Validated once, by middleware (runtime/), with Ajv.
- * Each area keeps its schemas in its own file; this table names them for the routes.
+ * JSON Schema objects written with TypeBox (schema-parts.ts): each request's TypeScript type is
+ * derived from its schema (`Static<typeof schema>`, exported beside it as `<Operation>Request`).
+ * Validated once, by middleware (runtime/), with Ajv. Each area keeps its schemas in its own file;
+ * this table names them for the routes.
  */
 import { accountSchemas } from './account-schemas';
 import { awsKeySchemas } from './aws-key-schemas';
 import { hsmSchemas } from './hsm-schemas';
-import type { JsonSchema } from './json-schema';
+import type { RequestSchema } from './json-schema';
 import { jobSchemas } from './job-schemas';
 import { hyokKeySchemas, keyStoreSchemas, virtualKeySchemas } from './key-schemas';
 import { schedulerSchemas } from './scheduler-schemas';
@@ -50,4 +52,4 @@ export const schemas = {
   ...schedulerSchemas,
   startSynchronizationJob: jobSchemas.start,
   listSynchronizationJobsQuery: jobSchemas.listQuery,
-} satisfies Record<string, JsonSchema>;
+} satisfies Record<string, RequestSchema>;

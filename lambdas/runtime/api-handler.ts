@@ -16,7 +16,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { routeFor } from '../contract/routes';
+import { type Operation, type RequestBody, type RequestQuery, routeFor } from '../contract/routes';
 import type { Access } from '../core/accounts/access';
 import type { Principal } from '../core/ports/token-verifier';
 import { dependencies, type Dependencies } from './dependencies';
@@ -25,8 +25,8 @@ import { authenticate } from './middleware/authenticate';
 import { errorResponse } from './middleware/error-response';
 import { validateRequest } from './middleware/validate-request';
 
-/** What a handler's `fn` receives. */
-export interface ApiRequest<TBody = any> {
+/** What a handler's `fn` receives; `apiHandler` types `body` and `query` from the route's schemas. */
+export interface ApiRequest<TBody = unknown, TQuery = Readonly<Record<string, string | undefined>>> {
   readonly operation: string;
   readonly principal: Principal;
   /** The principal and, on `acl` routes, the route's ACL action: what services check (core/accounts/access.ts). */
@@ -36,17 +36,18 @@ export interface ApiRequest<TBody = any> {
   /** Path parameters (`{id}`, `{credentialId}`). */
   readonly params: Readonly<Record<string, string>>;
   /** Query string parameters, checked against the route's `querySchema`. */
-  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly query: TQuery;
 }
 
-export type ApiOperation = (request: ApiRequest, deps: Dependencies) => unknown;
+/** One route's operation: its request typed by the route's schemas (contract/routes.ts RequestBody, RequestQuery). */
+export type ApiOperation<O extends Operation> = (request: ApiRequest<RequestBody<O>, RequestQuery<O>>, deps: Dependencies) => unknown;
 
 export type ApiHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
 /** The one logger of the API entry points. */
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'xks-key-manager-api' });
 
-export function apiHandler(operation: string, fn: ApiOperation): ApiHandler {
+export function apiHandler<O extends Operation>(operation: O, fn: ApiOperation<O>): ApiHandler {
   const route = routeFor(operation);
   const successStatus = route.successStatus ?? 200;
   const handler = middy<ApiEvent, ApiResult>()
@@ -64,9 +65,10 @@ export function apiHandler(operation: string, fn: ApiOperation): ApiHandler {
           operation,
           principal,
           access: { principal, ...(route.access.kind === 'acl' ? { action: route.access.action, ...(route.access.byKeyKind ? { byKeyKind: route.access.byKeyKind } : {}) } : {}) },
-          body: event.input?.body,
+          // What validateRequest checked against the route's schemas.
+          body: event.input?.body as RequestBody<O>,
           params: Object.fromEntries(Object.entries(event.pathParameters ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
-          query: event.input?.query ?? {},
+          query: (event.input?.query ?? {}) as RequestQuery<O>,
         },
         dependencies(),
       );

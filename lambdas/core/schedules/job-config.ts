@@ -4,13 +4,13 @@
  * is switched off (`disabled`). The request's params object for the operation
  * (`cckm_<operation>_params`) is shown as `job_config_params`.
  */
+import { type CreateJobConfigRequest, JOB_OPERATIONS, type JobOperation, type UpdateJobConfigRequest } from '../../contract/scheduler-schemas';
 import { ValidationError } from '../errors';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
 import type { JobSchedule } from '../ports/job-scheduler';
 import { parseCron, RUN_AT_FIELD } from './cron';
 
-export const JOB_OPERATIONS = ['cckm_xks_credential_rotation', 'cckm_synchronization', 'cckm_key_rotation'] as const;
-export type JobOperation = (typeof JOB_OPERATIONS)[number];
+export { JOB_OPERATIONS, type JobOperation, type CreateJobConfigRequest };
 
 /** The request field holding an operation's params. */
 export const paramsField = (operation: JobOperation): string => `${operation}_params`;
@@ -61,19 +61,12 @@ export interface JobConfigResource extends ResourceEnvelope {
   readonly assigned_count: number;
 }
 
-/** The request fields a create or update may carry (shapes already checked by the route schemas). */
-export interface JobConfigFields {
-  readonly name?: string;
-  readonly run_at?: string;
-  readonly timezone?: string;
-  readonly description?: string;
-  readonly disabled?: boolean;
-  readonly start_date?: string;
-  readonly end_date?: string;
-  readonly [params: string]: unknown;
-}
+/** The request fields a create or update may carry (the update route's schema; a create's adds `operation`). */
+export type JobConfigFields = UpdateJobConfigRequest;
 
-export type CreateJobConfigRequest = JobConfigFields & { readonly name: string; readonly operation: JobOperation; readonly run_at: string };
+/** The params object of `operation` in a request (`cckm_<operation>_params`). */
+const paramsIn = (fields: JobConfigFields, operation: JobOperation): Record<string, unknown> | undefined =>
+  (fields as Readonly<Record<string, Record<string, unknown> | undefined>>)[paramsField(operation)];
 
 export function jobConfigResource(id: string, data: JobConfigData, assigned: number): JobConfigResource {
   return {
@@ -108,7 +101,7 @@ export function scheduleOf(id: string, data: JobConfigData): JobSchedule {
  */
 export function applyFields(operation: JobOperation, fields: JobConfigFields, base: JobConfigData | undefined, now: string): JobConfigData {
   for (const other of JOB_OPERATIONS) {
-    if (other !== operation && fields[paramsField(other)] !== undefined) {
+    if (other !== operation && paramsIn(fields, other) !== undefined) {
       throw new ValidationError(`belongs to operation ${other}, not ${operation}`, paramsField(other));
     }
   }
@@ -122,7 +115,7 @@ export function applyFields(operation: JobOperation, fields: JobConfigFields, ba
   if (startDate !== undefined && endDate !== undefined && Date.parse(endDate) <= Date.parse(startDate)) {
     throw new ValidationError(`must be after start_date (${startDate})`, 'end_date');
   }
-  const rawParams = fields[paramsField(operation)] as Record<string, unknown> | undefined;
+  const rawParams = paramsIn(fields, operation);
   const params = rawParams === undefined ? (base?.params ?? checkParams(operation, {})) : checkParams(operation, rawParams);
   const description = fields.description ?? base?.description;
   return {
@@ -145,7 +138,7 @@ const RFC_3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}
 /** A date field: the request's value, `null`/'' to clear it, else the stored one. */
 function pick(fields: JobConfigFields, name: 'start_date' | 'end_date', stored: string | undefined): string | undefined {
   if (!(name in fields)) return stored;
-  const value = fields[name] as string | null | undefined;
+  const value = fields[name];
   if (value === null || value === '' || value === undefined) return undefined;
   if (!RFC_3339.test(value) || Number.isNaN(Date.parse(value))) throw new ValidationError(`must be an RFC 3339 date and time (e.g. 2027-01-01T00:00:00Z), not ${JSON.stringify(value)}`, name);
   return new Date(value).toISOString();
