@@ -87,6 +87,7 @@ export class StateStoreXksStateSource implements XksStateSource {
       versions: virtualKey.data.versions.map((v) => ({
         version: v.version,
         key: hsmKeyRef(v, connections.get(v.partitionId) as HsmKeyRef['partition']),
+        ...(v.expiresAt === undefined ? {} : { expiresAt: v.expiresAt }),
       })),
     };
   }

@@ -174,13 +174,14 @@ export function newVirtualKey(
 
 /**
  * The next version of `key`, pointing at `sourceKey` (AES-256 in the virtual key's partition and
- * not already the current source key, else 400 naming `field`), and the ops that write it.
+ * not already the current source key, else 400 naming `field`), and the ops that write it. With
+ * `replacedVersionExpiresAt`, the version it replaces expires then (or keeps an earlier expiry).
  */
 export function newVersion(
   key: VirtualKeyRecord,
   sourceKey: HsmKeyRecord,
   field: string,
-  options: { readonly now: string; readonly ids: IdGenerator },
+  options: { readonly now: string; readonly ids: IdGenerator; readonly replacedVersionExpiresAt?: string },
 ): { data: VirtualKeyData; version: VirtualKeyVersionData; ops: StateOp[] } {
   checkAes256(sourceKey.data, field);
   if (sourceKey.data.partitionId !== key.data.partitionId) {
@@ -189,7 +190,8 @@ export function newVersion(
   const current = currentVersion(key.data);
   if (current.sourceKeyId === sourceKey.id) throw new ValidationError(`is already the source key of the current version (${current.version})`, field);
   const version = versionOf(sourceKey, current.version + 1, options.ids.newId(), options.now);
-  const data: VirtualKeyData = { ...key.data, versions: [...key.data.versions, version], updatedAt: options.now };
+  const replaced = withExpiry(current, options.replacedVersionExpiresAt);
+  const data: VirtualKeyData = { ...key.data, versions: [...key.data.versions.slice(0, -1), replaced, version], updatedAt: options.now };
   return {
     data,
     version,
@@ -198,6 +200,12 @@ export function newVersion(
       referenceOp(sourceKey),
     ],
   };
+}
+
+function withExpiry(version: VirtualKeyVersionData, expiresAt: string | undefined): VirtualKeyVersionData {
+  if (expiresAt === undefined) return version;
+  if (version.expiresAt !== undefined && Date.parse(version.expiresAt) <= Date.parse(expiresAt)) return version;
+  return { ...version, expiresAt };
 }
 
 function versionOf(sourceKey: HsmKeyRecord, version: number, id: string, now: string): VirtualKeyVersionData {

@@ -21,6 +21,11 @@ export interface VirtualKeyVersionData {
   /** CKA_LABEL of the source key (shown as the HYOK key's `local_key_name`). */
   readonly sourceKeyLabel: string;
   readonly createdAt: string;
+  /**
+   * From this time the version no longer decrypts (the XKS proxy answers InvalidStateException):
+   * set on the version a key rotation job with `expire_in` or `expiration` replaced.
+   */
+  readonly expiresAt?: string;
 }
 
 export interface VirtualKeyData extends Timestamps {
@@ -64,6 +69,8 @@ export interface VirtualKeyVersionResource extends ResourceEnvelope {
   readonly partition_label: string;
   readonly source_key_id: string;
   readonly version: number;
+  /** When the version stops decrypting, if a key rotation job gave it an expiry. */
+  readonly expires_at?: string;
 }
 
 export function virtualKeyResource(id: string, key: VirtualKeyData, partitionLabel: string): VirtualKeyResource {
@@ -91,5 +98,6 @@ export function virtualKeyVersionResource(
     partition_label: partitionLabel,
     source_key_id: version.sourceKeyId,
     version: version.version,
+    ...(version.expiresAt === undefined ? {} : { expires_at: version.expiresAt }),
   };
 }

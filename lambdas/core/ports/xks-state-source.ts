@@ -33,6 +33,8 @@ export interface XksKeyStoreView {
 export interface XksKeyVersionView {
   readonly version: number;
   readonly key: HsmKeyRef;
+  /** From this time (RFC 3339) the version no longer decrypts (a key rotation job's `expire_in`/`expiration`). */
+  readonly expiresAt?: string;
 }
 
 export interface XksKeyView {

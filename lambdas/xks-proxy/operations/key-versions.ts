@@ -13,13 +13,19 @@ export function currentVersion(key: XksKeyView): XksKeyVersionView {
   return version;
 }
 
-/** The version a ciphertext names; one the key does not have means the ciphertext is not for this key. */
-export function versionForDecrypt(key: XksKeyView, keyVersion: number): XksKeyVersionView {
+/**
+ * The version a ciphertext names; one the key does not have means the ciphertext is not for this
+ * key. A version past its expiry (set when a key rotation job replaced it) no longer decrypts.
+ */
+export function versionForDecrypt(key: XksKeyView, keyVersion: number, now = Date.now()): XksKeyVersionView {
   const version = key.versions.find((candidate) => candidate.version === keyVersion);
   if (!version) {
     throw new XksError('InvalidCiphertextException', 'The ciphertext was not produced by a version of this external key', {
       cause: new Error(`key ${key.externalKeyId} has no version ${keyVersion}`),
     });
+  }
+  if (version.expiresAt !== undefined && Date.parse(version.expiresAt) <= now) {
+    throw new XksError('InvalidStateException', 'The external key version of this ciphertext has expired');
   }
   return version;
 }

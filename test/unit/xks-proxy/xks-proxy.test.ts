@@ -290,6 +290,25 @@ describe('Encrypt and Decrypt', () => {
     expect((await fixture.call(operationPath('decrypt'), decryptBody(sealedV1))).json.plaintext).toBe(second.toString('base64'));
   });
 
+  it('refuses to decrypt with a version past its expiry (InvalidStateException) and keeps decrypting with one not yet expired', async () => {
+    // Arrange: v0 sealed, then a rotation to v1 that gives v0 an expiry.
+    const fixture = proxyFixture();
+    const first = randomBytes(32);
+    const sealedV0 = await encryptWith(fixture, first);
+    const sourceV1 = fixture.keyCrypto.addKey('source-v1');
+    const [v0] = fixture.key.versions;
+    const rotatedTo = (expiresAt: string) => fixture.state.updateKey(STORE_ID, KEY_ID, { currentVersion: 1, versions: [{ ...v0, expiresAt }, { version: 1, key: sourceV1 }] });
+    // Act + Assert: not yet expired, it decrypts; once expired, it is refused, while v1 still works.
+    rotatedTo(new Date(Date.now() + 3_600_000).toISOString());
+    expect((await fixture.call(operationPath('decrypt'), decryptBody(sealedV0))).json.plaintext).toBe(first.toString('base64'));
+    rotatedTo(new Date(Date.now() - 1_000).toISOString());
+    const refused = await fixture.call(operationPath('decrypt'), decryptBody(sealedV0));
+    expect(refused.status).toBe(400);
+    expect(refused.json).toEqual({ errorName: 'InvalidStateException', errorMessage: 'The external key version of this ciphertext has expired' });
+    const second = randomBytes(32);
+    expect((await fixture.call(operationPath('decrypt'), decryptBody(await encryptWith(fixture, second)))).json.plaintext).toBe(second.toString('base64'));
+  });
+
   it('answers InvalidKeyUsageException for encrypt with a key lacking CKA_ENCRYPT and decrypt lacking CKA_DECRYPT', async () => {
     const fixture = proxyFixture();
     const decryptOnly = fixture.keyCrypto.addKey('decrypt-only', ['CKA_DECRYPT']);
