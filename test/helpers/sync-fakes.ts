@@ -31,13 +31,14 @@ export class RecordingJobQueue implements JobQueue {
 export function fakeListKeys(keys: FakeAwsKmsKeys): { listKeys(at: KmsLocation, options?: { marker?: string; limit?: number }): Promise<KmsKeyPage> } {
   return {
     async listKeys(at, options = {}) {
-      const ids = [...keys.keys.values()]
+      const all = [...keys.keys.values()]
         .filter((k) => k.at.accountId === at.accountId && k.at.region === at.region)
-        .map((k) => k.metadata.KeyId)
-        .sort()
-        .filter((id) => options.marker === undefined || id > options.marker);
-      const page = ids.slice(0, options.limit ?? 100);
-      return ids.length > page.length ? { keyIds: page, nextMarker: page[page.length - 1] } : { keyIds: page };
+        .map((k) => k.metadata)
+        .sort((a, b) => (a.KeyId < b.KeyId ? -1 : 1))
+        .filter((k) => options.marker === undefined || k.KeyId > options.marker);
+      const page = all.slice(0, options.limit ?? 100);
+      const ids = { keyIds: page.map((k) => k.KeyId), keyArns: page.map((k) => k.Arn) };
+      return all.length > page.length ? { ...ids, nextMarker: page[page.length - 1].KeyId } : ids;
     },
   };
 }

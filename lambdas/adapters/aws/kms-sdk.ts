@@ -206,8 +206,10 @@ export class SdkAwsKms extends SdkKmsKeys implements AwsKms {
     const answer = await this.call(at, 'ListKeys', (kms) =>
       kms.send(new ListKeysCommand({ ...(options.marker === undefined ? {} : { Marker: options.marker }), ...(options.limit === undefined ? {} : { Limit: options.limit }) })),
     );
-    const keyIds = (answer.Keys ?? []).flatMap((k) => (k.KeyId ? [k.KeyId] : []));
-    return answer.Truncated && answer.NextMarker ? { keyIds, nextMarker: answer.NextMarker } : { keyIds };
+    const keys = (answer.Keys ?? []).filter((k) => k.KeyId !== undefined);
+    const keyIds = keys.map((k) => k.KeyId as string);
+    const ids = keys.every((k) => k.KeyArn !== undefined) ? { keyIds, keyArns: keys.map((k) => k.KeyArn as string) } : { keyIds };
+    return answer.Truncated && answer.NextMarker ? { ...ids, nextMarker: answer.NextMarker } : ids;
   }
 
   async describeKey(at: KmsLocation, keyId: string): Promise<KmsKeyDescription> {

@@ -18,12 +18,14 @@ import { readKmsKey } from '../keys/kms-key-reads';
 import type { AwsKms, KmsLocation } from '../ports/aws-kms';
 import type { AwsKmsKeys, KmsKeyMetadata } from '../ports/aws-kms-keys';
 import type { Clock } from '../ports/clock';
-import type { EntityRecord, StateStore } from '../ports/state-store';
+import { CLOUDHSM_KEY_STORE_COUNTERS } from '../key-stores/cloudhsm-key-store';
+import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 import type { SyncOutcome } from '../sync-outcome';
 import { type JobCount, syncCounts } from './job';
 import { FIRST_PHASE } from './job-service';
 import { isTransient, type StepContext, type StepResult } from './job-runner';
+import { type KnownStore, KnownStores } from './known-stores';
 import { mapBounded } from './map-bounded';
 
 /** Keys per ListKeys page: each costs five reads, so a page stays far below the worker's time limit. */
@@ -48,16 +50,26 @@ export function awsKeySyncStep(deps: AwsKeySyncDeps): (context: StepContext) => 
 
 async function keysPage(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): Promise<StepResult> {
   const page = await deps.awsKms.listKeys(at, { limit: KEYS_PER_PAGE, ...(unit.phase === FIRST_PHASE || unit.cursor === undefined ? {} : { marker: unit.cursor }) });
-  const outcomes = await mapBounded(page.keyIds, KEY_CONCURRENCY, (keyId) => syncKey(deps, at, job.id, keyId));
+  const stores = new KnownStores(deps.state, at);
+  const keys = page.keyIds.map((keyId, i) => ({ keyId, arn: page.keyArns?.[i] }));
+  const outcomes = await mapBounded(keys, KEY_CONCURRENCY, (key) => syncKey(deps, at, job.id, key, stores), { keepGoing: true });
   return {
     counts: sumOutcomes(outcomes),
     next: page.nextMarker === undefined ? { phase: 'gone' } : { phase: 'keys', cursor: page.nextMarker },
   };
 }
 
-/** One key into its record: created, updated when AWS KMS's side changed, else only stamped as seen. */
-export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: string, keyId: string): Promise<Outcome> {
+/**
+ * One key into its record: created, updated when AWS KMS's side changed, else only stamped as seen.
+ * A key in a custom key store the key manager knows (`stores`) is tied to that store's record; a
+ * CloudHSM key store of ours counts it among its keys, as it counts the keys it made.
+ */
+export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: string, key: { readonly keyId: string; readonly arn?: string }, stores: KnownStores): Promise<Outcome> {
   const { state, clock, awsKmsKeys } = deps;
+  const { keyId } = key;
+  // Done by this job already (its page is being run again, after a throttled key or a stop): counted as it was then, without reading AWS KMS again.
+  const done = key.arn === undefined ? undefined : await state.get<AwsKeyData>('awsKey', syncedKeyId(key.arn));
+  if (done !== undefined && done.data.syncedBy === jobId) return syncCounts(done.data.syncOutcome ?? 'unchanged');
   const read = await readKmsKey(awsKmsKeys, at, keyId, clock.now());
   if (read === 'gone') return {}; // deleted between ListKeys and DescribeKey
   // An imported key without material yet: an upload may be making it (it records the key itself, under the same id).
@@ -68,14 +80,27 @@ export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: stri
     return undefined;
   });
   const snapshot: KmsKeySnapshot = rotationEnabled === undefined ? read : { ...read, rotationEnabled };
+  const store = snapshot.metadata.CustomKeyStoreId === undefined ? undefined : await stores.find(snapshot.metadata.CustomKeyStoreId);
   return retryOnChange(async () => {
     const existing = await recordFor(state, at, snapshot.metadata);
     const now = clock.now().toISOString();
     if (existing === undefined) {
       const id = syncedKeyId(snapshot.metadata.Arn);
-      const data: OtherAwsKeyData = { ...kindOf(snapshot.metadata), accountId: at.containerId, region: at.region, linkedState: true, blocked: false, kms: snapshot, syncedBy: jobId, syncOutcome: 'created', createdAt: now, updatedAt: now };
+      const data: OtherAwsKeyData = {
+        ...kindOf(snapshot.metadata),
+        accountId: at.containerId,
+        region: at.region,
+        linkedState: true,
+        blocked: false,
+        kms: snapshot,
+        ...(store === undefined ? {} : { customKeyStoreId: store.id }),
+        syncedBy: jobId,
+        syncOutcome: 'created',
+        createdAt: now,
+        updatedAt: now,
+      };
       try {
-        await state.transact([{ op: 'create', kind: 'awsKey', id, data }]);
+        await state.transact([{ op: 'create', kind: 'awsKey', id, data }, ...countedBy(store, data)]);
       } catch (error) {
         // A concurrent run created it first: read it again and update it instead.
         if (error instanceof ConflictError) throw new ConflictError(CHANGED_CONCURRENTLY, { cause: error });
@@ -85,12 +110,29 @@ export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: stri
     }
     // This job wrote it already (its page was delivered again): counted as it was then.
     if (existing.data.syncedBy === jobId) return syncCounts(existing.data.syncOutcome ?? 'unchanged');
-    const changed = existing.data.gone === true || !existing.data.linkedState || !sameKmsSide(existing.data.kms, snapshot);
+    // A record synchronized before its store was known (a remote store found since) is tied to it now.
+    const tie = store !== undefined && !isHyokKey(existing.data) && existing.data.customKeyStoreId === undefined ? store : undefined;
+    const changed = existing.data.gone === true || !existing.data.linkedState || tie !== undefined || !sameKmsSide(existing.data.kms, snapshot);
     const syncOutcome: SyncOutcome = changed ? 'updated' : 'unchanged';
-    const data: AwsKeyData = { ...existing.data, kms: snapshot, gone: false, linkedState: true, syncedBy: jobId, syncOutcome, updatedAt: changed ? now : existing.data.updatedAt };
-    await state.transact([{ op: 'update', kind: 'awsKey', id: existing.id, data, expectedVersion: existing.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+    const data: AwsKeyData = {
+      ...existing.data,
+      ...(tie === undefined ? {} : { customKeyStoreId: tie.id }),
+      kms: snapshot,
+      gone: false,
+      linkedState: true,
+      syncedBy: jobId,
+      syncOutcome,
+      updatedAt: changed ? now : existing.data.updatedAt,
+    };
+    await state.transact([{ op: 'update', kind: 'awsKey', id: existing.id, data, expectedVersion: existing.version, conflictMessage: CHANGED_CONCURRENTLY }, ...countedBy(tie, data)]);
     return syncCounts(syncOutcome);
   });
+}
+
+/** A CloudHSM key store of ours counts the CloudHSM keys tied to it (it cannot be deleted while it has any; deleting the key's record takes it off). */
+function countedBy(store: KnownStore | undefined, data: AwsKeyData): StateOp[] {
+  if (store?.kind !== 'cloudHsmKeyStore' || isHyokKey(data) || data.kind !== 'cloudhsm') return [];
+  return [{ op: 'count', kind: 'cloudHsmKeyStore', id: store.id, counter: CLOUDHSM_KEY_STORE_COUNTERS.awsKeys, delta: 1 }];
 }
 
 /** The record a key joins: the HYOK key an external key names (same container), else the one derived from its ARN. */

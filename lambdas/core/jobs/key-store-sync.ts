@@ -20,10 +20,10 @@ import type { KeyStoreData } from '../key-stores/key-store';
 import type { RemoteKeyStoreData } from '../key-stores/remote-key-store';
 import type { AwsKms, CustomKeyStoreStatus, KmsLocation } from '../ports/aws-kms';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
-import { derivedId } from '../keys/aws-key';
 import { type AwsKeySyncDeps, KEYS_PER_PAGE, stableJson, sumOutcomes, syncKey } from './aws-key-sync';
 import type { JobCount } from './job';
 import type { StepContext, StepResult } from './job-runner';
+import { KnownStores, remoteKeyStoreId } from './known-stores';
 import { mapBounded } from './map-bounded';
 
 /** Stores per DescribeCustomKeyStores page (AWS allows 1-1000). */
@@ -68,7 +68,7 @@ async function syncStore(deps: KeyStoreSyncDeps, at: KmsLocation, jobId: string,
       return { found: 1, updated: 1 };
     });
   }
-  const id = derivedId(`remote-key-store:${at.accountId}:${at.region}:${aws.customKeyStoreId}`);
+  const id = remoteKeyStoreId(at, aws.customKeyStoreId);
   return retryOnChange(async () => {
     const existing = await state.get<RemoteKeyStoreData>('remoteKeyStore', id);
     const now = clock.now().toISOString();
@@ -100,9 +100,10 @@ function ourStoreIdIn(aws: CustomKeyStoreStatus): string | undefined {
 
 async function hyokKeysPage(deps: KeyStoreSyncDeps, { job, unit, at }: StepContext): Promise<StepResult> {
   const page = await deps.awsKms.listKeys(at, { limit: KEYS_PER_PAGE, ...(unit.cursor === undefined ? {} : { marker: unit.cursor }) });
+  const stores = new KnownStores(deps.state, at);
   const outcomes = await mapBounded(page.keyIds, KEY_CONCURRENCY, async (keyId): Promise<Outcome> => {
     if (!(await namesUnlinkedHyokKey(deps, at, job.id, keyId))) return {};
-    const outcome = await syncKey(deps, at, job.id, keyId);
+    const outcome = await syncKey(deps, at, job.id, { keyId }, stores);
     // Linking an HYOK key is the change this job makes; finding it is counted as a key, not a store.
     return outcome.updated ? { updated: 1 } : {};
   });

@@ -165,7 +165,8 @@ export class AwsKeyService {
       } else if (key.data.localKeyId !== undefined) {
         // An uploaded key releases its HSM key (which may then be destroyed).
         ops.push({ op: 'count', kind: 'hsmKey', id: key.data.localKeyId, counter: HSM_KEY_COUNTERS.references, delta: -1, min: 0 });
-      } else if (key.data.kind === 'cloudhsm' && key.data.customKeyStoreId !== undefined) {
+      } else if (key.data.kind === 'cloudhsm' && key.data.customKeyStoreId !== undefined && (await state.get('cloudHsmKeyStore', key.data.customKeyStoreId)) !== undefined) {
+        // A key of one of our CloudHSM key stores is counted by it (a key of a remote store names that store, which counts nothing).
         ops.push({ op: 'count', kind: 'cloudHsmKeyStore', id: key.data.customKeyStoreId, counter: CLOUDHSM_KEY_STORE_COUNTERS.awsKeys, delta: -1, min: 0 });
       }
       await state.transact(ops);

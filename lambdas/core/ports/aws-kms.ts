@@ -103,6 +103,8 @@ export interface KmsKeyDescription {
 /** One page of ListKeys. */
 export interface KmsKeyPage {
   readonly keyIds: readonly string[];
+  /** The keys' ARNs, in the same order (ListKeys answers both). */
+  readonly keyArns?: readonly string[];
   /** Pass back to get the next page; absent on the last one. */
   readonly nextMarker?: string;
 }

@@ -4,6 +4,7 @@ import { awsKeySyncStep, KEYS_PER_PAGE, syncedKeyId } from '../../../../lambdas/
 import { ServiceUnavailableError } from '../../../../lambdas/core/errors';
 import { type AwsKeyData, awsKeyRecordId } from '../../../../lambdas/core/keys/aws-key';
 import { AwsKeyService } from '../../../../lambdas/core/keys/aws-key-service';
+import { remoteKeyStoreId } from '../../../../lambdas/core/jobs/known-stores';
 import { FakeAwsKmsKeys } from '../../../helpers/fake-aws-kms-keys';
 import { admin, clock, ids, rejectionOf, seedAccount, user } from '../../../helpers/key-fixtures';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
@@ -146,6 +147,22 @@ describe('AWS key synchronization jobs', () => {
     expect(await s.jobs.get('AwsKeySynchronization', admin(), job.id)).toMatchObject({ overall_status: 'completed', found: 0, gone: 1 });
   });
 
+  it('a page with throttled keys still does the others, and its next attempt reads only the keys not done', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    for (let i = 0; i < 10; i += 1) await s.kms.createKey(s.at('us-east-1'), {});
+    const job = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    s.kms.failNext('describeKeyMetadata', new ServiceUnavailableError('AWS KMS is throttling DescribeKey')).failNext('describeKeyMetadata', new ServiceUnavailableError('AWS KMS is throttling DescribeKey'));
+    const describes = () => s.kms.calls.filter((c) => c === 'describeKeyMetadata').length;
+
+    expect(await s.runner.run(s.queue.waiting.shift()!.unit)).toBe('retried');
+    expect(describes()).toBe(10);
+    expect(await s.runner.run(s.queue.waiting.shift()!.unit)).toBe('continued');
+    expect(describes()).toBe(12);
+    await s.run();
+
+    expect(await s.jobs.get('AwsKeySynchronization', admin(), job.id)).toMatchObject({ overall_status: 'completed', found: 10, created: 10 });
+  });
+
   it('queues a throttled step again with growing backoff, and gives the unit up as failed after the last attempt', async () => {
     const s = await setup({ regions: ['us-east-1'] });
     await s.kms.createKey(s.at('us-east-1'), {});
@@ -180,6 +197,59 @@ describe('AWS key synchronization jobs', () => {
 
     expect(await s.jobs.get('AwsKeySynchronization', admin(), job.id)).toMatchObject({ found: 1, created: 0, updated: 1 });
     expect((await s.keys()).map((k) => [k.data.kind, (k.data as { keyMaterialOrigin?: string }).keyMaterialOrigin, k.data.kms?.metadata.Origin])).toEqual([['byok', 'cckm', 'EXTERNAL']]);
+  });
+
+  it('ties a key found in a custom key store the key manager knows to that store: ours (CloudHSM, counted by it) or remote; a store it does not know leaves the key untied', async () => {
+    // Arrange: our CloudHSM key store, a remote store found by Refresh All, and keys made in AWS KMS in them and in an unknown store
+    const s = await setup({ regions: ['us-east-1'] });
+    const now = new Date().toISOString();
+    const at = s.at('us-east-1');
+    await s.state.transact([
+      { op: 'create', kind: 'cloudHsmKeyStore', id: 'our-cloudhsm-store', data: { name: 'ours', accountId: s.account.id, region: 'us-east-1', customKeyStoreType: 'AWS_CLOUDHSM', cloudHsmClusterId: 'cluster-1', trustAnchorCertificate: '', customKeyStoreId: 'cks-ours', createdAt: now, updatedAt: now }, counters: { awsKeys: 0 } },
+      { op: 'create', kind: 'remoteKeyStore', id: remoteKeyStoreId(at, 'cks-foreign'), data: { accountId: s.account.id, region: 'us-east-1', aws: { customKeyStoreId: 'cks-foreign', name: 'foreign', type: 'AWS_CLOUDHSM', connectionState: 'CONNECTED' }, syncedBy: 'an earlier job', syncedAt: now, createdAt: now, updatedAt: now } },
+    ]);
+    const inOurs = await s.kms.createKey(at, { cloudHsmKeyStore: { customKeyStoreId: 'cks-ours' } });
+    const inForeign = await s.kms.createKey(at, { cloudHsmKeyStore: { customKeyStoreId: 'cks-foreign' } });
+    const inUnknown = await s.kms.createKey(at, { cloudHsmKeyStore: { customKeyStoreId: 'cks-unknown' } });
+
+    // Act
+    const job = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+
+    // Assert
+    expect(await s.jobs.get('AwsKeySynchronization', admin(), job.id)).toMatchObject({ overall_status: 'completed', found: 3, created: 3 });
+    const tiedTo = async (arn: string) => ((await s.state.get<AwsKeyData>('awsKey', syncedKeyId(arn)))?.data as { kind: string; customKeyStoreId?: string }) ?? {};
+    expect(await tiedTo(inOurs.Arn)).toMatchObject({ kind: 'cloudhsm', customKeyStoreId: 'our-cloudhsm-store' });
+    expect(await tiedTo(inForeign.Arn)).toMatchObject({ kind: 'cloudhsm', customKeyStoreId: remoteKeyStoreId(at, 'cks-foreign') });
+    expect((await tiedTo(inUnknown.Arn)).customKeyStoreId).toBeUndefined();
+    expect((await s.state.get('cloudHsmKeyStore', 'our-cloudhsm-store'))?.counters).toMatchObject({ awsKeys: 1 });
+    const awsKeys = new AwsKeyService({ state: s.state, clock, awsKmsKeys: s.kms });
+    expect((await awsKeys.get(admin(), syncedKeyId(inForeign.Arn))).custom_key_store_id).toBe(remoteKeyStoreId(at, 'cks-foreign'));
+
+    // A second run changes nothing; removing the records releases our store's count (the remote store counts nothing)
+    const again = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+    expect(await s.jobs.get('AwsKeySynchronization', admin(), again.id)).toMatchObject({ found: 3, created: 0, updated: 0 });
+    expect((await s.state.get('cloudHsmKeyStore', 'our-cloudhsm-store'))?.counters).toMatchObject({ awsKeys: 1 });
+    await awsKeys.delete(admin(), syncedKeyId(inOurs.Arn));
+    await awsKeys.delete(admin(), syncedKeyId(inForeign.Arn));
+    expect((await s.state.get('cloudHsmKeyStore', 'our-cloudhsm-store'))?.counters).toMatchObject({ awsKeys: 0 });
+  });
+
+  it('ties a key synchronized before its store was known once the store is known', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    const at = s.at('us-east-1');
+    const key = await s.kms.createKey(at, { cloudHsmKeyStore: { customKeyStoreId: 'cks-foreign' } });
+    await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+    const now = new Date().toISOString();
+    await s.state.transact([{ op: 'create', kind: 'remoteKeyStore', id: remoteKeyStoreId(at, 'cks-foreign'), data: { accountId: s.account.id, region: 'us-east-1', aws: { customKeyStoreId: 'cks-foreign', name: 'foreign', type: 'AWS_CLOUDHSM', connectionState: 'CONNECTED' }, syncedBy: 'a refresh', syncedAt: now, createdAt: now, updatedAt: now } }]);
+
+    const job = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+    await s.run();
+
+    expect(await s.jobs.get('AwsKeySynchronization', admin(), job.id)).toMatchObject({ found: 1, created: 0, updated: 1 });
+    expect((await s.state.get<AwsKeyData>('awsKey', syncedKeyId(key.Arn)))?.data).toMatchObject({ customKeyStoreId: remoteKeyStoreId(at, 'cks-foreign') });
   });
 
   it('records a key AWS manages read-only: refresh works, every change is a 409 before AWS KMS is called', async () => {
