@@ -4,8 +4,8 @@
  * ARN in the container's own account, region names, ACL action names, exactly one of user_id and
  * group) live in core/accounts/account.ts and answer with a 400 naming the field.
  */
-import { type Static, Type } from '@sinclair/typebox';
-import type { RequestSchema } from './json-schema';
+import { Type } from '@sinclair/typebox';
+import type { RequestOf, RequestSchema } from './json-schema';
 import { LISTS } from './lists';
 import { displayName as name, listQuery as query, strictObject as strict, text } from './schema-parts';
 
@@ -57,7 +57,7 @@ export const accountSchemas = {
   describe: strict({ assume_role_arn: roleArn, assume_role_external_id: externalId }, []),
 } satisfies Record<string, RequestSchema>;
 
-export type CreateAccountContainerRequest = Static<typeof accountSchemas.create>;
-export type UpdateAccountContainerRequest = Static<typeof accountSchemas.update>;
-export type UpdateAclsRequest = Static<typeof accountSchemas.updateAcls>;
-export type DescribeAwsAccountRequest = Static<typeof accountSchemas.describe>;
+export type CreateAccountContainerRequest = RequestOf<typeof accountSchemas.create>;
+export type UpdateAccountContainerRequest = RequestOf<typeof accountSchemas.update>;
+export type UpdateAclsRequest = RequestOf<typeof accountSchemas.updateAcls>;
+export type DescribeAwsAccountRequest = RequestOf<typeof accountSchemas.describe>;

@@ -4,8 +4,8 @@
  * fields (a policy document, a template and the shortcut lists exclude each other) live in the
  * services.
  */
-import { type Static, Type } from '@sinclair/typebox';
-import type { RequestSchema } from './json-schema';
+import { Type } from '@sinclair/typebox';
+import type { RequestOf, RequestSchema } from './json-schema';
 import { LISTS } from './lists';
 import { anyObject, listQuery as query, enumOf, strictObject as strict, text } from './schema-parts';
 
@@ -52,6 +52,7 @@ export const awsKeySchemas = {
       kms: text(256),
       region: text(64, 1, { pattern: '^[a-z0-9-]+$' }),
       source_key_tier: text(32),
+      /** The HSM source key's id or label. */
       source_key_identifier: text(256),
       KeyExpiration: Type.Boolean(),
       aws_param: strict({
@@ -78,14 +79,14 @@ export const awsKeySchemas = {
   listQuery: query(LISTS.awsKeys),
 } satisfies Record<string, RequestSchema>;
 
-export type LinkHyokKeyRequest = Static<typeof awsKeySchemas.link>;
-export type UploadAwsKeyRequest = Static<typeof awsKeySchemas.upload>;
-export type ImportAwsKeyMaterialRequest = Static<typeof awsKeySchemas.importMaterial>;
-export type ScheduleAwsKeyDeletionRequest = Static<typeof awsKeySchemas.scheduleDeletion>;
-export type AwsKeyAliasRequest = Static<typeof awsKeySchemas.alias>;
-export type UpdateAwsKeyDescriptionRequest = Static<typeof awsKeySchemas.description>;
-export type AddAwsKeyTagsRequest = Static<typeof awsKeySchemas.addTags>;
-export type RemoveAwsKeyTagsRequest = Static<typeof awsKeySchemas.removeTags>;
-export type UpdateAwsKeyPolicyRequest = Static<typeof awsKeySchemas.policy>;
+export type LinkHyokKeyRequest = RequestOf<typeof awsKeySchemas.link>;
+export type UploadAwsKeyRequest = RequestOf<typeof awsKeySchemas.upload>;
+export type ImportAwsKeyMaterialRequest = RequestOf<typeof awsKeySchemas.importMaterial>;
+export type ScheduleAwsKeyDeletionRequest = RequestOf<typeof awsKeySchemas.scheduleDeletion>;
+export type AwsKeyAliasRequest = RequestOf<typeof awsKeySchemas.alias>;
+export type UpdateAwsKeyDescriptionRequest = RequestOf<typeof awsKeySchemas.description>;
+export type AddAwsKeyTagsRequest = RequestOf<typeof awsKeySchemas.addTags>;
+export type RemoveAwsKeyTagsRequest = RequestOf<typeof awsKeySchemas.removeTags>;
+export type UpdateAwsKeyPolicyRequest = RequestOf<typeof awsKeySchemas.policy>;
 /** The `aws_param` of link and create-hyok-key (and create-aws-key in a CloudHSM store). */
-export type LinkAwsParam = Static<typeof linkAwsParam>;
+export type LinkAwsParam = RequestOf<typeof linkAwsParam>;

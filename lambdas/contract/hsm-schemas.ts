@@ -4,8 +4,8 @@
  */
 import { GCM_IV_CONVENTIONS, HSM_TYPES, KEY_ATTRIBUTE_NAMES } from './hsm';
 import { EC_CURVES, GENERATION_MECHANISMS, KEY_SIZES } from './hsm-key-types';
-import { type Static, Type } from '@sinclair/typebox';
-import type { RequestSchema } from './json-schema';
+import { Type } from '@sinclair/typebox';
+import type { RequestOf, RequestSchema } from './json-schema';
 import { LISTS } from './lists';
 import { displayName as name, listQuery as query, enumOf, strictObject as strict, text } from './schema-parts';
 
@@ -26,21 +26,28 @@ export const hsmSchemas = {
       partition_id: text(256),
       /** CKA_LABEL. */
       label: text(128, 1, { pattern: '^[\\x20-\\x7e]+$' }),
+      /** @default CKM_AES_KEY_GEN */
       mechanism: enumOf(Object.values(GENERATION_MECHANISMS)),
-      /** Bits; which sizes a mechanism takes is checked by the service (hsm-key-types.ts). */
+      /** Bits: AES 256, RSA 2048/3072/4096, generic secret 224/256/384/512 (which sizes a mechanism takes is checked by the service, hsm-key-types.ts). @default 256 for AES */
       size: enumOf([...new Set(Object.values(KEY_SIZES).flat())].sort((a, b) => a - b)),
+      /** EC keys: P-256, P-384, P-521 or secp256k1. */
       curve: enumOf(EC_CURVES),
+      /**
+       * These boolean attributes are set true; every other one false (CKA_TOKEN is always true).
+       * CKA_EXTRACTABLE needs CKA_SENSITIVE. On a key pair CKA_ENCRYPT, CKA_VERIFY and CKA_WRAP are the public key's.
+       */
       attributes: Type.Array(enumOf(KEY_ATTRIBUTE_NAMES), { uniqueItems: true, maxItems: KEY_ATTRIBUTE_NAMES.length }),
-      /** The owning account container, name or id. */
+      /** The owning account container (name or id); unset: only admins may reference the key until one does. */
       kms_id: text(256),
     },
     ['partition_id', 'label', 'attributes'],
   ),
+  /** The owning account container (name or id); a key in use keeps its owner. */
   updateKey: strict({ kms_id: text(256) }, ['kms_id']),
   listKeysQuery: query(LISTS.hsmKeys),
 } satisfies Record<string, RequestSchema>;
 
-export type CreateHsmPartitionRequest = Static<typeof hsmSchemas.createPartition>;
-export type UpdateHsmPartitionRequest = Static<typeof hsmSchemas.updatePartition>;
-export type CreateHsmKeyRequest = Static<typeof hsmSchemas.createKey>;
-export type UpdateHsmKeyRequest = Static<typeof hsmSchemas.updateKey>;
+export type CreateHsmPartitionRequest = RequestOf<typeof hsmSchemas.createPartition>;
+export type UpdateHsmPartitionRequest = RequestOf<typeof hsmSchemas.updatePartition>;
+export type CreateHsmKeyRequest = RequestOf<typeof hsmSchemas.createKey>;
+export type UpdateHsmKeyRequest = RequestOf<typeof hsmSchemas.updateKey>;

@@ -3,8 +3,8 @@
  * `/v1/cckm/aws/custom-key-stores/synchronization-jobs`; README "Synchronization jobs"). TypeBox (schema-parts.ts), request types beside them.
  * `synchronize_all` excluding `kms` and `regions` is checked by the job service (one 400 naming both).
  */
-import { type Static, Type } from '@sinclair/typebox';
-import type { RequestSchema } from './json-schema';
+import { Type } from '@sinclair/typebox';
+import type { RequestOf, RequestSchema } from './json-schema';
 import { LISTS } from './lists';
 import { listQuery, strictObject, text } from './schema-parts';
 
@@ -17,4 +17,4 @@ export const jobSchemas = {
   listQuery: listQuery(LISTS.synchronizationJobs),
 } satisfies Record<string, RequestSchema>;
 
-export type StartSynchronizationJobRequest = Static<typeof jobSchemas.start>;
+export type StartSynchronizationJobRequest = RequestOf<typeof jobSchemas.start>;

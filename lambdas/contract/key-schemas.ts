@@ -8,8 +8,8 @@
  * 400 that says what to do. Fields the services refuse with such a message are listed here so that
  * the caller gets that message rather than "unknown property".
  */
-import { type Static, Type } from '@sinclair/typebox';
-import type { RequestSchema } from './json-schema';
+import { Type } from '@sinclair/typebox';
+import type { RequestOf, RequestSchema } from './json-schema';
 import { linkAwsParam, POLICY_SHORTCUT_SCHEMAS } from './aws-key-schemas';
 import { LISTS } from './lists';
 import { enumOf, listQuery as query, strictObject as strict, text } from './schema-parts';
@@ -96,14 +96,15 @@ export const keyStoreSchemas = {
   listCredentialsQuery: query(LISTS.keyStoreCredentials),
 } satisfies Record<string, RequestSchema>;
 
-export type CreateKeyStoreRequest = Static<typeof keyStoreSchemas.create>;
-export type UpdateKeyStoreRequest = Static<typeof keyStoreSchemas.update>;
-export type ConnectKeyStoreRequest = Static<typeof keyStoreSchemas.connect>;
-export type UnusedCloudHsmClustersRequest = Static<typeof keyStoreSchemas.unusedCloudHsmClusters>;
-export type CreateCloudHsmKeyRequest = Static<typeof keyStoreSchemas.createCloudHsmKey>;
-export type LinkKeyStoreRequest = Static<typeof keyStoreSchemas.link>;
+export type CreateKeyStoreRequest = RequestOf<typeof keyStoreSchemas.create>;
+export type UpdateKeyStoreRequest = RequestOf<typeof keyStoreSchemas.update>;
+export type ConnectKeyStoreRequest = RequestOf<typeof keyStoreSchemas.connect>;
+export type UnusedCloudHsmClustersRequest = RequestOf<typeof keyStoreSchemas.unusedCloudHsmClusters>;
+export type CreateCloudHsmKeyRequest = RequestOf<typeof keyStoreSchemas.createCloudHsmKey>;
+export type LinkKeyStoreRequest = RequestOf<typeof keyStoreSchemas.link>;
 
 export const virtualKeySchemas = {
+  /** `kms_id`: the owning account container (name or id); by default the source key's; a virtual key in use keeps its owner. */
   create: strict({ source_key_id: id, deletable: bool, kms_id: id }, ['source_key_id']),
   update: strict({ deletable: bool, kms_id: id }, [], { minProperties: 1 }),
   listQuery: query(LISTS.virtualKeys),
@@ -111,8 +112,8 @@ export const virtualKeySchemas = {
   listVersionsQuery: query(LISTS.virtualKeyVersions),
 } satisfies Record<string, RequestSchema>;
 
-export type CreateVirtualKeyRequest = Static<typeof virtualKeySchemas.create>;
-export type UpdateVirtualKeyRequest = Static<typeof virtualKeySchemas.update>;
+export type CreateVirtualKeyRequest = RequestOf<typeof virtualKeySchemas.create>;
+export type UpdateVirtualKeyRequest = RequestOf<typeof virtualKeySchemas.update>;
 
 export const hyokKeySchemas = {
   create: strict(
@@ -130,5 +131,5 @@ export const hyokKeySchemas = {
   rotate: strict({ source_key_id: id, source_key_tier: text(32) }, ['source_key_id']),
 } satisfies Record<string, RequestSchema>;
 
-export type CreateHyokKeyRequest = Static<typeof hyokKeySchemas.create>;
-export type RotateHyokKeyRequest = Static<typeof hyokKeySchemas.rotate>;
+export type CreateHyokKeyRequest = RequestOf<typeof hyokKeySchemas.create>;
+export type RotateHyokKeyRequest = RequestOf<typeof hyokKeySchemas.rotate>;

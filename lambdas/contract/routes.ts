@@ -8,10 +8,9 @@
  *
  * Adding an operation = one row here + one file in lambdas/handlers/ exporting `handler`.
  */
-import type { Static } from '@sinclair/typebox';
 import { type AclAction, AWS_KEY_VIEW_ACTIONS, type AwsKeyKind } from './acl';
 import type { JobKind } from './job-kinds';
-import type { RequestSchema } from './json-schema';
+import type { RequestOf, RequestSchema } from './json-schema';
 import { schemas } from './schemas';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -236,9 +235,9 @@ export const routes: readonly RouteDefinition[] = ROUTE_TABLE;
 export type Operation = (typeof ROUTE_TABLE)[number]['operation'];
 type RouteRow<O extends Operation> = Extract<(typeof ROUTE_TABLE)[number], { readonly operation: O }>;
 /** The body type of an operation's requests: its `requestSchema`'s (undefined when it has none). */
-export type RequestBody<O extends Operation> = RouteRow<O> extends { readonly requestSchema: infer S extends RequestSchema } ? Static<S> : undefined;
+export type RequestBody<O extends Operation> = RouteRow<O> extends { readonly requestSchema: infer S extends RequestSchema } ? RequestOf<S> : undefined;
 /** The query type of an operation's requests: its `querySchema`'s (any string parameters when it has none). */
-export type RequestQuery<O extends Operation> = RouteRow<O> extends { readonly querySchema: infer S extends RequestSchema } ? Static<S> : Readonly<Record<string, string | undefined>>;
+export type RequestQuery<O extends Operation> = RouteRow<O> extends { readonly querySchema: infer S extends RequestSchema } ? RequestOf<S> : Readonly<Record<string, string | undefined>>;
 
 /** Look a route up by operation name (used by handlers and tests). */
 export function routeFor(operation: string): RouteDefinition {

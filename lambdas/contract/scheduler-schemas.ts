@@ -4,8 +4,8 @@
  * ./schemas.ts). TypeBox (schema-parts.ts), request types beside them: the cron expression, the dates' order and the params' meaning are
  * checked by the service (core/schedules/job-config.ts).
  */
-import { type Static, Type } from '@sinclair/typebox';
-import type { RequestSchema } from './json-schema';
+import { Type } from '@sinclair/typebox';
+import type { RequestOf, RequestSchema } from './json-schema';
 import { LISTS } from './lists';
 import { anyObject, displayName, enumOf, listQuery as query, strictObject as strict, text } from './schema-parts';
 
@@ -48,6 +48,6 @@ export const schedulerSchemas = {
   assignJobConfig: strict({ job_config_id: displayName }, ['job_config_id']),
 } satisfies Record<string, RequestSchema>;
 
-export type CreateJobConfigRequest = Static<typeof schedulerSchemas.createJobConfig>;
-export type UpdateJobConfigRequest = Static<typeof schedulerSchemas.updateJobConfig>;
-export type AssignJobConfigRequest = Static<typeof schedulerSchemas.assignJobConfig>;
+export type CreateJobConfigRequest = RequestOf<typeof schedulerSchemas.createJobConfig>;
+export type UpdateJobConfigRequest = RequestOf<typeof schedulerSchemas.updateJobConfig>;
+export type AssignJobConfigRequest = RequestOf<typeof schedulerSchemas.assignJobConfig>;

@@ -1,7 +1,7 @@
 /**
  * Building blocks of the request schemas, shared by the per-area schema files. Each schema is
  * written once, with TypeBox: the value is plain JSON Schema (TypeBox adds only symbol keys, which
- * JSON, Ajv and the API Gateway models never see) and `Static<typeof schema>` is the request's
+ * JSON, Ajv and the API Gateway models never see) and `RequestOf<typeof schema>` (json-schema.ts: TypeBox's `Static`, read-only) is the request's
  * TypeScript type. Stick to draft-04 keywords (API Gateway's models are built from these schemas;
  * lib/private/api-gateway-schema.ts): `enum` rather than TypeBox's `Literal` (`const`).
  */

@@ -1,7 +1,7 @@
 /**
  * Request schemas of the management API, referenced by the route table.
  * JSON Schema objects written with TypeBox (schema-parts.ts): each request's TypeScript type is
- * derived from its schema (`Static<typeof schema>`, exported beside it as `<Operation>Request`).
+ * derived from its schema (`RequestOf<typeof schema>`, exported beside it as `<Operation>Request`).
  * Validated once, by middleware (runtime/), with Ajv. Each area keeps its schemas in its own file;
  * this table names them for the routes.
  */

@@ -35,27 +35,10 @@ import type { Clock } from '../ports/clock';
 import type { Principal } from '../ports/token-verifier';
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
+import type { CreateAccountContainerRequest, UpdateAccountContainerRequest, UpdateAclsRequest } from '../../contract/account-schemas';
 
-/** POST /v1/cckm/aws/kms (shape checked by `accountSchemas.create`). */
-export interface CreateAccountContainerRequest {
-  readonly name: string;
-  readonly account_id: string;
-  readonly regions: readonly string[];
-  readonly assume_role_arn?: string;
-  readonly assume_role_external_id?: string;
-}
-
-/** PATCH /v1/cckm/aws/kms/{id}: `null` removes the role or the external id. */
-export interface UpdateAccountContainerRequest {
-  readonly regions?: readonly string[];
-  readonly assume_role_arn?: string | null;
-  readonly assume_role_external_id?: string | null;
-}
-
-/** POST /v1/cckm/aws/kms/{id}/update-acls. */
-export interface UpdateAclsRequest {
-  readonly acls: readonly { readonly user_id?: string; readonly group?: string; readonly permit: boolean; readonly actions: readonly string[] }[];
-}
+/** POST /v1/cckm/aws/kms, PATCH .../{id} (`null` removes the role or the external id) and POST .../{id}/update-acls: the types of `accountSchemas`. */
+export type { CreateAccountContainerRequest, UpdateAccountContainerRequest, UpdateAclsRequest };
 
 export interface AccountContainerServiceDeps {
   readonly state: StateStore;
@@ -68,7 +51,6 @@ export interface AccountContainerServiceDeps {
    */
   readonly accountRoleVerifier?: AwsAccountAccess;
 }
-
 
 export class AccountContainerService {
   constructor(private readonly deps: AccountContainerServiceDeps) {}

@@ -5,12 +5,10 @@
  */
 import type { AwsAccountAccess } from '../ports/aws-account-access';
 import { checkAccountRole } from './account';
+import type { DescribeAwsAccountRequest } from '../../contract/account-schemas';
 
-/** Shape checked by `accountSchemas.describe`; both fields optional (none = the deployment's own account). */
-export interface DescribeAwsAccountRequest {
-  readonly assume_role_arn?: string;
-  readonly assume_role_external_id?: string;
-}
+/** The type of `accountSchemas.describe`; both fields optional (none = the deployment's own account). */
+export type { DescribeAwsAccountRequest };
 
 export interface AwsAccountResource {
   readonly account_id: string;

@@ -16,12 +16,11 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, DependencyError, NotFoundError } from '../errors';
 import type { HsmAgent } from '../ports/hsm';
-import { type HsmKeyInfo, KEY_ATTRIBUTE_NAMES, type KeyAttributeName, type KeyAttributes } from '../../contract/hsm';
+import { type HsmKeyInfo, KEY_ATTRIBUTE_NAMES, type KeyAttributes } from '../../contract/hsm';
 import { LISTS } from '../../contract/lists';
 import { type ListPage, parseList } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
-import type { GenerationMechanism } from '../../contract/hsm-key-types';
 import { checkExtractableOnlyWrapped, describeSpec, hsmKeySpecOf, matchesSpec } from './hsm-key-types';
 import {
   HSM_KEY_COUNTERS,
@@ -41,33 +40,12 @@ import { notFoundFor } from '../accounts/access';
 import type { Principal } from '../ports/token-verifier';
 import { moveHsmKeyOps, requestedOwner, requireOwner } from '../key-ownership';
 import { retryOnChange } from '../retry-on-change';
+import type { CreateHsmKeyRequest, UpdateHsmKeyRequest } from '../../contract/hsm-schemas';
 
 export const HSM_KEY_RESOURCE = 'HSM source key';
 
-/** POST /v1/cckm/hsm/keys (shape checked by `hsmSchemas.createKey`). */
-export interface CreateHsmKeyRequest {
-  readonly partition_id: string;
-  readonly label: string;
-  /** @default CKM_AES_KEY_GEN */
-  readonly mechanism?: GenerationMechanism;
-  /** Bits: AES 256, RSA 2048/3072/4096, generic secret 224/256/384/512. @default 256 for AES */
-  readonly size?: number;
-  /** EC keys: P-256, P-384, P-521 or secp256k1. */
-  readonly curve?: string;
-  /**
-   * These boolean attributes are set true; every other one false (CKA_TOKEN is always true).
-   * CKA_EXTRACTABLE needs CKA_SENSITIVE. On a key pair CKA_ENCRYPT, CKA_VERIFY and CKA_WRAP are the public key's.
-   */
-  readonly attributes: readonly KeyAttributeName[];
-  /** The owning account container (name or id); unset: only admins may reference the key until one does. */
-  readonly kms_id?: string;
-}
-
-/** PATCH /v1/cckm/hsm/keys/{id} (shape checked by `hsmSchemas.updateKey`). */
-export interface UpdateHsmKeyRequest {
-  /** The owning account container (name or id); a key in use keeps its owner. */
-  readonly kms_id: string;
-}
+/** POST /v1/cckm/hsm/keys and PATCH .../{id}: the types of `hsmSchemas.createKey` and `updateKey`. */
+export type { CreateHsmKeyRequest, UpdateHsmKeyRequest };
 
 export interface HsmKeyServiceDeps {
   readonly state: StateStore;

@@ -20,34 +20,20 @@ import {
   type PartitionResource,
   type PartitionTestResource,
 } from './partition';
-import type { GcmIvConvention, HsmType } from '../../contract/hsm';
 import { secretNames } from '../secret-names';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStore } from '../ports/state-store';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
+import type { CreateHsmPartitionRequest, UpdateHsmPartitionRequest } from '../../contract/hsm-schemas';
 
 export const PARTITION_RESOURCE = 'HSM partition';
 
-/** POST /v1/cckm/hsm/partitions (shape checked by `hsmSchemas.createPartition`). */
-export interface CreateHsmPartitionRequest {
-  readonly name: string;
-  readonly hsm_type: HsmType;
-  readonly token_label: string;
-  readonly pin: string;
-  readonly description?: string;
-  readonly gcm_iv_convention?: GcmIvConvention;
-}
-
 /**
- * PATCH /v1/cckm/hsm/partitions/{id}. A new `gcm_iv_convention` applies to new encryptions within
- * the proxy's state staleness; older ciphertexts still decrypt (decryption takes the IV as given).
+ * POST /v1/cckm/hsm/partitions and PATCH .../{id}: the types of `hsmSchemas.createPartition` and
+ * `updatePartition`. A new `gcm_iv_convention` applies to new encryptions within the proxy's state
+ * staleness; older ciphertexts still decrypt (decryption takes the IV as given).
  */
-export interface UpdateHsmPartitionRequest {
-  readonly token_label?: string;
-  readonly pin?: string;
-  readonly description?: string;
-  readonly gcm_iv_convention?: GcmIvConvention;
-}
+export type { CreateHsmPartitionRequest, UpdateHsmPartitionRequest };
 
 export interface HsmPartitionServiceDeps {
   readonly state: StateStore;
@@ -56,7 +42,6 @@ export interface HsmPartitionServiceDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
 }
-
 
 export class HsmPartitionService {
   constructor(private readonly deps: HsmPartitionServiceDeps) {}

@@ -23,15 +23,12 @@ import type { JobQueue, JobUnit } from '../ports/job-queue';
 import type { StateStore } from '../ports/state-store';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 import { JOB_COUNTERS, type JobData, type JobRecord, type JobResource, jobResource, type JobUnitRef, UNIT_STATUS, unitKey } from './job';
+import type { StartSynchronizationJobRequest as StartJobRequest } from '../../contract/job-schemas';
 
 export const JOB_RESOURCE = 'Synchronization job';
 
-/** The seeds' request: `{kms, regions}` or `{synchronize_all: true}` (shape checked by the route's schema). */
-export interface StartJobRequest {
-  readonly kms?: readonly string[];
-  readonly regions?: readonly string[];
-  readonly synchronize_all?: boolean;
-}
+/** The seeds' request: `{kms, regions}` or `{synchronize_all: true}` (the route schema's type). */
+export type { StartJobRequest };
 
 export interface JobServiceDeps {
   readonly state: StateStore;

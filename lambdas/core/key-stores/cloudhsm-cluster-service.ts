@@ -12,12 +12,10 @@ import type { CloudHsmCluster, CloudHsmClusters } from '../ports/cloudhsm-cluste
 import type { StateStore } from '../ports/state-store';
 import { kmsLocation } from './aws-kms-links';
 import { requireRegion } from './cloudhsm-key-store';
+import type { UnusedCloudHsmClustersRequest as UnusedClustersRequest } from '../../contract/key-schemas';
 
-export interface UnusedClustersRequest {
-  /** The account container, by name or id. */
-  readonly kms: string;
-  readonly region: string;
-}
+/** POST .../get-unused-cloudhsm-clusters: the account container (name or id) and region. */
+export type { UnusedClustersRequest };
 
 /** The seeds' answer: the count, a status line, and the clusters as AWS returns them. */
 export interface UnusedClusters {

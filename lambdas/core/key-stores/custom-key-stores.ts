@@ -18,14 +18,13 @@ import type { RemoteKeyStoreService } from './remote-key-store-service';
 import type { KeyStoreWithNewCredential } from './key-store-creation';
 import type { CreateKeyStoreRequest, UpdateKeyStoreRequest } from './key-store-requests';
 import type { KeyStoreService } from './key-store-service';
+import type { ConnectKeyStoreRequest } from '../../contract/key-schemas';
 
 /** A store of ours of either type, or a remote one (read-only, found by key store synchronization). */
 export type CustomKeyStoreResource = KeyStoreResource | CloudHsmKeyStoreResource | RemoteKeyStoreResource;
 
 /** POST .../{id}/connect: CloudHSM stores may be given a new kmsuser password to connect with. */
-export interface ConnectKeyStoreRequest {
-  readonly key_store_password?: string;
-}
+export type { ConnectKeyStoreRequest };
 
 type Query = Readonly<Record<string, string | undefined>>;
 

@@ -23,23 +23,20 @@ import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
 import { aliasName, type AwsKeyData, existsInAwsKms, isHyokKey, kmsKeyIdOf } from './aws-key';
 import type { AwsKeyResource } from './aws-key-resource';
 import { accessForKind, type AwsKeyRecord, kindOf, listFilter, present, relatedOf, relatedOfAll, SORTABLE_FIELDS } from './aws-key-views';
-import { keyPolicyFor, POLICY_SHORTCUTS, type PolicyShortcut } from './key-policy';
+import { keyPolicyFor, POLICY_SHORTCUTS } from './key-policy';
 import { kmsLocationOf, readKmsKey } from './kms-key-reads';
 import { releaseAssignment } from '../job-config-labels';
 import { VIRTUAL_KEY_COUNTERS } from './virtual-key';
 import { HSM_KEY_COUNTERS } from '../hsm/hsm-key';
+import type { UpdateAwsKeyPolicyRequest as UpdatePolicyRequest } from '../../contract/aws-key-schemas';
 
 export const AWS_KEY_RESOURCE = 'AWS key';
 
 /** AWS KMS's bounds and default of the waiting period before a key is deleted. */
 export const DELETION_WINDOW_DAYS = { min: 7, max: 30, default: 30 } as const;
 
-/** POST .../policy (shape checked by the route's schema): a document or the shortcuts. */
-export type UpdatePolicyRequest = Partial<Record<PolicyShortcut, readonly string[]>> & {
-  readonly policy?: unknown;
-  readonly policytemplate?: string;
-  readonly bypass_policy_lockout_safety_check?: boolean;
-};
+/** POST .../policy: a document or the shortcuts (the type of `awsKeySchemas.policy`). */
+export type { UpdatePolicyRequest };
 
 export interface AwsKeyServiceDeps {
   readonly state: StateStore;

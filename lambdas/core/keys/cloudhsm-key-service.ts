@@ -23,11 +23,12 @@ import type { OtherAwsKeyData } from './aws-key';
 import { awsKeyRecordId, kmsKeySnapshot } from './aws-key';
 import type { AwsKeyResource } from './aws-key-resource';
 import { present, relatedOf } from './aws-key-views';
-import { createKmsKeyWithAlias, type LinkHyokKeyRequest, linkPlan, undoKmsKey } from './hyok-key-link';
+import { createKmsKeyWithAlias, linkPlan, undoKmsKey } from './hyok-key-link';
 import { readKmsKey } from './kms-key-reads';
+import type { CreateCloudHsmKeyRequest } from '../../contract/key-schemas';
 
-/** The seeds' body: AWS's key parameters (`Alias` required) and the policy shortcuts. */
-export type CreateCloudHsmKeyRequest = LinkHyokKeyRequest;
+/** The seeds' body: AWS's key parameters (`Alias` required; the service says so) and the policy shortcuts. */
+export type { CreateCloudHsmKeyRequest };
 
 export interface CloudHsmKeyServiceDeps {
   readonly state: StateStore;

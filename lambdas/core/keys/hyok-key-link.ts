@@ -10,19 +10,11 @@ import { ConflictError } from '../errors';
 import type { KmsLocation } from '../ports/aws-kms';
 import type { AwsKmsKeys, CreateKmsKeyRequest, KmsKeyMetadata } from '../ports/aws-kms-keys';
 import { aliasName, externalKeyId } from './aws-key';
-import { keyPolicyFor, POLICY_SHORTCUTS, type PolicyShortcut } from './key-policy';
+import { keyPolicyFor, POLICY_SHORTCUTS } from './key-policy';
+import type { LinkHyokKeyRequest } from '../../contract/aws-key-schemas';
 
 /** The seeds' link parameters (also those of create-hyok-key): AWS's key parameters and the policy shortcuts. */
-export type LinkHyokKeyRequest = Partial<Record<PolicyShortcut, readonly string[]>> & {
-  readonly aws_param?: {
-    readonly Alias?: string;
-    readonly Description?: string;
-    readonly Tags?: ReadonlyArray<{ readonly TagKey: string; readonly TagValue: string }>;
-    readonly Policy?: unknown;
-    readonly BypassPolicyLockoutSafetyCheck?: boolean;
-  };
-  readonly policytemplate?: string;
-};
+export type { LinkHyokKeyRequest };
 
 /** Whether a create-hyok-key request asks for the KMS key too. */
 export function asksToLink(request: LinkHyokKeyRequest): boolean {

@@ -37,25 +37,12 @@ import { asksToLink, createKmsKey, type LinkHyokKeyRequest, linkPlan, type LinkP
 import { kmsLocationOf, readKmsKey } from './kms-key-reads';
 import { listVersions, loadVirtualKey, newVersion } from './virtual-key-service';
 import { backingVirtualKey, checkTier } from './hyok-key-source';
+import type { CreateHyokKeyRequest, RotateHyokKeyRequest } from '../../contract/key-schemas';
 
 export type HyokKeyRecord = EntityRecord<HyokKeyData>;
 
-/** POST /v1/cckm/aws/create-hyok-key (shape checked by `hyokKeySchemas.create`). */
-export type CreateHyokKeyRequest = LinkHyokKeyRequest & {
-  readonly local_hosted_params: {
-    readonly source_key_id: string;
-    readonly custom_key_store_id: string;
-    readonly blocked?: boolean;
-    readonly source_key_tier?: string;
-    readonly policy?: { readonly reserved?: boolean };
-  };
-};
-
-/** POST /v1/cckm/aws/keys/{id}/rotate: the HSM source key of the new version. */
-export interface RotateHyokKeyRequest {
-  readonly source_key_id: string;
-  readonly source_key_tier?: string;
-}
+/** POST /v1/cckm/aws/create-hyok-key and POST .../{id}/rotate: the types of `hyokKeySchemas.create` and `rotate`. */
+export type { CreateHyokKeyRequest, RotateHyokKeyRequest };
 
 export interface HyokKeyServiceDeps {
   readonly state: StateStore;

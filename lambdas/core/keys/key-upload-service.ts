@@ -27,31 +27,13 @@ import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
 import { type AwsKeyData, awsKeyRecordId, kmsKeyIdOf, kmsKeySnapshot, type OtherAwsKeyData } from './aws-key';
 import type { AwsKeyResource } from './aws-key-resource';
 import { AWS_KEY_RESOURCE, type AwsKeyService } from './aws-key-service';
-import { type LinkHyokKeyRequest, linkPlan, undoKmsKey } from './hyok-key-link';
+import { linkPlan, undoKmsKey } from './hyok-key-link';
 import { checkSourceTier, checkUploadable, keySpecAndUsage, materialValidTo, WRAPPING_KEY_SPEC, wrappingAlgorithmFor } from './key-upload';
 import { kmsLocationOf, readKmsKey } from './kms-key-reads';
+import type { ImportAwsKeyMaterialRequest as ImportKeyMaterialRequest, UploadAwsKeyRequest as UploadKeyRequest } from '../../contract/aws-key-schemas';
 
-/** POST /v1/cckm/aws/upload-key (shape checked by `awsKeySchemas.upload`). */
-export type UploadKeyRequest = Omit<LinkHyokKeyRequest, 'aws_param'> & {
-  readonly kms: string;
-  readonly region: string;
-  readonly source_key_tier?: string;
-  /** The HSM source key's id or label. */
-  readonly source_key_identifier: string;
-  readonly KeyExpiration?: boolean;
-  readonly aws_param?: NonNullable<LinkHyokKeyRequest['aws_param']> & {
-    readonly CustomerMasterKeySpec?: string;
-    readonly KeyUsage?: string;
-    readonly MultiRegion?: boolean;
-    readonly ValidTo?: string;
-  };
-};
-
-/** POST /v1/cckm/aws/keys/{id}/import-material: when the material expires (it does not, without ValidTo). */
-export interface ImportKeyMaterialRequest {
-  readonly KeyExpiration?: boolean;
-  readonly ValidTo?: string;
-}
+/** POST /v1/cckm/aws/upload-key and POST .../{id}/import-material: the types of `awsKeySchemas.upload` and `importMaterial`. */
+export type { ImportKeyMaterialRequest, UploadKeyRequest };
 
 export interface KeyUploadServiceDeps {
   readonly state: StateStore;

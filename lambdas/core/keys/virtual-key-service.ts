@@ -31,30 +31,20 @@ import { claimSourceKeys, moveVirtualKeyOps, requestedOwner } from '../key-owner
 import { notFoundFor } from '../accounts/access';
 import type { Principal } from '../ports/token-verifier';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
+import type { CreateVirtualKeyRequest, UpdateVirtualKeyRequest } from '../../contract/key-schemas';
 
 export type VirtualKeyRecord = EntityRecord<VirtualKeyData>;
 
 export const VIRTUAL_KEY_RESOURCE = 'Virtual key';
 
-export interface CreateVirtualKeyRequest {
-  readonly source_key_id: string;
-  readonly deletable?: boolean;
-  /** The owning account container (name or id); by default the source key's. */
-  readonly kms_id?: string;
-}
-
-export interface UpdateVirtualKeyRequest {
-  readonly deletable?: boolean;
-  /** The owning account container (name or id); a virtual key in use keeps its owner. */
-  readonly kms_id?: string;
-}
+/** POST /v1/cckm/virtual/keys and PATCH .../{id}: the types of `virtualKeySchemas.create` and `update`. */
+export type { CreateVirtualKeyRequest, UpdateVirtualKeyRequest };
 
 export interface VirtualKeyServiceDeps {
   readonly state: StateStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
 }
-
 
 export class VirtualKeyService {
   constructor(private readonly deps: VirtualKeyServiceDeps) {}
