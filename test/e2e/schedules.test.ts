@@ -5,8 +5,10 @@
  * store, rotates it (AWS KMS gets the new credential, checks it against the proxy, and keeps
  * encrypting through it) and its job run lists the store as done; a key rotation configuration adds
  * a version to the HYOK key assigned to it while older ciphertexts still decrypt, on schedule and
- * by run-now; configurations with day and month names and EventBridge's day rules (`MON#1`, `L`) run
- * on the days they name. The refusals: cron expressions EventBridge cannot express, deleting an assigned
+ * by run-now, the key showing `rotation_status`, `rotated_from` and `rotated_to`, and the version a
+ * rotation replaced stops decrypting through AWS KMS once its `expire_in`/`expiration` has passed;
+ * configurations with day and month names and EventBridge's day rules (`MON#1`, `L`) run on the
+ * days they name. The refusals: cron expressions EventBridge cannot express, deleting an assigned
  * configuration.
  */
 import { DecryptCommand, DescribeCustomKeyStoresCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
@@ -103,34 +105,59 @@ it('runs credential rotation and HYOK key rotation on schedule and by run-now', 
   expect(unassigned.labels).toEqual({});
   await api('DELETE', `/v1/scheduler/job-configs/${rotation.id}`, undefined, 204);
 
-  // Act 3: a key rotation configuration at 03:00 UTC, assigned to the HYOK key; the clock passes 03:00.
+  // Act 3: a key rotation configuration at 03:00 UTC whose replaced versions expire 30 days on, assigned to the HYOK key; the clock passes 03:00.
+  expect(await api('GET', `/v1/cckm/aws/keys/${hyok.id}`)).toMatchObject({ rotation_status: '' });
   const keyRotation = await api('POST', '/v1/scheduler/job-configs', {
-    name: 'rotate-keys', operation: 'cckm_key_rotation', run_at: '0 3 * * ?', cckm_key_rotation_params: { cloud_name: 'aws' },
+    name: 'rotate-keys', operation: 'cckm_key_rotation', run_at: '0 3 * * ?', cckm_key_rotation_params: { cloud_name: 'aws', expire_in: 30 },
   }, 201);
   await api('POST', `/v1/cckm/aws/keys/${hyok.id}/enable-rotation-job`, { job_config_id: keyRotation.id });
   const next3am = new Date(t1);
   next3am.setUTCHours(3, 0, 30, 0);
   if (next3am <= t1) next3am.setUTCDate(next3am.getUTCDate() + 1);
+  const rotatingFrom = Date.now();
   const second = await system.tickScheduler(next3am);
 
-  // Assert: a new version; old and new ciphertexts decrypt through AWS KMS.
+  // Assert: a new version, and the key says it rotated, from which source key to which; the replaced version expires in 30 days, so old and new ciphertexts decrypt through AWS KMS.
   expect(second.runs).toEqual([expect.objectContaining({ job_config_id: keyRotation.id, status: 'completed', done_count: 1 })]);
   expect(second.runs[0].scheduled_time).toBe(new Date(next3am.getTime() - 30_000).toISOString());
   const rotated = await api('GET', `/v1/cckm/aws/keys/${hyok.id}`);
   expect(rotated.version).toBe(hyok.version + 1);
   expect(rotated.labels).toEqual({ job_config_id: keyRotation.id });
+  expect(rotated).toMatchObject({ rotation_status: 'ACTIVE', rotated_from: sourceKey.id, rotated_to: rotated.local_key_id });
+  expect(rotated.local_key_id).not.toBe(sourceKey.id);
+  const listed = (await api('GET', `/v1/cckm/aws/keys?id=${hyok.id}`)).resources[0];
+  expect(listed).toMatchObject({ rotation_status: 'ACTIVE', rotated_from: sourceKey.id, rotated_to: rotated.local_key_id, rotated_at: rotated.rotated_at });
+  const versionsAfterFirst = (await api('GET', `/v1/cckm/aws/keys/${hyok.id}/versions`)).resources;
+  const replacedV0 = versionsAfterFirst.find((v: any) => v.version === hyok.version);
+  const expiresIn = Date.parse(replacedV0.expires_at) - 30 * 86_400_000;
+  expect(expiresIn).toBeGreaterThanOrEqual(rotatingFrom - 1_000);
+  expect(expiresIn).toBeLessThanOrEqual(Date.now() + 1_000);
+  expect(versionsAfterFirst.find((v: any) => v.version === rotated.version).expires_at).toBeUndefined();
+  expect(second.runs[0].results[0].message).toContain(`the version it replaced stops decrypting at ${replacedV0.expires_at}`);
   expect(await decrypt(sealedBefore.CiphertextBlob)).toBe('sealed before any rotation');
+  // The proxy's state is at most 5 s old (README, Architecture, "XKS hot path"): past that, new encryptions use the new version.
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
   const sealedAfter = await encrypt('sealed after the rotation');
   expect(await decrypt(sealedAfter.CiphertextBlob)).toBe('sealed after the rotation');
 
-  // Act 4: run-now queues a run that the scheduler takes at once.
+  // Act 4: the configuration now also says that what it replaces expires a few seconds from now (earlier than 30 days); run-now queues a run that the scheduler takes at once.
+  const expiration = new Date(Date.now() + 15_000).toISOString();
+  await api('PATCH', `/v1/scheduler/job-configs/${keyRotation.id}`, { cckm_key_rotation_params: { cloud_name: 'aws', expire_in: 30, expiration } });
   const queued = await api('POST', `/v1/scheduler/job-configs/${keyRotation.id}/run-now`, undefined, 201);
   expect(queued).toMatchObject({ trigger: 'run-now', status: 'queued' });
   await system.tickScheduler(new Date(next3am.getTime() + 1_000));
   expect(await api('GET', `/v1/scheduler/jobs/${queued.id}`)).toMatchObject({ status: 'completed', done_count: 1 });
-  expect((await api('GET', `/v1/cckm/aws/keys/${hyok.id}`)).version).toBe(hyok.version + 2);
+  const rotatedAgain = await api('GET', `/v1/cckm/aws/keys/${hyok.id}`);
+  expect(rotatedAgain).toMatchObject({ version: hyok.version + 2, rotation_status: 'ACTIVE', rotated_from: rotated.local_key_id, rotated_to: rotatedAgain.local_key_id });
+  const versions = (await api('GET', `/v1/cckm/aws/keys/${hyok.id}/versions`)).resources;
+  expect(versions.find((v: any) => v.version === rotated.version).expires_at).toBe(expiration);
+  expect(versions.find((v: any) => v.version === hyok.version).expires_at).toBe(replacedV0.expires_at);
+
+  // Assert: once its expiry has passed, the version replaced second no longer decrypts through AWS KMS (the proxy refuses it), while the first (30 days) and the newest still do.
+  await timeUntil(async () => (await decrypt(sealedAfter.CiphertextBlob).catch((error: Error) => error.name)) === 'KMSInvalidStateException', 45_000, 1_000);
+  const sealedLast = await encrypt('sealed after the second rotation');
   expect(await decrypt(sealedBefore.CiphertextBlob)).toBe('sealed before any rotation');
-  expect(await decrypt(sealedAfter.CiphertextBlob)).toBe('sealed after the rotation');
+  expect(await decrypt(sealedLast.CiphertextBlob)).toBe('sealed after the second rotation');
   expect((await api('GET', `/v1/scheduler/jobs?job_config_id=${keyRotation.id}`)).total).toBe(2);
 }, 240_000);
 

@@ -44,8 +44,12 @@ export interface AwsKeyResource extends ResourceEnvelope {
   readonly key_type: 'symmetric' | 'asymmetric' | 'hmac';
   readonly basic_view_enabled: false;
   readonly gone: boolean;
-  readonly rotation_status: '';
+  /** `ACTIVE` once the key manager has rotated the key (the key stays the one in use); `''` before. */
+  readonly rotation_status: '' | 'ACTIVE';
   readonly rotated_at?: string;
+  /** The latest rotation's source keys (HSM key ids): the replaced version's and the new one's. */
+  readonly rotated_from?: string;
+  readonly rotated_to?: string;
   readonly synced_at?: string;
   readonly deletion_date?: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -86,8 +90,10 @@ export function awsKeyResource(id: string, key: AwsKeyData, context: AwsKeyConte
     key_type: keyType(metadata?.KeySpec),
     basic_view_enabled: false as const,
     gone: key.gone === true,
-    rotation_status: '' as const,
+    rotation_status: key.rotatedAt === undefined ? ('' as const) : ('ACTIVE' as const),
     ...(key.rotatedAt === undefined ? {} : { rotated_at: key.rotatedAt }),
+    ...(key.rotatedFrom === undefined ? {} : { rotated_from: key.rotatedFrom }),
+    ...(key.rotatedTo === undefined ? {} : { rotated_to: key.rotatedTo }),
     ...(key.kms === undefined ? {} : { synced_at: key.kms.syncedAt }),
     ...(metadata?.DeletionDate === undefined ? {} : { deletion_date: metadata.DeletionDate }),
     labels: key.labels ?? {},

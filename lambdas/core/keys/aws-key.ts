@@ -40,8 +40,14 @@ interface AwsKeyCommon extends Timestamps {
   /** The synchronization job that last wrote the record, and what it did (a unit delivered twice skips what it did, and counts it the same). */
   readonly syncedBy?: string;
   readonly syncOutcome?: SyncOutcome;
-  /** Set by the latest rotation. */
+  /** Set by the latest rotation the key manager made. */
   readonly rotatedAt?: string;
+  /**
+   * The latest rotation's HSM source keys: the one of the version it replaced and the one of the
+   * version it made (an HYOK key rotates inside the same KMS key, so these name source keys).
+   */
+  readonly rotatedFrom?: string;
+  readonly rotatedTo?: string;
   readonly labels?: Readonly<Record<string, string>>;
 }
 

@@ -26,7 +26,7 @@ import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
 import type { AwsKmsKeys } from '../ports/aws-kms-keys';
 import { KEY_STORE_COUNTERS, type KeyStoreData } from '../key-stores/key-store';
-import type { VirtualKeyVersionResource } from './virtual-key';
+import { currentVersion, type VirtualKeyVersionResource } from './virtual-key';
 import type { EntityRecord, StateOp, StateStore } from '../ports/state-store';
 import { authorize, claimKeyFor, getAccount, KEY_STORE_RESOURCE, type KeyStoreRecord, partitionLabel, requireHsmKey, transactWithClaim } from '../key-references';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
@@ -133,9 +133,11 @@ export class HyokKeyService {
   /**
    * A new version of the key's virtual key pointing at `source_key_id` (an AES-256 HSM key in the
    * store's partition): new encryptions use it, older ciphertexts still decrypt with theirs (the
-   * proxy's ciphertext metadata names the version), through AWS KMS as well.
+   * proxy's ciphertext metadata names the version), through AWS KMS as well. The key records the
+   * source keys it rotated from and to. `replacedVersionExpiresAt` (a key rotation job's expiry)
+   * is when the version it replaces stops decrypting.
    */
-  async rotate(access: Access, id: string, request: RotateHyokKeyRequest): Promise<HyokKeyResource> {
+  async rotate(access: Access, id: string, request: RotateHyokKeyRequest, options: { readonly replacedVersionExpiresAt?: string } = {}): Promise<HyokKeyResource> {
     const { state, clock, ids } = this.deps;
     return retryOnChange(async () => {
       const key = await this.load(access, id);
@@ -144,8 +146,9 @@ export class HyokKeyService {
       const sourceKey = await requireHsmKey(state, request.source_key_id, 'source_key_id', access);
       const claim = await claimKeyFor(state, access, 'hsmKey', sourceKey, key.data.accountId, 'source_key_id');
       const now = clock.now().toISOString();
-      const next = newVersion(virtualKey, sourceKey, 'source_key_id', { now, ids });
-      const data: HyokKeyData = { ...key.data, rotatedAt: now, updatedAt: now };
+      const next = newVersion(virtualKey, sourceKey, 'source_key_id', { now, ids, replacedVersionExpiresAt: options.replacedVersionExpiresAt });
+      const rotatedFrom = currentVersion(virtualKey.data).sourceKeyId;
+      const data: HyokKeyData = { ...key.data, rotatedAt: now, rotatedFrom, rotatedTo: sourceKey.id, updatedAt: now };
       await state.transact([
         { op: 'update', kind: 'awsKey', id, data, expectedVersion: key.version, conflictMessage: CHANGED_CONCURRENTLY },
         ...next.ops,

@@ -33,6 +33,27 @@ export interface KeyRotationParams {
   readonly cloud_name: 'aws';
   /** Rotate a key only when its current version is at least this many days old (0: every run). */
   readonly rotation_after?: number;
+  /** Days (1-36500) after a rotation at which the version it replaced stops decrypting. */
+  readonly expire_in?: number;
+  /** RFC 3339: versions a rotation replaces stop decrypting at this time (at the rotation, when it has passed). */
+  readonly expiration?: string;
+}
+
+/** Largest `expire_in`: a hundred years, as for `rotation_after`. */
+export const MAX_EXPIRE_IN_DAYS = 36500;
+
+export const DAY_MS = 86_400_000;
+
+/**
+ * When the version that a rotation at `now` replaces stops decrypting: `expire_in` days later or
+ * at `expiration`, whichever comes first (never before the rotation); undefined without either.
+ */
+export function replacedVersionExpiry(params: KeyRotationParams, now: Date): string | undefined {
+  const times = [
+    ...(params.expire_in === undefined ? [] : [now.getTime() + params.expire_in * DAY_MS]),
+    ...(params.expiration === undefined ? [] : [Math.max(now.getTime(), Date.parse(params.expiration))]),
+  ];
+  return times.length === 0 ? undefined : new Date(Math.min(...times)).toISOString();
 }
 
 export interface JobConfigData extends Timestamps {
@@ -116,7 +137,7 @@ export function applyFields(operation: JobOperation, fields: JobConfigFields, ba
     throw new ValidationError(`must be after start_date (${startDate})`, 'end_date');
   }
   const rawParams = paramsIn(fields, operation);
-  const params = rawParams === undefined ? (base?.params ?? checkParams(operation, {})) : checkParams(operation, rawParams);
+  const params = rawParams === undefined ? (base?.params ?? checkParams(operation, {}, now)) : checkParams(operation, rawParams, now);
   const description = fields.description ?? base?.description;
   return {
     name: fields.name ?? base?.name ?? '',
@@ -153,13 +174,23 @@ function checkTimezone(timezone: string): void {
 }
 
 /** The operation's params, checked beyond their schema's shape. */
-function checkParams(operation: JobOperation, params: Record<string, unknown>): Record<string, unknown> {
+function checkParams(operation: JobOperation, params: Record<string, unknown>, now: string): Record<string, unknown> {
   const field = paramsField(operation);
   const cloudName = params.cloud_name ?? 'aws';
   if (cloudName !== 'aws') throw new ValidationError(`cloud_name must be "aws" (the only cloud this key manager serves)`, field);
   if (operation === 'cckm_key_rotation') {
-    for (const name of ['expiration', 'expire_in']) {
-      if (params[name] !== undefined) throw new ValidationError(`${name} is not built yet (README "Not built yet"): HYOK keys keep every version so that old ciphertexts decrypt`, field);
+    const expireIn = params.expire_in;
+    if (expireIn !== undefined && (!Number.isInteger(expireIn) || (expireIn as number) < 1 || (expireIn as number) > MAX_EXPIRE_IN_DAYS)) {
+      throw new ValidationError(`must be a whole number of days from 1 to ${MAX_EXPIRE_IN_DAYS} (how long the version a rotation replaces still decrypts), not ${JSON.stringify(expireIn)}`, `${field}.expire_in`);
+    }
+    const expiration = params.expiration;
+    if (expiration !== undefined) {
+      if (typeof expiration !== 'string' || !RFC_3339.test(expiration) || Number.isNaN(Date.parse(expiration))) {
+        throw new ValidationError(`must be an RFC 3339 date and time (e.g. 2027-01-01T00:00:00Z), not ${JSON.stringify(expiration)}`, `${field}.expiration`);
+      }
+      if (Date.parse(expiration) <= Date.parse(now)) {
+        throw new ValidationError(`${expiration} has passed: every rotation would make the version it replaces stop decrypting at once`, `${field}.expiration`);
+      }
     }
     if (params.aws_param !== undefined) {
       throw new ValidationError('aws_param (retain_alias) does not apply to HYOK keys: a rotation adds a version to the same KMS key, whose aliases stay', field);
@@ -172,5 +203,5 @@ function checkParams(operation: JobOperation, params: Record<string, unknown>): 
       throw new ValidationError('give either kms (the account containers to synchronize, names or ids) or synchronize_all: true', field);
     }
   }
-  return { ...params, cloud_name: 'aws' };
+  return { ...params, ...(typeof params.expiration === 'string' ? { expiration: new Date(params.expiration).toISOString() } : {}), cloud_name: 'aws' };
 }

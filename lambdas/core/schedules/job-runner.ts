@@ -12,7 +12,9 @@
  *    pushes it to AWS KMS (the credential service's in-use guard may refuse: reported as failed);
  *  - `cckm_key_rotation`: generates a new AES-256 key in the HSM partition of each assigned HYOK
  *    key's store and rotates the key to it (a new version; older ciphertexts still decrypt);
- *    with `rotation_after` (days), keys whose current version is younger are skipped;
+ *    with `rotation_after` (days), keys whose current version is younger are skipped; with
+ *    `expire_in` (days) or `expiration` (a time), the version a rotation replaces stops
+ *    decrypting then (the XKS proxy refuses it), whichever comes first;
  *  - `cckm_synchronization`: starts an AWS key synchronization job (its units run on the job
  *    engine, not in this invocation) for the configured containers; the run lists the job.
  */
@@ -29,7 +31,7 @@ import type { Clock } from '../ports/clock';
 import type { IdGenerator } from '../ports/id-generator';
 import type { JobRunnerEvent } from '../ports/job-scheduler';
 import type { EntityRecord, StateStore } from '../ports/state-store';
-import { type JobConfigData, type KeyRotationParams, MAX_ASSIGNED_PER_CONFIG, type SynchronizationParams } from './job-config';
+import { DAY_MS, type JobConfigData, type KeyRotationParams, MAX_ASSIGNED_PER_CONFIG, replacedVersionExpiry, type SynchronizationParams } from './job-config';
 import type { JobService } from '../jobs/job-service';
 import { finalStatus, type JobRunData, type JobRunResource, type JobRunResult, jobRunResource, scheduledRunId } from './job-run';
 import { JOB_CONFIG_LABEL } from '../job-config-labels';
@@ -39,7 +41,6 @@ export const SCHEDULER_ACCESS: Access = {
   principal: { subject: 'scheduler', username: 'scheduler', groups: [GROUPS.admins], isAdmin: true },
 };
 
-const DAY_MS = 86_400_000;
 /** Attributes of the AES-256 keys a rotation generates (those of an HYOK key's source key). */
 const SOURCE_KEY_ATTRIBUTES = ['CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_SENSITIVE'] as const;
 
@@ -139,13 +140,13 @@ export class JobRunner {
         results.push({ target_type: 'aws_key', target_id: key.id, status: 'skipped', message: `current version from ${since} is younger than rotation_after (${params.rotation_after} days)` });
         continue;
       }
-      results.push(await attempt('aws_key', key.id, () => this.rotateKey(key)));
+      results.push(await attempt('aws_key', key.id, () => this.rotateKey(key, params)));
     }
     return results;
   }
 
   /** A new AES-256 key in the store's partition, then the HYOK key rotated to it (the key is destroyed again when the rotation fails). */
-  private async rotateKey(key: EntityRecord<HyokKeyData>): Promise<string> {
+  private async rotateKey(key: EntityRecord<HyokKeyData>, params: KeyRotationParams): Promise<string> {
     const { state, clock, ids, hsmKeys, hyokKeys } = this.deps;
     const store = await state.get<KeyStoreData>('keyStore', key.data.keyStoreId);
     if (store === undefined) throw new ConflictError(`its key store ${key.data.keyStoreId} no longer exists`);
@@ -153,8 +154,10 @@ export class JobRunner {
     const label = `rotation-${key.id}-${clock.now().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${ids.newId().slice(0, 8)}`;
     const source = await hsmKeys.create({ partition_id: store.data.partitionId, label, attributes: [...SOURCE_KEY_ATTRIBUTES] });
     try {
-      const rotated = await hyokKeys.rotate(SCHEDULER_ACCESS, key.id, { source_key_id: source.id });
-      return `version ${rotated.version} over HSM key ${source.id}`;
+      const replacedVersionExpiresAt = replacedVersionExpiry(params, clock.now());
+      const rotated = await hyokKeys.rotate(SCHEDULER_ACCESS, key.id, { source_key_id: source.id }, { replacedVersionExpiresAt });
+      const expiry = replacedVersionExpiresAt === undefined ? '' : `; the version it replaced stops decrypting at ${replacedVersionExpiresAt}`;
+      return `version ${rotated.version} over HSM key ${source.id}${expiry}`;
     } catch (error) {
       await hsmKeys.delete(source.id).catch(() => undefined);
       throw error;

@@ -141,6 +141,26 @@ describe('getKey', () => {
     expect((await crypto.decrypt(keyOf(after!, 1), underV1, AAD)).toString()).toBe('new data');
   });
 
+  it('carries the expiry a rotation gave the version it replaced, and records the source keys rotated from and to', async () => {
+    // Arrange
+    const store = await newStore();
+    const v0 = await hsmKey('expiring-v0');
+    const hyok = await services.hyokKeys.create(admin(), { local_hosted_params: { source_key_id: v0.id, custom_key_store_id: store.id } });
+    const v1 = await hsmKey('expiring-v1');
+    const v2 = await hsmKey('expiring-v2');
+    // Act: two rotations; the first gives v0 an expiry, the second a later one to v1 and none to v0 again.
+    await services.hyokKeys.rotate(admin(), hyok.id, { source_key_id: v1.id }, { replacedVersionExpiresAt: '2027-01-01T00:00:00.000Z' });
+    const rotated = await services.hyokKeys.rotate(admin(), hyok.id, { source_key_id: v2.id }, { replacedVersionExpiresAt: '2027-02-01T00:00:00.000Z' });
+    const view = await source.getKey(store.id, hyok.aws_param.XksKeyConfiguration.Id);
+    // Assert
+    expect(view!.versions.map((v) => [v.version, v.expiresAt])).toEqual([
+      [0, '2027-01-01T00:00:00.000Z'],
+      [1, '2027-02-01T00:00:00.000Z'],
+      [2, undefined],
+    ]);
+    expect(rotated).toMatchObject({ rotation_status: 'ACTIVE', rotated_from: v1.id, rotated_to: v2.id, local_key_id: v2.id });
+  });
+
   it('shows the HYOK key blocked on the next read, and finds no key in another store or under a malformed id', async () => {
     const store = await newStore();
     const other = await newStore();

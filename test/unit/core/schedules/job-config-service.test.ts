@@ -34,7 +34,11 @@ describe('job configuration validation (400 naming the field, nothing made)', ()
     [{ ...base, start_date: 'tomorrow' }, 'start_date', /RFC 3339/],
     [{ ...base, timezone: 'Mars/Olympus' }, 'timezone', /not an IANA time zone/],
     [{ ...base, cckm_xks_credential_rotation_params: { cloud_name: 'aws' } }, 'cckm_xks_credential_rotation_params', /belongs to operation cckm_xks_credential_rotation/],
-    [{ ...base, cckm_key_rotation_params: { cloud_name: 'aws', expire_in: 30 } }, 'cckm_key_rotation_params', /expire_in is not built yet/],
+    [{ ...base, cckm_key_rotation_params: { cloud_name: 'aws', expire_in: 0 } }, 'cckm_key_rotation_params.expire_in', /whole number of days from 1 to 36500 .*not 0/],
+    [{ ...base, cckm_key_rotation_params: { cloud_name: 'aws', expire_in: 36501 } }, 'cckm_key_rotation_params.expire_in', /not 36501/],
+    [{ ...base, cckm_key_rotation_params: { cloud_name: 'aws', expire_in: 1.5 } }, 'cckm_key_rotation_params.expire_in', /not 1.5/],
+    [{ ...base, cckm_key_rotation_params: { cloud_name: 'aws', expiration: 'next year' } }, 'cckm_key_rotation_params.expiration', /RFC 3339/],
+    [{ ...base, cckm_key_rotation_params: { cloud_name: 'aws', expiration: '2026-12-01T11:59:59Z' } }, 'cckm_key_rotation_params.expiration', /has passed/],
     [{ ...base, operation: 'cckm_synchronization' as const }, 'cckm_synchronization_params', /either kms .* or synchronize_all/],
     [{ ...base, operation: 'cckm_synchronization' as const, cckm_synchronization_params: { cloud_name: 'aws', kms: ['a'], synchronize_all: true } }, 'cckm_synchronization_params', /either kms/],
   ])('%j → 400 on %s', async (request, field, message) => {
@@ -45,6 +49,11 @@ describe('job configuration validation (400 naming the field, nothing made)', ()
     expect(await state.list('jobConfig')).toEqual([]);
     expect(scheduler.schedules.size).toBe(0);
   });
+});
+
+it('keeps expire_in and expiration of a key rotation configuration (expiration in UTC)', async () => {
+  const made = await service.create({ ...base, cckm_key_rotation_params: { cloud_name: 'aws', expire_in: 30, expiration: '2027-06-30T12:00:00+02:00' } });
+  expect(made.job_config_params).toEqual({ cloud_name: 'aws', expire_in: 30, expiration: '2027-06-30T10:00:00.000Z' });
 });
 
 describe('job configuration updates', () => {
