@@ -1,5 +1,5 @@
 /**
- * The job table (design.md, "Jobs and schedules"): each kind of long work, the worker that does
+ * The job table: each kind of long work, the worker that does
  * it and what that worker needs. Like the route table it is plain data that the CDK reads (one
  * queue, dead-letter queue, alarm and worker function per row, granted exactly `needs`) and the
  * runtime reads (the local in-process queue runs the same workers; the SQS adapter finds a kind's

@@ -1,6 +1,6 @@
 /**
  * The XKS proxy's one error table: every `errorName` of the spec's "Error codes" table and its
- * HTTP status, nothing more (xks_proxy_api_spec.md, "Error codes"). Operations throw `XksError`;
+ * HTTP status, nothing more (the XKS Proxy API spec, "Error codes"). Operations throw `XksError`;
  * the core turns it into `{errorName, errorMessage}`. The cause (an HsmError, a state-source
  * failure) is kept on the error for the log and never sent.
  */

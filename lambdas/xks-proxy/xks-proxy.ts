@@ -2,7 +2,7 @@
  * The XKS proxy core, independent of any transport: an XksRequest in, an XksResponse out.
  * Both front doors (alb-handler.ts, https-server.ts) call `handle`.
  *
- * Per request (design.md, "The XKS hot path"):
+ * Per request (README, "Architecture", XKS hot path):
  *   1. route the URI path (unknown → 404 InvalidUriPathException; not POST → 405);
  *   2. resolve the key store from the path (cached ≤ 5 s; unknown → InvalidUriPathException);
  *   3. mTLS for stores that require it, then SigV4 with the store's credentials;

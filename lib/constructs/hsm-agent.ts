@@ -1,6 +1,6 @@
 /**
  * The HSM agent: the proxy's image run with its second entry point, in the VPC next to the HSM.
- * It is the only way the control plane reaches PKCS#11 (design.md); it can read HSM partition PINs
+ * It is the only way the control plane reaches PKCS#11 (README, "Architecture"); it can read HSM partition PINs
  * and nothing else, and only the functions granted `grantInvoke` may call it.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';

@@ -210,7 +210,7 @@ export class ManagementApi extends Construct {
       sourceArn: this.api.arnForExecuteApi(route.method, route.path.replace(/\{[^}]+\}/g, '*'), shared.stageName),
     });
     if (isPublic) {
-      const reason = `${route.operation} is the key store deep health check, unauthenticated by design (issue 3: "unauthenticated, rate limited"); it reveals only healthy or not and is throttled per route at the stage and per store in the function.`;
+      const reason = `${route.operation} is the key store deep health check, unauthenticated by design (CCKM's operator guide, "Health Check URI Path": unauthenticated, rate limited); it reveals only healthy or not and is throttled per route at the stage and per store in the function.`;
       acknowledge(method, 'AwsSolutions-APIG4', reason);
       acknowledge(method, 'AwsSolutions-COG4', reason);
     }

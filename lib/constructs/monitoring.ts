@@ -1,5 +1,5 @@
 /**
- * The operator's view of the deployment (issue 4 §4): a CloudWatch dashboard of the XKS data plane
+ * The operator's view of the deployment: a CloudWatch dashboard of the XKS data plane
  * against AWS KMS's budgets (250 ms per call, 1,800 requests per second per key store) and of the
  * management API, and alarms on what makes KMS calls fail. Metric names come from `METRICS`
  * (lambdas/contract/env.ts), which the proxy emits.

@@ -1,5 +1,5 @@
 /**
- * The one DynamoDB table that holds the control plane's state (design.md, "State"), with the key
+ * The one DynamoDB table that holds the control plane's state (README, "Architecture", State), with the key
  * schema the DynamoDB adapter expects (`STATE_TABLE` in lambdas/contract/env.ts).
  */
 import { RemovalPolicy } from 'aws-cdk-lib';

@@ -1,5 +1,5 @@
 /**
- * The XKS proxy's network path, as AWS KMS needs it (issue 4 §2):
+ * The XKS proxy's network path, as AWS KMS needs it (README, "What gets deployed"):
  *
  *   VPC_ENDPOINT_SERVICE: KMS ── endpoint service ── NLB (TCP 443) ── internal ALB (HTTPS 443) ── Lambda
  *   PUBLIC_ENDPOINT:      KMS ── internet-facing ALB (HTTPS 443) ── Lambda

@@ -1,5 +1,5 @@
 /**
- * CloudHSM key stores (`AWS_CLOUDHSM`), as stored and as the API shows them (seed 001 "Create a
+ * CloudHSM key stores (`AWS_CLOUDHSM`), as stored and as the API shows them (CCKM's "Create a
  * Custom Key Store" for a CKS supported by an AWS CloudHSM). AWS KMS itself talks to the
  * customer's CloudHSM cluster as the crypto user `kmsuser`; the XKS proxy plays no part. Such a
  * store always exists in AWS KMS (its `cks-` id is recorded when it is created), its

@@ -1,6 +1,6 @@
 /**
  * POST /v1/cckm/aws/custom-key-stores/{id}/create-aws-key (ACL `cloudhsmkeycreate`): a KMS key in
- * a CloudHSM key store (seed 001 "Create a KMS key in a CloudHSM Custom Key Store"). AWS KMS makes
+ * a CloudHSM key store (CCKM's "Create a KMS key in a CloudHSM Custom Key Store"). AWS KMS makes
  * the key material in the store's cluster (CreateKey with Origin AWS_CLOUDHSM; the store must be
  * CONNECTED), then the alias is added, and the key becomes an AWS key record of kind `cloudhsm`
  * (`key_material_origin` and `key_source` `CloudHSM`), managed by the AWS key routes.

@@ -1,5 +1,5 @@
 /**
- * The one place errors become responses (style.md, "Errors"): a KeyManagerError answers with its
+ * The one place errors become responses: a KeyManagerError answers with its
  * status and CCKM body `{code, codeDesc, message}`; an HSM failure that a service did not translate
  * is a 502; a throttled or failing state store is a 503 with `Retry-After`; anything else is a bare 500 whose detail goes to the log only. Errors are logged here,
  * once, without the request body.

@@ -1,5 +1,5 @@
 /**
- * SigV4 verification of XKS requests (xks_proxy_api_spec.md, Appendix A), run as a layer in
+ * SigV4 verification of XKS requests (the XKS Proxy API spec, Appendix A), run as a layer in
  * front of every operation. The canonical request is rebuilt from what arrived (the raw body
  * bytes, every header the request's own `SignedHeaders` lists), the signing key comes from the
  * store credential named by the access key id, and the signatures are compared in constant time.

@@ -1,5 +1,5 @@
 /**
- * How the proxy lays out its ciphertexts (xks_proxy_api_spec.md, Encrypt, and Appendix C).
+ * How the proxy lays out its ciphertexts (the XKS Proxy API spec, Encrypt, and Appendix C).
  *
  * `ciphertextMetadata` (5 bytes, well under the spec's 20) = format version ‖ u32be key version.
  * The key version picks the HYOK key version (and so the HSM source key) on decrypt, so that a

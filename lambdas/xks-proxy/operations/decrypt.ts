@@ -1,5 +1,5 @@
 /**
- * Decrypt (xks_proxy_api_spec.md): AES-256-GCM inside the HSM with the HYOK key version that
+ * Decrypt (the XKS Proxy API spec): AES-256-GCM inside the HSM with the HYOK key version that
  * the ciphertextMetadata names. Metadata this proxy did not write, a version the key does not
  * have, an IV of a length format 1 never uses, and any tag/AAD/IV/ciphertext mismatch reported by
  * the HSM are all InvalidCiphertextException.

@@ -1,5 +1,5 @@
 /**
- * Encrypt (xks_proxy_api_spec.md): AES-256-GCM inside the HSM with the HYOK key's current
+ * Encrypt (the XKS Proxy API spec): AES-256-GCM inside the HSM with the HYOK key's current
  * version. The ciphertextMetadata names that version (ciphertext-format.ts) and is bound into the
  * tag through the HSM AAD. When KMS asks for a CDIV, it is computed from the response fields
  * first and then confirmed by decrypting the fresh ciphertext (Appendix C's order), so a key

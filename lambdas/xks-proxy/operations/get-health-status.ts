@@ -1,5 +1,5 @@
 /**
- * GetHealthStatus (xks_proxy_api_spec.md): the deep health check of the store's HSM partition,
+ * GetHealthStatus (the XKS Proxy API spec): the deep health check of the store's HSM partition,
  * and what the spec asks the proxy to say about itself and the key manager behind it.
  *
  * Input: the spec's error table lists ValidationException for every API except this one, and the

@@ -1,5 +1,5 @@
 /**
- * GetKeyMetadata (xks_proxy_api_spec.md): the key's spec, usage and status, read from the HSM key
+ * GetKeyMetadata (the XKS Proxy API spec): the key's spec, usage and status, read from the HSM key
  * that the HYOK key's current version points at. `keyUsage` is exactly what the HSM key allows,
  * so a decrypt-only (retired) key says so; a blocked HYOK key is DISABLED.
  */

@@ -1,6 +1,6 @@
 /**
  * The proxy's view of control-plane state, cached in the container. Block, unblock and
- * credential deletion take effect within `maxAgeMs` (≤ 5 s, design.md "The XKS hot path"). A busy
+ * credential deletion take effect within `maxAgeMs` (≤ 5 s, README "Architecture", XKS hot path). A busy
  * container re-reads a key store / key in the background every `maxAgeMs / 2`, so requests do
  * not wait on DynamoDB; an idle one reads it when the next request comes.
  *

@@ -1,6 +1,6 @@
 /**
  * What AWS KMS answers when a call to the XKS proxy fails: the table "KMS exceptions for XKS
- * proxy failures" of the XKS proxy API spec (docs in /work/shared/reference), by the KMS
+ * proxy failures" of the AWS KMS External Key Store Proxy API Specification, by the KMS
  * operation that made the call, and the ConnectionErrorCode ConnectCustomKeyStore records.
  * The proxy's own errorMessage is never passed on (AWS logs it in CloudWatch; the stand-in logs it).
  */
