@@ -5,7 +5,7 @@
  * key services.
  */
 import { type Access, isPermitted, isVisible, missingReferenceFor, notFoundFor } from './accounts/access';
-import { ConflictError, ForbiddenError, ValidationError } from './errors';
+import { ConflictError, ForbiddenError, ValidationError, isError } from './errors';
 import type { AccountData } from './accounts/account';
 import type { HsmKeyData } from './hsm/hsm-key';
 import type { KeyStoreData } from './key-stores/key-store';
@@ -144,7 +144,7 @@ export async function transactWithClaim(state: StateStore, ops: readonly StateOp
     try {
       await state.transact([...ops, ...current]);
     } catch (error) {
-      if (current.length > 0 && error instanceof ConflictError && error.message === CHANGED_CONCURRENTLY) current = await reclaim();
+      if (current.length > 0 && isError(error, ConflictError) && error.message === CHANGED_CONCURRENTLY) current = await reclaim();
       throw error;
     }
   });

@@ -4,7 +4,7 @@
  * recompute, a bounded number of times. Only the version guard is retried: an op that fails any
  * other condition (a name taken, a counter out of range, a record in use) is answered at once.
  */
-import { ConflictError } from './errors';
+import { ConflictError, isError } from './errors';
 
 /** `conflictMessage` of version-guarded ops; a ConflictError with it means "re-read and retry". */
 export const CHANGED_CONCURRENTLY = 'The resource was changed by another request while this one was applied';
@@ -19,7 +19,7 @@ export async function retryOnChange<T>(attempt: () => Promise<T>): Promise<T> {
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof ConflictError) || error.message !== CHANGED_CONCURRENTLY) throw error;
+      if (!isError(error, ConflictError) || error.message !== CHANGED_CONCURRENTLY) throw error;
       if (n >= ATTEMPTS) {
         throw new ConflictError('Too many concurrent changes to this resource; please retry', { cause: error });
       }

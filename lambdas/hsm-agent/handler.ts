@@ -18,6 +18,7 @@ import {
   type HsmAgentRequest,
   type HsmAgentResponse,
 } from '../contract/hsm-agent-protocol';
+import { isError } from '../core/errors';
 
 export type HsmAgentHandler = (payload: unknown, context?: Context) => Promise<HsmAgentResponse>;
 
@@ -43,7 +44,7 @@ export function createHsmAgentHandler(agent: () => HsmAgent | Promise<HsmAgent>,
       logger.info('HSM agent request done', LOGGED_RESULT[request.operation] ? { result } : {});
       return { ok: true, result: result ?? null };
     } catch (error) {
-      if (!(error instanceof HsmError)) throw error;
+      if (!isError(error, HsmError)) throw error;
       logger.warn('HSM agent request failed', { reason: error.reason, returnCode: error.returnCode, error: error.message });
       return { ok: false, reason: error.reason, returnCode: error.returnCode ?? null, message: error.message };
     } finally {

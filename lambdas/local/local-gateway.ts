@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type RouteDefinition, routes as allRoutes } from '../contract/routes';
-import { KeyManagerError, NotFoundError, UnauthorizedError } from '../core/errors';
+import { KeyManagerError, NotFoundError, UnauthorizedError, isError } from '../core/errors';
 import type { Principal, TokenVerifier } from '../core/ports/token-verifier';
 import { bearerToken } from '../runtime/middleware/authenticate';
 
@@ -208,7 +208,7 @@ export function createLocalGateway(options: LocalGatewayOptions = {}): Server {
 
   return createServer((req, res) => {
     serve(req, res).catch((error: unknown) => {
-      if (!(error instanceof KeyManagerError)) {
+      if (!isError(error, KeyManagerError)) {
         onHandlerError('local-gateway', error);
         error = new HandlerFailedError();
       }

@@ -7,6 +7,7 @@
 import { HsmError } from '../core/ports/hsm';
 import type { HsmFailureReason } from '../contract/hsm';
 import { jsonResponse, type XksResponse } from './http';
+import { isError } from '../core/errors';
 
 export type XksErrorName =
   | 'ValidationException'
@@ -109,6 +110,6 @@ export function xksErrorFromHsm(error: HsmError): XksError {
 /** Any failure → an XksError; unknown failures become InternalException (the cause is logged, not sent). */
 export function toXksError(error: unknown): XksError {
   if (error instanceof XksError) return error;
-  if (error instanceof HsmError) return xksErrorFromHsm(error);
+  if (isError(error, HsmError)) return xksErrorFromHsm(error);
   return new XksError('InternalException', 'The proxy failed to process the request', { cause: error });
 }

@@ -15,7 +15,7 @@
  */
 import { CloudHSMV2Client, type Cluster, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { DependencyError, ForbiddenError, KeyManagerError, ServiceUnavailableError, ValidationError } from '../../core/errors';
+import { DependencyError, ForbiddenError, KeyManagerError, ServiceUnavailableError, ValidationError, isError } from '../../core/errors';
 import type { KmsLocation } from '../../core/ports/aws-kms';
 import type { CloudHsmCluster, CloudHsmClusters } from '../../core/ports/cloudhsm-clusters';
 import { AccountCredentials, clientKey } from './kms-credentials';
@@ -66,12 +66,12 @@ export class SdkCloudHsmClusters implements CloudHsmClusters {
         try {
           return await send();
         } catch (error) {
-          if (error instanceof KeyManagerError || isThrottling(error)) throw error;
+          if (isError(error, KeyManagerError) || isThrottling(error)) throw error;
           throw translateCloudHsmError(error, at);
         }
       }, this.props.retry);
     } catch (error) {
-      if (error instanceof ServiceUnavailableError && !(error.cause instanceof KeyManagerError)) {
+      if (isError(error, ServiceUnavailableError) && !isError(error.cause, KeyManagerError)) {
         throw new ServiceUnavailableError(`AWS CloudHSM is throttling DescribeClusters in ${where(at)}; try again in a few seconds`, { cause: error.cause });
       }
       throw error;

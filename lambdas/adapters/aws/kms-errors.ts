@@ -12,7 +12,7 @@
  *    400 for a malformed policy, alias name or tag;
  *  - KMS's own faults, timeouts and unknown errors → 502.
  */
-import { ConflictError, DependencyError, ForbiddenError, KeyManagerError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../core/errors';
+import { ConflictError, DependencyError, ForbiddenError, KeyManagerError, NotFoundError, ServiceUnavailableError, ValidationError, isError } from '../../core/errors';
 import type { KmsLocation } from '../../core/ports/aws-kms';
 
 /** The API field each CreateCustomKeyStore / UpdateCustomKeyStore parameter comes from. */
@@ -174,7 +174,7 @@ export async function callKms<T>(context: KmsCallContext, call: () => Promise<T>
       return await call();
     } catch (error) {
       // Already ours (e.g. the role could not be assumed for this call).
-      if (error instanceof KeyManagerError) throw error;
+      if (isError(error, KeyManagerError)) throw error;
       if (!isThrottling(error) || attempt >= attempts) throw translateKmsError(error, context);
       await sleep(Math.floor(random() * baseDelayMs * 2 ** (attempt - 1)));
     }

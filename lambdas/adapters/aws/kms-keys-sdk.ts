@@ -26,7 +26,7 @@ import {
   UntagResourceCommand,
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
-import { DependencyError, ValidationError } from '../../core/errors';
+import { DependencyError, ValidationError, isError } from '../../core/errors';
 import type { KmsLocation } from '../../core/ports/aws-kms';
 import type { AlgorithmSpec, KeySpec, KeyUsageType, WrappingKeySpec } from '@aws-sdk/client-kms';
 import type { AwsKmsKeys, CreateKmsKeyRequest, ImportKmsKeyMaterialRequest, KmsImportParameters, KmsKeyMetadata, KmsTag } from '../../core/ports/aws-kms-keys';
@@ -99,7 +99,7 @@ export abstract class SdkKmsKeys implements AwsKmsKeys {
       return answer.KeyRotationEnabled ?? false;
     } catch (error) {
       // Keys AWS KMS cannot rotate automatically; the adapter's table answers it as a bad request.
-      if (error instanceof DependencyError || error instanceof ValidationError) {
+      if (isError(error, DependencyError) || isError(error, ValidationError)) {
         if (/UnsupportedOperationException/.test(error.message)) return undefined;
       }
       throw error;

@@ -5,6 +5,7 @@
  */
 import { HsmError } from '../../core/ports/hsm';
 import type { HsmFailureReason, HsmType } from '../../contract/hsm';
+import { isError } from '../../core/errors';
 
 /** A PKCS#11 failure as pkcs11js reports it: `Pkcs11Error` has the CKR_ name as message and a numeric code. */
 function returnCodeOf(error: unknown): string | undefined {
@@ -59,7 +60,7 @@ function reasonFor(returnCode: string, pkcs11Function: string, hsmType: HsmType 
  * ciphertext count as one.
  */
 export function toHsmError(error: unknown, pkcs11Function: string, hsmType?: HsmType): HsmError {
-  if (error instanceof HsmError) return error;
+  if (isError(error, HsmError)) return error;
   const returnCode = returnCodeOf(error);
   if (returnCode) {
     return new HsmError(reasonFor(returnCode, pkcs11Function, hsmType), returnCode, `${pkcs11Function} failed: ${returnCode}`, {

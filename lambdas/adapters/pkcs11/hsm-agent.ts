@@ -16,6 +16,7 @@ import { signHmac, wrapKeyForImport } from './key-wrapping';
 import { Deadline } from './deadline';
 import { pkcs11ModuleFor } from './module';
 import { Pkcs11Partitions } from './partitions';
+import { isError } from '../../core/errors';
 
 const READY: PartitionTestResult = { ready: true, message: 'ready' };
 const CHECK_AAD = Buffer.from('hsm-agent key check');
@@ -52,7 +53,7 @@ export class Pkcs11HsmAgent implements HsmAgent {
       await this.partitions.run(partition, (lease) => lease.relogin(), { freshPin: true });
       return READY;
     } catch (error) {
-      if (error instanceof HsmError) return { ready: false, message: error.returnCode ?? error.message };
+      if (isError(error, HsmError)) return { ready: false, message: error.returnCode ?? error.message };
       throw error;
     }
   }
@@ -99,7 +100,7 @@ export class Pkcs11HsmAgent implements HsmAgent {
       const opened = await this.crypto.decrypt(key, sealed, CHECK_AAD);
       return opened.equals(plaintext) ? READY : { ready: false, message: 'DECRYPT_FAILED: the round trip returned other bytes' };
     } catch (error) {
-      if (error instanceof HsmError) return { ready: false, message: `${error.reason}: ${error.message}` };
+      if (isError(error, HsmError)) return { ready: false, message: `${error.reason}: ${error.message}` };
       throw error;
     }
   }

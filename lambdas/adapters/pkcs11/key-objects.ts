@@ -12,6 +12,7 @@ import {
   type KeyAttributes,
 } from '../../contract/hsm';
 import type { CachedKey, SessionLease } from './session-lease';
+import { isError } from '../../core/errors';
 
 export const ATTRIBUTE_TYPES: Readonly<Record<KeyAttributeName, number>> = {
   CKA_ENCRYPT: pkcs11js.CKA_ENCRYPT,
@@ -99,7 +100,7 @@ function readAttributes(lease: SessionLease, handle: pkcs11js.Handle): Map<numbe
     );
     return new Map(all.map(({ type, value }) => [type, asBuffer(value)]));
   } catch (error) {
-    if (!(error instanceof HsmError && /^CKR_ATTRIBUTE_(TYPE_INVALID|SENSITIVE)$/.test(error.returnCode ?? ''))) throw error;
+    if (!(isError(error, HsmError) && /^CKR_ATTRIBUTE_(TYPE_INVALID|SENSITIVE)$/.test(error.returnCode ?? ''))) throw error;
   }
   // Some HSMs refuse the whole template for one attribute they do not know: read them one by one.
   const values = new Map<number, Buffer | undefined>();

@@ -20,6 +20,7 @@ import { callPkcs11, invalidatesConnection, toHsmError } from './errors';
 import { findSecretKey } from './key-objects';
 import { SessionLease, type CachedKey, type LeaseOwner } from './session-lease';
 import type { Pkcs11Module } from './module';
+import { isError } from '../../core/errors';
 
 /** A slot as found in one generation of the library. */
 interface Slot {
@@ -88,7 +89,7 @@ export class PartitionSessionPool implements LeaseOwner {
       return await this.runOnce(deadline, work);
     } catch (error) {
       const retry = options.retry ?? true;
-      if (retry && error instanceof HsmError && isWorthRetrying(error) && deadline.remainingMs() > 0) {
+      if (retry && isError(error, HsmError) && isWorthRetrying(error) && deadline.remainingMs() > 0) {
         return this.runOnce(deadline, work);
       }
       throw error;

@@ -14,7 +14,7 @@
  *    key), the record stays as `PENDING` and is settled later (pending-hsm-keys.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { ConflictError, DependencyError, NotFoundError } from '../errors';
+import { ConflictError, DependencyError, NotFoundError, isError } from '../errors';
 import type { HsmAgent } from '../ports/hsm';
 import { type HsmKeyInfo, KEY_ATTRIBUTE_NAMES, type KeyAttributes } from '../../contract/hsm';
 import { LISTS } from '../../contract/lists';
@@ -126,7 +126,7 @@ export class HsmKeyService {
     try {
       await state.transact([{ op: 'update', kind: 'hsmKey', id, data: available, expectedVersion: 1 }]);
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
+      if (!isError(error, ConflictError)) throw error;
       // Deleted while it was being generated: the HSM object must not outlive its record.
       await hsmAgent.destroyKey(key);
       throw new ConflictError(`The HSM key ${id} was deleted while it was being generated`, { cause: error });

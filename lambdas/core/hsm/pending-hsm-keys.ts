@@ -11,7 +11,7 @@
  * Reading the key (GET) settles it, and so does the daily sweep (`settleAll`, which also settles
  * `in_progress` records left by a crash, once they are that old).
  */
-import { ConflictError, DependencyError } from '../errors';
+import { ConflictError, DependencyError, isError } from '../errors';
 import { HsmError, type HsmAgent } from '../ports/hsm';
 import type { Clock } from '../ports/clock';
 import type { EntityRecord, StateStore } from '../ports/state-store';
@@ -25,7 +25,7 @@ export type HsmKeyRecord = EntityRecord<HsmKeyData>;
 
 /** Whether an agent call failed by running out of time (its outcome in the HSM is unknown). */
 export function isTimeout(error: unknown): error is HsmError {
-  return error instanceof HsmError && error.reason === 'TIMEOUT';
+  return isError(error, HsmError) && error.reason === 'TIMEOUT';
 }
 
 export interface SettledHsmKeys {
@@ -43,7 +43,7 @@ export class PendingHsmKeys {
     try {
       await this.deps.state.transact([{ op: 'update', kind: 'hsmKey', id, data, expectedVersion: 1 }]);
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error; // deleted meanwhile: its delete destroyed the HSM object
+      if (!isError(error, ConflictError)) throw error; // deleted meanwhile: its delete destroyed the HSM object
     }
     return new DependencyError(
       `The HSM did not answer in time; HSM key ${id} (label ${JSON.stringify(key.label)}) is kept as PENDING: reading it (GET /v1/cckm/hsm/keys/${id}) or the daily sweep completes it when the HSM has it, or removes it when the HSM does not`,
@@ -95,7 +95,7 @@ export class PendingHsmKeys {
       await this.deps.state.transact(ops);
       return result;
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
+      if (!isError(error, ConflictError)) throw error;
       return this.deps.state.get<HsmKeyData>('hsmKey', key.id);
     }
   }

@@ -12,7 +12,7 @@
  * external key stores joins its HYOK key's record (the external key id is that record's id).
  * A record is rewritten only with its version unchanged since it was read.
  */
-import { ConflictError } from '../errors';
+import { ConflictError, isError } from '../errors';
 import { type AwsKeyData, awsKeyRecordId, isHyokKey, type KmsKeySnapshot, type OtherAwsKeyData } from '../keys/aws-key';
 import { readKmsKey } from '../keys/kms-key-reads';
 import type { AwsKms, KmsLocation } from '../ports/aws-kms';
@@ -103,7 +103,7 @@ export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: stri
         await state.transact([{ op: 'create', kind: 'awsKey', id, data }, ...countedBy(store, data)]);
       } catch (error) {
         // A concurrent run created it first: read it again and update it instead.
-        if (error instanceof ConflictError) throw new ConflictError(CHANGED_CONCURRENTLY, { cause: error });
+        if (isError(error, ConflictError)) throw new ConflictError(CHANGED_CONCURRENTLY, { cause: error });
         throw error;
       }
       return syncCounts('created');
@@ -160,7 +160,7 @@ async function sweepGone(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): 
       gone += 1;
     } catch (error) {
       // Changed since the page was read (a refresh or another run saw it): not ours to mark.
-      if (!(error instanceof ConflictError)) throw error;
+      if (!isError(error, ConflictError)) throw error;
     }
   }
   return { counts: { gone }, ...(page.next === undefined ? {} : { next: { phase: 'gone', cursor: page.next } }) };

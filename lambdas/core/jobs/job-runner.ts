@@ -16,7 +16,7 @@
  */
 import type { JobKind } from '../../contract/jobs';
 import type { AccountData } from '../accounts/account';
-import { ConflictError, DependencyError, KeyManagerError, ServiceUnavailableError, TooManyRequestsError } from '../errors';
+import { ConflictError, DependencyError, KeyManagerError, ServiceUnavailableError, TooManyRequestsError, isError } from '../errors';
 import { derivedId } from '../keys/aws-key';
 import type { AccountRecord } from '../key-references';
 import { kmsLocation } from '../key-stores/aws-kms-links';
@@ -113,7 +113,7 @@ export class JobRunner {
     try {
       await state.transact([{ op: 'create', kind: 'jobPage', id, data: page, conflictMessage: PAGE_COUNTED }, ...ops]);
     } catch (error) {
-      if (error instanceof ConflictError && (await state.get('jobPage', id)) !== undefined) return;
+      if (isError(error, ConflictError) && (await state.get('jobPage', id)) !== undefined) return;
       throw error;
     }
   }
@@ -157,7 +157,7 @@ export function jobPageId(unit: Pick<JobUnit, 'jobId' | 'accountId' | 'region' |
 
 /** Throttling, 5xx and a dependency that failed: worth another try later. */
 export function isTransient(error: unknown): boolean {
-  return error instanceof ServiceUnavailableError || error instanceof TooManyRequestsError || error instanceof DependencyError || !(error instanceof KeyManagerError);
+  return isError(error, ServiceUnavailableError) || isError(error, TooManyRequestsError) || isError(error, DependencyError) || !isError(error, KeyManagerError);
 }
 
 function reasonOf(error: unknown): string {

@@ -12,7 +12,7 @@
  * derived from the AWS store), so concurrent runs make no duplicates.
  */
 import { XKS_API_SUFFIX, XKS_PROXY_PATH_PREFIX } from '../../contract/xks-proxy-uri';
-import { ConflictError } from '../errors';
+import { ConflictError, isError } from '../errors';
 import type { AwsKeyData } from '../keys/aws-key';
 import { isHyokKey } from '../keys/aws-key';
 import type { CloudHsmKeyStoreData } from '../key-stores/cloudhsm-key-store';
@@ -77,7 +77,7 @@ async function syncStore(deps: KeyStoreSyncDeps, at: KmsLocation, jobId: string,
       try {
         await state.transact([{ op: 'create', kind: 'remoteKeyStore', id, data }]);
       } catch (error) {
-        if (error instanceof ConflictError) throw new ConflictError(CHANGED_CONCURRENTLY, { cause: error });
+        if (isError(error, ConflictError)) throw new ConflictError(CHANGED_CONCURRENTLY, { cause: error });
         throw error;
       }
       return { found: 1, created: 1 };

@@ -10,6 +10,7 @@
  */
 import { HsmError, type GcmCiphertext, type HsmAgent } from '../ports/hsm';
 import type { HsmKeyRef, PartitionTestResult } from '../../contract/hsm';
+import { isError } from '../errors';
 
 /** What encrypts and decrypts inside the HSM: the HSM agent, or the proxy's KeyCrypto. */
 export type HsmGcm = Pick<HsmAgent, 'encrypt' | 'decrypt'>;
@@ -38,7 +39,7 @@ export async function openHealthCheckCiphertext(hsm: HsmGcm, key: HsmKeyRef, key
       ? { ready: true, message: 'ready' }
       : { ready: false, message: 'DECRYPT_FAILED: the health-check ciphertext opened to other bytes' };
   } catch (error) {
-    if (error instanceof HsmError && error.reason === 'DECRYPT_FAILED') {
+    if (isError(error, HsmError) && error.reason === 'DECRYPT_FAILED') {
       return { ready: false, message: 'DECRYPT_FAILED: the health-check key no longer decrypts the ciphertext it made' };
     }
     throw error;

@@ -4,7 +4,7 @@
  * here, then pushed to AWS KMS, and written back here when AWS KMS refuses them.
  */
 import type { Access } from '../accounts/access';
-import { ConflictError, ValidationError } from '../errors';
+import { ConflictError, ValidationError, isError } from '../errors';
 import { HSM_KEY_COUNTERS, hsmKeyRef } from '../hsm/hsm-key';
 import { partitionConnection } from '../hsm/partition';
 import { type AccountRecord, claimKeyFor, type KeyStoreRecord, loadKeyStore, requireHsmKey, requireInPartition, requirePartition } from '../key-references';
@@ -116,7 +116,7 @@ export class KeyStoreChanges {
         ...ops,
       ]).catch((error: unknown) => {
         // The rename's claim carries the op's message; tell a taken name apart from a moved version.
-        if (error instanceof ConflictError && error.message === CHANGED_CONCURRENTLY && name !== old.name) {
+        if (isError(error, ConflictError) && error.message === CHANGED_CONCURRENTLY && name !== old.name) {
           return this.explainRenameConflict(id, store.version, name, error);
         }
         throw error;

@@ -7,7 +7,7 @@
  * the SecretStore only; DynamoDB holds the access key id and the secret's name.
  */
 import { randomBytes } from 'node:crypto';
-import { ServiceUnavailableError } from '../errors';
+import { ServiceUnavailableError, isError } from '../errors';
 import type { XksCredentialData } from './credential';
 import { secretNames } from '../secret-names';
 import type { SecretStore } from '../ports/secret-store';
@@ -121,7 +121,7 @@ export async function discardXksSecrets(secrets: SecretStore, keyStoreId: string
  * authenticates nothing (removing such leftovers is listed under README "Not built yet").
  */
 export async function landedDespite(error: unknown, landed: () => Promise<boolean>): Promise<boolean> {
-  if (!(error instanceof ServiceUnavailableError) || !error.outcomeUnknown) return false;
+  if (!isError(error, ServiceUnavailableError) || !error.outcomeUnknown) return false;
   try {
     return await landed();
   } catch {

@@ -13,7 +13,7 @@
  * shortest window) and the error names the step and what AWS KMS (or the HSM) said.
  */
 import { type Access, missingReferenceFor } from '../accounts/access';
-import { ConflictError, DependencyError, ValidationError } from '../errors';
+import { ConflictError, DependencyError, ValidationError, isError } from '../errors';
 import { HSM_KEY_COUNTERS, type HsmKeyData, hsmKeyRef } from '../hsm/hsm-key';
 import { partitionConnection, type PartitionData } from '../hsm/partition';
 import { claimKeyFor, type HsmKeyRecord, requirePartition, resolveAccount, transactWithClaim } from '../key-references';
@@ -177,10 +177,10 @@ export class KeyUploadService {
 
 /** The failure of `step`, its message saying so and what was done about it; its class (status) kept. */
 function failedAt(error: unknown, step: string, note: string): unknown {
-  const failure = error instanceof HsmError ? new DependencyError(`the HSM refused (${error.returnCode ?? error.reason}): ${error.message}`, { cause: error }) : error;
+  const failure = isError(error, HsmError) ? new DependencyError(`the HSM refused (${error.returnCode ?? error.reason}): ${error.message}`, { cause: error }) : error;
   if (!(failure instanceof Error)) return failure;
   // A 400 keeps naming its field first, as every 400 of the API does.
-  const field = failure instanceof ValidationError && failure.field !== undefined && failure.message.startsWith(`${failure.field}: `) ? failure.field : undefined;
+  const field = isError(failure, ValidationError) && failure.field !== undefined && failure.message.startsWith(`${failure.field}: `) ? failure.field : undefined;
   const said = field === undefined ? failure.message : failure.message.slice(field.length + 2);
   failure.message = `${field === undefined ? '' : `${field}: `}BYOK upload step ${step} failed: ${said}; ${note}`;
   return failure;

@@ -3,7 +3,7 @@
  * (four reads, in parallel), and where a key lives in AWS KMS.
  */
 import type { AccountData } from '../accounts/account';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, isError } from '../errors';
 import type { KmsLocation } from '../ports/aws-kms';
 import type { AwsKmsKeys } from '../ports/aws-kms-keys';
 import type { EntityRecord } from '../ports/state-store';
@@ -21,7 +21,7 @@ export async function readKmsKey(kms: AwsKmsKeys, at: KmsLocation, keyId: string
     ]);
     return kmsKeySnapshot({ metadata, aliases, tags, policy }, now.toISOString());
   } catch (error) {
-    if (error instanceof NotFoundError) return 'gone';
+    if (isError(error, NotFoundError)) return 'gone';
     throw error;
   }
 }

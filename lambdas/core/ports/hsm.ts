@@ -12,6 +12,7 @@ import type {
   PartitionTestResult,
 } from '../../contract/hsm';
 import type { HmacResult, SignHmacRequest, WrapForImportRequest, WrappedKeyMaterial } from '../../contract/hsm-key-types';
+import { recordErrorKinds } from '../errors';
 
 /**
  * The HSM agent (README, "Architecture"): the only way the control plane reaches PKCS#11.
@@ -61,7 +62,9 @@ export interface KeyCryptoCallOptions {
   readonly deadlineAt?: number;
 }
 
+/** An HSM failure, told apart with `isError(error, HsmError)` like the management API's errors (core/errors.ts). */
 export class HsmError extends Error {
+  static readonly kind: string = 'HsmError';
   constructor(
     readonly reason: HsmFailureReason,
     /** The PKCS#11 return code name when there is one, e.g. `CKR_DEVICE_ERROR`. */
@@ -71,5 +74,6 @@ export class HsmError extends Error {
   ) {
     super(message, options);
     this.name = 'HsmError';
+    recordErrorKinds(this, new.target);
   }
 }

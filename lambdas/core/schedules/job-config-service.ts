@@ -7,7 +7,7 @@
  * again from the newest record (`settleSchedule`), so concurrent updates lose nothing there
  * either. A configuration assigned to key stores or keys is not deleted (409 naming them).
  */
-import { ConflictError, DependencyError, KeyManagerError } from '../errors';
+import { ConflictError, DependencyError, KeyManagerError, isError } from '../errors';
 import { LISTS } from '../../contract/lists';
 import { type ListPage, parseList } from '../listing';
 import type { Clock } from '../ports/clock';
@@ -80,7 +80,7 @@ export class JobConfigService {
       await state.transact([
         { op: 'update', kind: 'jobConfig', id, data, expectedVersion: record.version, ...rename, conflictMessage: CHANGED_CONCURRENTLY },
       ]).catch((error: unknown) => {
-        if (error instanceof ConflictError && error.message !== CHANGED_CONCURRENTLY) throw new ConflictError(nameTaken(data.name), { cause: error });
+        if (isError(error, ConflictError) && error.message !== CHANGED_CONCURRENTLY) throw new ConflictError(nameTaken(data.name), { cause: error });
         throw error;
       });
       return { before: record, after: { ...record, data, version: record.version + 1 } };
@@ -187,7 +187,7 @@ async function undoUnless(call: () => Promise<void>, undo: () => Promise<unknown
     await call();
   } catch (error) {
     await undo();
-    if (error instanceof KeyManagerError) throw error;
+    if (isError(error, KeyManagerError)) throw error;
     throw new DependencyError(`The scheduler refused the change, so the job configuration was not ${what}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -20,7 +20,7 @@
  */
 import { GROUPS } from '../../contract/env';
 import type { Access } from '../accounts/access';
-import { ConflictError, KeyManagerError } from '../errors';
+import { ConflictError, KeyManagerError, isError } from '../errors';
 import type { HsmKeyService } from '../hsm/hsm-key-service';
 import type { KeyStoreData } from '../key-stores/key-store';
 import type { KeyStoreCredentialService } from '../key-stores/key-store-credential-service';
@@ -91,7 +91,7 @@ export class JobRunner {
       await state.transact([{ op: 'create', kind: 'jobRun', id, data }]);
       return { kind: 'jobRun', id, data, version: 1, counters: {} };
     } catch (error) {
-      if (error instanceof ConflictError) return undefined; // another delivery of the same run took it
+      if (isError(error, ConflictError)) return undefined; // another delivery of the same run took it
       throw error;
     }
   }
@@ -182,6 +182,6 @@ async function attempt(type: JobRunResult['target_type'], id: string, work: () =
 }
 
 function failedResult(type: JobRunResult['target_type'], id: string, error: unknown): JobRunResult {
-  const message = error instanceof KeyManagerError ? error.message : `internal error (${(error as Error).name ?? 'Error'})`;
+  const message = isError(error, KeyManagerError) ? error.message : `internal error (${(error as Error).name ?? 'Error'})`;
   return { target_type: type, target_id: id, status: 'failed', message };
 }

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
-import { DependencyError, KeyManagerError, ServiceUnavailableError } from '../../core/errors';
+import { DependencyError, KeyManagerError, ServiceUnavailableError, isError } from '../../core/errors';
 import { HsmError } from '../../core/ports/hsm';
 import { JSON_HEADERS, type ApiEvent, type ApiResult } from './api-event';
 
@@ -17,11 +17,11 @@ export function errorResponse(logger: Logger): MiddlewareObj<ApiEvent, ApiResult
     name: 'errorResponse',
     onError: (request) => {
       const error = translate(request.error);
-      if (error instanceof KeyManagerError) {
+      if (isError(error, KeyManagerError)) {
         if (error.statusCode >= 500) logger.warn('request failed on a dependency', { statusCode: error.statusCode, error: request.error as Error });
         else logger.info('request refused', { statusCode: error.statusCode, code: error.code, reason: error.message });
         const headers: Record<string, string> = { ...JSON_HEADERS };
-        if (error instanceof ServiceUnavailableError) headers['Retry-After'] = String(error.retryAfterSeconds);
+        if (isError(error, ServiceUnavailableError)) headers['Retry-After'] = String(error.retryAfterSeconds);
         request.response = { statusCode: error.statusCode, headers, body: JSON.stringify(error.toJSON()) };
         return;
       }
@@ -32,7 +32,7 @@ export function errorResponse(logger: Logger): MiddlewareObj<ApiEvent, ApiResult
 }
 
 function translate(error: unknown): unknown {
-  if (error instanceof HsmError) {
+  if (isError(error, HsmError)) {
     return new DependencyError(`The HSM could not complete the operation (${error.returnCode ?? error.reason})`, { cause: error });
   }
   return error;

@@ -12,6 +12,7 @@ import { HsmError } from '../../core/ports/hsm';
 import type { XksError, XksFailureName } from '../errors';
 import type { RequestMetadata } from '../operations/request-fields';
 import type { XksOperation } from '../router';
+import { isError } from '../../core/errors';
 
 /** The subset of Powertools' Logger the proxy uses (tests pass a recorder). */
 export interface XksLogger {
@@ -34,7 +35,7 @@ export interface AuditFields extends Partial<RequestMetadata> {
 export type AuditResult = 'Success' | XksFailureName;
 
 function describeCause(cause: unknown): Record<string, unknown> | undefined {
-  if (cause instanceof HsmError) return { name: cause.name, reason: cause.reason, returnCode: cause.returnCode, message: cause.message };
+  if (isError(cause, HsmError)) return { name: cause.name, reason: cause.reason, returnCode: cause.returnCode, message: cause.message };
   if (cause instanceof Error) return { name: cause.name, message: cause.message.slice(0, 512) };
   return cause === undefined ? undefined : { message: String(cause).slice(0, 512) };
 }

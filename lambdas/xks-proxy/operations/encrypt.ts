@@ -26,6 +26,7 @@ import {
 } from './request-fields';
 import { currentVersion, rejectIfBlocked } from './key-versions';
 import type { KeyContext, KeyOperation } from './operation';
+import { isError } from '../../core/errors';
 
 /** Request payload, per the XKS Proxy API spec. */
 export interface EncryptRequest {
@@ -71,7 +72,7 @@ async function opensAgain(keyCrypto: KeyCrypto, key: HsmKeyRef, sealed: GcmCiphe
     const opened = await keyCrypto.decrypt(key, sealed, aad, { deadlineAt });
     return opened.length === plaintext.length && timingSafeEqual(opened, plaintext);
   } catch (error) {
-    if (error instanceof HsmError && error.reason === 'DECRYPT_FAILED') return false;
+    if (isError(error, HsmError) && error.reason === 'DECRYPT_FAILED') return false;
     throw error; // KEY_FUNCTION_NOT_PERMITTED → InvalidKeyUsageException, device failures → InternalException
   }
 }

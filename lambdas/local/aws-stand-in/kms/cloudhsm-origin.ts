@@ -13,6 +13,7 @@ import { customKeyStoresOf, type CustomKeyStoreRecord } from './custom-key-store
 import type { KmsKeyRecord } from './key-record';
 import type { KeyOriginProvider } from './key-origins';
 import { HsmError } from '../../../core/ports/hsm';
+import { isError } from '../../../core/errors';
 
 /** CKA_ID of a KMS key's key object: its key id without dashes (16 bytes, hex). */
 export const clusterObjectIdOf = (keyId: string): string => keyId.replace(/-/g, '');
@@ -43,7 +44,7 @@ function connectedStore(context: OperationContext, customKeyStoreId: string, key
 
 /** The PKCS#11 failure of a key operation as KMS reports it for a key in a CloudHSM key store. */
 function asKmsError(error: unknown, key: KmsKeyRecord): unknown {
-  if (!(error instanceof HsmError)) return error;
+  if (!isError(error, HsmError)) return error;
   if (error.reason === 'DECRYPT_FAILED') return new AwsError('InvalidCiphertextException', '');
   if (error.reason === 'KEY_NOT_FOUND') return invalidKeyState(`The key material of ${key.arn} is not in its CloudHSM cluster.`);
   if (error.reason === 'LOGIN_FAILED') return invalidKeyState(`KMS cannot log in to the CloudHSM cluster of ${key.arn} as kmsuser.`);
@@ -66,7 +67,7 @@ export const cloudHsmOrigin: KeyOriginProvider = {
     try {
       await clusterHsms().generateAesKey(login, clusterObjectIdOf(request.keyId), request.keyId);
     } catch (error) {
-      if (error instanceof HsmError) throw new AwsError('KMSInternalException', `The CloudHSM cluster ${cluster.clusterId} could not generate the key material.`, 500);
+      if (isError(error, HsmError)) throw new AwsError('KMSInternalException', `The CloudHSM cluster ${cluster.clusterId} could not generate the key material.`, 500);
       throw error;
     }
     return { customKeyStoreId: request.customKeyStoreId, cloudHsmClusterId: cluster.clusterId };
