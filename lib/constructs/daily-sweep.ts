@@ -11,21 +11,18 @@
  *  - the state table: read (which secrets are referenced) and write (settling PENDING HSM keys);
  *  - the HSM agent: invoke (asking the HSM whether a PENDING key exists).
  */
-import * as path from 'node:path';
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV, METRICS } from '../../lambdas/contract/env';
+import { ENV } from '../../lambdas/contract/env';
+import { functionLogGroup, functionRole, nodeFunction } from '../private/lambda-functions';
 import { acknowledge, acknowledgeFinding } from '../private/nag';
-import { PROJECT_ROOT } from '../private/project';
 import type { HsmAgent } from './hsm-agent';
-import { BUNDLING, NODE_RUNTIME } from './operation-function';
 import type { SecretPrefixes } from './secret-prefixes';
 import type { StateTable } from './state-table';
 
@@ -51,44 +48,28 @@ export class DailySweep extends Construct {
 
   constructor(scope: Construct, id: string, props: DailySweepProps) {
     super(scope, id);
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Daily sweep: removes unreferenced secrets, settles PENDING HSM keys',
-      path: props.secrets.rolePath,
-    });
-    logGroup.grantWrite(this.role);
+    const logGroup = functionLogGroup(this, 'Logs', props.logRetention);
+    this.role = functionRole(this, 'Role', logGroup, 'Daily sweep: removes unreferenced secrets, settles PENDING HSM keys', props.secrets.rolePath);
     props.stateTable.grantReadWrite(this.role);
     props.hsmAgent.grantInvoke(this.role);
     for (const kind of ['xks', 'hsmPin', 'cloudHsmPassword'] as const) props.secrets.grantDelete(this.role, kind);
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
     acknowledge(this.role, 'AwsSolutions-IAM5[Resource::*]', 'secretsmanager:ListSecrets supports no resource-level permission (IAM grants it on * only); it returns names and dates, never values, and the function lists by the deployment prefix only.');
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      runtime: NODE_RUNTIME,
-      architecture: props.architecture ?? lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: Duration.minutes(5),
+    this.function = nodeFunction(this, 'Function', {
+      code: { entry: DAILY_SWEEP_ENTRY },
+      description: DAILY_SWEEP_DESCRIPTION,
+      serviceName: 'daily-sweep',
       role: this.role,
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      description: DAILY_SWEEP_DESCRIPTION,
-      entry: path.join(PROJECT_ROOT, DAILY_SWEEP_ENTRY),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: BUNDLING,
+      timeout: Duration.minutes(5),
+      architecture: props.architecture,
       environment: {
-        [ENV.serviceName]: 'daily-sweep',
-        [ENV.logLevel]: 'INFO',
-        [ENV.metricsNamespace]: METRICS.namespace,
         [ENV.stateTableName]: props.stateTable.table.tableName,
         [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName,
         ...props.secrets.environmentFor('delete'),
-        NODE_OPTIONS: '--enable-source-maps',
       },
     });
-    acknowledge(this.function, 'AwsSolutions-L1', 'The project targets the nodejs22.x runtime (toolchain pinned to Node 22; middy 6); newer runtimes are adopted deliberately, not by default.');
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

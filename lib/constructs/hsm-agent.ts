@@ -3,13 +3,13 @@
  * It is the only way the control plane reaches PKCS#11 (README, "Architecture"); it can read HSM partition PINs
  * and nothing else, and only the functions granted `grantInvoke` may call it.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV, METRICS } from '../../lambdas/contract/env';
+import { functionLogGroup, vpcImageFunction } from '../private/lambda-functions';
 import { vpcFunctionRole } from '../private/vpc-function-role';
 import type { ProxyImage } from './proxy-image';
 import type { SecretPrefixes } from './secret-prefixes';
@@ -44,26 +44,21 @@ export class HsmAgent extends Construct {
     if (timeout.toSeconds() <= 10) {
       throw new Error(`HsmAgent ${this.node.path}: timeout must exceed the agent's 10-second PKCS#11 budget (AGENT_CALL_TIMEOUT_MS); got ${timeout.toSeconds()} s.`);
     }
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    this.logGroup = functionLogGroup(this, 'Logs', props.logRetention);
     const role = vpcFunctionRole(this, 'Role', this.logGroup, 'HSM agent: PKCS#11 key management for the control plane', props.secrets.rolePathFor('read'));
-    this.function = new lambda.DockerImageFunction(this, 'Function', {
+    this.function = vpcImageFunction(this, 'Function', {
       description: 'HSM agent (XKS proxy image, second entry point)',
       code: props.image.code('hsmAgent'),
       architecture: props.image.architecture,
+      serviceName: 'hsm-agent',
       memorySize: props.memorySize ?? 1024,
       timeout,
       role,
       logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
-      securityGroups: [props.securityGroup],
-      environment: {
-        [ENV.serviceName]: 'hsm-agent',
-        ...props.secrets.environmentFor('read'),
-        [ENV.logLevel]: 'INFO',
-        [ENV.metricsNamespace]: METRICS.namespace,
-      },
+      securityGroup: props.securityGroup,
+      environment: props.secrets.environmentFor('read'),
     });
     props.secrets.grantRead(role, 'hsmPin');
   }

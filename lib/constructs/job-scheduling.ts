@@ -8,25 +8,22 @@
  * deleting schedules in this group, passing the scheduler role to EventBridge Scheduler, and
  * invoking the runner (run-now).
  */
-import * as path from 'node:path';
 import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ACCOUNT_ROLE_NAME_PREFIX, ENV, METRICS } from '../../lambdas/contract/env';
+import { ACCOUNT_ROLE_NAME_PREFIX, ENV } from '../../lambdas/contract/env';
 import type { JobKind } from '../../lambdas/contract/job-kinds';
 import type { AwsKmsAction } from '../../lambdas/contract/routes';
 import { grantAwsKms } from '../private/kms-grants';
+import { functionLogGroup, functionRole, nodeFunction } from '../private/lambda-functions';
 import { acknowledge, acknowledgeWildcardGrant } from '../private/nag';
-import { PROJECT_ROOT } from '../private/project';
 import type { HsmAgent } from './hsm-agent';
 import { type JobWorkers, jobQueueUrls } from './job-workers';
-import { BUNDLING, NODE_RUNTIME } from './operation-function';
 import type { SecretPrefixes } from './secret-prefixes';
 import type { StateTable } from './state-table';
 
@@ -93,32 +90,17 @@ export class JobScheduling extends Construct {
     });
 
     const syncQueue = props.jobWorkers?.queue(SYNC_JOB_KIND);
-    const logGroup = new logs.LogGroup(this, 'RunnerLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    const role = new iam.Role(this, 'RunnerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Job runner: scheduled credential and key rotation',
-      path: props.secrets.rolePathFor('write'),
-    });
-    logGroup.grantWrite(role);
-    this.runner = new nodejs.NodejsFunction(this, 'Runner', {
-      runtime: NODE_RUNTIME,
-      architecture: props.architecture ?? lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: props.runnerTimeout ?? Duration.minutes(15),
+    const logGroup = functionLogGroup(this, 'RunnerLogs', props.logRetention);
+    const role = functionRole(this, 'RunnerRole', logGroup, 'Job runner: scheduled credential and key rotation', props.secrets.rolePathFor('write'));
+    this.runner = nodeFunction(this, 'Runner', {
+      code: { entry: 'lambdas/jobs/job-runner.ts' },
+      description: JOB_RUNNER_DESCRIPTION,
+      serviceName: 'job-runner',
       role,
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      description: JOB_RUNNER_DESCRIPTION,
-      entry: path.join(PROJECT_ROOT, 'lambdas/jobs/job-runner.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: BUNDLING,
+      timeout: props.runnerTimeout ?? Duration.minutes(15),
+      architecture: props.architecture,
       environment: {
-        [ENV.serviceName]: 'job-runner',
-        [ENV.logLevel]: 'INFO',
-        [ENV.metricsNamespace]: METRICS.namespace,
-        NODE_OPTIONS: '--enable-source-maps',
         [ENV.stateTableName]: props.stateTable.table.tableName,
         [ENV.hsmAgentFunctionName]: props.hsmAgent.function.functionName,
         ...props.secrets.environmentFor('write'),
@@ -126,7 +108,6 @@ export class JobScheduling extends Construct {
       },
     });
     syncQueue?.grantSendMessages(role);
-    acknowledge(this.runner, 'AwsSolutions-L1', 'The project targets the nodejs22.x runtime (toolchain pinned to Node 22; middy 6); newer runtimes are adopted deliberately, not by default.');
     props.stateTable.grantReadWrite(role);
     props.secrets.grant(role, 'xks', 'write');
     props.hsmAgent.grantInvoke(role);

@@ -15,16 +15,15 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ACCOUNT_ROLE_NAME_PREFIX, ENV, METRICS } from '../../lambdas/contract/env';
+import { ACCOUNT_ROLE_NAME_PREFIX, ENV } from '../../lambdas/contract/env';
 import { type JobDefinition, type JobKind, jobs as allJobs } from '../../lambdas/contract/jobs';
 import { grantAssumeAccountRoles, grantAwsKms } from '../private/kms-grants';
+import { functionLogGroup, functionRole, nodeFunction } from '../private/lambda-functions';
 import { acknowledge } from '../private/nag';
 import { PROJECT_ROOT } from '../private/project';
-import { BUNDLING, NODE_RUNTIME } from './operation-function';
 import type { StateTable } from './state-table';
 
 /** Deliveries of a unit whose worker threw before it goes to the dead-letter queue. */
@@ -95,9 +94,8 @@ export class JobWorkers extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const logGroup = new logs.LogGroup(scope, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    const role = new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `${job.kind} job worker` });
-    logGroup.grantWrite(role);
+    const logGroup = functionLogGroup(scope, 'Logs', props.logRetention);
+    const role = functionRole(scope, 'Role', logGroup, `${job.kind} job worker`);
     const fn = this.workerFunction(scope, job, { role, logGroup, timeout, architecture: props.architecture, queue, stateTable: props.stateTable });
     fn.addEventSource(new SqsEventSource(queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: job.maxConcurrency }));
     // The worker queues a unit's continuation (and its retries) on its own queue.
@@ -123,33 +121,21 @@ export class JobWorkers extends Construct {
     job: JobDefinition,
     parts: { role: iam.Role; logGroup: logs.LogGroup; timeout: Duration; architecture?: lambda.Architecture; queue: sqs.Queue; stateTable: StateTable },
   ): lambda.Function {
-    const entry = path.join(PROJECT_ROOT, job.worker);
-    const common: nodejs.NodejsFunctionProps = {
-      runtime: NODE_RUNTIME,
-      architecture: parts.architecture ?? lambda.Architecture.ARM_64,
-      memorySize: 512,
-      timeout: parts.timeout,
+    const exists = fs.existsSync(path.join(PROJECT_ROOT, job.worker));
+    if (!exists && Stack.of(this).bundlingRequired) throw new Error(`Worker file ${job.worker} of job kind ${job.kind} does not exist. Create it (exporting \`handler\`) or fix the row in lambdas/contract/jobs.ts.`);
+    const fn = nodeFunction(scope, 'Function', {
+      code: exists ? { entry: job.worker } : { placeholder: `${job.worker} was missing at synth` },
+      description: job.summary.slice(0, 256),
+      serviceName: 'job-worker',
       role: parts.role,
       logGroup: parts.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      description: job.summary.slice(0, 256),
+      timeout: parts.timeout,
+      architecture: parts.architecture,
       environment: {
-        [ENV.serviceName]: 'job-worker',
-        [ENV.logLevel]: 'INFO',
-        [ENV.metricsNamespace]: METRICS.namespace,
         [ENV.stateTableName]: parts.stateTable.table.tableName,
         [ENV.jobQueueUrls]: jobQueueUrls(scope, [[job.kind, parts.queue]]),
-        NODE_OPTIONS: '--enable-source-maps',
       },
-    };
-    let fn: lambda.Function;
-    if (fs.existsSync(entry)) {
-      fn = new nodejs.NodejsFunction(scope, 'Function', { ...common, entry, handler: 'handler', projectRoot: PROJECT_ROOT, depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'), bundling: BUNDLING });
-    } else {
-      if (Stack.of(this).bundlingRequired) throw new Error(`Worker file ${job.worker} of job kind ${job.kind} does not exist. Create it (exporting \`handler\`) or fix the row in lambdas/contract/jobs.ts.`);
-      fn = new nodejs.NodejsFunction(scope, 'Function', { ...common, code: lambda.Code.fromInline(`exports.handler = async () => { throw new Error('${job.worker} was missing at synth'); };`), handler: 'index.handler' });
-    }
-    acknowledge(fn, 'AwsSolutions-L1', 'The project targets the nodejs22.x runtime (toolchain pinned to Node 22; middy 6); newer runtimes are adopted deliberately, not by default.');
+    });
     return fn;
   }
 }

@@ -7,7 +7,7 @@
  * The function is the container image's proxy entry, in private subnets, behind an alias with
  * provisioned concurrency that Application Auto Scaling keeps at a target utilization.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -18,6 +18,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ENV, METRICS } from '../../lambdas/contract/env';
 import type { ProvisionedConcurrencyParameters, XksConnectivity } from '../parameters';
+import { functionLogGroup, vpcImageFunction } from '../private/lambda-functions';
 import { acknowledge } from '../private/nag';
 import { vpcFunctionRole } from '../private/vpc-function-role';
 import type { ProxyImage } from './proxy-image';
@@ -112,26 +113,23 @@ export class XksProxy extends Construct {
     }
 
     // The function, its alias with provisioned concurrency, and auto scaling on utilization.
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    this.logGroup = functionLogGroup(this, 'Logs', props.logRetention);
     const role = vpcFunctionRole(this, 'Role', this.logGroup, 'XKS proxy: reads key store state and XKS secrets, talks PKCS#11 to the HSM', props.secrets.rolePathFor('read'));
-    this.function = new lambda.DockerImageFunction(this, 'Function', {
+    this.function = vpcImageFunction(this, 'Function', {
       description: 'XKS proxy (AWS KMS external key store data plane)',
       code: props.image.code('xksProxy'),
       architecture: props.image.architecture,
+      serviceName: METRICS.service,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.seconds(5),
       role,
       logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       vpc: props.vpc,
       vpcSubnets: props.privateSubnets,
-      securityGroups: [props.securityGroup],
+      securityGroup: props.securityGroup,
       environment: {
         [ENV.stateTableName]: props.stateTable.table.tableName,
         ...props.secrets.environmentFor('read'),
-        [ENV.serviceName]: METRICS.service,
-        [ENV.logLevel]: 'INFO',
-        [ENV.metricsNamespace]: METRICS.namespace,
         // GetHealthStatus reports the warm fleet: the provisioned instances.
         [ENV.xksProxyFleetSize]: String(pc.min),
         // Only then may the proxy trust the ALB's x-amzn-mtls-clientcert-* headers.
