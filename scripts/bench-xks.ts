@@ -1,28 +1,41 @@
 /**
  * XKS proxy benchmark (`npm run bench:xks`): a benchmark, not a test — it prints numbers.
  *
- *   npm run bench:xks [-- --state-dir .local] [--seconds 10] [--rate 1800] [--concurrency 32] [--cold-starts 3] [--only REGEX]
+ *   npm run bench:xks [-- --state-dir .local] [--seconds 10] [--rate 1800] [--concurrency 32] [--cold-starts 3]
+ *                        [--only REGEX] [--loops closed,open] [--pin 0,1] [--proxy runner|bundled]
+ *                        [--request-log-cost] [--cpu-prof DIR]
  *
- * 1. Uses the running local system of `--state-dir` (its endpoints.json), or starts one in a
- *    temporary folder (test/helpers/local-system.ts, i.e. bin/local.ts as `npm start` runs it).
+ * 1. Uses the running local system of `--state-dir` (its endpoints.json, its runner.lock's pid),
+ *    or starts one in a temporary folder (test/helpers/local-system.ts, i.e. bin/local.ts as
+ *    `npm start` runs it).
  * 2. Provisions through the management API: an account container, two AES-256 keys in the
  *    `local-softhsm` partition, an external key store (its credential) and an HYOK key.
- * 3. Drives the HTTPS proxy with keep-alive connections and SigV4-signed requests (signed before
- *    each run, so that the client's signing does not compete with the proxy for the two cores):
- *    - closed loop: `--concurrency` requests in flight for `--seconds` → maximum throughput;
+ * 3. Drives the HTTPS proxy over `--concurrency` keep-alive connections with SigV4-signed requests
+ *    (signed and serialised before each run, scripts/xks-load-client.ts, so that the client's
+ *    work does not compete with the proxy for the two cores):
+ *    - closed loop: `--concurrency` requests in flight for `--seconds` (at most 5) → maximum throughput;
  *    - open loop: `--rate` requests per second for `--seconds`, latency measured from each
  *      request's scheduled send time (no coordinated omission) → p50 / p99 at that rate;
  *    for GetHealthStatus, GetKeyMetadata, Encrypt (32 B and 4,300 B) and Decrypt.
- * 4. Cold start: a fresh Node.js process running the proxy (bundled with esbuild, as the Lambda
- *    image runs bundled code) over the same state, with the warm-up the Lambda init runs before it
- *    listens; time from process start to listening (init) and to the first successful Encrypt.
+ *    `--proxy bundled` drives a separate process running the bundled proxy alone (as the Lambda
+ *    image runs bundled code) instead of the runner's proxy, which shares its process with the
+ *    management API and the local AWS stand-in.
+ * 4. Cold start: a fresh Node.js process running the bundled proxy over the same state, with the
+ *    warm-up the Lambda init runs before it listens: init time (process start → listening), then,
+ *    on a TLS connection opened after that, the first request's latency against the p50 of the
+ *    requests that follow it on the same connection.
+ * 5. `--request-log-cost`: what the compact per-request log line costs, as proxy CPU per request of
+ *    Encrypt 32 B (closed loop) against the bundled proxy with the line on and off, alternated.
+ *
+ * `--pin C,P` pins this process (the load generator) to CPU C and the proxy process (with its
+ * children) to CPU P with taskset, so that the client's lateness and the proxy's can be told
+ * apart. `--cpu-prof DIR` writes a V8 CPU profile of the proxy process into DIR when it stops
+ * (only for a proxy this script starts).
  */
-import { SignatureV4 } from '@smithy/signature-v4';
 import { build } from 'esbuild';
-import { spawn } from 'node:child_process';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpsRequest } from 'node:https';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -33,12 +46,15 @@ import { startLocalSystem, type LocalSystem } from '../test/helpers/local-system
 import type { LocalEndpoints } from '../lambdas/local/runner';
 import { callApi, provisionThroughApi, type ApiProvisionedStore } from '../test/xks/support/api-provisioning';
 import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from '../test/xks/support/bodies';
+import { XksLoadClient, type SignedRequest } from './xks-load-client';
 
 const REPOSITORY_ROOT = resolve(__dirname, '..');
 const REGION = 'us-east-1';
 /** bin/local.ts's table name. */
 const STATE_TABLE_NAME = 'key-manager-state';
 const SIGNED_POOL_SIZE = 512;
+/** Requests after the first one on the cold-start connection, for the p50 it is compared with. */
+const AFTER_FIRST_REQUESTS = 200;
 
 interface Options {
   readonly stateDir: string;
@@ -48,6 +64,11 @@ interface Options {
   readonly coldStarts: number;
   /** Only the scenarios whose name matches (e.g. `4300`); all when absent. */
   readonly only?: RegExp;
+  readonly loops: ReadonlySet<'closed' | 'open'>;
+  readonly pin?: { readonly client: string; readonly proxy: string };
+  readonly proxy: 'runner' | 'bundled';
+  readonly requestLogCost: boolean;
+  readonly cpuProfDir?: string;
 }
 
 function options(): Options {
@@ -59,6 +80,11 @@ function options(): Options {
       concurrency: { type: 'string', default: '32' },
       'cold-starts': { type: 'string', default: '3' },
       only: { type: 'string' },
+      loops: { type: 'string', default: 'closed,open' },
+      pin: { type: 'string' },
+      proxy: { type: 'string', default: 'runner' },
+      'request-log-cost': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
     },
   });
   const positive = (name: string, value: string): number => {
@@ -66,6 +92,15 @@ function options(): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not ${JSON.stringify(value)}`);
     return n;
   };
+  const loops = new Set(values.loops.split(',').map((loop) => loop.trim()));
+  for (const loop of loops) if (loop !== 'closed' && loop !== 'open') throw new Error(`--loops takes closed and/or open, not ${JSON.stringify(loop)}`);
+  let pin: Options['pin'];
+  if (values.pin !== undefined) {
+    const match = /^(\d+),(\d+)$/.exec(values.pin);
+    if (!match) throw new Error(`--pin takes CLIENT_CPU,PROXY_CPU (e.g. 0,1), not ${JSON.stringify(values.pin)}`);
+    pin = { client: match[1], proxy: match[2] };
+  }
+  if (values.proxy !== 'runner' && values.proxy !== 'bundled') throw new Error(`--proxy takes runner or bundled, not ${JSON.stringify(values.proxy)}`);
   return {
     stateDir: resolve(values['state-dir']),
     seconds: positive('seconds', values.seconds),
@@ -73,6 +108,11 @@ function options(): Options {
     concurrency: positive('concurrency', values.concurrency),
     coldStarts: values['cold-starts'] === '0' ? 0 : Math.floor(positive('cold-starts', values['cold-starts'])),
     only: values.only === undefined ? undefined : new RegExp(values.only),
+    loops: loops as ReadonlySet<'closed' | 'open'>,
+    pin,
+    proxy: values.proxy,
+    requestLogCost: values['request-log-cost'],
+    cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
   };
 }
 
@@ -81,7 +121,7 @@ function options(): Options {
 
 interface System extends LocalEndpoints {
   readonly stateDir: string;
-  /** The runner's process id when this script started it (its CPU time is then measured). */
+  /** The runner's process id (its CPU time is then measured): the one this script started, or the one of runner.lock. */
   readonly runnerPid?: number;
   stop(): Promise<void>;
 }
@@ -95,82 +135,43 @@ async function apiAnswers(endpoints: LocalEndpoints): Promise<boolean> {
   }
 }
 
-async function connectOrStart(stateDir: string): Promise<System> {
+async function connectOrStart(stateDir: string, nodeArgs: readonly string[]): Promise<System> {
   const file = join(stateDir, 'endpoints.json');
   if (existsSync(file)) {
     const endpoints = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints;
     if (await apiAnswers(endpoints)) {
       console.log(`using the running local system of ${stateDir}`);
-      return { ...endpoints, stateDir, stop: async () => undefined };
+      const lock = join(stateDir, 'runner.lock');
+      const lockedPid = existsSync(lock) ? Number(readFileSync(lock, 'utf8').trim()) : Number.NaN;
+      return { ...endpoints, stateDir, runnerPid: Number.isInteger(lockedPid) ? lockedPid : undefined, stop: async () => undefined };
     }
   }
   console.log('starting the local system (bin/local.ts) in a temporary folder ...');
-  const system: LocalSystem = await startLocalSystem();
+  const system: LocalSystem = await startLocalSystem({ nodeArgs });
   return { ...system, runnerPid: system.pid, stop: () => system.stop() };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Signing and sending
-
-/** SHA-256 for the signer from node:crypto (the JS implementation would slow the client down). */
-class NodeSha256 {
-  private hash;
-  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = this.fresh();
+/** A process and its descendants (Linux /proc), for pinning. */
+function processTree(pid: number): number[] {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i += 1) {
+    try {
+      for (const task of readdirSync(`/proc/${pids[i]}/task`)) {
+        const children = readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
+        if (children) pids.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // Exited meanwhile.
+    }
   }
-  private fresh() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret as Buffer);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(typeof data === 'string' ? data : Buffer.from(data as Uint8Array));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
+  return pids;
 }
 
-interface SignedRequest {
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly body: Buffer;
-}
-
-class XksClient {
-  private readonly signer: SignatureV4;
-  readonly host: string;
-  private readonly port: number;
-
-  constructor(
-    url: string,
-    private readonly agent: Agent,
-    credential: { readonly accessKeyId: string; readonly secretAccessKey: string },
-  ) {
-    const parsed = new URL(url);
-    this.host = parsed.host;
-    this.port = Number(parsed.port);
-    this.signer = new SignatureV4({ service: 'kms-xks-proxy', region: REGION, credentials: credential, sha256: NodeSha256, applyChecksum: false });
-  }
-
-  async sign(path: string, body: unknown): Promise<SignedRequest> {
-    const raw = Buffer.from(JSON.stringify(body));
-    const signed = await this.signer.sign({ method: 'POST', protocol: 'https:', hostname: this.host.split(':')[0], port: this.port, path, query: {}, headers: { host: this.host, 'content-type': 'application/json' }, body: raw });
-    return { path, headers: { ...(signed.headers as Record<string, string>), 'content-length': String(raw.length) }, body: raw };
-  }
-
-  send(request: SignedRequest): Promise<{ status: number; body: string }> {
-    return new Promise((resolvePromise, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: this.port, method: 'POST', path: request.path, headers: request.headers, agent: this.agent }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolvePromise({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(request.body);
-    });
+/** Pins every thread of the process tree to the CPU list (taskset -a -p -c). */
+function pin(pid: number, cpuList: string): void {
+  for (const member of processTree(pid)) {
+    const result = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(member)], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`taskset could not pin ${member} to CPU ${cpuList}: ${result.stderr || result.error}`);
   }
 }
 
@@ -190,7 +191,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-async function closedLoop(client: XksClient, pool: readonly SignedRequest[], concurrency: number, seconds: number): Promise<RunResult> {
+async function closedLoop(client: XksLoadClient, pool: readonly SignedRequest[], concurrency: number, seconds: number): Promise<RunResult> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -201,11 +202,16 @@ async function closedLoop(client: XksClient, pool: readonly SignedRequest[], con
     while (performance.now() < deadline) {
       const request = pool[next++ % pool.length];
       const sent = performance.now();
-      const response = await client.send(request);
-      latencies.push(performance.now() - sent);
-      if (response.status !== 200) {
+      try {
+        const response = await client.send(request);
+        latencies.push(performance.now() - sent);
+        if (response.status !== 200) {
+          errors += 1;
+          firstError ??= `${response.status} ${response.body.slice(0, 200)}`;
+        }
+      } catch (error) {
         errors += 1;
-        firstError ??= `${response.status} ${response.body.slice(0, 200)}`;
+        firstError ??= String(error);
       }
     }
   };
@@ -214,7 +220,7 @@ async function closedLoop(client: XksClient, pool: readonly SignedRequest[], con
 }
 
 /** Sends at a fixed rate whatever the answers do; latency counts from the scheduled send time. */
-async function openLoop(client: XksClient, pool: readonly SignedRequest[], rate: number, seconds: number): Promise<RunResult> {
+async function openLoop(client: XksLoadClient, pool: readonly SignedRequest[], rate: number, seconds: number): Promise<RunResult> {
   const total = Math.round(rate * seconds);
   const intervalMs = 1000 / rate;
   const latencies: number[] = [];
@@ -347,45 +353,53 @@ async function signedPool(make: (i: number) => Promise<SignedRequest>): Promise<
   return Promise.all(Array.from({ length: SIGNED_POOL_SIZE }, (_, i) => make(i)));
 }
 
-async function scenarios(client: XksClient, provisioned: ApiProvisionedStore): Promise<Record<string, () => Promise<SignedRequest[]>>> {
+function keyPath(provisioned: ApiProvisionedStore, operation: string): string {
+  return `${provisioned.uriPath}/keys/${provisioned.externalKeyId}/${operation}`;
+}
+
+async function scenarios(client: XksLoadClient, provisioned: ApiProvisionedStore): Promise<Record<string, () => Promise<SignedRequest[]>>> {
   const base = provisioned.uriPath;
-  const keyPath = (operation: string) => `${base}/keys/${provisioned.externalKeyId}/${operation}`;
   // Decrypt needs ciphertexts: made once, through the proxy itself.
   const aad = randomBytes(32);
   const sealed = await Promise.all(
     Array.from({ length: 32 }, async () => {
-      const response = await client.send(await client.sign(keyPath('encrypt'), encryptBody(randomBytes(32), { aad })));
+      const response = await client.send(await client.sign(keyPath(provisioned, 'encrypt'), encryptBody(randomBytes(32), { aad })));
       if (response.status !== 200) throw new Error(`could not prepare ciphertexts: ${response.status} ${response.body}`);
       return JSON.parse(response.body) as EncryptOutput;
     }),
   );
   return {
     GetHealthStatus: () => signedPool(() => client.sign(`${base}/health`, healthBody())),
-    GetKeyMetadata: () => signedPool(() => client.sign(keyPath('metadata'), metadataBody())),
-    'Encrypt 32 B': () => signedPool(() => client.sign(keyPath('encrypt'), encryptBody(randomBytes(32), { aad: randomBytes(32) }))),
-    'Encrypt 4300 B': () => signedPool(() => client.sign(keyPath('encrypt'), encryptBody(randomBytes(4300), { aad: randomBytes(32) }))),
-    Decrypt: () => signedPool((i) => client.sign(keyPath('decrypt'), decryptBody(sealed[i % sealed.length], { aad }))),
+    GetKeyMetadata: () => signedPool(() => client.sign(keyPath(provisioned, 'metadata'), metadataBody())),
+    'Encrypt 32 B': () => encrypt32Pool(client, provisioned),
+    'Encrypt 4300 B': () => signedPool(() => client.sign(keyPath(provisioned, 'encrypt'), encryptBody(randomBytes(4300), { aad: randomBytes(32) }))),
+    Decrypt: () => signedPool((i) => client.sign(keyPath(provisioned, 'decrypt'), decryptBody(sealed[i % sealed.length], { aad }))),
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Cold start
+function encrypt32Pool(client: XksLoadClient, provisioned: ApiProvisionedStore): Promise<SignedRequest[]> {
+  return signedPool(() => client.sign(keyPath(provisioned, 'encrypt'), encryptBody(randomBytes(32), { aad: randomBytes(32) })));
+}
 
-const COLD_START_ENTRY = `
+// ---------------------------------------------------------------------------------------------
+// The bundled proxy alone (cold starts, `--proxy bundled`, the request log's cost)
+
+const BUNDLED_PROXY_ENTRY = `
 import { startXksHttpsServer } from './lambdas/xks-proxy/entry/https-server';
 import { createXksLogger, xksProxyDeps } from './lambdas/xks-proxy/entry/composition-root';
 import { dependencies } from './lambdas/runtime/dependencies';
 import { useLocalAdapterSet } from './lambdas/local/local-adapter-set';
-const [keyPath, certPath] = process.argv.slice(2);
+const [keyPath, certPath, requestLog] = process.argv.slice(2);
 useLocalAdapterSet();
-startXksHttpsServer({ host: '127.0.0.1', port: 0, keyPath, certPath, warmUp: true, deps: xksProxyDeps(dependencies(), dependencies().config, createXksLogger(), { metrics: false }) })
+const deps = xksProxyDeps(dependencies(), dependencies().config, createXksLogger(), { metrics: false });
+startXksHttpsServer({ host: '127.0.0.1', port: 0, keyPath, certPath, warmUp: true, deps: { ...deps, proxyOptions: { logSuccesses: requestLog !== 'off' } } })
   .then((server) => process.stdout.write('READY ' + server.url + '\\n'));
 `;
 
-async function bundleColdStartEntry(dir: string): Promise<string> {
-  const outfile = join(dir, 'xks-proxy-cold-start.js');
+async function bundleProxyEntry(dir: string): Promise<string> {
+  const outfile = join(dir, 'xks-proxy-bundled.js');
   await build({
-    stdin: { contents: COLD_START_ENTRY, resolveDir: REPOSITORY_ROOT, loader: 'ts', sourcefile: 'cold-start-entry.ts' },
+    stdin: { contents: BUNDLED_PROXY_ENTRY, resolveDir: REPOSITORY_ROOT, loader: 'ts', sourcefile: 'bundled-proxy-entry.ts' },
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -398,7 +412,20 @@ async function bundleColdStartEntry(dir: string): Promise<string> {
   return outfile;
 }
 
-async function coldStart(system: System, provisioned: ApiProvisionedStore, bundle: string, dir: string): Promise<{ readyMs: number; firstEncryptMs: number }> {
+interface BundledProxy {
+  readonly url: string;
+  readonly pid: number;
+  /** Process start → listening (the init: module load, PKCS#11, login, state and secrets, warm-up). */
+  readonly readyMs: number;
+  stop(): Promise<void>;
+}
+
+async function startBundledProxy(
+  system: System,
+  bundle: string,
+  dir: string,
+  settings: { readonly requestLog?: 'on' | 'off'; readonly nodeArgs?: readonly string[] } = {},
+): Promise<BundledProxy> {
   const tls = { keyPath: join(system.stateDir, 'tls', 'localhost-key.pem'), certPath: join(system.stateDir, 'tls', 'localhost-cert.pem') };
   const env = {
     ...process.env,
@@ -411,34 +438,98 @@ async function coldStart(system: System, provisioned: ApiProvisionedStore, bundl
     SOFTHSM2_CONF: join(system.stateDir, 'softhsm', 'softhsm2.conf'),
   };
   const started = performance.now();
-  const child = spawn(process.execPath, [bundle, tls.keyPath, tls.certPath], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
+  const child: ChildProcess = spawn(process.execPath, [...(settings.nodeArgs ?? []), bundle, tls.keyPath, tls.certPath, settings.requestLog ?? 'on'], {
+    env,
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
   try {
     const url = await new Promise<string>((resolveUrl, reject) => {
       let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => {
+      const onData = (chunk: Buffer) => {
         stdout += chunk.toString();
         const match = /READY (\S+)/.exec(stdout);
-        if (match) resolveUrl(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`cold-start process exited (${code}): ${stderr.slice(-2000)}`)));
+        if (match) {
+          // From here on its request lines are drained and dropped, as a log pipe would take them.
+          child.stdout?.off('data', onData);
+          child.stdout?.resume();
+          resolveUrl(match[1]);
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`the bundled proxy exited (${code}): ${stderr}`)));
     });
-    const readyMs = performance.now() - started;
-    const agent = new Agent({ keepAlive: true, ca: readFileSync(tls.certPath) });
-    const client = new XksClient(url, agent, provisioned);
-    const response = await client.send(
-      await client.sign(`${provisioned.uriPath}/keys/${provisioned.externalKeyId}/encrypt`, encryptBody(randomBytes(32))),
-    );
-    const firstEncryptMs = performance.now() - started;
-    agent.destroy();
-    if (response.status !== 200) throw new Error(`first encrypt answered ${response.status}: ${response.body}`);
-    return { readyMs, firstEncryptMs };
-  } finally {
-    child.kill('SIGTERM');
+    if (child.pid === undefined) throw new Error('the bundled proxy started without a pid');
+    return { url, pid: child.pid, readyMs: performance.now() - started, stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
+}
+
+interface ColdStart {
+  readonly readyMs: number;
+  readonly firstRequestMs: number;
+  readonly afterFirstP50Ms: number;
+}
+
+/**
+ * A fresh bundled proxy: init time, then, on one TLS connection opened once it listens (on AWS the
+ * ALB terminates TLS, so the first request pays no handshake), the first Encrypt's latency and the
+ * p50 of the Encrypts that follow it one at a time on the same connection.
+ */
+async function coldStart(system: System, provisioned: ApiProvisionedStore, bundle: string, dir: string, ca: Buffer): Promise<ColdStart> {
+  const proxy = await startBundledProxy(system, bundle, dir);
+  const client = new XksLoadClient(proxy.url, ca, provisioned, REGION, 1);
+  try {
+    const requests = await Promise.all(
+      Array.from({ length: AFTER_FIRST_REQUESTS + 1 }, () => client.sign(keyPath(provisioned, 'encrypt'), encryptBody(randomBytes(32)))),
+    );
+    await client.open();
+    const latencies: number[] = [];
+    for (const request of requests) {
+      const sent = performance.now();
+      const response = await client.send(request);
+      latencies.push(performance.now() - sent);
+      if (response.status !== 200) throw new Error(`an Encrypt after the cold start answered ${response.status}: ${response.body}`);
+    }
+    const [first, ...rest] = latencies;
+    return { readyMs: proxy.readyMs, firstRequestMs: first, afterFirstP50Ms: percentile([...rest].sort((a, b) => a - b), 50) };
+  } finally {
+    client.close();
+    await proxy.stop();
+  }
+}
+
+/** Closed-loop Encrypt 32 B against the bundled proxy with the compact line on and off, alternated. */
+async function requestLogCost(system: System, provisioned: ApiProvisionedStore, bundle: string, dir: string, ca: Buffer, opts: Options): Promise<Record<'on' | 'off', number[]>> {
+  const figures: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (const requestLog of ['on', 'off', 'on', 'off'] as const) {
+    const proxy = await startBundledProxy(system, bundle, dir, { requestLog });
+    if (opts.pin) pin(proxy.pid, opts.pin.proxy);
+    const client = new XksLoadClient(proxy.url, ca, provisioned, REGION, opts.concurrency);
+    try {
+      await client.open();
+      await closedLoop(client, await encrypt32Pool(client, provisioned), opts.concurrency, 2); // warm-up
+      const pool = await encrypt32Pool(client, provisioned);
+      const result = await measured(proxy.pid, () => closedLoop(client, pool, opts.concurrency, Math.min(opts.seconds, 5)));
+      if (result.errors > 0) throw new Error(`request log cost run (${requestLog}): ${result.errors} errors, first: ${result.firstError}`);
+      figures[requestLog].push(result.proxyCpuMsPerRequest ?? Number.NaN);
+    } finally {
+      client.close();
+      await proxy.stop();
+    }
+  }
+  return figures;
 }
 
 /**
@@ -454,53 +545,105 @@ function cpuPressure(): string {
   }
 }
 
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' / ');
+  } catch {
+    return 'n/a';
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const opts = options();
   const pressureBefore = cpuPressure();
-  const system = await connectOrStart(opts.stateDir);
+  const loadBefore = loadAverage();
+  const cpuProfArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  const system = await connectOrStart(opts.stateDir, opts.proxy === 'runner' ? cpuProfArgs : []);
   const workDir = mkdtempSync(join(tmpdir(), 'bench-xks-'));
+  let bundled: BundledProxy | undefined;
   try {
     const provisioned = await provisionThroughApi(system);
     console.log(`provisioned key store ${provisioned.storeId} and HYOK key ${provisioned.externalKeyId} through ${system.apiUrl}`);
-    // A bounded pool, as a KMS host keeps: a hiccup queues requests instead of opening (and TLS-handshaking) new connections.
-    const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency, ca: readFileSync(system.xksCaCert) });
-    const client = new XksClient(system.xksUrl, agent, provisioned);
+    const ca = readFileSync(system.xksCaCert);
+    const bundle = await bundleProxyEntry(workDir);
+    let target = { url: system.xksUrl, pid: system.runnerPid };
+    if (opts.proxy === 'bundled') {
+      bundled = await startBundledProxy(system, bundle, workDir, { nodeArgs: cpuProfArgs });
+      target = { url: bundled.url, pid: bundled.pid };
+    }
+    if (opts.pin) {
+      if (target.pid === undefined) throw new Error('--pin needs the proxy process id (a system this script starts, or one with runner.lock)');
+      pin(process.pid, opts.pin.client);
+      pin(target.pid, opts.pin.proxy);
+    }
+    const client = new XksLoadClient(target.url, ca, provisioned, REGION, opts.concurrency);
+    await client.open();
     const rows: Row[] = [];
     for (const [name, makePool] of Object.entries(await scenarios(client, provisioned))) {
       if (opts.only && !opts.only.test(name)) continue;
       await closedLoop(client, await makePool(), Math.min(opts.concurrency, 8), 1); // warm-up
-      const closedPool = await makePool();
-      rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await measured(system.runnerPid, () => closedLoop(client, closedPool, opts.concurrency, Math.min(opts.seconds, 5)))));
-      const openPool = await makePool();
-      rows.push(row(name, `open loop, ${opts.rate} req/s`, await measured(system.runnerPid, () => openLoop(client, openPool, opts.rate, opts.seconds))));
-      const last = rows[rows.length - 1];
-      console.log(`  ${name}: ${last.throughput.toFixed(0)} req/s at ${opts.rate} req/s offered, p50 ${last.p50.toFixed(2)} ms, p99 ${last.p99.toFixed(2)} ms, errors ${last.errors}`);
+      if (opts.loops.has('closed')) {
+        const closedPool = await makePool();
+        rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await measured(target.pid, () => closedLoop(client, closedPool, opts.concurrency, Math.min(opts.seconds, 5)))));
+      }
+      if (opts.loops.has('open')) {
+        const openPool = await makePool();
+        rows.push(row(name, `open loop, ${opts.rate} req/s`, await measured(target.pid, () => openLoop(client, openPool, opts.rate, opts.seconds))));
+        const last = rows[rows.length - 1];
+        console.log(`  ${name}: ${last.throughput.toFixed(0)} req/s at ${opts.rate} req/s offered, p50 ${last.p50.toFixed(2)} ms, p99 ${last.p99.toFixed(2)} ms, errors ${last.errors}`);
+      }
     }
-    agent.destroy();
+    client.close();
+    await bundled?.stop();
+    bundled = undefined;
 
-    const starts: { readyMs: number; firstEncryptMs: number }[] = [];
-    const bundle = opts.coldStarts > 0 ? await bundleColdStartEntry(workDir) : '';
-    for (let i = 0; i < opts.coldStarts; i += 1) starts.push(await coldStart(system, provisioned, bundle, workDir));
+    const starts: ColdStart[] = [];
+    for (let i = 0; i < opts.coldStarts; i += 1) starts.push(await coldStart(system, provisioned, bundle, workDir, ca));
+    const logCost = opts.requestLogCost ? await requestLogCost(system, provisioned, bundle, workDir, ca, opts) : undefined;
 
     const cpu = cpus();
     console.log('');
     console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (${(freemem() / 2 ** 30).toFixed(1)} free), Node.js ${process.version}, ${process.platform}`);
-    console.log(`proxy: the local runner's HTTPS server (one Node.js process, SoftHSM2 via pkcs11js), client in this process, same machine`);
+    console.log(
+      opts.proxy === 'runner'
+        ? `proxy: the local runner's HTTPS server (one Node.js process with the management API, SoftHSM2 via pkcs11js)`
+        : `proxy: the bundled XKS proxy alone in its own Node.js process (SoftHSM2 via pkcs11js)`,
+    );
+    console.log(opts.pin ? `pinned: this load generator to CPU ${opts.pin.client}, the proxy process to CPU ${opts.pin.proxy} (taskset)` : 'not pinned: the load generator and the proxy share the cores');
+    console.log(`load average (1/5/15 min): before the run ${loadBefore}; at its end ${loadAverage()}`);
     console.log(`CPU pressure (PSI: share of time runnable tasks waited for a CPU): before the run ${pressureBefore}; at its end ${cpuPressure()}`);
-    console.log(`proxy CPU ms/req: the runner process's CPU time (all threads, incl. SoftHSM2) per request; 2 cores ÷ it = the proxy's own ceiling`);
-    console.log(`client CPU ms/req, client loop delay p99: the load generator (this process) shares the cores; its lateness counts in the latencies`);
+    console.log(`proxy CPU ms/req: the proxy process's CPU time (all threads, incl. SoftHSM2) per request; a core ÷ it = the proxy's ceiling per core`);
+    console.log(`client CPU ms/req, client loop delay p99: the load generator (this process); its lateness counts in the latencies`);
     console.log('');
     printTable(rows);
     console.log('');
-    if (starts.length > 0) console.log(`cold start (fresh process → first successful Encrypt), ${starts.length} runs: ${starts.map((s) => `${s.firstEncryptMs.toFixed(0)} ms`).join(', ')}`);
-    if (starts.length > 0) console.log(`  of which process start → listening: ${starts.map((s) => `${s.readyMs.toFixed(0)} ms`).join(', ')}`);
-    const failed = rows.filter((r) => r.errors > 0);
-    if (failed.length > 0) {
-      for (const r of failed) console.log(`errors in ${r.scenario} (${r.load}), first: ${r.firstError}`);
+    const openRows = rows.filter((r) => r.load.startsWith('open'));
+    const closedRows = rows.filter((r) => r.load.startsWith('closed'));
+    if (openRows.length > 0) console.log(`at ${opts.rate} req/s offered: ${openRows.map((r) => `${r.scenario} p50 ${r.p50.toFixed(2)} / p99 ${r.p99.toFixed(2)} ms`).join('; ')}`);
+    if (closedRows.length > 0) {
+      console.log(`max throughput (closed loop): ${closedRows.map((r) => `${r.scenario} ${r.throughput.toFixed(0)} req/s`).join('; ')}`);
+      console.log(`proxy CPU per request (closed loop): ${closedRows.map((r) => `${r.scenario} ${r.proxyCpuMsPerRequest?.toFixed(3) ?? 'n/a'} ms`).join('; ')}`);
     }
+    if (starts.length > 0) {
+      console.log(`init (fresh bundled proxy process → listening, warm-up included), ${starts.length} runs: ${starts.map((s) => `${s.readyMs.toFixed(0)} ms`).join(', ')}`);
+      console.log(
+        `first request after init (Encrypt 32 B on a connection opened after init) vs the p50 of the next ${AFTER_FIRST_REQUESTS}: ` +
+          starts.map((s) => `${s.firstRequestMs.toFixed(2)} vs ${s.afterFirstP50Ms.toFixed(2)} ms (+${(s.firstRequestMs - s.afterFirstP50Ms).toFixed(2)})`).join(', '),
+      );
+    }
+    if (logCost) {
+      const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+      console.log(
+        `compact request log line (bundled proxy, Encrypt 32 B, closed loop, runs alternated): proxy CPU ${logCost.on.map((v) => v.toFixed(3)).join(' / ')} ms/req with it, ` +
+          `${logCost.off.map((v) => v.toFixed(3)).join(' / ')} without: the line costs ${(mean(logCost.on) - mean(logCost.off)).toFixed(3)} ms/req`,
+      );
+    }
+    const failed = rows.filter((r) => r.errors > 0);
+    for (const r of failed) console.log(`errors in ${r.scenario} (${r.load}), first: ${r.firstError}`);
   } finally {
+    await bundled?.stop();
     rmSync(workDir, { recursive: true, force: true });
     await system.stop();
   }

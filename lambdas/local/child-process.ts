@@ -6,13 +6,23 @@ import type { ChildProcess } from 'node:child_process';
  * the last `maxChars` characters, for error messages.
  */
 export function collectOutput(child: ChildProcess, maxChars: number): () => string {
-  let output = '';
+  // Chunks are kept as they come and trimmed only past twice the limit: a child that logs every
+  // request (the XKS proxy under bench:xks) must not cost a copy of the whole tail per chunk.
+  let chunks: string[] = [];
+  let length = 0;
   const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-maxChars);
+    const text = chunk.toString();
+    chunks.push(text);
+    length += text.length;
+    if (length > 2 * maxChars) {
+      const kept = chunks.join('').slice(-maxChars);
+      chunks = [kept];
+      length = kept.length;
+    }
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  return () => output;
+  return () => chunks.join('').slice(-maxChars);
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the child has exited. */

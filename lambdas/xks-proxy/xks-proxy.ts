@@ -78,6 +78,11 @@ export interface XksProxyOptions {
    * @default - the store's `mtlsClientSubjectCn`, else `cks.kms.<store region>.amazonaws.com`, the name AWS KMS presents (spec, "Authentication")
    */
   readonly mtlsSubjectCn?: (store: XksKeyStoreView) => string;
+  /**
+   * Write the compact line of every success (the spec: a proxy SHOULD log each request). Only
+   * `npm run bench:xks --request-log-cost` turns it off, to measure what the line costs. @default true
+   */
+  readonly logSuccesses?: boolean;
   readonly now?: () => number;
 }
 
@@ -114,6 +119,7 @@ export class XksProxy {
   private readonly proxyInfo: ProxyInfo;
   private readonly requestTimeoutMs: number;
   private readonly mtlsSubjectCn: (store: XksKeyStoreView) => string;
+  private readonly logSuccesses: boolean;
 
   constructor(deps: XksProxyDeps, options: XksProxyOptions = {}) {
     this.state = new CachedXksStateSource(deps.state, { maxAgeMs: options.stateMaxAgeMs, now: options.now });
@@ -135,6 +141,7 @@ export class XksProxy {
     this.proxyInfo = { fleetSize, vendor: XKS_PROXY_VENDOR, model: `${XKS_PROXY_VENDOR} XKS proxy ${packageVersion}` };
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.mtlsSubjectCn = options.mtlsSubjectCn ?? ((store) => store.mtlsClientSubjectCn ?? kmsClientCertificateCn(store.region));
+    this.logSuccesses = options.logSuccesses ?? true;
   }
 
   /**
@@ -222,7 +229,7 @@ export class XksProxy {
       }
       const latencyMs = roundLatency(performance.now() - started);
       if (store.enableSuccessAuditEvent) this.audit.success(withRequestMetadata(fields, body), latencyMs);
-      else this.audit.successCompact(fields, input.requestMetadata.kmsRequestId, latencyMs);
+      else if (this.logSuccesses) this.audit.successCompact(fields, input.requestMetadata.kmsRequestId, latencyMs);
       this.metrics?.request({ operation: route.operation, keyStoreId: store.id, latencyMs });
       return jsonResponse(200, result);
     } catch (error) {

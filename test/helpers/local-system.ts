@@ -35,6 +35,8 @@ export interface LocalSystemOptions {
    * over an IPC channel), so tests make schedules fall due without waiting. @default 'system'
    */
   readonly schedulerClock?: 'system' | 'manual';
+  /** Node.js options for the runner process (bench:xks passes `--cpu-prof` here). @default none */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** What one scheduler tick made (the job runs, as GET /v1/scheduler/jobs/{id} shows them). */
@@ -63,8 +65,12 @@ export interface RunnerProcess {
 }
 
 /** Starts bin/local.ts with `args` (a low-level handle; most tests want startLocalSystem). */
-export function spawnRunner(args: readonly string[], outputTailChars = OUTPUT_TAIL_CHARS, options: { readonly ipc?: boolean } = {}): RunnerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPOSITORY_ROOT, 'bin', 'local.ts'), ...args], {
+export function spawnRunner(
+  args: readonly string[],
+  outputTailChars = OUTPUT_TAIL_CHARS,
+  options: { readonly ipc?: boolean; readonly nodeArgs?: readonly string[] } = {},
+): RunnerProcess {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', join(REPOSITORY_ROOT, 'bin', 'local.ts'), ...args], {
     cwd: REPOSITORY_ROOT,
     env: process.env,
     stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -84,7 +90,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const runner = spawnRunner(
     ['--port', String(port), '--xks-port', String(xksPort), '--aws-port', String(awsPort), '--state-dir', stateDir, ...(manualClock ? ['--scheduler-clock', 'manual'] : [])],
     options.outputTailChars,
-    { ipc: manualClock },
+    { ipc: manualClock, nodeArgs: options.nodeArgs },
   );
   const stop = async (): Promise<void> => {
     await stopChild(runner.child, 15_000);
