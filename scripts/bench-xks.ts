@@ -391,6 +391,8 @@ import { dependencies } from './lambdas/runtime/dependencies';
 import { useLocalAdapterSet } from './lambdas/local/local-adapter-set';
 const [keyPath, certPath, requestLog] = process.argv.slice(2);
 useLocalAdapterSet();
+// An orderly exit on SIGTERM, so that --cpu-prof writes its profile.
+process.on('SIGTERM', () => process.exit(0));
 const deps = xksProxyDeps(dependencies(), dependencies().config, createXksLogger(), { metrics: false });
 startXksHttpsServer({ host: '127.0.0.1', port: 0, keyPath, certPath, warmUp: true, deps: { ...deps, proxyOptions: { logSuccesses: requestLog !== 'off' } } })
   .then((server) => process.stdout.write('READY ' + server.url + '\\n'));

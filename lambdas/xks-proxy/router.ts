@@ -29,8 +29,27 @@ const KEY_OPERATIONS: ReadonlyMap<string, XksOperation> = new Map([
  */
 const OPERATION_PATH = /^\/api\/v1\/cckm\/aws\/xks-proxy-endpoints\/([A-Za-z0-9_-]{1,79})\/kms\/xks\/v1\/(?:(health)|keys\/([^/]+)\/([a-z]+))$/;
 
+/**
+ * Routes of paths seen before (a store's traffic repeats a few paths), emptied when full so that
+ * made-up paths cannot grow it; paths that match no route are not kept.
+ */
+const ROUTE_CACHE_LIMIT = 1024;
+const routes = new Map<string, XksRoute>();
+const PING: XksRoute = { kind: 'ping' };
+
 export function matchRoute(path: string): XksRoute | undefined {
-  if (path === '/ping') return { kind: 'ping' };
+  let route = routes.get(path);
+  if (route === undefined) {
+    route = parseRoute(path);
+    if (route === undefined) return undefined;
+    if (routes.size >= ROUTE_CACHE_LIMIT) routes.clear();
+    routes.set(path, route);
+  }
+  return route;
+}
+
+function parseRoute(path: string): XksRoute | undefined {
+  if (path === '/ping') return PING;
   const match = OPERATION_PATH.exec(path);
   if (!match) return undefined;
   const [, keyStoreId, health, externalKeyId, indicator] = match;

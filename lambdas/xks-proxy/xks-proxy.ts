@@ -28,7 +28,7 @@ import { decrypt } from './operations/decrypt';
 import { encrypt } from './operations/encrypt';
 import { getHealthStatus } from './operations/get-health-status';
 import { getKeyMetadata } from './operations/get-key-metadata';
-import type { AnyOperation, ProxyInfo, StoreContext } from './operations/operation';
+import type { AnyOperation, ProxyInfo } from './operations/operation';
 import { metadataForAudit, parseJsonObject, type JsonObject } from './operations/request-fields';
 import { isValidExternalKeyId, matchRoute, type XksOperation } from './router';
 import { SigV4Verifier } from './auth/sigv4';
@@ -204,28 +204,32 @@ export class XksProxy {
       if (request.method !== 'POST') throw new XksError('MethodNotAllowed', 'XKS operations take POST only', { allow: 'POST' });
       // Everything that needs no state comes first: a stranger's request costs no state read.
       const signed = this.verifier.checkShape(request);
-      store = await withinDeadline(this.state.getKeyStore(route.keyStoreId), deadlineAt, 'state');
+      // Cached state and secrets are used at once: no promise, no deadline timer (nothing to wait for).
+      const cachedStore = this.state.cachedKeyStore(route.keyStoreId);
+      store = cachedStore ? cachedStore.value : await withinDeadline(this.state.getKeyStore(route.keyStoreId), deadlineAt, 'state');
       if (!store) throw new XksError('InvalidUriPathException', 'No key store answers at this URI path');
       this.checkClientCertificate(request, store);
-      const credential = await this.verifier.verify(request, store, signed, deadlineAt);
+      const credential = this.verifier.credentialFor(store, signed);
+      const secret = this.secrets.cached(credential) ?? (await withinDeadline(this.secrets.resolve(credential), deadlineAt, 'secret store'));
+      this.verifier.checkSignature(request, signed, credential, secret);
       fields.accessKeyId = credential.accessKeyId;
       this.credentialUse?.note(store.id, credential.id);
       const operation = OPERATIONS[route.operation];
       body = (operation.readBody ?? parseJsonObject)(request.rawBody);
       if (store.blocked) throw new XksError('InvalidStateException', 'The key store is blocked');
       const input = operation.parse(body);
-      const context: StoreContext = { store, keyCrypto: this.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt };
       let result: object;
       if (operation.scope === 'store') {
-        result = await operation.enact(context, input);
+        result = await operation.enact({ store, keyCrypto: this.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt }, input);
       } else {
         const externalKeyId = route.externalKeyId ?? '';
         if (!isValidExternalKeyId(externalKeyId)) {
           throw new XksError('ValidationException', 'externalKeyId must be at most 128 characters of A-Z, a-z, 0-9, hyphen, period and underscore');
         }
-        const key = await withinDeadline(this.state.getKey(store.id, externalKeyId), deadlineAt, 'state');
+        const cachedKey = this.state.cachedKey(store.id, externalKeyId);
+        const key = cachedKey ? cachedKey.value : await withinDeadline(this.state.getKey(store.id, externalKeyId), deadlineAt, 'state');
         if (!key) throw new XksError('KeyNotFoundException', 'The external key was not found');
-        result = await operation.enact({ ...context, key }, input);
+        result = await operation.enact({ store, key, keyCrypto: this.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt }, input);
       }
       const latencyMs = roundLatency(performance.now() - started);
       if (store.enableSuccessAuditEvent) this.audit.success(withRequestMetadata(fields, body), latencyMs);

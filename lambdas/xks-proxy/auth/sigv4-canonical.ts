@@ -4,7 +4,7 @@
  * and the signing key. Used by the XKS proxy's verifier (sigv4.ts) and by the local AWS
  * stand-in's (lambdas/local/aws-stand-in/sigv4.ts).
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
   const kDate = createHmac('sha256', `AWS4${secret}`).update(date).digest();
@@ -14,7 +14,8 @@ export function deriveSigningKey(secret: string, date: string, region: string, s
 }
 
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  // One call, no Hash object: this runs twice per XKS request.
+  return hash('sha256', data, 'hex');
 }
 
 /** RFC 3986 encoding as SigV4 wants it (every byte but the unreserved characters). */

@@ -79,17 +79,29 @@ export class SigV4Verifier {
 
   /**
    * Resolves to the credential that signed the request; throws AuthenticationFailedException.
-   * `signed` is checkShape's result when the caller already ran it.
+   * `signed` is checkShape's result when the caller already ran it. The proxy runs the same
+   * steps itself (credentialFor, its own secret lookup, checkSignature), so that a cached secret
+   * costs no promise.
    */
   async verify(request: XksRequest, store: XksKeyStoreView, signed: SignedRequest = this.checkShape(request), deadlineAt = Number.POSITIVE_INFINITY): Promise<XksCredentialView> {
-    const { authorization, amzDate } = signed;
-    if (authorization.region !== store.region) throw authFailure(`credential scope region ${authorization.region} is not the key store's region`);
+    const credential = this.credentialFor(store, signed);
+    this.checkSignature(request, signed, credential, await this.resolveSecret(credential, deadlineAt));
+    return credential;
+  }
 
+  /** The store's credential the request names, in the store's region; throws AuthenticationFailedException. */
+  credentialFor(store: XksKeyStoreView, signed: SignedRequest): XksCredentialView {
+    const { authorization } = signed;
+    if (authorization.region !== store.region) throw authFailure(`credential scope region ${authorization.region} is not the key store's region`);
     const credential = store.credentials.find((candidate) => candidate.accessKeyId === authorization.accessKeyId);
     if (!credential) throw authFailure('unknown access key id');
-    const secret = await this.resolveSecret(credential, deadlineAt);
-    if (secret === undefined) throw authFailure('the credential has no secret');
+    return credential;
+  }
 
+  /** The signature, rebuilt with the credential's secret and compared in constant time; throws AuthenticationFailedException. */
+  checkSignature(request: XksRequest, signed: SignedRequest, credential: XksCredentialView, secret: string | undefined): void {
+    const { authorization, amzDate } = signed;
+    if (secret === undefined) throw authFailure('the credential has no secret');
     const canonical = canonicalRequest(request, authorization.signedHeaders, signed.signedHeaderNames);
     const scope = `${authorization.date}/${authorization.region}/${XKS_SIGV4_SERVICE}/aws4_request`;
     const stringToSign = `${SIGV4_ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
@@ -98,7 +110,6 @@ export class SigV4Verifier {
       .digest();
     const presented = Buffer.from(authorization.signature, 'hex');
     if (!timingSafeEqual(expected, presented)) throw authFailure('signature mismatch');
-    return credential;
   }
 
   private signingKey(credential: XksCredentialView, secret: string, date: string, region: string): Buffer {

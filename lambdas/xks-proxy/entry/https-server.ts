@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { XksRequest } from '../http';
+import type { XksRequest, XksResponse } from '../http';
 import { MAX_BODY_BYTES } from '../operations/request-fields';
 import { XksProxy, type XksProxyDeps, type XksProxyOptions } from '../xks-proxy';
 
@@ -81,6 +81,14 @@ function toXksRequest(message: IncomingMessage, rawBody: Buffer, requireClientCe
   };
 }
 
+/** The answer's headers as writeHead's flat [name, value, …] list (no header object to copy and walk). */
+function headerList(answer: XksResponse): string[] {
+  const list: string[] = [];
+  for (const name in answer.headers) list.push(name, answer.headers[name]);
+  list.push('content-length', String(Buffer.byteLength(answer.body)));
+  return list;
+}
+
 export async function startXksHttpsServer(options: XksHttpsServerOptions): Promise<XksHttpsServer> {
   const { proxyOptions, ...deps } = options.deps;
   const proxy = new XksProxy(deps, proxyOptions);
@@ -98,7 +106,7 @@ export async function startXksHttpsServer(options: XksHttpsServerOptions): Promi
       readBody(message)
         .then((rawBody) => proxy.handle(toXksRequest(message, rawBody, mtls)))
         .then((answer) => {
-          response.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+          response.writeHead(answer.status, headerList(answer));
           response.end(answer.body);
         })
         .catch(() => {

@@ -19,10 +19,19 @@ export class CredentialSecrets {
   }
 
   async resolve(credential: XksCredentialView): Promise<string | undefined> {
-    const key = `${credential.id}\n${credential.secretName}`;
+    const key = cacheKey(credential);
     const secret = await this.cache.get(key, () => this.secrets.get(credential.secretName));
     // A secret written just after its credential record must not stay "missing" for long.
     if (secret === undefined) this.cache.invalidate(key);
     return secret;
   }
+
+  /** The secret when it is cached, at once; undefined when only `resolve` can tell. */
+  cached(credential: XksCredentialView): string | undefined {
+    return this.cache.peek(cacheKey(credential), () => this.secrets.get(credential.secretName))?.value;
+  }
+}
+
+function cacheKey(credential: XksCredentialView): string {
+  return `${credential.id}\n${credential.secretName}`;
 }

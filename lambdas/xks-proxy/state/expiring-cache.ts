@@ -23,7 +23,8 @@ interface Entry<V> {
   /** When the load of this value started. */
   readonly loadedAt: number;
   readonly value: Promise<V>;
-  settled: boolean;
+  /** The value once it has arrived (what `peek` answers without waiting). */
+  arrived?: { readonly value: V };
   refreshing: boolean;
 }
 
@@ -49,10 +50,25 @@ export class ExpiringCache<V> {
     const entry = this.entries.get(key);
     if (entry && now - entry.loadedAt < this.maxAgeMs) {
       this.touch(key, entry);
-      if (entry.settled && !entry.refreshing && now - entry.loadedAt >= this.refreshAfterMs) this.refresh(key, entry, load, now);
+      if (entry.arrived && !entry.refreshing && now - entry.loadedAt >= this.refreshAfterMs) this.refresh(key, entry, load, now);
       return entry.value;
     }
     return this.store(key, load, now).value;
+  }
+
+  /**
+   * `get` for a value that has already arrived, answered at once (no promise, nothing to wait
+   * for): the same age limit, LRU use and refresh ahead. Undefined when there is none yet; the
+   * caller then uses `get`.
+   */
+  peek(key: string, load: () => Promise<V>): { readonly value: V } | undefined {
+    const entry = this.entries.get(key);
+    if (entry?.arrived === undefined) return undefined;
+    const now = this.now();
+    if (now - entry.loadedAt >= this.maxAgeMs) return undefined;
+    this.touch(key, entry);
+    if (!entry.refreshing && now - entry.loadedAt >= this.refreshAfterMs) this.refresh(key, entry, load, now);
+    return entry.arrived;
   }
 
   /** Whether a value (or a load) for the key is within its age limit. Does not count as a use. */
@@ -63,7 +79,7 @@ export class ExpiringCache<V> {
 
   /** Stores a value that arrived by another way than `get`'s load. */
   set(key: string, value: V): void {
-    this.insert(key, { loadedAt: this.now(), value: Promise.resolve(value), settled: true, refreshing: false });
+    this.insert(key, { loadedAt: this.now(), value: Promise.resolve(value), arrived: { value }, refreshing: false });
   }
 
   invalidate(key: string): void {
@@ -90,11 +106,11 @@ export class ExpiringCache<V> {
   }
 
   private store(key: string, load: () => Promise<V>, now: number): Entry<V> {
-    const fresh: Entry<V> = { loadedAt: now, value: load(), settled: false, refreshing: false };
+    const fresh: Entry<V> = { loadedAt: now, value: load(), refreshing: false };
     this.insert(key, fresh);
     fresh.value.then(
-      () => {
-        fresh.settled = true;
+      (value) => {
+        fresh.arrived = { value };
       },
       () => {
         if (this.entries.get(key) === fresh) this.entries.delete(key);
@@ -109,7 +125,7 @@ export class ExpiringCache<V> {
     load().then(
       (value) => {
         if (this.entries.get(key) !== current) return;
-        this.entries.set(key, { loadedAt: now, value: Promise.resolve(value), settled: true, refreshing: false });
+        this.entries.set(key, { loadedAt: now, value: Promise.resolve(value), arrived: { value }, refreshing: false });
       },
       () => {
         // Left marked as refreshing: no retry at request rate against a failing source; the

@@ -32,6 +32,8 @@ export interface CachedXksStateSourceOptions {
   readonly now?: () => number;
 }
 
+const NO_KEY_STORE = { value: undefined } as const;
+
 export class CachedXksStateSource implements XksStateSource {
   private readonly keyStores: ExpiringCache<XksKeyStoreView | undefined>;
   private readonly unknownStoreIds: ExpiringCache<undefined>;
@@ -66,6 +68,23 @@ export class CachedXksStateSource implements XksStateSource {
 
   getKey(keyStoreId: string, externalKeyId: string): Promise<XksKeyView | undefined> {
     return this.keys.get(`${keyStoreId}/${externalKeyId}`, () => this.source.getKey(keyStoreId, externalKeyId));
+  }
+
+  /**
+   * What `getKeyStore` would answer, when the cache holds it (a fresh view, or an id known to
+   * name no store): answered at once, so the request neither waits nor races a timer. Undefined
+   * when only `getKeyStore` can tell.
+   */
+  cachedKeyStore(keyStoreId: string): { readonly value: XksKeyStoreView | undefined } | undefined {
+    if (this.unknownStoreIds.has(keyStoreId)) return NO_KEY_STORE;
+    const cached = this.keyStores.peek(keyStoreId, () => this.readKeyStore(keyStoreId));
+    // A read that found nothing is moved to the unknown ids by getKeyStore.
+    return cached?.value === undefined ? undefined : cached;
+  }
+
+  /** What `getKey` would answer, when the cache holds it; undefined when only `getKey` can tell. */
+  cachedKey(keyStoreId: string, externalKeyId: string): { readonly value: XksKeyView | undefined } | undefined {
+    return this.keys.peek(`${keyStoreId}/${externalKeyId}`, () => this.source.getKey(keyStoreId, externalKeyId));
   }
 
   listIds(): Promise<XksStateIds> {
