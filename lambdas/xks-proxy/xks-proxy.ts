@@ -33,6 +33,7 @@ import { metadataForAudit, parseJsonObject, type JsonObject } from './operations
 import { isValidExternalKeyId, matchRoute, type XksOperation } from './router';
 import { SigV4Verifier } from './auth/sigv4';
 import { CachedXksStateSource } from './state/state-cache';
+import { rehearsalKeyCrypto, rehearse, SILENT_LOGGER, type RehearsalTarget } from './rehearsal';
 import { version as packageVersion } from '../../package.json';
 
 const OPERATIONS: Readonly<Record<XksOperation, AnyOperation>> = {
@@ -88,6 +89,14 @@ export interface XksProxyOptions {
 
 export const XKS_PROXY_VENDOR = 'xks-key-manager';
 
+/** What serving a request does besides answering, and the HSM it uses (the init rehearsal has its own, see rehearsal.ts). */
+interface RequestEffects {
+  readonly audit: AuditLog;
+  readonly metrics?: XksMetrics;
+  readonly credentialUse?: CredentialUseThrottle;
+  readonly keyCrypto: KeyCrypto;
+}
+
 export interface WarmUpResult {
   readonly keyStores: number;
   readonly keys: number;
@@ -113,13 +122,14 @@ export class XksProxy {
   private readonly keyCrypto: KeyCrypto;
   private readonly verifier: SigV4Verifier;
   private readonly healthCheck: DeepHealthCheck;
-  private readonly audit: AuditLog;
   private readonly metrics?: XksMetrics;
-  private readonly credentialUse?: CredentialUseThrottle;
+  /** What a request does besides answering: its line, its metric, its credential's last use; and the HSM it uses. */
+  private readonly effects: RequestEffects;
   private readonly proxyInfo: ProxyInfo;
   private readonly requestTimeoutMs: number;
   private readonly mtlsSubjectCn: (store: XksKeyStoreView) => string;
   private readonly logSuccesses: boolean;
+  private readonly now: () => number;
 
   constructor(deps: XksProxyDeps, options: XksProxyOptions = {}) {
     this.state = new CachedXksStateSource(deps.state, { maxAgeMs: options.stateMaxAgeMs, now: options.now });
@@ -129,13 +139,14 @@ export class XksProxy {
     this.verifier = new SigV4Verifier({ resolveSecret: (credential, deadlineAt) => withinDeadline(secrets.resolve(credential), deadlineAt, 'secret store'), now: options.now });
     this.metrics = deps.metrics;
     this.healthCheck = new DeepHealthCheck(deps.keyCrypto, { now: options.now, onResult: (passed) => this.metrics?.healthCheck(passed), ...options.health });
-    this.audit = new AuditLog(deps.logger);
-    if (deps.credentialUsage) {
-      this.credentialUse = new CredentialUseThrottle(deps.credentialUsage, {
-        now: options.now,
-        onError: (error) => deps.logger.warn('credential last-use not recorded', { error: error instanceof Error ? error.name : String(error) }),
-      });
-    }
+    const credentialUse = deps.credentialUsage
+      ? new CredentialUseThrottle(deps.credentialUsage, {
+          now: options.now,
+          onError: (error) => deps.logger.warn('credential last-use not recorded', { error: error instanceof Error ? error.name : String(error) }),
+        })
+      : undefined;
+    this.effects = { audit: new AuditLog(deps.logger), metrics: deps.metrics, credentialUse, keyCrypto: deps.keyCrypto };
+    this.now = options.now ?? Date.now;
     const fleetSize = options.fleetSize ?? 1;
     if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error(`fleetSize must be an integer > 0, got ${fleetSize}`);
     this.proxyInfo = { fleetSize, vendor: XKS_PROXY_VENDOR, model: `${XKS_PROXY_VENDOR} XKS proxy ${packageVersion}` };
@@ -156,6 +167,7 @@ export class XksProxy {
     const failures: { readonly id: string; readonly error: unknown }[] = [];
     let keyStores = 0;
     let keys = 0;
+    let rehearsal: RehearsalTarget | undefined;
     const attempt = async (id: string, work: () => Promise<boolean>) => {
       try {
         if (await work()) return true;
@@ -168,9 +180,11 @@ export class XksProxy {
       const warmed = await attempt(id, async () => {
         const store = await this.state.preloadKeyStore(id);
         if (!store) return false;
-        await Promise.all(store.credentials.map((credential) => this.secrets.resolve(credential)));
+        const secrets = await Promise.all(store.credentials.map((credential) => this.secrets.resolve(credential)));
         const health = await this.healthCheck.check(store);
         if (!health.ok) throw health.error;
+        const signing = store.credentials.findIndex((_, i) => secrets[i] !== undefined);
+        if (!rehearsal && signing >= 0) rehearsal = { store, credential: store.credentials[signing], secret: secrets[signing] as string };
         return true;
       });
       if (warmed) keyStores += 1;
@@ -180,15 +194,28 @@ export class XksProxy {
         const key = await this.state.getKey(keyStoreId, externalKeyId);
         if (!key) return false;
         const current = key.versions.find((version) => version.version === key.currentVersion);
-        if (current) await this.keyCrypto.describe(current.key);
+        const keyInfo = current ? await this.keyCrypto.describe(current.key) : undefined;
+        if (rehearsal && !rehearsal.key && keyStoreId === rehearsal.store.id && keyInfo) rehearsal = { ...rehearsal, key, keyInfo };
         return true;
       });
       if (warmed) keys += 1;
     });
+    if (rehearsal) {
+      const target = rehearsal;
+      const effects: RequestEffects = { audit: new AuditLog(SILENT_LOGGER), keyCrypto: rehearsalKeyCrypto(target.keyInfo) };
+      await attempt('rehearsal', async () => {
+        await rehearse(target, this.now(), (request) => this.serve(request, effects));
+        return true;
+      });
+    }
     return { keyStores, keys, failures };
   }
 
-  async handle(request: XksRequest): Promise<XksResponse> {
+  handle(request: XksRequest): Promise<XksResponse> {
+    return this.serve(request, this.effects);
+  }
+
+  private async serve(request: XksRequest, effects: RequestEffects): Promise<XksResponse> {
     const started = performance.now();
     const deadlineAt = Date.now() + this.requestTimeoutMs;
     const route = matchRoute(request.path);
@@ -213,14 +240,14 @@ export class XksProxy {
       const secret = this.secrets.cached(credential) ?? (await withinDeadline(this.secrets.resolve(credential), deadlineAt, 'secret store'));
       this.verifier.checkSignature(request, signed, credential, secret);
       fields.accessKeyId = credential.accessKeyId;
-      this.credentialUse?.note(store.id, credential.id);
+      effects.credentialUse?.note(store.id, credential.id);
       const operation = OPERATIONS[route.operation];
       body = (operation.readBody ?? parseJsonObject)(request.rawBody);
       if (store.blocked) throw new XksError('InvalidStateException', 'The key store is blocked');
       const input = operation.parse(body);
       let result: object;
       if (operation.scope === 'store') {
-        result = await operation.enact({ store, keyCrypto: this.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt }, input);
+        result = await operation.enact({ store, keyCrypto: effects.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt }, input);
       } else {
         const externalKeyId = route.externalKeyId ?? '';
         if (!isValidExternalKeyId(externalKeyId)) {
@@ -229,18 +256,18 @@ export class XksProxy {
         const cachedKey = this.state.cachedKey(store.id, externalKeyId);
         const key = cachedKey ? cachedKey.value : await withinDeadline(this.state.getKey(store.id, externalKeyId), deadlineAt, 'state');
         if (!key) throw new XksError('KeyNotFoundException', 'The external key was not found');
-        result = await operation.enact({ store, key, keyCrypto: this.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt }, input);
+        result = await operation.enact({ store, key, keyCrypto: effects.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt }, input);
       }
       const latencyMs = roundLatency(performance.now() - started);
-      if (store.enableSuccessAuditEvent) this.audit.success(withRequestMetadata(fields, body), latencyMs);
-      else if (this.logSuccesses) this.audit.successCompact(fields, input.requestMetadata.kmsRequestId, latencyMs);
-      this.metrics?.request({ operation: route.operation, keyStoreId: store.id, latencyMs });
+      if (store.enableSuccessAuditEvent) effects.audit.success(withRequestMetadata(fields, body), latencyMs);
+      else if (this.logSuccesses) effects.audit.successCompact(fields, input.requestMetadata.kmsRequestId, latencyMs);
+      effects.metrics?.request({ operation: route.operation, keyStoreId: store.id, latencyMs });
       return jsonResponse(200, result);
     } catch (error) {
       const latencyMs = roundLatency(performance.now() - started);
       const xksError = toXksError(error);
-      this.audit.failure(withRequestMetadata(fields, body), xksError.status, xksError.errorName, latencyMs, xksError);
-      this.metrics?.request({ operation: route?.operation, keyStoreId: store?.id, errorName: xksError.errorName, latencyMs });
+      effects.audit.failure(withRequestMetadata(fields, body), xksError.status, xksError.errorName, latencyMs, xksError);
+      effects.metrics?.request({ operation: route?.operation, keyStoreId: store?.id, errorName: xksError.errorName, latencyMs });
       return xksError.toResponse();
     }
   }

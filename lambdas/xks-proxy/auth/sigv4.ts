@@ -103,11 +103,7 @@ export class SigV4Verifier {
     const { authorization, amzDate } = signed;
     if (secret === undefined) throw authFailure('the credential has no secret');
     const canonical = canonicalRequest(request, authorization.signedHeaders, signed.signedHeaderNames);
-    const scope = `${authorization.date}/${authorization.region}/${XKS_SIGV4_SERVICE}/aws4_request`;
-    const stringToSign = `${SIGV4_ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
-    const expected = createHmac('sha256', this.signingKey(credential, secret, authorization.date, authorization.region))
-      .update(stringToSign)
-      .digest();
+    const expected = signature(canonical, amzDate, authorization.region, this.signingKey(credential, secret, authorization.date, authorization.region));
     const presented = Buffer.from(authorization.signature, 'hex');
     if (!timingSafeEqual(expected, presented)) throw authFailure('signature mismatch');
   }
@@ -121,6 +117,33 @@ export class SigV4Verifier {
     this.signingKeys.set(cacheKey, { secret, key });
     return key;
   }
+}
+
+/** HMAC-SHA256 of the string to sign (AWS4-HMAC-SHA256, date, scope, hash of the canonical request). */
+function signature(canonical: string, amzDate: string, region: string, signingKey: Buffer): Buffer {
+  const scope = `${amzDate.slice(0, 8)}/${region}/${XKS_SIGV4_SERVICE}/aws4_request`;
+  return createHmac('sha256', signingKey).update(`${SIGV4_ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`).digest();
+}
+
+/**
+ * The `x-amz-date` and `Authorization` headers that sign the request (host and x-amz-date signed)
+ * with a store credential: the proxy's init rehearsal (rehearsal.ts) signs its own requests.
+ */
+export function signedHeadersFor(
+  request: XksRequest,
+  signer: { readonly accessKeyId: string; readonly secret: string; readonly region: string; readonly now: number },
+): Record<string, string[]> {
+  const amzDate = new Date(signer.now).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const names = ['host', 'x-amz-date'];
+  const withDate: XksRequest = { ...request, headers: { ...request.headers, 'x-amz-date': [amzDate] } };
+  const signedHeaders = names.join(';');
+  const date = amzDate.slice(0, 8);
+  const key = deriveSigningKey(signer.secret, date, signer.region, XKS_SIGV4_SERVICE);
+  const hex = signature(canonicalRequest(withDate, signedHeaders, names), amzDate, signer.region, key).toString('hex');
+  return {
+    'x-amz-date': [amzDate],
+    authorization: [`${SIGV4_ALGORITHM} Credential=${signer.accessKeyId}/${date}/${signer.region}/${XKS_SIGV4_SERVICE}/aws4_request, SignedHeaders=${signedHeaders}, Signature=${hex}`],
+  };
 }
 
 function authFailure(reason: string): XksError {
