@@ -3,7 +3,7 @@
  *
  *   npm run bench:xks [-- --state-dir .local] [--seconds 10] [--rate 1800] [--concurrency 32] [--cold-starts 3]
  *                        [--only REGEX] [--loops closed,open] [--pin 0,1] [--proxy runner|bundled]
- *                        [--request-log-cost] [--cpu-prof DIR]
+ *                        [--open-runs 1] [--request-log-cost] [--cpu-prof DIR]
  *
  * 1. Uses the running local system of `--state-dir` (its endpoints.json, its runner.lock's pid),
  *    or starts one in a temporary folder (test/helpers/local-system.ts, i.e. bin/local.ts as
@@ -15,7 +15,8 @@
  *    work does not compete with the proxy for the two cores):
  *    - closed loop: `--concurrency` requests in flight for `--seconds` (at most 5) → maximum throughput;
  *    - open loop: `--rate` requests per second for `--seconds`, latency measured from each
- *      request's scheduled send time (no coordinated omission) → p50 / p99 at that rate;
+ *      request's scheduled send time (no coordinated omission) → p50 / p99 at that rate
+ *      (`--open-runs N`: N runs in a row per scenario);
  *    for GetHealthStatus, GetKeyMetadata, Encrypt (32 B and 4,300 B) and Decrypt.
  *    `--proxy bundled` drives a separate process running the bundled proxy alone (as the Lambda
  *    image runs bundled code) instead of the runner's proxy, which shares its process with the
@@ -69,6 +70,8 @@ interface Options {
   readonly proxy: 'runner' | 'bundled';
   readonly requestLogCost: boolean;
   readonly cpuProfDir?: string;
+  /** Open-loop runs per scenario, one after the other (the p99 target holds for three in a row). */
+  readonly openRuns: number;
 }
 
 function options(): Options {
@@ -85,6 +88,7 @@ function options(): Options {
       proxy: { type: 'string', default: 'runner' },
       'request-log-cost': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      'open-runs': { type: 'string', default: '1' },
     },
   });
   const positive = (name: string, value: string): number => {
@@ -113,6 +117,7 @@ function options(): Options {
     proxy: values.proxy,
     requestLogCost: values['request-log-cost'],
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+    openRuns: Math.floor(positive('open-runs', values['open-runs'])),
   };
 }
 
@@ -167,11 +172,25 @@ function processTree(pid: number): number[] {
   return pids;
 }
 
-/** Pins every thread of the process tree to the CPU list (taskset -a -p -c). */
-function pin(pid: number, cpuList: string): void {
+/** Pins every thread of the process to the CPU list (taskset -a -p -c). */
+function pinProcess(pid: number, cpuList: string): void {
+  const result = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`taskset could not pin ${pid} to CPU ${cpuList}: ${result.stderr || result.error}`);
+}
+
+/**
+ * Pins the proxy process and its children to the proxy's CPU, except DynamoDB Local (java),
+ * which goes with the load generator: on AWS the state store is not on the proxy's machine.
+ */
+function pinProxy(pid: number, cpus: { readonly client: string; readonly proxy: string }): void {
   for (const member of processTree(pid)) {
-    const result = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(member)], { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`taskset could not pin ${member} to CPU ${cpuList}: ${result.stderr || result.error}`);
+    let command = '';
+    try {
+      command = readFileSync(`/proc/${member}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    pinProcess(member, command === 'java' ? cpus.client : cpus.proxy);
   }
 }
 
@@ -517,7 +536,7 @@ async function requestLogCost(system: System, provisioned: ApiProvisionedStore, 
   const figures: Record<'on' | 'off', number[]> = { on: [], off: [] };
   for (const requestLog of ['on', 'off', 'on', 'off'] as const) {
     const proxy = await startBundledProxy(system, bundle, dir, { requestLog });
-    if (opts.pin) pin(proxy.pid, opts.pin.proxy);
+    if (opts.pin) pinProxy(proxy.pid, opts.pin);
     const client = new XksLoadClient(proxy.url, ca, provisioned, REGION, opts.concurrency);
     try {
       await client.open();
@@ -577,8 +596,8 @@ async function main(): Promise<void> {
     }
     if (opts.pin) {
       if (target.pid === undefined) throw new Error('--pin needs the proxy process id (a system this script starts, or one with runner.lock)');
-      pin(process.pid, opts.pin.client);
-      pin(target.pid, opts.pin.proxy);
+      pinProcess(process.pid, opts.pin.client);
+      pinProxy(target.pid, opts.pin);
     }
     const client = new XksLoadClient(target.url, ca, provisioned, REGION, opts.concurrency);
     await client.open();
@@ -590,9 +609,10 @@ async function main(): Promise<void> {
         const closedPool = await makePool();
         rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await measured(target.pid, () => closedLoop(client, closedPool, opts.concurrency, Math.min(opts.seconds, 5)))));
       }
-      if (opts.loops.has('open')) {
+      for (let run = 1; opts.loops.has('open') && run <= opts.openRuns; run += 1) {
         const openPool = await makePool();
-        rows.push(row(name, `open loop, ${opts.rate} req/s`, await measured(target.pid, () => openLoop(client, openPool, opts.rate, opts.seconds))));
+        const load = `open loop, ${opts.rate} req/s${opts.openRuns > 1 ? ` (run ${run})` : ''}`;
+        rows.push(row(name, load, await measured(target.pid, () => openLoop(client, openPool, opts.rate, opts.seconds))));
         const last = rows[rows.length - 1];
         console.log(`  ${name}: ${last.throughput.toFixed(0)} req/s at ${opts.rate} req/s offered, p50 ${last.p50.toFixed(2)} ms, p99 ${last.p99.toFixed(2)} ms, errors ${last.errors}`);
       }
@@ -623,7 +643,7 @@ async function main(): Promise<void> {
     console.log('');
     const openRows = rows.filter((r) => r.load.startsWith('open'));
     const closedRows = rows.filter((r) => r.load.startsWith('closed'));
-    if (openRows.length > 0) console.log(`at ${opts.rate} req/s offered: ${openRows.map((r) => `${r.scenario} p50 ${r.p50.toFixed(2)} / p99 ${r.p99.toFixed(2)} ms`).join('; ')}`);
+    if (openRows.length > 0) console.log(`at ${opts.rate} req/s offered: ${openRows.map((r) => `${r.scenario}${r.load.includes('(run') ? ` ${r.load.slice(r.load.indexOf('(run'))}` : ''} p50 ${r.p50.toFixed(2)} / p99 ${r.p99.toFixed(2)} ms`).join('; ')}`);
     if (closedRows.length > 0) {
       console.log(`max throughput (closed loop): ${closedRows.map((r) => `${r.scenario} ${r.throughput.toFixed(0)} req/s`).join('; ')}`);
       console.log(`proxy CPU per request (closed loop): ${closedRows.map((r) => `${r.scenario} ${r.proxyCpuMsPerRequest?.toFixed(3) ?? 'n/a'} ms`).join('; ')}`);

@@ -9,7 +9,7 @@
  * without a certificate is served, and the stores that enable mTLS refuse its requests.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import { createServer, get as httpsGet, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -89,10 +89,31 @@ function headerList(answer: XksResponse): string[] {
   return list;
 }
 
+/**
+ * One `GET /ping` to the server itself over TLS, after the warm-up: the HTTP and TLS server code
+ * then runs once before the first client's request (see XksProxy.warmUp's rehearsal for the
+ * proxy's own path). Best effort: a certificate that does not name the host only skips it.
+ */
+function pingItself(host: string, port: number, cert: Buffer): Promise<void> {
+  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return new Promise((resolve) => {
+    const request = httpsGet({ host: target, port, path: '/ping', ca: cert, agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => resolve());
+      response.on('error', () => resolve());
+    });
+    request.on('error', () => resolve());
+  });
+}
+
 export async function startXksHttpsServer(options: XksHttpsServerOptions): Promise<XksHttpsServer> {
   const { proxyOptions, ...deps } = options.deps;
   const proxy = new XksProxy(deps, proxyOptions);
-  if (options.warmUp) await proxy.warmUp();
+  if (options.warmUp) {
+    const warm = await proxy.warmUp();
+    // The init line the Lambda entry writes too (it also runs the logger's own code once before a request does).
+    deps.logger.info('xks-proxy initialized', { keyStores: warm.keyStores, keys: warm.keys, failures: warm.failures.length });
+  }
   const mtls = options.clientCaPath !== undefined;
   const server: Server = createServer(
     {
@@ -133,6 +154,7 @@ export async function startXksHttpsServer(options: XksHttpsServerOptions): Promi
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  if (options.warmUp) await pingItself(options.host, port, readFileSync(options.certPath));
   return {
     url: `https://${host}:${port}`,
     close: () =>
