@@ -4,10 +4,11 @@
  * stand-in, through the production adapter), creates an AWS_CLOUDHSM store in the local AWS KMS on
  * the local cluster (a SoftHSM2 token of its own), connects it (AWS KMS logs in to the token as
  * kmsuser with the stored password), creates a KMS key in it (generated in the token), and AWS KMS
- * encrypts and decrypts with that key until the store is disconnected. The kmsuser password is
+ * encrypts and decrypts with that key until the store is disconnected; a key made in the store
+ * directly with the SDK is tied to it by AWS key synchronization. The kmsuser password is
  * never in a response, the state table or the runner's log.
  */
-import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -109,15 +110,25 @@ it('lists the unused cluster, creates a CloudHSM store on it, connects with the 
   expect(Buffer.from(decrypted.Plaintext as Uint8Array).toString()).toBe('hello from the cluster');
   expect(decrypted.KeyId).toBe(key.aws_param.Arn);
 
-  // Act 8: delete is refused while connected and while the key exists; the message says both.
-  expect(await refused('DELETE', `${STORES}/${store.id}`, 409)).toMatch(/CONNECTED.*disconnect it first.*1 AWS key/);
+  // Act 7b: a KMS key made in the store directly with the SDK (not through the key manager) is tied to the store by AWS key synchronization.
+  const direct = (await kms.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: store.aws_param.custom_key_store_id, Description: 'made with the SDK' }))).KeyMetadata!;
+  const sync = await api('POST', '/v1/cckm/aws/synchronization-jobs', { kms: ['cloudhsm-account'] }, 201);
+  let synced: { overall_status: string } = sync;
+  await timeUntil(async () => (synced = await api('GET', `/v1/cckm/aws/synchronization-jobs/${sync.id}`)).overall_status !== 'in_progress', 120_000, 250);
+  expect(synced).toMatchObject({ overall_status: 'completed', found: 2, created: 1 });
+  const inStore = (await api('GET', `/v1/cckm/aws/keys?custom_key_store_id=${store.id}`)).resources;
+  expect(inStore.find((k: { aws_param: { KeyID: string } }) => k.aws_param.KeyID === direct.KeyId)).toMatchObject({ custom_key_store_id: store.id, custom_key_store_name: 'cloudhsm-store', key_material_origin: 'CloudHSM', aws_param: { Origin: 'AWS_CLOUDHSM', Description: 'made with the SDK' } });
+  expect(inStore).toHaveLength(2);
+
+  // Act 8: delete is refused while connected and while the keys exist; the message says both.
+  expect(await refused('DELETE', `${STORES}/${store.id}`, 409)).toMatch(/CONNECTED.*disconnect it first.*2 AWS key/);
 
   // Act 9: disconnected, AWS KMS refuses the key; delete is still refused for the key.
   await api('POST', `${STORES}/${store.id}/disconnect`);
   expect((await settled(store.id)).connection_state).toBe('DISCONNECTED');
   await expect(kms.send(new EncryptCommand({ KeyId: key.aws_param.KeyID, Plaintext: Buffer.from('refused') }))).rejects.toMatchObject({ name: 'KMSInvalidStateException' });
   const why = await refused('DELETE', `${STORES}/${store.id}`, 409);
-  expect(why).toMatch(/still has 1 AWS key/);
+  expect(why).toMatch(/still has 2 AWS key/);
   expect(why).not.toMatch(/CONNECTED/);
 
   // Assert: external-only operations say so; the list shows the store with both filters.

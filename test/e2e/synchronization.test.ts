@@ -4,9 +4,9 @@
  * appear after a synchronization with the right fields; a second run changes nothing; a key AWS
  * KMS deleted becomes gone; a job cancelled after its first page ends cancelled with partial
  * counts; "Refresh All" links our unlinked store that was created in AWS KMS and shows a foreign
- * one as REMOTE.
+ * one as REMOTE, which can be renamed (in AWS KMS) and is marked gone once AWS KMS deleted it.
  */
-import { ConnectCustomKeyStoreCommand, CreateAliasCommand, CreateCustomKeyStoreCommand, CreateKeyCommand, DescribeCustomKeyStoresCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { ConnectCustomKeyStoreCommand, CreateAliasCommand, CreateCustomKeyStoreCommand, CreateKeyCommand, DeleteCustomKeyStoreCommand, DescribeCustomKeyStoresCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +110,12 @@ it('Refresh All links our store made in AWS KMS and its HYOK key, shows a foreig
   expect(remote).toEqual([expect.objectContaining({ type: 'REMOTE', name: 'someone-elses', kms_id: account.id, region: US, locally_hosted: false, aws_param: expect.objectContaining({ custom_key_store_id: foreignCks, xks_proxy_uri_path: gone.aws_param.xks_proxy_uri_path }) })]);
   expect(await api('GET', `/v1/cckm/aws/keys/${hyok.id}`)).toMatchObject({ linked_state: true, aws_param: { KeyID: external.KeyId, Origin: 'EXTERNAL_KEY_STORE', CustomKeyStoreId: ourCks, Description: 'in a store made with the SDK' } });
 
+  // Act 1b + Assert 1b: the REMOTE store is renamed, in AWS KMS; what only our stores have is a 400 naming the field.
+  const renamed = await api('PATCH', `/v1/cckm/aws/custom-key-stores/${remote[0].id}`, { name: 'renamed-remote' });
+  expect(renamed).toMatchObject({ id: remote[0].id, type: 'REMOTE', name: 'renamed-remote', aws_param: { custom_key_store_name: 'renamed-remote', custom_key_store_id: foreignCks } });
+  expect((await us.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: foreignCks }))).CustomKeyStores?.[0]?.CustomKeyStoreName).toBe('renamed-remote');
+  expect(await api('PATCH', `/v1/cckm/aws/custom-key-stores/${remote[0].id}`, { local_hosted_params: { max_credentials: 5 } }, 400)).toMatchObject({ message: expect.stringMatching(/^local_hosted_params: cannot be changed on a REMOTE key store/) });
+
   // Act 2: AWS key synchronization of every region of the container.
   const first = await runJob('/v1/cckm/aws/synchronization-jobs', { kms: ['sync-e2e'] });
 
@@ -151,6 +157,14 @@ it('Refresh All links our store made in AWS KMS and its HYOK key, shows a foreig
   // Assert 4: the deleted key is gone, the others unchanged.
   expect(third).toMatchObject({ overall_status: 'completed', found: 1, created: 0, gone: 1 });
   expect((await api('GET', `/v1/cckm/aws/keys?kms=sync-e2e&gone=true`)).resources.map((k: any) => k.aws_param.KeyID)).toEqual([native.KeyId]);
+
+  // Act 5 + Assert 5: the foreign store is deleted directly in AWS KMS; the next Refresh All marks the REMOTE store gone.
+  const usAgain = kmsIn(US);
+  await usAgain.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: foreignCks }));
+  usAgain.destroy();
+  const refreshed = await runJob('/v1/cckm/aws/custom-key-stores/synchronization-jobs', { kms: ['sync-e2e'], regions: [US] });
+  expect(refreshed).toMatchObject({ overall_status: 'completed', found: 1, created: 0, gone: 1 });
+  expect((await api('GET', '/v1/cckm/aws/custom-key-stores?type=REMOTE')).resources).toEqual([expect.objectContaining({ id: remote[0].id, name: 'renamed-remote', gone: true })]);
 });
 
 it('a job cancelled after its first page ends cancelled, with the counts of the pages it did', async () => {

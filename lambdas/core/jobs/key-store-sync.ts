@@ -5,6 +5,8 @@
  *    URI path is one of our stores' (it names the store's id), with the same endpoint, in this
  *    container and region, links that store when it is unlinked (its `cks-` id and the credential
  *    AWS KMS signs with); any other store is recorded as a remote store (`type: REMOTE`);
+ *  - phase `storesGone`: one page of remote store records; those of this container and region that
+ *    this job did not find are marked gone (as AWS key synchronization marks keys);
  *  - phase `keys`: one ListKeys page; a key in an external key store whose external key id is one
  *    of our unlinked HYOK keys (in the store AWS KMS names) links that key (its record joins the
  *    KMS key, as AWS key synchronization does).
@@ -20,8 +22,9 @@ import type { KeyStoreData } from '../key-stores/key-store';
 import type { RemoteKeyStoreData } from '../key-stores/remote-key-store';
 import type { AwsKms, CustomKeyStoreStatus, KmsLocation } from '../ports/aws-kms';
 import { CHANGED_CONCURRENTLY, retryOnChange } from '../retry-on-change';
-import { type AwsKeySyncDeps, KEYS_PER_PAGE, stableJson, sumOutcomes, syncKey } from './aws-key-sync';
-import type { JobCount } from './job';
+import type { SyncOutcome } from '../sync-outcome';
+import { type AwsKeySyncDeps, KEYS_PER_PAGE, RECORDS_PER_PAGE, stableJson, sumOutcomes, syncKey } from './aws-key-sync';
+import { type JobCount, syncCounts } from './job';
 import type { StepContext, StepResult } from './job-runner';
 import { KnownStores, remoteKeyStoreId } from './known-stores';
 import { mapBounded } from './map-bounded';
@@ -37,7 +40,10 @@ export interface KeyStoreSyncDeps extends AwsKeySyncDeps {
 type Outcome = Partial<Record<JobCount, number>>;
 
 export function keyStoreSyncStep(deps: KeyStoreSyncDeps): (context: StepContext) => Promise<StepResult> {
-  return async (context) => (context.unit.phase === 'keys' ? hyokKeysPage(deps, context) : storesPage(deps, context));
+  return async (context) => {
+    if (context.unit.phase === 'keys') return hyokKeysPage(deps, context);
+    return context.unit.phase === 'storesGone' ? sweepGoneStores(deps, context) : storesPage(deps, context);
+  };
 }
 
 async function storesPage(deps: KeyStoreSyncDeps, { job, unit, at }: StepContext): Promise<StepResult> {
@@ -46,7 +52,27 @@ async function storesPage(deps: KeyStoreSyncDeps, { job, unit, at }: StepContext
   const ourCloudHsm = new Set((await deps.state.list<CloudHsmKeyStoreData>('cloudHsmKeyStore')).map((r) => r.data.customKeyStoreId));
   const outcomes: Outcome[] = [];
   for (const store of page.stores) outcomes.push(ourCloudHsm.has(store.customKeyStoreId) ? { found: 1 } : await syncStore(deps, at, job.id, store));
-  return { counts: sumOutcomes(outcomes), next: page.nextMarker === undefined ? { phase: 'keys' } : { phase: 'stores', cursor: page.nextMarker } };
+  return { counts: sumOutcomes(outcomes), next: page.nextMarker === undefined ? { phase: 'storesGone' } : { phase: 'stores', cursor: page.nextMarker } };
+}
+
+/** One page of remote store records: those of this container and region that this job did not see, and that nothing read since it started, are marked gone. */
+async function sweepGoneStores(deps: KeyStoreSyncDeps, { job, unit, at }: StepContext): Promise<StepResult> {
+  const { state, clock } = deps;
+  const page = await state.listPage<RemoteKeyStoreData>('remoteKeyStore', { limit: RECORDS_PER_PAGE, ...(unit.cursor === undefined ? {} : { after: unit.cursor }) });
+  const here = page.records.filter((r) => r.data.accountId === at.containerId && r.data.region === at.region);
+  // Marked gone by this job already (its page was delivered again): counted as they were then.
+  let gone = here.filter((r) => r.data.syncedBy === job.id && r.data.syncOutcome === 'gone').length;
+  for (const record of here.filter((r) => r.data.gone !== true && r.data.syncedBy !== job.id && r.data.syncedAt <= job.data.createdAt)) {
+    const data: RemoteKeyStoreData = { ...record.data, gone: true, syncedBy: job.id, syncOutcome: 'gone', updatedAt: clock.now().toISOString() };
+    try {
+      await state.transact([{ op: 'update', kind: 'remoteKeyStore', id: record.id, data, expectedVersion: record.version, conflictMessage: CHANGED_CONCURRENTLY }]);
+      gone += 1;
+    } catch (error) {
+      // Changed since the page was read (renamed, or seen by another run): not ours to mark.
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  return { counts: { gone }, next: page.next === undefined ? { phase: 'keys' } : { phase: 'storesGone', cursor: page.next } };
 }
 
 /** Ours and unlinked: linked. Ours and linked: seen. Not ours: a remote store record. */
@@ -73,20 +99,23 @@ async function syncStore(deps: KeyStoreSyncDeps, at: KmsLocation, jobId: string,
     const existing = await state.get<RemoteKeyStoreData>('remoteKeyStore', id);
     const now = clock.now().toISOString();
     if (existing === undefined) {
-      const data: RemoteKeyStoreData = { accountId: at.containerId, region: at.region, aws, syncedBy: jobId, syncedAt: now, createdAt: now, updatedAt: now };
+      const data: RemoteKeyStoreData = { accountId: at.containerId, region: at.region, aws, syncedBy: jobId, syncOutcome: 'created', syncedAt: now, createdAt: now, updatedAt: now };
       try {
         await state.transact([{ op: 'create', kind: 'remoteKeyStore', id, data }]);
       } catch (error) {
         if (isError(error, ConflictError)) throw new ConflictError(CHANGED_CONCURRENTLY, { cause: error });
         throw error;
       }
-      return { found: 1, created: 1 };
+      return syncCounts('created');
     }
-    if (existing.data.syncedBy === jobId) return {};
-    const changed = stableJson(existing.data.aws) !== stableJson(aws);
-    const data: RemoteKeyStoreData = { ...existing.data, aws, syncedBy: jobId, syncedAt: now, updatedAt: changed ? now : existing.data.updatedAt };
+    // This job wrote it already (its page was delivered again): counted as it was then.
+    if (existing.data.syncedBy === jobId) return syncCounts(existing.data.syncOutcome ?? 'unchanged');
+    const changed = existing.data.gone === true || stableJson(existing.data.aws) !== stableJson(aws);
+    const syncOutcome: SyncOutcome = changed ? 'updated' : 'unchanged';
+    const { gone: _gone, ...seen } = existing.data;
+    const data: RemoteKeyStoreData = { ...seen, aws, syncedBy: jobId, syncOutcome, syncedAt: now, updatedAt: changed ? now : existing.data.updatedAt };
     await state.transact([{ op: 'update', kind: 'remoteKeyStore', id, data, expectedVersion: existing.version, conflictMessage: CHANGED_CONCURRENTLY }]);
-    return changed ? { found: 1, updated: 1 } : { found: 1 };
+    return syncCounts(syncOutcome);
   });
 }
 

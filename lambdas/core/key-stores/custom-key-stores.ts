@@ -3,7 +3,8 @@
  * custom key store: external ones (key-store-service.ts) and CloudHSM ones
  * (cloudhsm-key-store-service.ts). This picks the service for each request (create by
  * `aws_param.custom_key_store_type`, the rest by which kind of store has the id) and lists both
- * together, with the remote stores key store synchronization found (shown, never changed).
+ * together, with the remote stores key store synchronization found (shown; renamed and moved
+ * through AWS KMS, remote-key-store-service.ts).
  */
 import type { Access } from '../accounts/access';
 import { ValidationError } from '../errors';
@@ -20,7 +21,7 @@ import type { CreateKeyStoreRequest, UpdateKeyStoreRequest } from './key-store-r
 import type { KeyStoreService } from './key-store-service';
 import type { ConnectKeyStoreRequest } from '../../contract/key-schemas';
 
-/** A store of ours of either type, or a remote one (read-only, found by key store synchronization). */
+/** A store of ours of either type, or a remote one (found by key store synchronization). */
 export type CustomKeyStoreResource = KeyStoreResource | CloudHsmKeyStoreResource | RemoteKeyStoreResource;
 
 /** POST .../{id}/connect: CloudHSM stores may be given a new kmsuser password to connect with. */
@@ -46,6 +47,7 @@ export class CustomKeyStores {
   }
 
   async update(access: Access, id: string, request: UpdateKeyStoreRequest): Promise<CustomKeyStoreResource> {
+    if (this.remote !== undefined && (await this.remote.has(id))) return this.remote.update(access, id, request);
     return (await this.isCloudHsm(id)) ? this.cloudHsm.update(access, id, request) : this.external.update(access, id, request);
   }
 

@@ -1,13 +1,16 @@
 /**
  * Remote key stores: custom key stores that key store synchronization ("Refresh All") found in an
  * account container's AWS KMS and that are not ours (another key manager's, another CCKM's). They
- * are shown among the key stores with `type: REMOTE`, read-only: their proxy is not this key
- * manager, so they have no partition, health-check key or credentials here (operator's guide:
- * "You cannot edit health check key or max credentials for a remote type external custom key store").
+ * are shown among the key stores with `type: REMOTE`; only their name and XKS location may change
+ * (remote-key-store-service.ts): their proxy is not this key manager, so they have no partition,
+ * health-check key or credentials here (operator's guide: "You cannot edit health check key or max
+ * credentials for a remote type external custom key store"). A store AWS KMS no longer has is
+ * marked `gone` by the next key store synchronization.
  */
 import type { CustomKeyStoreStatus } from '../ports/aws-kms';
 import type { EntityRecord } from '../ports/state-store';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+import type { SyncOutcome } from '../sync-outcome';
 
 export interface RemoteKeyStoreData extends Timestamps {
   /** The account container (`kms_id`) and region it was found in. */
@@ -15,9 +18,12 @@ export interface RemoteKeyStoreData extends Timestamps {
   readonly region: string;
   /** DescribeCustomKeyStores as last read. */
   readonly aws: CustomKeyStoreStatus;
-  /** The synchronization job that last read it. */
+  /** The synchronization job that last read it, and what it did (core/sync-outcome.ts). */
   readonly syncedBy: string;
+  readonly syncOutcome?: SyncOutcome;
   readonly syncedAt: string;
+  /** Set once a key store synchronization no longer found it in AWS KMS. */
+  readonly gone?: boolean;
 }
 
 export type RemoteKeyStoreRecord = EntityRecord<RemoteKeyStoreData>;
@@ -31,7 +37,7 @@ export interface RemoteKeyStoreResource extends ResourceEnvelope {
   readonly locally_hosted: false;
   readonly cloud_name: 'aws';
   readonly labels: Readonly<Record<string, string>>;
-  readonly gone: false;
+  readonly gone: boolean;
   readonly synced_at: string;
   readonly aws_param: {
     readonly custom_key_store_name: string;
@@ -59,7 +65,7 @@ export function remoteKeyStoreResource(record: RemoteKeyStoreRecord, accountName
     locally_hosted: false,
     cloud_name: 'aws',
     labels: {},
-    gone: false,
+    gone: record.data.gone === true,
     synced_at: record.data.syncedAt,
     aws_param: {
       custom_key_store_name: aws.name,
