@@ -161,7 +161,14 @@ function pick(fields: JobConfigFields, name: 'start_date' | 'end_date', stored: 
   if (!(name in fields)) return stored;
   const value = fields[name];
   if (value === null || value === '' || value === undefined) return undefined;
-  if (!RFC_3339.test(value) || Number.isNaN(Date.parse(value))) throw new ValidationError(`must be an RFC 3339 date and time (e.g. 2027-01-01T00:00:00Z), not ${JSON.stringify(value)}`, name);
+  return rfc3339(value, name);
+}
+
+/** `value` as an RFC 3339 date and time, in UTC; a 400 naming `field` otherwise. */
+function rfc3339(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !RFC_3339.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new ValidationError(`must be an RFC 3339 date and time (e.g. 2027-01-01T00:00:00Z), not ${JSON.stringify(value)}`, field);
+  }
   return new Date(value).toISOString();
 }
 
@@ -178,24 +185,7 @@ function checkParams(operation: JobOperation, params: Record<string, unknown>, n
   const field = paramsField(operation);
   const cloudName = params.cloud_name ?? 'aws';
   if (cloudName !== 'aws') throw new ValidationError(`cloud_name must be "aws" (the only cloud this key manager serves)`, field);
-  if (operation === 'cckm_key_rotation') {
-    const expireIn = params.expire_in;
-    if (expireIn !== undefined && (!Number.isInteger(expireIn) || (expireIn as number) < 1 || (expireIn as number) > MAX_EXPIRE_IN_DAYS)) {
-      throw new ValidationError(`must be a whole number of days from 1 to ${MAX_EXPIRE_IN_DAYS} (how long the version a rotation replaces still decrypts), not ${JSON.stringify(expireIn)}`, `${field}.expire_in`);
-    }
-    const expiration = params.expiration;
-    if (expiration !== undefined) {
-      if (typeof expiration !== 'string' || !RFC_3339.test(expiration) || Number.isNaN(Date.parse(expiration))) {
-        throw new ValidationError(`must be an RFC 3339 date and time (e.g. 2027-01-01T00:00:00Z), not ${JSON.stringify(expiration)}`, `${field}.expiration`);
-      }
-      if (Date.parse(expiration) <= Date.parse(now)) {
-        throw new ValidationError(`${expiration} has passed: every rotation would make the version it replaces stop decrypting at once`, `${field}.expiration`);
-      }
-    }
-    if (params.aws_param !== undefined) {
-      throw new ValidationError('aws_param (retain_alias) does not apply to HYOK keys: a rotation adds a version to the same KMS key, whose aliases stay', field);
-    }
-  }
+  if (operation === 'cckm_key_rotation') return checkKeyRotationParams(params, field, now);
   if (operation === 'cckm_synchronization') {
     const kms = (params.kms as readonly string[] | undefined) ?? [];
     const all = params.synchronize_all === true;
@@ -203,5 +193,21 @@ function checkParams(operation: JobOperation, params: Record<string, unknown>, n
       throw new ValidationError('give either kms (the account containers to synchronize, names or ids) or synchronize_all: true', field);
     }
   }
-  return { ...params, ...(typeof params.expiration === 'string' ? { expiration: new Date(params.expiration).toISOString() } : {}), cloud_name: 'aws' };
+  return { ...params, cloud_name: 'aws' };
+}
+
+/** `expire_in` within its days, `expiration` a time still to come (kept in UTC), no `aws_param`. */
+function checkKeyRotationParams(params: Record<string, unknown>, field: string, now: string): Record<string, unknown> {
+  const expireIn = params.expire_in;
+  if (expireIn !== undefined && (!Number.isInteger(expireIn) || (expireIn as number) < 1 || (expireIn as number) > MAX_EXPIRE_IN_DAYS)) {
+    throw new ValidationError(`must be a whole number of days from 1 to ${MAX_EXPIRE_IN_DAYS} (how long the version a rotation replaces still decrypts), not ${JSON.stringify(expireIn)}`, `${field}.expire_in`);
+  }
+  const expiration = params.expiration === undefined ? undefined : rfc3339(params.expiration, `${field}.expiration`);
+  if (expiration !== undefined && Date.parse(expiration) <= Date.parse(now)) {
+    throw new ValidationError(`${expiration} has passed: every rotation would make the version it replaces stop decrypting at once`, `${field}.expiration`);
+  }
+  if (params.aws_param !== undefined) {
+    throw new ValidationError('aws_param (retain_alias) does not apply to HYOK keys: a rotation adds a version to the same KMS key, whose aliases stay', field);
+  }
+  return { ...params, ...(expiration === undefined ? {} : { expiration }), cloud_name: 'aws' };
 }
