@@ -71,6 +71,18 @@ describe('EventBridgeJobScheduler', () => {
     expect([StartDate, EndDate]).toHaveLength(2);
   });
 
+  it.each([
+    ['0 9 ? * MON-FRI', 'cron(0 9 ? * 2-6 *)'],
+    ['30 6 ? * mon#1', 'cron(30 6 ? * 2#1 *)'],
+    ['0 0 L feb ?', 'cron(0 0 L 2 ? *)'],
+    ['15 10 ? * 5L', 'cron(15 10 ? * 6L *)'],
+    ['0 12 15W * ?', 'cron(0 12 15W * ? *)'],
+  ])('sends run_at %s with names and day rules as %s', async (runAt, expression) => {
+    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn', ...meta });
+    await adapter.create({ ...SCHEDULE, runAt });
+    expect(scheduler.commandCalls(CreateScheduleCommand)[0].args[0].input).toEqual({ ...EXPECTED_SCHEDULE, ScheduleExpression: expression });
+  });
+
   it('creates the schedule when an update finds none', async () => {
     scheduler.on(UpdateScheduleCommand).rejects(new ResourceNotFoundException({ Message: 'Schedule not found', message: 'Schedule not found', ...meta }));
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn', ...meta });
