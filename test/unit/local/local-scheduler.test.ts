@@ -53,6 +53,17 @@ describe('LocalScheduler', () => {
     ]);
   });
 
+  it('reads names and day rules in the configuration time zone: the last Friday of the month at 23:30 in Tokyo', async () => {
+    const schedules = new LocalJobScheduler({ stateDir, now: () => written });
+    await schedules.create({ jobConfigId: 'tokyo-last-friday', runAt: '30 23 ? * friL', timezone: 'Asia/Tokyo', enabled: true });
+    const scheduler = schedulerProcess();
+    // 25 Dec 2026 is December's last Friday; 23:30 in Tokyo is 14:30 UTC. The Friday before is not the last.
+    await scheduler.tick(at('2026-12-18T14:30:10Z'));
+    expect(events).toEqual([]);
+    await scheduler.tick(at('2026-12-25T14:30:10Z'));
+    expect(events).toEqual([{ job_config_id: 'tokyo-last-friday', scheduled_time: '2026-12-25T14:30:00.000Z' }]);
+  });
+
   it('keeps schedules over a restart and replays a run that fell due while stopped once, however many did', async () => {
     await new LocalJobScheduler({ stateDir, now: () => written }).create({ jobConfigId: 'every-minute', runAt: '* * * * *', timezone: 'UTC', enabled: true });
     await schedulerProcess().tick(at('2026-12-01T10:01:05Z'));
