@@ -2,7 +2,8 @@
  * Virtual keys (CCKM's "Create a Virtual Key" … "List Virtual Key Versions"): the indirection
  * between an HYOK key and HSM source keys that makes rotation possible. Version 0 points at the
  * source key the virtual key was created with; every rotation appends a version pointing at a new
- * source key, and every version stays usable for decryption.
+ * source key, and every version stays usable for decryption unless a key rotation job gave it an
+ * expiry (`expiresAt`).
  *
  * Versions live inside the virtual key record (ascending, append-only), so that reading the key
  * (one consistent read) gives the XKS proxy every version at once, and appending one is guarded by
