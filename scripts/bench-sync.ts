@@ -12,7 +12,9 @@
  *    the DynamoDB state store, on the in-process job queue that `npm start` uses (the worker
  *    concurrency of the job table).
  * 4. Prints keys per second, wall time, worker invocations and the longest one, throttled calls
- *    (the stand-in's count), and the peak heap and RSS of this process, where the workers run.
+ *    (the stand-in's count), the unit steps by outcome and the job runner's backoffs (units queued
+ *    again with a delay after a throttled step), and the peak heap and RSS of this process, where
+ *    the workers run.
  */
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -25,6 +27,8 @@ import { parseArgs } from 'node:util';
 import { ENV } from '../lambdas/contract/env';
 import { createStateTableIfMissing } from '../lambdas/adapters/dynamodb/state-table';
 import { startDynamoDbLocal } from '../lambdas/local/dynamodb-local';
+import type { UnitOutcome } from '../lambdas/core/jobs/job-runner';
+import type { JobQueue } from '../lambdas/core/ports/job-queue';
 import { InProcessJobQueue } from '../lambdas/local/adapters/in-process-job-queue';
 import { useLocalAdapterSet } from '../lambdas/local/local-adapter-set';
 import { applyLocalAwsEnv } from '../lambdas/local/local-aws-env';
@@ -85,8 +89,22 @@ async function main(): Promise<void> {
 
     useLocalAdapterSet();
     let deps: Dependencies | undefined;
-    const queue = new InProcessJobQueue({ worker: (unit) => (deps as Dependencies).syncRunner.run(unit) });
-    deps = createDependencies(loadConfig(), { jobQueue: queue });
+    const outcomes: Partial<Record<UnitOutcome, number>> = {};
+    const queue = new InProcessJobQueue({
+      worker: async (unit) => {
+        const outcome = await (deps as Dependencies).syncRunner.run(unit);
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      },
+    });
+    // The runner's backoffs: units it queued again with a delay after a throttled (or failed) step.
+    const backoffs: number[] = [];
+    const jobQueue: JobQueue = {
+      send: async (units, options) => {
+        if ((options?.delaySeconds ?? 0) > 0) backoffs.push(...units.map(() => options?.delaySeconds ?? 0));
+        return queue.send(units, options);
+      },
+    };
+    deps = createDependencies(loadConfig(), { jobQueue });
     const now = new Date().toISOString();
     await deps.state.transact([{ op: 'create', kind: 'account', id: 'bench-account', data: { name: 'bench', accountId: aws.accountId, regions, status: 'active', acls: [], createdAt: now, updatedAt: now }, uniqueName: 'bench' }]);
     const admin = { principal: { subject: 'bench', username: 'bench', groups: ['cckm-admins'], isAdmin: true } };
@@ -108,6 +126,7 @@ async function main(): Promise<void> {
     console.log(`wall time: ${(wallMs / 1000).toFixed(1)} s   keys/s: ${(ended.found / (wallMs / 1000)).toFixed(0)}`);
     console.log(`worker invocations: ${stats.invocations}   longest: ${stats.longestInvocationMs.toFixed(0)} ms   dead-lettered: ${stats.deadLettered}`);
     console.log(`throttled calls (ThrottlingException answered by AWS KMS): ${standIn.throttled}`);
+    console.log(`unit steps: ${Object.entries(outcomes).map(([o, n]) => `${o} ${n}`).join(', ')}   backoffs after a throttled step: ${backoffs.length} (longest ${Math.max(0, ...backoffs)} s, ${backoffs.reduce((a, b) => a + b, 0)} s in all)`);
     console.log(`peak heap of the worker process: ${mib(stats.peakHeapBytes)}   peak RSS: ${mib(peakRss)}`);
     console.log(`load average (1/5/15 min): ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
   } finally {
