@@ -7,7 +7,8 @@
  */
 import type { AccountData } from '../accounts/account';
 import { ConflictError } from '../errors';
-import { type AwsKmsLink, type ConnectionView, type KeyStoreData, REPLACED_CREDENTIAL_GRACE_MS } from './key-store';
+import type { ConnectionView } from './custom-key-store-resource';
+import { type AwsKmsLink, type KeyStoreData, REPLACED_CREDENTIAL_GRACE_MS } from './key-store';
 import type { XksCredentialData } from './credential';
 import type { AwsKms, KmsLocation } from '../ports/aws-kms';
 import type { EntityRecord } from '../ports/state-store';

@@ -11,8 +11,9 @@ import type { AccountRecord } from '../key-references';
 import type { CustomKeyStoreConnectionState, KmsLocation } from '../ports/aws-kms';
 import type { EntityRecord } from '../ports/state-store';
 import { kmsLocation } from './aws-kms-links';
-import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
-import { CLOUDHSM_KEY_STORE, type ConnectionView } from './key-store';
+import type { Timestamps } from '../resource';
+import { type ConnectionView, connectionFields, type CustomKeyStoreHeader, customKeyStoreHeader } from './custom-key-store-resource';
+import { CLOUDHSM_KEY_STORE } from './key-store';
 import type { CreateKeyStoreRequest, UpdateKeyStoreRequest } from './key-store-requests';
 
 /** The seeds' `type` of a CloudHSM-backed store (the list filter's `LOCAL`, `REMOTE` or `CloudHSM`). */
@@ -36,11 +37,7 @@ export interface CloudHsmKeyStoreData extends Timestamps {
   readonly customKeyStoreId: string;
 }
 
-export interface CloudHsmKeyStoreResource extends ResourceEnvelope {
-  readonly name: string;
-  readonly kms: string;
-  readonly kms_id: string;
-  readonly region: string;
+export interface CloudHsmKeyStoreResource extends CustomKeyStoreHeader {
   readonly type: typeof CLOUDHSM_HOSTING_TYPE;
   readonly labels: Readonly<Record<string, string>>;
   readonly locally_hosted: false;
@@ -61,11 +58,7 @@ export interface CloudHsmKeyStoreResource extends ResourceEnvelope {
 
 export function cloudHsmKeyStoreResource(id: string, store: CloudHsmKeyStoreData, context: { readonly accountName: string; readonly connection?: ConnectionView }): CloudHsmKeyStoreResource {
   return {
-    ...envelope('aws_cks', id, store),
-    name: store.name,
-    kms: context.accountName,
-    kms_id: store.accountId,
-    region: store.region,
+    ...customKeyStoreHeader(id, store, { ...store, accountName: context.accountName }),
     type: CLOUDHSM_HOSTING_TYPE,
     labels: {},
     locally_hosted: false,
@@ -78,8 +71,7 @@ export function cloudHsmKeyStoreResource(id: string, store: CloudHsmKeyStoreData
       custom_key_store_id: store.customKeyStoreId,
       cloud_hsm_cluster_id: store.cloudHsmClusterId,
       trust_anchor_certificate: store.trustAnchorCertificate,
-      connection_state: context.connection?.state ?? 'DISCONNECTED',
-      ...(context.connection?.errorCode === undefined ? {} : { connection_error_code: context.connection.errorCode }),
+      ...connectionFields(context.connection),
     },
   };
 }

@@ -9,7 +9,8 @@ import { type AccountRecord, getAccount, type KeyStoreRecord, loadKeyStore, mayD
 import { type ListPage, parseList } from '../listing';
 import type { StateStore } from '../ports/state-store';
 import { type ConnectionStates, kmsLocation } from './aws-kms-links';
-import { type ConnectionView, type KeyStoreData, keyStoreResource, type KeyStoreResource } from './key-store';
+import type { ConnectionView } from './custom-key-store-resource';
+import { type KeyStoreData, keyStoreResource, type KeyStoreResource } from './key-store';
 
 export class KeyStoreViews {
   constructor(

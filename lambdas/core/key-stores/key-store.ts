@@ -9,7 +9,8 @@
 import type { HsmType } from '../../contract/hsm';
 import { healthCheckUriPath, xksProxyUriPath } from '../../contract/xks-proxy-uri';
 import type { CustomKeyStoreConnectionState } from '../ports/aws-kms';
-import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+import type { Timestamps } from '../resource';
+import { type ConnectionView, connectionFields, type CustomKeyStoreHeader, customKeyStoreHeader } from './custom-key-store-resource';
 import type { XksCredentialData } from './credential';
 
 export const EXTERNAL_KEY_STORE = 'EXTERNAL_KEY_STORE';
@@ -97,13 +98,6 @@ export const REPLACED_CREDENTIAL_GRACE_MS = 5 * 60_000;
 /** Where the store is hosted (seeds' `type`): here, always by this key manager. */
 export type KeyStoreHostingType = 'LOCAL';
 
-/** AWS KMS's view of a linked store's connection, as last read. */
-export interface ConnectionView {
-  readonly state: CustomKeyStoreConnectionState;
-  /** Why connecting failed (AWS KMS's `ConnectionErrorCode`); only with FAILED. */
-  readonly errorCode?: string;
-}
-
 /** What the response needs besides the store itself. */
 export interface KeyStoreContext {
   /** Name of the account container (`kms`). */
@@ -113,11 +107,7 @@ export interface KeyStoreContext {
   readonly connection?: ConnectionView;
 }
 
-export interface KeyStoreResource extends ResourceEnvelope {
-  readonly name: string;
-  readonly kms: string;
-  readonly kms_id: string;
-  readonly region: string;
+export interface KeyStoreResource extends CustomKeyStoreHeader {
   readonly type: KeyStoreHostingType;
   /** CCKM's labels of the store (e.g. `job_config_id` of a credential rotation schedule). */
   readonly labels: Readonly<Record<string, string>>;
@@ -163,11 +153,7 @@ export interface KeyStoreResource extends ResourceEnvelope {
 
 export function keyStoreResource(id: string, store: KeyStoreData, context: KeyStoreContext): KeyStoreResource {
   return {
-    ...envelope('aws_cks', id, store),
-    name: store.name,
-    kms: context.accountName,
-    kms_id: store.accountId,
-    region: store.region,
+    ...customKeyStoreHeader(id, store, { ...store, accountName: context.accountName }),
     type: store.type ?? 'LOCAL',
     labels: store.labels ?? {},
     locally_hosted: true,
@@ -186,8 +172,7 @@ export function keyStoreResource(id: string, store: KeyStoreData, context: KeySt
         ? {}
         : { xks_proxy_vpc_endpoint_service_name: store.xksProxyVpcEndpointServiceName }),
       ...(store.aws === undefined ? {} : { custom_key_store_id: store.aws.customKeyStoreId }),
-      connection_state: context.connection?.state ?? 'DISCONNECTED',
-      ...(context.connection?.errorCode === undefined ? {} : { connection_error_code: context.connection.errorCode }),
+      ...connectionFields(context.connection),
     },
     local_hosted_params: {
       blocked: store.blocked,

@@ -9,8 +9,9 @@
  */
 import type { CustomKeyStoreStatus } from '../ports/aws-kms';
 import type { EntityRecord } from '../ports/state-store';
-import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
+import type { Timestamps } from '../resource';
 import type { SyncOutcome } from '../sync-outcome';
+import { connectionFields, type CustomKeyStoreHeader, customKeyStoreHeader } from './custom-key-store-resource';
 
 export interface RemoteKeyStoreData extends Timestamps {
   /** The account container (`kms_id`) and region it was found in. */
@@ -28,11 +29,7 @@ export interface RemoteKeyStoreData extends Timestamps {
 
 export type RemoteKeyStoreRecord = EntityRecord<RemoteKeyStoreData>;
 
-export interface RemoteKeyStoreResource extends ResourceEnvelope {
-  readonly name: string;
-  readonly kms: string;
-  readonly kms_id: string;
-  readonly region: string;
+export interface RemoteKeyStoreResource extends CustomKeyStoreHeader {
   readonly type: 'REMOTE';
   readonly locally_hosted: false;
   readonly cloud_name: 'aws';
@@ -56,11 +53,7 @@ export function remoteKeyStoreResource(record: RemoteKeyStoreRecord, accountName
   const { aws } = record.data;
   const proxy = aws.xksProxy;
   return {
-    ...envelope('aws_cks', record.id, record.data),
-    name: aws.name,
-    kms: accountName,
-    kms_id: record.data.accountId,
-    region: record.data.region,
+    ...customKeyStoreHeader(record.id, record.data, { name: aws.name, accountId: record.data.accountId, accountName, region: record.data.region }),
     type: 'REMOTE',
     locally_hosted: false,
     cloud_name: 'aws',
@@ -71,8 +64,7 @@ export function remoteKeyStoreResource(record: RemoteKeyStoreRecord, accountName
       custom_key_store_name: aws.name,
       custom_key_store_type: aws.type,
       custom_key_store_id: aws.customKeyStoreId,
-      connection_state: aws.connectionState,
-      ...(aws.connectionErrorCode === undefined ? {} : { connection_error_code: aws.connectionErrorCode }),
+      ...connectionFields({ state: aws.connectionState, errorCode: aws.connectionErrorCode }),
       ...(proxy === undefined
         ? {}
         : {
