@@ -69,7 +69,7 @@ async function sweepGoneStores(deps: KeyStoreSyncDeps, { job, unit, at }: StepCo
       gone += 1;
     } catch (error) {
       // Changed since the page was read (renamed, or seen by another run): not ours to mark.
-      if (!(error instanceof ConflictError)) throw error;
+      if (!isError(error, ConflictError)) throw error;
     }
   }
   return { counts: { gone }, next: page.next === undefined ? { phase: 'keys' } : { phase: 'storesGone', cursor: page.next } };
