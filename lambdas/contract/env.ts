@@ -33,6 +33,8 @@ export const ENV = {
   pkcs11LibrarySofthsm: 'PKCS11_LIBRARY_SOFTHSM',
   pkcs11LibraryLuna: 'PKCS11_LIBRARY_LUNA',
   pkcs11LibraryCloudhsm: 'PKCS11_LIBRARY_CLOUDHSM',
+  /** Where PKCS#11 calls run per HSM type, e.g. `softhsm=worker-thread` (defaults in adapters/pkcs11/config.ts). */
+  pkcs11CallModes: 'PKCS11_CALL_MODES',
   /** Job queues: `{"<JobKind>": "<SQS queue URL>"}` of the kinds a function starts or works on (contract/jobs.ts). */
   jobQueueUrls: 'JOB_QUEUE_URLS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',

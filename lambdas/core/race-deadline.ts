@@ -5,7 +5,11 @@
 export function raceDeadline<T>(promise: Promise<T>, deadlineAt: number, timeoutError: () => Error): Promise<T> {
   if (!Number.isFinite(deadlineAt)) return promise;
   const remaining = deadlineAt - Date.now();
-  if (remaining <= 0) return Promise.reject(timeoutError());
+  if (remaining <= 0) {
+    // Nobody waits for the promise any more: its failure must not become an unhandled rejection.
+    promise.catch(() => undefined);
+    return Promise.reject(timeoutError());
+  }
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(timeoutError()), remaining);
     promise.then(

@@ -112,7 +112,7 @@ function initializeAgent(): Promise<Pkcs11HsmAgent> {
   initialization ??= (async () => {
     // Configuration read once; the secret store comes from the configured adapter set.
     const config = loadHsmAgentConfig();
-    const agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS, libraries: config.pkcs11Libraries }), portsFor(config).secrets);
+    const agent = new Pkcs11HsmAgent(pkcs11Config({ callTimeoutMs: AGENT_CALL_TIMEOUT_MS, libraries: config.pkcs11Libraries, cipherCallModes: config.pkcs11CallModes, sessionCallModes: config.pkcs11CallModes }), portsFor(config).secrets);
     const libraries = await agent.warmUp();
     agentLogger.info('HSM agent initialized', { libraries });
     return agent;

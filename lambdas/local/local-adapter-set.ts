@@ -49,5 +49,5 @@ export function useLocalAdapterSet(): void {
 /** Required when first used, so that taking the set does not load pkcs11js until the agent is needed. */
 function inProcessHsmAgent(settings: AdapterSettings, secrets: SecretStore): HsmAgent {
   const { Pkcs11HsmAgent } = require('../adapters/pkcs11/hsm-agent') as typeof import('../adapters/pkcs11/hsm-agent');
-  return new Pkcs11HsmAgent(pkcs11Config({ libraries: settings.pkcs11Libraries, callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), secrets);
+  return new Pkcs11HsmAgent(pkcs11Config({ libraries: settings.pkcs11Libraries, cipherCallModes: settings.pkcs11CallModes, sessionCallModes: settings.pkcs11CallModes, callTimeoutMs: AGENT_CALL_TIMEOUT_MS }), secrets);
 }

@@ -34,6 +34,7 @@ import { loadConfig } from '../runtime/config';
 import { useLocalAdapterSet } from './local-adapter-set';
 import { type RunningGateway, startLocalGateway } from './local-gateway';
 import { createXksLogger, xksProxyDeps } from '../xks-proxy/entry/composition-root';
+import { terminatePkcs11Workers } from '../adapters/pkcs11/module';
 import { startXksHttpsServer, type XksHttpsServer } from '../xks-proxy/entry/https-server';
 import { type AwsStandIn, startAwsStandIn } from './aws-stand-in';
 import { ensureLocalCloudHsmCluster, type LocalCluster } from './aws-stand-in/cloudhsm/local-cluster';
@@ -270,6 +271,7 @@ async function stop(running: Running): Promise<void> {
   await running.sweep?.stop();
   await running.aws?.stop().catch((error: unknown) => warn(`AWS stand-in did not stop cleanly: ${String(error)}`));
   await running.xks?.close().catch((error: unknown) => warn(`XKS proxy did not close cleanly: ${String(error)}`));
+  await terminatePkcs11Workers();
   await running.gateway?.close();
   await running.dynamoDb?.stop();
   if (running.endpointsFile) rmSync(running.endpointsFile, { force: true });

@@ -10,7 +10,7 @@
 import { resolve } from 'node:path';
 import { ENV } from '../contract/env';
 import type { HsmType } from '../contract/hsm';
-import { pkcs11LibraryOverrides } from '../adapters/pkcs11/config';
+import { pkcs11CallModeOverrides, pkcs11LibraryOverrides, type CipherCallMode } from '../adapters/pkcs11/config';
 
 export type RuntimeMode = 'aws' | 'local';
 export const RUNTIME_MODES: readonly RuntimeMode[] = ['aws', 'local'];
@@ -41,6 +41,8 @@ export interface AdapterSettings {
   readonly jobQueueUrls?: string;
   /** local mode: PKCS#11 library overrides per HSM type (the in-process HSM agent). */
   readonly pkcs11Libraries: Partial<Record<HsmType, string>>;
+  /** Where PKCS#11 calls run, per HSM type, when ENV.pkcs11CallModes sets it (adapters/pkcs11/config.ts). */
+  readonly pkcs11CallModes?: Partial<Record<HsmType, CipherCallMode>>;
   /**
    * local mode: the local AWS stand-in's STS (the SDK's own `AWS_ENDPOINT_URL_STS`, set by the local
    * runner). With it, account containers are described and their roles checked through STS as on
@@ -102,6 +104,7 @@ export function loadHsmAgentConfig(env: Env = process.env): AdapterSettings {
     secretNamePrefix: readOptionalString(env, ENV.secretNamePrefix),
     localStateDir: resolve(readOptionalString(env, ENV.localStateDir) ?? '.local'),
     pkcs11Libraries: pkcs11LibraryOverrides(env),
+    pkcs11CallModes: pkcs11CallModeOverrides(env),
     localStsEndpoint: readOptionalString(env, ENV.awsEndpointUrlSts),
   };
 }
@@ -120,6 +123,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     secretsKmsKeyId: readOptionalString(env, ENV.secretsKmsKeyId),
     localStateDir: resolve(readOptionalString(env, ENV.localStateDir) ?? '.local'),
     pkcs11Libraries: pkcs11LibraryOverrides(env),
+    pkcs11CallModes: pkcs11CallModeOverrides(env),
     localStsEndpoint: readOptionalString(env, ENV.awsEndpointUrlSts),
     cloudHsmEndpoint: readOptionalString(env, ENV.cloudHsmEndpoint),
     jobScheduleGroup: readOptionalString(env, ENV.jobScheduleGroup),

@@ -28,6 +28,8 @@ import { PROJECT_ROOT } from '../../lib/private/project';
 import { apiEvent } from '../helpers/api-events';
 import { createTestStateTable, type TestStateTable } from '../helpers/state-table';
 import { CDK_JSON_CONTEXT } from '../infra/fixtures';
+import { LocalSecretStore } from '../../lambdas/local/adapters/local-secret-store';
+import { createTestToken } from '../helpers/softhsm';
 
 jest.setTimeout(900_000);
 
@@ -43,6 +45,11 @@ const fs = require('node:fs');
 const { pathToFileURL } = require('node:url');
 const [dir, handler, localAdapterSet] = process.argv.slice(1);
 require(localAdapterSet).useLocalAdapterSet();
+// Counts the worker threads the bundle starts (its ES import of node:worker_threads sees the patched class).
+const workerThreads = require('node:worker_threads');
+let workersStarted = 0;
+workerThreads.Worker = class extends workerThreads.Worker { constructor(...args) { super(...args); workersStarted += 1; } };
+require('node:module').syncBuiltinESMExports();
 // node -e defines a global require, which Lambda's runtime does not give an ES module: without it, as there.
 const requireCommonJs = require;
 delete globalThis.require;
@@ -57,7 +64,7 @@ process.stdin.on('data', (c) => { input += c; }).on('end', async () => {
   if (typeof fn !== 'function') { console.error('no function ' + exportName + ' exported by ' + moduleName); process.exit(3); }
   const context = { awsRequestId: 'bundle-test', functionName: 'bundle-test', getRemainingTimeInMillis: () => 20000 };
   const result = await fn(JSON.parse(input), context);
-  process.stdout.write('\\nRESULT ' + JSON.stringify(result) + '\\n');
+  process.stdout.write('\\nRESULT ' + JSON.stringify(result) + '\\nWORKERS ' + workersStarted + '\\n');
   process.exit(0);
 });`;
 
@@ -65,6 +72,8 @@ interface Invocation {
   readonly code: number | null;
   readonly result?: Record<string, any>;
   readonly output: string;
+  /** Worker threads the entry started. */
+  readonly workers?: number;
 }
 
 function invoke(dir: string, handler: string, event: unknown, env: Record<string, string>): Promise<Invocation> {
@@ -77,7 +86,13 @@ function invoke(dir: string, handler: string, event: unknown, env: Record<string
     child.on('error', reject);
     child.on('exit', (code) => {
       const line = output.split('\n').find((l) => l.startsWith('RESULT '));
-      resolve({ code, output: output.slice(-4000), result: line ? (JSON.parse(line.slice('RESULT '.length)) as Record<string, any>) : undefined });
+      const workers = output.split('\n').find((l) => l.startsWith('WORKERS '));
+      resolve({
+        code,
+        output: output.slice(-4000),
+        result: line ? (JSON.parse(line.slice('RESULT '.length)) as Record<string, any>) : undefined,
+        workers: workers ? Number(workers.slice('WORKERS '.length)) : undefined,
+      });
     });
     child.stdin.end(JSON.stringify(event));
   });
@@ -257,5 +272,22 @@ describe('proxy image entry points, built as the Dockerfile builds them', () => 
     expect(initializedBeforeLoaded(output, 'HSM agent initialized')).toBe(true);
     expect(result).toEqual(expect.objectContaining({ ok: expect.any(Boolean) }));
     expect(JSON.stringify(result)).not.toMatch(/Cannot find module|invalid HSM agent request/);
+  });
+
+  it.each([
+    ['on the event loop (SoftHSM2\'s default)', 'softhsm=inline', 0],
+    ['on its inlined PKCS#11 worker thread (network HSMs\' default)', 'softhsm=worker-thread', 1],
+  ])('the HSM agent entry opens a session and logs in to a real token %s', async (_where, callModes, workers) => {
+    // Arrange: a real token whose PIN the local secret store holds.
+    const token = await createTestToken({ prefix: 'bundle-login' });
+    await new LocalSecretStore({ stateDir }).put(token.partition.pinSecretName, token.pin);
+    const request = { operation: 'testPartition', args: [token.partition] };
+    const env = { ...localEnv(), [ENV.serviceName]: 'hsm-agent', AWS_LAMBDA_FUNCTION_NAME: 'bundle-hsm-agent', [ENV.pkcs11CallModes]: callModes };
+    // Act
+    const invocation = await invoke(taskRoot, IMAGE_ENTRIES.hsmAgent.cmd[0], request, env);
+    // Assert: ready (pkcs11js's constants reach the ES module bundle), with the worker threads expected.
+    expect({ code: invocation.code, output: invocation.code === 0 ? '' : invocation.output }).toEqual({ code: 0, output: '' });
+    expect(invocation.result).toEqual({ ok: true, result: { ready: true, message: 'ready' } });
+    expect(invocation.workers).toBe(workers);
   });
 });

@@ -37,6 +37,20 @@ export const DEFAULT_CIPHER_CALL_MODES: Readonly<Record<HsmType, CipherCallMode>
   cloudhsm: 'worker-thread',
 };
 
+/**
+ * Where C_OpenSession, C_Login and C_FindObjects run. pkcs11js has no asynchronous form of them:
+ * `worker-thread` runs them on a node:worker_threads worker (session-call-workers.ts) raced
+ * against the call's deadline, so that a network HSM that stalls in a login costs that call its
+ * deadline and leaves the event loop serving; `inline` runs them on the event loop and checks the
+ * budget after the call. Network HSMs default to worker threads; SoftHSM2 to inline (its calls
+ * take microseconds; the worker path is tested with it by setting `softhsm: 'worker-thread'`).
+ */
+export const DEFAULT_SESSION_CALL_MODES: Readonly<Record<HsmType, CipherCallMode>> = {
+  softhsm: 'inline',
+  luna: 'worker-thread',
+  cloudhsm: 'worker-thread',
+};
+
 /** The XKS proxy's share of KMS's 250 ms per call. */
 export const PROXY_CALL_TIMEOUT_MS = 200;
 /** The HSM agent's budget: key generation on a network HSM is slower, and nobody waits on a hot path. */
@@ -47,6 +61,8 @@ export interface Pkcs11Config {
   readonly libraries: Readonly<Record<HsmType, string>>;
   /** Where C_Encrypt / C_Decrypt run, per HSM type. @default DEFAULT_CIPHER_CALL_MODES */
   readonly cipherCallModes: Readonly<Record<HsmType, CipherCallMode>>;
+  /** Where C_OpenSession / C_Login / C_FindObjects run, per HSM type. @default DEFAULT_SESSION_CALL_MODES */
+  readonly sessionCallModes: Readonly<Record<HsmType, CipherCallMode>>;
   /**
    * Time budget of one call (session, login, key lookup and the operation); beyond it the call
    * fails with reason TIMEOUT. @default PROXY_CALL_TIMEOUT_MS
@@ -77,10 +93,11 @@ export interface Pkcs11Config {
 }
 
 /** What a composition root may set; everything else takes the documented default. */
-export type Pkcs11Settings = Partial<Omit<Pkcs11Config, 'libraries' | 'cipherCallModes' | 'onConnectionDropped'>> & {
+export type Pkcs11Settings = Partial<Omit<Pkcs11Config, 'libraries' | 'cipherCallModes' | 'sessionCallModes' | 'onConnectionDropped'>> & {
   readonly onConnectionDropped?: Pkcs11Config['onConnectionDropped'];
   readonly libraries?: Partial<Record<HsmType, string>>;
   readonly cipherCallModes?: Partial<Record<HsmType, CipherCallMode>>;
+  readonly sessionCallModes?: Partial<Record<HsmType, CipherCallMode>>;
 };
 
 /** A complete config from the given settings and the documented defaults. */
@@ -88,6 +105,7 @@ export function pkcs11Config(settings: Pkcs11Settings = {}): Pkcs11Config {
   return {
     libraries: { ...DEFAULT_PKCS11_LIBRARIES, ...settings.libraries },
     cipherCallModes: { ...DEFAULT_CIPHER_CALL_MODES, ...settings.cipherCallModes },
+    sessionCallModes: { ...DEFAULT_SESSION_CALL_MODES, ...settings.sessionCallModes },
     callTimeoutMs: settings.callTimeoutMs ?? PROXY_CALL_TIMEOUT_MS,
     maxSessionsPerPartition: settings.maxSessionsPerPartition ?? 16,
     keyCacheMaxAgeMs: settings.keyCacheMaxAgeMs ?? 300_000,
@@ -111,6 +129,25 @@ export function pkcs11LibraryOverrides(env: Readonly<Record<string, string | und
   for (const [hsmType, name] of Object.entries(names) as [HsmType, string][]) {
     const value = env[name]?.trim();
     if (value) overrides[hsmType] = value;
+  }
+  return overrides;
+}
+
+const CALL_MODES: readonly CipherCallMode[] = ['inline', 'worker-thread'];
+
+/**
+ * The call modes set in the given environment (ENV.pkcs11CallModes, e.g. `softhsm=worker-thread`):
+ * each listed HSM type runs both its cipher calls and its session calls that way. Throws, naming
+ * the variable, on an unknown HSM type or mode.
+ */
+export function pkcs11CallModeOverrides(env: Readonly<Record<string, string | undefined>>): Partial<Record<HsmType, CipherCallMode>> {
+  const overrides: Partial<Record<HsmType, CipherCallMode>> = {};
+  for (const entry of (env[ENV.pkcs11CallModes] ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+    const [hsmType, mode] = entry.split('=').map((part) => part.trim()) as [HsmType, CipherCallMode | undefined];
+    if (!(hsmType in DEFAULT_PKCS11_LIBRARIES) || mode === undefined || !CALL_MODES.includes(mode)) {
+      throw new Error(`${ENV.pkcs11CallModes}: ${JSON.stringify(entry)} is not <softhsm|luna|cloudhsm>=<inline|worker-thread>`);
+    }
+    overrides[hsmType] = mode;
   }
   return overrides;
 }

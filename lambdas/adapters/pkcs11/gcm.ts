@@ -5,7 +5,7 @@
  * everywhere: ciphertext ‖ tag in, the IV passed in.
  * C_Encrypt and C_Decrypt run where the HSM type's CipherCallMode says (config.ts).
  */
-import * as pkcs11js from 'pkcs11js';
+import * as pkcs11js from './pkcs11js';
 import { HsmError, type GcmCiphertext } from '../../core/ports/hsm';
 import type { GcmIvConvention, HsmType } from '../../contract/hsm';
 import type { CipherCallMode } from './config';

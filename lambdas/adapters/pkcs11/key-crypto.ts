@@ -21,16 +21,16 @@ export class Pkcs11KeyCrypto implements KeyCrypto {
 
   encrypt(key: HsmKeyRef, plaintext: Buffer, aad: Buffer, options?: KeyCryptoCallOptions): Promise<GcmCiphertext> {
     const device = this.device(key.partition);
-    return this.partitions.run(key.partition, (lease) => gcmEncrypt(lease, device, keyHandle(lease, key), plaintext, aad), options);
+    return this.partitions.run(key.partition, async (lease) => gcmEncrypt(lease, device, await keyHandle(lease, key), plaintext, aad), options);
   }
 
   decrypt(key: HsmKeyRef, input: GcmCiphertext, aad: Buffer, options?: KeyCryptoCallOptions): Promise<Buffer> {
     const device = this.device(key.partition);
-    return this.partitions.run(key.partition, (lease) => gcmDecrypt(lease, device, keyHandle(lease, key), input, aad), options);
+    return this.partitions.run(key.partition, async (lease) => gcmDecrypt(lease, device, await keyHandle(lease, key), input, aad), options);
   }
 
   describe(key: HsmKeyRef, options?: KeyCryptoCallOptions): Promise<HsmKeyInfo | undefined> {
-    return this.partitions.run(key.partition, async (lease) => lease.key(key.objectId)?.info, options);
+    return this.partitions.run(key.partition, async (lease) => (await lease.key(key.objectId))?.info, options);
   }
 
   private device({ hsmType, gcmIvConvention }: PartitionConnection): GcmDevice {
@@ -38,8 +38,8 @@ export class Pkcs11KeyCrypto implements KeyCrypto {
   }
 }
 
-function keyHandle(lease: SessionLease, key: HsmKeyRef): pkcs11js.Handle {
-  const found = lease.key(key.objectId);
+async function keyHandle(lease: SessionLease, key: HsmKeyRef): Promise<pkcs11js.Handle> {
+  const found = await lease.key(key.objectId);
   if (!found) {
     throw new HsmError(
       'KEY_NOT_FOUND',

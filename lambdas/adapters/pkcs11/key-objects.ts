@@ -2,7 +2,7 @@
  * AES key objects in a partition: found by CKA_ID among CKO_SECRET_KEY objects, described from
  * the attributes the HSM reports, generated inside the HSM.
  */
-import * as pkcs11js from 'pkcs11js';
+import * as pkcs11js from './pkcs11js';
 import { HsmError } from '../../core/ports/hsm';
 import {
   KEY_ATTRIBUTE_NAMES,
@@ -53,10 +53,7 @@ export function findSecretKeyHandles(lease: SessionLease, objectId: string, max:
 /** Handles of the objects of class `objectClass` (CKO_…) with this CKA_ID (at most `max`). */
 export function findKeyHandles(lease: SessionLease, objectClass: number, objectId: string, max: number): pkcs11js.Handle[] {
   const { pkcs11, session } = lease;
-  const template: pkcs11js.Template = [
-    { type: pkcs11js.CKA_CLASS, value: objectClass },
-    { type: pkcs11js.CKA_ID, value: keyIdBytes(objectId) },
-  ];
+  const template = findTemplate(objectClass, objectId);
   lease.call('C_FindObjectsInit', () => pkcs11.C_FindObjectsInit(session, template));
   try {
     return lease.call('C_FindObjects', () => pkcs11.C_FindObjects(session, max));
@@ -67,6 +64,14 @@ export function findKeyHandles(lease: SessionLease, objectClass: number, objectI
       // The find already failed; its error is the one reported.
     }
   }
+}
+
+/** What C_FindObjectsInit is given to find the objects of class `objectClass` with this CKA_ID. */
+export function findTemplate(objectClass: number, objectId: string): pkcs11js.Template {
+  return [
+    { type: pkcs11js.CKA_CLASS, value: objectClass },
+    { type: pkcs11js.CKA_ID, value: keyIdBytes(objectId) },
+  ];
 }
 
 /** The first secret key with this CKA_ID, with its attributes; undefined when there is none. */

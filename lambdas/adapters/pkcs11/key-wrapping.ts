@@ -10,7 +10,7 @@
  * private key wrapped this way is its PKCS#8 PrivateKeyInfo, which is what AWS KMS imports.
  */
 import { createPublicKey } from 'node:crypto';
-import * as pkcs11js from 'pkcs11js';
+import * as pkcs11js from './pkcs11js';
 import { HsmError } from '../../core/ports/hsm';
 import type { HmacAlgorithm, ImportWrappingAlgorithm, SignHmacRequest, WrapForImportRequest, WrappedKeyMaterial, HmacResult } from '../../contract/hsm-key-types';
 import type { SessionLease } from './session-lease';

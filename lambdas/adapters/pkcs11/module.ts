@@ -9,9 +9,10 @@
  * flight finish (drain), holds new calls, and bumps `generation` so every pool drops the sessions
  * and handles that C_Finalize invalidated.
  */
-import * as pkcs11js from 'pkcs11js';
+import * as pkcs11js from './pkcs11js';
 import type { Deadline } from './deadline';
 import { callPkcs11, toHsmError } from './errors';
+import { SessionCallWorkers, type SessionCalls } from './session-call-workers';
 
 export class Pkcs11Module {
   private initializations = 0;
@@ -21,6 +22,7 @@ export class Pkcs11Module {
   private readonly idleWaiters: (() => void)[] = [];
   private reinitializing?: Promise<void>;
   private lastReinitializedAt = Number.NEGATIVE_INFINITY;
+  private workers?: SessionCallWorkers;
 
   constructor(readonly libraryPath: string) {}
 
@@ -32,6 +34,23 @@ export class Pkcs11Module {
   /** The library's functions, for calls made while entered (see `enter`). */
   get functions(): pkcs11js.PKCS11 {
     return this.pkcs11;
+  }
+
+  /**
+   * C_OpenSession, C_Login and C_FindObjects on worker threads (started on first use), for
+   * partitions whose session calls run off the event loop (Pkcs11Config.sessionCallModes). Call
+   * while entered: the workers use the library this module loaded and initialised.
+   */
+  get sessionCallWorkers(): SessionCalls {
+    this.workers ??= new SessionCallWorkers(this.libraryPath);
+    return this.workers;
+  }
+
+  /** Ends the worker threads, if any were started (process shutdown). */
+  async terminateWorkers(): Promise<void> {
+    const workers = this.workers;
+    this.workers = undefined;
+    await workers?.terminate();
   }
 
   /**
@@ -137,6 +156,14 @@ const modules = new Map<string, Pkcs11Module>();
 /** Resolves when no PKCS#11 call of this process is in flight (graceful shutdown). */
 export async function whenPkcs11Idle(): Promise<void> {
   await Promise.all([...modules.values()].map((module) => module.whenIdle()));
+}
+
+/**
+ * Ends every PKCS#11 worker thread of the process (graceful shutdown, after `whenPkcs11Idle`).
+ * They are unref'd, so they never hold a process open; this ends them at once.
+ */
+export async function terminatePkcs11Workers(): Promise<void> {
+  await Promise.all([...modules.values()].map((module) => module.terminateWorkers()));
 }
 
 /** The process's module for this library path (created, not yet loaded, on first request). */

@@ -5,7 +5,7 @@
 import type { PartitionConnection } from '../../contract/hsm';
 import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
-import { pkcs11ModuleFor } from './module';
+import { pkcs11ModuleFor, type Pkcs11Module } from './module';
 import { PartitionSessionPool, type RunOptions } from './session-pool';
 import type { SessionLease } from './session-lease';
 
@@ -15,6 +15,8 @@ export class Pkcs11Partitions {
   constructor(
     private readonly config: Pkcs11Config,
     private readonly secretStore: SecretStore,
+    /** The process's module per library path; tests pass a scripted library. */
+    private readonly moduleFor: (libraryPath: string) => Pkcs11Module = pkcs11ModuleFor,
   ) {}
 
   /** Runs `work` with a logged-in session of the partition (see PartitionSessionPool.run). */
@@ -27,7 +29,7 @@ export class Pkcs11Partitions {
     const key = JSON.stringify([partition.partitionId, partition.hsmType, partition.tokenLabel, partition.pinSecretName]);
     let pool = this.pools.get(key);
     if (!pool) {
-      const module = pkcs11ModuleFor(this.config.libraries[partition.hsmType]);
+      const module = this.moduleFor(this.config.libraries[partition.hsmType]);
       pool = new PartitionSessionPool(partition, module, this.config, this.secretStore);
       this.pools.set(key, pool);
     }

@@ -17,7 +17,7 @@ export interface CachedKey {
 
 /** The pool side of a lease: key handles cached per partition, and the partition test's re-login. */
 export interface LeaseOwner {
-  key(lease: SessionLease, objectId: string): CachedKey | undefined;
+  key(lease: SessionLease, objectId: string): Promise<CachedKey | undefined>;
   forgetKey(objectId: string): void;
   relogin(lease: SessionLease): Promise<void>;
 }
@@ -43,25 +43,18 @@ export class SessionLease {
     return result;
   }
 
-  /** A PKCS#11 call on a worker thread (pkcs11js `…Async`), raced against the budget. */
-  async callAsync<T>(pkcs11Function: string, fn: () => Promise<T>): Promise<T> {
-    const running = fn();
-    try {
-      return await this.deadline.race(running, pkcs11Function);
-    } catch (error) {
-      const hsmError = toHsmError(error, pkcs11Function, this.hsmType);
-      if (hsmError.reason === 'TIMEOUT') {
-        this.inFlight = running.then(
-          () => undefined,
-          () => undefined,
-        );
-      }
-      throw hsmError;
-    }
+  /** A PKCS#11 call on a worker thread (pkcs11js `…Async`, or session-call-workers.ts), raced against the budget. */
+  callAsync<T>(pkcs11Function: string, fn: () => Promise<T>): Promise<T> {
+    return raceOffThread(this.deadline, pkcs11Function, this.hsmType, fn(), (running) => {
+      this.inFlight = running.then(
+        () => undefined,
+        () => undefined,
+      );
+    });
   }
 
   /** The key with this CKA_ID (cached with its attributes), or undefined when the partition has none. */
-  key(objectId: string): CachedKey | undefined {
+  key(objectId: string): Promise<CachedKey | undefined> {
     return this.owner.key(this, objectId);
   }
 
@@ -72,5 +65,26 @@ export class SessionLease {
   /** Logs the application out and in again with the PIN now in the SecretStore (partition test). */
   async relogin(): Promise<void> {
     await this.owner.relogin(this);
+  }
+}
+
+/**
+ * A PKCS#11 call running off the event loop, raced against the deadline; failures mapped to
+ * HsmError. A call that loses the race is handed to `onAbandoned` (it keeps running: whatever it
+ * holds, a session, the module, is released only once it returns).
+ */
+export async function raceOffThread<T>(
+  deadline: Deadline,
+  pkcs11Function: string,
+  hsmType: HsmType,
+  running: Promise<T>,
+  onAbandoned: (running: Promise<T>) => void,
+): Promise<T> {
+  try {
+    return await deadline.race(running, pkcs11Function);
+  } catch (error) {
+    const hsmError = toHsmError(error, pkcs11Function, hsmType);
+    if (hsmError.reason === 'TIMEOUT') onAbandoned(running);
+    throw hsmError;
   }
 }

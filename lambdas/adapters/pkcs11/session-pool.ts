@@ -10,15 +10,15 @@
  * rejected is never presented again (HSMs lock a partition after a few wrong PINs): the secret is
  * read again after `pinRetryIntervalMs` and used only if it changed.
  */
-import * as pkcs11js from 'pkcs11js';
+import * as pkcs11js from './pkcs11js';
 import { HsmError } from '../../core/ports/hsm';
 import type { PartitionConnection } from '../../contract/hsm';
 import type { SecretStore } from '../../core/ports/secret-store';
 import type { Pkcs11Config } from './config';
 import { Deadline } from './deadline';
 import { callPkcs11, invalidatesConnection, toHsmError } from './errors';
-import { findSecretKey } from './key-objects';
-import { SessionLease, type CachedKey, type LeaseOwner } from './session-lease';
+import { findSecretKey, findTemplate, readKeyInfo } from './key-objects';
+import { raceOffThread, SessionLease, type CachedKey, type LeaseOwner } from './session-lease';
 import type { Pkcs11Module } from './module';
 import { isError } from '../../core/errors';
 
@@ -37,6 +37,11 @@ interface PooledSession {
 
 /** Failures about the request, not the connection: the session stays in the pool. */
 const SESSION_KEEPING_REASONS = new Set(['DECRYPT_FAILED', 'KEY_FUNCTION_NOT_PERMITTED', 'KEY_NOT_FOUND']);
+
+/** A session call (open, login) that outlived its deadline: what it holds is released once it returns. */
+interface Opening {
+  inFlight?: Promise<void>;
+}
 
 /** CKS_RO_USER_FUNCTIONS and CKS_RW_USER_FUNCTIONS (PKCS#11 2.40 §5.7.1; pkcs11js does not export CKS_*). */
 const LOGGED_IN_STATES = new Set([1, 3]);
@@ -101,8 +106,9 @@ export class PartitionSessionPool implements LeaseOwner {
     let lease: SessionLease | undefined;
     let pooled: PooledSession | undefined;
     let failure: HsmError | undefined;
+    const opening: Opening = {};
     try {
-      pooled = await this.acquire(pkcs11, slot, deadline);
+      pooled = await this.acquire(pkcs11, slot, deadline, opening);
       lease = new SessionLease(pkcs11, pooled.handle, deadline, this, this.partition.hsmType);
       return await work(lease);
     } catch (error) {
@@ -115,10 +121,11 @@ export class PartitionSessionPool implements LeaseOwner {
     } finally {
       const session = pooled;
       const keep = !failure || SESSION_KEEPING_REASONS.has(failure.reason);
-      if (lease?.inFlight && session) {
+      const inFlight = lease?.inFlight ?? opening.inFlight;
+      if (inFlight) {
         // The native call still owns the session (and the library must not be finalised under it).
-        void lease.inFlight.then(() => {
-          this.discard(session);
+        void inFlight.then(() => {
+          if (session) this.discard(session);
           this.module.leave();
         });
       } else {
@@ -158,7 +165,7 @@ export class PartitionSessionPool implements LeaseOwner {
     throw new HsmError('TOKEN_NOT_FOUND', undefined, `token ${JSON.stringify(this.partition.tokenLabel)} not found`);
   }
 
-  private async acquire(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline): Promise<PooledSession> {
+  private async acquire(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline, opening: Opening): Promise<PooledSession> {
     for (;;) {
       const idle = this.idle.pop();
       if (idle) {
@@ -169,7 +176,7 @@ export class PartitionSessionPool implements LeaseOwner {
       if (this.open < this.config.maxSessionsPerPartition) {
         this.open += 1;
         try {
-          return await this.openSession(pkcs11, slot, deadline);
+          return await this.openSession(pkcs11, slot, deadline, opening);
         } catch (error) {
           this.open -= 1;
           this.wakeOne();
@@ -189,34 +196,53 @@ export class PartitionSessionPool implements LeaseOwner {
     }
   }
 
+  /** Whether this partition's C_OpenSession, C_Login and C_FindObjects run on worker threads. */
+  private get sessionCallsOffThread(): boolean {
+    return this.config.sessionCallModes[this.partition.hsmType] === 'worker-thread';
+  }
+
   /**
    * Opens a session on the slot this call found (a concurrent failure may have reset the pool
-   * meanwhile: a session on a slot that is gone fails on its own and is mapped).
+   * meanwhile: a session on a slot that is gone fails on its own and is mapped). Off the event
+   * loop, a C_OpenSession or C_Login that outlives the deadline leaves its session to be closed
+   * once the library returns (`opening.inFlight`); it never enters the pool.
    */
-  private async openSession(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline): Promise<PooledSession> {
-    const pooled: PooledSession = {
-      handle: callPkcs11('C_OpenSession', () =>
-        pkcs11.C_OpenSession(slot.handle, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION),
-      ),
-      epoch: this.epoch,
-      generation: slot.generation,
-    };
+  private async openSession(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline, opening: Opening): Promise<PooledSession> {
+    const flags = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
+    const handle = this.sessionCallsOffThread
+      ? await raceOffThread(deadline, 'C_OpenSession', this.partition.hsmType, this.module.sessionCallWorkers.C_OpenSession(slot.handle, flags, deadlineAt(deadline)), (running) => {
+          opening.inFlight = running.then((late) => closeQuietly(pkcs11, late), () => undefined);
+        })
+      : callPkcs11('C_OpenSession', () => pkcs11.C_OpenSession(slot.handle, flags));
+    const pooled: PooledSession = { handle, epoch: this.epoch, generation: slot.generation };
     try {
       const { state } = callPkcs11('C_GetSessionInfo', () => pkcs11.C_GetSessionInfo(pooled.handle));
       // Login is per application and token: a session opened after the first login is already logged in.
-      if (!LOGGED_IN_STATES.has(state)) await this.login(pkcs11, pooled.handle, deadline);
+      if (!LOGGED_IN_STATES.has(state)) await this.login(pkcs11, pooled.handle, deadline, opening);
       deadline.check('C_OpenSession');
       return pooled;
     } catch (error) {
-      closeQuietly(pkcs11, pooled.handle);
+      if (opening.inFlight) opening.inFlight = opening.inFlight.then(() => closeQuietly(pkcs11, pooled.handle));
+      else closeQuietly(pkcs11, pooled.handle);
       throw error;
     }
   }
 
-  private async login(pkcs11: pkcs11js.PKCS11, session: pkcs11js.Handle, deadline: Deadline): Promise<void> {
+  /** C_Login; off the event loop, one that outlives the deadline is left in `holder.inFlight`. */
+  private async login(pkcs11: pkcs11js.PKCS11, session: pkcs11js.Handle, deadline: Deadline, holder: Opening): Promise<void> {
     const pin = await deadline.race(this.currentPin(), 'the partition PIN');
     try {
-      pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
+      if (this.sessionCallsOffThread) {
+        const running = this.module.sessionCallWorkers.C_Login(session, pkcs11js.CKU_USER, pin, deadlineAt(deadline));
+        await raceOffThread(deadline, 'C_Login', this.partition.hsmType, running, () => {
+          holder.inFlight = running.then(
+            () => undefined,
+            () => undefined,
+          );
+        });
+      } else {
+        pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
+      }
     } catch (error) {
       if (error instanceof Error && error.message === 'CKR_USER_ALREADY_LOGGED_IN') return;
       const hsmError = toHsmError(error, 'C_Login');
@@ -264,17 +290,23 @@ export class PartitionSessionPool implements LeaseOwner {
     // Every session of this application is now logged out; fresh sessions are opened from here on.
     this.epoch += 1;
     this.pin = pin;
-    await this.login(lease.pkcs11, lease.session, lease.deadline);
+    await this.login(lease.pkcs11, lease.session, lease.deadline, lease);
   }
 
   /** Called by SessionLease.key: the cache first, then C_FindObjects + C_GetAttributeValue. */
-  key(lease: SessionLease, objectId: string): CachedKey | undefined {
+  async key(lease: SessionLease, objectId: string): Promise<CachedKey | undefined> {
     const cached = this.keys.get(objectId);
     if (cached && cached.epoch === this.epoch && Date.now() - cached.foundAt < this.config.keyCacheMaxAgeMs) return cached;
-    const found = findSecretKey(lease, objectId);
+    const found = this.sessionCallsOffThread ? await this.findSecretKeyOffThread(lease, objectId) : findSecretKey(lease, objectId);
     if (found) this.keys.set(objectId, { ...found, foundAt: Date.now(), epoch: this.epoch });
     else this.keys.delete(objectId);
     return found;
+  }
+
+  private async findSecretKeyOffThread(lease: SessionLease, objectId: string): Promise<CachedKey | undefined> {
+    const template = findTemplate(pkcs11js.CKO_SECRET_KEY, objectId);
+    const [handle] = await lease.callAsync('C_FindObjects', () => this.module.sessionCallWorkers.findObjects(lease.session, template, 1, deadlineAt(lease.deadline)));
+    return handle && { handle, info: readKeyInfo(lease, handle) };
   }
 
   forgetKey(objectId: string): void {
@@ -323,6 +355,10 @@ export class PartitionSessionPool implements LeaseOwner {
  */
 function isWorthRetrying(error: HsmError): boolean {
   return error.reason === 'DEVICE_ERROR' || (error.reason === 'TOKEN_NOT_FOUND' && error.returnCode !== undefined);
+}
+
+function deadlineAt(deadline: Deadline): number {
+  return Date.now() + deadline.remainingMs();
 }
 
 function closeQuietly(pkcs11: pkcs11js.PKCS11, session: pkcs11js.Handle): void {

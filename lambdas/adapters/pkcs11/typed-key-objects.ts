@@ -8,7 +8,7 @@
  * attributes reported are the private key's with those three read from the public key.
  */
 import { createPublicKey } from 'node:crypto';
-import * as pkcs11js from 'pkcs11js';
+import * as pkcs11js from './pkcs11js';
 import { HsmError } from '../../core/ports/hsm';
 import { KEY_ATTRIBUTE_NAMES, type GenerateKeyRequest, type HsmKeyInfo, type KeyAttributeName } from '../../contract/hsm';
 import { EC_CURVE_BITS, EC_CURVES, type EcCurve, type HsmKeyType } from '../../contract/hsm-key-types';

@@ -51,7 +51,7 @@ export type XksProxyPorts = Pick<Ports, 'state' | 'secrets' | 'credentialUsage'>
  */
 export function xksProxyDeps(
   ports: XksProxyPorts,
-  config: Pick<RuntimeConfig, 'pkcs11Libraries'>,
+  config: Pick<RuntimeConfig, 'pkcs11Libraries' | 'pkcs11CallModes'>,
   logger: Logger,
   options: { readonly metrics: boolean },
 ): XksProxyDeps {
@@ -62,7 +62,7 @@ export function xksProxyDeps(
   };
   return {
     state: new StateStoreXksStateSource(ports.state),
-    keyCrypto: new Pkcs11KeyCrypto(pkcs11Config({ libraries: config.pkcs11Libraries, onConnectionDropped }), ports.secrets),
+    keyCrypto: new Pkcs11KeyCrypto(pkcs11Config({ libraries: config.pkcs11Libraries, cipherCallModes: config.pkcs11CallModes, sessionCallModes: config.pkcs11CallModes, onConnectionDropped }), ports.secrets),
     secrets: ports.secrets,
     credentialUsage: ports.credentialUsage,
     logger,

@@ -61,7 +61,7 @@ describe('encrypt and decrypt', () => {
     // Arrange: a key whose value may leave the HSM, read through the adapter's own session.
     const key = await newKey(attributes('CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_EXTRACTABLE'));
     const keyBytes = await new Pkcs11Partitions(config, token.secretStore).run(token.partition, async (lease) => {
-      const handle = lease.key(key.objectId)?.handle;
+      const handle = (await lease.key(key.objectId))?.handle;
       if (!handle) throw new Error('key not found');
       return lease.pkcs11.C_GetAttributeValue(lease.session, handle, [{ type: pkcs11js.CKA_VALUE }])[0].value as Buffer;
     });

@@ -47,7 +47,7 @@ it('keeps PINs, key bytes and plaintext out of the agent logs and of HsmErrors',
     await handler({ operation: 'checkKey', args: [key] });
     await handler({ operation: 'describeKey', args: [key] });
     keyBytes = await new Pkcs11Partitions(config, token.secretStore).run(token.partition, async (lease) => {
-      const handle = lease.key(key.objectId)?.handle as pkcs11js.Handle;
+      const handle = (await lease.key(key.objectId))?.handle as pkcs11js.Handle;
       return lease.pkcs11.C_GetAttributeValue(lease.session, handle, [{ type: pkcs11js.CKA_VALUE }])[0].value as Buffer;
     });
     const crypto = new Pkcs11KeyCrypto(config, token.secretStore);

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       secretsAllowedPrincipalArnPattern: undefined,
       localStateDir: expect.stringMatching(/\/\.local$/),
       pkcs11Libraries: { luna: '/opt/luna.so' },
+      pkcs11CallModes: {},
       mtlsTrustStore: false,
     });
     expect(loadConfig({ STATE_TABLE_NAME: 'state', XKS_ALB_MTLS_VERIFY: 'true' }).mtlsTrustStore).toBe(true);

@@ -4,6 +4,7 @@
  * @smithy/signature-v4 and parses the response.
  */
 import type { CredentialUsage } from '../../../lambdas/core/ports/credential-usage';
+import type { KeyCrypto } from '../../../lambdas/core/ports/hsm';
 import type { XksKeyStoreView, XksKeyView } from '../../../lambdas/core/ports/xks-state-source';
 import type { XksRequest, XksResponse } from '../../../lambdas/xks-proxy/http';
 import type { XksMetrics } from '../../../lambdas/xks-proxy/observability/metrics';
@@ -45,7 +46,10 @@ export function operationPath(operation: 'health' | 'metadata' | 'encrypt' | 'de
   return operation === 'health' ? `${base}/health` : `${base}/keys/${keyId}/${operation}`;
 }
 
-export function proxyFixture(options: XksProxyOptions = {}, extraDeps: { readonly metrics?: XksMetrics; readonly credentialUsage?: CredentialUsage } = {}) {
+export function proxyFixture(
+  options: XksProxyOptions = {},
+  extraDeps: { readonly metrics?: XksMetrics; readonly credentialUsage?: CredentialUsage; readonly keyCrypto?: KeyCrypto } = {},
+) {
   const keyCrypto = new MemoryKeyCrypto();
   const state = new MemoryXksState();
   const secrets = new MemorySecretStore();
@@ -72,7 +76,7 @@ export function proxyFixture(options: XksProxyOptions = {}, extraDeps: { readonl
   state.putKeyStore(store);
   const key: XksKeyView = { externalKeyId: KEY_ID, awsKeyId: 'aws-key-1', keyStoreId: STORE_ID, blocked: false, currentVersion: 0, versions: [{ version: 0, key: sourceKey }] };
   state.putKey(key);
-  const proxy = new XksProxy({ state, keyCrypto, secrets, logger, ...extraDeps }, { stateMaxAgeMs: 0, ...options });
+  const proxy = new XksProxy({ state, secrets, logger, ...extraDeps, keyCrypto: extraDeps.keyCrypto ?? keyCrypto }, { stateMaxAgeMs: 0, ...options });
 
   async function call(path: string, body: unknown, callOptions: CallOptions = {}): Promise<CallResult> {
     const rawBody = callOptions.rawBody ?? Buffer.from(JSON.stringify(body));
