@@ -18,7 +18,7 @@ export const accountSchemas = {
   create: strict(
     {
       name,
-      account_id: Type.String({ pattern: '^\\d{12}$' }),
+      account_id: Type.String({ maxLength: 12, pattern: '^\\d{12}$' }),
       regions,
       assume_role_arn: roleArn,
       assume_role_external_id: externalId,

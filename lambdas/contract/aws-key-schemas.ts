@@ -6,15 +6,12 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { RequestOf, RequestSchema } from './json-schema';
+import { KMS_CUSTOMER_MASTER_KEY_SPECS, KMS_KEY_USAGES, kmsAliasName, kmsDescription, kmsPolicy, kmsTags } from './aws-kms-fields';
 import { LISTS } from './lists';
-import { anyObject, listQuery as query, enumOf, strictObject as strict, text } from './schema-parts';
+import { enumOf, listQuery as query, strictObject as strict, text } from './schema-parts';
 
 /** IAM user/role names or ARNs, account ids: the shortcut lists of a key policy. */
 const principals = Type.Array(text(2048), { maxItems: 100 });
-/** A key policy document: AWS KMS takes up to 32 KB; a JSON object, or a string holding one. */
-const policyDocument = Type.Union([anyObject(), Type.String({ maxLength: 32768 })]);
-/** AWS's tag limits: keys 1-128, values 0-256 characters, 50 tags a key. */
-const awsTags = Type.Array(strict({ TagKey: text(128), TagValue: text(256, 0) }, ['TagKey', 'TagValue']), { maxItems: 50 });
 
 export const POLICY_SHORTCUT_SCHEMAS = {
   external_accounts: principals,
@@ -25,11 +22,12 @@ export const POLICY_SHORTCUT_SCHEMAS = {
   policytemplate: text(256),
 };
 
+/** AWS KMS's CreateKey and CreateAlias fields (aws-kms-fields.ts). */
 const LINK_AWS_PARAMS = {
-  Alias: text(256),
-  Description: text(8192, 0),
-  Tags: awsTags,
-  Policy: policyDocument,
+  Alias: kmsAliasName,
+  Description: kmsDescription,
+  Tags: kmsTags,
+  Policy: kmsPolicy,
   BypassPolicyLockoutSafetyCheck: Type.Boolean(),
 };
 
@@ -37,10 +35,12 @@ const LINK_AWS_PARAMS = {
 export const linkAwsParam = strict(LINK_AWS_PARAMS);
 
 /** The AWS KMS key specs an HSM key's material can be uploaded as (CCKM's upload key types). */
-const UPLOAD_KEY_SPECS = enumOf([
+const UPLOAD_KEY_SPECS = [
   'SYMMETRIC_DEFAULT', 'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
   'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512',
-]);
+] as const satisfies readonly (typeof KMS_CUSTOMER_MASTER_KEY_SPECS)[number][];
+/** The key usages an uploaded key may have (AWS KMS's KeyUsageType but KEY_AGREEMENT and ENCAPSULATE_DECAPSULATE, which no upload key type takes). */
+const UPLOAD_KEY_USAGES = ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC'] as const satisfies readonly (typeof KMS_KEY_USAGES)[number][];
 /** RFC 3339 date and time (checked further, and for being in the future, by the service). */
 const dateTime = text(40, 20);
 
@@ -57,8 +57,8 @@ export const awsKeySchemas = {
       KeyExpiration: Type.Boolean(),
       aws_param: strict({
         ...LINK_AWS_PARAMS,
-        CustomerMasterKeySpec: UPLOAD_KEY_SPECS,
-        KeyUsage: enumOf(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC']),
+        CustomerMasterKeySpec: enumOf(UPLOAD_KEY_SPECS),
+        KeyUsage: enumOf(UPLOAD_KEY_USAGES),
         MultiRegion: Type.Boolean(),
         ValidTo: dateTime,
       }),
@@ -68,14 +68,14 @@ export const awsKeySchemas = {
   ),
   importMaterial: strict({ KeyExpiration: Type.Boolean(), ValidTo: dateTime }),
   scheduleDeletion: strict({ days: Type.Integer({ minimum: 7, maximum: 30 }) }),
-  alias: strict({ alias: text(256) }, ['alias']),
-  description: strict({ description: text(8192, 0) }, ['description']),
+  alias: strict({ alias: kmsAliasName }, ['alias']),
+  description: strict({ description: kmsDescription }, ['description']),
   addTags: strict(
     { tags: Type.Array(strict({ tag_key: text(128), tag_value: text(256, 0) }, ['tag_key', 'tag_value']), { minItems: 1, maxItems: 50 }) },
     ['tags'],
   ),
   removeTags: strict({ tags: Type.Array(text(128), { minItems: 1, maxItems: 50 }) }, ['tags']),
-  policy: strict({ policy: policyDocument, bypass_policy_lockout_safety_check: Type.Boolean(), ...POLICY_SHORTCUT_SCHEMAS }, [], { minProperties: 1 }),
+  policy: strict({ policy: kmsPolicy, bypass_policy_lockout_safety_check: Type.Boolean(), ...POLICY_SHORTCUT_SCHEMAS }, [], { minProperties: 1 }),
   listQuery: query(LISTS.awsKeys),
 } satisfies Record<string, RequestSchema>;
 

@@ -10,7 +10,7 @@ import { listQuery, strictObject, text } from './schema-parts';
 
 const names = Type.Array(text(256), { maxItems: 100 });
 /** AWS region names (`us-east-1`, `cn-north-1`, `us-gov-west-1`, ...). */
-const regions = Type.Array(Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d{1,2}$' }), { maxItems: 50 });
+const regions = Type.Array(text(64, 1, { pattern: '^[a-z]{2}(-[a-z]+)+-\\d{1,2}$' }), { maxItems: 50 });
 
 export const jobSchemas = {
   start: strictObject({ kms: names, regions, synchronize_all: Type.Boolean() }),

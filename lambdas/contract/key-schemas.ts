@@ -11,6 +11,10 @@
 import { Type } from '@sinclair/typebox';
 import type { RequestOf, RequestSchema } from './json-schema';
 import { linkAwsParam, POLICY_SHORTCUT_SCHEMAS } from './aws-key-schemas';
+import {
+  KMS_CUSTOM_KEY_STORE_TYPES, KMS_XKS_PROXY_CONNECTIVITY, kmsCloudHsmClusterId, kmsKeyStorePassword, kmsTrustAnchorCertificate, kmsXksAccessKeyId,
+  kmsXksProxyUriEndpoint, kmsXksProxyUriPath, kmsXksProxyVpcEndpointServiceName, kmsXksSecretAccessKey,
+} from './aws-kms-fields';
 import { LISTS } from './lists';
 import { enumOf, listQuery as query, strictObject as strict, text } from './schema-parts';
 
@@ -19,6 +23,13 @@ const id = text(256);
 const bool = Type.Boolean();
 
 const policy = strict({ reserved: bool });
+/** AWS KMS's CreateCustomKeyStore and UpdateCustomKeyStore fields (aws-kms-fields.ts), by our names. */
+const xksProxy = {
+  xks_proxy_connectivity: enumOf(KMS_XKS_PROXY_CONNECTIVITY),
+  xks_proxy_uri_endpoint: kmsXksProxyUriEndpoint,
+  xks_proxy_uri_path: kmsXksProxyUriPath,
+  xks_proxy_vpc_endpoint_service_name: kmsXksProxyVpcEndpointServiceName,
+};
 
 export const keyStoreSchemas = {
   create: strict(
@@ -39,15 +50,12 @@ export const keyStoreSchemas = {
         policy,
       }),
       aws_param: strict({
-        custom_key_store_type: text(32),
-        xks_proxy_connectivity: enumOf(['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE']),
-        xks_proxy_uri_endpoint: text(256),
-        xks_proxy_uri_path: text(256),
-        xks_proxy_vpc_endpoint_service_name: text(256),
+        custom_key_store_type: enumOf(KMS_CUSTOM_KEY_STORE_TYPES),
+        ...xksProxy,
         // AWS_CLOUDHSM fields (the service checks them, and refuses them for external stores).
-        cloud_hsm_cluster_id: text(64),
-        key_store_password: text(128),
-        trust_anchor_certificate: text(16384),
+        cloud_hsm_cluster_id: kmsCloudHsmClusterId,
+        key_store_password: kmsKeyStorePassword,
+        trust_anchor_certificate: kmsTrustAnchorCertificate,
       }),
     },
     ['name', 'kms', 'region', 'aws_param'],
@@ -64,23 +72,20 @@ export const keyStoreSchemas = {
         max_credentials: Type.Integer({ minimum: 2, maximum: 20 }),
       }),
       aws_param: strict({
-        xks_proxy_connectivity: enumOf(['PUBLIC_ENDPOINT', 'VPC_ENDPOINT_SERVICE']),
-        xks_proxy_uri_endpoint: text(256),
-        xks_proxy_uri_path: text(256),
-        xks_proxy_vpc_endpoint_service_name: text(256),
+        ...xksProxy,
         // Refused by the service with a message saying where these are managed.
-        access_key_id: text(64),
-        secret_access_key: text(128),
+        access_key_id: kmsXksAccessKeyId,
+        secret_access_key: kmsXksSecretAccessKey,
         // AWS_CLOUDHSM stores only.
-        cloud_hsm_cluster_id: text(64),
-        key_store_password: text(128),
+        cloud_hsm_cluster_id: kmsCloudHsmClusterId,
+        key_store_password: kmsKeyStorePassword,
       }),
     },
     [],
     { minProperties: 1 },
   ),
   /** POST .../{id}/connect: a CloudHSM store's new kmsuser password, replacing the stored one first. */
-  connect: strict({ key_store_password: text(128) }),
+  connect: strict({ key_store_password: kmsKeyStorePassword }),
   /** POST .../get-unused-cloudhsm-clusters. */
   unusedCloudHsmClusters: strict({ kms: id, region: text(64) }, ['kms', 'region']),
   /** POST .../{id}/create-aws-key: a KMS key in a CloudHSM store (aws_param.Alias is required; the service says so). */
@@ -88,7 +93,7 @@ export const keyStoreSchemas = {
   /** POST .../{id}/link (CCKM's "Link Local External Custom Key Store"). */
   link: strict(
     {
-      aws_param: strict({ xks_proxy_uri_endpoint: text(256), xks_proxy_vpc_endpoint_service_name: text(256) }, ['xks_proxy_uri_endpoint']),
+      aws_param: strict({ xks_proxy_uri_endpoint: kmsXksProxyUriEndpoint, xks_proxy_vpc_endpoint_service_name: kmsXksProxyVpcEndpointServiceName }, ['xks_proxy_uri_endpoint']),
     },
     ['aws_param'],
   ),

@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import type { RequestOf, RequestSchema } from './json-schema';
 import { LISTS } from './lists';
-import { anyObject, displayName, enumOf, listQuery as query, strictObject as strict, text } from './schema-parts';
+import { displayName, enumOf, listQuery as query, strictObject as strict, text } from './schema-parts';
 
 /** What a job configuration runs. */
 export const JOB_OPERATIONS = ['cckm_xks_credential_rotation', 'cckm_synchronization', 'cckm_key_rotation'] as const;
@@ -34,8 +34,9 @@ const commonFields = {
     cloud_name: cloudName,
     rotation_after: Type.Integer({ minimum: 0, maximum: 36500 }),
     expire_in: Type.Integer(),
-    expiration: Type.String(),
-    aws_param: anyObject(),
+    expiration: Type.String({ maxLength: 64 }),
+    // CCKM's rotation parameter for AWS KMS keys (refused for HYOK keys by the service, which says why).
+    aws_param: strict({ retain_alias: Type.Boolean() }),
   }),
 };
 

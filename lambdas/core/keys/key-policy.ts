@@ -12,6 +12,7 @@
  * Pure: no I/O.
  */
 import { ValidationError } from '../errors';
+import { KMS_POLICY_MAX_LENGTH } from '../../contract/aws-kms-fields';
 
 /** The shortcut fields, in the order their principals appear in the statements. */
 export const POLICY_SHORTCUTS = ['key_admins', 'key_admins_roles', 'key_users', 'key_users_roles', 'external_accounts'] as const;
@@ -133,7 +134,9 @@ function policyText(document: unknown, field: string): string {
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ValidationError('must be a key policy document (a JSON object)', field);
-  return JSON.stringify(parsed);
+  const text = JSON.stringify(parsed);
+  if (text.length > KMS_POLICY_MAX_LENGTH) throw new ValidationError(`must be at most ${KMS_POLICY_MAX_LENGTH} characters as JSON (AWS KMS's limit for a key policy), not ${text.length}`, field);
+  return text;
 }
 
 function unique(values: readonly string[]): string[] {

@@ -12,7 +12,8 @@ import { pathParameters } from '../../contract/schema-parts';
 import { ValidationError } from '../../core/errors';
 import type { ApiEvent, ApiResult } from './api-event';
 
-const ajv = new Ajv({ allErrors: false, strict: true });
+// verbose: errors carry the schema that failed, whose `description` (when it has one) is the message.
+const ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
 addFormats(ajv);
 
 /** Compiled once per schema object (several routes share one). */
@@ -91,10 +92,20 @@ function describe(error: ErrorObject | undefined, what: string): { field?: strin
       return { field: join(echoed(error.params.additionalProperty as string)), message: `is not a known ${what}` };
     case 'enum':
       return { field: path || undefined, message: `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
-    default:
-      return path ? { field: path, message: error.message ?? 'is not valid' } : { message: `The request ${what === 'field' ? 'body' : 'query'} ${error.message ?? 'is not valid'}` };
+    default: {
+      const message = describedBy(error) ?? error.message ?? 'is not valid';
+      return path ? { field: path, message } : { message: `The request ${what === 'field' ? 'body' : 'query'} ${message}` };
+    }
   }
 }
+
+/** A string's rule said in words: the failing schema's `description` (contract/aws-kms-fields.ts writes them as messages), for its string keywords. */
+function describedBy(error: ErrorObject): string | undefined {
+  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+  return typeof description === 'string' && STRING_KEYWORDS.has(error.keyword) ? description : undefined;
+}
+
+const STRING_KEYWORDS = new Set(['minLength', 'maxLength', 'pattern', 'not']);
 
 /** A name from the request, as a message repeats it: cut short, so that a 100 KB key is not a 100 KB message and log line. */
 function echoed(name: string): string {

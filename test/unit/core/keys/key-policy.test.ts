@@ -105,6 +105,14 @@ describe('keyPolicyFor', () => {
     expect(refusal(() => keyPolicyFor(request({ document: ['x'] }), ACCOUNT)).field).toBe('aws_param.Policy');
   });
 
+  it("a document object larger than AWS KMS's 32768 characters as JSON: 400 naming the field", () => {
+    const document = (length: number) => ({ Version: '2012-10-17', Statement: [], Sid: 'x'.repeat(length - '{"Version":"2012-10-17","Statement":[],"Sid":""}'.length) });
+    expect(keyPolicyFor(request({ document: document(32768) }), ACCOUNT)).toHaveLength(32768);
+    const tooLong = refusal(() => keyPolicyFor(request({ document: document(32769) }), ACCOUNT));
+    expect(tooLong.field).toBe('aws_param.Policy');
+    expect(tooLong.message).toMatch(/at most 32768 characters as JSON \(AWS KMS's limit for a key policy\), not 32769/);
+  });
+
   it('shortcuts combine with each other and expand', () => {
     const text = keyPolicyFor(request({ shortcuts: { key_admins: ['alice'], key_users: ['bob'] } }), ACCOUNT);
     expect(JSON.parse(text ?? '').Statement).toHaveLength(4);
