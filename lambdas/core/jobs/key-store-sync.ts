@@ -83,15 +83,17 @@ async function syncStore(deps: KeyStoreSyncDeps, at: KmsLocation, jobId: string,
   if (ours !== undefined && ours.data.accountId === at.containerId && ours.data.region === at.region && ours.data.xksProxyUriEndpoint === aws.xksProxy?.uriEndpoint) {
     return retryOnChange(async () => {
       const store = (await state.get<KeyStoreData>('keyStore', ours.id)) ?? ours;
-      if (store.data.linkedState) return { found: 1 };
+      // Linked by this job already (its page was delivered again): counted as it was then.
+      if (store.data.linkedState) return syncCounts(store.data.linkedBy === jobId ? 'updated' : 'unchanged');
       const data: KeyStoreData = {
         ...store.data,
         linkedState: true,
         aws: { customKeyStoreId: aws.customKeyStoreId, accessKeyId: aws.xksProxy?.accessKeyId ?? '' },
+        linkedBy: jobId,
         updatedAt: clock.now().toISOString(),
       };
       await state.transact([{ op: 'update', kind: 'keyStore', id: store.id, data, expectedVersion: store.version, conflictMessage: CHANGED_CONCURRENTLY }]);
-      return { found: 1, updated: 1 };
+      return syncCounts('updated');
     });
   }
   const id = remoteKeyStoreId(at, aws.customKeyStoreId);

@@ -73,6 +73,8 @@ export interface KeyStoreData extends Timestamps {
   readonly linkedState: boolean;
   /** A linked store's side in AWS KMS; absent while it is unlinked (and while create is linking it). */
   readonly aws?: AwsKmsLink;
+  /** The key store synchronization job that linked it, if one did (a page run again counts it as that job did). */
+  readonly linkedBy?: string;
   /** Version of the newest credential ever created (the seeds' `credential_version`). */
   readonly credentialVersion: number;
   /** Current credentials, oldest first; never more than `maxCredentials`, never empty. */

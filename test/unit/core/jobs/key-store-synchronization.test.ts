@@ -66,12 +66,16 @@ describe('key store synchronization (Refresh All)', () => {
     expect((await s.services.keyStores.list(admin(), {})).total).toBe(1);
   });
 
-  it('counts a stores page once when its unit is delivered again, after a stop before its counts and after them', async () => {
+  it('counts a stores page once when its unit is delivered again, after a stop before its counts (the page that links our store too) and after them', async () => {
     const s = await setup();
     const ours = await s.services.keyStores.create(admin(), s.request());
     await s.awsKms.createExternalKeyStore(s.at, { name: 'made-in-aws', uriEndpoint: 'https://xks.example.com', uriPath: xksProxyUriPath(ours.id), connectivity: 'PUBLIC_ENDPOINT', credential });
     await s.awsKms.createExternalKeyStore(s.at, { name: 'someone-elses', uriEndpoint: 'https://other.example.com', uriPath: '/kms/xks/v1', connectivity: 'PUBLIC_ENDPOINT', credential });
     const linked = await s.jobs.start('KeyStoreSynchronization', admin(), { kms: [s.account.id], regions: ['us-east-1'] });
+    const linking = s.queue.waiting.shift()!.unit;
+    stopOnceBeforeCount(s.state);
+    await expect(s.runner.run(linking)).rejects.toThrow('worker stopped');
+    await s.runner.run(linking);
     await s.run();
     const job = await s.jobs.start('KeyStoreSynchronization', admin(), { kms: [s.account.id], regions: ['us-east-1'] });
     const first = s.queue.waiting.shift()!.unit;
