@@ -3,7 +3,7 @@
  *
  *   npm run bench:xks [-- --state-dir .local] [--seconds 10] [--rate 1800] [--concurrency 32] [--cold-starts 3]
  *                        [--only REGEX] [--loops closed,open] [--pin 0,1] [--proxy runner|bundled]
- *                        [--open-runs 1] [--request-log-cost] [--cpu-prof DIR]
+ *                        [--warm-up 3] [--open-runs 1] [--request-log-cost] [--cpu-prof DIR]
  *
  * 1. Uses the running local system of `--state-dir` (its endpoints.json, its runner.lock's pid),
  *    or starts one in a temporary folder (test/helpers/local-system.ts, i.e. bin/local.ts as
@@ -17,7 +17,9 @@
  *    - open loop: `--rate` requests per second for `--seconds`, latency measured from each
  *      request's scheduled send time (no coordinated omission) → p50 / p99 at that rate
  *      (`--open-runs N`: N runs in a row per scenario);
- *    for GetHealthStatus, GetKeyMetadata, Encrypt (32 B and 4,300 B) and Decrypt.
+ *    for GetHealthStatus, GetKeyMetadata, Encrypt (32 B and 4,300 B) and Decrypt, each after
+ *    `--warm-up` seconds of its own traffic (V8 optimises the hot path within seconds; a shorter
+ *    warm-up measures the compiler too).
  *    `--proxy bundled` drives a separate process running the bundled proxy alone (as the Lambda
  *    image runs bundled code) instead of the runner's proxy, which shares its process with the
  *    management API and the local AWS stand-in.
@@ -72,6 +74,8 @@ interface Options {
   readonly cpuProfDir?: string;
   /** Open-loop runs per scenario, one after the other (the p99 target holds for three in a row). */
   readonly openRuns: number;
+  /** Seconds of closed-loop traffic before each scenario's measurements (V8 optimises hot code within seconds). */
+  readonly warmUpSeconds: number;
 }
 
 function options(): Options {
@@ -89,6 +93,7 @@ function options(): Options {
       'request-log-cost': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       'open-runs': { type: 'string', default: '1' },
+      'warm-up': { type: 'string', default: '3' },
     },
   });
   const positive = (name: string, value: string): number => {
@@ -118,6 +123,7 @@ function options(): Options {
     requestLogCost: values['request-log-cost'],
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
     openRuns: Math.floor(positive('open-runs', values['open-runs'])),
+    warmUpSeconds: positive('warm-up', values['warm-up']),
   };
 }
 
@@ -540,7 +546,7 @@ async function requestLogCost(system: System, provisioned: ApiProvisionedStore, 
     const client = new XksLoadClient(proxy.url, ca, provisioned, REGION, opts.concurrency);
     try {
       await client.open();
-      await closedLoop(client, await encrypt32Pool(client, provisioned), opts.concurrency, 2); // warm-up
+      await closedLoop(client, await encrypt32Pool(client, provisioned), opts.concurrency, opts.warmUpSeconds);
       const pool = await encrypt32Pool(client, provisioned);
       const result = await measured(proxy.pid, () => closedLoop(client, pool, opts.concurrency, Math.min(opts.seconds, 5)));
       if (result.errors > 0) throw new Error(`request log cost run (${requestLog}): ${result.errors} errors, first: ${result.firstError}`);
@@ -604,7 +610,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     for (const [name, makePool] of Object.entries(await scenarios(client, provisioned))) {
       if (opts.only && !opts.only.test(name)) continue;
-      await closedLoop(client, await makePool(), Math.min(opts.concurrency, 8), 1); // warm-up
+      await closedLoop(client, await makePool(), Math.min(opts.concurrency, 8), opts.warmUpSeconds);
       if (opts.loops.has('closed')) {
         const closedPool = await makePool();
         rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await measured(target.pid, () => closedLoop(client, closedPool, opts.concurrency, Math.min(opts.seconds, 5)))));
