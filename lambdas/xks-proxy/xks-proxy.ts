@@ -125,6 +125,7 @@ export class XksProxy {
   private readonly metrics?: XksMetrics;
   /** What a request does besides answering: its line, its metric, its credential's last use; and the HSM it uses. */
   private readonly effects: RequestEffects;
+  private readonly credentialUsage?: CredentialUsage;
   private readonly proxyInfo: ProxyInfo;
   private readonly requestTimeoutMs: number;
   private readonly mtlsSubjectCn: (store: XksKeyStoreView) => string;
@@ -146,6 +147,7 @@ export class XksProxy {
         })
       : undefined;
     this.effects = { audit: new AuditLog(deps.logger), metrics: deps.metrics, credentialUse, keyCrypto: deps.keyCrypto };
+    this.credentialUsage = deps.credentialUsage;
     this.now = options.now ?? Date.now;
     const fleetSize = options.fleetSize ?? 1;
     if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error(`fleetSize must be an integer > 0, got ${fleetSize}`);
@@ -205,6 +207,9 @@ export class XksProxy {
       const effects: RequestEffects = { audit: new AuditLog(SILENT_LOGGER), keyCrypto: rehearsalKeyCrypto(target.keyInfo) };
       await attempt('rehearsal', async () => {
         await rehearse(target, this.now(), (request) => this.serve(request, effects));
+        // The rehearsal records no credential use; reading the store's last uses once starts the
+        // client that the first real request's use record then finds ready.
+        await this.credentialUsage?.lastUses(target.store.id);
         return true;
       });
     }
