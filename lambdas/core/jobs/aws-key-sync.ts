@@ -44,6 +44,9 @@ export interface AwsKeySyncDeps {
 
 type Outcome = Partial<Record<JobCount, number>>;
 
+/** One key of a page: its counts (`fresh`: read from AWS KMS in this run, not done before), or why it failed. */
+type KeyResult = { readonly outcome: Outcome; readonly fresh: boolean } | { readonly error: unknown };
+
 export function awsKeySyncStep(deps: AwsKeySyncDeps): (context: StepContext) => Promise<StepResult> {
   return async (context) => (context.unit.phase === 'gone' ? sweepGone(deps, context) : keysPage(deps, context));
 }
@@ -52,9 +55,26 @@ async function keysPage(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): P
   const page = await deps.awsKms.listKeys(at, { limit: KEYS_PER_PAGE, ...(unit.phase === FIRST_PHASE || unit.cursor === undefined ? {} : { marker: unit.cursor }) });
   const stores = new KnownStores(deps.state, at);
   const keys = page.keyIds.map((keyId, i) => ({ keyId, arn: page.keyArns?.[i] }));
-  const outcomes = await mapBounded(keys, KEY_CONCURRENCY, (key) => syncKey(deps, at, job.id, key, stores), { keepGoing: true });
+  // Every key is tried, whatever others do: a throttled key does not stop the rest of the page.
+  const results = await mapBounded(keys, KEY_CONCURRENCY, async (key): Promise<KeyResult> => {
+    // Done by this job already (the page is being run again, after a throttled key or a stop): counted as it was then, without reading AWS KMS again.
+    const done = key.arn === undefined ? undefined : await deps.state.get<AwsKeyData>('awsKey', syncedKeyId(key.arn));
+    if (done !== undefined && done.data.syncedBy === job.id) return { outcome: syncCounts(done.data.syncOutcome ?? 'unchanged'), fresh: false };
+    try {
+      return { outcome: await syncKey(deps, at, job.id, key.keyId, stores), fresh: true };
+    } catch (error) {
+      return { error };
+    }
+  });
+  const failures = results.flatMap((r) => ('error' in r ? [r.error] : []));
+  if (failures.length > 0) {
+    // Only transient failures and some keys done in this run: the page goes again after a backoff without using up an attempt
+    // (a page has at most KEYS_PER_PAGE keys, so this ends); its counts are added by the run that does all of it.
+    if (failures.every(isTransient) && results.some((r) => 'fresh' in r && r.fresh)) return { counts: {}, again: true };
+    throw failures[0];
+  }
   return {
-    counts: sumOutcomes(outcomes),
+    counts: sumOutcomes(results.map((r) => ('outcome' in r ? r.outcome : {}))),
     next: page.nextMarker === undefined ? { phase: 'gone' } : { phase: 'keys', cursor: page.nextMarker },
   };
 }
@@ -64,12 +84,8 @@ async function keysPage(deps: AwsKeySyncDeps, { job, unit, at }: StepContext): P
  * A key in a custom key store the key manager knows (`stores`) is tied to that store's record; a
  * CloudHSM key store of ours counts it among its keys, as it counts the keys it made.
  */
-export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: string, key: { readonly keyId: string; readonly arn?: string }, stores: KnownStores): Promise<Outcome> {
+export async function syncKey(deps: AwsKeySyncDeps, at: KmsLocation, jobId: string, keyId: string, stores: KnownStores): Promise<Outcome> {
   const { state, clock, awsKmsKeys } = deps;
-  const { keyId } = key;
-  // Done by this job already (its page is being run again, after a throttled key or a stop): counted as it was then, without reading AWS KMS again.
-  const done = key.arn === undefined ? undefined : await state.get<AwsKeyData>('awsKey', syncedKeyId(key.arn));
-  if (done !== undefined && done.data.syncedBy === jobId) return syncCounts(done.data.syncOutcome ?? 'unchanged');
   const read = await readKmsKey(awsKmsKeys, at, keyId, clock.now());
   if (read === 'gone') return {}; // deleted between ListKeys and DescribeKey
   // An imported key without material yet: an upload may be making it (it records the key itself, under the same id).

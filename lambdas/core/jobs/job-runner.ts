@@ -10,7 +10,8 @@
  *     there is none;
  *  4. throttling and other transient failures: the same unit is queued again with exponential
  *     backoff (SQS delay), up to MAX_ATTEMPTS; then, like any other failure, the unit ends failed
- *     with the reason in `detailed_status`.
+ *     with the reason in `detailed_status`. A step that did part of its page before it was
+ *     throttled (`again`) goes again without using up an attempt: it has less left each time.
  * A unit ends by one conditional write that marks it in `detailed_status` and takes 1 off
  * `unitsLeft`; the unit that brings it to 0 also sets the job's final status. No scan of units.
  */
@@ -39,6 +40,11 @@ export interface StepContext {
 export interface StepResult {
   readonly counts: Partial<Record<JobCount, number>>;
   readonly next?: { readonly phase: string; readonly cursor?: string };
+  /**
+   * The step did part of its page and was throttled on the rest: the same step runs again after a
+   * backoff, without using up an attempt (`counts` are not added; the run that does all of it counts).
+   */
+  readonly again?: true;
 }
 
 /** One job kind's work: a bounded step of a unit. */
@@ -88,6 +94,11 @@ export class JobRunner {
         return 'retried';
       }
       return this.end(job.id, unitKey(ref), UNIT_STATUS.failed(reasonOf(error)), 'failed');
+    }
+    if (result.again === true) {
+      const attempt = Math.max(unit.attempt, 1);
+      await jobQueue.send([{ ...unit, attempt }], { delaySeconds: backoffSeconds(attempt) });
+      return 'retried';
     }
     await this.count(unit, result.counts);
     if (result.next === undefined) return this.end(job.id, unitKey(ref), UNIT_STATUS.done, 'done');

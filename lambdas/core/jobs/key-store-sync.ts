@@ -134,7 +134,7 @@ async function hyokKeysPage(deps: KeyStoreSyncDeps, { job, unit, at }: StepConte
   const stores = new KnownStores(deps.state, at);
   const outcomes = await mapBounded(page.keyIds, KEY_CONCURRENCY, async (keyId): Promise<Outcome> => {
     if (!(await namesUnlinkedHyokKey(deps, at, job.id, keyId))) return {};
-    const outcome = await syncKey(deps, at, job.id, { keyId }, stores);
+    const outcome = await syncKey(deps, at, job.id, keyId, stores);
     // Linking an HYOK key is the change this job makes; finding it is counted as a key, not a store.
     return outcome.updated ? { updated: 1 } : {};
   });

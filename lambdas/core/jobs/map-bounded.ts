@@ -1,14 +1,10 @@
-/**
- * `fn` over `items` with at most `limit` calls in flight; results in input order. The first failure
- * rejects, after in-flight calls settle; with `keepGoing` every item is still tried first (a page of
- * keys where some were throttled gets the rest done, so that its next attempt has less to do).
- */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, options: { readonly keepGoing?: boolean } = {}): Promise<R[]> {
+/** `fn` over `items` with at most `limit` calls in flight; results in input order. The first failure rejects (after in-flight calls settle). */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const lane = async (): Promise<void> => {
-    while ((failure === undefined || options.keepGoing === true) && next < items.length) {
+    while (failure === undefined && next < items.length) {
       const index = next++;
       try {
         results[index] = await fn(items[index]);

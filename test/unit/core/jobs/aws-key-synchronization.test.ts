@@ -163,6 +163,23 @@ describe('AWS key synchronization jobs', () => {
     expect(await s.jobs.get('AwsKeySynchronization', admin(), job.id)).toMatchObject({ overall_status: 'completed', found: 10, created: 10 });
   });
 
+  it('a page that makes progress each time it is throttled goes again past the attempt limit, and completes', async () => {
+    const s = await setup({ regions: ['us-east-1'] });
+    for (let i = 0; i < 12; i += 1) await s.kms.createKey(s.at('us-east-1'), {});
+    const job = await s.jobs.start('AwsKeySynchronization', admin(), { kms: [s.account.id] });
+
+    // Each run of the page gets one key done and is throttled on all the others.
+    const outcomes: string[] = [];
+    for (let left = 12; s.queue.waiting.length > 0; left -= 1) {
+      for (let i = 1; i < left; i += 1) s.kms.failNext('describeKeyMetadata', new ServiceUnavailableError('AWS KMS is throttling DescribeKey'));
+      outcomes.push(await s.runner.run(s.queue.waiting.shift()!.unit));
+    }
+
+    expect(outcomes.filter((o) => o === 'retried').length).toBe(11);
+    expect(11).toBeGreaterThan(MAX_ATTEMPTS);
+    expect(await s.jobs.get('AwsKeySynchronization', admin(), job.id)).toMatchObject({ overall_status: 'completed', found: 12, created: 12 });
+  });
+
   it('queues a throttled step again with growing backoff, and gives the unit up as failed after the last attempt', async () => {
     const s = await setup({ regions: ['us-east-1'] });
     await s.kms.createKey(s.at('us-east-1'), {});
