@@ -2,7 +2,7 @@
  * Request and query schemas of the HSM partition and HSM source key routes (referenced from
  * ./schemas.ts). TypeBox (schema-parts.ts), request types beside them.
  */
-import { GCM_IV_CONVENTIONS, HSM_TYPES, KEY_ATTRIBUTE_NAMES } from './hsm';
+import { GCM_IV_CONVENTIONS, HSM_TYPES, KEY_ATTRIBUTE_NAMES, MAX_PARTITION_MEMBERS } from './hsm';
 import { EC_CURVES, GENERATION_MECHANISMS, KEY_SIZES } from './hsm-key-types';
 import { Type } from '@sinclair/typebox';
 import type { RequestOf, RequestSchema } from './json-schema';
@@ -17,9 +17,18 @@ const description = Type.String({ maxLength: 1024 });
 /** Who makes AES-GCM IVs on this partition (contract/hsm.ts GcmIvConvention); default per HSM type. */
 const gcmIvConvention = enumOf(GCM_IV_CONVENTIONS);
 
+/**
+ * The HSMs the partition reaches, each checked on its own by the proxy's deep health check
+ * (contract/hsm.ts PartitionMember); a repeated id or token label is refused by the service.
+ */
+const members = Type.Array(strict({ id: text(64, 1, { pattern: '^[\\x21-\\x7e]+$' }), token_label: tokenLabel }, ['id', 'token_label']), {
+  minItems: 1,
+  maxItems: MAX_PARTITION_MEMBERS,
+});
+
 export const hsmSchemas = {
-  createPartition: strict({ name, hsm_type: enumOf(HSM_TYPES), token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention }, ['name', 'hsm_type', 'token_label', 'pin']),
-  updatePartition: strict({ token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention }, [], { minProperties: 1 }),
+  createPartition: strict({ name, hsm_type: enumOf(HSM_TYPES), token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, members }, ['name', 'hsm_type', 'token_label', 'pin']),
+  updatePartition: strict({ token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, members }, [], { minProperties: 1 }),
   listPartitionsQuery: query(LISTS.hsmPartitions),
   createKey: strict(
     {

@@ -28,6 +28,22 @@ export const DEFAULT_GCM_IV_CONVENTION: Readonly<Record<HsmType, GcmIvConvention
   softhsm: 'caller-hsm-rng',
 };
 
+/**
+ * One HSM that a partition reaches, checked on its own by the XKS proxy's deep health check and
+ * listed in GetHealthStatus's `ekmFleetDetails`: a member of a Luna HA group (its physical
+ * partition, seen by its own token label), or an HSM (cluster) the CloudHSM client shows as its
+ * own slot. Every member holds the partition's keys under the same CKA_IDs and takes the same PIN.
+ */
+export interface PartitionMember {
+  /** `ekmFleetDetails.id`: unique within the partition. */
+  readonly id: string;
+  /** The member's own token label (CK_TOKEN_INFO.label). */
+  readonly tokenLabel: string;
+}
+
+/** The spec: GetHealthStatus lists at most ten external key managers. */
+export const MAX_PARTITION_MEMBERS = 10;
+
 /** Everything needed to open a session on a partition. The PIN is fetched by the HSM side. */
 export interface PartitionConnection {
   readonly partitionId: string;

@@ -11,7 +11,7 @@ import type { HsmKeyRef } from '../contract/hsm';
 import { EXTERNAL_KEY_ID_PATTERN, type HyokKeyData } from './keys/aws-key';
 import { type HsmKeyData, hsmKeyRef } from './hsm/hsm-key';
 import type { KeyStoreData } from './key-stores/key-store';
-import { partitionConnection, type PartitionData } from './hsm/partition';
+import { partitionConnection, partitionMembers, type PartitionData } from './hsm/partition';
 import { currentVersion, type VirtualKeyData } from './keys/virtual-key';
 import { secretNames } from './secret-names';
 import type { StateStore } from './ports/state-store';
@@ -57,6 +57,7 @@ export class StateStoreXksStateSource implements XksStateSource {
       ...(data.mtlsClientSubjectCn === undefined ? {} : { mtlsClientSubjectCn: data.mtlsClientSubjectCn }),
       enableSuccessAuditEvent: data.enableSuccessAuditEvent,
       partition: connection,
+      partitionMembers: partitionMembers(partition.id, partition.data),
       healthCheckKey: hsmKeyRef(healthCheckKey.data, connection),
       ...(data.healthCheckCiphertext === undefined ? {} : { healthCheckCiphertext: data.healthCheckCiphertext }),
       credentials: data.credentials.map((c) => ({ id: c.id, accessKeyId: c.accessKeyId, secretName: secretNames.xksCredential(store.id, c.id) })),

@@ -21,7 +21,8 @@ import type { XksKeyStoreView, XksStateSource } from '../core/ports/xks-state-so
 import { AuditLog, roundLatency, type AuditFields, type XksLogger } from './observability/audit';
 import { CredentialSecrets } from './state/credential-secrets';
 import { toXksError, XksError } from './errors';
-import { DeepHealthCheck, type DeepHealthCheckOptions } from './health/deep-health-check';
+import { canServe, DeepHealthCheck, type DeepHealthCheckOptions } from './health/deep-health-check';
+import { HealthMonitor, type HealthMonitorOptions } from './health/health-monitor';
 import type { XksMetrics } from './observability/metrics';
 import { jsonResponse, type XksRequest, type XksResponse } from './http';
 import { decrypt } from './operations/decrypt';
@@ -65,7 +66,8 @@ export interface XksProxyDeps {
 export interface XksProxyOptions {
   /** Staleness of the cached key store / key views. @default 4_000 (at most 5_000) */
   readonly stateMaxAgeMs?: number;
-  readonly health?: DeepHealthCheckOptions;
+  /** How the deep health check runs and how fresh its result is kept (health-monitor.ts). */
+  readonly health?: DeepHealthCheckOptions & Omit<HealthMonitorOptions, 'now' | 'onResult'>;
   /** `xksProxyFleetSize` of GetHealthStatus. @default 1 */
   readonly fleetSize?: number;
   /**
@@ -121,7 +123,7 @@ export class XksProxy {
   private readonly secrets: CredentialSecrets;
   private readonly keyCrypto: KeyCrypto;
   private readonly verifier: SigV4Verifier;
-  private readonly healthCheck: DeepHealthCheck;
+  private readonly health: HealthMonitor;
   private readonly metrics?: XksMetrics;
   /** What a request does besides answering: its line, its metric, its credential's last use; and the HSM it uses. */
   private readonly effects: RequestEffects;
@@ -139,7 +141,16 @@ export class XksProxy {
     this.secrets = secrets;
     this.verifier = new SigV4Verifier({ resolveSecret: (credential, deadlineAt) => withinDeadline(secrets.resolve(credential), deadlineAt, 'secret store'), now: options.now });
     this.metrics = deps.metrics;
-    this.healthCheck = new DeepHealthCheck(deps.keyCrypto, { now: options.now, onResult: (passed) => this.metrics?.healthCheck(passed), ...options.health });
+    this.health = new HealthMonitor(new DeepHealthCheck(deps.keyCrypto, { now: options.now, ...options.health }), {
+      now: options.now,
+      ...options.health,
+      onResult: (store, fleet) => {
+        this.metrics?.healthCheck(canServe(fleet));
+        for (const member of fleet.members) {
+          if (member.error) deps.logger.warn('deep health check failed', { keyStoreId: store.id, member: member.id, errorName: member.error.errorName, error: member.error.message });
+        }
+      },
+    });
     const credentialUse = deps.credentialUsage
       ? new CredentialUseThrottle(deps.credentialUsage, {
           now: options.now,
@@ -183,8 +194,8 @@ export class XksProxy {
         const store = await this.state.preloadKeyStore(id);
         if (!store) return false;
         const secrets = await Promise.all(store.credentials.map((credential) => this.secrets.resolve(credential)));
-        const health = await this.healthCheck.check(store);
-        if (!health.ok) throw health.error;
+        const health = await this.health.refresh(store);
+        if (!canServe(health)) throw health.members.find((member) => member.error)?.error ?? new XksError('InternalException', 'No HSM of the partition can serve');
         const signing = store.credentials.findIndex((_, i) => secrets[i] !== undefined);
         if (!rehearsal && signing >= 0) rehearsal = { store, credential: store.credentials[signing], secret: secrets[signing] as string };
         return true;
@@ -225,7 +236,11 @@ export class XksProxy {
     const deadlineAt = Date.now() + this.requestTimeoutMs;
     const route = matchRoute(request.path);
     if (route?.kind === 'ping') {
-      if (request.method === 'GET' || request.method === 'HEAD') return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'OK' };
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        // The load balancer's periodic invocation keeps the deep health results fresh (health-monitor.ts).
+        await this.health.refreshStale();
+        return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'OK' };
+      }
       return new XksError('MethodNotAllowed', 'GET /ping only', { allow: 'GET' }).toResponse();
     }
     const fields: AuditFields = { method: request.method, operation: route?.operation, keyStoreId: route?.keyStoreId, externalKeyId: route?.externalKeyId };
@@ -246,13 +261,14 @@ export class XksProxy {
       this.verifier.checkSignature(request, signed, credential, secret);
       fields.accessKeyId = credential.accessKeyId;
       effects.credentialUse?.note(store.id, credential.id);
+      this.health.noteTraffic(store);
       const operation = OPERATIONS[route.operation];
       body = (operation.readBody ?? parseJsonObject)(request.rawBody);
       if (store.blocked) throw new XksError('InvalidStateException', 'The key store is blocked');
       const input = operation.parse(body);
       let result: object;
       if (operation.scope === 'store') {
-        result = await operation.enact({ store, keyCrypto: effects.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt }, input);
+        result = await operation.enact({ store, keyCrypto: effects.keyCrypto, health: this.health, proxyInfo: this.proxyInfo, deadlineAt }, input);
       } else {
         const externalKeyId = route.externalKeyId ?? '';
         if (!isValidExternalKeyId(externalKeyId)) {
@@ -261,7 +277,7 @@ export class XksProxy {
         const cachedKey = this.state.cachedKey(store.id, externalKeyId);
         const key = cachedKey ? cachedKey.value : await withinDeadline(this.state.getKey(store.id, externalKeyId), deadlineAt, 'state');
         if (!key) throw new XksError('KeyNotFoundException', 'The external key was not found');
-        result = await operation.enact({ store, key, keyCrypto: effects.keyCrypto, healthCheck: this.healthCheck, proxyInfo: this.proxyInfo, deadlineAt }, input);
+        result = await operation.enact({ store, key, keyCrypto: effects.keyCrypto, health: this.health, proxyInfo: this.proxyInfo, deadlineAt }, input);
       }
       const latencyMs = roundLatency(performance.now() - started);
       if (store.enableSuccessAuditEvent) effects.audit.success(withRequestMetadata(fields, body), latencyMs);

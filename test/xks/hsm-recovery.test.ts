@@ -28,17 +28,18 @@ afterAll(async () => {
 
 const path = (operation: 'health' | 'encrypt' | 'decrypt') => env.path(store.storeId, operation, keyId);
 
-it('answers InternalException or DependencyTimeoutException while the token is away, then recovers', async () => {
+it('answers InternalException or DependencyTimeoutException while the token is away (GetHealthStatus: 200 with the HSM UNAVAILABLE), then recovers', async () => {
   // Arrange: a working proxy with open sessions and cached key handles.
   const plaintext = sensitive.random(24);
   const sealed = (await env.call(path('encrypt'), encryptBody(plaintext))).json as EncryptOutput;
-  expect((await env.call(path('health'), healthBody())).status).toBe(200);
+  const healthStatus = async () => (await env.call(path('health'), healthBody())).json.ekmFleetDetails?.[0]?.healthStatus as string | undefined;
+  expect(await healthStatus()).toBe('ACTIVE');
 
   // Act: the token disappears.
   const restore = makeTokenUnavailable(env.token.partition.tokenLabel);
   try {
-    await timeUntil(async () => (await env.call(path('health'), healthBody())).status >= 500, 15_000, 100);
-    for (const [operation, body] of [['health', healthBody()], ['encrypt', encryptBody(sensitive.random(8))], ['decrypt', decryptBody(sealed)]] as const) {
+    await timeUntil(async () => (await healthStatus()) === 'UNAVAILABLE', 15_000, 100);
+    for (const [operation, body] of [['encrypt', encryptBody(sensitive.random(8))], ['decrypt', decryptBody(sealed)]] as const) {
       const { status, json } = await env.call(path(operation), body);
       expect([500, 503]).toContain(status);
       expect(['InternalException', 'DependencyTimeoutException']).toContain(json.errorName);
@@ -48,7 +49,7 @@ it('answers InternalException or DependencyTimeoutException while the token is a
   }
 
   // Assert: back without restarting anything.
-  await timeUntil(async () => (await env.call(path('health'), healthBody())).status === 200, 15_000, 100);
+  await timeUntil(async () => (await healthStatus()) === 'ACTIVE', 15_000, 100);
   expect((await env.call(path('decrypt'), decryptBody(sealed))).json).toEqual({ plaintext: plaintext.toString('base64') });
   expect((await env.call(path('encrypt'), encryptBody(sensitive.random(8)))).status).toBe(200);
 });

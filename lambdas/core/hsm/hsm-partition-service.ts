@@ -6,13 +6,14 @@
  * in a message. A partition is deleted only while no source key is in it (`requireZero` on its
  * `hsmKeys` counter, adjusted by the HSM key service in its own transactions).
  */
-import { NotFoundError } from '../errors';
+import { NotFoundError, ValidationError } from '../errors';
 import type { HsmAgent } from '../ports/hsm';
 import { LISTS } from '../../contract/lists';
 import { type ListPage, parseList } from '../listing';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Clock } from '../ports/clock';
 import {
+  duplicateMember,
   PARTITION_COUNTERS,
   partitionConnection,
   type PartitionData,
@@ -20,6 +21,7 @@ import {
   type PartitionResource,
   type PartitionTestResource,
 } from './partition';
+import type { PartitionMember } from '../../contract/hsm';
 import { secretNames } from '../secret-names';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStore } from '../ports/state-store';
@@ -52,6 +54,7 @@ export class HsmPartitionService {
    * 3. If that fails (a taken name: 409), remove the secret again.
    */
   async create(request: CreateHsmPartitionRequest): Promise<PartitionResource> {
+    const members = membersOf(request.members);
     const id = this.deps.ids.newId();
     const now = this.deps.clock.now().toISOString();
     const data: PartitionData = {
@@ -60,6 +63,7 @@ export class HsmPartitionService {
       tokenLabel: request.token_label,
       ...(request.description === undefined ? {} : { description: request.description }),
       ...(request.gcm_iv_convention === undefined ? {} : { gcmIvConvention: request.gcm_iv_convention }),
+      ...(members === undefined ? {} : { members }),
       createdAt: now,
       updatedAt: now,
     };
@@ -89,6 +93,7 @@ export class HsmPartitionService {
 
   /** A new PIN replaces the secret first, so the record never claims a change the secret lacks. */
   async update(id: string, request: UpdateHsmPartitionRequest): Promise<PartitionResource> {
+    const members = membersOf(request.members);
     if (!(await this.deps.state.get<PartitionData>('partition', id))) throw new NotFoundError(PARTITION_RESOURCE, id);
     if (request.pin !== undefined) await this.deps.secrets.put(secretNames.hsmPin(id), request.pin);
     return retryOnChange(async () => {
@@ -99,6 +104,7 @@ export class HsmPartitionService {
         ...(request.token_label === undefined ? {} : { tokenLabel: request.token_label }),
         ...(request.description === undefined ? {} : { description: request.description }),
         ...(request.gcm_iv_convention === undefined ? {} : { gcmIvConvention: request.gcm_iv_convention }),
+        ...(members === undefined ? {} : { members }),
         updatedAt: this.deps.clock.now().toISOString(),
       };
       await this.deps.state.transact([{ op: 'update', kind: 'partition', id, data, expectedVersion: partition.version, conflictMessage: CHANGED_CONCURRENTLY }]);
@@ -130,4 +136,13 @@ export class HsmPartitionService {
     const result = await this.deps.hsmAgent.testPartition(partitionConnection(id, partition.data));
     return { id, name: partition.data.name, ready: result.ready, message: result.message };
   }
+}
+
+/** The request's members as stored; a repeated id or token label is a 400 naming `members`. */
+function membersOf(requested: CreateHsmPartitionRequest['members']): readonly PartitionMember[] | undefined {
+  if (requested === undefined) return undefined;
+  const members = requested.map((member) => ({ id: member.id, tokenLabel: member.token_label }));
+  const duplicate = duplicateMember(members);
+  if (duplicate) throw new ValidationError(duplicate, 'members');
+  return members;
 }

@@ -3,7 +3,7 @@
  * generates source keys in. The PIN is kept in the SecretStore under `secretNames.hsmPin(id)`;
  * the record holds only that name, and no response ever carries the PIN.
  */
-import { DEFAULT_GCM_IV_CONVENTION, type GcmIvConvention, type HsmType, type PartitionConnection } from '../../contract/hsm';
+import { DEFAULT_GCM_IV_CONVENTION, type GcmIvConvention, type HsmType, type PartitionConnection, type PartitionMember } from '../../contract/hsm';
 import { secretNames } from '../secret-names';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
 
@@ -21,6 +21,8 @@ export interface PartitionData extends Timestamps {
   readonly description?: string;
   /** Set by the operator when the HSM's policy differs from its type's default. @default DEFAULT_GCM_IV_CONVENTION[hsmType] */
   readonly gcmIvConvention?: GcmIvConvention;
+  /** The HSMs the partition reaches (HA group members, cluster HSMs). @default - one: the partition itself */
+  readonly members?: readonly PartitionMember[];
 }
 
 export interface PartitionResource extends ResourceEnvelope {
@@ -32,6 +34,8 @@ export interface PartitionResource extends ResourceEnvelope {
   readonly description?: string;
   /** Who makes AES-GCM IVs on this partition, and where they come back (contract/hsm.ts); the HSM type's default unless set. */
   readonly gcm_iv_convention: GcmIvConvention;
+  /** The HSMs the deep health check reaches one by one (GetHealthStatus `ekmFleetDetails`); one, the partition itself, unless set. */
+  readonly members: readonly { readonly id: string; readonly token_label: string }[];
 }
 
 export function partitionResource(id: string, partition: PartitionData): PartitionResource {
@@ -43,7 +47,25 @@ export function partitionResource(id: string, partition: PartitionData): Partiti
     partition_label: partition.tokenLabel,
     ...(partition.description === undefined ? {} : { description: partition.description }),
     gcm_iv_convention: partition.gcmIvConvention ?? DEFAULT_GCM_IV_CONVENTION[partition.hsmType],
+    members: partitionMembers(id, partition).map((member) => ({ id: member.id, token_label: member.tokenLabel })),
   };
+}
+
+/** The members as configured, or the partition itself as its one member (SoftHSM2, a single HSM). */
+export function partitionMembers(id: string, partition: Pick<PartitionData, 'tokenLabel' | 'members'>): readonly PartitionMember[] {
+  return partition.members ?? [{ id, tokenLabel: partition.tokenLabel }];
+}
+
+/** What is wrong when two members share an id or a token label; undefined when none do. */
+export function duplicateMember(members: readonly PartitionMember[]): string | undefined {
+  for (const field of ['id', 'tokenLabel'] as const) {
+    const seen = new Set<string>();
+    for (const member of members) {
+      if (seen.has(member[field])) return `two members have the ${field === 'id' ? 'id' : 'token_label'} ${JSON.stringify(member[field])}`;
+      seen.add(member[field]);
+    }
+  }
+  return undefined;
 }
 
 /** What the HSM agent needs to open a session on the partition (the PIN by secret name only). */

@@ -3,7 +3,7 @@
  * Implemented over the StateStore + SecretStore by the control plane (adapters), and cached in
  * the proxy container with a bounded staleness (≤ 5 s).
  */
-import type { HsmKeyRef, PartitionConnection } from '../../contract/hsm';
+import type { HsmKeyRef, PartitionConnection, PartitionMember } from '../../contract/hsm';
 
 export interface XksCredentialView {
   readonly id: string;
@@ -23,6 +23,11 @@ export interface XksKeyStoreView {
   readonly mtlsClientSubjectCn?: string;
   readonly enableSuccessAuditEvent: boolean;
   readonly partition: PartitionConnection;
+  /**
+   * The HSMs the partition reaches, each checked on its own by the deep health check.
+   * @default - one: the partition itself (id `partition.partitionId`)
+   */
+  readonly partitionMembers?: readonly PartitionMember[];
   readonly healthCheckKey: HsmKeyRef;
   /** What the health-check key made of the store's id when it was set (Base64); absent on older stores. */
   readonly healthCheckCiphertext?: string;

@@ -34,16 +34,21 @@ const EKM_BY_HSM_TYPE: Readonly<Record<HsmType, { readonly vendor: string; reado
   softhsm: { vendor: 'OpenDNSSEC', model: 'SoftHSM v2 (PKCS#11)' },
 };
 
-async function enact({ store, healthCheck, proxyInfo }: StoreContext): Promise<GetHealthStatusResponse> {
-  const result = await healthCheck.check(store);
-  if (!result.ok) throw result.error;
+/**
+ * One entry per HSM of the store's partition, each as its own latest check found it (never HSM
+ * work on this request when a result ≤ 30 s old exists, see health/health-monitor.ts). HSMs that
+ * cannot serve are a 200 with UNAVAILABLE, as the spec defines the status, not an error: KMS
+ * reads the store as unavailable only when every entry is.
+ */
+async function enact({ store, health, proxyInfo, deadlineAt }: StoreContext): Promise<GetHealthStatusResponse> {
+  const fleet = await health.current(store, deadlineAt);
   const ekm = EKM_BY_HSM_TYPE[store.partition.hsmType];
   return {
     xksProxyFleetSize: proxyInfo.fleetSize,
     xksProxyVendor: proxyInfo.vendor,
     xksProxyModel: proxyInfo.model,
     ekmVendor: ekm.vendor,
-    ekmFleetDetails: [{ id: store.partition.partitionId, model: ekm.model, healthStatus: result.status }],
+    ekmFleetDetails: fleet.members.map((member) => ({ id: member.id, model: ekm.model, healthStatus: member.status })),
   };
 }
 

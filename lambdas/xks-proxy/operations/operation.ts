@@ -5,7 +5,7 @@
  */
 import type { KeyCrypto } from '../../core/ports/hsm';
 import type { XksKeyStoreView, XksKeyView } from '../../core/ports/xks-state-source';
-import type { DeepHealthCheck } from '../health/deep-health-check';
+import type { HealthMonitor } from '../health/health-monitor';
 import type { JsonObject, RequestMetadata } from './request-fields';
 
 /** What GetHealthStatus reports about the proxy itself. */
@@ -19,7 +19,8 @@ export interface ProxyInfo {
 export interface StoreContext {
   readonly store: XksKeyStoreView;
   readonly keyCrypto: KeyCrypto;
-  readonly healthCheck: DeepHealthCheck;
+  /** The store's latest deep health result (GetHealthStatus). */
+  readonly health: HealthMonitor;
   readonly proxyInfo: ProxyInfo;
   /** When the request must be answered (epoch ms): passed to every KeyCrypto call. */
   readonly deadlineAt: number;

@@ -1,7 +1,8 @@
 import { HsmError, type GcmCiphertext, type KeyCrypto } from '../../../lambdas/core/ports/hsm';
 import type { HsmKeyRef } from '../../../lambdas/contract/hsm';
 import { ExpiringCache } from '../../../lambdas/xks-proxy/state/expiring-cache';
-import { DeepHealthCheck, type HealthCheckedStore } from '../../../lambdas/xks-proxy/health/deep-health-check';
+import { canServe, DeepHealthCheck, type HealthCheckedStore } from '../../../lambdas/xks-proxy/health/deep-health-check';
+import { HealthMonitor } from '../../../lambdas/xks-proxy/health/health-monitor';
 import { sealHealthCheckCiphertext } from '../../../lambdas/core/key-stores/health-check-ciphertext';
 import { CredentialSecrets } from '../../../lambdas/xks-proxy/state/credential-secrets';
 import { MemorySecretStore } from '../../helpers/softhsm';
@@ -80,43 +81,137 @@ describe('DeepHealthCheck', () => {
     };
   }
 
-  it('reports ACTIVE, and DEGRADED when the check is slower than degradedAfterMs', async () => {
-    const clock = { now: 0 };
-    expect(await new DeepHealthCheck(slowCrypto(5, clock), { now: () => clock.now }).check(store)).toMatchObject({ ok: true, status: 'ACTIVE' });
-    expect(await new DeepHealthCheck(slowCrypto(150, clock), { now: () => clock.now }).check(store)).toMatchObject({ ok: true, status: 'DEGRADED', latencyMs: 150 });
-  });
-
-  it('reuses a passing result for maxAgeMs and never a failing one', async () => {
-    const clock = { now: 0 };
+  /** A MemoryKeyCrypto whose calls on the listed token labels fail as a device error. */
+  function cryptoFailingOn(labels: Set<string>): MemoryKeyCrypto {
     const crypto = new MemoryKeyCrypto();
     crypto.addKey('hc');
-    const results: boolean[] = [];
-    const check = new DeepHealthCheck(crypto, { maxAgeMs: 1_000, now: () => clock.now, onResult: (passed) => results.push(passed) });
-    await check.check(store);
-    await check.check(store);
-    clock.now = 1_000;
-    crypto.failure = new HsmError('DEVICE_ERROR', 'CKR_DEVICE_ERROR', 'down');
-    expect(await check.check(store)).toMatchObject({ ok: false, error: { errorName: 'InternalException' } });
-    crypto.failure = undefined;
-    expect(await check.check(store)).toMatchObject({ ok: true });
-    expect(results).toEqual([true, false, true]);
+    const encrypt = crypto.encrypt.bind(crypto);
+    crypto.encrypt = async (k, p, a) => {
+      if (labels.has(k.partition.tokenLabel)) throw new HsmError('DEVICE_ERROR', 'CKR_DEVICE_ERROR', 'member down');
+      return encrypt(k, p, a);
+    };
+    return crypto;
+  }
+
+  it('reports ACTIVE, and DEGRADED when the check is slower than degradedAfterMs', async () => {
+    const clock = { now: 0 };
+    expect((await new DeepHealthCheck(slowCrypto(5, clock), { now: () => clock.now }).checkFleet(store)).members).toMatchObject([{ id: 'partition-1', status: 'ACTIVE' }]);
+    expect((await new DeepHealthCheck(slowCrypto(150, clock), { now: () => clock.now }).checkFleet(store)).members).toMatchObject([{ status: 'DEGRADED', latencyMs: 150 }]);
   });
 
-  it('fails with InternalException when the store\'s health-check ciphertext does not open (another key under the CKA_ID)', async () => {
+  it('checks each member on its own token: one down is UNAVAILABLE, the store still serves through the others', async () => {
+    // Arrange: an HA group of three; the second member's token fails.
+    const members = [{ id: 'hsm-1', tokenLabel: 'member-1' }, { id: 'hsm-2', tokenLabel: 'member-2' }, { id: 'hsm-3', tokenLabel: 'member-3' }];
+    const down = new Set(['member-2']);
+    const check = new DeepHealthCheck(cryptoFailingOn(down));
+    // Act
+    const fleet = await check.checkFleet({ ...store, partitionMembers: members });
+    // Assert
+    expect(fleet.members.map((member) => [member.id, member.status])).toEqual([['hsm-1', 'ACTIVE'], ['hsm-2', 'UNAVAILABLE'], ['hsm-3', 'ACTIVE']]);
+    expect(fleet.members[1]?.error?.errorName).toBe('InternalException');
+    expect(canServe(fleet)).toBe(true);
+    down.add('member-1').add('member-3');
+    expect(canServe(await check.checkFleet({ ...store, partitionMembers: members }))).toBe(false);
+  });
+
+  it('is UNAVAILABLE when the store\'s health-check ciphertext does not open (another key under the CKA_ID)', async () => {
     // Arrange: a ciphertext made by the key, then new material under the same CKA_ID.
     const crypto = new MemoryKeyCrypto();
     crypto.addKey('hc');
     const sealed: HealthCheckedStore = { ...store, healthCheckCiphertext: await sealHealthCheckCiphertext(crypto, key, store.id) };
-    expect(await new DeepHealthCheck(crypto).check(sealed)).toMatchObject({ ok: true });
+    expect((await new DeepHealthCheck(crypto).checkFleet(sealed)).members[0]?.status).toBe('ACTIVE');
     crypto.addKey('hc');
 
     // Act + Assert: the round trip alone would pass; the stored ciphertext does not.
-    expect(await new DeepHealthCheck(crypto).check(store)).toMatchObject({ ok: true });
-    expect(await new DeepHealthCheck(crypto).check(sealed)).toMatchObject({ ok: false, error: { errorName: 'InternalException' } });
+    expect((await new DeepHealthCheck(crypto).checkFleet(store)).members[0]?.status).toBe('ACTIVE');
+    expect((await new DeepHealthCheck(crypto).checkFleet(sealed)).members[0]).toMatchObject({ status: 'UNAVAILABLE', error: { errorName: 'InternalException' } });
+  });
+});
+
+describe('HealthMonitor', () => {
+  const key: HsmKeyRef = { partition: TEST_PARTITION, objectId: 'hc' };
+  const store: HealthCheckedStore = { id: 'ks-1', healthCheckKey: key };
+
+  function monitorAt(clock: { now: number }, options: { maxAgeMs?: number } = {}) {
+    const crypto = new MemoryKeyCrypto();
+    crypto.addKey('hc');
+    const results: boolean[] = [];
+    const monitor = new HealthMonitor(new DeepHealthCheck(crypto, { now: () => clock.now }), { now: () => clock.now, onResult: (_store, fleet) => results.push(canServe(fleet)), ...options });
+    return { crypto, monitor, results };
+  }
+
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('answers from the latest result without HSM work while it is at most maxAgeMs old; traffic past refreshAfterMs refreshes it without waiting', async () => {
+    // Arrange: a result taken at init.
+    const clock = { now: 0 };
+    const { crypto, monitor } = monitorAt(clock);
+    await monitor.refresh(store);
+    expect(crypto.calls.encrypt).toBe(1);
+    // Act + Assert: young result, no HSM work; traffic before refreshAfterMs starts nothing.
+    clock.now = 10_000;
+    monitor.noteTraffic(store);
+    await monitor.current(store, Date.now() + 200);
+    expect(crypto.calls.encrypt).toBe(1);
+    // Traffic after 15 s starts one refresh in the background; GetHealthStatus meanwhile answers the old result.
+    clock.now = 16_000;
+    monitor.noteTraffic(store);
+    monitor.noteTraffic(store);
+    expect((await monitor.current(store, Date.now() + 200)).checkedAt).toBe(0);
+    await settle();
+    expect(crypto.calls.encrypt).toBe(2);
+    expect((await monitor.current(store, Date.now() + 200)).checkedAt).toBe(16_000);
   });
 
-  it('refuses a cache age over one minute (the spec limit)', () => {
-    expect(() => new DeepHealthCheck(new MemoryKeyCrypto(), { maxAgeMs: 60_001 })).toThrow(/exceeds/);
+  it('with no result younger than maxAgeMs, waits for the refresh within the request deadline; a check that does not finish is UNAVAILABLE', async () => {
+    // Arrange: an old result, then an HSM that does not answer.
+    const clock = { now: 0 };
+    const { crypto, monitor } = monitorAt(clock);
+    await monitor.refresh(store);
+    clock.now = 31_000;
+    // Act + Assert: the request waits for the refresh it starts and gets its result.
+    expect((await monitor.current(store, Date.now() + 200)).checkedAt).toBe(31_000);
+    clock.now = 62_000;
+    let answer!: () => void;
+    crypto.encrypt = () => new Promise((_resolve, reject) => (answer = () => reject(new HsmError('TIMEOUT', undefined, 'slow'))));
+    const started = Date.now();
+    const fleet = await monitor.current(store, started + 50);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(fleet.members).toMatchObject([{ id: 'partition-1', status: 'UNAVAILABLE', error: { errorName: 'DependencyTimeoutException' } }]);
+    answer();
+  });
+
+  it('records every member UNAVAILABLE as a result (a 200 for GetHealthStatus), and shows recovery at the next refresh', async () => {
+    const clock = { now: 0 };
+    const { crypto, monitor, results } = monitorAt(clock);
+    crypto.failure = new HsmError('TOKEN_NOT_FOUND', undefined, 'gone');
+    expect((await monitor.refresh(store)).members).toMatchObject([{ status: 'UNAVAILABLE' }]);
+    crypto.failure = undefined;
+    clock.now = 15_000;
+    await monitor.refreshStale();
+    expect((await monitor.current(store, Date.now() + 200)).members).toMatchObject([{ status: 'ACTIVE' }]);
+    expect(results).toEqual([false, true]);
+  });
+
+  it('the ALB ping refreshes stale results of stores in use only, and a changed store is checked afresh', async () => {
+    const clock = { now: 0 };
+    const { crypto, monitor } = monitorAt(clock);
+    await monitor.refresh(store);
+    clock.now = 5_000;
+    await monitor.refreshStale();
+    expect(crypto.calls.encrypt).toBe(1);
+    clock.now = 20_000;
+    await monitor.refreshStale();
+    expect(crypto.calls.encrypt).toBe(2);
+    clock.now = 20_000 + 600_000;
+    await monitor.refreshStale();
+    expect(crypto.calls.encrypt).toBe(2);
+    await monitor.current({ ...store, partitionMembers: [{ id: 'other', tokenLabel: 'token-1' }] }, Date.now() + 200);
+    expect(crypto.calls.encrypt).toBe(3);
+  });
+
+  it('refuses an age limit over one minute (the spec limit)', () => {
+    expect(() => new HealthMonitor(new DeepHealthCheck(new MemoryKeyCrypto()), { maxAgeMs: 60_001 })).toThrow(/exceeds/);
   });
 });
 

@@ -129,20 +129,50 @@ describe('GetHealthStatus', () => {
     expect(fixture.keyCrypto.calls.encrypt).toBe(1);
   });
 
-  it('answers InternalException or DependencyTimeoutException when the HSM fails, and recovers', async () => {
+  it('answers 200 with the HSM UNAVAILABLE when its check fails (the spec\'s status, not an error), and recovers', async () => {
     const fixture = proxyFixture({ health: { maxAgeMs: 0 } });
-    fixture.keyCrypto.failure = new HsmError('TOKEN_NOT_FOUND', undefined, 'no token');
-    expect((await fixture.call(operationPath('health'), healthBody())).json.errorName).toBe('InternalException');
-    fixture.keyCrypto.failure = new HsmError('TIMEOUT', undefined, 'slow');
-    expect((await fixture.call(operationPath('health'), healthBody())).json.errorName).toBe('DependencyTimeoutException');
+    const unavailable = [{ id: 'partition-1', model: expect.any(String), healthStatus: 'UNAVAILABLE' }];
+    for (const failure of [new HsmError('TOKEN_NOT_FOUND', undefined, 'no token'), new HsmError('TIMEOUT', undefined, 'slow')]) {
+      fixture.keyCrypto.failure = failure;
+      const { status, json } = await fixture.call(operationPath('health'), healthBody());
+      expect({ status, ekmFleetDetails: json.ekmFleetDetails }).toEqual({ status: 200, ekmFleetDetails: unavailable });
+    }
+    expect(fixture.logger.lines.filter((line) => line.message === 'deep health check failed').map((line) => line.attributes.errorName)).toEqual(['InternalException', 'DependencyTimeoutException']);
     fixture.keyCrypto.failure = undefined;
-    expect((await fixture.call(operationPath('health'), healthBody())).status).toBe(200);
+    expect((await fixture.call(operationPath('health'), healthBody())).json.ekmFleetDetails[0].healthStatus).toBe('ACTIVE');
   });
 
-  it('never answers a key error for health: a missing health-check key is InternalException', async () => {
+  it('a missing health-check key is never a key error for health: the HSM is UNAVAILABLE', async () => {
     const fixture = proxyFixture();
     fixture.state.updateKeyStore(STORE_ID, { healthCheckKey: { ...fixture.healthCheckKey, objectId: 'gone' } });
-    expect((await fixture.call(operationPath('health'), healthBody())).json.errorName).toBe('InternalException');
+    const { status, json } = await fixture.call(operationPath('health'), healthBody());
+    expect([status, json.ekmFleetDetails[0].healthStatus]).toEqual([200, 'UNAVAILABLE']);
+  });
+
+  it('lists one entry per HSM the partition reaches, each from its own check', async () => {
+    const fixture = proxyFixture();
+    const members = [{ id: 'hsm-a', tokenLabel: 'member-a' }, { id: 'hsm-b', tokenLabel: 'member-b' }];
+    fixture.state.updateKeyStore(STORE_ID, { partitionMembers: members });
+    const encrypt = fixture.keyCrypto.encrypt.bind(fixture.keyCrypto);
+    fixture.keyCrypto.encrypt = async (key, plaintext, aad, options) => {
+      if (key.partition.tokenLabel === 'member-b') throw new HsmError('DEVICE_ERROR', 'CKR_DEVICE_ERROR', 'member b is down');
+      return encrypt(key, plaintext, aad, options);
+    };
+    const { json } = await fixture.call(operationPath('health'), healthBody());
+    expect(json.ekmFleetDetails.map((entry: { id: string; healthStatus: string }) => [entry.id, entry.healthStatus])).toEqual([['hsm-a', 'ACTIVE'], ['hsm-b', 'UNAVAILABLE']]);
+  });
+
+  it('GET /ping refreshes a stale deep health result, so GetHealthStatus does no HSM work', async () => {
+    let now = Date.now();
+    const fixture = proxyFixture({ now: () => now });
+    await fixture.proxy.warmUp();
+    const afterWarmUp = fixture.keyCrypto.calls.encrypt;
+    now += 20_000;
+    await fixture.proxy.handle({ method: 'GET', path: '/ping', headers: {}, rawBody: Buffer.alloc(0) });
+    expect(fixture.keyCrypto.calls.encrypt).toBe(afterWarmUp + 1);
+    now += 10_000;
+    expect((await fixture.call(operationPath('health'), healthBody(), { signingDate: new Date(now) })).status).toBe(200);
+    expect(fixture.keyCrypto.calls.encrypt).toBe(afterWarmUp + 1);
   });
 
   it('accepts any kmsOperation, and answers a body without the metadata fields too (no ValidationException for this API)', async () => {

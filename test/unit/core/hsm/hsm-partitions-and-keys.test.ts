@@ -16,6 +16,7 @@ import { HSM_KEY_COUNTERS } from '../../../../lambdas/core/hsm/hsm-key';
 import { secretNames } from '../../../../lambdas/core/secret-names';
 import { HsmKeyService } from '../../../../lambdas/core/hsm/hsm-key-service';
 import { HsmPartitionService } from '../../../../lambdas/core/hsm/hsm-partition-service';
+import type { PartitionData } from '../../../../lambdas/core/hsm/partition';
 import { MemorySecretStore } from '../../../helpers/softhsm';
 import { MemoryStateStore } from '../../../helpers/memory-state-store';
 import { admin, clock, ids, rejectionOf } from '../../../helpers/key-fixtures';
@@ -122,6 +123,7 @@ describe('HsmPartitionService', () => {
       partition_label: 'par1',
       description: 'primary',
       gcm_iv_convention: 'hsm-after-tag',
+      members: [{ id: created.id, token_label: 'par1' }],
     });
     expect(secrets.values.get(secretNames.hsmPin(created.id))).toBe(PIN);
     const everything = JSON.stringify([await state.list('partition'), state.transactions, await partitions.list({}), await partitions.get(created.id)]);
@@ -152,6 +154,22 @@ describe('HsmPartitionService', () => {
     expect(set.gcm_iv_convention).toBe('caller-hsm-rng');
     expect(changed.gcm_iv_convention).toBe('hsm-in-iv-buffer');
     expect(agent.tested).toEqual([{ partitionId: set.id, hsmType: 'luna', tokenLabel: 'par2', pinSecretName: secretNames.hsmPin(set.id), gcmIvConvention: 'caller-hsm-rng' }]);
+  });
+
+  it('keeps the HSMs the partition reaches (members) for the proxy\'s health check; a repeated id or label is a 400 naming members', async () => {
+    const members = [{ id: 'hsm-1', token_label: 'ha-member-1' }, { id: 'hsm-2', token_label: 'ha-member-2' }];
+    const created = await partitions.create({ name: 'luna-ha', hsm_type: 'luna', token_label: 'ha-group', pin: PIN, members });
+    expect(created.members).toEqual(members);
+    const stored = await state.get<PartitionData>('partition', created.id);
+    expect(stored?.data.members).toEqual([{ id: 'hsm-1', tokenLabel: 'ha-member-1' }, { id: 'hsm-2', tokenLabel: 'ha-member-2' }]);
+    expect((await partitions.update(created.id, { members: [members[1]!] })).members).toEqual([members[1]]);
+    const before = await partitions.get(created.id);
+    for (const repeated of [[members[0]!, { ...members[1]!, id: 'hsm-1' }], [members[0]!, { ...members[1]!, token_label: 'ha-member-1' }]]) {
+      await expect(partitions.update(created.id, { members: repeated })).rejects.toMatchObject({ statusCode: 400, message: expect.stringMatching(/^members: two members have the/) });
+      await expect(partitions.create({ name: 'luna-ha-2', hsm_type: 'luna', token_label: 'x', pin: PIN, members: repeated })).rejects.toBeInstanceOf(ValidationError);
+    }
+    expect(await partitions.get(created.id)).toEqual(before);
+    expect(await partitions.list({ name: 'luna-ha-2' })).toMatchObject({ total: 0 });
   });
 
   it('tests the partition through the HSM agent, by secret name', async () => {
