@@ -142,5 +142,10 @@ export const handler = async (event: ALBEvent, context?: Context): Promise<ALBRe
     const failure = new XksError('InternalException', 'The proxy is starting; retry shortly');
     return xksResponseToAlbResult(failure.toResponse(), event.multiValueHeaders !== undefined);
   }
-  return handle(event);
+  try {
+    return await handle(event);
+  } finally {
+    // The invocation's lines are written before it returns (the logger batches them otherwise).
+    logger.flush();
+  }
 };

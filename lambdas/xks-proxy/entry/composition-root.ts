@@ -16,6 +16,7 @@ import { portsFor } from '../../runtime/adapter-set';
 import { loadConfig, readChoice, readOptionalString, type RuntimeConfig } from '../../runtime/config';
 import type { Ports } from '../../runtime/ports';
 import { PowertoolsXksMetrics } from '../observability/metrics';
+import { BatchedLogger, flushOnExit } from '../observability/batched-logger';
 import { XksProxy, type XksProxyDeps } from '../xks-proxy';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -37,9 +38,11 @@ export function loadXksProxySettings(env: Env = process.env): XksProxySettings {
   return { fleetSize, albMtlsVerify: readChoice(env, ENV.xksAlbMtlsVerify, ['true', 'false'], 'false') === 'true' };
 }
 
-/** The Powertools logger of the proxy (service name shared with its metrics). */
-export function createXksLogger(): Logger {
-  return new Logger({ serviceName: METRICS.service });
+/** The Powertools logger of the proxy (service name shared with its metrics), writing its request lines in batches. */
+export function createXksLogger(): BatchedLogger {
+  const logger = new BatchedLogger({ serviceName: METRICS.service });
+  flushOnExit(logger);
+  return logger;
 }
 
 /** The ports the proxy takes from the adapter set. */
