@@ -115,6 +115,8 @@ function initialize(): Promise<(event: ALBEvent) => Promise<ALBResult>> {
     const warm = await runtime.proxy.warmUp();
     for (const failure of warm.failures) logger.warn('xks-proxy warm-up: not cached', { id: failure.id, error: describeError(failure.error) });
     logger.info('xks-proxy initialized', { keyStores: warm.keyStores, keys: warm.keys, initMs: Math.round(performance.now() - started) });
+    // Written now, in the init phase it reports on, not with the first invocation's lines.
+    logger.flush();
     return createAlbHandler(runtime.proxy, { trustMtlsHeaders: runtime.settings.albMtlsVerify });
   })().catch((error: unknown) => {
     initialization = undefined;
