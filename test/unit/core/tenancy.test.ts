@@ -14,6 +14,7 @@ import type { VirtualKeyData } from '../../../lambdas/core/keys/virtual-key';
 import { admin, keyServices, type KeyServices, rejectionOf, seedAccount, seedHsmKey, seedPartition, user } from '../../helpers/key-fixtures';
 import { MemoryStateStore } from '../../helpers/memory-state-store';
 import { MemorySecretStore } from '../../helpers/softhsm';
+import { fakeHsmAgent } from '../hsm-agent/fake-hsm-agent';
 
 const ACTIONS: AclAction[] = ['keystoreadd', 'keystoreupdate', 'viewkeystore', 'hyokkeycreate', 'keyrotate', 'viewhyokkey'];
 
@@ -194,17 +195,8 @@ describe('HSM source keys and virtual keys as users see them', () => {
 });
 
 describe('kms_id set by an admin', () => {
-  const agent = {
-    testPartition: jest.fn(),
-    generateKey: jest.fn(async (_c: unknown, r: { objectId: string; label: string; attributes: HsmKeyData['attributes'] }) => ({ objectId: r.objectId, label: r.label, keyType: 'AES' as const, sizeBits: 256, attributes: r.attributes })),
-    describeKey: jest.fn(),
-    destroyKey: jest.fn(),
-    checkKey: jest.fn(),
-    wrapKeyForImport: jest.fn(),
-    signHmac: jest.fn(),
-    encrypt: jest.fn(),
-    decrypt: jest.fn(),
-  };
+  const agent = fakeHsmAgent();
+  agent.generateKey.mockImplementation(async (_c, r) => ({ objectId: r.objectId, label: r.label, keyType: 'AES' as const, sizeBits: 256, attributes: r.attributes }));
   const hsmKeys = () => new HsmKeyService({ state, hsmAgent: agent, clock: { now: () => new Date() }, ids: { newId: () => Math.random().toString(36).slice(2) } });
   const createRequest = (kmsId?: string) => ({ partition_id: world.partition.id, label: `k-${Math.random().toString(36).slice(2, 10)}`, attributes: ['CKA_ENCRYPT', 'CKA_DECRYPT'] as const, ...(kmsId === undefined ? {} : { kms_id: kmsId }) });
 
