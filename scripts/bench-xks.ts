@@ -72,6 +72,8 @@ interface Options {
   readonly proxy: 'runner' | 'bundled';
   readonly requestLogCost: boolean;
   readonly cpuProfDir?: string;
+  /** The bundled proxy reports its own event-loop delay and GC pauses per run. */
+  readonly diagnose: boolean;
   /** Open-loop runs per scenario, one after the other (the p99 target holds for three in a row). */
   readonly openRuns: number;
   /** Seconds of closed-loop traffic before each scenario's measurements (V8 optimises hot code within seconds). */
@@ -92,6 +94,7 @@ function options(): Options {
       proxy: { type: 'string', default: 'runner' },
       'request-log-cost': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      diagnose: { type: 'boolean', default: false },
       'open-runs': { type: 'string', default: '1' },
       'warm-up': { type: 'string', default: '3' },
     },
@@ -122,6 +125,7 @@ function options(): Options {
     proxy: values.proxy,
     requestLogCost: values['request-log-cost'],
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+    diagnose: values.diagnose,
     openRuns: Math.floor(positive('open-runs', values['open-runs'])),
     warmUpSeconds: positive('warm-up', values['warm-up']),
   };
@@ -292,51 +296,74 @@ interface Row {
   readonly p99: number;
   readonly max: number;
   readonly proxyCpuMsPerRequest?: number;
+  readonly proxyMainThreadCpuMsPerRequest?: number;
   readonly clientCpuMsPerRequest: number;
   readonly clientLoopDelayP99Ms: number;
+  readonly proxyDiagnostics?: ProxyDiagnostics;
   readonly firstError?: string;
 }
 
-/** CPU time (user + system, all threads) a process has used so far, in ms (Linux /proc). */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+/** CPU time (user + system) in ms from a Linux /proc stat line (utime and stime, in clock ticks of 1/100 s). */
+function statCpuMs(path: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks (100/s).
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name).
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return undefined;
   }
 }
 
+/** CPU time a process has used so far: all its threads, and its main thread (the event loop) alone. */
+function processCpuMs(pid: number | undefined): { readonly all: number; readonly main: number } | undefined {
+  if (pid === undefined) return undefined;
+  const all = statCpuMs(`/proc/${pid}/stat`);
+  const main = statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+  return all === undefined || main === undefined ? undefined : { all, main };
+}
+
 interface Measured extends RunResult {
   readonly proxyCpuMsPerRequest?: number;
+  /** The proxy's main thread alone (JavaScript, the event loop, in-line PKCS#11); the rest is GC, compiler and thread-pool threads. */
+  readonly proxyMainThreadCpuMsPerRequest?: number;
   /** This process's CPU time (the load generator: TLS, HTTP, timers) per request. */
   readonly clientCpuMsPerRequest: number;
   /** The 99th percentile of this process's event-loop delay: a late client inflates every latency. */
   readonly clientLoopDelayP99Ms: number;
+  /** With --diagnose (bundled proxy): the proxy's own loop delay and GC pauses during the run. */
+  readonly proxyDiagnostics?: ProxyDiagnostics;
+}
+
+/** The proxy being measured: its process id (for its CPU time) and, with --diagnose, its own report. */
+interface MeasuredProxy {
+  readonly pid?: number;
+  readonly diagnostics?: () => Promise<ProxyDiagnostics | undefined>;
 }
 
 /**
  * Runs `run` and reports the proxy process's CPU milliseconds per request (when it can be read),
  * and the load generator's own CPU and event-loop delay, so that a client-side bottleneck shows.
  */
-async function measured(pid: number | undefined, run: () => Promise<RunResult>): Promise<Measured> {
+async function measured(proxy: MeasuredProxy, run: () => Promise<RunResult>): Promise<Measured> {
+  await proxy.diagnostics?.();
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-  const before = processCpuMs(pid);
+  const before = processCpuMs(proxy.pid);
   const clientBefore = process.cpuUsage();
   loopDelay.enable();
   const result = await run();
   loopDelay.disable();
   const clientCpu = process.cpuUsage(clientBefore);
-  const after = processCpuMs(pid);
+  const after = processCpuMs(proxy.pid);
+  const proxyDiagnostics = await proxy.diagnostics?.();
   const perRequest = (ms: number) => (result.requests > 0 ? ms / result.requests : Number.NaN);
   return {
     ...result,
-    proxyCpuMsPerRequest: before !== undefined && after !== undefined ? perRequest(after - before) : undefined,
+    proxyCpuMsPerRequest: before !== undefined && after !== undefined ? perRequest(after.all - before.all) : undefined,
+    proxyMainThreadCpuMsPerRequest: before !== undefined && after !== undefined ? perRequest(after.main - before.main) : undefined,
     clientCpuMsPerRequest: perRequest((clientCpu.user + clientCpu.system) / 1000),
     clientLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    proxyDiagnostics,
   };
 }
 
@@ -352,6 +379,8 @@ function row(scenario: string, load: string, result: Measured): Row {
     p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
     proxyCpuMsPerRequest: result.proxyCpuMsPerRequest,
+    proxyMainThreadCpuMsPerRequest: result.proxyMainThreadCpuMsPerRequest,
+    proxyDiagnostics: result.proxyDiagnostics,
     clientCpuMsPerRequest: result.clientCpuMsPerRequest,
     clientLoopDelayP99Ms: result.clientLoopDelayP99Ms,
     firstError: result.firstError,
@@ -359,11 +388,18 @@ function row(scenario: string, load: string, result: Measured): Row {
 }
 
 function printTable(rows: readonly Row[]): void {
-  const header = ['scenario', 'load', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'proxy CPU ms/req', 'client CPU ms/req', 'client loop delay p99 ms'];
-  const lines = rows.map((r) => [
-    r.scenario, r.load, String(r.requests), String(r.errors), r.throughput.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), r.max.toFixed(1),
-    r.proxyCpuMsPerRequest?.toFixed(3) ?? 'n/a', r.clientCpuMsPerRequest.toFixed(3), r.clientLoopDelayP99Ms.toFixed(2),
-  ]);
+  const diagnosed = rows.some((r) => r.proxyDiagnostics);
+  const header = ['scenario', 'load', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'proxy CPU ms/req', 'of it main thread', 'client CPU ms/req', 'client loop delay p99 ms'];
+  if (diagnosed) header.push('proxy loop delay p99 / max ms', 'proxy GC pauses: count, total, longest ms (major)');
+  const lines = rows.map((r) => {
+    const cells = [
+      r.scenario, r.load, String(r.requests), String(r.errors), r.throughput.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), r.max.toFixed(1),
+      r.proxyCpuMsPerRequest?.toFixed(3) ?? 'n/a', r.proxyMainThreadCpuMsPerRequest?.toFixed(3) ?? 'n/a', r.clientCpuMsPerRequest.toFixed(3), r.clientLoopDelayP99Ms.toFixed(2),
+    ];
+    const d = r.proxyDiagnostics;
+    if (diagnosed) cells.push(d ? `${d.loopP99Ms.toFixed(1)} / ${d.loopMaxMs.toFixed(1)}` : 'n/a', d ? `${d.gc.count}, ${d.gc.totalMs.toFixed(0)}, ${d.gc.maxMs.toFixed(1)} (${d.gc.major})` : 'n/a');
+    return cells;
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const format = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(format(header));
@@ -410,6 +446,7 @@ function encrypt32Pool(client: XksLoadClient, provisioned: ApiProvisionedStore):
 // The bundled proxy alone (cold starts, `--proxy bundled`, the request log's cost)
 
 const BUNDLED_PROXY_ENTRY = `
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startXksHttpsServer } from './lambdas/xks-proxy/entry/https-server';
 import { createXksLogger, xksProxyDeps } from './lambdas/xks-proxy/entry/composition-root';
 import { dependencies } from './lambdas/runtime/dependencies';
@@ -418,6 +455,27 @@ const [keyPath, certPath, requestLog] = process.argv.slice(2);
 useLocalAdapterSet();
 // An orderly exit on SIGTERM, so that --cpu-prof writes its profile.
 process.on('SIGTERM', () => process.exit(0));
+if (process.env.BENCH_PROXY_DIAGNOSE === '1') {
+  // --diagnose: the proxy's own event-loop delay and garbage-collection pauses, reported (and reset)
+  // on SIGUSR2, so that a latency tail can be told apart from the load generator's.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  let gc = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count += 1;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      if (entry.detail?.kind === 4) gc.major += 1; // NODE_PERFORMANCE_GC_MAJOR
+    }
+  }).observe({ entryTypes: ['gc'] });
+  process.on('SIGUSR2', () => {
+    const report = { loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6, gc };
+    process.stderr.write('DIAG ' + JSON.stringify(report) + '\\n');
+    loop.reset();
+    gc = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
+  });
+}
 const deps = xksProxyDeps(dependencies(), dependencies().config, createXksLogger(), { metrics: false });
 startXksHttpsServer({ host: '127.0.0.1', port: 0, keyPath, certPath, warmUp: true, deps: { ...deps, proxyOptions: { logSuccesses: requestLog !== 'off' } } })
   .then((server) => process.stdout.write('READY ' + server.url + '\\n'));
@@ -444,14 +502,23 @@ interface BundledProxy {
   readonly pid: number;
   /** Process start → listening (the init: module load, PKCS#11, login, state and secrets, warm-up). */
   readonly readyMs: number;
+  /** With `diagnose`: the proxy's loop delay and GC pauses since the last call (SIGUSR2), else undefined. */
+  diagnostics(): Promise<ProxyDiagnostics | undefined>;
   stop(): Promise<void>;
+}
+
+/** What the bundled proxy reports of itself with --diagnose (BUNDLED_PROXY_ENTRY). */
+export interface ProxyDiagnostics {
+  readonly loopP99Ms: number;
+  readonly loopMaxMs: number;
+  readonly gc: { readonly count: number; readonly totalMs: number; readonly maxMs: number; readonly major: number };
 }
 
 async function startBundledProxy(
   system: System,
   bundle: string,
   dir: string,
-  settings: { readonly requestLog?: 'on' | 'off'; readonly nodeArgs?: readonly string[] } = {},
+  settings: { readonly requestLog?: 'on' | 'off'; readonly nodeArgs?: readonly string[]; readonly diagnose?: boolean } = {},
 ): Promise<BundledProxy> {
   const tls = { keyPath: join(system.stateDir, 'tls', 'localhost-key.pem'), certPath: join(system.stateDir, 'tls', 'localhost-cert.pem') };
   const env = {
@@ -463,6 +530,7 @@ async function startBundledProxy(
     [ENV.dynamoDbEndpoint]: system.dynamoDbEndpoint,
     [ENV.localStateDir]: system.stateDir,
     SOFTHSM2_CONF: join(system.stateDir, 'softhsm', 'softhsm2.conf'),
+    BENCH_PROXY_DIAGNOSE: settings.diagnose ? '1' : '0',
   };
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, [...(settings.nodeArgs ?? []), bundle, tls.keyPath, tls.certPath, settings.requestLog ?? 'on'], {
@@ -471,9 +539,23 @@ async function startBundledProxy(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let diagnosed: ((report: ProxyDiagnostics) => void) | undefined;
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
+    const report = /DIAG (\{.*\})\n/.exec(stderr);
+    if (report && diagnosed) {
+      stderr = stderr.slice((report.index ?? 0) + report[0].length);
+      diagnosed(JSON.parse(report[1]) as ProxyDiagnostics);
+      diagnosed = undefined;
+    }
   });
+  const diagnostics = (): Promise<ProxyDiagnostics | undefined> => {
+    if (!settings.diagnose) return Promise.resolve(undefined);
+    return new Promise((resolveReport) => {
+      diagnosed = resolveReport;
+      child.kill('SIGUSR2');
+    });
+  };
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const stop = async () => {
     child.kill('SIGTERM');
@@ -496,7 +578,7 @@ async function startBundledProxy(
       child.once('exit', (code) => reject(new Error(`the bundled proxy exited (${code}): ${stderr}`)));
     });
     if (child.pid === undefined) throw new Error('the bundled proxy started without a pid');
-    return { url, pid: child.pid, readyMs: performance.now() - started, stop };
+    return { url, pid: child.pid, readyMs: performance.now() - started, diagnostics, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -551,7 +633,7 @@ async function requestLogCost(system: System, provisioned: ApiProvisionedStore, 
       await client.open();
       await closedLoop(client, await encrypt32Pool(client, provisioned), opts.concurrency, opts.warmUpSeconds);
       const pool = await encrypt32Pool(client, provisioned);
-      const result = await measured(proxy.pid, () => closedLoop(client, pool, opts.concurrency, Math.min(opts.seconds, 5)));
+      const result = await measured(proxy, () => closedLoop(client, pool, opts.concurrency, Math.min(opts.seconds, 5)));
       if (result.errors > 0) throw new Error(`request log cost run (${requestLog}): ${result.errors} errors, first: ${result.firstError}`);
       figures[requestLog].push(result.proxyCpuMsPerRequest ?? Number.NaN);
     } finally {
@@ -598,10 +680,10 @@ async function main(): Promise<void> {
     console.log(`provisioned key store ${provisioned.storeId} and HYOK key ${provisioned.externalKeyId} through ${system.apiUrl}`);
     const ca = readFileSync(system.xksCaCert);
     const bundle = await bundleProxyEntry(workDir);
-    let target = { url: system.xksUrl, pid: system.runnerPid };
+    let target: MeasuredProxy & { readonly url: string } = { url: system.xksUrl, pid: system.runnerPid };
     if (opts.proxy === 'bundled') {
-      bundled = await startBundledProxy(system, bundle, workDir, { nodeArgs: cpuProfArgs });
-      target = { url: bundled.url, pid: bundled.pid };
+      bundled = await startBundledProxy(system, bundle, workDir, { nodeArgs: cpuProfArgs, diagnose: opts.diagnose });
+      target = { url: bundled.url, pid: bundled.pid, diagnostics: bundled.diagnostics };
     }
     if (opts.pin) {
       if (target.pid === undefined) throw new Error('--pin needs the proxy process id (a system this script starts, or one with runner.lock)');
@@ -616,12 +698,12 @@ async function main(): Promise<void> {
       await closedLoop(client, await makePool(), Math.min(opts.concurrency, 8), opts.warmUpSeconds);
       if (opts.loops.has('closed')) {
         const closedPool = await makePool();
-        rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await measured(target.pid, () => closedLoop(client, closedPool, opts.concurrency, Math.min(opts.seconds, 5)))));
+        rows.push(row(name, `closed loop, ${opts.concurrency} in flight`, await measured(target, () => closedLoop(client, closedPool, opts.concurrency, Math.min(opts.seconds, 5)))));
       }
       for (let run = 1; opts.loops.has('open') && run <= opts.openRuns; run += 1) {
         const openPool = await makePool();
         const load = `open loop, ${opts.rate} req/s${opts.openRuns > 1 ? ` (run ${run})` : ''}`;
-        rows.push(row(name, load, await measured(target.pid, () => openLoop(client, openPool, opts.rate, opts.seconds))));
+        rows.push(row(name, load, await measured(target, () => openLoop(client, openPool, opts.rate, opts.seconds))));
         const last = rows[rows.length - 1];
         console.log(`  ${name}: ${last.throughput.toFixed(0)} req/s at ${opts.rate} req/s offered, p50 ${last.p50.toFixed(2)} ms, p99 ${last.p99.toFixed(2)} ms, errors ${last.errors}`);
       }
