@@ -155,17 +155,21 @@ function parseAuthorization(header: string | undefined): ParsedAuthorization {
   if (header === undefined) throw authFailure('missing or repeated Authorization header');
   const prefix = `${SIGV4_ALGORITHM} `;
   if (!header.startsWith(prefix)) throw authFailure(`Authorization is not ${SIGV4_ALGORITHM}`);
-  const fields = new Map<string, string>();
+  // Exactly the three fields, each once, in any order.
+  let credential: string | undefined;
+  let signedHeaders: string | undefined;
+  let signature: string | undefined;
   for (const part of header.slice(prefix.length).split(',')) {
     const trimmed = part.trim();
     const eq = trimmed.indexOf('=');
-    if (eq <= 0 || fields.has(trimmed.slice(0, eq))) throw authFailure('malformed Authorization header');
-    fields.set(trimmed.slice(0, eq), trimmed.slice(eq + 1));
+    const name = eq > 0 ? trimmed.slice(0, eq) : '';
+    const value = trimmed.slice(eq + 1);
+    if (name === 'Credential' && credential === undefined) credential = value;
+    else if (name === 'SignedHeaders' && signedHeaders === undefined) signedHeaders = value;
+    else if (name === 'Signature' && signature === undefined) signature = value;
+    else throw authFailure('malformed Authorization header');
   }
-  const credential = fields.get('Credential');
-  const signedHeaders = fields.get('SignedHeaders');
-  const signature = fields.get('Signature');
-  if (fields.size !== 3 || !credential || !signedHeaders || !signature) throw authFailure('malformed Authorization header');
+  if (!credential || !signedHeaders || !signature) throw authFailure('malformed Authorization header');
   if (!/^[0-9a-f]{64}$/.test(signature)) throw authFailure('malformed signature');
   const scope = credential.split('/');
   if (scope.length !== 5 || scope[4] !== 'aws4_request' || !/^\d{8}$/.test(scope[1]) || !scope[0] || !scope[2]) {

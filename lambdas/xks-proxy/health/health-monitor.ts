@@ -143,8 +143,19 @@ export class HealthMonitor {
   }
 }
 
+/**
+ * Fingerprints of the store views seen: a view object is the state cache's, kept until its next
+ * refresh, so each request of a busy store finds its fingerprint here instead of serialising it.
+ */
+const fingerprints = new WeakMap<HealthCheckedStore, string>();
+
 function fingerprintOf(store: HealthCheckedStore): string {
-  const { partition, objectId } = store.healthCheckKey;
-  return JSON.stringify([partition.partitionId, partition.hsmType, partition.tokenLabel, partition.pinSecretName, objectId, store.healthCheckCiphertext ?? '', membersOf(store)]);
+  let fingerprint = fingerprints.get(store);
+  if (fingerprint === undefined) {
+    const { partition, objectId } = store.healthCheckKey;
+    fingerprint = JSON.stringify([partition.partitionId, partition.hsmType, partition.tokenLabel, partition.pinSecretName, objectId, store.healthCheckCiphertext ?? '', membersOf(store)]);
+    fingerprints.set(store, fingerprint);
+  }
+  return fingerprint;
 }
 

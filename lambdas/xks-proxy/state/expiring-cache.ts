@@ -30,6 +30,8 @@ interface Entry<V> {
 
 export class ExpiringCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
+  /** The key last in the map's order: using it again needs no reordering (a busy store and key hit it on every request). */
+  private mostRecentKey?: string;
   private readonly maxAgeMs: number;
   private readonly refreshAfterMs: number;
   private readonly maxEntries: number;
@@ -84,6 +86,7 @@ export class ExpiringCache<V> {
 
   invalidate(key: string): void {
     this.entries.delete(key);
+    if (key === this.mostRecentKey) this.mostRecentKey = undefined;
   }
 
   get size(): number {
@@ -92,8 +95,10 @@ export class ExpiringCache<V> {
 
   /** Most recently used last: a Map iterates in insertion order, so re-inserting is the LRU bookkeeping. */
   private touch(key: string, entry: Entry<V>): void {
+    if (key === this.mostRecentKey) return;
     this.entries.delete(key);
     this.entries.set(key, entry);
+    this.mostRecentKey = key;
   }
 
   private insert(key: string, entry: Entry<V>): void {
@@ -103,6 +108,7 @@ export class ExpiringCache<V> {
       if (!leastRecentlyUsed.done) this.entries.delete(leastRecentlyUsed.value);
     }
     this.entries.set(key, entry);
+    this.mostRecentKey = key;
   }
 
   private store(key: string, load: () => Promise<V>, now: number): Entry<V> {
@@ -113,7 +119,7 @@ export class ExpiringCache<V> {
         fresh.arrived = { value };
       },
       () => {
-        if (this.entries.get(key) === fresh) this.entries.delete(key);
+        if (this.entries.get(key) === fresh) this.invalidate(key);
       },
     );
     return fresh;
