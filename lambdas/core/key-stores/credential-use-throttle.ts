@@ -3,7 +3,9 @@
  * credential authenticated, costs one Map lookup, and starts a write through the CredentialUsage
  * port at most once per `intervalMs` per credential. The write is never awaited by the request
  * (a failed one is reported to `onError` and tried again at the next interval), so the hot path
- * gains no I/O.
+ * gains no I/O; and it starts only once the current event-loop turn is done (setImmediate), so
+ * the request that triggers it is answered before the SDK's own work for the write runs (the
+ * first write of a new instance costs milliseconds of it).
  */
 import type { CredentialUsage } from '../ports/credential-usage';
 
@@ -43,7 +45,8 @@ export class CredentialUseThrottle {
     this.lastWrite.delete(key); // re-inserted last: Map order is then least recently written first
     this.lastWrite.set(key, now);
     if (this.lastWrite.size > this.maxTracked) this.lastWrite.delete(this.lastWrite.keys().next().value as string);
-    return this.usage.recordUse(keyStoreId, credentialId, new Date(now)).catch((error: unknown) => {
+    const afterThisTurn = new Promise<void>((resolve) => setImmediate(resolve));
+    return afterThisTurn.then(() => this.usage.recordUse(keyStoreId, credentialId, new Date(now))).catch((error: unknown) => {
       // Let the next request try again instead of waiting a whole interval.
       if (this.lastWrite.get(key) === now) this.lastWrite.delete(key);
       this.onError(error);

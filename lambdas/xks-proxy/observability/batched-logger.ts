@@ -29,6 +29,8 @@ export interface LineBatching {
   readonly maxDelayMs?: number;
   /** Queued characters that make a write at once. @default 32_768 */
   readonly maxBytes?: number;
+  /** Where info lines go. @default process.stdout (scripts/bench-alb.ts passes a sink) */
+  readonly output?: { write(text: string): unknown };
 }
 
 /** The keys Powertools writes before the context part, which the line writes itself. */
@@ -53,6 +55,7 @@ export class BatchedLogger extends Logger {
   private flushTimer?: NodeJS.Timeout;
   private readonly maxDelayMs: number;
   private readonly maxBytes: number;
+  private readonly output: { write(text: string): unknown };
   /** Whether lines may be formatted here: no option that changes Powertools' output, a UTC clock. */
   private readonly plainFormat: boolean;
   private lineContext?: LineContext;
@@ -62,6 +65,7 @@ export class BatchedLogger extends Logger {
     super(options);
     this.maxDelayMs = batching.maxDelayMs ?? 100;
     this.maxBytes = batching.maxBytes ?? 32_768;
+    this.output = batching.output ?? process.stdout;
     const timeZone = process.env.TZ;
     const custom = options as Record<string, unknown>;
     this.plainFormat =
@@ -78,7 +82,7 @@ export class BatchedLogger extends Logger {
     const text = `${this.queued.join('\n')}\n`;
     this.queued = [];
     this.queuedBytes = 0;
-    process.stdout.write(text);
+    this.output.write(text);
   }
 
   override info(input: LogItemMessage, ...extraInput: LogItemExtraInput): void {

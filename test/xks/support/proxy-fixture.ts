@@ -8,6 +8,7 @@ import type { KeyCrypto } from '../../../lambdas/core/ports/hsm';
 import type { XksKeyStoreView, XksKeyView } from '../../../lambdas/core/ports/xks-state-source';
 import type { XksRequest, XksResponse } from '../../../lambdas/xks-proxy/http';
 import type { XksMetrics } from '../../../lambdas/xks-proxy/observability/metrics';
+import type { XksLogger } from '../../../lambdas/xks-proxy/observability/audit';
 import { xksProxyUriPath } from '../../../lambdas/contract/xks-proxy-uri';
 import { XksProxy, type XksProxyOptions } from '../../../lambdas/xks-proxy/xks-proxy';
 import { MemorySecretStore } from '../../helpers/softhsm';
@@ -48,7 +49,15 @@ export function operationPath(operation: 'health' | 'metadata' | 'encrypt' | 'de
 
 export function proxyFixture(
   options: XksProxyOptions = {},
-  extraDeps: { readonly metrics?: XksMetrics; readonly credentialUsage?: CredentialUsage; readonly keyCrypto?: KeyCrypto } = {},
+  extraDeps: {
+    readonly metrics?: XksMetrics;
+    readonly credentialUsage?: CredentialUsage;
+    readonly keyCrypto?: KeyCrypto;
+    /** Instead of the recorder (whose lines the tests read): the production logger, in scripts/bench-alb.ts. */
+    readonly logger?: XksLogger;
+    /** The store's success audit: the full line (the default here) or, false, the compact line AWS KMS stores get by default. */
+    readonly enableSuccessAuditEvent?: boolean;
+  } = {},
 ) {
   const keyCrypto = new MemoryKeyCrypto();
   const state = new MemoryXksState();
@@ -68,7 +77,7 @@ export function proxyFixture(
     region: REGION,
     blocked: false,
     mtlsEnabled: false,
-    enableSuccessAuditEvent: true,
+    enableSuccessAuditEvent: extraDeps.enableSuccessAuditEvent ?? true,
     partition: TEST_PARTITION,
     healthCheckKey,
     credentials,
@@ -76,7 +85,10 @@ export function proxyFixture(
   state.putKeyStore(store);
   const key: XksKeyView = { externalKeyId: KEY_ID, awsKeyId: 'aws-key-1', keyStoreId: STORE_ID, blocked: false, currentVersion: 0, versions: [{ version: 0, key: sourceKey }] };
   state.putKey(key);
-  const proxy = new XksProxy({ state, secrets, logger, ...extraDeps, keyCrypto: extraDeps.keyCrypto ?? keyCrypto }, { stateMaxAgeMs: 0, ...options });
+  const proxy = new XksProxy(
+    { state, secrets, metrics: extraDeps.metrics, credentialUsage: extraDeps.credentialUsage, logger: extraDeps.logger ?? logger, keyCrypto: extraDeps.keyCrypto ?? keyCrypto },
+    { stateMaxAgeMs: 0, ...options },
+  );
 
   async function call(path: string, body: unknown, callOptions: CallOptions = {}): Promise<CallResult> {
     const rawBody = callOptions.rawBody ?? Buffer.from(JSON.stringify(body));

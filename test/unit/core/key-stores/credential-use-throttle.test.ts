@@ -46,11 +46,14 @@ describe('CredentialUseThrottle', () => {
     // Act
     const pending = throttle.note('store', 'a'); // returns at once, the write still open
     const whileOpen = throttle.note('store', 'a');
+    const beforeTurnEnded = [...calls];
+    await new Promise((resolve) => setImmediate(resolve)); // the write starts once this turn is done
     release();
     await pending;
     await throttle.note('store', 'a');
 
     // Assert
+    expect(beforeTurnEnded).toEqual([]);
     expect(whileOpen).toBeUndefined();
     expect(errors).toHaveLength(1);
     expect(calls).toEqual(['a', 'a']);
