@@ -26,9 +26,15 @@ const members = Type.Array(strict({ id: text(64, 1, { pattern: '^[\\x21-\\x7e]+$
   maxItems: MAX_PARTITION_MEMBERS,
 });
 
+/**
+ * The AWS CloudHSM cluster a `cloudhsm` partition is (CloudHSMv2 ClusterId): the proxy's deep health
+ * check then lists the cluster's HSMs from DescribeClusters instead of `members`.
+ */
+const cloudHsmClusterId = text(24, 19, { pattern: '^cluster-[2-7a-zA-Z]{11,16}$', description: 'must be a CloudHSM cluster id like cluster-1a23b4cdefg (DescribeClusters ClusterId)' });
+
 export const hsmSchemas = {
-  createPartition: strict({ name, hsm_type: enumOf(HSM_TYPES), token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, members }, ['name', 'hsm_type', 'token_label', 'pin']),
-  updatePartition: strict({ token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, members }, [], { minProperties: 1 }),
+  createPartition: strict({ name, hsm_type: enumOf(HSM_TYPES), token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, members, cloudhsm_cluster_id: cloudHsmClusterId }, ['name', 'hsm_type', 'token_label', 'pin']),
+  updatePartition: strict({ token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, members, cloudhsm_cluster_id: cloudHsmClusterId }, [], { minProperties: 1 }),
   listPartitionsQuery: query(LISTS.hsmPartitions),
   createKey: strict(
     {

@@ -58,6 +58,7 @@ export class StateStoreXksStateSource implements XksStateSource {
       enableSuccessAuditEvent: data.enableSuccessAuditEvent,
       partition: connection,
       partitionMembers: partitionMembers(partition.id, partition.data),
+      ...(partition.data.cloudHsmClusterId === undefined ? {} : { cloudHsmClusterId: partition.data.cloudHsmClusterId }),
       healthCheckKey: hsmKeyRef(healthCheckKey.data, connection),
       ...(data.healthCheckCiphertext === undefined ? {} : { healthCheckCiphertext: data.healthCheckCiphertext }),
       credentials: data.credentials.map((c) => ({ id: c.id, accessKeyId: c.accessKeyId, secretName: secretNames.xksCredential(store.id, c.id) })),

@@ -7,7 +7,7 @@
  */
 import { STSClient } from '@aws-sdk/client-sts';
 import { StsAccountAccess } from '../adapters/aws/sts-account-access';
-import { SdkCloudHsmClusters } from '../adapters/aws/cloudhsm-sdk';
+import { SdkCloudHsmClusterHsms, SdkCloudHsmClusters } from '../adapters/aws/cloudhsm-sdk';
 import { AGENT_CALL_TIMEOUT_MS, pkcs11Config } from '../adapters/pkcs11/config';
 import type { HsmAgent } from '../core/ports/hsm';
 import type { SecretStore } from '../core/ports/secret-store';
@@ -34,6 +34,7 @@ export const localAdapterSet: AdapterSet = (settings) => ({
   ...awsKmsAdapters(),
   // The stand-in's CloudHSMv2 when the runner started one; else nowhere (nothing listens there), never AWS.
   cloudHsm: () => new SdkCloudHsmClusters({ endpoint: settings.cloudHsmEndpoint ?? LOCAL_AWS_ENV.AWS_ENDPOINT_URL }),
+  cloudHsmClusterHsms: () => new SdkCloudHsmClusterHsms({ endpoint: settings.cloudHsmEndpoint ?? LOCAL_AWS_ENV.AWS_ENDPOINT_URL }),
   clock: () => systemClock,
   ids: () => uuidGenerator,
   jobScheduler: () => new LocalJobScheduler({ stateDir: settings.localStateDir }),

@@ -33,13 +33,14 @@ import { portsFor } from '../runtime/adapter-set';
 import { loadConfig } from '../runtime/config';
 import { useLocalAdapterSet } from './local-adapter-set';
 import { type RunningGateway, startLocalGateway } from './local-gateway';
-import { createXksLogger, xksProxyDeps } from '../xks-proxy/entry/composition-root';
+import { cloudHsmHealthOptions, createXksLogger, xksProxyDeps } from '../xks-proxy/entry/composition-root';
+import { SdkCloudHsmClusterHsms } from '../adapters/aws/cloudhsm-sdk';
 import { terminatePkcs11Workers } from '../adapters/pkcs11/module';
 import { startXksHttpsServer, type XksHttpsServer } from '../xks-proxy/entry/https-server';
 import { type AwsStandIn, startAwsStandIn } from './aws-stand-in';
 import { ensureLocalCloudHsmCluster, type LocalCluster } from './aws-stand-in/cloudhsm/local-cluster';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
-import { applyLocalAwsEnv } from './local-aws-env';
+import { applyLocalAwsEnv, LOCAL_AWS_ENV } from './local-aws-env';
 import { ensureLocalPartition } from './local-partition';
 import { acquireRunnerLock, RunnerAlreadyRunningError, type RunnerLock } from './runner-lock';
 import { ensureSelfSignedCert } from './self-signed-cert';
@@ -159,6 +160,9 @@ async function start(running: Running): Promise<void> {
   // handlers build theirs at their first request, after the AWS stand-in below has set the SDK's
   // endpoints, so that their configuration names the local STS (runtime/config.ts localStsEndpoint).
   const proxyConfig = loadConfig();
+  const proxyLogger = createXksLogger();
+  // The deep health check reads the local CloudHSM clusters' HSMs from the stand-in below, which starts after the proxy.
+  const proxyPorts = portsFor(proxyConfig, { cloudHsmClusterHsms: new SdkCloudHsmClusterHsms({ endpoint: () => running.aws?.endpointUrl ?? LOCAL_AWS_ENV.AWS_ENDPOINT_URL }) });
   const tls = ensureSelfSignedCert(join(stateDir, 'tls'));
   running.xks = await listenOrExplain('--xks-port', options.xksPort, () =>
     startXksHttpsServer({
@@ -167,7 +171,7 @@ async function start(running: Running): Promise<void> {
       ...tls,
       // DynamoDB Local and SoftHSM2 share this machine with everything else: a wider deadline than
       // the 200 ms on AWS, so that a slow first state read on a busy laptop is not a timeout.
-      deps: { ...xksProxyDeps(portsFor(proxyConfig), proxyConfig, createXksLogger(), { metrics: false }), proxyOptions: { requestTimeoutMs: LOCAL_PROXY_DEADLINE_MS } },
+      deps: { ...xksProxyDeps(proxyPorts, proxyConfig, proxyLogger, { metrics: false }), proxyOptions: { requestTimeoutMs: LOCAL_PROXY_DEADLINE_MS, health: { cloudHsm: cloudHsmHealthOptions(proxyPorts, proxyLogger) } } },
     }),
   );
   const xks = { xksUrl: running.xks.url, xksCaCert: tls.certPath };

@@ -12,7 +12,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ENV } from '../contract/env';
 import { SdkAwsKms } from '../adapters/aws/kms-sdk';
-import { SdkCloudHsmClusters } from '../adapters/aws/cloudhsm-sdk';
+import { SdkCloudHsmClusterHsms, SdkCloudHsmClusters } from '../adapters/aws/cloudhsm-sdk';
 import { parseQueueUrls, SqsJobQueue } from '../adapters/aws/sqs-job-queue';
 import { CognitoTokenVerifier } from '../adapters/aws/cognito-token-verifier';
 import { EventBridgeJobScheduler } from '../adapters/aws/event-bridge-job-scheduler';
@@ -43,6 +43,7 @@ export const awsAdapterSet: AdapterSet = (settings) => ({
   accountRoleVerifier: (ports) => ports.awsAccountAccess,
   ...awsKmsAdapters(),
   cloudHsm: () => new SdkCloudHsmClusters(settings.cloudHsmEndpoint === undefined ? {} : { endpoint: settings.cloudHsmEndpoint }),
+  cloudHsmClusterHsms: () => new SdkCloudHsmClusterHsms(settings.cloudHsmEndpoint === undefined ? {} : { endpoint: settings.cloudHsmEndpoint }),
   clock: () => systemClock,
   ids: () => uuidGenerator,
   jobScheduler: () =>

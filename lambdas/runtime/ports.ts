@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { AwsAccountAccess } from '../core/ports/aws-account-access';
 import type { AwsKms } from '../core/ports/aws-kms';
 import type { AwsKmsKeys } from '../core/ports/aws-kms-keys';
-import type { CloudHsmClusters } from '../core/ports/cloudhsm-clusters';
+import type { CloudHsmClusterHsms, CloudHsmClusters } from '../core/ports/cloudhsm-clusters';
 import type { Clock } from '../core/ports/clock';
 import type { CredentialUsage } from '../core/ports/credential-usage';
 import type { HsmAgent } from '../core/ports/hsm';
@@ -45,6 +45,8 @@ export interface Ports {
   readonly awsKmsKeys: AwsKmsKeys;
   /** AWS CloudHSM clusters of the account containers (locally the stand-in: AWS_ENDPOINT_URL_CLOUDHSM_V2, read by the adapter). */
   readonly cloudHsm: CloudHsmClusters;
+  /** The HSMs of a CloudHSM cluster in the deployment's own account, for the XKS proxy's deep health check (the same endpoint setting). */
+  readonly cloudHsmClusterHsms: CloudHsmClusterHsms;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   /** Job configurations' schedules: EventBridge Scheduler on AWS; locally the file the in-process scheduler reads. */

@@ -17,7 +17,7 @@ import { CloudHSMV2Client, type Cluster, DescribeClustersCommand } from '@aws-sd
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { DependencyError, ForbiddenError, KeyManagerError, ServiceUnavailableError, ValidationError, isError } from '../../core/errors';
 import type { KmsLocation } from '../../core/ports/aws-kms';
-import type { CloudHsmCluster, CloudHsmClusters } from '../../core/ports/cloudhsm-clusters';
+import type { CloudHsmCluster, CloudHsmClusterHsms, CloudHsmClusters, CloudHsmHsm } from '../../core/ports/cloudhsm-clusters';
 import { AccountCredentials, clientKey } from './kms-credentials';
 import { actingAs, callKms, isThrottling, type RetryOptions } from './kms-errors';
 
@@ -93,6 +93,62 @@ export class SdkCloudHsmClusters implements CloudHsmClusters {
       this.clients.set(key, client);
     }
     return client;
+  }
+}
+
+export interface SdkCloudHsmClusterHsmsProps {
+  /**
+   * CloudHSMv2 endpoint override (the local AWS stand-in); a function when the address is known
+   * only after the proxy is built (the local runner starts the stand-in after the proxy), read at
+   * the first call. @default AWS's regional endpoint
+   */
+  readonly endpoint?: string | (() => string);
+  /** @default the SDK's (AWS_REGION: the function's own region) */
+  readonly region?: string;
+  /** @default the SDK's default provider chain (the function's role) */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+}
+
+/**
+ * `CloudHsmClusterHsms` on `@aws-sdk/client-cloudhsm-v2`: one client, the deployment's own
+ * account and credentials, no SDK retries (`maxAttempts: 1`: the health refresh that asked is
+ * bounded by its own timeout, and the next refresh asks again).
+ */
+export class SdkCloudHsmClusterHsms implements CloudHsmClusterHsms {
+  private sdkClient?: CloudHSMV2Client;
+
+  constructor(private readonly props: SdkCloudHsmClusterHsmsProps = {}) {}
+
+  async hsmsOf(clusterId: string, options: { readonly signal?: AbortSignal } = {}): Promise<readonly CloudHsmHsm[] | undefined> {
+    let clusters: readonly Cluster[];
+    try {
+      const answer = await this.client().send(new DescribeClustersCommand({ Filters: { clusterIds: [clusterId] } }), { abortSignal: options.signal });
+      clusters = answer.Clusters ?? [];
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      const hint = ACCESS_DENIED.has(name) ? ' (the XKS proxy\'s role needs cloudhsm:DescribeClusters: README, "Deploying to AWS")' : '';
+      throw new DependencyError(`AWS CloudHSM DescribeClusters of ${clusterId}: ${name}: ${message}${hint}`, { cause: error });
+    }
+    const cluster = clusters.find((candidate) => candidate.ClusterId === clusterId);
+    if (cluster === undefined) return undefined;
+    return (cluster.Hsms ?? []).flatMap(({ HsmId, State, StateMessage, AvailabilityZone }) =>
+      HsmId ? [{ HsmId, ...(State === undefined ? {} : { State }), ...(StateMessage === undefined ? {} : { StateMessage }), ...(AvailabilityZone === undefined ? {} : { AvailabilityZone }) }] : [],
+    );
+  }
+
+  private client(): CloudHSMV2Client {
+    if (this.sdkClient === undefined) {
+      const { endpoint, region, credentials } = this.props;
+      const resolved = typeof endpoint === 'function' ? endpoint() : endpoint;
+      this.sdkClient = new CloudHSMV2Client({
+        maxAttempts: 1,
+        ...(region === undefined ? {} : { region }),
+        ...(resolved === undefined ? {} : { endpoint: resolved }),
+        ...(credentials === undefined ? {} : { credentials }),
+      });
+    }
+    return this.sdkClient;
   }
 }
 

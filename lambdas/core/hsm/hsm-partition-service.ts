@@ -21,7 +21,7 @@ import {
   type PartitionResource,
   type PartitionTestResource,
 } from './partition';
-import type { PartitionMember } from '../../contract/hsm';
+import type { HsmType, PartitionMember } from '../../contract/hsm';
 import { secretNames } from '../secret-names';
 import type { SecretStore } from '../ports/secret-store';
 import type { StateStore } from '../ports/state-store';
@@ -55,6 +55,7 @@ export class HsmPartitionService {
    */
   async create(request: CreateHsmPartitionRequest): Promise<PartitionResource> {
     const members = membersOf(request.members);
+    const cloudHsmClusterId = clusterIdOf(request, request.hsm_type);
     const id = this.deps.ids.newId();
     const now = this.deps.clock.now().toISOString();
     const data: PartitionData = {
@@ -64,6 +65,7 @@ export class HsmPartitionService {
       ...(request.description === undefined ? {} : { description: request.description }),
       ...(request.gcm_iv_convention === undefined ? {} : { gcmIvConvention: request.gcm_iv_convention }),
       ...(members === undefined ? {} : { members }),
+      ...(cloudHsmClusterId === undefined ? {} : { cloudHsmClusterId }),
       createdAt: now,
       updatedAt: now,
     };
@@ -94,17 +96,24 @@ export class HsmPartitionService {
   /** A new PIN replaces the secret first, so the record never claims a change the secret lacks. */
   async update(id: string, request: UpdateHsmPartitionRequest): Promise<PartitionResource> {
     const members = membersOf(request.members);
-    if (!(await this.deps.state.get<PartitionData>('partition', id))) throw new NotFoundError(PARTITION_RESOURCE, id);
+    const current = await this.deps.state.get<PartitionData>('partition', id);
+    if (!current) throw new NotFoundError(PARTITION_RESOURCE, id);
+    // Checked before the PIN changes; a partition's HSM type never does.
+    const cloudHsmClusterId = clusterIdOf(request, current.data.hsmType);
     if (request.pin !== undefined) await this.deps.secrets.put(secretNames.hsmPin(id), request.pin);
     return retryOnChange(async () => {
       const partition = await this.deps.state.get<PartitionData>('partition', id);
       if (!partition) throw new NotFoundError(PARTITION_RESOURCE, id);
+      // Two ways to say which HSMs the partition reaches (members, or the cluster's HSMs): the one set last applies.
+      const { members: oldMembers, cloudHsmClusterId: oldClusterId, ...kept } = partition.data;
+      const reach = members !== undefined ? { members } : cloudHsmClusterId !== undefined ? { cloudHsmClusterId } : { members: oldMembers, cloudHsmClusterId: oldClusterId };
       const data: PartitionData = {
-        ...partition.data,
+        ...kept,
         ...(request.token_label === undefined ? {} : { tokenLabel: request.token_label }),
         ...(request.description === undefined ? {} : { description: request.description }),
         ...(request.gcm_iv_convention === undefined ? {} : { gcmIvConvention: request.gcm_iv_convention }),
-        ...(members === undefined ? {} : { members }),
+        ...(reach.members === undefined ? {} : { members: reach.members }),
+        ...(reach.cloudHsmClusterId === undefined ? {} : { cloudHsmClusterId: reach.cloudHsmClusterId }),
         updatedAt: this.deps.clock.now().toISOString(),
       };
       await this.deps.state.transact([{ op: 'update', kind: 'partition', id, data, expectedVersion: partition.version, conflictMessage: CHANGED_CONCURRENTLY }]);
@@ -136,6 +145,18 @@ export class HsmPartitionService {
     const result = await this.deps.hsmAgent.testPartition(partitionConnection(id, partition.data));
     return { id, name: partition.data.name, ready: result.ready, message: result.message };
   }
+}
+
+/**
+ * The request's CloudHSM cluster id: only for `cloudhsm` partitions, and not with `members` in the
+ * same request (the cluster's HSMs are its members); a 400 naming `cloudhsm_cluster_id` otherwise.
+ */
+function clusterIdOf(request: Pick<CreateHsmPartitionRequest, 'cloudhsm_cluster_id' | 'members'>, hsmType: HsmType): string | undefined {
+  const clusterId = request.cloudhsm_cluster_id;
+  if (clusterId === undefined) return undefined;
+  if (hsmType !== 'cloudhsm') throw new ValidationError(`applies to cloudhsm partitions only; this one is ${hsmType}`, 'cloudhsm_cluster_id');
+  if (request.members !== undefined) throw new ValidationError('cannot be given with members: the proxy lists the cluster\'s HSMs as the partition\'s members', 'cloudhsm_cluster_id');
+  return clusterId;
 }
 
 /** The request's members as stored; a repeated id or token label is a 400 naming `members`. */

@@ -21,8 +21,14 @@ export interface PartitionData extends Timestamps {
   readonly description?: string;
   /** Set by the operator when the HSM's policy differs from its type's default. @default DEFAULT_GCM_IV_CONVENTION[hsmType] */
   readonly gcmIvConvention?: GcmIvConvention;
-  /** The HSMs the partition reaches (HA group members, cluster HSMs). @default - one: the partition itself */
+  /** The HSMs the partition reaches (HA group members, clusters shown as slots). @default - one: the partition itself */
   readonly members?: readonly PartitionMember[];
+  /**
+   * `cloudhsm` partitions: the AWS CloudHSM cluster behind the token, in the deployment's own
+   * account and region. The proxy's deep health check then reports one member per HSM of the
+   * cluster (DescribeClusters) instead of `members`; setting one of the two drops the other.
+   */
+  readonly cloudHsmClusterId?: string;
 }
 
 export interface PartitionResource extends ResourceEnvelope {
@@ -36,6 +42,8 @@ export interface PartitionResource extends ResourceEnvelope {
   readonly gcm_iv_convention: GcmIvConvention;
   /** The HSMs the deep health check reaches one by one (GetHealthStatus `ekmFleetDetails`); one, the partition itself, unless set. */
   readonly members: readonly { readonly id: string; readonly token_label: string }[];
+  /** The AWS CloudHSM cluster whose HSMs GetHealthStatus lists one by one (a `cloudhsm` partition that sets it). */
+  readonly cloudhsm_cluster_id?: string;
 }
 
 export function partitionResource(id: string, partition: PartitionData): PartitionResource {
@@ -48,6 +56,7 @@ export function partitionResource(id: string, partition: PartitionData): Partiti
     ...(partition.description === undefined ? {} : { description: partition.description }),
     gcm_iv_convention: partition.gcmIvConvention ?? DEFAULT_GCM_IV_CONVENTION[partition.hsmType],
     members: partitionMembers(id, partition).map((member) => ({ id: member.id, token_label: member.tokenLabel })),
+    ...(partition.cloudHsmClusterId === undefined ? {} : { cloudhsm_cluster_id: partition.cloudHsmClusterId }),
   };
 }
 

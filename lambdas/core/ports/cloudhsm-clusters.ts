@@ -24,3 +24,25 @@ export interface CloudHsmClusters {
   /** DescribeClusters, every page: the account's clusters in the region. */
   describeClusters(at: KmsLocation): Promise<CloudHsmCluster[]>;
 }
+
+/** One HSM of a cluster as DescribeClusters lists it (`Hsm`, AWS's field names). */
+export interface CloudHsmHsm {
+  readonly HsmId: string;
+  /** `ACTIVE`, `DEGRADED`, `CREATE_IN_PROGRESS`, `DELETE_IN_PROGRESS`, `DELETED` (HsmState). */
+  readonly State?: string;
+  readonly StateMessage?: string;
+  readonly AvailabilityZone?: string;
+}
+
+/**
+ * The HSMs of one cluster in the deployment's own account and region, with the function's own
+ * credentials: what the XKS proxy's deep health check reads for a `cloudhsm` partition that names
+ * its cluster (xks-proxy/health/cluster-hsm-states.ts). Same adapter file and client as above.
+ */
+export interface CloudHsmClusterHsms {
+  /**
+   * DescribeClusters filtered to the cluster: its HSMs, or undefined when there is no such cluster.
+   * Rejects on any failure (nothing retried: the next health refresh asks again), and when `signal` aborts.
+   */
+  hsmsOf(clusterId: string, options?: { readonly signal?: AbortSignal }): Promise<readonly CloudHsmHsm[] | undefined>;
+}

@@ -28,6 +28,11 @@ export interface XksKeyStoreView {
    * @default - one: the partition itself (id `partition.partitionId`)
    */
   readonly partitionMembers?: readonly PartitionMember[];
+  /**
+   * The AWS CloudHSM cluster behind a `cloudhsm` partition that names one: the deep health check
+   * then lists the cluster's HSMs (DescribeClusters) instead of `partitionMembers`.
+   */
+  readonly cloudHsmClusterId?: string;
   readonly healthCheckKey: HsmKeyRef;
   /** What the health-check key made of the store's id when it was set (Base64); absent on older stores. */
   readonly healthCheckCiphertext?: string;

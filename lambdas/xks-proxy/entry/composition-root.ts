@@ -1,8 +1,9 @@
 /**
  * The XKS proxy's composition root: builds the proxy once per container from the runtime
- * configuration (runtime/config.ts, names in contract/env.ts) and the two ports it takes from the
- * configured adapter set (runtime/ports.ts: state, secrets, credential usage), plus the
- * PKCS#11 KeyCrypto, which only the proxy container loads.
+ * configuration (runtime/config.ts, names in contract/env.ts) and the ports it takes from the
+ * configured adapter set (runtime/ports.ts: state, secrets, credential usage, and the CloudHSM
+ * clusters' HSMs for the deep health check), plus the PKCS#11 KeyCrypto, which only the proxy
+ * container loads.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -17,6 +18,7 @@ import { loadConfig, readChoice, readOptionalString, type RuntimeConfig } from '
 import type { Ports } from '../../runtime/ports';
 import { PowertoolsXksMetrics } from '../observability/metrics';
 import { BatchedLogger, flushOnExit } from '../observability/batched-logger';
+import type { CloudHsmHealthOptions } from '../health/deep-health-check';
 import { XksProxy, type XksProxyDeps } from '../xks-proxy';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -73,6 +75,17 @@ export function xksProxyDeps(
   };
 }
 
+/**
+ * How the deep health check lists the HSMs of a CloudHSM partition's cluster: DescribeClusters
+ * through `ports.cloudHsmClusterHsms` (in the health refresh only), a failed or slow call logged.
+ */
+export function cloudHsmHealthOptions(ports: Pick<Ports, 'cloudHsmClusterHsms'>, logger: Logger): CloudHsmHealthOptions {
+  return {
+    clusters: ports.cloudHsmClusterHsms,
+    onLookupFailed: (clusterId, error) => logger.warn('CloudHSM cluster HSMs not listed', { clusterId, error: error.message }),
+  };
+}
+
 export interface XksProxyRuntime {
   readonly proxy: XksProxy;
   readonly logger: Logger;
@@ -83,6 +96,7 @@ export interface XksProxyRuntime {
 export function createXksProxyRuntime(env: Env = process.env, logger: Logger = createXksLogger()): XksProxyRuntime {
   const settings = loadXksProxySettings(env);
   const config = loadConfig(env);
-  const proxy = new XksProxy(xksProxyDeps(portsFor(config), config, logger, { metrics: true }), { fleetSize: settings.fleetSize });
+  const ports = portsFor(config);
+  const proxy = new XksProxy(xksProxyDeps(ports, config, logger, { metrics: true }), { fleetSize: settings.fleetSize, health: { cloudHsm: cloudHsmHealthOptions(ports, logger) } });
   return { proxy, logger, settings };
 }

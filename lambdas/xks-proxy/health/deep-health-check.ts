@@ -1,6 +1,7 @@
 /**
  * The deep health check behind GetHealthStatus, run for each HSM the store's partition reaches
- * (its members, contract/hsm.ts PartitionMember; the partition itself when none are set): an
+ * (its members, contract/hsm.ts PartitionMember; the partition itself when none are set; for a
+ * CloudHSM cluster, see `clusterMembers`): an
  * AES-GCM encrypt and decrypt inside that HSM with the store's health-check key (never a KMS key,
  * as the spec asks), so that ACTIVE means an encrypt or decrypt right after would succeed, and a
  * decrypt of the store's health-check ciphertext (core/key-stores/health-check-ciphertext.ts), so
@@ -14,7 +15,11 @@ import { HsmError, type KeyCrypto } from '../../core/ports/hsm';
 import type { HsmKeyRef, PartitionMember } from '../../contract/hsm';
 import type { XksKeyStoreView } from '../../core/ports/xks-state-source';
 import { openHealthCheckCiphertext } from '../../core/key-stores/health-check-ciphertext';
+import type { CloudHsmClusterHsms, CloudHsmHsm } from '../../core/ports/cloudhsm-clusters';
+import { MAX_PARTITION_MEMBERS } from '../../contract/hsm';
 import { toXksError, XksError } from '../errors';
+import { ClusterHsmStates, type ClusterHsmStatesOptions } from './cluster-hsm-states';
+import { healthRefreshAfterMs } from './health-timing';
 
 export type EkmHealthStatus = 'ACTIVE' | 'DEGRADED' | 'UNAVAILABLE';
 
@@ -34,7 +39,13 @@ export interface FleetHealth {
 }
 
 /** What a check needs of the store. */
-export type HealthCheckedStore = Pick<XksKeyStoreView, 'id' | 'healthCheckKey' | 'healthCheckCiphertext' | 'partitionMembers'>;
+export type HealthCheckedStore = Pick<XksKeyStoreView, 'id' | 'healthCheckKey' | 'healthCheckCiphertext' | 'partitionMembers' | 'cloudHsmClusterId'>;
+
+/** Where the HSM states of CloudHSM clusters come from (cluster-hsm-states.ts), and how long to wait for them. */
+export type CloudHsmHealthOptions = Omit<ClusterHsmStatesOptions, 'refreshAfterMs' | 'now'> & {
+  /** DescribeClusters in the deployment's own account and region (adapters/aws/cloudhsm-sdk.ts SdkCloudHsmClusterHsms). */
+  readonly clusters: CloudHsmClusterHsms;
+};
 
 export interface DeepHealthCheckOptions {
   /**
@@ -42,6 +53,14 @@ export interface DeepHealthCheckOptions {
    * for comfort inside KMS's 250 ms per call. @default 100
    */
   readonly degradedAfterMs?: number;
+  /**
+   * Lists the HSMs of a store's CloudHSM cluster (`cloudHsmClusterId`) one by one.
+   * @default - none: such a partition is one member, the cluster, from its PKCS#11 check alone
+   */
+  readonly cloudHsm?: CloudHsmHealthOptions;
+  /** The health monitor's (health-monitor.ts, the same options object): a cluster's HSM states are read once per refresh period. */
+  readonly maxAgeMs?: number;
+  readonly refreshAfterMs?: number;
   readonly now?: () => number;
 }
 
@@ -50,15 +69,51 @@ export function canServe(fleet: FleetHealth): boolean {
   return fleet.members.some((member) => member.status !== 'UNAVAILABLE');
 }
 
-/** The members the check reaches: as configured, else the partition itself. */
+/**
+ * The members the PKCS#11 check reaches: a CloudHSM cluster's one slot (named by the cluster id),
+ * else the members as configured, else the partition itself.
+ */
 export function membersOf(store: HealthCheckedStore): readonly PartitionMember[] {
   const { partition } = store.healthCheckKey;
+  if (store.cloudHsmClusterId !== undefined) return [{ id: store.cloudHsmClusterId, tokenLabel: partition.tokenLabel }];
   return store.partitionMembers ?? [{ id: partition.partitionId, tokenLabel: partition.tokenLabel }];
+}
+
+/**
+ * One member per HSM of a CloudHSM cluster, from the PKCS#11 check of the cluster's slot and the
+ * HSMs' states as DescribeClusters lists them (`undefined`: no answer, see cluster-hsm-states.ts):
+ * - an HSM whose state is ACTIVE has the check's status (ACTIVE, or DEGRADED when it was slow);
+ *   DEGRADED is DEGRADED; any other state (CREATE_IN_PROGRESS, DELETE_IN_PROGRESS, DELETED) is
+ *   UNAVAILABLE;
+ * - when the check failed, every HSM is UNAVAILABLE: the client reaches none of them;
+ * - the PKCS#11 check is the proof that the store can serve, and the AWS API only says which HSMs
+ *   serve it. So when the API did not answer (failed, slow, no such cluster) or lists no HSM that
+ *   can serve while the check passed, the cluster is reported as one member (id = cluster id) with
+ *   the check's status: an outage of the CloudHSM control plane, or a missing permission or VPC
+ *   endpoint, never makes KMS see a serving store as unavailable (the failure goes to
+ *   `onLookupFailed`, the log, instead).
+ * At most MAX_PARTITION_MEMBERS entries (the spec's limit; a cluster holds up to 28 HSMs).
+ */
+export function clusterMembers(check: MemberHealth, hsms: readonly CloudHsmHsm[] | undefined): MemberHealth[] {
+  if (hsms === undefined || hsms.length === 0) return [check];
+  const members = check.status === 'UNAVAILABLE' ? hsms.map((hsm) => ({ ...check, id: hsm.HsmId })) : hsms.map((hsm) => hsmMember(hsm, check));
+  if (check.status !== 'UNAVAILABLE' && !members.some((member) => member.status !== 'UNAVAILABLE')) return [check];
+  return members.slice(0, MAX_PARTITION_MEMBERS);
+}
+
+function hsmMember(hsm: CloudHsmHsm, check: MemberHealth): MemberHealth {
+  const { latencyMs } = check;
+  if (hsm.State === 'ACTIVE') return { id: hsm.HsmId, status: check.status, latencyMs };
+  if (hsm.State === 'DEGRADED') return { id: hsm.HsmId, status: 'DEGRADED', latencyMs };
+  const said = hsm.StateMessage ? ` (${hsm.StateMessage})` : '';
+  return { id: hsm.HsmId, status: 'UNAVAILABLE', latencyMs, error: new XksError('InternalException', `AWS CloudHSM reports the HSM ${hsm.State ?? 'without a state'}${said}`) };
 }
 
 export class DeepHealthCheck {
   private readonly degradedAfterMs: number;
   private readonly now: () => number;
+  private readonly clusterHsms?: ClusterHsmStates;
+  private readonly onLookupFailed?: (clusterId: string, error: Error) => void;
 
   constructor(
     private readonly keyCrypto: KeyCrypto,
@@ -66,11 +121,26 @@ export class DeepHealthCheck {
   ) {
     this.now = options.now ?? Date.now;
     this.degradedAfterMs = options.degradedAfterMs ?? 100;
+    if (options.cloudHsm) {
+      const { clusters, ...cloudHsm } = options.cloudHsm;
+      this.clusterHsms = new ClusterHsmStates(clusters, { ...cloudHsm, refreshAfterMs: healthRefreshAfterMs(options), now: options.now });
+      this.onLookupFailed = cloudHsm.onLookupFailed;
+    }
   }
 
   /** Every member checked at once; never rejects (a failure is that member's UNAVAILABLE). */
   async checkFleet(store: HealthCheckedStore): Promise<FleetHealth> {
     const checkedAt = this.now();
+    const clusterId = store.cloudHsmClusterId;
+    if (clusterId !== undefined && this.clusterHsms !== undefined) {
+      // The cluster's one slot checked over PKCS#11 while its HSMs' states are read from AWS.
+      const [check, listed] = await Promise.all([this.checkMember(store, membersOf(store)[0]), this.clusterHsms.hsmsOf(clusterId)]);
+      const members = clusterMembers(check, listed?.hsms);
+      if (listed !== undefined && members[0] === check && check.status !== 'UNAVAILABLE') {
+        this.onLookupFailed?.(clusterId, new Error(`AWS CloudHSM lists no HSM of ${clusterId} that can serve (${listed.hsms.map((hsm) => `${hsm.HsmId} ${hsm.State ?? '-'}`).join(', ') || 'none'}), yet its PKCS#11 check passed: the cluster is reported as one member`));
+      }
+      return { checkedAt, members };
+    }
     const members = await Promise.all(membersOf(store).map((member) => this.checkMember(store, member)));
     return { checkedAt, members };
   }

@@ -21,6 +21,7 @@
 import { raceDeadline } from '../../core/race-deadline';
 import { XksError } from '../errors';
 import { membersOf, type DeepHealthCheck, type FleetHealth, type HealthCheckedStore } from './deep-health-check';
+import { DEFAULT_HEALTH_MAX_AGE_MS, healthRefreshAfterMs } from './health-timing';
 
 /** The spec: a cached result MUST NOT be older than one minute. */
 export const MAX_HEALTH_AGE_MS = 60_000;
@@ -62,9 +63,9 @@ export class HealthMonitor {
     private readonly check: DeepHealthCheck,
     private readonly options: HealthMonitorOptions = {},
   ) {
-    this.maxAgeMs = options.maxAgeMs ?? 30_000;
+    this.maxAgeMs = options.maxAgeMs ?? DEFAULT_HEALTH_MAX_AGE_MS;
     if (this.maxAgeMs > MAX_HEALTH_AGE_MS) throw new Error(`health maxAgeMs ${this.maxAgeMs} exceeds ${MAX_HEALTH_AGE_MS} ms`);
-    this.refreshAfterMs = Math.min(options.refreshAfterMs ?? this.maxAgeMs / 2, this.maxAgeMs);
+    this.refreshAfterMs = healthRefreshAfterMs(options);
     this.idleAfterMs = options.idleAfterMs ?? 600_000;
     this.pingBudgetMs = options.pingBudgetMs ?? 2_000;
     this.maxStores = options.maxStores ?? 1_000;
