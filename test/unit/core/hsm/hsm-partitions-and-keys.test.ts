@@ -172,6 +172,42 @@ describe('HsmPartitionService', () => {
     expect(await partitions.list({ name: 'luna-ha-2' })).toMatchObject({ total: 0 });
   });
 
+  it('keeps a cloudhsm partition\'s cluster id for the proxy\'s per-HSM health; setting it or members drops the other', async () => {
+    // Arrange
+    const created = await partitions.create({ name: 'cluster', hsm_type: 'cloudhsm', token_label: 'cavium', pin: PIN, cloudhsm_cluster_id: 'cluster-igklspoyj5v' });
+    // Act
+    const withMembers = await partitions.update(created.id, { members: [{ id: 'cluster-a', token_label: 'slot-a' }] });
+    const withCluster = await partitions.update(created.id, { cloudhsm_cluster_id: 'cluster-jhkmstrwx2y' });
+    const described = await partitions.update(created.id, { description: 'kept' });
+    // Assert
+    expect(created.cloudhsm_cluster_id).toBe('cluster-igklspoyj5v');
+    expect(withMembers).not.toHaveProperty('cloudhsm_cluster_id');
+    expect(withMembers.members).toEqual([{ id: 'cluster-a', token_label: 'slot-a' }]);
+    expect(withCluster.cloudhsm_cluster_id).toBe('cluster-jhkmstrwx2y');
+    expect(withCluster.members).toEqual([{ id: created.id, token_label: 'cavium' }]);
+    expect(described.cloudhsm_cluster_id).toBe('cluster-jhkmstrwx2y');
+    const stored = (await state.get<PartitionData>('partition', created.id))?.data;
+    expect(stored?.cloudHsmClusterId).toBe('cluster-jhkmstrwx2y');
+    expect(stored).not.toHaveProperty('members');
+  });
+
+  it('refuses cloudhsm_cluster_id on another HSM type, or with members, with a 400 naming it and no change made', async () => {
+    const luna = await partitions.create({ name: 'luna', hsm_type: 'luna', token_label: 'par1', pin: PIN });
+    const cluster = await partitions.create({ name: 'cluster', hsm_type: 'cloudhsm', token_label: 'cavium', pin: PIN });
+    const pinBefore = await secrets.get(secretNames.hsmPin(cluster.id));
+    const refusals = [
+      rejectionOf(partitions.create({ name: 'luna-2', hsm_type: 'luna', token_label: 'x', pin: PIN, cloudhsm_cluster_id: 'cluster-igklspoyj5v' })),
+      rejectionOf(partitions.update(luna.id, { cloudhsm_cluster_id: 'cluster-igklspoyj5v' })),
+      rejectionOf(partitions.update(cluster.id, { pin: 'another-pin', cloudhsm_cluster_id: 'cluster-igklspoyj5v', members: [{ id: 'a', token_label: 'a' }] })),
+    ];
+    for (const refusal of await Promise.all(refusals)) {
+      expect(refusal).toMatchObject({ statusCode: 400, message: expect.stringMatching(/^cloudhsm_cluster_id: /) });
+    }
+    expect(await partitions.get(cluster.id)).toEqual(cluster);
+    expect(await secrets.get(secretNames.hsmPin(cluster.id))).toBe(pinBefore);
+    expect(await partitions.list({ name: 'luna-2' })).toMatchObject({ total: 0 });
+  });
+
   it('tests the partition through the HSM agent, by secret name', async () => {
     const { id } = await createPartition();
     await expect(partitions.test(id)).resolves.toEqual({ id, name: 'luna-1', ready: false, message: 'CKR_PIN_INCORRECT' });
