@@ -67,6 +67,8 @@ export class KeyManagerStack extends Stack {
         : { cidr: p.newVpcCidr, natGateways: p.natGateways, publicSubnets: p.natGateways > 0 || p.xksConnectivity === 'PUBLIC_ENDPOINT' }),
       hsmPorts: HSM_PORTS[p.hsmType],
       hsmCidrs: p.hsmCidrs,
+      // The proxy's per-HSM health of a CloudHSM cluster calls the CloudHSMv2 API.
+      cloudHsmApiEndpoint: p.hsmType === 'cloudhsm',
     });
     const image = new ProxyImage({ hsmType: p.hsmType, buildArgs: p.hsmClientBuildArgs, architecture: p.proxyArchitecture });
 
@@ -135,6 +137,7 @@ export class KeyManagerStack extends Stack {
       provisionedConcurrency: p.provisionedConcurrency,
       accessLogBucket,
       webAclRateLimit: p.waf && p.xksConnectivity === 'PUBLIC_ENDPOINT' ? p.wafXksRateLimit : undefined,
+      cloudHsmClusterHealth: p.hsmType === 'cloudhsm',
     });
     if (p.xksConnectivity === 'PUBLIC_ENDPOINT' && zone) {
       new route53.ARecord(this, 'ProxyAlias', {

@@ -1,7 +1,8 @@
 /**
  * Where the XKS proxy and the HSM agent run: private subnets of a VPC that is created here or
  * imported (no look-up: synth works offline), a security group that reaches the HSM on its
- * vendor's ports, and VPC endpoints so that isolated subnets still reach DynamoDB and Secrets Manager.
+ * vendor's ports, and VPC endpoints so that isolated subnets still reach DynamoDB and Secrets Manager
+ * (and, for a CloudHSM deployment, the CloudHSMv2 API).
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -40,6 +41,12 @@ export interface DataPlaneNetworkProps {
    * @default - true for a created VPC, false for an existing one (which usually has its own)
    */
   readonly vpcEndpoints?: boolean;
+  /**
+   * With `vpcEndpoints`, also an interface endpoint for the CloudHSMv2 API
+   * (`com.amazonaws.<region>.cloudhsmv2`), which the XKS proxy's deep health check calls to list
+   * the HSMs of a CloudHSM cluster (DescribeClusters). @default false
+   */
+  readonly cloudHsmApiEndpoint?: boolean;
 }
 
 export class DataPlaneNetwork extends Construct {
@@ -108,7 +115,7 @@ export class DataPlaneNetwork extends Construct {
       description: 'XKS proxy and HSM agent: HTTPS to AWS APIs, the HSM client protocol to the HSMs',
       allowAllOutbound: false,
     });
-    // AWS APIs (DynamoDB, Secrets Manager) through the VPC endpoints or NAT; their addresses are not fixed.
+    // AWS APIs (DynamoDB, Secrets Manager, CloudHSMv2) through the VPC endpoints or NAT; their addresses are not fixed.
     this.hsmClientSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs');
     if (props.hsmPorts) {
       const port = props.hsmPorts.from === props.hsmPorts.to ? ec2.Port.tcp(props.hsmPorts.from) : ec2.Port.tcpRange(props.hsmPorts.from, props.hsmPorts.to);
@@ -118,8 +125,12 @@ export class DataPlaneNetwork extends Construct {
 
     if (props.vpcEndpoints ?? !existing) {
       this.vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets: [this.privateSubnets] });
-      const endpoint = this.vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, subnets: this.privateSubnets, privateDnsEnabled: true });
-      acknowledge(endpoint, 'AwsSolutions-EC23', 'The endpoint\'s security group admits HTTPS from the VPC\'s own CIDR block only (a token cdk-nag cannot evaluate).');
+      const interfaceEndpoints: [string, ec2.InterfaceVpcEndpointAwsService][] = [['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER]];
+      if (props.cloudHsmApiEndpoint) interfaceEndpoints.push(['CloudHsmV2', ec2.InterfaceVpcEndpointAwsService.CLOUDHSM]);
+      for (const [id, service] of interfaceEndpoints) {
+        const endpoint = this.vpc.addInterfaceEndpoint(id, { service, subnets: this.privateSubnets, privateDnsEnabled: true });
+        acknowledge(endpoint, 'AwsSolutions-EC23', 'The endpoint\'s security group admits HTTPS from the VPC\'s own CIDR block only (a token cdk-nag cannot evaluate).');
+      }
     }
   }
 }

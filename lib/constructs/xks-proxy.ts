@@ -18,6 +18,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ENV, METRICS } from '../../lambdas/contract/env';
 import type { ProvisionedConcurrencyParameters, XksConnectivity } from '../parameters';
+import { grantCloudHsm } from '../private/kms-grants';
 import { functionLogGroup, vpcImageFunction } from '../private/lambda-functions';
 import { acknowledge } from '../private/nag';
 import { vpcFunctionRole } from '../private/vpc-function-role';
@@ -78,6 +79,13 @@ export interface XksProxyProps {
    * @default - no web ACL
    */
   readonly webAclRateLimit?: number;
+  /**
+   * The deep health check lists the HSMs of CloudHSM partitions' clusters one by one (CloudHSMv2
+   * DescribeClusters, in the deployment's account and region): the function is granted
+   * cloudhsm:DescribeClusters. Its subnets must reach the CloudHSMv2 API (DataPlaneNetwork
+   * `cloudHsmApiEndpoint`, or NAT). @default false
+   */
+  readonly cloudHsmClusterHealth?: boolean;
 }
 
 export class XksProxy extends Construct {
@@ -140,6 +148,7 @@ export class XksProxy extends Construct {
     props.stateTable.grantRecordCredentialUse(role);
     props.secrets.grantRead(role, 'xks');
     props.secrets.grantRead(role, 'hsmPin');
+    if (props.cloudHsmClusterHealth) grantCloudHsm(role, ['DescribeClusters']);
 
     this.alias = new lambda.Alias(this, 'Live', {
       aliasName: 'live',

@@ -45,13 +45,14 @@ export function grantAwsKms(role: iam.IRole, actions: readonly AwsKmsAction[]): 
 }
 
 /**
- * The AWS CloudHSM actions a route calls (`needs.cloudHsm`), for containers without a role (with
- * one, the role in the account carries them). cloudhsm:DescribeClusters has no resource type in
- * IAM, so it can only be granted on "*".
+ * The AWS CloudHSM actions a function calls in the deployment's own account: a route's
+ * (`needs.cloudHsm`, for containers without a role; with one, the role in the account carries
+ * them), or the XKS proxy's deep health check (the HSMs of a partition's cluster).
+ * cloudhsm:DescribeClusters has no resource type in IAM, so it can only be granted on "*".
  */
 export function grantCloudHsm(role: iam.IRole, actions: readonly CloudHsmAction[]): void {
   iam.Grant.addToPrincipal({ grantee: role, actions: actions.map((action) => `cloudhsm:${action}`), resourceArns: ['*'] });
-  acknowledgeWildcardGrant(role, '*', `IAM's cloudhsm:DescribeClusters has no resource type and can only be granted on "*"; this role holds just the CloudHSM actions its route calls (${actions.join(', ')}), in the deployment's own account.`);
+  acknowledgeWildcardGrant(role, '*', `IAM's cloudhsm:DescribeClusters has no resource type and can only be granted on "*"; this role holds just the CloudHSM actions its function calls (${actions.join(', ')}), in the deployment's own account.`);
 }
 
 /** sts:AssumeRole on the roles the customer creates for the key manager in registered accounts (`<pattern>`). */

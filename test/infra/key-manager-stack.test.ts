@@ -17,6 +17,7 @@ import { policyStatements, resourcesOfType, statementsOf, synthesizeApp, templat
 
 const vpcEndpoint = () => synthesizeApp();
 const publicEndpoint = () => synthesizeApp({ xksConnectivity: 'PUBLIC_ENDPOINT' });
+const cloudHsm = () => synthesizeApp({ hsmType: 'cloudhsm', hsmClientBuildArgs: '{"CLOUDHSM_HSM_IPS":"10.40.8.10"}' });
 /** Every optional parameter at once (one synthesis keeps the suite fast). */
 const allOptions = () =>
   synthesizeApp({
@@ -247,6 +248,24 @@ describe('least privilege', () => {
     }
     const everyCloudHsmAction = [...app.templates.values()].flatMap(policyStatements).flatMap((s) => s.actions).filter((a) => a.startsWith('cloudhsm:'));
     expect(new Set(everyCloudHsmAction)).toEqual(new Set(['cloudhsm:DescribeClusters']));
+  });
+
+  it('lets the XKS proxy of a CloudHSM deployment call cloudhsm:DescribeClusters (on "*") through a CloudHSMv2 interface endpoint, cdk-nag clean; no other deployment', () => {
+    // Arrange
+    const proxyCloudHsmActions = (app: ReturnType<typeof synthesizeApp>) =>
+      statementsOf(app.stack, app.template, app.stack.xksProxy.function.role as import('aws-cdk-lib/aws-iam').Role).filter((s) => s.actions.some((a) => a.startsWith('cloudhsm:')));
+    const cloudHsmEndpoints = (app: ReturnType<typeof synthesizeApp>) =>
+      Object.values(app.template.findResources('AWS::EC2::VPCEndpoint')).filter((e) => JSON.stringify(e.Properties.ServiceName).includes('cloudhsmv2'));
+    const app = cloudHsm();
+
+    // Act + Assert
+    expect(proxyCloudHsmActions(app).map((s) => [s.actions.filter((a) => a.startsWith('cloudhsm:')), s.resources])).toEqual([[['cloudhsm:DescribeClusters'], ['*']]]);
+    expect(cloudHsmEndpoints(app).map((e) => [e.Properties.VpcEndpointType, e.Properties.PrivateDnsEnabled])).toEqual([['Interface', true]]);
+    expect(unsuppressedNagFindings(app.stack)).toEqual([]);
+    for (const other of [vpcEndpoint(), allOptions()]) {
+      expect(proxyCloudHsmActions(other)).toEqual([]);
+      expect(cloudHsmEndpoints(other)).toEqual([]);
+    }
   });
 
   it('lets the XKS proxy read state and secrets only, and the HSM agent read HSM PINs only', () => {
