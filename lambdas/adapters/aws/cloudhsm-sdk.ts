@@ -2,7 +2,8 @@
  * `CloudHsmClusters` on `@aws-sdk/client-cloudhsm-v2`. One client per account container and
  * region, signing with the container's assumed role (kms-credentials.ts, the same STS sessions as
  * the AWS KMS adapter would take) or, for a container without one, with the deployment's own
- * credentials.
+ * credentials. `CloudHsmClusterHsms` (the XKS proxy's deep health check: one cluster's HSMs, in
+ * the deployment's own account) is `SdkCloudHsmClusterHsms` below.
  *
  * The client version this project can install (3.332.0) predates the SDK's
  * `AWS_ENDPOINT_URL_<SERVICE>` variables, so it needs an explicit `endpoint` to reach anything but

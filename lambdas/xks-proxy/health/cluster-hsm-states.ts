@@ -25,7 +25,10 @@ export interface ClusterHsmStatesOptions {
   readonly waitMs?: number;
   /** A call not answered by then is aborted (and counts as failed). @default 2_000 */
   readonly timeoutMs?: number;
-  /** Told of every call that failed, timed out or found no such cluster (once per call), for the log. */
+  /**
+   * Told of every call that failed, timed out or found no such cluster (once per call), and by
+   * deep-health-check.ts of a listing with no HSM that serves while the PKCS#11 check passed: for the log.
+   */
   readonly onLookupFailed?: (clusterId: string, error: Error) => void;
   readonly now?: () => number;
 }

@@ -8,7 +8,7 @@ import { CloudHSMV2Client, CloudHsmAccessDeniedException, CloudHsmInternalFailur
 import { CreateCustomKeyStoreCommand, KMSClient, KMSServiceException, UpdateCustomKeyStoreCommand } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SdkCloudHsmClusters } from '../../../lambdas/adapters/aws/cloudhsm-sdk';
+import { SdkCloudHsmClusterHsms, SdkCloudHsmClusters } from '../../../lambdas/adapters/aws/cloudhsm-sdk';
 import { SdkAwsKms } from '../../../lambdas/adapters/aws/kms-sdk';
 import { ConflictError, DependencyError, ForbiddenError, type KeyManagerError, ServiceUnavailableError, ValidationError } from '../../../lambdas/core/errors';
 import type { KmsLocation } from '../../../lambdas/core/ports/aws-kms';
@@ -100,6 +100,45 @@ describe('DescribeClusters', () => {
     cloudHsm.reset();
     cloudHsm.on(DESCRIBE_CLUSTERS).rejects(new CloudHsmInternalFailureException({ message: 'internal', ...meta }));
     expect(await failure(adapter.describeClusters(OWN_ACCOUNT))).toBeInstanceOf(DependencyError);
+  });
+});
+
+describe('The HSMs of one cluster (the XKS proxy\'s deep health check)', () => {
+  const adapter = () => new SdkCloudHsmClusterHsms({ endpoint: 'http://127.0.0.1:1', region: 'eu-west-1', credentials: { accessKeyId: 'AKIA', secretAccessKey: 'x' } });
+
+  it('asks for the one cluster, once, with the caller\'s abort signal, and answers its HSMs by AWS\'s field names', async () => {
+    // Arrange
+    const hsms = [
+      { HsmId: 'hsm-aaaaaaaaaaa', State: 'ACTIVE', StateMessage: 'HSM created.', AvailabilityZone: 'eu-west-1a', EniIp: '10.0.0.10' },
+      { HsmId: 'hsm-bbbbbbbbbbb', State: 'DEGRADED', AvailabilityZone: 'eu-west-1b' },
+    ];
+    cloudHsm.on(DESCRIBE_CLUSTERS).resolves({ Clusters: [cluster('cluster-aaaaaaaaaaa', { Hsms: hsms })] });
+    const abort = new AbortController();
+
+    // Act
+    const answer = await adapter().hsmsOf('cluster-aaaaaaaaaaa', { signal: abort.signal });
+
+    // Assert
+    expect(answer).toEqual([
+      { HsmId: 'hsm-aaaaaaaaaaa', State: 'ACTIVE', StateMessage: 'HSM created.', AvailabilityZone: 'eu-west-1a' },
+      { HsmId: 'hsm-bbbbbbbbbbb', State: 'DEGRADED', AvailabilityZone: 'eu-west-1b' },
+    ]);
+    const calls = cloudHsm.commandCalls(DESCRIBE_CLUSTERS) as Array<{ args: [{ input: unknown }, { abortSignal?: AbortSignal }?] }>;
+    expect(calls.map((c) => c.args[0].input)).toEqual([{ Filters: { clusterIds: ['cluster-aaaaaaaaaaa'] } }]);
+    expect(calls[0]?.args[1]?.abortSignal).toBe(abort.signal);
+  });
+
+  it('answers undefined for a cluster DescribeClusters does not list', async () => {
+    cloudHsm.on(DESCRIBE_CLUSTERS).resolves({ Clusters: [] });
+    expect(await adapter().hsmsOf('cluster-aaaaaaaaaaa')).toBeUndefined();
+  });
+
+  it('fails with what AWS said, once (no retries), and names the permission the proxy\'s role lacks', async () => {
+    cloudHsm.on(DESCRIBE_CLUSTERS).rejects(new CloudHsmAccessDeniedException({ message: 'not authorized', ...meta }));
+    const error = await failure(adapter().hsmsOf('cluster-aaaaaaaaaaa'));
+    expect(error).toBeInstanceOf(DependencyError);
+    expect(error.message).toBe('AWS CloudHSM DescribeClusters of cluster-aaaaaaaaaaa: CloudHsmAccessDeniedException: not authorized (the XKS proxy\'s role needs cloudhsm:DescribeClusters: README, "Deploying to AWS")');
+    expect(cloudHsm.commandCalls(DESCRIBE_CLUSTERS)).toHaveLength(1);
   });
 });
 
