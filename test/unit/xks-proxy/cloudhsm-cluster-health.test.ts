@@ -207,10 +207,12 @@ describe('GetHealthStatus of a store on a CloudHSM cluster', () => {
     await fixture.proxy.warmUp();
     source.answer = never;
     const callsAfterWarmUp = source.calls.length;
+    // A second on: the init rehearsal's reads of unknown store ids are paid back (state-cache.ts), the result still fresh.
+    now += 1_000;
     // Act
     const fresh = await fixture.call(operationPath('encrypt'), encryptBody(Buffer.from('fresh')), { signingDate: new Date(now) });
     const callsWhileFresh = source.calls.length;
-    now += 20_000;
+    now += 19_000;
     const started = Date.now();
     const stale = await fixture.call(operationPath('encrypt'), encryptBody(Buffer.from('stale')), { signingDate: new Date(now) });
     const staleMs = Date.now() - started;
