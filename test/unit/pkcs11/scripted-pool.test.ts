@@ -65,13 +65,13 @@ function scriptedLibrary() {
   return { functions, sessionCallWorkers, module: module as unknown as Pkcs11Module, enter: module.enter, leave: module.leave, script, releaseHungLogins };
 }
 
-function poolFor(hsmType: HsmType) {
+function poolFor(hsmType: HsmType, settings: { readonly maxSessionsPerPartition?: number } = {}) {
   const library = scriptedLibrary();
   const partition: PartitionConnection = { partitionId: 'p-1', hsmType, tokenLabel: 'token', pinSecretName: 'pin' };
   const secrets = new MemorySecretStore();
   void secrets.put('pin', '1234');
   const dropped: HsmError[] = [];
-  const config = pkcs11Config({ onConnectionDropped: (_partition, failure) => dropped.push(failure) });
+  const config = pkcs11Config({ ...settings, onConnectionDropped: (_partition, failure) => dropped.push(failure) });
   const pool = new PartitionSessionPool(partition, library.module, config, secrets);
   const device = { hsmType, cipherCallMode: config.cipherCallModes[hsmType], ivConvention: DEFAULT_GCM_IV_CONVENTION[hsmType] };
   const decrypt = (options?: { deadlineAt?: number }) => pool.run((lease) => gcmDecrypt(lease, device, Buffer.from([9]), SEALED, Buffer.alloc(0)), options);
@@ -95,6 +95,45 @@ describe('a C_Decrypt that fails with CKR_GENERAL_ERROR', () => {
     script.decryptFailure = undefined;
     await expect(decrypt()).resolves.toHaveLength(3);
     expect(functions.C_Login).toHaveBeenCalledTimes(3);
+  });
+
+  it('hands a freed session to the call that waited longest, never to one that arrives meanwhile', async () => {
+    // Arrange: one session, held; twenty calls wait for it in order.
+    const { pool } = poolFor('softhsm', { maxSessionsPerPartition: 1 });
+    const started: string[] = [];
+    let releaseHolder!: () => void;
+    const holder = pool.run(() => new Promise<void>((resolve) => (releaseHolder = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const lateArrivals: Promise<void>[] = [];
+    // Each waiter, once served, brings a new call that arrives while the next waiter is being woken.
+    const waiters = Array.from({ length: 20 }, (_, i) =>
+      pool.run(async () => {
+        started.push(`waiter-${i}`);
+        lateArrivals.push(pool.run(async () => void started.push(`late-after-${i}`)));
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Act
+    releaseHolder();
+    await Promise.all([holder, ...waiters]);
+    await Promise.all(lateArrivals);
+
+    // Assert: every waiter ran before any call that arrived after it started waiting.
+    expect(started.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => `waiter-${i}`));
+    expect(started).toHaveLength(40);
+  });
+
+  it('a call that gave up waiting at its deadline takes no session: the next call is served', async () => {
+    const { pool } = poolFor('softhsm', { maxSessionsPerPartition: 1 });
+    let releaseHolder!: () => void;
+    const holder = pool.run(() => new Promise<void>((resolve) => (releaseHolder = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const impatient = pool.run(async () => 'impatient', { deadlineAt: Date.now() + 20 });
+    await expect(impatient).rejects.toMatchObject({ reason: 'TIMEOUT' });
+    releaseHolder();
+    await holder;
+    await expect(pool.run(async () => 'next', { deadlineAt: Date.now() + 1_000 })).resolves.toBe('next');
   });
 
   it('SoftHSM2: a wrong tag: DECRYPT_FAILED, the session stays in the pool, nobody is told', async () => {
