@@ -390,14 +390,21 @@ function row(scenario: string, load: string, result: Measured): Row {
 function printTable(rows: readonly Row[]): void {
   const diagnosed = rows.some((r) => r.proxyDiagnostics);
   const header = ['scenario', 'load', 'requests', 'errors', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'proxy CPU ms/req', 'of it main thread', 'client CPU ms/req', 'client loop delay p99 ms'];
-  if (diagnosed) header.push('proxy loop delay p99 / max ms', 'proxy GC pauses: count, total, longest ms (major)');
+  if (diagnosed) header.push('in proxy p50 / p99 / max ms', 'proxy loop delay p99 / max ms', 'proxy GC pauses: count, total, longest ms (major)', 'proxy stdout writes: count, longest ms');
   const lines = rows.map((r) => {
     const cells = [
       r.scenario, r.load, String(r.requests), String(r.errors), r.throughput.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), r.max.toFixed(1),
       r.proxyCpuMsPerRequest?.toFixed(3) ?? 'n/a', r.proxyMainThreadCpuMsPerRequest?.toFixed(3) ?? 'n/a', r.clientCpuMsPerRequest.toFixed(3), r.clientLoopDelayP99Ms.toFixed(2),
     ];
     const d = r.proxyDiagnostics;
-    if (diagnosed) cells.push(d ? `${d.loopP99Ms.toFixed(1)} / ${d.loopMaxMs.toFixed(1)}` : 'n/a', d ? `${d.gc.count}, ${d.gc.totalMs.toFixed(0)}, ${d.gc.maxMs.toFixed(1)} (${d.gc.major})` : 'n/a');
+    if (diagnosed) {
+      cells.push(
+        d ? `${d.inProxy.p50Ms.toFixed(2)} / ${d.inProxy.p99Ms.toFixed(2)} / ${d.inProxy.maxMs.toFixed(1)}` : 'n/a',
+        d ? `${d.loopP99Ms.toFixed(1)} / ${d.loopMaxMs.toFixed(1)}` : 'n/a',
+        d ? `${d.gc.count}, ${d.gc.totalMs.toFixed(0)}, ${d.gc.maxMs.toFixed(1)} (${d.gc.major})` : 'n/a',
+        d ? `${d.stdout.writes}, ${d.stdout.maxMs.toFixed(1)}` : 'n/a',
+      );
+    }
     return cells;
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
@@ -446,7 +453,7 @@ function encrypt32Pool(client: XksLoadClient, provisioned: ApiProvisionedStore):
 // The bundled proxy alone (cold starts, `--proxy bundled`, the request log's cost)
 
 const BUNDLED_PROXY_ENTRY = `
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { startXksHttpsServer } from './lambdas/xks-proxy/entry/https-server';
 import { createXksLogger, xksProxyDeps } from './lambdas/xks-proxy/entry/composition-root';
 import { dependencies } from './lambdas/runtime/dependencies';
@@ -469,9 +476,39 @@ if (process.env.BENCH_PROXY_DIAGNOSE === '1') {
       if (entry.detail?.kind === 4) gc.major += 1; // NODE_PERFORMANCE_GC_MAJOR
     }
   }).observe({ entryTypes: ['gc'] });
+  // How long the log's writes to stdout take: a pipe whose reader falls behind blocks the writer.
+  let stdout = { writes: 0, maxMs: 0, totalMs: 0 };
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((...args: Parameters<typeof write>) => {
+    const started = performance.now();
+    try {
+      return write(...args);
+    } finally {
+      const ms = performance.now() - started;
+      stdout.writes += 1;
+      stdout.totalMs += ms;
+      stdout.maxMs = Math.max(stdout.maxMs, ms);
+    }
+  }) as typeof process.stdout.write;
+  // Each request's time inside the proxy process, from its 'request' event to its response's 'finish'.
+  let inProxy: number[] = [];
+  const https = require('node:https');
+  const createServer = https.createServer;
+  https.createServer = (...args: unknown[]) => {
+    const server = createServer(...args);
+    server.on('request', (_request: unknown, response: { on(event: string, listener: () => void): void }) => {
+      const started = performance.now();
+      response.on('finish', () => inProxy.push(performance.now() - started));
+    });
+    return server;
+  };
   process.on('SIGUSR2', () => {
-    const report = { loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6, gc };
+    const sorted = inProxy.sort((a, b) => a - b);
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
+    const report = { loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6, gc, stdout, inProxy: { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) } };
+    inProxy = [];
     process.stderr.write('DIAG ' + JSON.stringify(report) + '\\n');
+    stdout = { writes: 0, maxMs: 0, totalMs: 0 };
     loop.reset();
     gc = { count: 0, totalMs: 0, maxMs: 0, major: 0 };
   });
@@ -512,6 +549,10 @@ export interface ProxyDiagnostics {
   readonly loopP99Ms: number;
   readonly loopMaxMs: number;
   readonly gc: { readonly count: number; readonly totalMs: number; readonly maxMs: number; readonly major: number };
+  /** The request log's writes to stdout (a pipe whose reader lags blocks them). */
+  readonly stdout: { readonly writes: number; readonly maxMs: number; readonly totalMs: number };
+  /** Each request's time inside the proxy process ('request' event to the response's 'finish'). */
+  readonly inProxy: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
 }
 
 async function startBundledProxy(
