@@ -11,6 +11,8 @@ import type { SessionLease } from './session-lease';
 
 export class Pkcs11Partitions {
   private readonly pools = new Map<string, PartitionSessionPool>();
+  /** The pool of each partition object seen: the proxy's cached key views hand the same object to every request. */
+  private readonly poolOfPartition = new WeakMap<PartitionConnection, PartitionSessionPool>();
 
   constructor(
     private readonly config: Pkcs11Config,
@@ -25,6 +27,8 @@ export class Pkcs11Partitions {
   }
 
   private pool(partition: PartitionConnection): PartitionSessionPool {
+    const known = this.poolOfPartition.get(partition);
+    if (known) return known;
     // A changed label, type or secret name is another connection: it gets its own pool.
     const key = JSON.stringify([partition.partitionId, partition.hsmType, partition.tokenLabel, partition.pinSecretName]);
     let pool = this.pools.get(key);
@@ -33,6 +37,7 @@ export class Pkcs11Partitions {
       pool = new PartitionSessionPool(partition, module, this.config, this.secretStore);
       this.pools.set(key, pool);
     }
+    this.poolOfPartition.set(partition, pool);
     return pool;
   }
 }

@@ -155,19 +155,22 @@ function parseAuthorization(header: string | undefined): ParsedAuthorization {
   if (header === undefined) throw authFailure('missing or repeated Authorization header');
   const prefix = `${SIGV4_ALGORITHM} `;
   if (!header.startsWith(prefix)) throw authFailure(`Authorization is not ${SIGV4_ALGORITHM}`);
-  // Exactly the three fields, each once, in any order.
+  // Exactly the three fields, each once, in any order, separated by commas (with optional spaces).
   let credential: string | undefined;
   let signedHeaders: string | undefined;
   let signature: string | undefined;
-  for (const part of header.slice(prefix.length).split(',')) {
-    const trimmed = part.trim();
-    const eq = trimmed.indexOf('=');
-    const name = eq > 0 ? trimmed.slice(0, eq) : '';
-    const value = trimmed.slice(eq + 1);
-    if (name === 'Credential' && credential === undefined) credential = value;
-    else if (name === 'SignedHeaders' && signedHeaders === undefined) signedHeaders = value;
-    else if (name === 'Signature' && signature === undefined) signature = value;
+  for (let start = prefix.length; start <= header.length; ) {
+    const comma = header.indexOf(',', start);
+    const end = comma < 0 ? header.length : comma;
+    let from = start;
+    let to = end;
+    while (from < to && isBlank(header.charCodeAt(from))) from += 1;
+    while (to > from && isBlank(header.charCodeAt(to - 1))) to -= 1;
+    if (credential === undefined && header.startsWith('Credential=', from)) credential = header.slice(from + 11, to);
+    else if (signedHeaders === undefined && header.startsWith('SignedHeaders=', from)) signedHeaders = header.slice(from + 14, to);
+    else if (signature === undefined && header.startsWith('Signature=', from)) signature = header.slice(from + 10, to);
     else throw authFailure('malformed Authorization header');
+    start = end + 1;
   }
   if (!credential || !signedHeaders || !signature) throw authFailure('malformed Authorization header');
   if (!/^[0-9a-f]{64}$/.test(signature)) throw authFailure('malformed signature');
@@ -176,6 +179,11 @@ function parseAuthorization(header: string | undefined): ParsedAuthorization {
     throw authFailure('malformed credential scope');
   }
   return { accessKeyId: scope[0], date: scope[1], region: scope[2], service: scope[3], signedHeaders, signature };
+}
+
+/** Space or tab (what may surround a field of the Authorization header). */
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
 }
 
 /**
