@@ -9,7 +9,7 @@
  * without a certificate is served, and the stores that enable mTLS refuse its requests.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, get as httpsGet, type Server } from 'node:https';
+import { Agent, createServer, request as httpsRequest, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -89,21 +89,36 @@ function headerList(answer: XksResponse): string[] {
   return list;
 }
 
+/** Requests `pingItself` sends: enough for V8 to give the server's request path its feedback and first compiled tiers. */
+const SELF_PINGS = 20;
+
 /**
- * One `GET /ping` to the server itself over TLS, after the warm-up: the HTTP and TLS server code
- * then runs once before the first client's request (see XksProxy.warmUp's rehearsal for the
- * proxy's own path). Best effort: a certificate that does not name the host only skips it.
+ * `GET /ping`, then POSTs with a body of an XKS request's size (answered 405 by the ping route:
+ * no log line, metric or state read), to the server itself over one keep-alive TLS connection,
+ * after the warm-up: the HTTP and TLS server code, the body's reading included, then runs before
+ * the first client's request (see XksProxy.warmUp's rehearsal for the proxy's own path). Best
+ * effort: a certificate that does not name the host only skips it.
  */
-function pingItself(host: string, port: number, cert: Buffer): Promise<void> {
+async function pingItself(host: string, port: number, cert: Buffer): Promise<void> {
   const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return new Promise((resolve) => {
-    const request = httpsGet({ host: target, port, path: '/ping', ca: cert, agent: false }, (response) => {
-      response.resume();
-      response.on('end', () => resolve());
-      response.on('error', () => resolve());
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: cert });
+  const body = Buffer.alloc(600, 'x');
+  const once = (method: 'GET' | 'POST') =>
+    new Promise<boolean>((resolve) => {
+      const request = httpsRequest({ host: target, port, path: '/ping', method, agent }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(true));
+        response.on('error', () => resolve(false));
+      });
+      request.on('error', () => resolve(false));
+      request.end(method === 'POST' ? body : undefined);
     });
-    request.on('error', () => resolve());
-  });
+  try {
+    if (!(await once('GET'))) return;
+    for (let i = 0; i < SELF_PINGS; i += 1) if (!(await once('POST'))) return;
+  } finally {
+    agent.destroy();
+  }
 }
 
 export async function startXksHttpsServer(options: XksHttpsServerOptions): Promise<XksHttpsServer> {
