@@ -10,6 +10,7 @@ import {
   GCM_IV_CONVENTIONS,
   HSM_TYPES,
   KEY_ATTRIBUTE_NAMES,
+  PKCS11_CALL_MODES,
   type GenerateKeyRequest,
   type HsmFailureReason,
   type HsmKeyRef,
@@ -87,12 +88,15 @@ export const partitionConnection: Check<PartitionConnection> = (value, path) => 
   if (!HSM_TYPES.includes(hsmType as PartitionConnection['hsmType'])) fail(`${path}.hsmType`, `one of ${HSM_TYPES.join(', ')}`);
   const convention = fields.gcmIvConvention;
   if (convention !== undefined && !GCM_IV_CONVENTIONS.includes(convention as never)) fail(`${path}.gcmIvConvention`, `one of ${GCM_IV_CONVENTIONS.join(', ')}`);
+  const callMode = fields.pkcs11CallMode;
+  if (callMode !== undefined && !PKCS11_CALL_MODES.includes(callMode as never)) fail(`${path}.pkcs11CallMode`, `one of ${PKCS11_CALL_MODES.join(', ')}`);
   return {
     partitionId: text(fields.partitionId, `${path}.partitionId`),
     hsmType: hsmType as PartitionConnection['hsmType'],
     tokenLabel: text(fields.tokenLabel, `${path}.tokenLabel`),
     pinSecretName: text(fields.pinSecretName, `${path}.pinSecretName`),
     ...(convention === undefined ? {} : { gcmIvConvention: convention as PartitionConnection['gcmIvConvention'] }),
+    ...(callMode === undefined ? {} : { pkcs11CallMode: callMode as PartitionConnection['pkcs11CallMode'] }),
   };
 };
 

@@ -2,7 +2,7 @@
  * Request and query schemas of the HSM partition and HSM source key routes (referenced from
  * ./schemas.ts). TypeBox (schema-parts.ts), request types beside them.
  */
-import { GCM_IV_CONVENTIONS, HSM_TYPES, KEY_ATTRIBUTE_NAMES, MAX_PARTITION_MEMBERS } from './hsm';
+import { GCM_IV_CONVENTIONS, HSM_TYPES, KEY_ATTRIBUTE_NAMES, MAX_PARTITION_MEMBERS, PKCS11_CALL_MODES } from './hsm';
 import { EC_CURVES, GENERATION_MECHANISMS, KEY_SIZES } from './hsm-key-types';
 import { Type } from '@sinclair/typebox';
 import type { RequestOf, RequestSchema } from './json-schema';
@@ -16,6 +16,8 @@ const pin = text(255);
 const description = Type.String({ maxLength: 1024 });
 /** Who makes AES-GCM IVs on this partition (contract/hsm.ts GcmIvConvention); default per HSM type. */
 const gcmIvConvention = enumOf(GCM_IV_CONVENTIONS);
+/** Where the partition's PKCS#11 calls run (contract/hsm.ts Pkcs11CallMode); default per HSM type. */
+const pkcs11CallMode = enumOf(PKCS11_CALL_MODES);
 
 /**
  * The HSMs the partition reaches, each checked on its own by the proxy's deep health check
@@ -33,8 +35,8 @@ const members = Type.Array(strict({ id: text(64, 1, { pattern: '^[\\x21-\\x7e]+$
 const cloudHsmClusterId = text(24, 19, { pattern: '^cluster-[2-7a-zA-Z]{11,16}$', description: 'must be a CloudHSM cluster id like cluster-1a23b4cdefg (DescribeClusters ClusterId)' });
 
 export const hsmSchemas = {
-  createPartition: strict({ name, hsm_type: enumOf(HSM_TYPES), token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, members, cloudhsm_cluster_id: cloudHsmClusterId }, ['name', 'hsm_type', 'token_label', 'pin']),
-  updatePartition: strict({ token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, members, cloudhsm_cluster_id: cloudHsmClusterId }, [], { minProperties: 1 }),
+  createPartition: strict({ name, hsm_type: enumOf(HSM_TYPES), token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, pkcs11_call_mode: pkcs11CallMode, members, cloudhsm_cluster_id: cloudHsmClusterId }, ['name', 'hsm_type', 'token_label', 'pin']),
+  updatePartition: strict({ token_label: tokenLabel, pin, description, gcm_iv_convention: gcmIvConvention, pkcs11_call_mode: pkcs11CallMode, members, cloudhsm_cluster_id: cloudHsmClusterId }, [], { minProperties: 1 }),
   listPartitionsQuery: query(LISTS.hsmPartitions),
   createKey: strict(
     {

@@ -29,6 +29,16 @@ export const DEFAULT_GCM_IV_CONVENTION: Readonly<Record<HsmType, GcmIvConvention
 };
 
 /**
+ * Where a partition's PKCS#11 calls that may wait on the HSM run (adapters/pkcs11/config.ts):
+ * - `worker-thread`: off the event loop, raced against the call's deadline, so that an HSM that
+ *   stalls costs that one call its deadline while the function keeps serving (network HSMs);
+ * - `inline`: on the event loop, the budget checked after each call (a library with nothing to
+ *   wait for, such as SoftHSM2, whose calls take microseconds).
+ */
+export type Pkcs11CallMode = 'inline' | 'worker-thread';
+export const PKCS11_CALL_MODES: readonly Pkcs11CallMode[] = ['inline', 'worker-thread'];
+
+/**
  * One HSM that a partition reaches, checked on its own by the XKS proxy's deep health check and
  * listed in GetHealthStatus's `ekmFleetDetails`: a member of a Luna HA group (its physical
  * partition, seen by its own token label), or an HSM (cluster) the CloudHSM client shows as its
@@ -53,6 +63,12 @@ export interface PartitionConnection {
   readonly pinSecretName: string;
   /** The partition's IV convention. @default DEFAULT_GCM_IV_CONVENTION[hsmType] */
   readonly gcmIvConvention?: GcmIvConvention;
+  /**
+   * Where this partition's PKCS#11 calls run, cipher and session calls alike: set when the
+   * partition differs from its type (a Luna PCIe card in the host, a SoftHSM2 token tested as a
+   * network HSM). @default - the container's mode for the HSM type (Pkcs11Config)
+   */
+  readonly pkcs11CallMode?: Pkcs11CallMode;
 }
 
 /**

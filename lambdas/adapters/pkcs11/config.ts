@@ -4,7 +4,7 @@
  * adapter itself never reads `process.env`.
  */
 import { ENV } from '../../contract/env';
-import type { HsmType, PartitionConnection } from '../../contract/hsm';
+import { PKCS11_CALL_MODES, type HsmType, type PartitionConnection, type Pkcs11CallMode } from '../../contract/hsm';
 import type { HsmError } from '../../core/ports/hsm';
 
 /** Where each vendor installs its PKCS#11 library (Debian `softhsm2`, Luna client, CloudHSM client SDK 5). */
@@ -15,12 +15,12 @@ export const DEFAULT_PKCS11_LIBRARIES: Readonly<Record<HsmType, string>> = {
 };
 
 /**
- * Where C_Encrypt and C_Decrypt run. `worker-thread`: on a libuv worker (pkcs11js `…Async`), raced
- * against the call budget, so that an HSM that stalls answers TIMEOUT (DependencyTimeoutException)
- * in time while the event loop keeps serving. `inline`: on the event loop, like every other
- * PKCS#11 call, for a library with nothing to wait for; its budget is checked after the call.
+ * Where C_Encrypt and C_Decrypt run (contract/hsm.ts Pkcs11CallMode). `worker-thread`: on a libuv
+ * worker (pkcs11js `…Async`), raced against the call budget, so that an HSM that stalls answers
+ * TIMEOUT (DependencyTimeoutException) in time while the event loop keeps serving. `inline`: on
+ * the event loop, for a library with nothing to wait for; its budget is checked after the call.
  */
-export type CipherCallMode = 'inline' | 'worker-thread';
+export type CipherCallMode = Pkcs11CallMode;
 
 /**
  * Luna and CloudHSM are network HSMs: a call may wait for seconds on a link or an HSM that is
@@ -38,12 +38,14 @@ export const DEFAULT_CIPHER_CALL_MODES: Readonly<Record<HsmType, CipherCallMode>
 };
 
 /**
- * Where C_OpenSession, C_Login and C_FindObjects run. pkcs11js has no asynchronous form of them:
- * `worker-thread` runs them on a node:worker_threads worker (session-call-workers.ts) raced
- * against the call's deadline, so that a network HSM that stalls in a login costs that call its
- * deadline and leaves the event loop serving; `inline` runs them on the event loop and checks the
- * budget after the call. Network HSMs default to worker threads; SoftHSM2 to inline (its calls
- * take microseconds; the worker path is tested with it by setting `softhsm: 'worker-thread'`).
+ * Where the session calls run (session-call-workers.ts: C_OpenSession, C_GetSessionInfo, C_Login,
+ * C_Logout, the object searches, C_GetAttributeValue, C_CreateObject, C_DestroyObject,
+ * C_SignInit). pkcs11js has no asynchronous form of them: `worker-thread` runs them on a
+ * node:worker_threads worker raced against the call's deadline, so that a network HSM that stalls
+ * in a login or a search costs that call its deadline and leaves the event loop serving; `inline`
+ * runs them on the event loop and checks the budget after the call. Network HSMs default to worker
+ * threads; SoftHSM2 to inline (its calls take microseconds; the worker path is tested with it by
+ * setting `softhsm: 'worker-thread'`, or a partition's `pkcs11CallMode`).
  */
 export const DEFAULT_SESSION_CALL_MODES: Readonly<Record<HsmType, CipherCallMode>> = {
   softhsm: 'inline',
@@ -59,9 +61,9 @@ export const AGENT_CALL_TIMEOUT_MS = 10_000;
 export interface Pkcs11Config {
   /** PKCS#11 library per HSM type. @default DEFAULT_PKCS11_LIBRARIES */
   readonly libraries: Readonly<Record<HsmType, string>>;
-  /** Where C_Encrypt / C_Decrypt run, per HSM type. @default DEFAULT_CIPHER_CALL_MODES */
+  /** Where C_Encrypt / C_Decrypt run, per HSM type; a partition's `pkcs11CallMode` comes first. @default DEFAULT_CIPHER_CALL_MODES */
   readonly cipherCallModes: Readonly<Record<HsmType, CipherCallMode>>;
-  /** Where C_OpenSession / C_Login / C_FindObjects run, per HSM type. @default DEFAULT_SESSION_CALL_MODES */
+  /** Where the session calls (session-call-workers.ts) run, per HSM type; a partition's `pkcs11CallMode` comes first. @default DEFAULT_SESSION_CALL_MODES */
   readonly sessionCallModes: Readonly<Record<HsmType, CipherCallMode>>;
   /**
    * Time budget of one call (session, login, key lookup and the operation); beyond it the call
@@ -90,6 +92,16 @@ export interface Pkcs11Config {
    * before any retry: the proxy counts it in the alarm metric. @default - nobody is told
    */
   readonly onConnectionDropped?: (partition: PartitionConnection, failure: HsmError) => void;
+}
+
+/** Where the partition's C_Encrypt/C_Decrypt run: its own `pkcs11CallMode`, else its HSM type's in this container. */
+export function cipherCallMode(partition: PartitionConnection, config: Pkcs11Config): Pkcs11CallMode {
+  return partition.pkcs11CallMode ?? config.cipherCallModes[partition.hsmType];
+}
+
+/** Where the partition's session calls run: its own `pkcs11CallMode`, else its HSM type's in this container. */
+export function sessionCallMode(partition: PartitionConnection, config: Pkcs11Config): Pkcs11CallMode {
+  return partition.pkcs11CallMode ?? config.sessionCallModes[partition.hsmType];
 }
 
 /** What a composition root may set; everything else takes the documented default. */
@@ -133,8 +145,6 @@ export function pkcs11LibraryOverrides(env: Readonly<Record<string, string | und
   return overrides;
 }
 
-const CALL_MODES: readonly CipherCallMode[] = ['inline', 'worker-thread'];
-
 /**
  * The call modes set in the given environment (ENV.pkcs11CallModes, e.g. `softhsm=worker-thread`):
  * each listed HSM type runs both its cipher calls and its session calls that way. Throws, naming
@@ -144,7 +154,7 @@ export function pkcs11CallModeOverrides(env: Readonly<Record<string, string | un
   const overrides: Partial<Record<HsmType, CipherCallMode>> = {};
   for (const entry of (env[ENV.pkcs11CallModes] ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
     const [hsmType, mode] = entry.split('=').map((part) => part.trim()) as [HsmType, CipherCallMode | undefined];
-    if (!(hsmType in DEFAULT_PKCS11_LIBRARIES) || mode === undefined || !CALL_MODES.includes(mode)) {
+    if (!(hsmType in DEFAULT_PKCS11_LIBRARIES) || mode === undefined || !PKCS11_CALL_MODES.includes(mode)) {
       throw new Error(`${ENV.pkcs11CallModes}: ${JSON.stringify(entry)} is not <softhsm|luna|cloudhsm>=<inline|worker-thread>`);
     }
     overrides[hsmType] = mode;

@@ -22,15 +22,15 @@ const READY: PartitionTestResult = { ready: true, message: 'ready' };
 const CHECK_AAD = Buffer.from('hsm-agent key check');
 
 export class Pkcs11HsmAgent implements HsmAgent {
-  private readonly partitions: Pkcs11Partitions;
   private readonly crypto: Pkcs11KeyCrypto;
 
   constructor(
     private readonly config: Pkcs11Config,
     secretStore: SecretStore,
+    /** The session pools; tests pass ones over a scripted library. @default - pools on the process's modules */
+    private readonly partitions = new Pkcs11Partitions(config, secretStore),
   ) {
-    this.partitions = new Pkcs11Partitions(config, secretStore);
-    this.crypto = new Pkcs11KeyCrypto(config, secretStore, this.partitions);
+    this.crypto = new Pkcs11KeyCrypto(config, secretStore, partitions);
   }
 
   /**
@@ -66,14 +66,14 @@ export class Pkcs11HsmAgent implements HsmAgent {
   /** Read from the HSM on every call (the control plane shows what the HSM reports now). */
   describeKey(key: HsmKeyRef): Promise<HsmKeyInfo | undefined> {
     return this.partitions.run(key.partition, async (lease) => {
-      const found = findKeyObject(lease, key.objectId);
+      const found = await findKeyObject(lease, key.objectId);
       return found && describeKeyObject(lease, found);
     });
   }
 
   /** Destroys the secret key, or both halves of the key pair. */
   destroyKey(key: HsmKeyRef): Promise<void> {
-    return this.partitions.run(key.partition, async (lease) => destroyKeyObjects(lease, key.objectId));
+    return this.partitions.run(key.partition, (lease) => destroyKeyObjects(lease, key.objectId));
   }
 
   wrapKeyForImport(key: HsmKeyRef, request: WrapForImportRequest): Promise<WrappedKeyMaterial> {

@@ -6,7 +6,7 @@ import type * as pkcs11js from 'pkcs11js';
 import { HsmError, type GcmCiphertext, type KeyCrypto, type KeyCryptoCallOptions } from '../../core/ports/hsm';
 import { DEFAULT_GCM_IV_CONVENTION, type HsmKeyInfo, type HsmKeyRef, type PartitionConnection } from '../../contract/hsm';
 import type { SecretStore } from '../../core/ports/secret-store';
-import type { Pkcs11Config } from './config';
+import { cipherCallMode, type Pkcs11Config } from './config';
 import { gcmDecrypt, gcmEncrypt, type GcmDevice } from './gcm';
 import { Pkcs11Partitions } from './partitions';
 import type { SessionLease } from './session-lease';
@@ -33,8 +33,9 @@ export class Pkcs11KeyCrypto implements KeyCrypto {
     return this.partitions.run(key.partition, async (lease) => (await lease.key(key.objectId))?.info, options);
   }
 
-  private device({ hsmType, gcmIvConvention }: PartitionConnection): GcmDevice {
-    return { hsmType, cipherCallMode: this.config.cipherCallModes[hsmType], ivConvention: gcmIvConvention ?? DEFAULT_GCM_IV_CONVENTION[hsmType] };
+  private device(partition: PartitionConnection): GcmDevice {
+    const { hsmType, gcmIvConvention } = partition;
+    return { hsmType, cipherCallMode: cipherCallMode(partition, this.config), ivConvention: gcmIvConvention ?? DEFAULT_GCM_IV_CONVENTION[hsmType] };
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * AES key objects in a partition: found by CKA_ID among CKO_SECRET_KEY objects, described from
- * the attributes the HSM reports, generated inside the HSM.
+ * the attributes the HSM reports, generated inside the HSM. Every call here goes where the
+ * partition runs its session calls (SessionLease.sessionCall: worker threads on network HSMs).
  */
 import * as pkcs11js from './pkcs11js';
 import { HsmError } from '../../core/ports/hsm';
@@ -45,44 +46,24 @@ export function keyIdBytes(objectId: string): Buffer {
   return Buffer.from(objectId, 'hex');
 }
 
-/** Handles of the secret keys with this CKA_ID (at most `max`). */
-export function findSecretKeyHandles(lease: SessionLease, objectId: string, max: number): pkcs11js.Handle[] {
-  return findKeyHandles(lease, pkcs11js.CKO_SECRET_KEY, objectId, max);
-}
-
 /** Handles of the objects of class `objectClass` (CKO_…) with this CKA_ID (at most `max`). */
-export function findKeyHandles(lease: SessionLease, objectClass: number, objectId: string, max: number): pkcs11js.Handle[] {
-  const { pkcs11, session } = lease;
-  const template = findTemplate(objectClass, objectId);
-  lease.call('C_FindObjectsInit', () => pkcs11.C_FindObjectsInit(session, template));
-  try {
-    return lease.call('C_FindObjects', () => pkcs11.C_FindObjects(session, max));
-  } finally {
-    try {
-      pkcs11.C_FindObjectsFinal(session);
-    } catch {
-      // The find already failed; its error is the one reported.
-    }
-  }
-}
-
-/** What C_FindObjectsInit is given to find the objects of class `objectClass` with this CKA_ID. */
-export function findTemplate(objectClass: number, objectId: string): pkcs11js.Template {
-  return [
+export function findKeyHandles(lease: SessionLease, objectClass: number, objectId: string, max: number): Promise<pkcs11js.Handle[]> {
+  const template: pkcs11js.Template = [
     { type: pkcs11js.CKA_CLASS, value: objectClass },
     { type: pkcs11js.CKA_ID, value: keyIdBytes(objectId) },
   ];
+  return lease.sessionCall('C_FindObjects', lease.session, template, max);
 }
 
 /** The first secret key with this CKA_ID, with its attributes; undefined when there is none. */
-export function findSecretKey(lease: SessionLease, objectId: string): CachedKey | undefined {
-  const [handle] = findSecretKeyHandles(lease, objectId, 1);
-  return handle && { handle, info: readKeyInfo(lease, handle) };
+export async function findSecretKey(lease: SessionLease, objectId: string): Promise<CachedKey | undefined> {
+  const [handle] = await findKeyHandles(lease, pkcs11js.CKO_SECRET_KEY, objectId, 1);
+  return handle && { handle, info: await readKeyInfo(lease, handle) };
 }
 
 /** Reads the key's attributes from the HSM. Attributes the HSM does not report count as false. */
-export function readKeyInfo(lease: SessionLease, handle: pkcs11js.Handle): HsmKeyInfo {
-  const values = readAttributes(lease, handle);
+export async function readKeyInfo(lease: SessionLease, handle: pkcs11js.Handle): Promise<HsmKeyInfo> {
+  const values = await readAttributes(lease, handle);
   const attributes = Object.fromEntries(
     KEY_ATTRIBUTE_NAMES.map((name) => [name, readBoolean(values.get(ATTRIBUTE_TYPES[name]))]),
   ) as Record<KeyAttributeName, boolean>;
@@ -97,12 +78,10 @@ export function readKeyInfo(lease: SessionLease, handle: pkcs11js.Handle): HsmKe
   };
 }
 
-function readAttributes(lease: SessionLease, handle: pkcs11js.Handle): Map<number, Buffer | undefined> {
-  const { pkcs11, session } = lease;
+async function readAttributes(lease: SessionLease, handle: pkcs11js.Handle): Promise<Map<number, Buffer | undefined>> {
+  const { session } = lease;
   try {
-    const all = lease.call('C_GetAttributeValue', () =>
-      pkcs11.C_GetAttributeValue(session, handle, DESCRIBED_TYPES.map((type) => ({ type }))),
-    );
+    const all = await lease.sessionCall('C_GetAttributeValue', session, handle, DESCRIBED_TYPES.map((type) => ({ type })));
     return new Map(all.map(({ type, value }) => [type, asBuffer(value)]));
   } catch (error) {
     if (!(isError(error, HsmError) && /^CKR_ATTRIBUTE_(TYPE_INVALID|SENSITIVE)$/.test(error.returnCode ?? ''))) throw error;
@@ -111,12 +90,13 @@ function readAttributes(lease: SessionLease, handle: pkcs11js.Handle): Map<numbe
   const values = new Map<number, Buffer | undefined>();
   for (const type of DESCRIBED_TYPES) {
     try {
-      values.set(type, asBuffer(pkcs11.C_GetAttributeValue(session, handle, [{ type }])[0]?.value));
-    } catch {
+      values.set(type, asBuffer((await lease.sessionCall('C_GetAttributeValue', session, handle, [{ type }]))[0]?.value));
+    } catch (error) {
+      // An attribute the HSM refuses counts as unreported; a call it never answered ends the read.
+      if (!(isError(error, HsmError) && error.returnCode !== undefined)) throw error;
       values.set(type, undefined);
     }
   }
-  lease.deadline.check('C_GetAttributeValue');
   return values;
 }
 
@@ -149,23 +129,15 @@ export function aesKeyTemplate(request: GenerateKeyRequest): pkcs11js.Template {
   ];
 }
 
-/** Generates the key inside the HSM (CKM_AES_KEY_GEN) and returns its attributes as read back. */
+/**
+ * Generates the key inside the HSM (CKM_AES_KEY_GEN) and returns its attributes as read back. The
+ * caller has made sure no key has the CKA_ID yet (typed-key-objects.ts generateKeyObject).
+ */
 export async function generateAesKey(lease: SessionLease, request: GenerateKeyRequest): Promise<HsmKeyInfo> {
   const { pkcs11, session } = lease;
-  if (findSecretKeyHandles(lease, request.objectId, 1).length > 0) {
-    throw new HsmError('DEVICE_ERROR', undefined, `a secret key with CKA_ID ${request.objectId} already exists`);
-  }
   const handle = await lease.callAsync('C_GenerateKey', () =>
     pkcs11.C_GenerateKeyAsync(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, aesKeyTemplate(request)),
   );
   return readKeyInfo(lease, handle);
 }
 
-/** Destroys every secret key with this CKA_ID; none is not an error. */
-export function destroySecretKeys(lease: SessionLease, objectId: string): void {
-  const { pkcs11, session } = lease;
-  for (const handle of findSecretKeyHandles(lease, objectId, 64)) {
-    lease.call('C_DestroyObject', () => pkcs11.C_DestroyObject(session, handle));
-  }
-  lease.forgetKey(objectId);
-}

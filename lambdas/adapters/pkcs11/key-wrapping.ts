@@ -43,15 +43,15 @@ function oaepMechanism(algorithm: ImportWrappingAlgorithm): pkcs11js.Mechanism {
 }
 
 /** The key with this CKA_ID, or KEY_NOT_FOUND. */
-function requireKey(lease: SessionLease, objectId: string): KeyObject {
-  const key = findKeyObject(lease, objectId);
+async function requireKey(lease: SessionLease, objectId: string): Promise<KeyObject> {
+  const key = await findKeyObject(lease, objectId);
   if (key === undefined) throw new HsmError('KEY_NOT_FOUND', undefined, `no key with CKA_ID ${objectId} in the partition`);
   return key;
 }
 
 /** Wraps the key with AWS KMS's public key inside the HSM, as `request.algorithm` says. */
 export async function wrapKeyForImport(lease: SessionLease, objectId: string, request: WrapForImportRequest): Promise<WrappedKeyMaterial> {
-  const target = requireKey(lease, objectId);
+  const target = await requireKey(lease, objectId);
   const directOaep = request.algorithm.startsWith('RSAES_OAEP');
   if (directOaep && target.objectClass !== 'secret') {
     throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', undefined, `${request.algorithm} wraps secret keys only; a private key needs RSA_AES_KEY_WRAP_*`);
@@ -59,7 +59,7 @@ export async function wrapKeyForImport(lease: SessionLease, objectId: string, re
   const { pkcs11, session } = lease;
   const created: pkcs11js.Handle[] = [];
   try {
-    const wrappingKey = lease.call('C_CreateObject', () => pkcs11.C_CreateObject(session, wrappingKeyTemplate(request.wrappingPublicKey)));
+    const wrappingKey = await lease.sessionCall('C_CreateObject', session, wrappingKeyTemplate(request.wrappingPublicKey));
     created.push(wrappingKey);
     const oaep = oaepMechanism(request.algorithm);
     if (directOaep) {
@@ -86,9 +86,10 @@ export async function wrapKeyForImport(lease: SessionLease, objectId: string, re
   } finally {
     for (const handle of created) {
       try {
-        pkcs11.C_DestroyObject(session, handle);
+        await lease.sessionCall('C_DestroyObject', session, handle);
       } catch {
-        // A session object also vanishes when the session closes; the wrap's own outcome is what counts.
+        // A session object also vanishes when the session closes (as after a call that timed out,
+        // whose session is closed once the HSM answers); the wrap's own outcome is what counts.
       }
     }
   }
@@ -117,10 +118,10 @@ function wrappingKeyTemplate(spkiBase64: string): pkcs11js.Template {
 
 /** The HMAC of the message with a generic secret key, computed in the HSM (C_Sign). */
 export async function signHmac(lease: SessionLease, objectId: string, request: SignHmacRequest): Promise<HmacResult> {
-  const key = requireKey(lease, objectId);
+  const key = await requireKey(lease, objectId);
   if (key.objectClass !== 'secret') throw new HsmError('KEY_FUNCTION_NOT_PERMITTED', undefined, `the key with CKA_ID ${objectId} is not a secret key`);
   const { pkcs11, session } = lease;
-  lease.call('C_SignInit', () => pkcs11.C_SignInit(session, { mechanism: HMAC_MECHANISMS[request.algorithm] }, key.handle));
+  await lease.sessionCall('C_SignInit', session, { mechanism: HMAC_MECHANISMS[request.algorithm] }, key.handle);
   const mac = await lease.callAsync('C_Sign', () => pkcs11.C_SignAsync(session, Buffer.from(request.message, 'base64'), Buffer.alloc(64)));
   return { mac: mac.toString('base64') };
 }

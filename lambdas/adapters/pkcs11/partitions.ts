@@ -29,8 +29,8 @@ export class Pkcs11Partitions {
   private pool(partition: PartitionConnection): PartitionSessionPool {
     const known = this.poolOfPartition.get(partition);
     if (known) return known;
-    // A changed label, type or secret name is another connection: it gets its own pool.
-    const key = JSON.stringify([partition.partitionId, partition.hsmType, partition.tokenLabel, partition.pinSecretName]);
+    // A changed label, type, secret name or call mode is another connection: it gets its own pool.
+    const key = JSON.stringify([partition.partitionId, partition.hsmType, partition.tokenLabel, partition.pinSecretName, partition.pkcs11CallMode]);
     let pool = this.pools.get(key);
     if (!pool) {
       const module = this.moduleFor(this.config.libraries[partition.hsmType]);

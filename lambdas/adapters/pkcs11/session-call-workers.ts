@@ -1,10 +1,15 @@
 /**
- * C_OpenSession, C_Login and the object search (C_FindObjectsInit + C_FindObjects +
- * C_FindObjectsFinal) on worker threads (node:worker_threads), for network HSMs: pkcs11js has no
- * asynchronous form of them, so on the event loop a stalled HSM link would hold the whole
- * function. A worker loads the same PKCS#11 library through its own pkcs11js instance: the
- * library is loaded once per process (dlopen), so the sessions a worker opens and logs in are
- * the process's sessions, usable by the event loop's calls (a login is per application and token).
+ * The PKCS#11 calls that may wait on the HSM and have no asynchronous form in pkcs11js (the
+ * session calls: opening, login and logout, object searches, attribute reads, creating and
+ * destroying objects, C_SignInit), in one table with two ways to run it: inline on the event loop
+ * (INLINE_SESSION_CALLS), or on worker threads (node:worker_threads, SessionCallWorkers) for
+ * network HSMs, where on the event loop a stalled HSM link would hold the whole function.
+ * C_Encrypt/C_Decrypt/C_GenerateKey(Pair)/C_WrapKey/C_Sign have pkcs11js `…Async` forms and run
+ * on libuv's threads instead (SessionLease.callAsync).
+ *
+ * A worker loads the same PKCS#11 library through its own pkcs11js instance: the library is
+ * loaded once per process (dlopen), so the sessions a worker opens and logs in, and the objects it
+ * finds, are the process's, usable by the event loop's calls (a login is per application and token).
  *
  * Each worker runs one call at a time. A call that outlives its deadline keeps its worker busy
  * until the library returns; the next calls go to the other workers (at most `maxWorkers`, then
@@ -13,31 +18,94 @@
  *
  * The worker's code is inlined (`eval`), so that a bundle (the proxy image is one ES module per
  * entry, see lambdas/xks-proxy/Dockerfile) needs no worker file beside it; it loads pkcs11js from
- * the path this module resolves, the one the event loop uses.
+ * the path this module resolves, the one the event loop uses. Its table mirrors
+ * INLINE_SESSION_CALLS entry for entry (test/integration/pkcs11/session-call-workers.test.ts runs
+ * both on SoftHSM2).
  */
 import { Worker } from 'node:worker_threads';
 import type * as pkcs11js from 'pkcs11js';
 import { HsmError } from '../../core/ports/hsm';
 
-/** What runs off the event loop; every other PKCS#11 call stays inline. */
-export interface SessionCalls {
-  C_OpenSession(slot: pkcs11js.Handle, flags: number, deadlineAt: number): Promise<pkcs11js.Handle>;
-  /** Resolves when logged in, CKR_USER_ALREADY_LOGGED_IN included. */
-  C_Login(session: pkcs11js.Handle, userType: number, pin: string, deadlineAt: number): Promise<void>;
-  /** C_FindObjectsInit + C_FindObjects(max) + C_FindObjectsFinal, as one call. */
-  findObjects(session: pkcs11js.Handle, template: pkcs11js.Template, max: number, deadlineAt: number): Promise<pkcs11js.Handle[]>;
+/**
+ * The session calls, as both forms run them. Two are more than the PKCS#11 function of their name:
+ * `C_FindObjects` is C_FindObjectsInit + C_FindObjects(max) + C_FindObjectsFinal on one session,
+ * and `C_Login` / `C_Logout` succeed when the application is already logged in / out.
+ */
+export interface SessionCallFunctions {
+  C_OpenSession(slot: pkcs11js.Handle, flags: number): pkcs11js.Handle;
+  C_GetSessionInfo(session: pkcs11js.Handle): pkcs11js.SessionInfo;
+  C_Login(session: pkcs11js.Handle, userType: number, pin: string): void;
+  C_Logout(session: pkcs11js.Handle): void;
+  C_FindObjects(session: pkcs11js.Handle, template: pkcs11js.Template, max: number): pkcs11js.Handle[];
+  C_GetAttributeValue(session: pkcs11js.Handle, object: pkcs11js.Handle, template: pkcs11js.Template): pkcs11js.Template;
+  C_CreateObject(session: pkcs11js.Handle, template: pkcs11js.Template): pkcs11js.Handle;
+  C_DestroyObject(session: pkcs11js.Handle, object: pkcs11js.Handle): void;
+  C_SignInit(session: pkcs11js.Handle, mechanism: pkcs11js.Mechanism, key: pkcs11js.Handle): void;
 }
 
-type CallMessage =
-  | { readonly fn: 'C_OpenSession'; readonly args: [Uint8Array, number] }
-  | { readonly fn: 'C_Login'; readonly args: [Uint8Array, number, string] }
-  | { readonly fn: 'findObjects'; readonly args: [Uint8Array, pkcs11js.Template, number] };
+export type SessionCallName = keyof SessionCallFunctions;
+export type SessionCallArgs<F extends SessionCallName> = Parameters<SessionCallFunctions[F]>;
+export type SessionCallResult<F extends SessionCallName> = ReturnType<SessionCallFunctions[F]>;
+
+/** The session calls on the event loop, on the given library's functions. */
+export const INLINE_SESSION_CALLS: { readonly [F in SessionCallName]: (pkcs11: pkcs11js.PKCS11, ...args: SessionCallArgs<F>) => SessionCallResult<F> } = {
+  C_OpenSession: (pkcs11, slot, flags) => pkcs11.C_OpenSession(slot, flags),
+  C_GetSessionInfo: (pkcs11, session) => pkcs11.C_GetSessionInfo(session),
+  C_Login: (pkcs11, session, userType, pin) => {
+    try {
+      pkcs11.C_Login(session, userType, pin);
+    } catch (error) {
+      if (!(error instanceof Error && error.message === 'CKR_USER_ALREADY_LOGGED_IN')) throw error;
+    }
+  },
+  C_Logout: (pkcs11, session) => {
+    try {
+      pkcs11.C_Logout(session);
+    } catch (error) {
+      if (!(error instanceof Error && error.message === 'CKR_USER_NOT_LOGGED_IN')) throw error;
+    }
+  },
+  C_FindObjects: (pkcs11, session, template, max) => {
+    pkcs11.C_FindObjectsInit(session, template);
+    try {
+      return pkcs11.C_FindObjects(session, max);
+    } finally {
+      try {
+        pkcs11.C_FindObjectsFinal(session);
+      } catch {
+        // The search's own outcome is what is reported.
+      }
+    }
+  },
+  C_GetAttributeValue: (pkcs11, session, object, template) => pkcs11.C_GetAttributeValue(session, object, template),
+  C_CreateObject: (pkcs11, session, template) => pkcs11.C_CreateObject(session, template),
+  C_DestroyObject: (pkcs11, session, object) => {
+    pkcs11.C_DestroyObject(session, object);
+  },
+  C_SignInit: (pkcs11, session, mechanism, key) => {
+    pkcs11.C_SignInit(session, mechanism, key);
+  },
+};
+
+/** The session calls on worker threads: each settles at the latest at `deadlineAt` when it never started. */
+export interface SessionCalls {
+  call<F extends SessionCallName>(fn: F, args: SessionCallArgs<F>, deadlineAt: number): Promise<SessionCallResult<F>>;
+}
+
+interface CallMessage {
+  readonly fn: SessionCallName;
+  readonly args: readonly unknown[];
+}
 
 type Reply =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly name: string; readonly message: string };
 
-/** Plain JavaScript (CommonJS, as `eval` workers run): no TypeScript, no imports of the project. */
+/**
+ * Plain JavaScript (CommonJS, as `eval` workers run): no TypeScript, no imports of the project.
+ * Messages carry Buffers as plain Uint8Arrays (structured clone): `buffers` turns them back,
+ * wherever they sit in the arguments (handles, template values, mechanism parameters).
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const pkcs11js = require(workerData.pkcs11jsPath);
@@ -48,29 +116,40 @@ try {
 } catch (error) {
   if (error.message !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw error;
 }
-const bytes = (value) => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+const buffers = (value) => {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (Array.isArray(value)) return value.map(buffers);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, buffers(entry)]));
+  return value;
+};
+const tolerating = (returnCode, fn) => {
+  try {
+    fn();
+  } catch (error) {
+    if (error.message !== returnCode) throw error;
+  }
+};
 const calls = {
-  C_OpenSession: (slot, flags) => pkcs11.C_OpenSession(bytes(slot), flags),
-  C_Login: (session, userType, pin) => {
+  C_OpenSession: (slot, flags) => pkcs11.C_OpenSession(slot, flags),
+  C_GetSessionInfo: (session) => pkcs11.C_GetSessionInfo(session),
+  C_Login: (session, userType, pin) => tolerating('CKR_USER_ALREADY_LOGGED_IN', () => pkcs11.C_Login(session, userType, pin)),
+  C_Logout: (session) => tolerating('CKR_USER_NOT_LOGGED_IN', () => pkcs11.C_Logout(session)),
+  C_FindObjects: (session, template, max) => {
+    pkcs11.C_FindObjectsInit(session, template);
     try {
-      pkcs11.C_Login(bytes(session), userType, pin);
-    } catch (error) {
-      if (error.message !== 'CKR_USER_ALREADY_LOGGED_IN') throw error;
-    }
-  },
-  findObjects: (session, template, max) => {
-    const handle = bytes(session);
-    pkcs11.C_FindObjectsInit(handle, template.map((entry) => (entry.value instanceof Uint8Array ? { type: entry.type, value: bytes(entry.value) } : entry)));
-    try {
-      return pkcs11.C_FindObjects(handle, max);
+      return pkcs11.C_FindObjects(session, max);
     } finally {
-      try { pkcs11.C_FindObjectsFinal(handle); } catch {}
+      try { pkcs11.C_FindObjectsFinal(session); } catch {}
     }
   },
+  C_GetAttributeValue: (session, object, template) => pkcs11.C_GetAttributeValue(session, object, template),
+  C_CreateObject: (session, template) => pkcs11.C_CreateObject(session, template),
+  C_DestroyObject: (session, object) => { pkcs11.C_DestroyObject(session, object); },
+  C_SignInit: (session, mechanism, key) => { pkcs11.C_SignInit(session, mechanism, key); },
 };
 parentPort.on('message', ({ fn, args }) => {
   try {
-    parentPort.postMessage({ ok: true, value: calls[fn](...args) });
+    parentPort.postMessage({ ok: true, value: calls[fn](...buffers(args)) });
   } catch (error) {
     // pkcs11js puts no argument (PIN, key bytes) into its errors: the name and CKR_ code only.
     const pkcs11Failure = error && error.name === 'Pkcs11Error';
@@ -101,6 +180,8 @@ export class SessionCallWorkers implements SessionCalls {
     private readonly libraryPath: string,
     /** Workers at most; each runs one call at a time. @default 4 */
     private readonly maxWorkers = 4,
+    /** The pkcs11js the workers load; tests give one whose calls block as a stalled HSM's do. @default - the one this module loads */
+    private readonly pkcs11jsPath = require.resolve('pkcs11js'),
   ) {}
 
   /** Threads started so far (alive or ended), for tests. */
@@ -108,17 +189,8 @@ export class SessionCallWorkers implements SessionCalls {
     return this.workers.length;
   }
 
-  async C_OpenSession(slot: pkcs11js.Handle, flags: number, deadlineAt: number): Promise<pkcs11js.Handle> {
-    return Buffer.from((await this.submit({ fn: 'C_OpenSession', args: [slot, flags] }, deadlineAt)) as Uint8Array);
-  }
-
-  async C_Login(session: pkcs11js.Handle, userType: number, pin: string, deadlineAt: number): Promise<void> {
-    await this.submit({ fn: 'C_Login', args: [session, userType, pin] }, deadlineAt);
-  }
-
-  async findObjects(session: pkcs11js.Handle, template: pkcs11js.Template, max: number, deadlineAt: number): Promise<pkcs11js.Handle[]> {
-    const handles = (await this.submit({ fn: 'findObjects', args: [session, template, max] }, deadlineAt)) as Uint8Array[];
-    return handles.map((handle) => Buffer.from(handle));
+  async call<F extends SessionCallName>(fn: F, args: SessionCallArgs<F>, deadlineAt: number): Promise<SessionCallResult<F>> {
+    return buffers(await this.submit({ fn, args }, deadlineAt)) as SessionCallResult<F>;
   }
 
   /** Ends every worker (process shutdown). A worker inside a native call ends when the call returns. */
@@ -159,7 +231,7 @@ export class SessionCallWorkers implements SessionCalls {
     if (idle) return idle;
     if (this.workers.length >= this.maxWorkers) return undefined;
     const pooled: PooledWorker = {
-      worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { pkcs11jsPath: require.resolve('pkcs11js'), libraryPath: this.libraryPath } }),
+      worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { pkcs11jsPath: this.pkcs11jsPath, libraryPath: this.libraryPath } }),
     };
     pooled.worker.unref();
     pooled.worker.on('message', (reply: Reply) => this.finish(pooled, reply));
@@ -218,4 +290,12 @@ function failureOf(reply: { readonly name: string; readonly message: string }): 
   const error = new Error(reply.message);
   if (reply.name === 'Pkcs11Error') error.name = 'Pkcs11Error';
   return error;
+}
+
+/** A worker's reply with its Uint8Arrays (handles, attribute values) as Buffers again, as pkcs11js gives them on this thread. */
+function buffers(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (Array.isArray(value)) return value.map(buffers);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, entry]) => [name, buffers(entry)]));
+  return value;
 }

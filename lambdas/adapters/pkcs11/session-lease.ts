@@ -6,8 +6,10 @@
  */
 import type * as pkcs11js from 'pkcs11js';
 import type { HsmKeyInfo, HsmType } from '../../contract/hsm';
+import { HsmError } from '../../core/ports/hsm';
 import type { Deadline } from './deadline';
 import { callPkcs11, toHsmError } from './errors';
+import { INLINE_SESSION_CALLS, type SessionCallArgs, type SessionCallName, type SessionCallResult, type SessionCalls } from './session-call-workers';
 
 /** A key object found by CKA_ID, with its attributes as read from the HSM. */
 export interface CachedKey {
@@ -22,9 +24,23 @@ export interface LeaseOwner {
   relogin(lease: SessionLease): Promise<void>;
 }
 
+/**
+ * Where the session calls (session-call-workers.ts) of one unit of work go, and what holds one
+ * that outlived the deadline: a lease, or the pool while it opens and logs in a session.
+ */
+export interface SessionCallSite {
+  readonly pkcs11: pkcs11js.PKCS11;
+  readonly deadline: Deadline;
+  /** The partition's HSM type: what a failure code means depends on it (errors.ts). */
+  readonly hsmType: HsmType;
+  /** Set when the partition's session calls run on worker threads; unset: inline. */
+  readonly workers?: SessionCalls | undefined;
+  /** A native call still running after the deadline: the session is closed once it returns, never reused. */
+  inFlight?: Promise<void>;
+}
+
 /** What a unit of work gets: one logged-in session for its exclusive use, and the call's deadline. */
-export class SessionLease {
-  /** A native call still running after the deadline: the session is closed once it returns. */
+export class SessionLease implements SessionCallSite {
   inFlight?: Promise<void>;
 
   constructor(
@@ -32,8 +48,9 @@ export class SessionLease {
     readonly session: pkcs11js.Handle,
     readonly deadline: Deadline,
     private readonly owner: LeaseOwner,
-    /** The partition's HSM type: what a failure code means depends on it (errors.ts). */
     readonly hsmType: HsmType,
+    /** The partition's session-call workers when its session calls run off the event loop. @default - inline */
+    readonly workers?: SessionCalls,
   ) {}
 
   /** A blocking PKCS#11 call: failures mapped to HsmError, then the budget checked. */
@@ -43,14 +60,14 @@ export class SessionLease {
     return result;
   }
 
-  /** A PKCS#11 call on a worker thread (pkcs11js `…Async`, or session-call-workers.ts), raced against the budget. */
+  /** A PKCS#11 call on a worker thread (pkcs11js `…Async`), raced against the budget. */
   callAsync<T>(pkcs11Function: string, fn: () => Promise<T>): Promise<T> {
-    return raceOffThread(this.deadline, pkcs11Function, this.hsmType, fn(), (running) => {
-      this.inFlight = running.then(
-        () => undefined,
-        () => undefined,
-      );
-    });
+    return raceOffThread(this.deadline, pkcs11Function, this.hsmType, fn(), (running) => abandon(this, running));
+  }
+
+  /** A session call on this lease's session, where the partition runs its session calls (see `sessionCall`). */
+  sessionCall<F extends SessionCallName>(fn: F, ...args: SessionCallArgs<F>): Promise<SessionCallResult<F>> {
+    return sessionCall(this, fn, ...args);
   }
 
   /** The key with this CKA_ID (cached with its attributes), or undefined when the partition has none. */
@@ -66,6 +83,35 @@ export class SessionLease {
   async relogin(): Promise<void> {
     await this.owner.relogin(this);
   }
+}
+
+/**
+ * One session call (session-call-workers.ts): on a worker thread raced against the deadline when
+ * the site has workers, inline otherwise (the budget checked after it). Once a call of the site
+ * outlived its deadline, nothing more is sent on its session (TIMEOUT at once), and neither is
+ * anything once the deadline has passed.
+ */
+export async function sessionCall<F extends SessionCallName>(site: SessionCallSite, fn: F, ...args: SessionCallArgs<F>): Promise<SessionCallResult<F>> {
+  if (site.inFlight) throw new HsmError('TIMEOUT', undefined, `${fn} not sent: an earlier call on the session is still waiting for the HSM`);
+  if (!site.workers) {
+    const inline = INLINE_SESSION_CALLS[fn] as (pkcs11: pkcs11js.PKCS11, ...rest: SessionCallArgs<F>) => SessionCallResult<F>;
+    const result = callPkcs11(fn, () => inline(site.pkcs11, ...args), site.hsmType);
+    site.deadline.check(fn);
+    return result;
+  }
+  site.deadline.check(fn);
+  const running = site.workers.call(fn, args, Date.now() + site.deadline.remainingMs());
+  return raceOffThread(site.deadline, fn, site.hsmType, running, (late) => abandon(site, late));
+}
+
+/** Keeps the call that lost its race (with any earlier one) as what the session waits for before it is closed. */
+function abandon(site: SessionCallSite, running: Promise<unknown>): void {
+  const settled = running.then(
+    () => undefined,
+    () => undefined,
+  );
+  const earlier = site.inFlight;
+  site.inFlight = earlier ? Promise.all([earlier, settled]).then(() => undefined) : settled;
 }
 
 /**

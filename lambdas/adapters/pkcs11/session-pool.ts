@@ -14,12 +14,13 @@ import * as pkcs11js from './pkcs11js';
 import { HsmError } from '../../core/ports/hsm';
 import type { PartitionConnection } from '../../contract/hsm';
 import type { SecretStore } from '../../core/ports/secret-store';
-import type { Pkcs11Config } from './config';
+import { sessionCallMode, type Pkcs11Config } from './config';
 import { Deadline } from './deadline';
 import { callPkcs11, invalidatesConnection, toHsmError } from './errors';
-import { findSecretKey, findTemplate, readKeyInfo } from './key-objects';
-import { raceOffThread, SessionLease, type CachedKey, type LeaseOwner } from './session-lease';
+import { findSecretKey } from './key-objects';
+import { raceOffThread, sessionCall, SessionLease, type CachedKey, type LeaseOwner, type SessionCallSite } from './session-lease';
 import type { Pkcs11Module } from './module';
+import type { SessionCalls } from './session-call-workers';
 import { isError } from '../../core/errors';
 
 /** A slot as found in one generation of the library. */
@@ -37,11 +38,6 @@ interface PooledSession {
 
 /** Failures about the request, not the connection: the session stays in the pool. */
 const SESSION_KEEPING_REASONS = new Set(['DECRYPT_FAILED', 'KEY_FUNCTION_NOT_PERMITTED', 'KEY_NOT_FOUND']);
-
-/** A session call (open, login) that outlived its deadline: what it holds is released once it returns. */
-interface Opening {
-  inFlight?: Promise<void>;
-}
 
 /** CKS_RO_USER_FUNCTIONS and CKS_RW_USER_FUNCTIONS (PKCS#11 2.40 §5.7.1; pkcs11js does not export CKS_*). */
 const LOGGED_IN_STATES = new Set([1, 3]);
@@ -70,13 +66,17 @@ export class PartitionSessionPool implements LeaseOwner {
   private readonly keys = new Map<string, CachedKey & { readonly foundAt: number; readonly epoch: number }>();
   private pin?: string;
   private rejectedPin?: { readonly value: string; at: number; readonly returnCode: string | undefined };
+  /** Whether this partition's session calls (session-call-workers.ts) run on worker threads. */
+  private readonly sessionCallsOffThread: boolean;
 
   constructor(
     readonly partition: PartitionConnection,
     private readonly module: Pkcs11Module,
     private readonly config: Pkcs11Config,
     private readonly secretStore: SecretStore,
-  ) {}
+  ) {
+    this.sessionCallsOffThread = sessionCallMode(partition, config) === 'worker-thread';
+  }
 
   /**
    * Runs `work` with a logged-in session within one call budget. After a failure that drops the
@@ -107,10 +107,12 @@ export class PartitionSessionPool implements LeaseOwner {
     let lease: SessionLease | undefined;
     let pooled: PooledSession | undefined;
     let failure: HsmError | undefined;
-    const opening: Opening = {};
+    const workers = this.sessionCalls;
+    // What a C_OpenSession or C_Login that outlives the deadline leaves behind (see openSession).
+    const opening: SessionCallSite = { pkcs11, deadline, hsmType: this.partition.hsmType, workers };
     try {
       pooled = await this.acquire(pkcs11, slot, deadline, opening);
-      lease = new SessionLease(pkcs11, pooled.handle, deadline, this, this.partition.hsmType);
+      lease = new SessionLease(pkcs11, pooled.handle, deadline, this, this.partition.hsmType, workers);
       return await work(lease);
     } catch (error) {
       failure = toHsmError(error, 'PKCS#11 call');
@@ -166,7 +168,7 @@ export class PartitionSessionPool implements LeaseOwner {
     throw new HsmError('TOKEN_NOT_FOUND', undefined, `token ${JSON.stringify(this.partition.tokenLabel)} not found`);
   }
 
-  private async acquire(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline, opening: Opening): Promise<PooledSession> {
+  private async acquire(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline, opening: SessionCallSite): Promise<PooledSession> {
     for (;;) {
       const idle = this.idle.pop();
       if (idle) {
@@ -236,9 +238,9 @@ export class PartitionSessionPool implements LeaseOwner {
     if (!this.hand(OPEN_SLOT)) this.open -= 1;
   }
 
-  /** Whether this partition's C_OpenSession, C_Login and C_FindObjects run on worker threads. */
-  private get sessionCallsOffThread(): boolean {
-    return this.config.sessionCallModes[this.partition.hsmType] === 'worker-thread';
+  /** The module's session-call workers when this partition's session calls run off the event loop. */
+  private get sessionCalls(): SessionCalls | undefined {
+    return this.sessionCallsOffThread ? this.module.sessionCallWorkers : undefined;
   }
 
   /**
@@ -247,18 +249,20 @@ export class PartitionSessionPool implements LeaseOwner {
    * loop, a C_OpenSession or C_Login that outlives the deadline leaves its session to be closed
    * once the library returns (`opening.inFlight`); it never enters the pool.
    */
-  private async openSession(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline, opening: Opening): Promise<PooledSession> {
+  private async openSession(pkcs11: pkcs11js.PKCS11, slot: Slot, deadline: Deadline, opening: SessionCallSite): Promise<PooledSession> {
     const flags = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
-    const handle = this.sessionCallsOffThread
-      ? await raceOffThread(deadline, 'C_OpenSession', this.partition.hsmType, this.module.sessionCallWorkers.C_OpenSession(slot.handle, flags, deadlineAt(deadline)), (running) => {
+    const workers = opening.workers;
+    const handle = workers
+      ? await raceOffThread(deadline, 'C_OpenSession', this.partition.hsmType, workers.call('C_OpenSession', [slot.handle, flags], deadlineAt(deadline)), (running) => {
+          // A session opened too late is nobody's: closed as soon as the library hands it over.
           opening.inFlight = running.then((late) => closeQuietly(pkcs11, late), () => undefined);
         })
       : callPkcs11('C_OpenSession', () => pkcs11.C_OpenSession(slot.handle, flags));
     const pooled: PooledSession = { handle, epoch: this.epoch, generation: slot.generation };
     try {
-      const { state } = callPkcs11('C_GetSessionInfo', () => pkcs11.C_GetSessionInfo(pooled.handle));
+      const { state } = await sessionCall(opening, 'C_GetSessionInfo', pooled.handle);
       // Login is per application and token: a session opened after the first login is already logged in.
-      if (!LOGGED_IN_STATES.has(state)) await this.login(pkcs11, pooled.handle, deadline, opening);
+      if (!LOGGED_IN_STATES.has(state)) await this.login(pooled.handle, opening);
       deadline.check('C_OpenSession');
       return pooled;
     } catch (error) {
@@ -268,23 +272,12 @@ export class PartitionSessionPool implements LeaseOwner {
     }
   }
 
-  /** C_Login; off the event loop, one that outlives the deadline is left in `holder.inFlight`. */
-  private async login(pkcs11: pkcs11js.PKCS11, session: pkcs11js.Handle, deadline: Deadline, holder: Opening): Promise<void> {
-    const pin = await deadline.race(this.currentPin(), 'the partition PIN');
+  /** C_Login on the site's session call path; one that outlives the deadline is left in `site.inFlight`. */
+  private async login(session: pkcs11js.Handle, site: SessionCallSite): Promise<void> {
+    const pin = await site.deadline.race(this.currentPin(), 'the partition PIN');
     try {
-      if (this.sessionCallsOffThread) {
-        const running = this.module.sessionCallWorkers.C_Login(session, pkcs11js.CKU_USER, pin, deadlineAt(deadline));
-        await raceOffThread(deadline, 'C_Login', this.partition.hsmType, running, () => {
-          holder.inFlight = running.then(
-            () => undefined,
-            () => undefined,
-          );
-        });
-      } else {
-        pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
-      }
+      await sessionCall(site, 'C_Login', session, pkcs11js.CKU_USER, pin);
     } catch (error) {
-      if (error instanceof Error && error.message === 'CKR_USER_ALREADY_LOGGED_IN') return;
       const hsmError = toHsmError(error, 'C_Login');
       if (hsmError.reason === 'LOGIN_FAILED') {
         this.pin = undefined;
@@ -322,31 +315,21 @@ export class PartitionSessionPool implements LeaseOwner {
   /** Partition test (run with `freshPin`): log out, and log in with the PIN now stored. */
   async relogin(lease: SessionLease): Promise<void> {
     const pin = await lease.deadline.race(this.currentPin(), 'the partition PIN');
-    try {
-      lease.pkcs11.C_Logout(lease.session);
-    } catch (error) {
-      if (!(error instanceof Error && error.message === 'CKR_USER_NOT_LOGGED_IN')) throw toHsmError(error, 'C_Logout');
-    }
+    await lease.sessionCall('C_Logout', lease.session);
     // Every session of this application is now logged out; fresh sessions are opened from here on.
     this.epoch += 1;
     this.pin = pin;
-    await this.login(lease.pkcs11, lease.session, lease.deadline, lease);
+    await this.login(lease.session, lease);
   }
 
   /** Called by SessionLease.key: the cache first, then C_FindObjects + C_GetAttributeValue. */
   async key(lease: SessionLease, objectId: string): Promise<CachedKey | undefined> {
     const cached = this.keys.get(objectId);
     if (cached && cached.epoch === this.epoch && Date.now() - cached.foundAt < this.config.keyCacheMaxAgeMs) return cached;
-    const found = this.sessionCallsOffThread ? await this.findSecretKeyOffThread(lease, objectId) : findSecretKey(lease, objectId);
+    const found = await findSecretKey(lease, objectId);
     if (found) this.keys.set(objectId, { ...found, foundAt: Date.now(), epoch: this.epoch });
     else this.keys.delete(objectId);
     return found;
-  }
-
-  private async findSecretKeyOffThread(lease: SessionLease, objectId: string): Promise<CachedKey | undefined> {
-    const template = findTemplate(pkcs11js.CKO_SECRET_KEY, objectId);
-    const [handle] = await lease.callAsync('C_FindObjects', () => this.module.sessionCallWorkers.findObjects(lease.session, template, 1, deadlineAt(lease.deadline)));
-    return handle && { handle, info: readKeyInfo(lease, handle) };
   }
 
   forgetKey(objectId: string): void {

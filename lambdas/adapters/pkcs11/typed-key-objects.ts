@@ -43,24 +43,24 @@ export interface KeyObject {
 }
 
 /** The secret key or key pair with this CKA_ID; undefined when the partition has none. */
-export function findKeyObject(lease: SessionLease, objectId: string): KeyObject | undefined {
-  const [secret] = findKeyHandles(lease, pkcs11js.CKO_SECRET_KEY, objectId, 1);
+export async function findKeyObject(lease: SessionLease, objectId: string): Promise<KeyObject | undefined> {
+  const [secret] = await findKeyHandles(lease, pkcs11js.CKO_SECRET_KEY, objectId, 1);
   if (secret !== undefined) return { handle: secret, objectClass: 'secret' };
-  const [privateKey] = findKeyHandles(lease, pkcs11js.CKO_PRIVATE_KEY, objectId, 1);
+  const [privateKey] = await findKeyHandles(lease, pkcs11js.CKO_PRIVATE_KEY, objectId, 1);
   if (privateKey === undefined) return undefined;
-  const [publicHandle] = findKeyHandles(lease, pkcs11js.CKO_PUBLIC_KEY, objectId, 1);
+  const [publicHandle] = await findKeyHandles(lease, pkcs11js.CKO_PUBLIC_KEY, objectId, 1);
   return { handle: privateKey, objectClass: 'private', ...(publicHandle === undefined ? {} : { publicHandle }) };
 }
 
 /** The key as the HSM reports it: type, size or curve, attributes, a pair's public key. */
-export function describeKeyObject(lease: SessionLease, key: KeyObject): HsmKeyInfo {
-  const base = readKeyInfo(lease, key.handle);
-  const keyType = KEY_TYPES.get(readUlong(readAttribute(lease, key.handle, pkcs11js.CKA_KEY_TYPE))) ?? 'OTHER';
+export async function describeKeyObject(lease: SessionLease, key: KeyObject): Promise<HsmKeyInfo> {
+  const base = await readKeyInfo(lease, key.handle);
+  const keyType = KEY_TYPES.get(readUlong(await readAttribute(lease, key.handle, pkcs11js.CKA_KEY_TYPE))) ?? 'OTHER';
   if (key.objectClass === 'secret') return { ...base, keyType };
-  const publicKey = key.publicHandle === undefined ? undefined : readPublicKey(lease, key.publicHandle, keyType);
+  const publicKey = key.publicHandle === undefined ? undefined : await readPublicKey(lease, key.publicHandle, keyType);
   const attributes = { ...base.attributes };
   if (key.publicHandle !== undefined) {
-    const publicInfo = readKeyInfo(lease, key.publicHandle);
+    const publicInfo = await readKeyInfo(lease, key.publicHandle);
     for (const name of PUBLIC_KEY_ATTRIBUTES) attributes[name] = publicInfo.attributes[name];
   }
   return {
@@ -76,7 +76,7 @@ export function describeKeyObject(lease: SessionLease, key: KeyObject): HsmKeyIn
 /** Generates the key the request describes inside the HSM and returns it as read back. */
 export async function generateKeyObject(lease: SessionLease, request: GenerateKeyRequest): Promise<HsmKeyInfo> {
   const keyType = request.keyType ?? 'AES';
-  if (findKeyObject(lease, request.objectId) !== undefined) {
+  if ((await findKeyObject(lease, request.objectId)) !== undefined) {
     throw new HsmError('DEVICE_ERROR', undefined, `a key with CKA_ID ${request.objectId} already exists`);
   }
   if (keyType === 'AES') return generateAesKey(lease, request);
@@ -119,24 +119,23 @@ export async function generateKeyObject(lease: SessionLease, request: GenerateKe
     const mechanism = keyType === 'RSA' ? pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN : pkcs11js.CKM_EC_KEY_PAIR_GEN;
     await lease.callAsync('C_GenerateKeyPair', () => pkcs11.C_GenerateKeyPairAsync(session, { mechanism }, publicTemplate, privateTemplate));
   }
-  const generated = findKeyObject(lease, request.objectId);
+  const generated = await findKeyObject(lease, request.objectId);
   if (generated === undefined) throw new HsmError('DEVICE_ERROR', undefined, `the HSM reported no key with CKA_ID ${request.objectId} after generating it`);
   return describeKeyObject(lease, generated);
 }
 
 /** Destroys every secret, private and public key with this CKA_ID; none is not an error. */
-export function destroyKeyObjects(lease: SessionLease, objectId: string): void {
-  const { pkcs11, session } = lease;
+export async function destroyKeyObjects(lease: SessionLease, objectId: string): Promise<void> {
   for (const objectClass of [pkcs11js.CKO_SECRET_KEY, pkcs11js.CKO_PRIVATE_KEY, pkcs11js.CKO_PUBLIC_KEY]) {
-    for (const handle of findKeyHandles(lease, objectClass, objectId, 64)) {
-      lease.call('C_DestroyObject', () => pkcs11.C_DestroyObject(session, handle));
+    for (const handle of await findKeyHandles(lease, objectClass, objectId, 64)) {
+      await lease.sessionCall('C_DestroyObject', lease.session, handle);
     }
   }
   lease.forgetKey(objectId);
 }
 
-function readAttribute(lease: SessionLease, handle: pkcs11js.Handle, type: number): Buffer {
-  const [attribute] = lease.call('C_GetAttributeValue', () => lease.pkcs11.C_GetAttributeValue(lease.session, handle, [{ type }]));
+async function readAttribute(lease: SessionLease, handle: pkcs11js.Handle, type: number): Promise<Buffer> {
+  const [attribute] = await lease.sessionCall('C_GetAttributeValue', lease.session, handle, [{ type }]);
   if (!Buffer.isBuffer(attribute?.value)) throw new HsmError('DEVICE_ERROR', undefined, `the HSM reported no value for attribute 0x${type.toString(16)}`);
   return attribute.value;
 }
@@ -147,18 +146,18 @@ function readUlong(value: Buffer): number {
 }
 
 /** The public key object as PEM, with the modulus size (RSA) or the curve (EC). */
-function readPublicKey(lease: SessionLease, handle: pkcs11js.Handle, keyType: HsmKeyType | 'OTHER'): { pem: string; sizeBits: number; curve?: EcCurve } | undefined {
+async function readPublicKey(lease: SessionLease, handle: pkcs11js.Handle, keyType: HsmKeyType | 'OTHER'): Promise<{ pem: string; sizeBits: number; curve?: EcCurve } | undefined> {
   if (keyType === 'RSA') {
-    const modulus = stripLeadingZeros(readAttribute(lease, handle, pkcs11js.CKA_MODULUS));
-    const exponent = stripLeadingZeros(readAttribute(lease, handle, pkcs11js.CKA_PUBLIC_EXPONENT));
+    const modulus = stripLeadingZeros(await readAttribute(lease, handle, pkcs11js.CKA_MODULUS));
+    const exponent = stripLeadingZeros(await readAttribute(lease, handle, pkcs11js.CKA_PUBLIC_EXPONENT));
     const key = createPublicKey({ key: { kty: 'RSA', n: modulus.toString('base64url'), e: exponent.toString('base64url') }, format: 'jwk' });
     return { pem: key.export({ format: 'pem', type: 'spki' }).toString(), sizeBits: modulus.length * 8 };
   }
   if (keyType !== 'EC') return undefined;
-  const params = readAttribute(lease, handle, pkcs11js.CKA_EC_PARAMS);
+  const params = await readAttribute(lease, handle, pkcs11js.CKA_EC_PARAMS);
   const curve = EC_CURVES.find((name) => EC_PARAMS[name].equals(params));
   if (curve === undefined) return undefined;
-  const point = ecPoint(readAttribute(lease, handle, pkcs11js.CKA_EC_POINT));
+  const point = ecPoint(await readAttribute(lease, handle, pkcs11js.CKA_EC_POINT));
   const algorithm = der(0x30, Buffer.concat([Buffer.from('06072a8648ce3d0201', 'hex'), params]));
   const spki = der(0x30, Buffer.concat([algorithm, der(0x03, Buffer.concat([Buffer.from([0]), point]))]));
   const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });

@@ -33,7 +33,9 @@ export const PARTITION_RESOURCE = 'HSM partition';
 /**
  * POST /v1/cckm/hsm/partitions and PATCH .../{id}: the types of `hsmSchemas.createPartition` and
  * `updatePartition`. A new `gcm_iv_convention` applies to new encryptions within the proxy's state
- * staleness; older ciphertexts still decrypt (decryption takes the IV as given).
+ * staleness; older ciphertexts still decrypt (decryption takes the IV as given). A new
+ * `pkcs11_call_mode` applies to new sessions: the partition's connection is then another one, with
+ * a session pool of its own (adapters/pkcs11/partitions.ts).
  */
 export type { CreateHsmPartitionRequest, UpdateHsmPartitionRequest };
 
@@ -64,6 +66,7 @@ export class HsmPartitionService {
       tokenLabel: request.token_label,
       ...(request.description === undefined ? {} : { description: request.description }),
       ...(request.gcm_iv_convention === undefined ? {} : { gcmIvConvention: request.gcm_iv_convention }),
+      ...(request.pkcs11_call_mode === undefined ? {} : { pkcs11CallMode: request.pkcs11_call_mode }),
       ...(members === undefined ? {} : { members }),
       ...(cloudHsmClusterId === undefined ? {} : { cloudHsmClusterId }),
       createdAt: now,
@@ -112,6 +115,7 @@ export class HsmPartitionService {
         ...(request.token_label === undefined ? {} : { tokenLabel: request.token_label }),
         ...(request.description === undefined ? {} : { description: request.description }),
         ...(request.gcm_iv_convention === undefined ? {} : { gcmIvConvention: request.gcm_iv_convention }),
+        ...(request.pkcs11_call_mode === undefined ? {} : { pkcs11CallMode: request.pkcs11_call_mode }),
         ...(reach.members === undefined ? {} : { members: reach.members }),
         ...(reach.cloudHsmClusterId === undefined ? {} : { cloudHsmClusterId: reach.cloudHsmClusterId }),
         updatedAt: this.deps.clock.now().toISOString(),

@@ -3,7 +3,7 @@
  * generates source keys in. The PIN is kept in the SecretStore under `secretNames.hsmPin(id)`;
  * the record holds only that name, and no response ever carries the PIN.
  */
-import { DEFAULT_GCM_IV_CONVENTION, type GcmIvConvention, type HsmType, type PartitionConnection, type PartitionMember } from '../../contract/hsm';
+import { DEFAULT_GCM_IV_CONVENTION, type GcmIvConvention, type HsmType, type PartitionConnection, type PartitionMember, type Pkcs11CallMode } from '../../contract/hsm';
 import { secretNames } from '../secret-names';
 import { envelope, type ResourceEnvelope, type Timestamps } from '../resource';
 
@@ -21,6 +21,8 @@ export interface PartitionData extends Timestamps {
   readonly description?: string;
   /** Set by the operator when the HSM's policy differs from its type's default. @default DEFAULT_GCM_IV_CONVENTION[hsmType] */
   readonly gcmIvConvention?: GcmIvConvention;
+  /** Set by the operator when the partition's calls should run otherwise than its HSM type's do. @default - the container's mode for the HSM type */
+  readonly pkcs11CallMode?: Pkcs11CallMode;
   /** The HSMs the partition reaches (HA group members, clusters shown as slots). @default - one: the partition itself */
   readonly members?: readonly PartitionMember[];
   /**
@@ -40,6 +42,11 @@ export interface PartitionResource extends ResourceEnvelope {
   readonly description?: string;
   /** Who makes AES-GCM IVs on this partition, and where they come back (contract/hsm.ts); the HSM type's default unless set. */
   readonly gcm_iv_convention: GcmIvConvention;
+  /**
+   * Where the proxy and the HSM agent run this partition's PKCS#11 calls (contract/hsm.ts
+   * Pkcs11CallMode). Shown only when set: the default is the HSM type's mode in each container.
+   */
+  readonly pkcs11_call_mode?: Pkcs11CallMode;
   /** The HSMs the deep health check reaches one by one (GetHealthStatus `ekmFleetDetails`); one, the partition itself, unless set. */
   readonly members: readonly { readonly id: string; readonly token_label: string }[];
   /** The AWS CloudHSM cluster whose HSMs GetHealthStatus lists one by one (a `cloudhsm` partition that sets it). */
@@ -55,6 +62,7 @@ export function partitionResource(id: string, partition: PartitionData): Partiti
     partition_label: partition.tokenLabel,
     ...(partition.description === undefined ? {} : { description: partition.description }),
     gcm_iv_convention: partition.gcmIvConvention ?? DEFAULT_GCM_IV_CONVENTION[partition.hsmType],
+    ...(partition.pkcs11CallMode === undefined ? {} : { pkcs11_call_mode: partition.pkcs11CallMode }),
     members: partitionMembers(id, partition).map((member) => ({ id: member.id, token_label: member.tokenLabel })),
     ...(partition.cloudHsmClusterId === undefined ? {} : { cloudhsm_cluster_id: partition.cloudHsmClusterId }),
   };
@@ -78,9 +86,16 @@ export function duplicateMember(members: readonly PartitionMember[]): string | u
 }
 
 /** What the HSM agent needs to open a session on the partition (the PIN by secret name only). */
-export function partitionConnection(id: string, partition: Pick<PartitionData, 'hsmType' | 'tokenLabel' | 'gcmIvConvention'>): PartitionConnection {
-  const { hsmType, tokenLabel, gcmIvConvention } = partition;
-  return { partitionId: id, hsmType, tokenLabel, pinSecretName: secretNames.hsmPin(id), ...(gcmIvConvention === undefined ? {} : { gcmIvConvention }) };
+export function partitionConnection(id: string, partition: Pick<PartitionData, 'hsmType' | 'tokenLabel' | 'gcmIvConvention' | 'pkcs11CallMode'>): PartitionConnection {
+  const { hsmType, tokenLabel, gcmIvConvention, pkcs11CallMode } = partition;
+  return {
+    partitionId: id,
+    hsmType,
+    tokenLabel,
+    pinSecretName: secretNames.hsmPin(id),
+    ...(gcmIvConvention === undefined ? {} : { gcmIvConvention }),
+    ...(pkcs11CallMode === undefined ? {} : { pkcs11CallMode }),
+  };
 }
 
 /** Answer of `POST /v1/cckm/hsm/partitions/{id}/test`. */

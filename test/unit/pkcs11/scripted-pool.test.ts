@@ -2,10 +2,8 @@
  * PartitionSessionPool over a scripted PKCS#11 library (Luna and CloudHSM cannot run here): what a
  * device failure does to the partition's sessions, and that the caller's deadline is the budget.
  */
-import * as pkcs11js from 'pkcs11js';
 import { pkcs11Config } from '../../../lambdas/adapters/pkcs11/config';
 import { gcmDecrypt } from '../../../lambdas/adapters/pkcs11/gcm';
-import type { Pkcs11Module } from '../../../lambdas/adapters/pkcs11/module';
 import { PartitionSessionPool } from '../../../lambdas/adapters/pkcs11/session-pool';
 import { Pkcs11KeyCrypto } from '../../../lambdas/adapters/pkcs11/key-crypto';
 import { Pkcs11Partitions } from '../../../lambdas/adapters/pkcs11/partitions';
@@ -14,56 +12,9 @@ import { operationPath, proxyFixture } from '../../xks/support/proxy-fixture';
 import { DEFAULT_GCM_IV_CONVENTION, type HsmType, type PartitionConnection } from '../../../lambdas/contract/hsm';
 import type { HsmError } from '../../../lambdas/core/ports/hsm';
 import { MemorySecretStore } from '../../helpers/softhsm';
+import { scriptedLibrary } from './support/scripted-library';
 
-const SLOT = Buffer.from([7]);
 const SEALED = { iv: Buffer.alloc(12, 1), ciphertext: Buffer.from('abc'), tag: Buffer.alloc(16, 2) };
-
-/**
- * A library with one token; sessions are numbered; C_Decrypt(Async) fails with `decryptFailure`
- * while it is set. Network HSMs run C_OpenSession, C_Login and C_FindObjects on worker threads
- * (session-call-workers.ts): here `sessionCallWorkers` runs the same scripted functions, and a
- * C_Login on a session listed in `hangLoginOn` does not return until `releaseHungLogins()`.
- */
-function scriptedLibrary() {
-  let nextSession = 1;
-  const script = { decryptFailure: undefined as string | undefined, hangLoginOn: new Set<number>() };
-  const hung: (() => void)[] = [];
-  const failIfScripted = () => {
-    if (script.decryptFailure) throw new pkcs11js.Pkcs11Error(`${script.decryptFailure}:0`);
-  };
-  const functions = {
-    C_OpenSession: jest.fn((_slot?: Buffer, _flags?: number) => Buffer.from([nextSession++])),
-    C_GetSessionInfo: jest.fn(() => ({ state: 0 })),
-    C_Login: jest.fn(),
-    C_CloseSession: jest.fn(),
-    C_DecryptInit: jest.fn(),
-    C_Decrypt: jest.fn((_s: Buffer, data: Buffer, out: Buffer) => (failIfScripted(), out.subarray(0, data.length - 16))),
-    C_DecryptAsync: jest.fn(async (_s: Buffer, data: Buffer, out: Buffer) => (failIfScripted(), out.subarray(0, data.length - 16))),
-    C_EncryptInit: jest.fn(),
-    // Luna's convention: ciphertext ‖ tag ‖ the IV the HSM generated (never all zeros).
-    C_EncryptAsync: jest.fn(async (_s: Buffer, _data: Buffer, out: Buffer) => out.fill(5)),
-    C_GetAttributeValue: jest.fn(() => []),
-  };
-  const sessionCallWorkers = {
-    C_OpenSession: jest.fn(async (slot: Buffer, flags: number) => functions.C_OpenSession(slot, flags)),
-    C_Login: jest.fn((session: Buffer, userType: number, pin: string) => {
-      if (script.hangLoginOn.has(session[0]!)) return new Promise<void>((resolve) => hung.push(resolve));
-      return Promise.resolve(functions.C_Login(session, userType, pin));
-    }),
-    findObjects: jest.fn(async () => [Buffer.from([42])]),
-  };
-  const module = {
-    generation: 0,
-    functions,
-    sessionCallWorkers,
-    enter: jest.fn(async () => functions),
-    leave: jest.fn(),
-    findSlot: jest.fn(() => SLOT),
-    reinitialize: jest.fn(async () => undefined),
-  };
-  const releaseHungLogins = () => hung.splice(0).forEach((resolve) => resolve());
-  return { functions, sessionCallWorkers, module: module as unknown as Pkcs11Module, enter: module.enter, leave: module.leave, script, releaseHungLogins };
-}
 
 function poolFor(hsmType: HsmType, settings: { readonly maxSessionsPerPartition?: number } = {}) {
   const library = scriptedLibrary();
@@ -191,8 +142,8 @@ describe('a C_Login that hangs (network HSM, session calls on worker threads)', 
 
   it('costs one request its deadline (DependencyTimeoutException) and nothing more; the hung session is never reused', async () => {
     // Arrange: the first session opened (partition A's) hangs in C_Login.
-    const { functions, sessionCallWorkers, script, encrypt, releaseHungLogins, enter, leave } = proxyOverScriptedLuna();
-    script.hangLoginOn.add(1);
+    const { functions, workerCalls, hang, encrypt, releaseHung, enter, leave } = proxyOverScriptedLuna();
+    hang('C_Login', 1);
     // Act
     const started = Date.now();
     const hung = await encrypt('key-1');
@@ -204,13 +155,13 @@ describe('a C_Login that hangs (network HSM, session calls on worker threads)', 
     expect(hungAfterMs).toBeLessThan(1_000);
     expect(otherPartition.status).toBe(200);
     expect(samePartitionAgain.status).toBe(200);
-    expect(sessionCallWorkers.C_Login.mock.calls.map(([session]) => session[0])).toEqual([1, 2, 3]);
+    expect(workerCalls('C_Login')).toEqual([1, 2, 3]);
     const usedForEncryption = functions.C_EncryptInit.mock.calls.map(([session]) => (session as Buffer)[0]);
     expect(usedForEncryption).toEqual([2, 3]);
     // The library finally returns: only then is the hung session closed, and the module left.
     expect(functions.C_CloseSession).not.toHaveBeenCalled();
     expect(leave).toHaveBeenCalledTimes(enter.mock.calls.length - 1);
-    releaseHungLogins();
+    releaseHung();
     await new Promise((resolve) => setImmediate(resolve));
     expect(functions.C_CloseSession.mock.calls.map(([session]) => session[0])).toEqual([1]);
     expect(leave).toHaveBeenCalledTimes(enter.mock.calls.length);
@@ -223,7 +174,6 @@ describe('a C_Login that hangs (network HSM, session calls on worker threads)', 
     const { functions, sessionCallWorkers, decrypt } = poolFor('softhsm');
     await decrypt();
     expect(functions.C_Login).toHaveBeenCalledTimes(1);
-    expect(sessionCallWorkers.C_Login).not.toHaveBeenCalled();
-    expect(sessionCallWorkers.C_OpenSession).not.toHaveBeenCalled();
+    expect(sessionCallWorkers.call).not.toHaveBeenCalled();
   });
 });
