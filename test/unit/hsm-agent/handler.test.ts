@@ -78,6 +78,7 @@ describe('HSM agent Lambda entry', () => {
     ['too many args', { operation: 'describeKey', args: [keyRef, keyRef] }, 'payload.args must be an array of 1'],
     ['a bad hsm type', { operation: 'testPartition', args: [{ ...partition, hsmType: 'nshield' }] }, 'payload.args[0].hsmType must be one of'],
     ['an empty token label', { operation: 'testPartition', args: [{ ...partition, tokenLabel: '' }] }, 'payload.args[0].tokenLabel'],
+    ['an unknown call mode', { operation: 'testPartition', args: [{ ...partition, pkcs11CallMode: 'threads' }] }, 'payload.args[0].pkcs11CallMode must be one of inline, worker-thread'],
     ['an object id that is not hex', { operation: 'destroyKey', args: [{ ...keyRef, objectId: 'xyz' }] }, 'payload.args[0].objectId'],
     ['an AES key size other than 256', { operation: 'generateKey', args: [partition, { ...generateRequest, sizeBits: 128 }] }, 'payload.args[1].sizeBits must be one of 256'],
     ['an RSA size AWS KMS does not take', { operation: 'generateKey', args: [partition, { ...generateRequest, keyType: 'RSA', sizeBits: 1024 }] }, 'payload.args[1].sizeBits must be one of 2048, 3072, 4096'],
@@ -129,7 +130,8 @@ describe('HSM agent Lambda entry', () => {
     const handler = createHsmAgentHandler(() => agent, silentLogger());
 
     await handler({ operation: 'testPartition', args: [{ ...partition, pin: 'never-passed' }] });
+    await handler({ operation: 'testPartition', args: [{ ...partition, pkcs11CallMode: 'inline' }] });
 
-    expect(agent.testPartition).toHaveBeenCalledWith(partition);
+    expect(agent.testPartition.mock.calls).toEqual([[partition], [{ ...partition, pkcs11CallMode: 'inline' }]]);
   });
 });

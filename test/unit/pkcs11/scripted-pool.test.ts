@@ -177,3 +177,25 @@ describe('a C_Login that hangs (network HSM, session calls on worker threads)', 
     expect(sessionCallWorkers.call).not.toHaveBeenCalled();
   });
 });
+
+describe('a partition\'s pkcs11CallMode in the XKS proxy\'s KeyCrypto', () => {
+  it('a Luna partition set inline runs its session calls and C_Decrypt on the event loop; its HSM type\'s mode is left for the others', async () => {
+    // Arrange: two Luna partitions on one scripted library, one set inline.
+    const library = scriptedLibrary();
+    const pins = new MemorySecretStore();
+    const inline: PartitionConnection = { partitionId: 'p-pcie', hsmType: 'luna', tokenLabel: 'pcie', pinSecretName: 'pin', pkcs11CallMode: 'inline' };
+    const network: PartitionConnection = { partitionId: 'p-net', hsmType: 'luna', tokenLabel: 'net', pinSecretName: 'pin' };
+    await pins.put('pin', '1234');
+    const config = pkcs11Config();
+    const keyCrypto = new Pkcs11KeyCrypto(config, pins, new Pkcs11Partitions(config, pins, () => library.module));
+    // Act
+    await keyCrypto.decrypt({ partition: inline, objectId: '0a' }, SEALED, Buffer.alloc(0));
+    const inlineWorkerCalls = library.sessionCallWorkers.call.mock.calls.length;
+    await keyCrypto.decrypt({ partition: network, objectId: '0a' }, SEALED, Buffer.alloc(0));
+    // Assert
+    expect(inlineWorkerCalls).toBe(0);
+    expect(library.functions.C_Decrypt).toHaveBeenCalledTimes(1);
+    expect(library.functions.C_DecryptAsync).toHaveBeenCalledTimes(1);
+    expect(library.workerCalls('C_FindObjects')).toEqual([2]);
+  });
+});

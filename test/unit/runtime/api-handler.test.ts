@@ -92,6 +92,7 @@ describe('validation', () => {
 
   it.each([
     [{ ...partition, hsm_type: 'thales' }, 'hsm_type: must be one of "luna", "cloudhsm", "softhsm"'],
+    [{ ...partition, pkcs11_call_mode: 'threads' }, 'pkcs11_call_mode: must be one of "inline", "worker-thread"'],
     [{ ...partition, token_label: undefined }, 'token_label: is required'],
     [{ ...partition, colour: 'red' }, 'colour: is not a known field'],
     [{ ...partition, token_label: 'x'.repeat(33) }, 'token_label: must NOT have more than 32 characters'],

@@ -156,6 +156,19 @@ describe('HsmPartitionService', () => {
     expect(agent.tested).toEqual([{ partitionId: set.id, hsmType: 'luna', tokenLabel: 'par2', pinSecretName: secretNames.hsmPin(set.id), gcmIvConvention: 'caller-hsm-rng' }]);
   });
 
+  it('keeps a pkcs11_call_mode the operator set, shows none otherwise, and passes a set one to the HSM side', async () => {
+    const luna = await createPartition();
+    const inline = await partitions.create({ name: 'luna-pcie', hsm_type: 'luna', token_label: 'pcie', pin: PIN, pkcs11_call_mode: 'inline' });
+    const changed = await partitions.update(luna.id, { pkcs11_call_mode: 'worker-thread' });
+    await partitions.test(inline.id);
+
+    expect(luna).not.toHaveProperty('pkcs11_call_mode');
+    expect(inline.pkcs11_call_mode).toBe('inline');
+    expect(changed.pkcs11_call_mode).toBe('worker-thread');
+    expect(await partitions.get(inline.id)).toMatchObject({ pkcs11_call_mode: 'inline' });
+    expect(agent.tested).toEqual([{ partitionId: inline.id, hsmType: 'luna', tokenLabel: 'pcie', pinSecretName: secretNames.hsmPin(inline.id), pkcs11CallMode: 'inline' }]);
+  });
+
   it('keeps the HSMs the partition reaches (members) for the proxy\'s health check; a repeated id or label is a 400 naming members', async () => {
     const members = [{ id: 'hsm-1', token_label: 'ha-member-1' }, { id: 'hsm-2', token_label: 'ha-member-2' }];
     const created = await partitions.create({ name: 'luna-ha', hsm_type: 'luna', token_label: 'ha-group', pin: PIN, members });
