@@ -37,8 +37,8 @@ export class Pkcs11Module {
   }
 
   /**
-   * C_OpenSession, C_Login and C_FindObjects on worker threads (started on first use), for
-   * partitions whose session calls run off the event loop (Pkcs11Config.sessionCallModes). Call
+   * The session calls (session-call-workers.ts) on worker threads (started on first use), for
+   * partitions whose session calls run off the event loop (config.ts sessionCallMode). Call
    * while entered: the workers use the library this module loaded and initialised.
    */
   get sessionCallWorkers(): SessionCalls {
@@ -62,6 +62,24 @@ export class Pkcs11Module {
     this.ensureInitialized();
     this.active += 1;
     return this.pkcs11;
+  }
+
+  /**
+   * For work that outlives the call that entered (a C_CloseSession left to a worker thread): one
+   * more hold, released by calling the returned function once. Until then the module is not idle,
+   * so no re-initialisation or shutdown finalises the library under it. Undefined while a
+   * re-initialisation is under way: it may already have found the module idle, and its
+   * C_Finalize ends every session anyway.
+   */
+  hold(): (() => void) | undefined {
+    if (this.reinitializing) return undefined;
+    this.active += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.leave();
+    };
   }
 
   leave(): void {

@@ -33,6 +33,7 @@ import { HsmError } from '../../core/ports/hsm';
  */
 export interface SessionCallFunctions {
   C_OpenSession(slot: pkcs11js.Handle, flags: number): pkcs11js.Handle;
+  C_CloseSession(session: pkcs11js.Handle): void;
   C_GetSessionInfo(session: pkcs11js.Handle): pkcs11js.SessionInfo;
   C_Login(session: pkcs11js.Handle, userType: number, pin: string): void;
   C_Logout(session: pkcs11js.Handle): void;
@@ -50,6 +51,9 @@ export type SessionCallResult<F extends SessionCallName> = ReturnType<SessionCal
 /** The session calls on the event loop, on the given library's functions. */
 export const INLINE_SESSION_CALLS: { readonly [F in SessionCallName]: (pkcs11: pkcs11js.PKCS11, ...args: SessionCallArgs<F>) => SessionCallResult<F> } = {
   C_OpenSession: (pkcs11, slot, flags) => pkcs11.C_OpenSession(slot, flags),
+  C_CloseSession: (pkcs11, session) => {
+    pkcs11.C_CloseSession(session);
+  },
   C_GetSessionInfo: (pkcs11, session) => pkcs11.C_GetSessionInfo(session),
   C_Login: (pkcs11, session, userType, pin) => {
     try {
@@ -87,7 +91,10 @@ export const INLINE_SESSION_CALLS: { readonly [F in SessionCallName]: (pkcs11: p
   },
 };
 
-/** The session calls on worker threads: each settles at the latest at `deadlineAt` when it never started. */
+/**
+ * The session calls on worker threads: each settles at the latest at `deadlineAt` when it never
+ * started; one given no deadline (Infinity) waits in the queue for a worker however long it takes.
+ */
 export interface SessionCalls {
   call<F extends SessionCallName>(fn: F, args: SessionCallArgs<F>, deadlineAt: number): Promise<SessionCallResult<F>>;
 }
@@ -131,6 +138,7 @@ const tolerating = (returnCode, fn) => {
 };
 const calls = {
   C_OpenSession: (slot, flags) => pkcs11.C_OpenSession(slot, flags),
+  C_CloseSession: (session) => { pkcs11.C_CloseSession(session); },
   C_GetSessionInfo: (session) => pkcs11.C_GetSessionInfo(session),
   C_Login: (session, userType, pin) => tolerating('CKR_USER_ALREADY_LOGGED_IN', () => pkcs11.C_Login(session, userType, pin)),
   C_Logout: (session) => tolerating('CKR_USER_NOT_LOGGED_IN', () => pkcs11.C_Logout(session)),
@@ -217,6 +225,7 @@ export class SessionCallWorkers implements SessionCalls {
         return;
       }
       this.queue.push(job);
+      if (deadlineAt === Number.POSITIVE_INFINITY) return;
       job.timer = setTimeout(() => {
         const index = this.queue.indexOf(job);
         if (index >= 0) this.queue.splice(index, 1);

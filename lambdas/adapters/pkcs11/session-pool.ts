@@ -255,7 +255,7 @@ export class PartitionSessionPool implements LeaseOwner {
     const handle = workers
       ? await raceOffThread(deadline, 'C_OpenSession', this.partition.hsmType, workers.call('C_OpenSession', [slot.handle, flags], deadlineAt(deadline)), (running) => {
           // A session opened too late is nobody's: closed as soon as the library hands it over.
-          opening.inFlight = running.then((late) => closeQuietly(pkcs11, late), () => undefined);
+          opening.inFlight = running.then((late) => this.close(late), () => undefined);
         })
       : callPkcs11('C_OpenSession', () => pkcs11.C_OpenSession(slot.handle, flags));
     const pooled: PooledSession = { handle, epoch: this.epoch, generation: slot.generation };
@@ -266,8 +266,8 @@ export class PartitionSessionPool implements LeaseOwner {
       deadline.check('C_OpenSession');
       return pooled;
     } catch (error) {
-      if (opening.inFlight) opening.inFlight = opening.inFlight.then(() => closeQuietly(pkcs11, pooled.handle));
-      else closeQuietly(pkcs11, pooled.handle);
+      if (opening.inFlight) opening.inFlight = opening.inFlight.then(() => this.close(pooled.handle));
+      else this.close(pooled.handle);
       throw error;
     }
   }
@@ -356,8 +356,26 @@ export class PartitionSessionPool implements LeaseOwner {
   private discard(session: PooledSession): void {
     // Sessions of an older library generation died with C_Finalize; closing them could hit a
     // reused handle number.
-    if (session.generation === this.module.generation) closeQuietly(this.module.functions, session.handle);
+    if (session.generation === this.module.generation) this.close(session.handle);
     this.freeSlot();
+  }
+
+  /**
+   * C_CloseSession, failures ignored (a session already invalid has nothing left to close), where
+   * the partition runs its session calls. Off the event loop nobody waits for it: it takes the
+   * next free worker whenever that is (no deadline: a session is never left open for want of
+   * one), and holds the module meanwhile, so that no re-initialisation finalises the library
+   * under it; during one, nothing is sent (its C_Finalize closes every session).
+   */
+  private close(session: pkcs11js.Handle): void {
+    const workers = this.sessionCalls;
+    if (!workers) {
+      closeQuietly(this.module.functions, session);
+      return;
+    }
+    const release = this.module.hold();
+    if (!release) return;
+    workers.call('C_CloseSession', [session], Number.POSITIVE_INFINITY).then(release, release);
   }
 }
 

@@ -76,7 +76,7 @@ describe('the HSM agent on a partition whose pkcs11CallMode is worker-thread (So
     const partition = { ...token.partition, partitionId: `agent-workers-${randomBytes(3).toString('hex')}`, pkcs11CallMode: 'worker-thread' as const };
     const onWorker = jest.spyOn(SessionCallWorkers.prototype, 'call');
     const { functions } = pkcs11ModuleFor(onWorkers.libraries.softhsm);
-    const inline = [jest.spyOn(functions, 'C_FindObjectsInit'), jest.spyOn(functions, 'C_GetAttributeValue'), jest.spyOn(functions, 'C_CreateObject'), jest.spyOn(functions, 'C_DestroyObject')];
+    const inline = [jest.spyOn(functions, 'C_FindObjectsInit'), jest.spyOn(functions, 'C_GetAttributeValue'), jest.spyOn(functions, 'C_CreateObject'), jest.spyOn(functions, 'C_DestroyObject'), jest.spyOn(functions, 'C_CloseSession')];
     const pair: GenerateKeyRequest = { ...keyRequest(attributes('CKA_SIGN', 'CKA_VERIFY', 'CKA_TOKEN', 'CKA_PRIVATE'), 'ec-on-workers'), keyType: 'EC', sizeBits: 256, curve: 'P-256' };
     const aes = keyRequest(attributes('CKA_ENCRYPT', 'CKA_DECRYPT', 'CKA_SENSITIVE', 'CKA_EXTRACTABLE', 'CKA_TOKEN', 'CKA_PRIVATE'), 'aes-on-workers');
     // Act
@@ -94,8 +94,9 @@ describe('the HSM agent on a partition whose pkcs11CallMode is worker-thread (So
     expect(afterDestroy).toBeUndefined();
     const material = privateDecrypt({ key: wrapping.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(encryptedKeyMaterial, 'base64'));
     expect(material).toHaveLength(32);
-    // ... every session call of the agent went to a worker, and none ran on the event loop.
-    for (const fn of ['C_OpenSession', 'C_GetSessionInfo', 'C_FindObjects', 'C_GetAttributeValue', 'C_CreateObject', 'C_DestroyObject'] as const) expect({ fn, calls: callsOf(onWorker, fn) > 0 }).toEqual({ fn, calls: true });
+    // ... every session call of the agent went to a worker, and none ran on the event loop (the
+    // sessions the refused duplicate dropped were closed on a worker too).
+    for (const fn of ['C_OpenSession', 'C_GetSessionInfo', 'C_FindObjects', 'C_GetAttributeValue', 'C_CreateObject', 'C_DestroyObject', 'C_CloseSession'] as const) expect({ fn, calls: callsOf(onWorker, fn) > 0 }).toEqual({ fn, calls: true });
     for (const spy of inline) expect(spy).not.toHaveBeenCalled();
   });
 });

@@ -5,7 +5,7 @@
  * costs its caller its deadline; calls beyond the workers wait in the queue until their own
  * deadline and never start; the event loop keeps serving (a partition of the same library set to
  * run inline is served meanwhile); once the library returns, the workers serve again and the
- * sessions of the abandoned calls are closed, never reused.
+ * sessions of the abandoned calls are closed (C_CloseSession on a worker too), never reused.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,10 +48,12 @@ function agentOnBlockingWorkers() {
   return { ...library, agent, network: partition('p-network'), local: partition('p-local', { pkcs11CallMode: 'inline' }) };
 }
 
-/** How many C_FindObjects calls the stand-in has started (on any worker). */
-function searchesStarted(): number {
-  return existsSync(path.join(folder, 'started')) ? readFileSync(path.join(folder, 'started'), 'utf8').split('\n').filter(Boolean).length : 0;
+/** The lines the stand-in wrote to one of its files (`started`: a C_FindObjects each; `closed`: the sessions closed). */
+function linesOf(file: 'started' | 'closed'): string[] {
+  return existsSync(path.join(folder, file)) ? readFileSync(path.join(folder, file), 'utf8').split('\n').filter(Boolean) : [];
 }
+
+const searchesStarted = () => linesOf('started').length;
 
 async function until(condition: () => boolean, withinMs: number): Promise<void> {
   const giveUpAt = Date.now() + withinMs;
@@ -62,6 +64,7 @@ describe('all session-call workers hung in C_FindObjects', () => {
   it('each call answers TIMEOUT at its deadline, the queued one never starts, the event loop serves on, and the workers serve again once the library returns', async () => {
     // Arrange
     const { agent, network, local, functions } = agentOnBlockingWorkers();
+    const closedInline = () => functions.C_CloseSession.mock.calls.length;
     const onWorkers = jest.spyOn(workers, 'call');
     writeFileSync(path.join(folder, 'hang'), '');
     let longestTimerLagMs = 0;
@@ -98,7 +101,7 @@ describe('all session-call workers hung in C_FindObjects', () => {
     // Still hung: their sessions are kept out of the pool, and not closed under the running calls.
     const searchedOn = () => onWorkers.mock.calls.filter(([fn]) => fn === 'C_FindObjects').map(([, args]) => (args[0] as Buffer).toString('hex'));
     const hungSessions = searchedOn().slice(0, WORKERS);
-    const closedSessions = () => functions.C_CloseSession.mock.calls.map(([session]) => (session as Buffer).toString('hex'));
+    const closedSessions = () => linesOf('closed');
     // (A worker takes the queue's head as soon as it is free, so calls start in the order given.)
     expect(new Set(hungSessions).size).toBe(WORKERS);
     expect(closedSessions().filter((hex) => hungSessions.includes(hex))).toEqual([]);
@@ -112,5 +115,7 @@ describe('all session-call workers hung in C_FindObjects', () => {
     expect(served).toMatchObject({ keyType: 'AES' });
     expect(searchesStarted()).toBe(WORKERS + 1);
     expect(hungSessions).not.toContain(searchedOn().at(-1));
+    // Every close went to a worker too (the inline partition closed nothing).
+    expect(closedInline()).toBe(0);
   });
 });

@@ -3,7 +3,8 @@
  * in place of the real one: its calls run synchronously on the worker thread, and C_FindObjects
  * blocks that thread (Atomics.wait, as a native call waiting on a dead HSM link does) for as long
  * as the file `hang` exists in the folder given to `load` as the library path; each C_FindObjects
- * that starts adds a line to the file `started` there. Plain CommonJS:
+ * that starts adds a line to the file `started` there, each C_CloseSession the session (hex) to
+ * the file `closed`. Plain CommonJS:
  * worker threads load it without jest's transform.
  */
 const fs = require('node:fs');
@@ -21,6 +22,9 @@ class PKCS11 {
   C_OpenSession() {
     nextSession += 1;
     return Buffer.from([threadId, nextSession]);
+  }
+  C_CloseSession(session) {
+    fs.appendFileSync(path.join(this.folder, 'closed'), `${session.toString('hex')}\n`);
   }
   C_GetSessionInfo() {
     return { state: 3 };

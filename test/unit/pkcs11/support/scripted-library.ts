@@ -77,6 +77,7 @@ export function scriptedLibrary() {
     sessionCallWorkers,
     enter: jest.fn(async () => functions),
     leave: jest.fn(),
+    hold: jest.fn(() => () => undefined),
     findSlot: jest.fn(() => SLOT),
     reinitialize: jest.fn(async () => undefined),
   };
