@@ -127,7 +127,6 @@ function withinDeadline<T>(promise: Promise<T>, deadlineAt: number, dependency: 
 
 export class XksProxy {
   private readonly state: CachedXksStateSource;
-  private readonly stateCached: boolean;
   private readonly secrets: CredentialSecrets;
   private readonly keyCrypto: KeyCrypto;
   private readonly verifier: SigV4Verifier;
@@ -144,7 +143,6 @@ export class XksProxy {
 
   constructor(deps: XksProxyDeps, options: XksProxyOptions = {}) {
     this.state = new CachedXksStateSource(deps.state, { maxAgeMs: options.stateMaxAgeMs, now: options.now });
-    this.stateCached = options.stateMaxAgeMs !== 0;
     this.keyCrypto = deps.keyCrypto;
     const secrets = new CredentialSecrets(deps.secrets, { now: options.now });
     this.secrets = secrets;
@@ -227,7 +225,7 @@ export class XksProxy {
       const effects: RequestEffects = { audit: new AuditLog(SILENT_LOGGER), keyCrypto: rehearsalKeyCrypto(target.keyInfo) };
       await attempt('rehearsal', async () => {
         // Without a state cache (stateMaxAgeMs 0, in tests) every rehearsal request reads the state: one round then.
-        const rounds = this.stateCached ? REHEARSAL_ROUNDS : 1;
+        const rounds = this.state.maxAgeMs > 0 ? REHEARSAL_ROUNDS : 1;
         for (let round = 0; round < rounds; round += 1) await rehearse(target, this.now(), (request) => this.serve(request, effects));
         // The rehearsal records no credential use; reading the store's last uses once starts the
         // client that the first real request's use record then finds ready.

@@ -35,6 +35,8 @@ export interface CachedXksStateSourceOptions {
 const NO_KEY_STORE = { value: undefined } as const;
 
 export class CachedXksStateSource implements XksStateSource {
+  /** How long a view is kept; 0: every lookup reads the source. */
+  readonly maxAgeMs: number;
   private readonly keyStores: ExpiringCache<XksKeyStoreView | undefined>;
   private readonly unknownStoreIds: ExpiringCache<undefined>;
   private readonly keys: ExpiringCache<XksKeyView | undefined>;
@@ -45,6 +47,7 @@ export class CachedXksStateSource implements XksStateSource {
     options: CachedXksStateSourceOptions = {},
   ) {
     const maxAgeMs = options.maxAgeMs ?? 4_000;
+    this.maxAgeMs = maxAgeMs;
     if (maxAgeMs > MAX_STATE_AGE_MS) throw new Error(`state cache maxAgeMs ${maxAgeMs} exceeds ${MAX_STATE_AGE_MS} ms`);
     const maxEntries = options.maxEntries ?? 10_000;
     // Refreshed in the background from half the age limit on, so a busy store never waits on DynamoDB.
