@@ -6,15 +6,17 @@
  * request after init paid for compiling that whole path (bench:xks measured ~20 ms more than the
  * requests after it); with it, the first request is within ~1.3 ms of the later ones.
  *
- * A rehearsal leaves no trace and touches no HSM: its log lines go nowhere, it counts no metric
- * and records no credential use (XksProxy runs it with its rehearsal effects), and its KeyCrypto
- * stands in for the HSM, whose own path the warm-up's deep health check and key look-ups have
- * already run.
+ * A rehearsal leaves no trace and uses no KMS key: its log lines are formatted as the real ones
+ * and then dropped (the rehearsal logger), it counts no metric and records no credential use
+ * (XksProxy runs it with its rehearsal effects), and its Encrypt and Decrypt run in the HSM with
+ * the store's health-check key, as the deep health check does, so that the PKCS#11 adapter's
+ * request path (session pool, mechanism, key handle, the call itself) has run as often as the
+ * proxy's own before the first request.
  */
 import { randomBytes } from 'node:crypto';
-import type { HsmKeyInfo } from '../contract/hsm';
+import type { HsmKeyInfo, HsmKeyRef } from '../contract/hsm';
 import { xksProxyUriPath } from '../contract/xks-proxy-uri';
-import type { GcmCiphertext, KeyCrypto } from '../core/ports/hsm';
+import type { KeyCrypto } from '../core/ports/hsm';
 import type { XksCredentialView, XksKeyStoreView, XksKeyView } from '../core/ports/xks-state-source';
 import { signedHeadersFor } from './auth/sigv4';
 import type { XksRequest, XksResponse } from './http';
@@ -35,11 +37,15 @@ const REHEARSAL_REQUEST_ID = 'init-rehearsal';
 
 export const SILENT_LOGGER: XksLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** A KeyCrypto that answers like the HSM without calling it (sizes as AES-256-GCM gives them). */
-export function rehearsalKeyCrypto(keyInfo: HsmKeyInfo | undefined): KeyCrypto {
+/**
+ * The HSM as a rehearsal sees it: Encrypt and Decrypt go to the HSM through the real KeyCrypto
+ * but with the store's health-check key (never a KMS key, as for the deep health check), and the
+ * key's description is the one the warm-up read.
+ */
+export function rehearsalKeyCrypto(keyCrypto: KeyCrypto, healthCheckKey: HsmKeyRef, keyInfo: HsmKeyInfo | undefined): KeyCrypto {
   return {
-    encrypt: async (_key, plaintext): Promise<GcmCiphertext> => ({ iv: randomBytes(12), ciphertext: Buffer.alloc(plaintext.length, 1), tag: Buffer.alloc(16, 1) }),
-    decrypt: async (_key, input) => Buffer.alloc(input.ciphertext.length),
+    encrypt: (_key, plaintext, aad, options) => keyCrypto.encrypt(healthCheckKey, plaintext, aad, options),
+    decrypt: (_key, input, aad, options) => keyCrypto.decrypt(healthCheckKey, input, aad, options),
     describe: async () => keyInfo,
   };
 }

@@ -53,6 +53,12 @@ export interface XksProxyDeps {
   readonly secrets: SecretStore;
   /** Powertools Logger (or a recorder in tests). */
   readonly logger: XksLogger;
+  /**
+   * The init rehearsal's logger: formats lines as `logger` does and writes them nowhere
+   * (BatchedLogger.discardingLines), so that the request line's code has run before the first request.
+   * @default - the rehearsal's lines are dropped unformatted
+   */
+  readonly rehearsalLogger?: XksLogger;
   /** CloudWatch metrics (Powertools Metrics on Lambda); none when absent. */
   readonly metrics?: XksMetrics;
   /**
@@ -135,6 +141,7 @@ export class XksProxy {
   /** What a request does besides answering: its line, its metric, its credential's last use; and the HSM it uses. */
   private readonly effects: RequestEffects;
   private readonly credentialUsage?: CredentialUsage;
+  private readonly rehearsalLogger: XksLogger;
   private readonly proxyInfo: ProxyInfo;
   private readonly requestTimeoutMs: number;
   private readonly mtlsSubjectCn: (store: XksKeyStoreView) => string;
@@ -166,6 +173,7 @@ export class XksProxy {
       : undefined;
     this.effects = { audit: new AuditLog(deps.logger), metrics: deps.metrics, credentialUse, keyCrypto: deps.keyCrypto };
     this.credentialUsage = deps.credentialUsage;
+    this.rehearsalLogger = deps.rehearsalLogger ?? SILENT_LOGGER;
     this.now = options.now ?? Date.now;
     const fleetSize = options.fleetSize ?? 1;
     if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error(`fleetSize must be an integer > 0, got ${fleetSize}`);
@@ -222,18 +230,34 @@ export class XksProxy {
     });
     if (rehearsal) {
       const target = rehearsal;
-      const effects: RequestEffects = { audit: new AuditLog(SILENT_LOGGER), keyCrypto: rehearsalKeyCrypto(target.keyInfo) };
+      const effects: RequestEffects = {
+        audit: new AuditLog(this.rehearsalLogger),
+        keyCrypto: rehearsalKeyCrypto(this.keyCrypto, target.store.healthCheckKey, target.keyInfo),
+        credentialUse: this.effects.credentialUse && new CredentialUseThrottle({ recordUse: async () => undefined }),
+      };
       await attempt('rehearsal', async () => {
         // Without a state cache (stateMaxAgeMs 0, in tests) every rehearsal request reads the state: one round then.
         const rounds = this.state.maxAgeMs > 0 ? REHEARSAL_ROUNDS : 1;
         for (let round = 0; round < rounds; round += 1) await rehearse(target, this.now(), (request) => this.serve(request, effects));
-        // The rehearsal records no credential use; reading the store's last uses once starts the
-        // client that the first real request's use record then finds ready.
-        await this.credentialUsage?.lastUses(target.store.id);
+        await this.rehearseCredentialUse(target);
         return true;
       });
     }
     return { keyStores, keys, failures };
+  }
+
+  /**
+   * The rehearsal records no credential use, but the first real request starts a use write, whose
+   * first run in a process costs the SDK milliseconds of main-thread work (building and signing a
+   * transaction it has not built before), in the way of the requests right after it. So the
+   * credential's last use is read and written again as it is: a use no later than the one stored
+   * changes nothing (CredentialUsage.recordUse), and the write's code has run. A credential with
+   * no recorded use yet has nothing to write again: only reading warms the client then.
+   */
+  private async rehearseCredentialUse(target: RehearsalTarget): Promise<void> {
+    if (!this.credentialUsage) return;
+    const lastUse = (await this.credentialUsage.lastUses(target.store.id)).get(target.credential.id);
+    if (lastUse) await this.credentialUsage.recordUse(target.store.id, target.credential.id, lastUse);
   }
 
   handle(request: XksRequest): Promise<XksResponse> {

@@ -27,7 +27,7 @@ export class CredentialUseThrottle {
   private readonly onError: (error: unknown) => void;
 
   constructor(
-    private readonly usage: CredentialUsage,
+    private readonly usage: Pick<CredentialUsage, 'recordUse'>,
     options: CredentialUseThrottleOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? 60_000;

@@ -57,7 +57,7 @@ export type XksProxyPorts = Pick<Ports, 'state' | 'secrets' | 'credentialUsage'>
 export function xksProxyDeps(
   ports: XksProxyPorts,
   config: Pick<RuntimeConfig, 'pkcs11Libraries' | 'pkcs11CallModes'>,
-  logger: Logger,
+  logger: BatchedLogger,
   options: { readonly metrics: boolean },
 ): XksProxyDeps {
   const metrics = options.metrics ? new PowertoolsXksMetrics(new Metrics({ namespace: METRICS.namespace, serviceName: METRICS.service })) : undefined;
@@ -71,6 +71,7 @@ export function xksProxyDeps(
     secrets: ports.secrets,
     credentialUsage: ports.credentialUsage,
     logger,
+    rehearsalLogger: logger.discardingLines(),
     metrics,
   };
 }
@@ -93,7 +94,7 @@ export interface XksProxyRuntime {
 }
 
 /** Everything the Lambda entry needs, from the environment. */
-export function createXksProxyRuntime(env: Env = process.env, logger: Logger = createXksLogger()): XksProxyRuntime {
+export function createXksProxyRuntime(env: Env = process.env, logger: BatchedLogger = createXksLogger()): XksProxyRuntime {
   const settings = loadXksProxySettings(env);
   const config = loadConfig(env);
   const ports = portsFor(config);

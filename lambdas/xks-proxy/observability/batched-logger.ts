@@ -33,6 +33,9 @@ export interface LineBatching {
   readonly output?: { write(text: string): unknown };
 }
 
+/** The output of `discardingLines()`' logger: every line, warnings and errors too, goes nowhere. */
+const DISCARDED = { write: (_text: string): void => undefined };
+
 /** The keys Powertools writes before the context part, which the line writes itself. */
 const LINE_HEAD_KEYS = ['level', 'message', 'timestamp'] as const;
 
@@ -61,7 +64,10 @@ export class BatchedLogger extends Logger {
   private lineContext?: LineContext;
   private lastTimestamp = { ms: Number.NaN, text: '' };
 
-  constructor(options: ConstructorOptions = {}, batching: LineBatching = {}) {
+  constructor(
+    private readonly options: ConstructorOptions = {},
+    batching: LineBatching = {},
+  ) {
     super(options);
     this.maxDelayMs = batching.maxDelayMs ?? 100;
     this.maxBytes = batching.maxBytes ?? 32_768;
@@ -70,6 +76,15 @@ export class BatchedLogger extends Logger {
     const custom = options as Record<string, unknown>;
     this.plainFormat =
       !custom.logFormatter && !custom.logRecordOrder && !custom.logBufferOptions && !custom.jsonReplacerFn && (!timeZone || timeZone.includes('UTC'));
+  }
+
+  /**
+   * A logger configured as this one whose lines, warnings and errors included, go nowhere: the
+   * proxy's init rehearsal (rehearsal.ts) formats its lines with it, so that the line's code has
+   * run before the first request's.
+   */
+  discardingLines(): BatchedLogger {
+    return new BatchedLogger(this.options, { output: DISCARDED });
   }
 
   /** Writes the queued lines now. */
@@ -141,6 +156,7 @@ export class BatchedLogger extends Logger {
   protected override printLog(logLevel: number, log: LogItem): void {
     if (logLevel > LogLevelThreshold.INFO) {
       this.flush();
+      if (this.output === DISCARDED) return;
       super.printLog(logLevel, log);
       return;
     }

@@ -71,6 +71,21 @@ describe('BatchedLogger', () => {
     ]);
   });
 
+  it('discardingLines(): a logger configured as this one whose lines, warnings and errors included, go nowhere', async () => {
+    const logger = new BatchedLogger({ serviceName: 'xks-proxy' });
+    const twin = logger.discardingLines();
+    const writes = await captured(() => {
+      twin.info('xks-request', { kmsRequestId: 'a', latencyMs: 1 });
+      twin.info('not flat', { nested: { kmsRequestId: 'b' } });
+      twin.warn('xks-request', { kmsRequestId: 'c' });
+      twin.error('xks-request', { kmsRequestId: 'd' });
+      twin.flush();
+      logger.info('xks-request', { kmsRequestId: 'e' });
+      logger.flush();
+    });
+    expect(writes.map((write) => [write.stream, JSON.parse(write.text.trim()).kmsRequestId])).toEqual([['stdout', 'e']]);
+  });
+
   describe('the request line, formatted without Powertools per line', () => {
     const lambdaContext = {
       functionName: 'xks-proxy', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:xks-proxy',

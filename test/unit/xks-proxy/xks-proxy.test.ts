@@ -4,6 +4,8 @@ import { ciphertextDataIntegrityValue } from '../../../lambdas/xks-proxy/operati
 import { AUDIT_MESSAGE } from '../../../lambdas/xks-proxy/observability/audit';
 import { decryptBody, encryptBody, healthBody, metadataBody, type EncryptOutput } from '../../xks/support/bodies';
 import { CREDENTIAL, KEY_ID, operationPath, proxyFixture, REGION, SECOND_CREDENTIAL, STORE_ID } from '../../xks/support/proxy-fixture';
+import { RecordingLogger } from '../../xks/support/fakes';
+import { MemoryCredentialUsage } from '../../helpers/memory-credential-usage';
 
 type Fixture = ReturnType<typeof proxyFixture>;
 
@@ -436,19 +438,55 @@ describe('warm-up', () => {
     // Arrange
     const fixture = proxyFixture({ stateMaxAgeMs: 4_000 });
     const secretReads = jest.spyOn(fixture.secrets, 'get');
+    const describe = jest.spyOn(fixture.keyCrypto, 'describe');
     // Act
     const warm = await fixture.proxy.warmUp();
     const reads = { ...fixture.state.reads };
     const hsmCalls = { ...fixture.keyCrypto.calls };
     const secretsRead = secretReads.mock.calls.length;
+    const described = describe.mock.calls.map(([key]) => key);
     await fixture.call(operationPath('health'), healthBody());
     await fixture.call(operationPath('metadata'), metadataBody());
     // Assert
     expect(warm).toEqual({ keyStores: 1, keys: 1, failures: [] });
-    expect(hsmCalls).toEqual({ encrypt: 1, decrypt: 1, describe: 1 });
+    expect(described).toEqual([fixture.sourceKey]);
     expect(fixture.state.reads).toEqual(reads);
     expect(secretReads.mock.calls.length).toBe(secretsRead);
-    expect(fixture.keyCrypto.calls.encrypt).toBe(1); // the health request used the warm-up's result
+    expect(fixture.keyCrypto.calls.encrypt).toBe(hsmCalls.encrypt); // the health request used the warm-up's result
+  });
+
+  it('rehearses every operation without a trace: lines to the rehearsal logger only, the HSM with the health-check key only, the last use written again as it was', async () => {
+    // Arrange
+    const credentialUsage = new MemoryCredentialUsage();
+    await credentialUsage.recordUse(STORE_ID, 'cred-1', new Date(1_000));
+    const recordUse = jest.spyOn(credentialUsage, 'recordUse');
+    const rehearsalLogger = new RecordingLogger();
+    const fixture = proxyFixture({ stateMaxAgeMs: 4_000 }, { credentialUsage, rehearsalLogger });
+    const encrypt = jest.spyOn(fixture.keyCrypto, 'encrypt');
+    const decrypt = jest.spyOn(fixture.keyCrypto, 'decrypt');
+    // Act
+    await fixture.proxy.warmUp();
+    await new Promise((resolve) => setImmediate(resolve));
+    // Assert
+    expect(fixture.logger.lines).toEqual([]);
+    const rehearsed = rehearsalLogger.lines.map((line) => `${line.attributes.operation} ${line.attributes.result}`);
+    expect(new Set(rehearsed)).toEqual(new Set(['GetHealthStatus Success', 'GetKeyMetadata Success', 'Encrypt Success', 'Decrypt Success']));
+    expect(rehearsed.length).toBeGreaterThan(4); // several rounds
+    const keysUsed = [...encrypt.mock.calls, ...decrypt.mock.calls].map(([key]) => key.objectId);
+    expect(keysUsed.length).toBeGreaterThan(2); // the rehearsal's Encrypts and Decrypts, besides the deep health check's
+    expect(new Set(keysUsed)).toEqual(new Set([fixture.healthCheckKey.objectId]));
+    expect(recordUse.mock.calls).toEqual([[STORE_ID, 'cred-1', new Date(1_000)]]);
+    expect((await credentialUsage.lastUses(STORE_ID)).get('cred-1')).toEqual(new Date(1_000));
+  });
+
+  it('writes no credential use at init for a credential that has none recorded', async () => {
+    const credentialUsage = new MemoryCredentialUsage();
+    const recordUse = jest.spyOn(credentialUsage, 'recordUse');
+    const fixture = proxyFixture({ stateMaxAgeMs: 4_000 }, { credentialUsage });
+    await fixture.proxy.warmUp();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(recordUse).not.toHaveBeenCalled();
+    expect((await credentialUsage.lastUses(STORE_ID)).size).toBe(0);
   });
 
   it('reports a store whose HSM fails, and still warms the others', async () => {

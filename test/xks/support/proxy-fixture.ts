@@ -55,6 +55,8 @@ export function proxyFixture(
     readonly keyCrypto?: KeyCrypto;
     /** Instead of the recorder (whose lines the tests read): the production logger, in scripts/bench-alb.ts. */
     readonly logger?: XksLogger;
+    /** The init rehearsal's logger (XksProxyDeps.rehearsalLogger). */
+    readonly rehearsalLogger?: XksLogger;
     /** The store's success audit: the full line (the default here) or, false, the compact line AWS KMS stores get by default. */
     readonly enableSuccessAuditEvent?: boolean;
   } = {},
@@ -86,7 +88,7 @@ export function proxyFixture(
   const key: XksKeyView = { externalKeyId: KEY_ID, awsKeyId: 'aws-key-1', keyStoreId: STORE_ID, blocked: false, currentVersion: 0, versions: [{ version: 0, key: sourceKey }] };
   state.putKey(key);
   const proxy = new XksProxy(
-    { state, secrets, metrics: extraDeps.metrics, credentialUsage: extraDeps.credentialUsage, logger: extraDeps.logger ?? logger, keyCrypto: extraDeps.keyCrypto ?? keyCrypto },
+    { state, secrets, metrics: extraDeps.metrics, credentialUsage: extraDeps.credentialUsage, logger: extraDeps.logger ?? logger, rehearsalLogger: extraDeps.rehearsalLogger, keyCrypto: extraDeps.keyCrypto ?? keyCrypto },
     { stateMaxAgeMs: 0, ...options },
   );
 
