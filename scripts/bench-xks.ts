@@ -162,7 +162,8 @@ async function connectOrStart(stateDir: string, nodeArgs: readonly string[]): Pr
     }
   }
   console.log('starting the local system (bin/local.ts) in a temporary folder ...');
-  const system: LocalSystem = await startLocalSystem({ nodeArgs });
+  // Its output goes to a file: through a pipe this process, the load generator, would read every request line.
+  const system: LocalSystem = await startLocalSystem({ nodeArgs, outputToFile: true });
   return { ...system, runnerPid: system.pid, stop: () => system.stop() };
 }
 

@@ -172,7 +172,8 @@ describe('local runner', () => {
     const cleanedUp = !existsSync(join(stateDir, 'runner.lock')) && !existsSync(join(stateDir, 'endpoints.json'));
     const dynamoDbGone = await fetch(oldDynamoDb, { method: 'POST' }).then(() => false, () => true);
     writeFileSync(join(stateDir, 'runner.lock'), '999999999\n');
-    system = await startLocalSystem({ stateDir });
+    // This start writes the runner's output to a file, as bench:xks has it (outputToFile).
+    system = await startLocalSystem({ stateDir, outputToFile: true });
 
     // Assert
     expect(cleanedUp).toBe(true);
@@ -189,6 +190,7 @@ describe('local runner', () => {
     }
     if (partitionsApiExists) {
       expect(system.output()).toMatch(/HSM partition local-softhsm found/);
+      expect(readFileSync(join(stateDir, 'runner-output.log'), 'utf8')).toMatch(/HSM partition local-softhsm found/);
       const { resources } = (await (await get('/v1/cckm/hsm/partitions', system.adminToken)).json()) as { resources: Array<{ name: string }> };
       expect(resources.filter((p) => p.name === 'local-softhsm')).toHaveLength(1);
     }

@@ -9,7 +9,7 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { issueLocalToken, loadOrCreateSigningKey } from '../../lambdas/local/adapters/local-tokens';
@@ -37,6 +37,13 @@ export interface LocalSystemOptions {
   readonly schedulerClock?: 'system' | 'manual';
   /** Node.js options for the runner process (bench:xks passes `--cpu-prof` here). @default none */
   readonly nodeArgs?: readonly string[];
+  /**
+   * Write the runner's output to `<stateDir>/runner-output.log` instead of a pipe to this process
+   * (`output()` then reads the file's tail). bench:xks does: through a pipe, the load generator
+   * would read every request line the proxy logs, and the runner, whose writes to a pipe block
+   * once the pipe is full, would wait on it. @default false
+   */
+  readonly outputToFile?: boolean;
 }
 
 /** What one scheduler tick made (the job runs, as GET /v1/scheduler/jobs/{id} shows them). */
@@ -68,16 +75,25 @@ export interface RunnerProcess {
 export function spawnRunner(
   args: readonly string[],
   outputTailChars = OUTPUT_TAIL_CHARS,
-  options: { readonly ipc?: boolean; readonly nodeArgs?: readonly string[] } = {},
+  options: { readonly ipc?: boolean; readonly nodeArgs?: readonly string[]; readonly outputFile?: string } = {},
 ): RunnerProcess {
+  const { outputFile } = options;
+  const outputFd = outputFile === undefined ? undefined : openSync(outputFile, 'a');
+  const out = outputFd ?? 'pipe';
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', join(REPOSITORY_ROOT, 'bin', 'local.ts'), ...args], {
     cwd: REPOSITORY_ROOT,
     env: process.env,
-    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    stdio: options.ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out],
   });
-  const output = collectOutput(child, outputTailChars);
+  if (outputFd !== undefined) closeSync(outputFd); // the child has its own copy
+  const output = outputFile === undefined ? collectOutput(child, outputTailChars) : () => fileTail(outputFile, outputTailChars);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   return { child, output, exited };
+}
+
+/** The last `maxChars` characters of a file (empty when it does not exist yet). */
+function fileTail(file: string, maxChars: number): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').slice(-maxChars) : '';
 }
 
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
@@ -90,7 +106,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const runner = spawnRunner(
     ['--port', String(port), '--xks-port', String(xksPort), '--aws-port', String(awsPort), '--state-dir', stateDir, ...(manualClock ? ['--scheduler-clock', 'manual'] : [])],
     options.outputTailChars,
-    { ipc: manualClock, nodeArgs: options.nodeArgs },
+    { ipc: manualClock, nodeArgs: options.nodeArgs, outputFile: options.outputToFile ? join(stateDir, 'runner-output.log') : undefined },
   );
   const stop = async (): Promise<void> => {
     await stopChild(runner.child, 15_000);
