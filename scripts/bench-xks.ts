@@ -38,7 +38,7 @@
 import { build } from 'esbuild';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -516,7 +516,7 @@ if (process.env.BENCH_PROXY_DIAGNOSE === '1') {
 }
 const deps = xksProxyDeps(dependencies(), dependencies().config, createXksLogger(), { metrics: false });
 startXksHttpsServer({ host: '127.0.0.1', port: 0, keyPath, certPath, warmUp: true, deps: { ...deps, proxyOptions: { logSuccesses: requestLog !== 'off' } } })
-  .then((server) => process.stdout.write('READY ' + server.url + '\\n'));
+  .then((server) => process.stderr.write('READY ' + server.url + '\\n'));
 `;
 
 async function bundleProxyEntry(dir: string): Promise<string> {
@@ -575,15 +575,24 @@ async function startBundledProxy(
     BENCH_PROXY_DIAGNOSE: settings.diagnose ? '1' : '0',
   };
   const started = performance.now();
+  // Its request lines go to a file, not through a pipe into this process (the load generator).
+  const log = openSync(join(dir, 'bundled-proxy.log'), 'a');
   const child: ChildProcess = spawn(process.execPath, [...(settings.nodeArgs ?? []), bundle, tls.keyPath, tls.certPath, settings.requestLog ?? 'on'], {
     env,
     cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', log, 'pipe'],
   });
+  closeSync(log);
   let stderr = '';
   let diagnosed: ((report: ProxyDiagnostics) => void) | undefined;
+  let ready: ((url: string) => void) | undefined;
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
+    const url = /READY (\S+)\n/.exec(stderr);
+    if (url && ready) {
+      ready(url[1]);
+      ready = undefined;
+    }
     const report = /DIAG (\{.*\})\n/.exec(stderr);
     if (report && diagnosed) {
       stderr = stderr.slice((report.index ?? 0) + report[0].length);
@@ -605,18 +614,7 @@ async function startBundledProxy(
   };
   try {
     const url = await new Promise<string>((resolveUrl, reject) => {
-      let stdout = '';
-      const onData = (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const match = /READY (\S+)/.exec(stdout);
-        if (match) {
-          // From here on its request lines are drained and dropped, as a log pipe would take them.
-          child.stdout?.off('data', onData);
-          child.stdout?.resume();
-          resolveUrl(match[1]);
-        }
-      };
-      child.stdout?.on('data', onData);
+      ready = resolveUrl;
       child.once('exit', (code) => reject(new Error(`the bundled proxy exited (${code}): ${stderr}`)));
     });
     if (child.pid === undefined) throw new Error('the bundled proxy started without a pid');
