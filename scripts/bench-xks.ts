@@ -477,7 +477,7 @@ if (process.env.BENCH_PROXY_DIAGNOSE === '1') {
       if (entry.detail?.kind === 4) gc.major += 1; // NODE_PERFORMANCE_GC_MAJOR
     }
   }).observe({ entryTypes: ['gc'] });
-  // How long the log's writes to stdout take: a pipe whose reader falls behind blocks the writer.
+  // How long the log's writes to stdout take (a file here; on Lambda a pipe, whose writes block while it is full).
   let stdout = { writes: 0, maxMs: 0, totalMs: 0 };
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((...args: Parameters<typeof write>) => {
@@ -550,7 +550,7 @@ export interface ProxyDiagnostics {
   readonly loopP99Ms: number;
   readonly loopMaxMs: number;
   readonly gc: { readonly count: number; readonly totalMs: number; readonly maxMs: number; readonly major: number };
-  /** The request log's writes to stdout (a pipe whose reader lags blocks them). */
+  /** The request log's writes to stdout (a file in the bench's folder). */
   readonly stdout: { readonly writes: number; readonly maxMs: number; readonly totalMs: number };
   /** Each request's time inside the proxy process ('request' event to the response's 'finish'). */
   readonly inProxy: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
