@@ -107,14 +107,42 @@ export function requiredString(object: JsonObject, field: string, path: string, 
 
 /**
  * Standard Base64 (RFC 4648 §4) only: padded, no URL-safe alphabet, no whitespace, canonical.
- * Node's decoder is lenient (it skips what it does not know), but re-encoding always yields the
- * canonical standard form: a value equal to its re-encoding is exactly a canonical standard
- * Base64 string. (One linear pass each way; a regular expression over 10 KB strings cost more.)
+ * Node's decoder is lenient: it skips characters outside the alphabet (whitespace among them)
+ * and reads the URL-safe `-` and `_` as `+` and `/`. So a value is canonical standard Base64 when
+ * it is whole 4-character groups, every data character counted (the decoded length is what its
+ * length and padding promise), it has no `-` or `_`, and its last data character carries no bits
+ * past the last byte (isCanonicalBase64). Checked without making a second string: comparing with
+ * the re-encoded value copied every field once more per request (5.8 KB for a 4,300-byte plaintext).
  */
 export function decodeBase64(value: string, field: string): Buffer {
   const bytes = Buffer.from(value, 'base64');
-  if (bytes.toString('base64') !== value) throw invalid(`${field} must be standard Base64 (RFC 4648 section 4, padded, canonical)`);
+  if (!isCanonicalBase64(value, bytes.length)) throw invalid(`${field} must be standard Base64 (RFC 4648 section 4, padded, canonical)`);
   return bytes;
+}
+
+const PAD = 61; // '='
+
+/** Whether `value`, which Node's decoder made `decodedLength` bytes of, is canonical standard Base64 (see decodeBase64). */
+function isCanonicalBase64(value: string, decodedLength: number): boolean {
+  const { length } = value;
+  if (length % 4 !== 0) return false;
+  const padding = length === 0 || value.charCodeAt(length - 1) !== PAD ? 0 : value.charCodeAt(length - 2) === PAD ? 2 : 1;
+  if (decodedLength !== (length / 4) * 3 - padding) return false;
+  if (value.includes('-') || value.includes('_')) return false;
+  if (padding === 0) return true;
+  // Before one `=` the last character holds 4 bits of data and 2 unused; before two, 2 and 4.
+  const unusedBits = padding === 1 ? 0b11 : 0b1111;
+  return (sextet(value.charCodeAt(length - 1 - padding)) & unusedBits) === 0;
+}
+
+/** The 6-bit value of a standard Base64 character, -1 for any other. */
+function sextet(code: number): number {
+  if (code >= 65 && code <= 90) return code - 65; // A-Z
+  if (code >= 97 && code <= 122) return code - 71; // a-z
+  if (code >= 48 && code <= 57) return code + 4; // 0-9
+  if (code === 43) return 62; // +
+  if (code === 47) return 63; // /
+  return -1;
 }
 
 export interface BytesRule {

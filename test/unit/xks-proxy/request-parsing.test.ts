@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { XksError } from '../../../lambdas/xks-proxy/errors';
 import { parseDecryptRequest } from '../../../lambdas/xks-proxy/operations/decrypt';
 import { parseEncryptRequest } from '../../../lambdas/xks-proxy/operations/encrypt';
@@ -150,5 +151,30 @@ describe('parseDecryptRequest', () => {
 describe('decodeBase64', () => {
   it('decodes standard Base64 with + and /', () => {
     expect(decodeBase64('+/+/', 'f')).toEqual(Buffer.from([0xfb, 0xff, 0xbf]));
+  });
+
+  it('accepts exactly the values that are their own canonical re-encoding: padding, trailing bits, URL-safe and stray characters', () => {
+    const canonical = (value: string) => Buffer.from(value, 'base64').toString('base64') === value;
+    const accepted = (value: string) => {
+      try {
+        return decodeBase64(value, 'f').equals(Buffer.from(value, 'base64'));
+      } catch {
+        return false;
+      }
+    };
+    const values = ['', 'AA==', 'AB==', 'AAA=', 'AAB=', 'AAAA', 'A===', '====', 'QQ==QQ==', 'QQ=A', 'QUJD', 'QUJD\n', ' QUJD', 'QU JD', '-_-_', 'AA=', 'AAAAA===', 'QUJ*'];
+    for (let length = 0; length <= 40; length += 1) values.push(randomBytes(length).toString('base64'));
+    // Short strings over the alphabet, '=', the URL-safe pair and stray characters (a fixed seed, so a failure repeats).
+    const characters = 'AQgwBh9z+/-_= \n*';
+    let seed = 42;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
+    for (let i = 0; i < 20_000; i += 1) {
+      let value = '';
+      for (let n = next() % 13; n > 0; n -= 1) value += characters[next() % characters.length];
+      values.push(value);
+    }
+    const disagreements = values.filter((value) => accepted(value) !== canonical(value));
+    expect(disagreements).toEqual([]);
+    expect(values.filter(canonical).length).toBeGreaterThan(100);
   });
 });
