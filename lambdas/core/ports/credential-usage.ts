@@ -6,7 +6,7 @@
  * writes never move the store's version under a management request.
  */
 export interface CredentialUsage {
-  /** Records a use at `at`; an earlier time than the one stored is ignored. */
+  /** Records a use at `at`; a time no later than the one stored changes nothing. */
   recordUse(keyStoreId: string, credentialId: string, at: Date): Promise<void>;
   /** The last recorded use of each of the store's credentials that has one. */
   lastUses(keyStoreId: string): Promise<ReadonlyMap<string, Date>>;

@@ -65,15 +65,15 @@ export class BatchedLogger extends Logger {
   private lastTimestamp = { ms: Number.NaN, text: '' };
 
   constructor(
-    private readonly options: ConstructorOptions = {},
+    private readonly constructorOptions: ConstructorOptions = {},
     batching: LineBatching = {},
   ) {
-    super(options);
+    super(constructorOptions);
     this.maxDelayMs = batching.maxDelayMs ?? 100;
     this.maxBytes = batching.maxBytes ?? 32_768;
     this.output = batching.output ?? process.stdout;
     const timeZone = process.env.TZ;
-    const custom = options as Record<string, unknown>;
+    const custom = constructorOptions as Record<string, unknown>;
     this.plainFormat =
       !custom.logFormatter && !custom.logRecordOrder && !custom.logBufferOptions && !custom.jsonReplacerFn && (!timeZone || timeZone.includes('UTC'));
   }
@@ -84,7 +84,7 @@ export class BatchedLogger extends Logger {
    * run before the first request's.
    */
   discardingLines(): BatchedLogger {
-    return new BatchedLogger(this.options, { output: DISCARDED });
+    return new BatchedLogger(this.constructorOptions, { output: DISCARDED });
   }
 
   /** Writes the queued lines now. */
