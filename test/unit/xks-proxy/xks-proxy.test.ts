@@ -438,13 +438,13 @@ describe('warm-up', () => {
     // Arrange
     const fixture = proxyFixture({ stateMaxAgeMs: 4_000 });
     const secretReads = jest.spyOn(fixture.secrets, 'get');
-    const describe = jest.spyOn(fixture.keyCrypto, 'describe');
+    const describeKey = jest.spyOn(fixture.keyCrypto, 'describe');
     // Act
     const warm = await fixture.proxy.warmUp();
     const reads = { ...fixture.state.reads };
     const hsmCalls = { ...fixture.keyCrypto.calls };
     const secretsRead = secretReads.mock.calls.length;
-    const described = describe.mock.calls.map(([key]) => key);
+    const described = describeKey.mock.calls.map(([key]) => key);
     await fixture.call(operationPath('health'), healthBody());
     await fixture.call(operationPath('metadata'), metadataBody());
     // Assert
